@@ -1,0 +1,249 @@
+"""``gis-service`` command line: set-up, database, imports, sample data, server."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gis_service.config import get_settings
+from gis_service.errors import GisServiceError
+
+app = typer.Typer(
+    help="河湖长制 GIS service: responsibility zoning, patrol validation, coverage audits, maps.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="The database: local cluster, migrations.", no_args_is_help=True)
+import_app = typer.Typer(help="Import regions, water bodies and chief rosters.",
+                         no_args_is_help=True)
+sample_app = typer.Typer(help="The bundled sample region (北海市).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(import_app, name="import")
+app.add_typer(sample_app, name="sample")
+
+
+def _fail_cleanly(func: Callable) -> Callable:
+    """Domain errors become a one-line message and exit code 2, not a traceback."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except GisServiceError as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _engine():
+    from gis_service.db.engine import get_engine
+
+    return get_engine()
+
+
+# -- set-up and serving -------------------------------------------------------------------
+
+@app.command()
+@_fail_cleanly
+def setup(
+    sample: Annotated[bool, typer.Option(help="load the sample region")] = True,
+    install: Annotated[bool, typer.Option(help="install PostGIS with apt when missing")] = True,
+) -> None:
+    """Start the database (local cluster unless DATABASE_URL is set), migrate, load the sample."""
+    from gis_service.setup import prepare_database
+
+    url = prepare_database(get_settings(), install=install)
+    typer.echo(f"database ready: {_hide_password(url)}")
+    if sample:
+        _load_sample()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to bind")] = None,
+    port: Annotated[int | None, typer.Option(help="port")] = None,
+) -> None:
+    """Serve the HTTP API and maps."""
+    import uvicorn
+
+    from gis_service.api.app import create_app
+
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    typer.secho(f"河湖长制 GIS service on http://{shown}:{port}/  (API docs: /docs, "
+                f"sample summary: /summary)", fg=typer.colors.GREEN)
+    uvicorn.run(create_app(), host=host, port=port)
+
+
+@app.command()
+@_fail_cleanly
+def summary() -> None:
+    """Print what the database holds (regions per level, water bodies, chiefs)."""
+    from gis_service.services.summary import database_summary
+
+    with _engine().connect() as conn:
+        typer.echo(json.dumps(database_summary(conn), ensure_ascii=False, indent=2))
+
+
+# -- database -----------------------------------------------------------------------------
+
+def _cluster(install: bool = False):
+    from gis_service.localdb import local_cluster
+
+    s = get_settings()
+    if s.database_url:
+        raise GisServiceError("DATABASE_URL is set: the local cluster is not in use")
+    return local_cluster(s.home, port=s.local_db_port, db_user=s.local_db_user, install=install)
+
+
+@db_app.command("start")
+@_fail_cleanly
+def db_start() -> None:
+    """Start the project-local PostgreSQL cluster (initialising it the first time)."""
+    _cluster(install=True).start()
+
+
+@db_app.command("stop")
+@_fail_cleanly
+def db_stop() -> None:
+    """Stop the project-local cluster."""
+    _cluster().stop()
+
+
+@db_app.command("status")
+@_fail_cleanly
+def db_status() -> None:
+    """Say whether the local cluster runs, and where."""
+    cluster = _cluster()
+    state = "running" if cluster.is_running() else "stopped"
+    typer.echo(f"{state}: 127.0.0.1:{cluster.port}, data in {cluster.data_dir}")
+
+
+@db_app.command("upgrade")
+@_fail_cleanly
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION."""
+    from gis_service.db import migrate
+    from gis_service.db.engine import database_url
+
+    migrate.upgrade(database_url(), revision)
+
+
+@db_app.command("downgrade")
+@_fail_cleanly
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION ('base' empties the schema)."""
+    from gis_service.db import migrate
+    from gis_service.db.engine import database_url
+
+    migrate.downgrade(database_url(), revision)
+
+
+# -- imports ------------------------------------------------------------------------------
+
+MapOpt = Annotated[list[str] | None, typer.Option(
+    "--map", help="FIELD=COLUMN: read FIELD from the file's COLUMN (repeatable)")]
+SetOpt = Annotated[list[str] | None, typer.Option(
+    "--set", help="FIELD=VALUE: use VALUE for every feature (repeatable)")]
+CrsOpt = Annotated[str | None, typer.Option(
+    help="CRS for a file that declares none, e.g. EPSG:4490")]
+RepairOpt = Annotated[bool, typer.Option(
+    help="repair invalid polygons with make_valid (reported) instead of rejecting them")]
+
+
+def _run_import(func, file: Path, mapping, constants, crs, repair) -> None:
+    from gis_service.fileio.attributes import parse_pairs
+
+    with _engine().connect() as conn:
+        report = func(
+            conn, file,
+            mapping=parse_pairs(mapping or [], option="--map"),
+            constants=parse_pairs(constants or [], option="--set"),
+            crs=crs, repair=repair,
+        )
+        conn.commit()
+    typer.echo(report.summary())
+
+
+@import_app.command("regions")
+@_fail_cleanly
+def import_regions_cmd(file: Path, map: MapOpt = None, set: SetOpt = None,
+                       crs: CrsOpt = None, repair: RepairOpt = True) -> None:
+    """Import administrative regions: code, name, level, parent_code, kind + polygons."""
+    from gis_service.services.importing import import_regions
+
+    _run_import(import_regions, file, map, set, crs, repair)
+
+
+@import_app.command("water-bodies")
+@_fail_cleanly
+def import_water_cmd(file: Path, map: MapOpt = None, set: SetOpt = None,
+                     crs: CrsOpt = None, repair: RepairOpt = True) -> None:
+    """Import rivers, canals (lines, source to mouth), lakes, reservoirs, ponds (polygons)."""
+    from gis_service.services.importing import import_water_bodies
+
+    _run_import(import_water_bodies, file, map, set, crs, repair)
+
+
+@import_app.command("chiefs")
+@_fail_cleanly
+def import_chiefs_cmd(file: Path) -> None:
+    """Import a roster CSV of chief posts (person_id, name, role, level, region_code, ...)."""
+    from gis_service.services.importing import import_chiefs
+
+    with _engine().connect() as conn:
+        report = import_chiefs(conn, file)
+        conn.commit()
+    typer.echo(report.summary())
+
+
+# -- sample -------------------------------------------------------------------------------
+
+@sample_app.command("generate")
+@_fail_cleanly
+def sample_generate(
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("data/sample"),
+    tracks: Annotated[bool, typer.Option(help="also write the GPX patrol tracks")] = True,
+) -> None:
+    """Regenerate the sample region deterministically."""
+    from gis_service.sample.generate import generate
+
+    counts = generate(out, with_tracks=tracks)
+    typer.echo(json.dumps(counts, ensure_ascii=False, indent=2, default=str))
+
+
+@sample_app.command("load")
+@_fail_cleanly
+def sample_load() -> None:
+    """Import the sample region into the database (skips files already imported)."""
+    _load_sample()
+
+
+def _load_sample() -> None:
+    from gis_service.services.sample import ensure_tracks, load_sample
+
+    ensure_tracks()
+    with _engine().connect() as conn:
+        reports = load_sample(conn)
+        conn.commit()
+    for report in reports:
+        typer.echo(report.summary())
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    sys.exit(app())

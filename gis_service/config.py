@@ -1,0 +1,39 @@
+"""Settings, read from the environment (prefix ``GIS_``) or a ``.env`` file.
+
+``DATABASE_URL`` (without prefix, as most tools expect) points the service at an existing
+PostGIS; when it is unset, the project-local cluster under ``.gis-local/`` is used.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GIS_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "GIS_DATABASE_URL")
+    )
+    # project-local cluster (used when database_url is None)
+    home: Path = Field(default_factory=Path.cwd, description="project folder holding .gis-local/")
+    local_db_name: str = "gis_service"
+    local_db_user: str = "gis"
+    local_db_port: int = 55432
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def local_dir(self) -> Path:
+        return self.home / ".gis-local"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,42 @@
+"""The domain's controlled vocabularies, with the Chinese labels users expect."""
+
+from __future__ import annotations
+
+LEVEL_LABELS: dict[str, str] = {
+    "province": "省级",
+    "city": "市级",
+    "county": "县级",
+    "township": "乡级",
+    "village": "村级",
+}
+LEVELS: tuple[str, ...] = tuple(LEVEL_LABELS)
+LEVEL_RANK: dict[str, int] = {level: i for i, level in enumerate(LEVELS)}
+
+# digits of the administrative code per level (GB/T 2260 + township/village extensions)
+CODE_DIGITS: dict[str, int] = {
+    "province": 6, "city": 6, "county": 6, "township": 9, "village": 12,
+}
+
+REGION_KIND_LABELS: dict[str, str] = {"government": "地方", "corps": "兵团"}
+REGION_KINDS: tuple[str, ...] = tuple(REGION_KIND_LABELS)
+
+WATER_KIND_LABELS: dict[str, str] = {
+    "river": "河流",
+    "canal": "渠道",
+    "lake": "湖泊",
+    "reservoir": "水库",
+    "pond": "塘坝",
+}
+WATER_KINDS: tuple[str, ...] = tuple(WATER_KIND_LABELS)
+LINEAR_WATER_KINDS: tuple[str, ...] = ("river", "canal")
+
+POST_ROLE_LABELS: dict[str, str] = {
+    "general_chief": "总河长",
+    "river_chief": "河长",
+    "lake_chief": "湖长",
+    "deputy_chief": "副河长",
+    "reservoir_chief": "库长",
+    "segment_chief": "河段长",
+    "joint_chief": "联合河长",
+}
+POST_ROLES: tuple[str, ...] = tuple(POST_ROLE_LABELS)

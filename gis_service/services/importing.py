@@ -1,0 +1,428 @@
+"""Import administrative regions, water bodies and chief rosters: one transaction per file.
+
+Each function reads and validates the whole file first, collecting every problem with its
+feature number (or CSV line), and writes only when there is none; the write itself runs in a
+savepoint, so a failure leaves the database exactly as it was. Re-importing a file updates
+the rows with the same codes (upsert), which keeps imports repeatable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from geoalchemy2.shape import from_shape
+from sqlalchemy import Connection, func, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from gis_service.db.models import AdminRegion, Chief, ChiefPost, DataImport, WaterBody
+from gis_service.db.session import atomic
+from gis_service.domain.admin_codes import code_problem, normalise_code, normalise_level
+from gis_service.domain.crs import STORAGE_SRID
+from gis_service.domain.geometry_checks import check_geometries
+from gis_service.domain.vocab import (
+    LEVEL_RANK,
+    LEVELS,
+    LINEAR_WATER_KINDS,
+    POST_ROLE_LABELS,
+    POST_ROLES,
+    REGION_KIND_LABELS,
+    REGION_KINDS,
+    WATER_KIND_LABELS,
+    WATER_KINDS,
+)
+from gis_service.errors import InputError
+from gis_service.fileio.attributes import select_fields
+from gis_service.fileio.vector import read_vector
+from gis_service.services.reports import ImportReport, ProblemList
+
+_TRUE = {"true", "1", "yes", "y", "t", "是"}
+_FALSE = {"false", "0", "no", "n", "f", "否", ""}
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or (
+        isinstance(value, str) and not value.strip()
+    )
+
+
+def _text(value: object) -> str | None:
+    return None if _blank(value) else str(value).strip()
+
+
+def _vocab(value: object, labels: Mapping[str, str]) -> str | None:
+    """Accept the English term or its Chinese label (水库 -> reservoir)."""
+    text_value = _text(value)
+    if text_value is None:
+        return None
+    lowered = text_value.lower()
+    if lowered in labels:
+        return lowered
+    by_label = {label: key for key, label in labels.items()}
+    return by_label.get(text_value)
+
+
+def _already_imported(conn: Connection, kind: str, sha: str) -> bool:
+    stmt = select(DataImport.id).where(DataImport.kind == kind, DataImport.sha256 == sha)
+    return conn.execute(stmt.limit(1)).first() is not None
+
+
+def _record(conn: Connection, report: ImportReport, sha: str) -> None:
+    conn.execute(
+        pg_insert(DataImport).values(
+            kind=report.kind, file_name=report.file, sha256=sha,
+            feature_count=report.features, report=report.to_dict(),
+        )
+    )
+
+
+def _upsert(conn: Connection, model, rows: list[dict], key: str) -> tuple[int, int]:
+    """Insert or update by natural key; return (inserted, updated)."""
+    if not rows:
+        return 0, 0
+    stmt = pg_insert(model).values(rows)
+    columns = {c: stmt.excluded[c] for c in rows[0] if c != key}
+    if "updated_at" in model.__table__.c:
+        columns["updated_at"] = func.now()
+    stmt = stmt.on_conflict_do_update(index_elements=[key], set_=columns).returning(
+        text("(xmax = 0) AS inserted")
+    )
+    flags = [row.inserted for row in conn.execute(stmt)]
+    inserted = sum(flags)
+    return inserted, len(flags) - inserted
+
+
+def _existing(conn: Connection, column, values: set[str]) -> dict[str, object]:
+    if not values:
+        return {}
+    table = column.table
+    other = table.c.level if "level" in table.c else table.c.kind
+    rows = conn.execute(select(column, other).where(column.in_(sorted(values))))
+    return {r[0]: r[1] for r in rows}
+
+
+# -- administrative regions ---------------------------------------------------------------
+
+def import_regions(
+    conn: Connection,
+    path: Path | str,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    constants: Mapping[str, str] | None = None,
+    crs: str | None = None,
+    repair: bool = True,
+    skip_unchanged: bool = False,
+) -> ImportReport:
+    """Import administrative regions (code, name, level, parent_code, kind, polygons)."""
+    path = Path(path)
+    sha = file_sha256(path)
+    if skip_unchanged and _already_imported(conn, "regions", sha):
+        return ImportReport("regions", path.name, 0, skipped_unchanged=True)
+    gdf = read_vector(path, crs=crs)
+    attrs = select_fields(
+        gdf, required=("code", "name", "level"), optional=("parent_code", "kind"),
+        mapping=mapping, constants=constants, source=path.name,
+    )
+    problems = ProblemList(path.name)
+    check = check_geometries(gdf.geometry.values, "polygon", repair=repair)
+    codes = [normalise_code(v) for v in attrs["code"]]
+    levels = [normalise_level(v) for v in attrs["level"]]
+    parents = [normalise_code(v) for v in attrs["parent_code"]]
+    kinds = [_vocab(v, REGION_KIND_LABELS) or ("government" if _blank(v) else None)
+             for v in attrs["kind"]]
+    duplicated = pd.Series(codes).duplicated(keep=False).to_numpy()
+
+    in_file = {c: lv for c, lv in zip(codes, levels, strict=True) if c and lv}
+    outside = {p for p in parents if p and p not in in_file}
+    known = {**_existing(conn, AdminRegion.code, outside), **in_file}
+
+    rows: list[dict] = []
+    for i in range(len(gdf)):
+        where = f"feature {i + 1}" + (f" (code {codes[i]})" if codes[i] else "")
+        level = levels[i]
+        if level is None:
+            problems.add(where, f"level {attrs['level'].iloc[i]!r} is not one of {', '.join(LEVELS)}")
+        elif problem := code_problem(codes[i], level):
+            problems.add(where, problem)
+        if duplicated[i]:
+            problems.add(where, "code appears more than once in the file")
+        if _blank(attrs["name"].iloc[i]):
+            problems.add(where, "missing name")
+        if kinds[i] is None:
+            problems.add(where, f"kind {attrs['kind'].iloc[i]!r} is not one of {', '.join(REGION_KINDS)}")
+        parent = parents[i]
+        if parent is not None and level is not None:
+            parent_level = known.get(parent)
+            if parent_level is None:
+                problems.add(where, f"parent {parent} is neither in the file nor in the database")
+            elif LEVEL_RANK[parent_level] >= LEVEL_RANK[level]:
+                problems.add(where, f"parent {parent} is a {parent_level}, not above a {level}")
+        if i in check.rejected:
+            problems.add(where, check.rejected[i])
+        rows.append({
+            "code": codes[i], "name": _text(attrs["name"].iloc[i]), "level": level,
+            "parent_code": parent, "kind": kinds[i],
+            "geom": None if check.geometries[i] is None
+            else from_shape(check.geometries[i], srid=STORAGE_SRID),
+        })
+    problems.raise_if_any()
+
+    report = ImportReport("regions", path.name, len(rows), repaired=[
+        f"feature {i + 1} (code {codes[i]}): repaired {reason}" for i, reason in check.repaired.items()
+    ])
+    with atomic(conn):
+        for level in LEVELS:  # parents before children
+            batch = [r for r in rows if r["level"] == level]
+            ins, upd = _upsert(conn, AdminRegion, batch, "code")
+            report.inserted += ins
+            report.updated += upd
+        _record(conn, report, sha)
+    return report
+
+
+# -- water bodies ---------------------------------------------------------------------------
+
+def _parse_bool(value: object) -> bool | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    text_value = str(value).strip().lower()
+    if text_value in _TRUE:
+        return True
+    if text_value in _FALSE:
+        return False
+    return None
+
+
+def _parse_positive(value: object) -> tuple[float | None, bool]:
+    """(number or None, ok)."""
+    if _blank(value):
+        return None, True
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None, False
+    return (number, True) if number > 0 and math.isfinite(number) else (None, False)
+
+
+def import_water_bodies(
+    conn: Connection,
+    path: Path | str,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    constants: Mapping[str, str] | None = None,
+    crs: str | None = None,
+    repair: bool = True,
+    skip_unchanged: bool = False,
+) -> ImportReport:
+    """Import rivers and canals (centre lines, source -> mouth) and water polygons."""
+    path = Path(path)
+    sha = file_sha256(path)
+    if skip_unchanged and _already_imported(conn, "water_bodies", sha):
+        return ImportReport("water_bodies", path.name, 0, skipped_unchanged=True)
+    gdf = read_vector(path, crs=crs)
+    attrs = select_fields(
+        gdf, required=("code", "name", "kind"),
+        optional=("parent_code", "managing_level", "managing_region_code", "flow_reversed",
+                  "buffer_width_m", "source"),
+        mapping=mapping, constants=constants, source=path.name,
+    )
+    problems = ProblemList(path.name)
+    codes = [_text(v) for v in attrs["code"]]
+    kinds = [_vocab(v, WATER_KIND_LABELS) for v in attrs["kind"]]
+    parents = [_text(v) for v in attrs["parent_code"]]
+    regions = [normalise_code(v) for v in attrs["managing_region_code"]]
+    duplicated = pd.Series(codes).duplicated(keep=False).to_numpy()
+
+    linear = np.array([k in LINEAR_WATER_KINDS for k in kinds])
+    geoms = np.empty(len(gdf), dtype=object)
+    rejected: dict[int, str] = {}
+    repaired: dict[int, str] = {}
+    for family, mask in (("line", linear), ("polygon", ~linear)):
+        idx = np.flatnonzero(mask)
+        if len(idx):
+            check = check_geometries(gdf.geometry.values[idx], family, repair=repair)
+            geoms[idx] = check.geometries
+            rejected.update({int(idx[k]): v for k, v in check.rejected.items()})
+            repaired.update({int(idx[k]): v for k, v in check.repaired.items()})
+
+    file_kinds = {c: k for c, k in zip(codes, kinds, strict=True) if c}
+    outside = {p for p in parents if p and p not in file_kinds}
+    known_water = {**_existing(conn, WaterBody.code, outside), **file_kinds}
+    region_levels = _existing(conn, AdminRegion.code, {r for r in regions if r})
+
+    rows: list[dict] = []
+    for i in range(len(gdf)):
+        where = f"feature {i + 1}" + (f" (code {codes[i]})" if codes[i] else "")
+        if not codes[i]:
+            problems.add(where, "missing code")
+        if duplicated[i] and codes[i]:
+            problems.add(where, "code appears more than once in the file")
+        if _blank(attrs["name"].iloc[i]):
+            problems.add(where, "missing name")
+        if kinds[i] is None:
+            problems.add(where, f"kind {attrs['kind'].iloc[i]!r} is not one of {', '.join(WATER_KINDS)}")
+        parent = parents[i]
+        if parent is not None:
+            if parent == codes[i]:
+                problems.add(where, "a water body cannot be its own main stem")
+            elif parent not in known_water:
+                problems.add(where, f"main stem {parent} is neither in the file nor in the database")
+            elif known_water[parent] not in LINEAR_WATER_KINDS:
+                problems.add(where, f"main stem {parent} is a {known_water[parent]}, not a river")
+        level = normalise_level(attrs["managing_level"].iloc[i])
+        region = regions[i]
+        if region is not None:
+            if region not in region_levels:
+                problems.add(where, f"managing region {region} is not in the database "
+                                    "(import regions first)")
+            elif level is None:
+                level = region_levels[region]
+        if level is None and not _blank(attrs["managing_level"].iloc[i]):
+            problems.add(where, f"managing_level {attrs['managing_level'].iloc[i]!r} is not one "
+                                f"of {', '.join(LEVELS)}")
+        reversed_flag = _parse_bool(attrs["flow_reversed"].iloc[i])
+        if reversed_flag is None:
+            problems.add(where, f"flow_reversed {attrs['flow_reversed'].iloc[i]!r} is not a boolean")
+        width, ok = _parse_positive(attrs["buffer_width_m"].iloc[i])
+        if not ok:
+            problems.add(where, f"buffer_width_m {attrs['buffer_width_m'].iloc[i]!r} is not a "
+                                "positive number of metres")
+        if i in rejected:
+            problems.add(where, rejected[i])
+        rows.append({
+            "code": codes[i], "name": _text(attrs["name"].iloc[i]), "kind": kinds[i],
+            "parent_code": parent, "managing_level": level, "managing_region_code": region,
+            "flow_reversed": bool(reversed_flag), "buffer_width_m": width,
+            "source": _text(attrs["source"].iloc[i]),
+            "geom": None if geoms[i] is None else from_shape(geoms[i], srid=STORAGE_SRID),
+        })
+    problems.raise_if_any()
+
+    report = ImportReport("water_bodies", path.name, len(rows), repaired=[
+        f"feature {i + 1} (code {codes[i]}): repaired {reason}" for i, reason in repaired.items()
+    ])
+    by_code = {r["code"]: r for r in rows}
+
+    def depth(code: str) -> int:
+        d, seen = 0, {code}
+        while (p := by_code.get(code, {}).get("parent_code")) in by_code and p not in seen:
+            seen.add(p)
+            code, d = p, d + 1
+        return d
+
+    with atomic(conn):
+        for d in sorted({depth(c) for c in by_code}):  # main stems before tributaries
+            ins, upd = _upsert(conn, WaterBody, [r for r in rows if depth(r["code"]) == d], "code")
+            report.inserted += ins
+            report.updated += upd
+        _record(conn, report, sha)
+    return report
+
+
+# -- chiefs and posts ------------------------------------------------------------------------
+
+CHIEF_COLUMNS_REQUIRED = ("person_id", "name", "role", "level", "region_code", "valid_from")
+CHIEF_COLUMNS_OPTIONAL = ("phone", "title", "water_body_code", "valid_to")
+
+
+def _parse_date(value: object) -> tuple[dt.date | None, bool]:
+    if _blank(value):
+        return None, True
+    try:
+        return dt.date.fromisoformat(str(value).strip()), True
+    except ValueError:
+        return None, False
+
+
+def import_chiefs(
+    conn: Connection, path: Path | str, *, skip_unchanged: bool = False
+) -> ImportReport:
+    """Import a roster CSV: one row per post, people repeated by ``person_id``."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", source=str(path))
+    sha = file_sha256(path)
+    if skip_unchanged and _already_imported(conn, "chiefs", sha):
+        return ImportReport("chiefs", path.name, 0, skipped_unchanged=True)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"cannot read CSV: {exc}", source=path.name) from None
+    attrs = select_fields(frame, required=CHIEF_COLUMNS_REQUIRED,
+                          optional=CHIEF_COLUMNS_OPTIONAL, source=path.name)
+    problems = ProblemList(path.name)
+    regions = _existing(conn, AdminRegion.code, {normalise_code(v) for v in attrs["region_code"]} - {None})
+    waters = _existing(conn, WaterBody.code, {_text(v) for v in attrs["water_body_code"]} - {None})
+
+    people: dict[str, dict] = {}
+    posts: list[dict] = []
+    for i in range(len(attrs)):
+        where = f"line {i + 2}"
+        row = attrs.iloc[i]
+        person = _text(row["person_id"])
+        name = _text(row["name"])
+        if not person or not name:
+            problems.add(where, "missing person_id or name")
+        elif person in people and people[person]["name"] != name:
+            problems.add(where, f"person {person} is named {people[person]['name']!r} on an "
+                                f"earlier line and {name!r} here")
+        else:
+            people[person] = {"id": person, "name": name, "phone": _text(row["phone"]),
+                              "title": _text(row["title"])}
+        role = _vocab(row["role"], POST_ROLE_LABELS)
+        if role is None:
+            problems.add(where, f"role {row['role']!r} is not one of {', '.join(POST_ROLES)}")
+        level = normalise_level(row["level"])
+        if level is None:
+            problems.add(where, f"level {row['level']!r} is not one of {', '.join(LEVELS)}")
+        region = normalise_code(row["region_code"])
+        if region not in regions:
+            problems.add(where, f"region {region} is not in the database")
+        elif level is not None and regions[region] != level:
+            problems.add(where, f"region {region} is a {regions[region]}, the post is {level}")
+        water = _text(row["water_body_code"])
+        if water is not None and water not in waters:
+            problems.add(where, f"water body {water} is not in the database")
+        if role == "general_chief" and water is not None:
+            problems.add(where, "a general chief (总河长) answers for a region, not a water body")
+        if role not in (None, "general_chief") and water is None:
+            problems.add(where, f"a {role} post needs a water_body_code")
+        valid_from, ok_from = _parse_date(row["valid_from"])
+        valid_to, ok_to = _parse_date(row["valid_to"])
+        if valid_from is None or not ok_from or not ok_to:
+            problems.add(where, "dates must be ISO YYYY-MM-DD (valid_from required)")
+        elif valid_to is not None and valid_to < valid_from:
+            problems.add(where, f"valid_to {valid_to} is before valid_from {valid_from}")
+        posts.append({"chief_id": person, "role": role, "level": level, "region_code": region,
+                      "water_body_code": water, "valid_from": valid_from, "valid_to": valid_to})
+    problems.raise_if_any()
+
+    report = ImportReport("chiefs", path.name, len(posts))
+    with atomic(conn):
+        _upsert(conn, Chief, list(people.values()), "id")
+        stmt = pg_insert(ChiefPost).values(posts)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["chief_id", "role", "region_code",
+                            text("coalesce(water_body_code, '')"), "valid_from"],
+            set_={"level": stmt.excluded.level, "valid_to": stmt.excluded.valid_to},
+        ).returning(text("(xmax = 0) AS inserted"))
+        flags = [r.inserted for r in conn.execute(stmt)]
+        report.inserted = sum(flags)
+        report.updated = len(flags) - report.inserted
+        _record(conn, report, sha)
+    return report

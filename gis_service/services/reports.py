@@ -1,0 +1,53 @@
+"""What an import did, and the error that lists every problem of a rejected file."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from gis_service.errors import InputError
+
+MAX_LISTED_PROBLEMS = 25
+
+
+@dataclass
+class ImportReport:
+    kind: str
+    file: str
+    features: int
+    inserted: int = 0
+    updated: int = 0
+    repaired: list[str] = field(default_factory=list)
+    skipped_unchanged: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        if self.skipped_unchanged:
+            return f"{self.file}: unchanged since its last import, skipped"
+        text = (f"{self.file}: {self.features} {self.kind} read, {self.inserted} inserted, "
+                f"{self.updated} updated")
+        if self.repaired:
+            text += f", {len(self.repaired)} repaired:\n  " + "\n  ".join(self.repaired)
+        return text
+
+
+class ProblemList:
+    """Collects per-feature problems so a user sees all of them at once, not one per try."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self.items: list[str] = []
+
+    def add(self, where: str, reason: str) -> None:
+        self.items.append(f"{where}: {reason}")
+
+    def raise_if_any(self) -> None:
+        if not self.items:
+            return
+        shown = self.items[:MAX_LISTED_PROBLEMS]
+        more = len(self.items) - len(shown)
+        text = f"{len(self.items)} problem(s), nothing imported:\n  " + "\n  ".join(shown)
+        if more:
+            text += f"\n  ... and {more} more"
+        raise InputError(text, source=self.source)
