@@ -7,20 +7,11 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
 from gis_service.db.engine import database_url
+from gis_service.db.migrate import include_object
 from gis_service.db.models import Base
 
 config = context.config
 target_metadata = Base.metadata
-
-_IGNORED_SCHEMAS = {"tiger", "tiger_data", "topology"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    """Skip PostGIS's own tables (spatial_ref_sys, the docker image's tiger/topology)."""
-    if type_ == "table" and (name == "spatial_ref_sys" or obj.schema in _IGNORED_SCHEMAS):
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
-
 
 def run_migrations_online() -> None:
     url = config.attributes.get("url") or database_url()

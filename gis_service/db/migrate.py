@@ -6,8 +6,17 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from geoalchemy2 import alembic_helpers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+_IGNORED_SCHEMAS = {"tiger", "tiger_data", "topology"}
+
+
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
+    """Skip PostGIS's own tables (spatial_ref_sys, the docker image's tiger/topology)."""
+    if type_ == "table" and (name == "spatial_ref_sys" or obj.schema in _IGNORED_SCHEMAS):
+        return False
+    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
 def alembic_config(url: str) -> Config:

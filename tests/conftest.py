@@ -1,0 +1,64 @@
+"""Shared fixtures: a real PostGIS test database, migrated once, each test in a transaction.
+
+The server is the one ``./manage.sh test`` prepared (project-local cluster, or DATABASE_URL).
+Tests never touch the main database: they use ``<name>_test``, created fresh per session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Engine, create_engine
+
+from gis_service.db import admin, migrate
+from gis_service.db.engine import database_url, with_database
+from gis_service.services.sample import SAMPLE_DIR
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    return database_url()
+
+
+@pytest.fixture(scope="session")
+def db_url(server_url: str) -> Iterator[str]:
+    url = with_database(server_url, "gis_service_test")
+    admin.ensure_database(url, fresh=True)
+    migrate.upgrade(url)
+    yield url
+    admin.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = create_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def conn(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction rolled back after the test: tests stay isolated."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture(scope="session")
+def sample_loaded(engine: Engine) -> None:
+    """The sample region committed once into the test database (read-only for tests)."""
+    from gis_service.services.sample import load_sample
+
+    with engine.connect() as connection:
+        load_sample(connection, SAMPLE_DIR)
+        connection.commit()
+
+
+@pytest.fixture(scope="session")
+def sample_dir() -> Path:
+    return SAMPLE_DIR
