@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, and_, func, literal, select
+from sqlalchemy import Connection, Date, and_, literal, select
 
 from gis_service.db.models import Chief, ChiefPost
 
@@ -23,7 +23,7 @@ def posts_on(
                ChiefPost.water_body_code, ChiefPost.valid_from, ChiefPost.valid_to,
                Chief.id.label("chief_id"), Chief.name.label("chief_name"), Chief.title)
         .join(Chief, Chief.id == ChiefPost.chief_id)
-        .where(ChiefPost.validity.op("@>")(func.cast(literal(day), ChiefPost.validity.type)))
+        .where(ChiefPost.validity.op("@>")(literal(day, Date)))
         .order_by(ChiefPost.level, ChiefPost.region_code, ChiefPost.role, Chief.id)
     )
     filters = []
