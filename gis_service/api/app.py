@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import Depends, FastAPI
-from sqlalchemy import Connection, Engine, text
+from fastapi import FastAPI
+from sqlalchemy import Engine
 
 from gis_service import __version__
 from gis_service.api.errors import install_error_handlers
-from gis_service.db.engine import get_engine
-from gis_service.services.summary import database_summary
+from gis_service.api.routes import meta
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
+    """Build the app; ``engine`` defaults to the configured database (tests pass their own)."""
     app = FastAPI(
         title="河湖长制 GIS service",
         version=__version__,
@@ -22,34 +20,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     )
     app.state.engine = engine
     install_error_handlers(app)
-
-    def connection() -> Connection:
-        eng = app.state.engine or get_engine()
-        with eng.connect() as conn:
-            yield conn
-
-    ConnDep = Annotated[Connection, Depends(connection)]
-
-    @app.get("/", summary="Service entry point")
-    def root() -> dict:
-        return {
-            "title": app.title,
-            "version": __version__,
-            "links": [
-                {"rel": "service-doc", "href": "/docs", "title": "interactive API docs"},
-                {"rel": "service-desc", "href": "/openapi.json"},
-                {"rel": "summary", "href": "/summary", "title": "what the database holds"},
-                {"rel": "health", "href": "/health"},
-            ],
-        }
-
-    @app.get("/health", summary="Liveness and database check")
-    def health(conn: ConnDep) -> dict:
-        version = conn.execute(text("SELECT postgis_lib_version()")).scalar_one()
-        return {"status": "ok", "postgis": version}
-
-    @app.get("/summary", summary="Counts of regions per level, water bodies, chiefs and posts")
-    def summary(conn: ConnDep) -> dict:
-        return database_summary(conn)
-
+    app.include_router(meta.router)
     return app

@@ -1,0 +1,48 @@
+"""The command line: help lists the commands; a bad file is a one-line error, exit code 2."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from gis_service.cli import app
+
+runner = CliRunner()
+
+
+def test_help_lists_the_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("setup", "serve", "summary", "db", "import", "sample"):
+        assert command in result.output
+    imports = runner.invoke(app, ["import", "--help"])
+    for command in ("regions", "water-bodies", "chiefs"):
+        assert command in imports.output
+
+
+def test_console_script_is_installed():
+    exe = sys.executable.rsplit("/", 1)[0] + "/gis-service"
+    result = subprocess.run([exe, "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    assert "import" in result.stdout
+
+
+def test_bad_file_gives_message_not_traceback(tmp_path, monkeypatch, db_url):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    from gis_service.config import get_settings
+    from gis_service.db.engine import get_engine
+
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    bad = tmp_path / "bad.geojson"
+    bad.write_text("{not json", encoding="utf-8")
+    try:
+        result = runner.invoke(app, ["import", "regions", str(bad)])
+    finally:
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+    assert result.exit_code == 2
+    assert "bad.geojson: line 1 column 2: invalid JSON" in result.output
+    assert "Traceback" not in result.output
