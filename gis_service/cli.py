@@ -20,8 +20,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="The database: local cluster, migrations.", no_args_is_help=True)
-import_app = typer.Typer(help="Import regions, water bodies and chief rosters.",
-                         no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import regions, water bodies and chief rosters.", no_args_is_help=True
+)
 sample_app = typer.Typer(help="The bundled sample region (北海市).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
@@ -49,6 +50,7 @@ def _engine():
 
 
 # -- set-up and serving -------------------------------------------------------------------
+
 
 @app.command()
 @_fail_cleanly
@@ -79,8 +81,11 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    typer.secho(f"河湖长制 GIS service on http://{shown}:{port}/  (API docs: /docs, "
-                f"sample summary: /summary)", fg=typer.colors.GREEN)
+    typer.secho(
+        f"河湖长制 GIS service on http://{shown}:{port}/  (API docs: /docs, "
+        f"sample summary: /summary)",
+        fg=typer.colors.GREEN,
+    )
     uvicorn.run(create_app(), host=host, port=port)
 
 
@@ -95,6 +100,7 @@ def summary() -> None:
 
 
 # -- database -----------------------------------------------------------------------------
+
 
 def _cluster(install: bool = False):
     from gis_service.localdb import local_cluster
@@ -150,14 +156,23 @@ def db_downgrade(revision: str) -> None:
 
 # -- imports ------------------------------------------------------------------------------
 
-MapOpt = Annotated[list[str] | None, typer.Option(
-    "--map", help="FIELD=COLUMN: read FIELD from the file's COLUMN (repeatable)")]
-SetOpt = Annotated[list[str] | None, typer.Option(
-    "--set", help="FIELD=VALUE: use VALUE for every feature (repeatable)")]
-CrsOpt = Annotated[str | None, typer.Option(
-    help="CRS for a file that declares none, e.g. EPSG:4490")]
-RepairOpt = Annotated[bool, typer.Option(
-    help="repair invalid polygons with make_valid (reported) instead of rejecting them")]
+MapOpt = Annotated[
+    list[str] | None,
+    typer.Option("--map", help="FIELD=COLUMN: read FIELD from the file's COLUMN (repeatable)"),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="FIELD=VALUE: use VALUE for every feature (repeatable)"),
+]
+CrsOpt = Annotated[
+    str | None, typer.Option(help="CRS for a file that declares none, e.g. EPSG:4490")
+]
+RepairOpt = Annotated[
+    bool,
+    typer.Option(
+        help="repair invalid polygons with make_valid (reported) instead of rejecting them"
+    ),
+]
 
 
 def _run_import(func, file: Path, mapping, constants, crs, repair) -> None:
@@ -165,10 +180,12 @@ def _run_import(func, file: Path, mapping, constants, crs, repair) -> None:
 
     with _engine().connect() as conn:
         report = func(
-            conn, file,
+            conn,
+            file,
             mapping=parse_pairs(mapping or [], option="--map"),
             constants=parse_pairs(constants or [], option="--set"),
-            crs=crs, repair=repair,
+            crs=crs,
+            repair=repair,
         )
         conn.commit()
     typer.echo(report.summary())
@@ -176,8 +193,9 @@ def _run_import(func, file: Path, mapping, constants, crs, repair) -> None:
 
 @import_app.command("regions")
 @_fail_cleanly
-def import_regions_cmd(file: Path, map: MapOpt = None, set: SetOpt = None,
-                       crs: CrsOpt = None, repair: RepairOpt = True) -> None:
+def import_regions_cmd(
+    file: Path, map: MapOpt = None, set: SetOpt = None, crs: CrsOpt = None, repair: RepairOpt = True
+) -> None:
     """Import administrative regions: code, name, level, parent_code, kind + polygons."""
     from gis_service.services.importing import import_regions
 
@@ -186,8 +204,9 @@ def import_regions_cmd(file: Path, map: MapOpt = None, set: SetOpt = None,
 
 @import_app.command("water-bodies")
 @_fail_cleanly
-def import_water_cmd(file: Path, map: MapOpt = None, set: SetOpt = None,
-                     crs: CrsOpt = None, repair: RepairOpt = True) -> None:
+def import_water_cmd(
+    file: Path, map: MapOpt = None, set: SetOpt = None, crs: CrsOpt = None, repair: RepairOpt = True
+) -> None:
     """Import rivers, canals (lines, source to mouth), lakes, reservoirs, ponds (polygons)."""
     from gis_service.services.importing import import_water_bodies
 
@@ -207,6 +226,7 @@ def import_chiefs_cmd(file: Path) -> None:
 
 
 # -- sample -------------------------------------------------------------------------------
+
 
 @sample_app.command("generate")
 @_fail_cleanly

@@ -102,7 +102,7 @@ def ensure_postgis_installed() -> Path:
     _log(f"installing {' '.join(packages)} with apt-get (once)")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run([*prefix, "apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run([*prefix, *apt[:-len(packages)], "-qq", *packages], check=True, env=env)
+    subprocess.run([*prefix, *apt[: -len(packages)], "-qq", *packages], check=True, env=env)
     bindir = find_server_bindir()
     if bindir is None or not postgis_available(bindir):
         raise SetupError(f"installed {' '.join(packages)} but PostGIS is still not found")
@@ -119,8 +119,16 @@ def _ensure_os_user(name: str) -> None:
         pwd.getpwnam(name)
     except KeyError:
         subprocess.run(
-            ["useradd", "--system", "--user-group", "--home-dir", "/nonexistent",
-             "--shell", "/usr/sbin/nologin", name],
+            [
+                "useradd",
+                "--system",
+                "--user-group",
+                "--home-dir",
+                "/nonexistent",
+                "--shell",
+                "/usr/sbin/nologin",
+                name,
+            ],
             check=True,
         )
 
@@ -209,15 +217,28 @@ class LocalCluster:
                 # outside, tied to this checkout by a hash of its path
                 tag = hashlib.sha256(str(self.home).encode()).hexdigest()[:10]
                 self.state.data_dir = f"/var/tmp/gis-service-{tag}/pgdata"
-                _log(f"{self.local_dir} is not reachable by user {self.state.os_user}; "
-                     f"keeping the cluster in {self.data_dir}")
+                _log(
+                    f"{self.local_dir} is not reachable by user {self.state.os_user}; "
+                    f"keeping the cluster in {self.data_dir}"
+                )
         self.data_dir.mkdir(parents=True, exist_ok=True)
         if self.state.os_user:
             shutil.chown(self.data_dir, self.state.os_user, self.state.os_user)
         os.chmod(self.data_dir, 0o700)
         _log(f"initialising a PostgreSQL cluster in {self.data_dir}")
-        res = self._run(["initdb", "-D", str(self.data_dir), "-U", self.db_user,
-                         "--auth=trust", "-E", "UTF8", "--no-locale"])
+        res = self._run(
+            [
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "-U",
+                self.db_user,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-locale",
+            ]
+        )
         if res.returncode != 0:
             raise SetupError(f"initdb failed:\n{res.stdout}\n{res.stderr}")
         self._save_state()
@@ -236,8 +257,21 @@ class LocalCluster:
         self._save_state()
         opts = f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data_dir}"
         log = self.data_dir / "server.log"
-        res = self._run(["pg_ctl", "start", "-D", str(self.data_dir), "-l", str(log),
-                         "-w", "-t", "60", "-o", opts])
+        res = self._run(
+            [
+                "pg_ctl",
+                "start",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                opts,
+            ]
+        )
         if res.returncode != 0:
             tail = log.read_text()[-2000:] if log.exists() else ""
             raise SetupError(f"could not start PostgreSQL:\n{res.stdout}{res.stderr}\n{tail}")

@@ -16,7 +16,9 @@ def prepare_database(settings: Settings, *, install: bool = True) -> str:
     """Start (or reuse) the server and bring the main database to the newest schema."""
     if not settings.database_url:
         cluster = local_cluster(
-            settings.home, port=settings.local_db_port, db_user=settings.local_db_user,
+            settings.home,
+            port=settings.local_db_port,
+            db_user=settings.local_db_user,
             install=install,
         )
         cluster.start()

@@ -13,6 +13,7 @@ from gis_service.db.models import Base
 config = context.config
 target_metadata = Base.metadata
 
+
 def run_migrations_online() -> None:
     url = config.attributes.get("url") or database_url()
     connection = config.attributes.get("connection")

@@ -29,7 +29,9 @@ def ensure_database(url: str, *, fresh: bool = False) -> None:
             if not exists:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
     except OperationalError as exc:
-        raise DatabaseUnavailableError(f"cannot reach PostgreSQL at {_safe(url)}: {exc.orig}")
+        raise DatabaseUnavailableError(
+            f"cannot reach PostgreSQL at {_safe(url)}: {exc.orig}"
+        ) from None
     finally:
         engine.dispose()
 
@@ -52,7 +54,9 @@ def postgis_version(url: str) -> str:
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS postgis"))
             return conn.execute(text("SELECT postgis_full_version()")).scalar_one()
     except OperationalError as exc:
-        raise DatabaseUnavailableError(f"cannot reach PostgreSQL at {_safe(url)}: {exc.orig}")
+        raise DatabaseUnavailableError(
+            f"cannot reach PostgreSQL at {_safe(url)}: {exc.orig}"
+        ) from None
     finally:
         engine.dispose()
 

@@ -24,8 +24,7 @@ def database_url(settings: Settings | None = None) -> str:
     if state.exists():
         port = json.loads(state.read_text())["port"]
     return (
-        f"postgresql+psycopg2://{settings.local_db_user}@127.0.0.1:{port}/"
-        f"{settings.local_db_name}"
+        f"postgresql+psycopg2://{settings.local_db_user}@127.0.0.1:{port}/{settings.local_db_name}"
     )
 
 

@@ -56,8 +56,9 @@ class AdminRegion(Base):
         ForeignKey("admin_region.code", ondelete="RESTRICT"), index=True
     )
     kind: Mapped[str] = mapped_column(String(16), server_default="government")
-    geom = mapped_column(Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=True),
-                         nullable=False)
+    geom = mapped_column(
+        Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=True), nullable=False
+    )
     updated_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
@@ -86,8 +87,9 @@ class WaterBody(Base):
     flow_reversed: Mapped[bool] = mapped_column(Boolean, server_default="false")
     buffer_width_m: Mapped[float | None] = mapped_column(Float)
     source: Mapped[str | None] = mapped_column(Text)
-    geom = mapped_column(Geometry("GEOMETRY", srid=STORAGE_SRID, spatial_index=True),
-                         nullable=False)
+    geom = mapped_column(
+        Geometry("GEOMETRY", srid=STORAGE_SRID, spatial_index=True), nullable=False
+    )
     management_range = mapped_column(
         Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=True), nullable=True
     )
@@ -96,15 +98,18 @@ class WaterBody(Base):
     )
     __table_args__ = (
         CheckConstraint(_in("kind", WATER_KINDS), name="water_body_kind"),
-        CheckConstraint(f"managing_level IS NULL OR {_in('managing_level', LEVELS)}",
-                        name="water_body_managing_level"),
+        CheckConstraint(
+            f"managing_level IS NULL OR {_in('managing_level', LEVELS)}",
+            name="water_body_managing_level",
+        ),
         CheckConstraint(
             "(kind IN ('river', 'canal')) = "
             "(GeometryType(geom) IN ('LINESTRING', 'MULTILINESTRING'))",
             name="water_body_geometry_matches_kind",
         ),
-        CheckConstraint("buffer_width_m IS NULL OR buffer_width_m > 0",
-                        name="water_body_buffer_positive"),
+        CheckConstraint(
+            "buffer_width_m IS NULL OR buffer_width_m > 0", name="water_body_buffer_positive"
+        ),
     )
 
 
@@ -154,8 +159,11 @@ class ChiefPost(Base):
         Index("ix_chief_post_validity", "validity", postgresql_using="gist"),
         Index(
             "uq_chief_post_natural",
-            "chief_id", "role", "region_code",
-            text("coalesce(water_body_code, '')"), "valid_from",
+            "chief_id",
+            "role",
+            "region_code",
+            text("coalesce(water_body_code, '')"),
+            "valid_from",
             unique=True,
         ),
     )

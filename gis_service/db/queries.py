@@ -19,9 +19,18 @@ def posts_on(
 ) -> list[dict]:
     """Who held which post on ``day`` (an indexed range lookup on ``validity``)."""
     stmt = (
-        select(ChiefPost.id, ChiefPost.role, ChiefPost.level, ChiefPost.region_code,
-               ChiefPost.water_body_code, ChiefPost.valid_from, ChiefPost.valid_to,
-               Chief.id.label("chief_id"), Chief.name.label("chief_name"), Chief.title)
+        select(
+            ChiefPost.id,
+            ChiefPost.role,
+            ChiefPost.level,
+            ChiefPost.region_code,
+            ChiefPost.water_body_code,
+            ChiefPost.valid_from,
+            ChiefPost.valid_to,
+            Chief.id.label("chief_id"),
+            Chief.name.label("chief_name"),
+            Chief.title,
+        )
         .join(Chief, Chief.id == ChiefPost.chief_id)
         .where(ChiefPost.validity.op("@>")(literal(day, Date)))
         .order_by(ChiefPost.level, ChiefPost.region_code, ChiefPost.role, Chief.id)

@@ -9,12 +9,30 @@ from gis_service.domain.vocab import CODE_DIGITS, LEVELS
 
 # what offices and public data sets write for our levels
 LEVEL_ALIASES: dict[str, str] = {
-    "省": "province", "自治区": "province", "直辖市": "province",
-    "prefecture": "city", "市": "city", "地区": "city", "州": "city", "盟": "city",
-    "district": "county", "县": "county", "区": "county", "旗": "county", "县级市": "county",
-    "town": "township", "street": "township", "乡": "township", "镇": "township",
-    "街道": "township", "乡镇": "township", "苏木": "township",
-    "村": "village", "社区": "village", "嘎查": "village", "居委会": "village",
+    "省": "province",
+    "自治区": "province",
+    "直辖市": "province",
+    "prefecture": "city",
+    "市": "city",
+    "地区": "city",
+    "州": "city",
+    "盟": "city",
+    "district": "county",
+    "县": "county",
+    "区": "county",
+    "旗": "county",
+    "县级市": "county",
+    "town": "township",
+    "street": "township",
+    "乡": "township",
+    "镇": "township",
+    "街道": "township",
+    "乡镇": "township",
+    "苏木": "township",
+    "村": "village",
+    "社区": "village",
+    "嘎查": "village",
+    "居委会": "village",
 }
 
 _DIGITS = re.compile(r"^[0-9]+$")

@@ -55,7 +55,9 @@ def transformer(src: str | int, dst: str | int) -> Transformer:
 def transform(geometries, src: str | int, dst: str | int):
     """Transform shapely geometries (scalar or array) between CRSs, vectorised."""
     t = transformer(str(src), str(dst))
-    return shapely.transform(geometries, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+    return shapely.transform(
+        geometries, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))
+    )
 
 
 def to_metric(geometries, metric: CRS | str | int):

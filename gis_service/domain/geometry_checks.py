@@ -37,8 +37,10 @@ def _extract(geom: shapely.Geometry, family: Family) -> shapely.Geometry | None:
     if not keep:
         return None
     flat = shapely.get_parts(np.array(keep, dtype=object))
-    return MultiPolygon(list(flat)) if family == "polygon" else (
-        flat[0] if len(flat) == 1 else MultiLineString(list(flat))
+    return (
+        MultiPolygon(list(flat))
+        if family == "polygon"
+        else (flat[0] if len(flat) == 1 else MultiLineString(list(flat)))
     )
 
 

@@ -14,7 +14,11 @@ LEVEL_RANK: dict[str, int] = {level: i for i, level in enumerate(LEVELS)}
 
 # digits of the administrative code per level (GB/T 2260 + township/village extensions)
 CODE_DIGITS: dict[str, int] = {
-    "province": 6, "city": 6, "county": 6, "township": 9, "village": 12,
+    "province": 6,
+    "city": 6,
+    "county": 6,
+    "township": 9,
+    "village": 12,
 }
 
 REGION_KIND_LABELS: dict[str, str] = {"government": "地方", "corps": "兵团"}

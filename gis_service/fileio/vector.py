@@ -34,7 +34,8 @@ def _geojson_declared_crs(path: Path) -> CRS | None:
         raise InputError(f"not UTF-8 text: {exc}", source=path.name) from None
     except json.JSONDecodeError as exc:
         raise InputError(
-            f"invalid JSON ({exc.msg})", source=path.name,
+            f"invalid JSON ({exc.msg})",
+            source=path.name,
             location=f"line {exc.lineno} column {exc.colno}",
         ) from None
     if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature"):

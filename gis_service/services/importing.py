@@ -54,8 +54,10 @@ def file_sha256(path: Path) -> str:
 
 
 def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or (
-        isinstance(value, str) and not value.strip()
+    return (
+        value is None
+        or (isinstance(value, float) and math.isnan(value))
+        or (isinstance(value, str) and not value.strip())
     )
 
 
@@ -83,8 +85,11 @@ def _already_imported(conn: Connection, kind: str, sha: str) -> bool:
 def _record(conn: Connection, report: ImportReport, sha: str) -> None:
     conn.execute(
         pg_insert(DataImport).values(
-            kind=report.kind, file_name=report.file, sha256=sha,
-            feature_count=report.features, report=report.to_dict(),
+            kind=report.kind,
+            file_name=report.file,
+            sha256=sha,
+            feature_count=report.features,
+            report=report.to_dict(),
         )
     )
 
@@ -116,6 +121,7 @@ def _existing(conn: Connection, column, values: set[str]) -> dict[str, object]:
 
 # -- administrative regions ---------------------------------------------------------------
 
+
 def import_regions(
     conn: Connection,
     path: Path | str,
@@ -133,16 +139,22 @@ def import_regions(
         return ImportReport("regions", path.name, 0, skipped_unchanged=True)
     gdf = read_vector(path, crs=crs)
     attrs = select_fields(
-        gdf, required=("code", "name", "level"), optional=("parent_code", "kind"),
-        mapping=mapping, constants=constants, source=path.name,
+        gdf,
+        required=("code", "name", "level"),
+        optional=("parent_code", "kind"),
+        mapping=mapping,
+        constants=constants,
+        source=path.name,
     )
     problems = ProblemList(path.name)
     check = check_geometries(gdf.geometry.values, "polygon", repair=repair)
     codes = [normalise_code(v) for v in attrs["code"]]
     levels = [normalise_level(v) for v in attrs["level"]]
     parents = [normalise_code(v) for v in attrs["parent_code"]]
-    kinds = [_vocab(v, REGION_KIND_LABELS) or ("government" if _blank(v) else None)
-             for v in attrs["kind"]]
+    kinds = [
+        _vocab(v, REGION_KIND_LABELS) or ("government" if _blank(v) else None)
+        for v in attrs["kind"]
+    ]
     duplicated = pd.Series(codes).duplicated(keep=False).to_numpy()
 
     in_file = {c: lv for c, lv in zip(codes, levels, strict=True) if c and lv}
@@ -154,7 +166,9 @@ def import_regions(
         where = f"feature {i + 1}" + (f" (code {codes[i]})" if codes[i] else "")
         level = levels[i]
         if level is None:
-            problems.add(where, f"level {attrs['level'].iloc[i]!r} is not one of {', '.join(LEVELS)}")
+            problems.add(
+                where, f"level {attrs['level'].iloc[i]!r} is not one of {', '.join(LEVELS)}"
+            )
         elif problem := code_problem(codes[i], level):
             problems.add(where, problem)
         if duplicated[i]:
@@ -162,7 +176,9 @@ def import_regions(
         if _blank(attrs["name"].iloc[i]):
             problems.add(where, "missing name")
         if kinds[i] is None:
-            problems.add(where, f"kind {attrs['kind'].iloc[i]!r} is not one of {', '.join(REGION_KINDS)}")
+            problems.add(
+                where, f"kind {attrs['kind'].iloc[i]!r} is not one of {', '.join(REGION_KINDS)}"
+            )
         parent = parents[i]
         if parent is not None and level is not None:
             parent_level = known.get(parent)
@@ -172,17 +188,29 @@ def import_regions(
                 problems.add(where, f"parent {parent} is a {parent_level}, not above a {level}")
         if i in check.rejected:
             problems.add(where, check.rejected[i])
-        rows.append({
-            "code": codes[i], "name": _text(attrs["name"].iloc[i]), "level": level,
-            "parent_code": parent, "kind": kinds[i],
-            "geom": None if check.geometries[i] is None
-            else from_shape(check.geometries[i], srid=STORAGE_SRID),
-        })
+        rows.append(
+            {
+                "code": codes[i],
+                "name": _text(attrs["name"].iloc[i]),
+                "level": level,
+                "parent_code": parent,
+                "kind": kinds[i],
+                "geom": None
+                if check.geometries[i] is None
+                else from_shape(check.geometries[i], srid=STORAGE_SRID),
+            }
+        )
     problems.raise_if_any()
 
-    report = ImportReport("regions", path.name, len(rows), repaired=[
-        f"feature {i + 1} (code {codes[i]}): repaired {reason}" for i, reason in check.repaired.items()
-    ])
+    report = ImportReport(
+        "regions",
+        path.name,
+        len(rows),
+        repaired=[
+            f"feature {i + 1} (code {codes[i]}): repaired {reason}"
+            for i, reason in check.repaired.items()
+        ],
+    )
     with atomic(conn):
         for level in LEVELS:  # parents before children
             batch = [r for r in rows if r["level"] == level]
@@ -194,6 +222,7 @@ def import_regions(
 
 
 # -- water bodies ---------------------------------------------------------------------------
+
 
 def _parse_bool(value: object) -> bool | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -236,10 +265,19 @@ def import_water_bodies(
         return ImportReport("water_bodies", path.name, 0, skipped_unchanged=True)
     gdf = read_vector(path, crs=crs)
     attrs = select_fields(
-        gdf, required=("code", "name", "kind"),
-        optional=("parent_code", "managing_level", "managing_region_code", "flow_reversed",
-                  "buffer_width_m", "source"),
-        mapping=mapping, constants=constants, source=path.name,
+        gdf,
+        required=("code", "name", "kind"),
+        optional=(
+            "parent_code",
+            "managing_level",
+            "managing_region_code",
+            "flow_reversed",
+            "buffer_width_m",
+            "source",
+        ),
+        mapping=mapping,
+        constants=constants,
+        source=path.name,
     )
     problems = ProblemList(path.name)
     codes = [_text(v) for v in attrs["code"]]
@@ -275,47 +313,73 @@ def import_water_bodies(
         if _blank(attrs["name"].iloc[i]):
             problems.add(where, "missing name")
         if kinds[i] is None:
-            problems.add(where, f"kind {attrs['kind'].iloc[i]!r} is not one of {', '.join(WATER_KINDS)}")
+            problems.add(
+                where, f"kind {attrs['kind'].iloc[i]!r} is not one of {', '.join(WATER_KINDS)}"
+            )
         parent = parents[i]
         if parent is not None:
             if parent == codes[i]:
                 problems.add(where, "a water body cannot be its own main stem")
             elif parent not in known_water:
-                problems.add(where, f"main stem {parent} is neither in the file nor in the database")
+                problems.add(
+                    where, f"main stem {parent} is neither in the file nor in the database"
+                )
             elif known_water[parent] not in LINEAR_WATER_KINDS:
                 problems.add(where, f"main stem {parent} is a {known_water[parent]}, not a river")
         level = normalise_level(attrs["managing_level"].iloc[i])
         region = regions[i]
         if region is not None:
             if region not in region_levels:
-                problems.add(where, f"managing region {region} is not in the database "
-                                    "(import regions first)")
+                problems.add(
+                    where, f"managing region {region} is not in the database (import regions first)"
+                )
             elif level is None:
                 level = region_levels[region]
         if level is None and not _blank(attrs["managing_level"].iloc[i]):
-            problems.add(where, f"managing_level {attrs['managing_level'].iloc[i]!r} is not one "
-                                f"of {', '.join(LEVELS)}")
+            problems.add(
+                where,
+                f"managing_level {attrs['managing_level'].iloc[i]!r} is not one "
+                f"of {', '.join(LEVELS)}",
+            )
         reversed_flag = _parse_bool(attrs["flow_reversed"].iloc[i])
         if reversed_flag is None:
-            problems.add(where, f"flow_reversed {attrs['flow_reversed'].iloc[i]!r} is not a boolean")
+            problems.add(
+                where, f"flow_reversed {attrs['flow_reversed'].iloc[i]!r} is not a boolean"
+            )
         width, ok = _parse_positive(attrs["buffer_width_m"].iloc[i])
         if not ok:
-            problems.add(where, f"buffer_width_m {attrs['buffer_width_m'].iloc[i]!r} is not a "
-                                "positive number of metres")
+            problems.add(
+                where,
+                f"buffer_width_m {attrs['buffer_width_m'].iloc[i]!r} is not a "
+                "positive number of metres",
+            )
         if i in rejected:
             problems.add(where, rejected[i])
-        rows.append({
-            "code": codes[i], "name": _text(attrs["name"].iloc[i]), "kind": kinds[i],
-            "parent_code": parent, "managing_level": level, "managing_region_code": region,
-            "flow_reversed": bool(reversed_flag), "buffer_width_m": width,
-            "source": _text(attrs["source"].iloc[i]),
-            "geom": None if geoms[i] is None else from_shape(geoms[i], srid=STORAGE_SRID),
-        })
+        rows.append(
+            {
+                "code": codes[i],
+                "name": _text(attrs["name"].iloc[i]),
+                "kind": kinds[i],
+                "parent_code": parent,
+                "managing_level": level,
+                "managing_region_code": region,
+                "flow_reversed": bool(reversed_flag),
+                "buffer_width_m": width,
+                "source": _text(attrs["source"].iloc[i]),
+                "geom": None if geoms[i] is None else from_shape(geoms[i], srid=STORAGE_SRID),
+            }
+        )
     problems.raise_if_any()
 
-    report = ImportReport("water_bodies", path.name, len(rows), repaired=[
-        f"feature {i + 1} (code {codes[i]}): repaired {reason}" for i, reason in repaired.items()
-    ])
+    report = ImportReport(
+        "water_bodies",
+        path.name,
+        len(rows),
+        repaired=[
+            f"feature {i + 1} (code {codes[i]}): repaired {reason}"
+            for i, reason in repaired.items()
+        ],
+    )
     by_code = {r["code"]: r for r in rows}
 
     def depth(code: str) -> int:
@@ -363,10 +427,13 @@ def import_chiefs(
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"cannot read CSV: {exc}", source=path.name) from None
-    attrs = select_fields(frame, required=CHIEF_COLUMNS_REQUIRED,
-                          optional=CHIEF_COLUMNS_OPTIONAL, source=path.name)
+    attrs = select_fields(
+        frame, required=CHIEF_COLUMNS_REQUIRED, optional=CHIEF_COLUMNS_OPTIONAL, source=path.name
+    )
     problems = ProblemList(path.name)
-    regions = _existing(conn, AdminRegion.code, {normalise_code(v) for v in attrs["region_code"]} - {None})
+    regions = _existing(
+        conn, AdminRegion.code, {normalise_code(v) for v in attrs["region_code"]} - {None}
+    )
     waters = _existing(conn, WaterBody.code, {_text(v) for v in attrs["water_body_code"]} - {None})
 
     people: dict[str, dict] = {}
@@ -379,11 +446,18 @@ def import_chiefs(
         if not person or not name:
             problems.add(where, "missing person_id or name")
         elif person in people and people[person]["name"] != name:
-            problems.add(where, f"person {person} is named {people[person]['name']!r} on an "
-                                f"earlier line and {name!r} here")
+            problems.add(
+                where,
+                f"person {person} is named {people[person]['name']!r} on an "
+                f"earlier line and {name!r} here",
+            )
         else:
-            people[person] = {"id": person, "name": name, "phone": _text(row["phone"]),
-                              "title": _text(row["title"])}
+            people[person] = {
+                "id": person,
+                "name": name,
+                "phone": _text(row["phone"]),
+                "title": _text(row["title"]),
+            }
         role = _vocab(row["role"], POST_ROLE_LABELS)
         if role is None:
             problems.add(where, f"role {row['role']!r} is not one of {', '.join(POST_ROLES)}")
@@ -408,8 +482,17 @@ def import_chiefs(
             problems.add(where, "dates must be ISO YYYY-MM-DD (valid_from required)")
         elif valid_to is not None and valid_to < valid_from:
             problems.add(where, f"valid_to {valid_to} is before valid_from {valid_from}")
-        posts.append({"chief_id": person, "role": role, "level": level, "region_code": region,
-                      "water_body_code": water, "valid_from": valid_from, "valid_to": valid_to})
+        posts.append(
+            {
+                "chief_id": person,
+                "role": role,
+                "level": level,
+                "region_code": region,
+                "water_body_code": water,
+                "valid_from": valid_from,
+                "valid_to": valid_to,
+            }
+        )
     problems.raise_if_any()
 
     report = ImportReport("chiefs", path.name, len(posts))
@@ -417,8 +500,13 @@ def import_chiefs(
         _upsert(conn, Chief, list(people.values()), "id")
         stmt = pg_insert(ChiefPost).values(posts)
         stmt = stmt.on_conflict_do_update(
-            index_elements=["chief_id", "role", "region_code",
-                            text("coalesce(water_body_code, '')"), "valid_from"],
+            index_elements=[
+                "chief_id",
+                "role",
+                "region_code",
+                text("coalesce(water_body_code, '')"),
+                "valid_from",
+            ],
             set_={"level": stmt.excluded.level, "valid_to": stmt.excluded.valid_to},
         ).returning(text("(xmax = 0) AS inserted"))
         flags = [r.inserted for r in conn.execute(stmt)]

@@ -25,8 +25,10 @@ class ImportReport:
     def summary(self) -> str:
         if self.skipped_unchanged:
             return f"{self.file}: unchanged since its last import, skipped"
-        text = (f"{self.file}: {self.features} {self.kind} read, {self.inserted} inserted, "
-                f"{self.updated} updated")
+        text = (
+            f"{self.file}: {self.features} {self.kind} read, {self.inserted} inserted, "
+            f"{self.updated} updated"
+        )
         if self.repaired:
             text += f", {len(self.repaired)} repaired:\n  " + "\n  ".join(self.repaired)
         return text

@@ -9,15 +9,11 @@ from gis_service.domain.vocab import LEVEL_RANK, WATER_KINDS
 
 
 def database_summary(conn: Connection) -> dict:
-    regions = dict(conn.execute(
-        select(AdminRegion.level, func.count()).group_by(AdminRegion.level)
-    ).all())
-    waters = dict(conn.execute(
-        select(WaterBody.kind, func.count()).group_by(WaterBody.kind)
-    ).all())
-    posts = dict(conn.execute(
-        select(ChiefPost.role, func.count()).group_by(ChiefPost.role)
-    ).all())
+    regions = dict(
+        conn.execute(select(AdminRegion.level, func.count()).group_by(AdminRegion.level)).all()
+    )
+    waters = dict(conn.execute(select(WaterBody.kind, func.count()).group_by(WaterBody.kind)).all())
+    posts = dict(conn.execute(select(ChiefPost.role, func.count()).group_by(ChiefPost.role)).all())
     return {
         "regions_per_level": {k: regions[k] for k in sorted(regions, key=LEVEL_RANK.get)},
         "water_bodies_per_kind": {k: waters[k] for k in WATER_KINDS if k in waters},

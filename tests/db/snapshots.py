@@ -10,9 +10,11 @@ TABLES = ("admin_region", "water_body", "chief", "chief_post", "data_import")
 def snapshot(conn: Connection) -> dict[str, tuple[int, str]]:
     out = {}
     for table in TABLES:
-        row = conn.execute(text(
-            f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
-            f"FROM {table} t"
-        )).one()
+        row = conn.execute(
+            text(
+                f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) "
+                f"FROM {table} t"
+            )
+        ).one()
         out[table] = (row[0], row[1])
     return out

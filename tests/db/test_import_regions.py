@@ -18,14 +18,14 @@ from tests.db.snapshots import snapshot
 
 
 def _stored(conn, code: str) -> shapely.Geometry:
-    return to_shape(conn.execute(select(AdminRegion.geom).where(AdminRegion.code == code))
-                    .scalar_one())
+    return to_shape(
+        conn.execute(select(AdminRegion.geom).where(AdminRegion.code == code)).scalar_one()
+    )
 
 
 @pytest.mark.parametrize(
     ("file_name", "crs"),
-    [("regions.geojson", "EPSG:3857"), ("regions.gpkg", "EPSG:4545"),
-     ("regions.zip", "EPSG:4490")],
+    [("regions.geojson", "EPSG:3857"), ("regions.gpkg", "EPSG:4545"), ("regions.zip", "EPSG:4490")],
 )
 def test_each_format_in_a_projected_or_cgcs2000_crs_lands_in_wgs84(conn, tmp_path, file_name, crs):
     frame = regions_frame(crs)
@@ -59,16 +59,21 @@ def test_attribute_mapping_and_constants(conn, tmp_path):
     frame = regions_frame().rename(columns={"code": "XZQDM", "name": "XZQMC"})
     frame = frame[frame.level == "county"].drop(columns=["level"])
     path = write(frame.assign(parent_code=None), tmp_path / "counties.gpkg")
-    report = import_regions(conn, path, mapping={"code": "XZQDM", "name": "XZQMC"},
-                            constants={"level": "县"})
+    report = import_regions(
+        conn, path, mapping={"code": "XZQDM", "name": "XZQMC"}, constants={"level": "县"}
+    )
     assert report.inserted == 2
-    assert conn.execute(text("SELECT level FROM admin_region WHERE code='990101'")).scalar() == "county"
+    assert (
+        conn.execute(text("SELECT level FROM admin_region WHERE code='990101'")).scalar()
+        == "county"
+    )
 
 
 def test_invalid_polygon_is_repaired_and_reported(conn, tmp_path):
     frame = regions_frame().iloc[[1]].copy()
-    bowtie = shapely.Polygon([(480000, 2380000), (490000, 2390000), (490000, 2380000),
-                              (480000, 2390000)])
+    bowtie = shapely.Polygon(
+        [(480000, 2380000), (490000, 2390000), (490000, 2380000), (480000, 2390000)]
+    )
     frame["geometry"] = [bowtie]
     frame["parent_code"] = None
     report = import_regions(conn, write(frame, tmp_path / "bowtie.gpkg"))
@@ -86,12 +91,16 @@ def _feature_collection(**extra) -> dict:
     return {
         "type": "FeatureCollection",
         **extra,
-        "features": [{
-            "type": "Feature",
-            "properties": {"code": "990100", "name": "试验市", "level": "city"},
-            "geometry": {"type": "Polygon", "coordinates": [[[108, 21], [108.1, 21],
-                                                             [108.1, 21.1], [108, 21]]]},
-        }],
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"code": "990100", "name": "试验市", "level": "city"},
+                "geometry": {
+                    "type": "Polygon",
+                    "coordinates": [[[108, 21], [108.1, 21], [108.1, 21.1], [108, 21]]],
+                },
+            }
+        ],
     }
 
 
@@ -111,15 +120,17 @@ UNKNOWN_CRS_FC = _feature_collection(
     [
         ('{"type": "FeatureCollection", "features": [', True, r"line 1 column \d+: invalid JSON"),
         (json.dumps(UNKNOWN_CRS_FC), True, r"unknown CRS 'urn:ogc:def:crs:EPSG::999999'"),
-        (json.dumps(BOWTIE_FC), False, r"feature 1 \(code 990100\): invalid geometry: "
-                                       r"Self-intersection"),
+        (
+            json.dumps(BOWTIE_FC),
+            False,
+            r"feature 1 \(code 990100\): invalid geometry: "
+            r"Self-intersection",
+        ),
         (json.dumps(NO_NAME_FC), True, r"missing required column 'name'"),
     ],
     ids=["invalid-json", "unknown-crs", "self-intersection-no-repair", "missing-name"],
 )
-def test_broken_files_are_rejected_and_change_nothing(
-    conn, tmp_path, content, repair, message
-):
+def test_broken_files_are_rejected_and_change_nothing(conn, tmp_path, content, repair, message):
     import_regions(conn, write(regions_frame(), tmp_path / "good.gpkg"))
     before = snapshot(conn)
     path = _bad_geojson(tmp_path, "broken.geojson", content)
@@ -131,8 +142,8 @@ def test_broken_files_are_rejected_and_change_nothing(
 
 def test_all_problems_are_listed_with_feature_numbers(conn, tmp_path):
     frame = regions_frame()
-    frame.loc[1, "code"] = "99010"          # 5 digits for a county
-    frame.loc[2, "level"] = "hamlet"        # unknown level
+    frame.loc[1, "code"] = "99010"  # 5 digits for a county
+    frame.loc[2, "level"] = "hamlet"  # unknown level
     frame.loc[3, "parent_code"] = "990199"  # unknown parent
     before = snapshot(conn)
     with pytest.raises(InputError) as info:

@@ -14,7 +14,9 @@ from gis_service.services.importing import import_chiefs, import_regions, import
 from tests.db.builders import regions_frame, rivers_frame, write
 from tests.db.snapshots import snapshot
 
-ROSTER_HEADER = "person_id,name,phone,title,role,level,region_code,water_body_code,valid_from,valid_to\n"
+ROSTER_HEADER = (
+    "person_id,name,phone,title,role,level,region_code,water_body_code,valid_from,valid_to\n"
+)
 
 
 @pytest.fixture
@@ -37,8 +39,8 @@ def test_rivers_and_reservoir_import_with_main_stem_link(with_regions, tmp_path)
 def test_kind_and_geometry_must_agree_and_links_must_exist(with_regions, tmp_path):
     conn = with_regions
     frame = rivers_frame()
-    frame.loc[2, "kind"] = "canal"          # a polygon cannot be a canal centre line
-    frame.loc[1, "parent_code"] = "T-R9"    # no such main stem
+    frame.loc[2, "kind"] = "canal"  # a polygon cannot be a canal centre line
+    frame.loc[1, "parent_code"] = "T-R9"  # no such main stem
     frame.loc[0, "managing_region_code"] = "990199"
     before = snapshot(conn)
     with pytest.raises(InputError) as info:
@@ -69,8 +71,7 @@ def test_roster_answers_who_was_responsible_on_a_date(with_regions, tmp_path):
     report = import_chiefs(conn, path)
     assert report.inserted == 4
     july = posts_on(conn, dt.date(2026, 7, 1), region_code="990101", water_body_code="T-R1")
-    september = posts_on(conn, dt.date(2026, 9, 1), region_code="990101",
-                         water_body_code="T-R1")
+    september = posts_on(conn, dt.date(2026, 9, 1), region_code="990101", water_body_code="T-R1")
     assert [p["chief_name"] for p in july] == ["李四"]
     assert [p["chief_name"] for p in september] == ["王五"]
     assert posts_on(conn, dt.date(2026, 8, 15), role="segment_chief")[0]["chief_id"] == "P2"

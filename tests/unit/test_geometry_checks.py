@@ -30,8 +30,8 @@ def test_self_intersection_is_rejected_without_repair():
 
 def test_empty_and_wrong_family_are_rejected():
     result = check_geometries(
-        _arr(None, shapely.Point(1, 1), shapely.LineString([(0, 0), (1, 1)]),
-             shapely.Polygon()), "polygon",
+        _arr(None, shapely.Point(1, 1), shapely.LineString([(0, 0), (1, 1)]), shapely.Polygon()),
+        "polygon",
     )
     assert set(result.rejected) == {0, 1, 2, 3}
     assert "got LineString" in result.rejected[2]
