@@ -28,4 +28,4 @@ def ensure_tracks(data_dir: Path = SAMPLE_DIR) -> None:
     if not (data_dir / "tracks" / "manifest.csv").exists():
         from gis_service.sample.generate import generate
 
-        generate(data_dir, with_tracks=True)
+        generate(data_dir, with_tracks=True, write_base=False)

@@ -1,0 +1,49 @@
+"""The bundled sample loads through the public importers, once, and is queryable."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+from fastapi.testclient import TestClient
+
+from gis_service.api.app import create_app
+from gis_service.db.queries import posts_on
+from gis_service.services.sample import load_sample
+
+
+def test_sample_counts_match_the_files(sample_loaded, engine, sample_dir):
+    regions = gpd.read_file(sample_dir / "regions.geojson")
+    expected = regions.level.value_counts().to_dict()
+    with TestClient(create_app(engine)) as client:
+        body = client.get("/summary").json()
+    assert body["regions_per_level"] == {
+        level: expected[level] for level in ("province", "city", "county", "township", "village")
+    }
+    assert body["water_bodies_per_kind"]["river"] >= 4
+    assert body["posts_per_role"]["segment_chief"] > 100
+
+
+def test_loading_again_skips_unchanged_files(sample_loaded, conn, sample_dir):
+    reports = load_sample(conn, sample_dir)
+    assert all(r.skipped_unchanged for r in reports)
+
+
+def test_the_planted_chief_change_is_visible_by_date(sample_loaded, conn):
+    """平阳镇's segment of 那丽河 changes hands on 2026-08-16 (see data/sample/README.md)."""
+    before = posts_on(
+        conn,
+        dt.date(2026, 8, 15),
+        region_code="450503102",
+        water_body_code="R4505-02-02",
+        role="segment_chief",
+    )
+    after = posts_on(
+        conn,
+        dt.date(2026, 8, 16),
+        region_code="450503102",
+        water_body_code="R4505-02-02",
+        role="segment_chief",
+    )
+    assert len(before) == len(after) == 1
+    assert before[0]["chief_id"] != after[0]["chief_id"]
