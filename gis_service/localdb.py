@@ -58,31 +58,19 @@ def postgis_available(bindir: Path) -> bool:
     return bool(glob.glob("/usr/share/postgresql/*/extension/postgis.control"))
 
 
-def _server_major(bindir: Path) -> str | None:
+def _server_major(bindir: Path) -> str:
     out = subprocess.run(
-        [str(bindir / "postgres"), "--version"], capture_output=True, text=True
+        [str(bindir / "postgres"), "--version"], capture_output=True, text=True, check=True
     ).stdout
-    m = re.search(r"(\d+)", out.split(")")[-1])
-    return m.group(1) if m else None
+    m = re.search(r"PostgreSQL\)\s+(\d+)", out)
+    if not m:
+        raise SetupError(f"cannot read the PostgreSQL version from {out!r}")
+    return m.group(1)
 
 
-def required_packages(bindir: Path | None) -> list[str]:
-    """Debian/Ubuntu packages giving a server with PostGIS 3."""
-    if bindir is not None and (major := _server_major(bindir)):
-        return [f"postgresql-{major}-postgis-3"]
-    return ["postgresql", "postgis"]
-
-
-def ensure_postgis_installed() -> Path:
-    """Return the server bin dir, installing PostgreSQL + PostGIS with apt when missing.
-
-    Installs only as root or with password-less sudo; otherwise raises with the exact command.
-    """
-    bindir = find_server_bindir()
-    if bindir is not None and postgis_available(bindir):
-        return bindir
-    packages = required_packages(bindir)
-    apt = ["apt-get", "install", "-y", "--no-install-recommends", *packages]
+def _apt_prefix(packages: list[str]) -> list[str]:
+    """How to run apt-get here: directly as root, with password-less sudo, or not at all."""
+    command = "apt-get install -y " + " ".join(packages)
     if shutil.which("apt-get") is None:
         raise SetupError(
             "PostgreSQL with PostGIS 3 is not installed and this is not a Debian/Ubuntu system: "
@@ -90,22 +78,46 @@ def ensure_postgis_installed() -> Path:
             "PostGIS database."
         )
     if os.geteuid() == 0:
-        prefix: list[str] = []
-    elif shutil.which("sudo") and subprocess.run(["sudo", "-n", "true"]).returncode == 0:
-        prefix = ["sudo", "-n"]
-    else:
-        raise SetupError(
-            "PostGIS is not installed. Run: sudo apt-get update && sudo "
-            + " ".join(apt)
-            + "   (or set DATABASE_URL to an existing PostGIS database)"
-        )
+        return []
+    if shutil.which("sudo") and subprocess.run(["sudo", "-n", "true"]).returncode == 0:
+        return ["sudo", "-n"]
+    raise SetupError(
+        f"PostgreSQL with PostGIS is not installed. Run: sudo apt-get update && sudo {command}"
+        "   (or set DATABASE_URL to an existing PostGIS database)"
+    )
+
+
+def _apt_install(packages: list[str]) -> None:
+    prefix = _apt_prefix(packages)
     _log(f"installing {' '.join(packages)} with apt-get (once)")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     subprocess.run([*prefix, "apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run([*prefix, *apt[: -len(packages)], "-qq", *packages], check=True, env=env)
+    subprocess.run(
+        [*prefix, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def ensure_postgis_installed() -> Path:
+    """Return the server bin dir, installing PostgreSQL and PostGIS with apt when missing.
+
+    Installs only as root or with password-less sudo; otherwise raises with the exact command.
+    The PostGIS package must match the server's major version (postgresql-15-postgis-3).
+    """
     bindir = find_server_bindir()
-    if bindir is None or not postgis_available(bindir):
-        raise SetupError(f"installed {' '.join(packages)} but PostGIS is still not found")
+    if bindir is not None and postgis_available(bindir):
+        return bindir
+    if bindir is None:
+        _apt_install(["postgresql"])
+        bindir = find_server_bindir()
+        if bindir is None:
+            raise SetupError("installed postgresql but initdb is still not found")
+    package = f"postgresql-{_server_major(bindir)}-postgis-3"
+    _apt_install([package])
+    if not postgis_available(bindir):
+        raise SetupError(f"installed {package} but PostGIS is still not found")
     return bindir
 
 
