@@ -315,7 +315,7 @@ def _segment_level(
     piece_region = hierarchy.ancestor(pieces.leaf, level)
     keep_piece = active[pieces.river]
     p_start, p_end = pieces.start[keep_piece], pieces.end[keep_piece]
-    p_river, p_region = pieces.river[keep_piece], piece_region[keep_piece]
+    p_region = piece_region[keep_piece]
 
     # boundary runs from bank samples
     s_keep = active[samples.river]
@@ -326,9 +326,7 @@ def _segment_level(
     on_boundary = left != right
     # split runs where the pair of bank regions changes
     pair_key = left * (len(hierarchy.codes) + 1) + right
-    group = s_river * 0 + np.cumsum(
-        np.concatenate([[0], (np.diff(pair_key) != 0) | (np.diff(s_river) != 0)])
-    )
+    group = np.cumsum(np.concatenate([[0], (np.diff(pair_key) != 0) | (np.diff(s_river) != 0)]))
     first, last = _runs(on_boundary, group)
     b_start = s_pos[first] - s_half[first]
     b_end = s_pos[last] + s_half[last]
