@@ -24,9 +24,13 @@ import_app = typer.Typer(
     help="Import regions, water bodies and chief rosters.", no_args_is_help=True
 )
 sample_app = typer.Typer(help="The bundled sample region (北海市).", no_args_is_help=True)
+zoning_app = typer.Typer(
+    help="Responsibility zoning: segments, zones, joint sections.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(sample_app, name="sample")
+app.add_typer(zoning_app, name="zoning")
 
 
 def _fail_cleanly(func: Callable) -> Callable:
@@ -257,6 +261,73 @@ def _load_sample() -> None:
         conn.commit()
     for report in reports:
         typer.echo(report.summary())
+    _rebuild_zoning(skip_unchanged=True)
+
+
+def _rebuild_zoning(*, skip_unchanged: bool) -> dict:
+    from gis_service.services.zoning import rebuild_zoning
+
+    with _engine().connect() as conn:
+        result = rebuild_zoning(conn, skip_unchanged=skip_unchanged)
+        conn.commit()
+    typer.echo(f"zoning: {json.dumps(result, ensure_ascii=False)}")
+    return result
+
+
+# -- zoning -------------------------------------------------------------------------------
+
+DateOpt = Annotated[str | None, typer.Option(help="date YYYY-MM-DD (default: today)")]
+
+
+def _day(value: str | None):
+    import datetime as dt
+
+    from gis_service.errors import InputError
+
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"--date expects YYYY-MM-DD, got {value!r}") from None
+
+
+@zoning_app.command("rebuild")
+@_fail_cleanly
+def zoning_rebuild() -> None:
+    """Recompute segments, zones, joint sections, confluences and conveners."""
+    _rebuild_zoning(skip_unchanged=False)
+
+
+@zoning_app.command("report")
+@_fail_cleanly
+def zoning_report(
+    river: Annotated[str, typer.Argument(help="water body code, e.g. R4505-01")],
+    date: DateOpt = None,
+    html: Annotated[Path | None, typer.Option(help="also write a printable HTML page")] = None,
+) -> None:
+    """Coordination report of one river: stretches, chiefs, joint sections, convener."""
+    from gis_service.reports.html import river_report_html
+    from gis_service.services.zoning_queries import coordination_report
+
+    with _engine().connect() as conn:
+        report = coordination_report(conn, river, _day(date))
+    if html:
+        html.write_text(river_report_html(report), encoding="utf-8")
+        typer.echo(f"wrote {html}")
+    else:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+
+
+@zoning_app.command("unassigned")
+@_fail_cleanly
+def zoning_unassigned(date: DateOpt = None) -> None:
+    """List segments and zones without a chief on a date."""
+    from gis_service.services.zoning_queries import unassigned_on
+
+    with _engine().connect() as conn:
+        gaps = unassigned_on(conn, _day(date))
+    typer.echo(gaps.to_string(index=False) if len(gaps) else "every segment and zone has a chief")
 
 
 def _hide_password(url: str) -> str:

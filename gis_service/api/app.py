@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 
 from gis_service import __version__
 from gis_service.api.errors import install_error_handlers
-from gis_service.api.routes import meta
+from gis_service.api.routes import meta, zoning
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -21,4 +21,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.engine = engine
     install_error_handlers(app)
     app.include_router(meta.router)
+    app.include_router(zoning.router)
     return app

@@ -182,3 +182,135 @@ class DataImport(Base):
     imported_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+
+
+# -- zoning results (migration 0002): rebuilt as a whole by `gis-service zoning rebuild` ------
+
+
+class ZoningRun(Base):
+    """One rebuild: when, with which parameters, from which input (reproducibility)."""
+
+    __tablename__ = "zoning_run"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    metric_epsg: Mapped[int] = mapped_column(Integer)
+    params = mapped_column(JSONB)
+    input_sha256: Mapped[str] = mapped_column(String(64))
+    counts = mapped_column(JSONB)
+    seconds: Mapped[float] = mapped_column(Float)
+
+
+class RiverSegment(Base):
+    """A responsibility segment (河段) of a river or canal at one level.
+
+    ``kind``: inside (one region), boundary (the river runs along a boundary: left and right
+    bank regions, relative to the flow), outside (outside every region of the data; nobody's
+    segment, kept so that chainage is continuous). Ids are deterministic:
+    ``{water}/{level}/{region or left|right}/{n}``, n counting that label along the river.
+    """
+
+    __tablename__ = "river_segment"
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    water_body_code: Mapped[str] = mapped_column(
+        ForeignKey("water_body.code", ondelete="CASCADE"), index=True
+    )
+    level: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    region_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    left_region_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    right_region_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    ordinal: Mapped[int] = mapped_column(Integer)
+    chainage_from_m: Mapped[float] = mapped_column(Float)
+    chainage_to_m: Mapped[float] = mapped_column(Float)
+    length_m: Mapped[float] = mapped_column(Float)
+    parent_id: Mapped[str | None] = mapped_column(String(96))
+    geom = mapped_column(
+        Geometry("MULTILINESTRING", srid=STORAGE_SRID, spatial_index=True), nullable=False
+    )
+    zone_geom = mapped_column(
+        Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=True), nullable=True
+    )
+    __table_args__ = (
+        CheckConstraint("kind IN ('inside', 'boundary', 'outside')", name="river_segment_kind"),
+        CheckConstraint(_in("level", LEVELS), name="river_segment_level"),
+        CheckConstraint("chainage_to_m >= chainage_from_m", name="river_segment_chainage"),
+        Index("ix_river_segment_water_level", "water_body_code", "level", "chainage_from_m"),
+    )
+
+
+class StillWaterZone(Base):
+    """Zones of lakes, reservoirs and ponds: the water area (水域, the 库长's), the shoreline
+    pieces (库区沿岸) split by village, and each region's share of a shared water area."""
+
+    __tablename__ = "still_water_zone"
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    water_body_code: Mapped[str] = mapped_column(
+        ForeignKey("water_body.code", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str | None] = mapped_column(String(16))
+    region_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    region_codes = mapped_column(JSONB)  # the region's own and its ancestors' codes per level
+    area_m2: Mapped[float] = mapped_column(Float)
+    shore_length_m: Mapped[float | None] = mapped_column(Float)
+    share: Mapped[float | None] = mapped_column(Float)
+    initiates_coordination: Mapped[bool | None] = mapped_column(Boolean)
+    geom = mapped_column(
+        Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=True), nullable=False
+    )
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('water_area', 'shoreline', 'water_share')", name="still_water_zone_kind"
+        ),
+    )
+
+
+class JointSection(Base):
+    """Cross-boundary joint section (联防联控): 1 km up and down from a boundary crossing."""
+
+    __tablename__ = "joint_section"
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    water_body_code: Mapped[str] = mapped_column(
+        ForeignKey("water_body.code", ondelete="CASCADE"), index=True
+    )
+    level: Mapped[str] = mapped_column(String(16))
+    crossing_chainage_m: Mapped[float] = mapped_column(Float)
+    chainage_from_m: Mapped[float] = mapped_column(Float)
+    chainage_to_m: Mapped[float] = mapped_column(Float)
+    upstream_region_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    downstream_region_code: Mapped[str | None] = mapped_column(String(12), index=True)
+    along_boundary: Mapped[bool] = mapped_column(Boolean)
+    crossing_point = mapped_column(
+        Geometry("POINT", srid=STORAGE_SRID, spatial_index=True), nullable=False
+    )
+    geom = mapped_column(
+        Geometry("MULTILINESTRING", srid=STORAGE_SRID, spatial_index=True), nullable=False
+    )
+
+
+class Confluence(Base):
+    """Where a tributary joins its main stem (chainage on the main stem)."""
+
+    __tablename__ = "confluence"
+    tributary_code: Mapped[str] = mapped_column(
+        ForeignKey("water_body.code", ondelete="CASCADE"), primary_key=True
+    )
+    main_code: Mapped[str] = mapped_column(
+        ForeignKey("water_body.code", ondelete="CASCADE"), index=True
+    )
+    chainage_on_main_m: Mapped[float] = mapped_column(Float)
+    gap_m: Mapped[float] = mapped_column(Float)
+    geom = mapped_column(Geometry("POINT", srid=STORAGE_SRID, spatial_index=True), nullable=False)
+
+
+class RiverConvener(Base):
+    """Convener county of a cross-county river's joint meeting (联席会议, seed 001)."""
+
+    __tablename__ = "river_convener"
+    water_body_code: Mapped[str] = mapped_column(
+        ForeignKey("water_body.code", ondelete="CASCADE"), primary_key=True
+    )
+    convener_region_code: Mapped[str] = mapped_column(String(12))
+    lengths_m = mapped_column(JSONB)

@@ -52,9 +52,9 @@ class Neighbour:
 class Network:
     """Upstream/downstream queries over segmented rivers (one level at a time)."""
 
-    def __init__(self, segments: Segments, lines: LineSet, conf: Confluences):
+    def __init__(self, segments: Segments, lengths: NDArray[np.float64], conf: Confluences):
         self.segments = segments
-        self.lines = lines
+        self.lengths = lengths
         connected = conf.gap_m <= CONNECT_TOLERANCE_M
         self.main_of = {
             int(t): (int(m), float(c))
@@ -102,7 +102,7 @@ class Network:
         out: list[Neighbour] = []
         while True:
             via = (*via, river)
-            length = float(self.lines.lengths[river])
+            length = float(self.lengths[river])
             hi = min(length, at + max_distance_m - travelled)
             for j in self._within(river, level, at, hi):
                 out.append(Neighbour(j, travelled + max(0.0, float(s.start[j]) - at), via))
@@ -141,7 +141,7 @@ class Network:
             if lo - 1e-6 <= chainage <= at + 1e-6:
                 self._walk_up(
                     trib,
-                    float(self.lines.lengths[trib]),
+                    float(self.lengths[trib]),
                     travelled + (at - chainage),
                     via,
                     level,

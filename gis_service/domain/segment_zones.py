@@ -13,7 +13,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from gis_service.domain.regions import NO_REGION, RegionHierarchy
+from gis_service.domain.regions import RegionHierarchy
 from gis_service.domain.segmentation import BOUNDARY, Segments
 
 RANGE_REACH_M = 1000.0

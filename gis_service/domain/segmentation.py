@@ -51,7 +51,7 @@ class ZoningParams:
     boundary_tolerance_m: float = 30.0
     boundary_min_length_m: float = 200.0
     sample_spacing_m: float = 10.0
-    sliver_length_m: float = 30.0
+    sliver_length_m: float = 50.0
     joint_reach_m: float = 1000.0  # 多走1公里: joint sections reach 1 km up and down
 
 

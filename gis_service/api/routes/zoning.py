@@ -1,0 +1,119 @@
+"""Zoning layers (GeoJSON), neighbours, unassigned stretches and river coordination reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse
+
+from gis_service.api.deps import ConnDep
+from gis_service.api.responses import GeoJSONResponse
+from gis_service.reports.html import river_report_html
+from gis_service.services import zoning_queries as q
+
+router = APIRouter(tags=["zoning"])
+
+Level = Literal["province", "city", "county", "township", "village"]
+RegionQ = Annotated[
+    str | None,
+    Query(description="region code: this region and all below it", pattern=r"^[0-9]{6,12}$"),
+]
+WaterQ = Annotated[str | None, Query(max_length=32, description="water body code")]
+DateQ = Annotated[dt.date | None, Query(description="date (default: today)")]
+
+
+@router.get(
+    "/segments",
+    response_class=GeoJSONResponse,
+    summary="River segments (河段) per level, or their chief segment polygons",
+)
+def segments(
+    conn: ConnDep,
+    region: RegionQ = None,
+    level: Level | None = None,
+    water_body: WaterQ = None,
+    kind: Literal["inside", "boundary", "outside"] | None = None,
+    polygons: bool = False,
+) -> GeoJSONResponse:
+    return GeoJSONResponse(
+        q.segments_geojson(
+            conn, region=region, level=level, water_body=water_body, kind=kind, zones=polygons
+        )
+    )
+
+
+@router.get(
+    "/zones",
+    response_class=GeoJSONResponse,
+    summary="Lake/reservoir zones: water area, shoreline by village, shares",
+)
+def zones(
+    conn: ConnDep,
+    region: RegionQ = None,
+    water_body: WaterQ = None,
+    kind: Literal["water_area", "shoreline", "water_share"] | None = None,
+) -> GeoJSONResponse:
+    return GeoJSONResponse(q.zones_geojson(conn, region=region, water_body=water_body, kind=kind))
+
+
+@router.get(
+    "/joint-sections",
+    response_class=GeoJSONResponse,
+    summary="Cross-boundary joint sections (联防河段) or their crossing points",
+)
+def joint_sections(
+    conn: ConnDep,
+    region: RegionQ = None,
+    level: Level | None = None,
+    water_body: WaterQ = None,
+    points: bool = False,
+) -> GeoJSONResponse:
+    return GeoJSONResponse(
+        q.joint_sections_geojson(
+            conn, region=region, level=level, water_body=water_body, points=points
+        )
+    )
+
+
+@router.get(
+    "/segments/{segment_id:path}/{direction}",
+    summary="Segments upstream or downstream, through tributaries, with their chiefs",
+)
+def segment_neighbours(
+    conn: ConnDep,
+    segment_id: str,
+    direction: Literal["upstream", "downstream"],
+    distance_m: Annotated[float, Query(gt=0, le=1e7)] = 10_000.0,
+    date: DateQ = None,
+) -> list[dict]:
+    return q.neighbours(
+        conn,
+        segment_id,
+        direction=direction,
+        max_distance_m=distance_m,
+        day=date or dt.date.today(),
+    )
+
+
+@router.get("/zoning/unassigned", summary="Segments and zones without a chief on a date")
+def unassigned(conn: ConnDep, date: DateQ = None) -> list[dict]:
+    gaps = q.unassigned_on(conn, date or dt.date.today())
+    return gaps.astype(object).where(gaps.notna(), None).to_dict("records")
+
+
+@router.get("/rivers/{code}/report", summary="Coordination report of one river (JSON)")
+def river_report(conn: ConnDep, code: str, date: DateQ = None) -> dict:
+    return q.coordination_report(conn, code, date or dt.date.today())
+
+
+@router.get(
+    "/rivers/{code}/report.html",
+    response_class=HTMLResponse,
+    summary="Printable coordination report for a joint meeting (联席会议)",
+)
+def river_report_page(conn: ConnDep, code: str, date: DateQ = None) -> HTMLResponse:
+    return HTMLResponse(
+        river_report_html(q.coordination_report(conn, code, date or dt.date.today()))
+    )

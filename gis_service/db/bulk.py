@@ -1,0 +1,70 @@
+"""Fast bulk writes with PostgreSQL COPY (zoning writes tens of thousands of rows)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection
+
+from gis_service.domain.crs import STORAGE_SRID
+
+_NULL = r"\N"
+
+
+def as_multi(geoms: np.ndarray, kind: str) -> np.ndarray:
+    """Every geometry as a Multi* of ``kind`` ('line' or 'polygon'); other parts dropped."""
+    geoms = np.asarray(geoms, dtype=object)
+    missing = shapely.is_missing(geoms)
+    parts, owner = shapely.get_parts(np.where(missing, shapely.Point(), geoms), return_index=True)
+    want = (1, 2) if kind == "line" else (3,)
+    keep = np.isin(shapely.get_type_id(parts), want) & ~shapely.is_empty(parts)
+    parts, owner = parts[keep], owner[keep]
+    build = shapely.multilinestrings if kind == "line" else shapely.multipolygons
+    out = np.full(len(geoms), None, dtype=object)
+    if len(parts):
+        groups, inverse = np.unique(owner, return_inverse=True)
+        out[groups] = build(parts, indices=inverse)
+    return out
+
+
+def ewkb_hex(geoms: np.ndarray) -> list[str | None]:
+    with_srid = shapely.set_srid(np.asarray(geoms, dtype=object), STORAGE_SRID)
+    hexes = shapely.to_wkb(with_srid, hex=True, include_srid=True)
+    return [h if isinstance(h, str) else None for h in hexes]
+
+
+def _cell(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return _NULL
+    if isinstance(value, bool | np.bool_):
+        return "t" if value else "f"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Sequence[str]) -> int:
+    """COPY ``frame[columns]`` into ``table`` inside the connection's transaction."""
+    if frame.empty:
+        return 0
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    for row in frame[list(columns)].itertuples(index=False, name=None):
+        writer.writerow([_cell(v) for v in row])
+    buf.seek(0)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.copy_expert(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '{_NULL}')",
+            buf,
+        )
+    finally:
+        cursor.close()
+    return len(frame)

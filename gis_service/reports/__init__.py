@@ -1,0 +1,1 @@
+"""Printable reports (HTML via Jinja2) built from plain report data."""

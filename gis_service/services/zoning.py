@@ -1,0 +1,210 @@
+"""Rebuild the zoning from the database's regions and waters, and store it.
+
+Read regions and water bodies, project them to the metric CRS of the data (Gauss-Kruger
+zone at its centre), run the pure zoning (``gis_service.domain.zoning``), and replace the
+zoning tables in one transaction: readers see the old zoning or the new one, never a mix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, text
+
+from gis_service.db.bulk import as_multi, copy_frame, ewkb_hex
+from gis_service.db.models import ZoningRun
+from gis_service.db.session import atomic
+from gis_service.domain import crs
+from gis_service.domain.zoning import Zoning, ZoningConfig, build_zoning
+
+ZONING_TABLES = (
+    "river_segment",
+    "still_water_zone",
+    "joint_section",
+    "confluence",
+    "river_convener",
+)
+
+
+def load_inputs(conn: Connection) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    regions = gpd.read_postgis(
+        "SELECT code, level, parent_code, geom FROM admin_region ORDER BY code",
+        conn,
+        geom_col="geom",
+    )
+    waters = gpd.read_postgis(
+        "SELECT code, kind, parent_code, managing_level, flow_reversed, buffer_width_m, "
+        "ST_AsEWKB(management_range) AS management_range, geom FROM water_body ORDER BY code",
+        conn,
+        geom_col="geom",
+    )
+    waters["management_range"] = shapely.from_wkb(
+        [bytes(v) if v is not None else None for v in waters["management_range"]]
+    )
+    return regions, waters
+
+
+def _input_digest(regions: pd.DataFrame, waters: pd.DataFrame, config: ZoningConfig) -> str:
+    digest = hashlib.sha256(repr(config.to_dict()).encode())
+    for frame in (regions, waters):
+        for column in frame.columns:
+            values = frame[column].to_numpy()
+            if column in ("geom", "management_range"):
+                values = shapely.to_wkb(values)
+            digest.update(repr(list(values)).encode())
+    return digest.hexdigest()
+
+
+def compute(
+    regions: gpd.GeoDataFrame, waters: gpd.GeoDataFrame, config: ZoningConfig | None = None
+) -> tuple[Zoning, int]:
+    """Project to the metric CRS and run the pure zoning. Returns (zoning, metric EPSG)."""
+    config = config or ZoningConfig()
+    metric = crs.metric_crs_for(regions.geometry.values)
+    r = pd.DataFrame(
+        {
+            "code": regions["code"],
+            "level": regions["level"],
+            "parent_code": regions["parent_code"],
+            "geometry": crs.to_metric(regions.geometry.values, metric),
+        }
+    )
+    w = pd.DataFrame({c: waters[c] for c in waters.columns if c != "geom"})
+    w["geometry"] = crs.to_metric(waters.geometry.values, metric)
+    w["management_range"] = crs.to_metric(waters["management_range"].to_numpy(), metric)
+    return build_zoning(r, w, config), metric.to_epsg()
+
+
+def _storage(geoms, metric_epsg: int, kind: str | None = None) -> list[str | None]:
+    out = crs.to_storage(np.asarray(geoms, dtype=object), metric_epsg)
+    if kind:
+        out = as_multi(out, kind)
+    return ewkb_hex(out)
+
+
+def write(conn: Connection, zoning: Zoning, metric_epsg: int) -> None:
+    """Replace every zoning table's content with ``zoning`` (caller's transaction)."""
+    conn.execute(text(f"TRUNCATE {', '.join(ZONING_TABLES)}"))
+    seg = zoning.segments.copy()
+    seg["geom"] = _storage(seg["geometry"], metric_epsg, "line")
+    seg["zone_geom"] = _storage(seg["zone_geometry"], metric_epsg, "polygon")
+    copy_frame(
+        conn,
+        "river_segment",
+        seg,
+        [
+            "id",
+            "water_body_code",
+            "level",
+            "kind",
+            "region_code",
+            "left_region_code",
+            "right_region_code",
+            "ordinal",
+            "chainage_from_m",
+            "chainage_to_m",
+            "length_m",
+            "parent_id",
+            "geom",
+            "zone_geom",
+        ],
+    )
+    zones = zoning.still_zones.copy()
+    zones["geom"] = _storage(zones["geometry"], metric_epsg, "polygon")
+    copy_frame(
+        conn,
+        "still_water_zone",
+        zones,
+        [
+            "id",
+            "water_body_code",
+            "kind",
+            "level",
+            "region_code",
+            "region_codes",
+            "area_m2",
+            "shore_length_m",
+            "share",
+            "initiates_coordination",
+            "geom",
+        ],
+    )
+    joints = zoning.joint_sections.copy()
+    if not joints.empty:
+        joints["geom"] = _storage(joints["geometry"], metric_epsg, "line")
+        joints["crossing_point"] = _storage(joints["crossing_point"], metric_epsg)
+    copy_frame(
+        conn,
+        "joint_section",
+        joints,
+        [
+            "id",
+            "water_body_code",
+            "level",
+            "crossing_chainage_m",
+            "chainage_from_m",
+            "chainage_to_m",
+            "upstream_region_code",
+            "downstream_region_code",
+            "along_boundary",
+            "crossing_point",
+            "geom",
+        ],
+    )
+    conf = zoning.confluences.copy()
+    if not conf.empty:
+        conf["geom"] = _storage(conf["geometry"], metric_epsg)
+    copy_frame(
+        conn,
+        "confluence",
+        conf,
+        ["tributary_code", "main_code", "chainage_on_main_m", "gap_m", "geom"],
+    )
+    copy_frame(
+        conn,
+        "river_convener",
+        zoning.conveners,
+        ["water_body_code", "convener_region_code", "lengths_m"],
+    )
+
+
+def rebuild_zoning(
+    conn: Connection, config: ZoningConfig | None = None, *, skip_unchanged: bool = False
+) -> dict:
+    """Recompute and store the zoning; returns the run's counts and timing.
+
+    With ``skip_unchanged`` nothing is done when regions, waters and parameters are those
+    of the last run (the set-up's second run stays fast).
+    """
+    config = config or ZoningConfig()
+    started = time.perf_counter()
+    regions, waters = load_inputs(conn)
+    if regions.empty:
+        return {"skipped": "no regions"}
+    digest = _input_digest(regions, waters, config)
+    if skip_unchanged:
+        last = conn.execute(
+            text("SELECT input_sha256 FROM zoning_run ORDER BY id DESC LIMIT 1")
+        ).scalar()
+        if last == digest:
+            return {"skipped": "inputs unchanged since the last rebuild"}
+    zoning, epsg = compute(regions, waters, config)
+    with atomic(conn):
+        write(conn, zoning, epsg)
+        counts = zoning.counts()
+        seconds = time.perf_counter() - started
+        conn.execute(
+            ZoningRun.__table__.insert().values(
+                metric_epsg=epsg,
+                params=config.to_dict(),
+                input_sha256=digest,
+                counts=counts,
+                seconds=round(seconds, 3),
+            )
+        )
+    return {**counts, "metric_epsg": epsg, "seconds": round(seconds, 3)}

@@ -1,0 +1,426 @@
+"""Read the stored zoning: GeoJSON layers, neighbours, unassigned stretches, river reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from gis_service.db.geojson import feature_collection, geojson_sql
+from gis_service.domain.assignments import assignments, unassigned
+from gis_service.domain.network import Confluences, Network
+from gis_service.domain.segmentation import KIND_NAMES, Segments
+from gis_service.domain.vocab import LEVEL_LABELS, LEVEL_RANK, POST_ROLE_LABELS
+from gis_service.errors import NotFoundError
+
+_DESCENDANTS = """
+WITH RECURSIVE sub(code) AS (
+    SELECT code FROM admin_region WHERE code = :region
+    UNION ALL
+    SELECT r.code FROM admin_region r JOIN sub ON r.parent_code = sub.code
+)
+"""
+
+
+def _filters(params: dict, *, region_columns: tuple[str, ...], **equal: str | None) -> str:
+    clauses = []
+    for column, value in equal.items():
+        if value is not None:
+            clauses.append(f"{column} = :{column}")
+            params[column] = value
+    if params.get("region") is not None:
+        clauses.append(
+            "(" + " OR ".join(f"{c} IN (SELECT code FROM sub)" for c in region_columns) + ")"
+        )
+    return ("WHERE " + " AND ".join(clauses)) if clauses else ""
+
+
+def segments_geojson(
+    conn: Connection,
+    *,
+    region: str | None = None,
+    level: str | None = None,
+    water_body: str | None = None,
+    kind: str | None = None,
+    zones: bool = False,
+) -> dict:
+    """Segments (or their chief segment polygons) as a FeatureCollection."""
+    params: dict = {"region": region}
+    where = _filters(
+        params,
+        region_columns=("region_code", "left_region_code", "right_region_code"),
+        level=level,
+        water_body_code=water_body,
+        kind=kind,
+    )
+    geom = "zone_geom" if zones else "geom"
+    sql = (
+        f"{_DESCENDANTS} SELECT id, water_body_code, level, kind, region_code, "
+        "left_region_code, right_region_code, ordinal, round(chainage_from_m::numeric, 1) "
+        "AS chainage_from_m, round(chainage_to_m::numeric, 1) AS chainage_to_m, "
+        f"round(length_m::numeric, 1) AS length_m, parent_id, {geojson_sql(geom)} AS geometry "
+        f"FROM river_segment {where} ORDER BY water_body_code, level, chainage_from_m"
+    )
+    rows = [dict(r._mapping) for r in conn.execute(text(sql), params)]
+    for r in rows:
+        for k in ("chainage_from_m", "chainage_to_m", "length_m"):
+            r[k] = float(r[k])
+    return feature_collection(rows)
+
+
+def zones_geojson(
+    conn: Connection,
+    *,
+    region: str | None = None,
+    water_body: str | None = None,
+    kind: str | None = None,
+) -> dict:
+    params: dict = {"region": region}
+    where = _filters(params, region_columns=("region_code",), water_body_code=water_body, kind=kind)
+    sql = (
+        f"{_DESCENDANTS} SELECT id, water_body_code, kind, level, region_code, region_codes, "
+        "round(area_m2::numeric, 1)::float AS area_m2, "
+        "round(shore_length_m::numeric, 1)::float AS shore_length_m, share, "
+        f"initiates_coordination, {geojson_sql()} AS geometry FROM still_water_zone {where} "
+        "ORDER BY water_body_code, kind, id"
+    )
+    return feature_collection(dict(r._mapping) for r in conn.execute(text(sql), params))
+
+
+def joint_sections_geojson(
+    conn: Connection,
+    *,
+    region: str | None = None,
+    level: str | None = None,
+    water_body: str | None = None,
+    points: bool = False,
+) -> dict:
+    """Joint sections (lines) or their crossing points (boundary cross-sections)."""
+    params: dict = {"region": region}
+    where = _filters(
+        params,
+        region_columns=("upstream_region_code", "downstream_region_code"),
+        level=level,
+        water_body_code=water_body,
+    )
+    geom = "crossing_point" if points else "geom"
+    sql = (
+        f"{_DESCENDANTS} SELECT id, water_body_code, level, "
+        "round(crossing_chainage_m::numeric, 1)::float AS crossing_chainage_m, "
+        "round(chainage_from_m::numeric, 1)::float AS chainage_from_m, "
+        "round(chainage_to_m::numeric, 1)::float AS chainage_to_m, upstream_region_code, "
+        f"downstream_region_code, along_boundary, {geojson_sql(geom)} AS geometry "
+        f"FROM joint_section {where} ORDER BY water_body_code, crossing_chainage_m"
+    )
+    return feature_collection(dict(r._mapping) for r in conn.execute(text(sql), params))
+
+
+# -- tables for the pure functions ----------------------------------------------------------
+
+
+def _segments_frame(conn: Connection, water_body: str | None = None) -> pd.DataFrame:
+    where = "WHERE water_body_code = :w" if water_body else ""
+    return pd.read_sql(
+        text(
+            "SELECT id, water_body_code, level, kind, region_code, left_region_code, "
+            "right_region_code, ordinal, chainage_from_m, chainage_to_m, length_m, parent_id "
+            f"FROM river_segment {where} ORDER BY water_body_code, level, chainage_from_m"
+        ),
+        conn,
+        params={"w": water_body},
+    )
+
+
+def _zones_frame(conn: Connection, water_body: str | None = None) -> pd.DataFrame:
+    where = "WHERE water_body_code = :w" if water_body else ""
+    return pd.read_sql(
+        text(
+            "SELECT id, water_body_code, kind, level, region_code, area_m2, share, "
+            f"initiates_coordination FROM still_water_zone {where}"
+        ),
+        conn,
+        params={"w": water_body},
+    )
+
+
+def _posts_frame(conn: Connection) -> pd.DataFrame:
+    return pd.read_sql(
+        text(
+            "SELECT p.id AS post_id, p.chief_id, c.name AS chief_name, c.title, p.role, p.level, "
+            "p.region_code, p.water_body_code, p.valid_from, p.valid_to "
+            "FROM chief_post p JOIN chief c ON c.id = p.chief_id"
+        ),
+        conn,
+    )
+
+
+def unassigned_on(conn: Connection, day: dt.date) -> pd.DataFrame:
+    """Segments (per bank) and zones with no chief on ``day``."""
+    ponds = {r[0] for r in conn.execute(text("SELECT code FROM water_body WHERE kind='pond'"))}
+    return unassigned(
+        _segments_frame(conn), _zones_frame(conn), _posts_frame(conn), day, ponds=ponds
+    )
+
+
+# -- network ----------------------------------------------------------------------------------
+
+
+def _network(conn: Connection) -> tuple[Network, pd.DataFrame, list[str]]:
+    seg = _segments_frame(conn)
+    seg = seg[seg["kind"] != "outside"].reset_index(drop=True)
+    rivers = sorted(
+        set(seg["water_body_code"])
+        | {
+            r[0]
+            for r in conn.execute(
+                text("SELECT code FROM water_body WHERE kind IN ('river', 'canal')")
+            )
+        }
+    )
+    index = {c: i for i, c in enumerate(rivers)}
+    lengths = dict(
+        conn.execute(
+            text("SELECT water_body_code, max(chainage_to_m) FROM river_segment GROUP BY 1")
+        ).all()
+    )
+    kinds = {v: k for k, v in KIND_NAMES.items()}
+    segments = Segments(
+        river=seg["water_body_code"].map(index).to_numpy(np.int64),
+        level=seg["level"].to_numpy(str),
+        kind=seg["kind"].map(kinds).to_numpy(np.int64),
+        region=np.zeros(len(seg), np.int64),
+        left=np.zeros(len(seg), np.int64),
+        right=np.zeros(len(seg), np.int64),
+        start=seg["chainage_from_m"].to_numpy(float),
+        end=seg["chainage_to_m"].to_numpy(float),
+        parent=np.full(len(seg), -1, np.int64),
+        ordinal=seg["ordinal"].to_numpy(np.int64),
+    )
+    conf = pd.read_sql(text("SELECT * FROM confluence"), conn)
+    conf = conf[conf["tributary_code"].isin(index) & conf["main_code"].isin(index)]
+    confl = Confluences(
+        conf["tributary_code"].map(index).to_numpy(np.int64),
+        conf["main_code"].map(index).to_numpy(np.int64),
+        conf["chainage_on_main_m"].to_numpy(float),
+        conf["gap_m"].to_numpy(float),
+    )
+    length_arr = np.array([float(lengths.get(c, 0.0) or 0.0) for c in rivers])
+    return Network(segments, length_arr, confl), seg, rivers
+
+
+def neighbours(
+    conn: Connection,
+    segment_id: str,
+    *,
+    direction: str,
+    max_distance_m: float = float("inf"),
+    day: dt.date | None = None,
+) -> list[dict]:
+    """Segments upstream or downstream of a segment, with their chiefs on ``day``."""
+    net, seg, rivers = _network(conn)
+    hits = np.flatnonzero(seg["id"].to_numpy() == segment_id)
+    if len(hits) == 0:
+        raise NotFoundError(f"segment {segment_id!r} not found")
+    walk = net.upstream if direction == "upstream" else net.downstream
+    found = walk(int(hits[0]), max_distance_m)
+    chiefs = _chiefs_by_target(conn, seg, day or dt.date.today())
+    seg = seg.astype(object).where(seg.notna(), None)
+    return [
+        {
+            "segment_id": seg["id"].iloc[n.segment],
+            "water_body_code": seg["water_body_code"].iloc[n.segment],
+            "level": seg["level"].iloc[n.segment],
+            "kind": seg["kind"].iloc[n.segment],
+            "region_code": seg["region_code"].iloc[n.segment],
+            "left_region_code": seg["left_region_code"].iloc[n.segment],
+            "right_region_code": seg["right_region_code"].iloc[n.segment],
+            "distance_m": round(n.distance_m, 1),
+            "via": [rivers[v] for v in n.via],
+            "chiefs": chiefs.get(seg["id"].iloc[n.segment], []),
+        }
+        for n in found
+    ]
+
+
+def _chiefs_by_target(
+    conn: Connection, seg: pd.DataFrame, day: dt.date, zones: pd.DataFrame | None = None
+) -> dict[str, list[dict]]:
+    zones = (
+        zones
+        if zones is not None
+        else pd.DataFrame(
+            columns=["id", "water_body_code", "kind", "level", "region_code", "area_m2"]
+        )
+    )
+    a = assignments(seg, zones, _posts_frame(conn), day)
+    out: dict[str, list[dict]] = {}
+    for r in a.itertuples(index=False):
+        out.setdefault(r.target_id, []).append(
+            {
+                "chief_id": r.chief_id,
+                "name": r.chief_name,
+                "role": r.role,
+                "role_label": POST_ROLE_LABELS.get(r.role, r.role),
+                "bank": r.bank,
+                "region_code": r.region_code,
+            }
+        )
+    return out
+
+
+# -- coordination report ----------------------------------------------------------------------
+
+
+def coordination_report(conn: Connection, water_body: str, day: dt.date) -> dict:
+    """Everything a joint meeting on one river needs (seed 000/001), as plain data."""
+    river = (
+        conn.execute(
+            text(
+                "SELECT w.code, w.name, w.kind, w.managing_level, w.managing_region_code, "
+                "w.parent_code, w.flow_reversed, m.name AS main_name FROM water_body w "
+                "LEFT JOIN water_body m ON m.code = w.parent_code WHERE w.code = :c"
+            ),
+            {"c": water_body},
+        )
+        .mappings()
+        .first()
+    )
+    if river is None:
+        raise NotFoundError(f"water body {water_body!r} not found")
+    names = dict(conn.execute(text("SELECT code, name FROM admin_region")).all())
+    seg = _segments_frame(conn, water_body)
+    zones = _zones_frame(conn, water_body)
+    chiefs = _chiefs_by_target(conn, seg, day, zones)
+    gaps = unassigned(seg, zones, _posts_frame(conn), day)
+
+    def region(code):
+        return None if code is None or pd.isna(code) else {"code": code, "name": names.get(code)}
+
+    levels: dict[str, list[dict]] = {}
+    for r in seg.itertuples(index=False):
+        levels.setdefault(r.level, []).append(
+            {
+                "id": r.id,
+                "ordinal": int(r.ordinal),
+                "kind": r.kind,
+                "region": region(r.region_code),
+                "left_bank": region(r.left_region_code),
+                "right_bank": region(r.right_region_code),
+                "chainage_from_km": round(r.chainage_from_m / 1000, 3),
+                "chainage_to_km": round(r.chainage_to_m / 1000, 3),
+                "length_m": round(r.length_m, 1),
+                "chiefs": chiefs.get(r.id, []),
+            }
+        )
+    joint = conn.execute(
+        text(
+            "SELECT id, level, crossing_chainage_m, chainage_from_m, chainage_to_m, "
+            "upstream_region_code, downstream_region_code, along_boundary, "
+            "ST_X(crossing_point) AS lon, ST_Y(crossing_point) AS lat FROM joint_section "
+            "WHERE water_body_code = :c ORDER BY crossing_chainage_m"
+        ),
+        {"c": water_body},
+    ).mappings()
+    convener = (
+        conn.execute(
+            text(
+                "SELECT convener_region_code, lengths_m FROM river_convener WHERE water_body_code=:c"
+            ),
+            {"c": water_body},
+        )
+        .mappings()
+        .first()
+    )
+    posts = _posts_frame(conn)
+    from gis_service.domain.assignments import posts_valid_on
+
+    valid = posts_valid_on(posts, day)
+    river_posts = valid[
+        (valid["water_body_code"] == water_body)
+        & valid["role"].isin(["river_chief", "deputy_chief", "lake_chief"])
+    ]
+    has_city_chief = bool(
+        (
+            (river_posts["role"] == "river_chief")
+            & (river_posts["level"].map(LEVEL_RANK) <= LEVEL_RANK["city"])
+        ).any()
+    )
+    tributaries = conn.execute(
+        text(
+            "SELECT c.tributary_code, w.name, w.managing_level, c.chainage_on_main_m "
+            "FROM confluence c "
+            "JOIN water_body w ON w.code = c.tributary_code WHERE c.main_code = :c "
+            "ORDER BY c.chainage_on_main_m"
+        ),
+        {"c": water_body},
+    ).mappings()
+    trib_chiefs = valid[valid["role"].isin(["river_chief", "segment_chief"])]
+    return {
+        "river": {
+            **dict(river),
+            "length_m": round(float(seg["chainage_to_m"].max()), 1) if len(seg) else None,
+        },
+        "date": day.isoformat(),
+        "river_chiefs": [
+            {
+                "chief_id": p.chief_id,
+                "name": p.chief_name,
+                "title": p.title,
+                "role": p.role,
+                "role_label": POST_ROLE_LABELS.get(p.role, p.role),
+                "level": p.level,
+                "region": region(p.region_code),
+            }
+            for p in river_posts.itertuples()
+        ],
+        "convener": None
+        if convener is None
+        else {
+            "county": region(convener["convener_region_code"]),
+            "lengths_m": {k: round(v, 1) for k, v in convener["lengths_m"].items()},
+            "joint_meeting_needed": not has_city_chief,
+            "rule": "the county with the longest stretch convenes the joint meeting "
+            "(联席会议) of a cross-county river without a city-level chief (seed 001)",
+        },
+        "levels": {lv: levels[lv] for lv in sorted(levels, key=LEVEL_RANK.get)},
+        "level_labels": LEVEL_LABELS,
+        "joint_sections": [
+            {
+                "id": j["id"],
+                "level": j["level"],
+                "crossing_km": round(j["crossing_chainage_m"] / 1000, 3),
+                "from_km": round(j["chainage_from_m"] / 1000, 3),
+                "to_km": round(j["chainage_to_m"] / 1000, 3),
+                "upstream": region(j["upstream_region_code"]),
+                "downstream": region(j["downstream_region_code"]),
+                "along_boundary": j["along_boundary"],
+                "crossing_point": [round(j["lon"], 6), round(j["lat"], 6)],
+            }
+            for j in joint
+        ],
+        "tributaries": [
+            {
+                "code": t["tributary_code"],
+                "name": t["name"],
+                "confluence_km": round(t["chainage_on_main_m"] / 1000, 3),
+                "chiefs": [
+                    {
+                        "chief_id": p.chief_id,
+                        "name": p.chief_name,
+                        "role": p.role,
+                        "level": p.level,
+                        "region": region(p.region_code),
+                    }
+                    for p in trib_chiefs[
+                        trib_chiefs["water_body_code"] == t["tributary_code"]
+                    ].itertuples()
+                    if p.role == "river_chief" or p.level == t["managing_level"]
+                ],
+            }
+            for t in tributaries
+        ],
+        "zones": zones.assign(area_m2=zones["area_m2"].round(1)).to_dict("records"),
+        "unassigned": gaps.astype(object).where(gaps.notna(), None).to_dict("records"),
+    }
