@@ -9,6 +9,7 @@ Lines must be in a metric CRS and oriented source -> mouth (see :func:`orient`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import shapely
@@ -35,7 +36,7 @@ def orient(line: shapely.Geometry, *, reversed_flow: bool = False) -> shapely.Ge
     return merged
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LineSet:
     """Many metric lines flattened into segment arrays for vectorised referencing.
 
@@ -75,32 +76,39 @@ class LineSet:
         np.add.at(lengths, seg_line, seg_len)
         return cls(lines, lengths, seg_line, seg_part, xy0, xy1, seg_c0, seg_len, line_seg_start)
 
+    @cached_property
+    def _global_c0(self) -> Floats:
+        """Segment start chainages on one axis with every line shifted past the previous."""
+        return self.seg_c0 + self._line_offset[self.seg_line]
+
+    @cached_property
+    def _line_offset(self) -> Floats:
+        return np.concatenate([[0.0], np.cumsum(self.lengths + 1.0)])
+
     def _segment_at(self, line: Ints, chainage: Floats) -> Ints:
         """Index of the segment holding ``chainage`` on ``line`` (clamped to the line)."""
         start = self.line_seg_start[line]
         stop = self.line_seg_start[line + 1]
-        # segments of one line are sorted by c0; search within the line's slice
-        key = self.seg_line.astype(np.float64) * 0 + self.seg_c0  # c0 per segment
-        offsets = np.concatenate([[0.0], np.cumsum(self.lengths + 1.0)])
-        global_c0 = key + offsets[self.seg_line]
-        idx = np.searchsorted(global_c0, chainage + offsets[line], side="right") - 1
+        idx = np.searchsorted(self._global_c0, chainage + self._line_offset[line],
+                              side="right") - 1
         return np.clip(idx, start, np.maximum(stop - 1, start))
 
     def interpolate(self, line: Ints, chainage: Floats) -> Floats:
         """(n, 2) coordinates at ``chainage`` metres along ``line``."""
+        return self.interpolate_with_direction(line, chainage)[0]
+
+    def direction(self, line: Ints, chainage: Floats) -> Floats:
+        """Unit flow direction (n, 2) of the segment at ``chainage``."""
+        return self.interpolate_with_direction(line, chainage)[1]
+
+    def interpolate_with_direction(self, line: Ints, chainage: Floats) -> tuple[Floats, Floats]:
+        """Coordinates and unit flow direction at ``chainage``, with one segment lookup."""
         line = np.asarray(line, dtype=np.int64)
         chainage = np.clip(np.asarray(chainage, dtype=np.float64), 0.0, self.lengths[line])
         seg = self._segment_at(line, chainage)
         t = np.clip((chainage - self.seg_c0[seg]) / self.seg_len[seg], 0.0, 1.0)[:, None]
-        return self.seg_xy0[seg] * (1 - t) + self.seg_xy1[seg] * t
-
-    def direction(self, line: Ints, chainage: Floats) -> Floats:
-        """Unit flow direction (n, 2) of the segment at ``chainage``."""
-        seg = self._segment_at(
-            np.asarray(line, dtype=np.int64), np.asarray(chainage, dtype=np.float64)
-        )
-        d = self.seg_xy1[seg] - self.seg_xy0[seg]
-        return d / self.seg_len[seg][:, None]
+        xy0, xy1 = self.seg_xy0[seg], self.seg_xy1[seg]
+        return xy0 + (xy1 - xy0) * t, (xy1 - xy0) / self.seg_len[seg][:, None]
 
     def locate(self, line: Ints, points) -> Floats:
         """Chainage of the points nearest to ``points`` on ``line`` (GEOS project)."""

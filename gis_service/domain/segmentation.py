@@ -156,7 +156,7 @@ def segment_rivers(
 
     cut_river, cut_pos = _leaf_crossings(lines, hierarchy)
     pieces = _pieces(lines, axis, hierarchy, cut_river, cut_pos)
-    samples = _bank_samples(lines, axis, hierarchy, params)
+    samples = _bank_samples(lines, axis, hierarchy, pieces, params)
 
     managing_rank = np.array([LEVEL_RANK[lv] for lv in managing_levels])
     levels: list[str] = []
@@ -273,20 +273,46 @@ class _Samples:
 
 
 def _bank_samples(
-    lines: LineSet, axis: _Axis, hierarchy: RegionHierarchy, params: ZoningParams
+    lines: LineSet, axis: _Axis, hierarchy: RegionHierarchy, pieces: _Pieces,
+    params: ZoningParams,
 ) -> _Samples:
-    """Points on both banks, ``boundary_tolerance_m`` from the centre line, every few metres."""
+    """Points on both banks, ``boundary_tolerance_m`` from the centre line, every few metres.
+
+    Most bank points lie in the same leaf region as the centre line there (known from the
+    pieces, no lookup); a cheap prepared ``contains_xy`` test confirms that, and only the
+    points that left the centre's leaf are located with the STRtree.
+    """
     counts = np.maximum(1, np.ceil(lines.lengths / params.sample_spacing_m)).astype(np.int64)
     river = np.repeat(np.arange(len(counts)), counts)
     k = np.arange(len(river)) - np.repeat(np.cumsum(counts) - counts, counts)
     step = lines.lengths[river] / counts[river]
     local = (k + 0.5) * step
-    centre = lines.interpolate(river, local)
-    d = lines.direction(river, local)
-    normal_left = np.column_stack([-d[:, 1], d[:, 0]]) * params.boundary_tolerance_m
-    left = hierarchy.locate(shapely.points(centre + normal_left))
-    right = hierarchy.locate(shapely.points(centre - normal_left))
-    return _Samples(axis.to_global(river, local), river, left, right, step / 2)
+    pos = axis.to_global(river, local)
+    piece = np.clip(np.searchsorted(pieces.start, pos, side="right") - 1, 0, None)
+    centre_leaf = pieces.leaf[piece] if len(pieces.start) else np.full(len(pos), NO_REGION)
+    centre, d = lines.interpolate_with_direction(river, local)
+    offset = np.column_stack([-d[:, 1], d[:, 0]]) * params.boundary_tolerance_m
+    return _Samples(
+        pos, river,
+        _bank_leaf(hierarchy, centre + offset, centre_leaf),
+        _bank_leaf(hierarchy, centre - offset, centre_leaf),
+        step / 2,
+    )
+
+
+def _bank_leaf(hierarchy: RegionHierarchy, xy: Floats, guess: Ints) -> Ints:
+    """Leaf region of each bank point, trying the centre line's leaf first."""
+    out = np.full(len(xy), NO_REGION, dtype=np.int64)
+    has_guess = guess >= 0
+    same = np.zeros(len(xy), dtype=bool)
+    if has_guess.any():
+        g = np.flatnonzero(has_guess)
+        same[g] = shapely.contains_xy(hierarchy.geoms[guess[g]], xy[g, 0], xy[g, 1])
+    out[same] = guess[same]
+    rest = np.flatnonzero(~same)
+    if len(rest):
+        out[rest] = hierarchy.locate(shapely.points(xy[rest]))
+    return out
 
 
 def _runs(mask: NDArray[np.bool_], group: Ints) -> tuple[Ints, Ints]:
