@@ -43,12 +43,20 @@ def sample_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
 def province_frames(n_rivers: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     case = province_case(n_rivers=n_rivers)
     regions = pd.DataFrame(case.regions)
-    rivers = pd.DataFrame({**case.rivers, "kind": "river", "flow_reversed": False,
-                           "buffer_width_m": 30.0})
-    reservoirs = pd.DataFrame({"code": case.reservoirs["code"], "kind": "reservoir",
-                               "geometry": case.reservoirs["geometry"], "parent_code": None,
-                               "managing_level": "county", "flow_reversed": False,
-                               "buffer_width_m": 200.0})
+    rivers = pd.DataFrame(
+        {**case.rivers, "kind": "river", "flow_reversed": False, "buffer_width_m": 30.0}
+    )
+    reservoirs = pd.DataFrame(
+        {
+            "code": case.reservoirs["code"],
+            "kind": "reservoir",
+            "geometry": case.reservoirs["geometry"],
+            "parent_code": None,
+            "managing_level": "county",
+            "flow_reversed": False,
+            "buffer_width_m": 200.0,
+        }
+    )
     waters = pd.concat([rivers, reservoirs], ignore_index=True).assign(management_range=None)
     return regions.sort_values("code"), waters.sort_values("code")
 
@@ -84,22 +92,28 @@ def main() -> None:
     print(f"   {zoning.counts()}")
 
     print(f"== province case: {args.rivers} rivers ==")
-    (regions, waters), gen = _timed("province: generate case (not zoning)", province_frames,
-                                    args.rivers)
+    (regions, waters), gen = _timed(
+        "province: generate case (not zoning)", province_frames, args.rivers
+    )
     levels = regions["level"].value_counts().to_dict()
     print(f"   regions {levels}, waters {waters['kind'].value_counts().to_dict()}")
-    zoning, seconds = _timed("province: full zoning (segments, zones, joints)", build_zoning,
-                             regions, waters, config)
+    zoning, seconds = _timed(
+        "province: full zoning (segments, zones, joints)", build_zoning, regions, waters, config
+    )
     counts = zoning.counts()
     print(f"   {counts}")
     rivers = waters[waters["kind"] == "river"]["geometry"].to_numpy()
     per_river = naive_seconds_per_river(regions, rivers, args.baseline_rivers)
     naive_total = per_river * len(rivers)
-    print(f"{'baseline: pairwise intersection loop':<48} {per_river * 1000:8.2f} ms/river "
-          f"(measured on {args.baseline_rivers} rivers)")
+    print(
+        f"{'baseline: pairwise intersection loop':<48} {per_river * 1000:8.2f} ms/river "
+        f"(measured on {args.baseline_rivers} rivers)"
+    )
     print(f"{'baseline extrapolated to all rivers':<48} {naive_total:8.1f} s")
-    print(f"ratio baseline / ours: {naive_total / seconds:.1f}x  "
-          f"(ours also detects boundary stretches, builds polygons, joint sections, zones)")
+    print(
+        f"ratio baseline / ours: {naive_total / seconds:.1f}x  "
+        f"(ours also detects boundary stretches, builds polygons, joint sections, zones)"
+    )
     print(f"goal: province case under 60 s -> {'met' if seconds < 60 else 'NOT met'}")
 
 

@@ -51,11 +51,14 @@ def conn(engine: Engine) -> Iterator[Connection]:
 
 @pytest.fixture(scope="session")
 def sample_loaded(engine: Engine) -> None:
-    """The sample region committed once into the test database (read-only for tests)."""
+    """The sample region and its zoning, committed once into the test database (read-only)."""
     from gis_service.services.sample import load_sample
+
+    from gis_service.services.zoning import rebuild_zoning
 
     with engine.connect() as connection:
         load_sample(connection, SAMPLE_DIR)
+        rebuild_zoning(connection)
         connection.commit()
 
 

@@ -89,8 +89,7 @@ class LineSet:
         """Index of the segment holding ``chainage`` on ``line`` (clamped to the line)."""
         start = self.line_seg_start[line]
         stop = self.line_seg_start[line + 1]
-        idx = np.searchsorted(self._global_c0, chainage + self._line_offset[line],
-                              side="right") - 1
+        idx = np.searchsorted(self._global_c0, chainage + self._line_offset[line], side="right") - 1
         return np.clip(idx, start, np.maximum(stop - 1, start))
 
     def interpolate(self, line: Ints, chainage: Floats) -> Floats:

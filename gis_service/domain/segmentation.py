@@ -273,7 +273,10 @@ class _Samples:
 
 
 def _bank_samples(
-    lines: LineSet, axis: _Axis, hierarchy: RegionHierarchy, pieces: _Pieces,
+    lines: LineSet,
+    axis: _Axis,
+    hierarchy: RegionHierarchy,
+    pieces: _Pieces,
     params: ZoningParams,
 ) -> _Samples:
     """Points on both banks, ``boundary_tolerance_m`` from the centre line, every few metres.
@@ -293,7 +296,8 @@ def _bank_samples(
     centre, d = lines.interpolate_with_direction(river, local)
     offset = np.column_stack([-d[:, 1], d[:, 0]]) * params.boundary_tolerance_m
     return _Samples(
-        pos, river,
+        pos,
+        river,
         _bank_leaf(hierarchy, centre + offset, centre_leaf),
         _bank_leaf(hierarchy, centre - offset, centre_leaf),
         step / 2,
