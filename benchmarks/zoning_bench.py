@@ -92,7 +92,7 @@ def main() -> None:
     print(f"   {zoning.counts()}")
 
     print(f"== province case: {args.rivers} rivers ==")
-    (regions, waters), gen = _timed(
+    (regions, waters), _ = _timed(
         "province: generate case (not zoning)", province_frames, args.rivers
     )
     levels = regions["level"].value_counts().to_dict()

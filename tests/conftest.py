@@ -53,7 +53,6 @@ def conn(engine: Engine) -> Iterator[Connection]:
 def sample_loaded(engine: Engine) -> None:
     """The sample region and its zoning, committed once into the test database (read-only)."""
     from gis_service.services.sample import load_sample
-
     from gis_service.services.zoning import rebuild_zoning
 
     with engine.connect() as connection:

@@ -326,7 +326,8 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> dict
     convener = (
         conn.execute(
             text(
-                "SELECT convener_region_code, lengths_m FROM river_convener WHERE water_body_code=:c"
+                "SELECT convener_region_code, lengths_m FROM river_convener "
+                "WHERE water_body_code = :c"
             ),
             {"c": water_body},
         )

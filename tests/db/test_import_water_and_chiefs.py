@@ -74,7 +74,12 @@ def test_roster_answers_who_was_responsible_on_a_date(with_regions, tmp_path):
     september = posts_on(conn, dt.date(2026, 9, 1), region_code="990101", water_body_code="T-R1")
     assert [p["chief_name"] for p in july] == ["李四"]
     assert [p["chief_name"] for p in september] == ["王五"]
-    assert posts_on(conn, dt.date(2026, 8, 15), role="segment_chief")[0]["chief_id"] == "P2"
+    assert (
+        posts_on(conn, dt.date(2026, 8, 15), region_code="990101", role="segment_chief")[0][
+            "chief_id"
+        ]
+        == "P2"
+    )
     # re-import of the same roster counts nothing twice
     again = import_chiefs(conn, path)
     assert (again.inserted, again.updated) == (0, 4)

@@ -42,8 +42,9 @@ def test_segments_lie_in_their_regions(sample_loaded, conn):
     out_m = _frame(
         conn,
         (
-            "SELECT s.id, ST_Length(ST_Difference(s.geom, ST_Buffer(r.geom::geography, 1)::geometry)"
-            "::geography) AS out_m FROM river_segment s JOIN admin_region r "
+            "SELECT s.id, ST_Length(ST_Difference(s.geom, "
+            "ST_Buffer(r.geom::geography, 1)::geometry)::geography) AS out_m "
+            "FROM river_segment s JOIN admin_region r "
             "ON r.code = s.region_code WHERE s.kind = 'inside'"
         ),
     )["out_m"]
