@@ -381,6 +381,10 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> dict
         else {
             "county": region(convener["convener_region_code"]),
             "lengths_m": {k: round(v, 1) for k, v in convener["lengths_m"].items()},
+            "counties": [
+                {"code": k, "name": names.get(k), "length_m": round(v, 1)}
+                for k, v in sorted(convener["lengths_m"].items(), key=lambda kv: -kv[1])
+            ],
             "joint_meeting_needed": not has_city_chief,
             "rule": "the county with the longest stretch convenes the joint meeting "
             "(联席会议) of a cross-county river without a city-level chief (seed 001)",
