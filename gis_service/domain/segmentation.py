@@ -432,6 +432,20 @@ def _segment_level(
     else:
         e_parent = np.full(len(mid), -1, dtype=np.int64)
 
+    if parent is not None and len(parent):
+        _agree_with_parent(
+            kind,
+            region,
+            e_left,
+            e_right,
+            mid,
+            e_parent,
+            parent,
+            axis,
+            hierarchy,
+            _SampleLabels(s_pos, left, right, p_start, p_region),
+        )
+
     kind, region, e_left, e_right = _absorb_slivers(
         kind, region, e_left, e_right, e_start, e_end, e_river, e_parent, params.sliver_length_m
     )
@@ -455,6 +469,88 @@ def _segment_level(
         parent=e_parent[first_of_run],
         ordinal=np.zeros(len(first_of_run), dtype=np.int64),
     )
+
+
+@dataclass
+class _SampleLabels:
+    """This level's bank labels of the samples and region labels of the pieces (global axis)."""
+
+    pos: Floats
+    left: Ints
+    right: Ints
+    piece_start: Floats
+    piece_region: Ints
+
+
+def _agree_with_parent(
+    kind,
+    region,
+    left,
+    right,
+    mid,
+    e_parent,
+    parent: Segments,
+    axis: _Axis,
+    hierarchy: RegionHierarchy,
+    labels: _SampleLabels,
+) -> None:
+    """Make every interval's labels consistent with its parent segment's (in place).
+
+    Bank samples are a few metres apart and each level snaps its stretch ends to its own
+    crossings, so near a junction of three regions a child interval can pick up the banks of
+    the neighbouring stretch. The parent's label came from samples too, so samples inside the
+    parent carrying a consistent child label always exist: take the one nearest the interval.
+    Rare (junctions only), hence a plain loop.
+    """
+    has_parent = e_parent >= 0
+    if not has_parent.any():
+        return
+    parent_level = str(parent.level[0])
+    p = np.where(has_parent, e_parent, 0)
+    anc_l = hierarchy.ancestor(left, parent_level)
+    anc_r = hierarchy.ancestor(right, parent_level)
+    anc_region = hierarchy.ancestor(region, parent_level)
+    p_kind, p_left, p_right, p_region = (
+        parent.kind[p],
+        parent.left[p],
+        parent.right[p],
+        parent.region[p],
+    )
+    bad_boundary = (
+        has_parent
+        & (kind == BOUNDARY)
+        & (
+            ((p_kind == BOUNDARY) & ((anc_l != p_left) | (anc_r != p_right)))
+            | ((p_kind == INSIDE) & ((anc_l != p_region) | (anc_r != p_region)))
+        )
+    )
+    bad_inside = has_parent & (kind == INSIDE) & (p_kind == INSIDE) & (anc_region != p_region)
+    if not (bad_boundary.any() or bad_inside.any()):
+        return
+    for i in np.flatnonzero(bad_boundary | bad_inside):
+        j = p[i]
+        lo = parent.start[j] + axis.offset[parent.river[j]]
+        hi = parent.end[j] + axis.offset[parent.river[j]]
+        if p_kind[i] == BOUNDARY:
+            a, b = np.searchsorted(labels.pos, [lo, hi])
+            window = np.arange(a, b)
+            ok = (hierarchy.ancestor(labels.left[window], parent_level) == p_left[i]) & (
+                hierarchy.ancestor(labels.right[window], parent_level) == p_right[i]
+            )
+            cand = window[ok]
+            if len(cand):
+                k = cand[np.argmin(np.abs(labels.pos[cand] - mid[i]))]
+                kind[i], region[i] = BOUNDARY, NO_REGION
+                left[i], right[i] = labels.left[k], labels.right[k]
+            continue
+        # the parent is inside one region: take a piece label of this level inside it
+        a, b = np.searchsorted(labels.piece_start, [lo - 1e-6, hi])
+        window = np.arange(a, b)
+        cand = window[hierarchy.ancestor(labels.piece_region[window], parent_level) == p_region[i]]
+        if len(cand):
+            k = cand[np.argmin(np.abs(labels.piece_start[cand] - mid[i]))]
+            kind[i], region[i] = INSIDE, labels.piece_region[k]
+            left[i] = right[i] = NO_REGION
 
 
 def _unique_sorted(values: Floats, tol: float = _EPS) -> Floats:

@@ -51,6 +51,11 @@ def check_invariants(h: RegionHierarchy, result, rel_tol: float = 1e-4) -> None:
         parent_level = seg.level[p]
         if seg.kind[j] == INSIDE and seg.kind[p] == INSIDE:
             assert h.ancestor(np.array([seg.region[j]]), parent_level)[0] == seg.region[p]
+        if seg.kind[j] == BOUNDARY and seg.kind[p] == INSIDE:
+            for side in ("left", "right"):
+                child = getattr(seg, side)[j]
+                if child >= 0:
+                    assert h.ancestor(np.array([child]), parent_level)[0] == seg.region[p]
         if seg.kind[j] == BOUNDARY and seg.kind[p] == BOUNDARY:
             for side in ("left", "right"):
                 child = getattr(seg, side)[j]
