@@ -20,12 +20,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import DATERANGE, JSONB
+from sqlalchemy.dialects.postgresql import DATERANGE, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gis_service.domain.crs import STORAGE_SRID
@@ -314,3 +315,80 @@ class RiverConvener(Base):
     )
     convener_region_code: Mapped[str] = mapped_column(String(12))
     lengths_m = mapped_column(JSONB)
+
+
+# -- patrols (migration 0003) ----------------------------------------------------------------
+
+
+class Patrol(Base):
+    """One uploaded patrol (巡河记录): its verdict, what it covered, where it went.
+
+    ``id`` is the app's patrol UUID (or one we assign); ``content_sha256`` hashes the points,
+    so the same patrol sent twice by an offline phone counts once whatever its file name.
+    """
+
+    __tablename__ = "patrol"
+    id = mapped_column(UUID(as_uuid=True), primary_key=True)
+    chief_id: Mapped[str] = mapped_column(ForeignKey("chief.id", ondelete="RESTRICT"))
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    geometry_fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    source_format: Mapped[str] = mapped_column(String(16))
+    file_name: Mapped[str | None] = mapped_column(Text)
+    coord_system: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    uploaded_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    status: Mapped[str] = mapped_column(String(16))
+    reasons = mapped_column(JSONB)
+    summary = mapped_column(JSONB)
+    dropped = mapped_column(JSONB)
+    track = mapped_column(
+        Geometry("MULTILINESTRING", srid=STORAGE_SRID, spatial_index=True), nullable=True
+    )
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('valid', 'partial', 'invalid', 'suspicious')", name="patrol_status"
+        ),
+        CheckConstraint("ended_at >= started_at", name="patrol_times"),
+        Index("uq_patrol_chief_content", "chief_id", "content_sha256", unique=True),
+        Index("ix_patrol_chief_started", "chief_id", "started_at"),
+    )
+
+
+class PatrolRaw(Base):
+    """The upload exactly as received: evidence, never altered."""
+
+    __tablename__ = "patrol_raw"
+    patrol_id = mapped_column(
+        UUID(as_uuid=True), ForeignKey("patrol.id", ondelete="CASCADE"), primary_key=True
+    )
+    data = mapped_column(LargeBinary, nullable=False)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
+class PatrolCoverage(Base):
+    """What one patrol covered of one assigned segment or zone (for period audits)."""
+
+    __tablename__ = "patrol_coverage"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patrol_id = mapped_column(
+        UUID(as_uuid=True), ForeignKey("patrol.id", ondelete="CASCADE"), index=True
+    )
+    target_type: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[str] = mapped_column(String(96), index=True)
+    water_body_code: Mapped[str] = mapped_column(String(32))
+    length_m: Mapped[float] = mapped_column(Float)
+    covered_m: Mapped[float] = mapped_column(Float)
+    ratio: Mapped[float] = mapped_column(Float)
+    extension_m: Mapped[float] = mapped_column(Float)
+    covered = mapped_column(JSONB)  # chainage ranges relative to the target's start
+    uncovered = mapped_column(JSONB)
+    covered_geom = mapped_column(
+        Geometry("MULTILINESTRING", srid=STORAGE_SRID, spatial_index=False), nullable=True
+    )
+    uncovered_geom = mapped_column(
+        Geometry("MULTILINESTRING", srid=STORAGE_SRID, spatial_index=False), nullable=True
+    )

@@ -1,0 +1,565 @@
+"""Ingest a patrol upload: parse, clean, match to the chief's assignments, judge, store.
+
+One upload is one transaction. A rejected upload (bad file, unknown chief) raises before
+anything is written. The same patrol sent again (same app UUID, or the same points under
+another name: offline phones retry) returns the stored patrol and counts once, also when
+copies arrive at the same moment: the insert is ``ON CONFLICT DO NOTHING`` on the UUID and
+on (chief, content hash), and the loser reads the winner's row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import uuid
+import zoneinfo
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from gis_service.db.bulk import as_multi, ewkb_hex
+from gis_service.db.models import Patrol, PatrolCoverage, PatrolRaw
+from gis_service.db.session import atomic
+from gis_service.domain import crs
+from gis_service.domain.chinacoords import COORDINATE_SYSTEMS, to_wgs84
+from gis_service.domain.coverage import Coverage, LineMatcher, MatchParams, Target, measure
+from gis_service.domain.linear import LineSet, orient
+from gis_service.domain.tracks import MODE_MAX_SPEED, CleaningParams, CleanTrack, clean_track
+from gis_service.domain.verdict import (
+    PatrolContext,
+    Verdict,
+    VerdictRules,
+    geometry_fingerprint,
+    judge,
+)
+from gis_service.errors import InputError, NotFoundError
+from gis_service.fileio.tracks import parse_track
+
+SHORE_MATCH_HALF_WIDTH_M = 100.0
+SEGMENT_ROLES = ("segment_chief", "river_chief", "lake_chief", "joint_chief")
+
+
+@dataclass(frozen=True)
+class PatrolSettings:
+    timezone: str = "Asia/Shanghai"
+    cleaning: CleaningParams = field(default_factory=CleaningParams)
+    matching: MatchParams = field(default_factory=MatchParams)
+    rules: VerdictRules = field(default_factory=VerdictRules)
+
+
+def _content_hash(chief_id: str, lon: np.ndarray, lat: np.ndarray, t: np.ndarray) -> str:
+    digest = hashlib.sha256(chief_id.encode())
+    digest.update(np.round(np.column_stack([lon, lat]) * 1e7).astype(np.int64).tobytes())
+    digest.update(t.astype("datetime64[s]").astype(np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def _metric_epsg(conn: Connection, lon: np.ndarray) -> int:
+    epsg = conn.execute(text("SELECT metric_epsg FROM zoning_run ORDER BY id DESC LIMIT 1"))
+    value = epsg.scalar()
+    return int(value) if value else crs.gauss_kruger_epsg(float(np.nanmedian(lon)))
+
+
+@dataclass
+class _Assignment:
+    lines: LineSet
+    targets: list[Target]
+    meta: dict[str, dict]  # target id -> type, water body, level, region
+
+
+def _assignment(
+    conn: Connection, chief_id: str, day: dt.date, epsg: int, reach: float
+) -> _Assignment:
+    """The chief's segments and zones on ``day`` as lines and chainage targets."""
+    posts = pd.read_sql(
+        text(
+            "SELECT role, level, region_code, water_body_code FROM chief_post WHERE chief_id = :c "
+            "AND validity @> CAST(:d AS date) AND water_body_code IS NOT NULL"
+        ),
+        conn,
+        params={"c": chief_id, "d": day},
+    )
+    seg_posts = posts[posts.role.isin(SEGMENT_ROLES)]
+    segs = pd.read_sql(
+        text(
+            "SELECT s.id, s.water_body_code, s.level, s.region_code, s.left_region_code, "
+            "s.right_region_code, s.chainage_from_m, s.chainage_to_m, w.buffer_width_m "
+            "FROM river_segment s JOIN water_body w ON w.code = s.water_body_code "
+            "WHERE s.kind <> 'outside' AND s.water_body_code = ANY(:w)"
+        ),
+        conn,
+        params={"w": list(seg_posts.water_body_code.unique())},
+    )
+    keys = set(zip(seg_posts.water_body_code, seg_posts.level, seg_posts.region_code, strict=True))
+    mine = (
+        segs[
+            [
+                any(
+                    (r.water_body_code, r.level, c) in keys
+                    for c in (r.region_code, r.left_region_code, r.right_region_code)
+                    if c
+                )
+                for r in segs.itertuples()
+            ]
+        ]
+        if len(segs)
+        else segs
+    )
+    zones = pd.read_sql(
+        text(
+            "SELECT z.id, z.kind, z.water_body_code, z.level, z.region_code, w.buffer_width_m, "
+            "ST_AsBinary(ST_Intersection(ST_Boundary(w.geom), ST_Buffer(z.geom, 0.00002))) AS shore "
+            "FROM still_water_zone z JOIN water_body w ON w.code = z.water_body_code "
+            "WHERE (z.kind = 'shoreline' AND (z.water_body_code, z.level, z.region_code) IN "
+            "(SELECT p.water_body_code, p.level, p.region_code FROM chief_post p "
+            " WHERE p.chief_id = :c AND p.validity @> CAST(:d AS date))) "
+            "OR (z.kind = 'water_area' AND z.water_body_code IN (SELECT p.water_body_code FROM "
+            "chief_post p WHERE p.chief_id = :c AND p.validity @> CAST(:d AS date) AND p.role IN "
+            "('reservoir_chief', 'lake_chief')))"
+        ),
+        conn,
+        params={"c": chief_id, "d": day},
+    )
+    waters = list(mine.water_body_code.unique())
+    rows = conn.execute(
+        text(
+            "SELECT code, flow_reversed, ST_AsBinary(geom) FROM water_body WHERE code = ANY(:w) "
+            "ORDER BY code"
+        ),
+        {"w": waters},
+    ).all()
+    river_geoms = [
+        orient(
+            crs.transform(shapely.from_wkb(bytes(g)), crs.STORAGE_CRS, epsg),
+            reversed_flow=bool(rev),
+        )
+        for _, rev, g in rows
+    ]
+    line_of = {code: i for i, (code, _, _) in enumerate(rows)}
+    shore_geoms = [
+        crs.transform(shapely.from_wkb(bytes(z.shore)), crs.STORAGE_CRS, epsg)
+        for z in zones.itertuples()
+    ]
+    lines = LineSet.from_lines(np.array(river_geoms + shore_geoms, dtype=object))
+    targets, meta = [], {}
+    for r in mine.itertuples():
+        targets.append(
+            Target(
+                r.id,
+                line_of[r.water_body_code],
+                r.chainage_from_m,
+                r.chainage_to_m,
+                float(r.buffer_width_m or 50.0),
+                reach,
+            )
+        )
+        meta[r.id] = {
+            "target_type": "segment",
+            "water_body_code": r.water_body_code,
+            "line": line_of[r.water_body_code],
+        }
+    for k, z in enumerate(zones.itertuples()):
+        line = len(river_geoms) + k
+        length = float(lines.lengths[line]) if line < len(lines.lengths) else 0.0
+        if length <= 0:
+            continue
+        targets.append(
+            Target(
+                z.id,
+                line,
+                0.0,
+                length,
+                min(float(z.buffer_width_m or 200.0), SHORE_MATCH_HALF_WIDTH_M),
+            )
+        )
+        meta[z.id] = {"target_type": "zone", "water_body_code": z.water_body_code, "line": line}
+    return _Assignment(lines, targets, meta)
+
+
+def _existing(
+    conn: Connection, *, patrol_id: uuid.UUID | None, chief_id: str, content: str
+) -> uuid.UUID | None:
+    row = conn.execute(
+        text(
+            "SELECT id FROM patrol WHERE id = :i OR (chief_id = :c AND content_sha256 = :h) LIMIT 1"
+        ),
+        {"i": patrol_id, "c": chief_id, "h": content},
+    ).scalar()
+    return row
+
+
+def ingest_patrol(
+    conn: Connection,
+    data: bytes,
+    *,
+    filename: str | None = None,
+    chief_id: str | None = None,
+    coord_system: str | None = None,
+    mode: str | None = None,
+    patrol_uuid: str | None = None,
+    fmt: str | None = None,
+    now: dt.datetime | None = None,
+    settings: PatrolSettings | None = None,
+    store: bool = True,
+) -> dict:
+    """Validate (and, with ``store``, save) one patrol; returns the full result."""
+    settings = settings or PatrolSettings()
+    now = now or dt.datetime.now(dt.UTC)
+    raw = parse_track(data, filename=filename, fmt=fmt, timezone=settings.timezone)
+    chief_id = chief_id or raw.meta.get("chief_id")
+    coord_system = (coord_system or raw.meta.get("coord_system") or "wgs84").lower()
+    coord_system = coord_system.replace("-", "")
+    mode = (mode or raw.meta.get("mode") or "walk").lower()
+    patrol_uuid = patrol_uuid or raw.meta.get("patrol_uuid")
+    source = filename or "upload"
+    if not chief_id:
+        raise InputError("no chief given (chief_id)", source=source)
+    if coord_system not in COORDINATE_SYSTEMS:
+        raise InputError(
+            f"coord_system must be one of {', '.join(COORDINATE_SYSTEMS)}", source=source
+        )
+    if mode not in MODE_MAX_SPEED:
+        raise InputError(f"mode must be one of {', '.join(MODE_MAX_SPEED)}", source=source)
+    try:
+        pid = uuid.UUID(str(patrol_uuid)) if patrol_uuid else None
+    except ValueError:
+        raise InputError(f"patrol_uuid {patrol_uuid!r} is not a UUID", source=source) from None
+    if conn.execute(text("SELECT 1 FROM chief WHERE id = :c"), {"c": chief_id}).first() is None:
+        raise NotFoundError(f"chief {chief_id!r} not found")
+
+    content = _content_hash(chief_id, raw.lon, raw.lat, raw.time)
+    if store and (found := _existing(conn, patrol_id=pid, chief_id=chief_id, content=content)):
+        return {**get_patrol(conn, found), "duplicate": True}
+
+    lon, lat = to_wgs84(raw.lon, raw.lat, coord_system)
+    epsg = _metric_epsg(conn, lon)
+    xy = shapely.get_coordinates(crs.transform(shapely.points(lon, lat), crs.STORAGE_CRS, epsg))
+    t = raw.time.astype("datetime64[ns]").astype(np.int64) / 1e9
+    track = clean_track(xy[:, 0], xy[:, 1], t, raw.accuracy, mode=mode, params=settings.cleaning)
+    tz = zoneinfo.ZoneInfo(settings.timezone)
+    started = dt.datetime.fromtimestamp(float(t.min()), dt.UTC)
+    ended = dt.datetime.fromtimestamp(float(t.max()), dt.UTC)
+    day = started.astimezone(tz).date()
+    assignment = _assignment(conn, chief_id, day, epsg, settings.matching.joint_reach_m)
+    coverage = measure(
+        track,
+        assignment.lines,
+        assignment.targets,
+        settings.matching,
+        LineMatcher(assignment.lines),
+    )
+    fingerprint = geometry_fingerprint(lon, lat)
+    context = _context(
+        conn,
+        chief_id,
+        pid,
+        fingerprint,
+        started,
+        ended,
+        now,
+        has_assignment=bool(assignment.targets),
+    )
+    verdict = judge(track, coverage, context, settings.rules)
+    result = _result(
+        pid or uuid.uuid4(),
+        chief_id,
+        raw,
+        track,
+        coverage,
+        verdict,
+        assignment,
+        started,
+        ended,
+        source,
+        coord_system,
+        mode,
+        epsg,
+        lon,
+        lat,
+    )
+    if not store:
+        return result
+    with atomic(conn):
+        inserted = conn.execute(
+            pg_insert(Patrol)
+            .values(
+                id=result["id"],
+                chief_id=chief_id,
+                content_sha256=content,
+                geometry_fingerprint=fingerprint,
+                source_format=raw.meta.get("format", "?"),
+                file_name=filename,
+                coord_system=coord_system,
+                mode=mode,
+                started_at=started,
+                ended_at=ended,
+                status=verdict.status,
+                reasons=[r.to_dict() for r in verdict.reasons],
+                summary=result["summary"],
+                dropped=result["dropped"],
+                track=_track_ewkb(track, epsg),
+            )
+            .on_conflict_do_nothing()
+            .returning(Patrol.id)
+        ).scalar()
+        if inserted is None:  # a concurrent copy won: count it once
+            winner = _existing(conn, patrol_id=pid, chief_id=chief_id, content=content)
+            return {**get_patrol(conn, winner), "duplicate": True}
+        conn.execute(
+            pg_insert(PatrolRaw).values(
+                patrol_id=result["id"], data=data, sha256=hashlib.sha256(data).hexdigest()
+            )
+        )
+        _store_coverage(conn, result["id"], coverage, assignment, epsg)
+    return {**get_patrol(conn, result["id"]), "duplicate": False}
+
+
+def _context(
+    conn: Connection,
+    chief_id: str,
+    pid: uuid.UUID | None,
+    fingerprint: str,
+    started: dt.datetime,
+    ended: dt.datetime,
+    now: dt.datetime,
+    *,
+    has_assignment: bool,
+) -> PatrolContext:
+    periods = [
+        (a, b)
+        for a, b in conn.execute(
+            text("SELECT valid_from, valid_to FROM chief_post WHERE chief_id = :c"), {"c": chief_id}
+        )
+    ]
+    reused = conn.execute(
+        text(
+            "SELECT id FROM patrol WHERE chief_id = :c AND geometry_fingerprint = :f "
+            "AND started_at::date <> CAST(:s AS timestamptz)::date ORDER BY started_at LIMIT 1"
+        ),
+        {"c": chief_id, "f": fingerprint, "s": started},
+    ).scalar()
+    overlapping = [
+        str(r[0])
+        for r in conn.execute(
+            text(
+                "SELECT id FROM patrol WHERE chief_id = :c AND (:i IS NULL OR id <> :i) "
+                "AND tstzrange(started_at, ended_at) && tstzrange(:s, :e) ORDER BY started_at"
+            ),
+            {"c": chief_id, "i": pid, "s": started, "e": ended},
+        )
+    ]
+    return PatrolContext(
+        now=now,
+        post_periods=periods,
+        reused_from=str(reused) if reused else None,
+        overlapping=overlapping,
+        has_assignment=has_assignment,
+    )
+
+
+def _track_ewkb(track: CleanTrack, epsg: int) -> str | None:
+    if track.kept.sum() < 2:
+        return None
+    xy = np.column_stack([track.kx, track.ky])
+    part = track.kpart
+    counts = np.bincount(part)
+    ok = counts[part] >= 2
+    if ok.sum() < 2:
+        return None
+    lines = shapely.linestrings(xy[ok], indices=np.unique(part[ok], return_inverse=True)[1])
+    geom = crs.transform(shapely.multilinestrings(lines), epsg, crs.STORAGE_CRS)
+    return ewkb_hex(np.array([geom], dtype=object))[0]
+
+
+def _stretch_geoms(
+    ranges: list[list[tuple[float, float]]], targets: list[Target], lines: LineSet, epsg: int
+) -> list[str | None]:
+    """One WGS84 MultiLineString (EWKB hex) per target from its chainage ranges."""
+    owner = [k for k, rs in enumerate(ranges) for _ in rs]
+    if not owner:
+        return [None] * len(ranges)
+    owner_arr = np.array(owner)
+    line = np.array([targets[k].line for k in owner])
+    start = np.array([targets[k].start + lo for k, rs in enumerate(ranges) for lo, _ in rs])
+    end = np.array([targets[k].start + hi for k, rs in enumerate(ranges) for _, hi in rs])
+    pieces = lines.substrings(line, start, end)
+    metric = np.full(len(ranges), None, dtype=object)
+    for k in np.unique(owner_arr):
+        metric[k] = shapely.union_all(pieces[owner_arr == k])
+    return ewkb_hex(as_multi(crs.transform(metric, epsg, crs.STORAGE_CRS), "line"))
+
+
+def _store_coverage(
+    conn: Connection, patrol_id: uuid.UUID, coverage: Coverage, assignment: _Assignment, epsg: int
+) -> None:
+    if not coverage.targets:
+        return
+    covered = _stretch_geoms(
+        [tc.covered for tc in coverage.targets], assignment.targets, assignment.lines, epsg
+    )
+    uncovered = _stretch_geoms(
+        [tc.uncovered for tc in coverage.targets], assignment.targets, assignment.lines, epsg
+    )
+    conn.execute(
+        PatrolCoverage.__table__.insert(),
+        [
+            {
+                "patrol_id": patrol_id,
+                "target_type": assignment.meta[tc.id]["target_type"],
+                "target_id": tc.id,
+                "water_body_code": assignment.meta[tc.id]["water_body_code"],
+                "length_m": tc.length_m,
+                "covered_m": tc.covered_m,
+                "ratio": tc.ratio,
+                "extension_m": tc.extension_m,
+                "covered": tc.covered,
+                "uncovered": tc.uncovered,
+                "covered_geom": covered[k],
+                "uncovered_geom": uncovered[k],
+            }
+            for k, tc in enumerate(coverage.targets)
+        ],
+    )
+
+
+def _result(
+    pid,
+    chief_id,
+    raw,
+    track: CleanTrack,
+    coverage: Coverage,
+    verdict: Verdict,
+    assignment: _Assignment,
+    started,
+    ended,
+    source,
+    coord_system,
+    mode,
+    epsg,
+    lon,
+    lat,
+) -> dict:
+    dropped_idx = track.order[~track.kept]
+    return {
+        "id": pid,
+        "chief_id": chief_id,
+        "status": verdict.status,
+        "reasons": [r.to_dict() for r in verdict.reasons],
+        "started_at": started.isoformat(),
+        "ended_at": ended.isoformat(),
+        "summary": {
+            "points": len(raw),
+            "kept_points": int(track.kept.sum()),
+            "dropped": track.dropped(),
+            "parts": int(track.kpart.max() + 1) if track.kept.any() else 0,
+            "duration_s": round(coverage.total_time_s, 1),
+            "distance_m": round(coverage.total_distance_m, 1),
+            "on_assignment_distance_m": round(coverage.on_distance_m, 1),
+            "off_assignment_distance_m": round(coverage.off_distance_m, 1),
+            "on_assignment_time_s": round(coverage.on_time_s, 1),
+            "off_assignment_time_s": round(coverage.off_time_s, 1),
+            "coord_system": coord_system,
+            "mode": mode,
+            "metric_epsg": epsg,
+            "source": source,
+            "targets": [
+                {
+                    "target_id": tc.id,
+                    **{k: v for k, v in assignment.meta[tc.id].items() if k != "line"},
+                    "length_m": round(tc.length_m, 1),
+                    "covered_m": round(tc.covered_m, 1),
+                    "ratio": round(tc.ratio, 4),
+                    "extension_m": round(tc.extension_m, 1),
+                    "uncovered": [[round(a, 1), round(b, 1)] for a, b in tc.uncovered],
+                }
+                for tc in coverage.targets
+            ],
+        },
+        "dropped": [
+            [raw.ref[int(i)], str(r)]
+            for i, r in zip(dropped_idx, track.reason[~track.kept], strict=True)
+        ],
+    }
+
+
+def get_patrol(conn: Connection, patrol_id) -> dict:
+    row = (
+        conn.execute(
+            text(
+                "SELECT id, chief_id, status, reasons, summary, dropped, started_at, ended_at, "
+                "uploaded_at, source_format, file_name, coord_system, mode, "
+                "ST_AsGeoJSON(track, 6) AS track FROM patrol WHERE id = :i"
+            ),
+            {"i": patrol_id},
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFoundError(f"patrol {patrol_id} not found")
+    coverage = (
+        conn.execute(
+            text(
+                "SELECT target_type, target_id, water_body_code, length_m, covered_m, ratio, "
+                "extension_m, covered, uncovered, ST_AsGeoJSON(covered_geom, 6) AS covered_geom, "
+                "ST_AsGeoJSON(uncovered_geom, 6) AS uncovered_geom FROM patrol_coverage "
+                "WHERE patrol_id = :i ORDER BY target_id"
+            ),
+            {"i": patrol_id},
+        )
+        .mappings()
+        .all()
+    )
+    import json
+
+    out = dict(row)
+    out["id"] = str(out["id"])
+    for k in ("started_at", "ended_at", "uploaded_at"):
+        out[k] = out[k].isoformat()
+    out["track"] = json.loads(out["track"]) if out["track"] else None
+    out["coverage"] = [
+        {
+            **dict(c),
+            "covered_geom": json.loads(c["covered_geom"]) if c["covered_geom"] else None,
+            "uncovered_geom": json.loads(c["uncovered_geom"]) if c["uncovered_geom"] else None,
+        }
+        for c in coverage
+    ]
+    return out
+
+
+def list_patrols(
+    conn: Connection,
+    *,
+    chief: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    status: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict]:
+    rows = conn.execute(
+        text(
+            "SELECT id, chief_id, status, started_at, ended_at, summary->'distance_m' AS distance_m,"
+            " jsonb_path_query_array(reasons, '$[*].code') AS reasons FROM patrol "
+            "WHERE (CAST(:c AS text) IS NULL OR chief_id = :c) "
+            "AND (CAST(:f AS date) IS NULL OR started_at >= CAST(:f AS date)) "
+            "AND (CAST(:t AS date) IS NULL OR started_at < CAST(:t AS date) + 1) "
+            "AND (CAST(:s AS text) IS NULL OR status = :s) "
+            "ORDER BY started_at, id LIMIT :l OFFSET :o"
+        ),
+        {"c": chief, "f": start, "t": end, "s": status, "l": limit, "o": offset},
+    ).mappings()
+    return [
+        {
+            **dict(r),
+            "id": str(r["id"]),
+            "started_at": r["started_at"].isoformat(),
+            "ended_at": r["ended_at"].isoformat(),
+        }
+        for r in rows
+    ]
