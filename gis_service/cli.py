@@ -31,6 +31,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(sample_app, name="sample")
 app.add_typer(zoning_app, name="zoning")
+patrol_app = typer.Typer(help="Patrol tracks: validate or upload.", no_args_is_help=True)
+app.add_typer(patrol_app, name="patrol")
 
 
 def _fail_cleanly(func: Callable) -> Callable:
@@ -328,6 +330,100 @@ def zoning_unassigned(date: DateOpt = None) -> None:
     with _engine().connect() as conn:
         gaps = unassigned_on(conn, _day(date))
     typer.echo(gaps.to_string(index=False) if len(gaps) else "every segment and zone has a chief")
+
+
+# -- patrols -----------------------------------------------------------------------------
+
+CoordOpt = Annotated[
+    str | None,
+    typer.Option("--coord-system", help="wgs84, cgcs2000, gcj02 (AMap/Tencent) or bd09 (Baidu)"),
+]
+ModeOpt = Annotated[str | None, typer.Option(help="walk, bike, boat or vehicle")]
+
+
+@patrol_app.command("validate")
+@_fail_cleanly
+def patrol_validate(
+    file: Path,
+    chief: Annotated[str | None, typer.Option(help="chief (person) id")] = None,
+    coord_system: CoordOpt = None,
+    mode: ModeOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the full result")] = False,
+) -> None:
+    """Validate a track against the chief's assignments without storing it."""
+    from gis_service.services.patrols import ingest_patrol
+
+    with _engine().connect() as conn:
+        result = ingest_patrol(
+            conn,
+            _read(file),
+            filename=file.name,
+            chief_id=chief,
+            coord_system=coord_system,
+            mode=mode,
+            store=False,
+        )
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
+        return
+    _print_patrol(result)
+
+
+@patrol_app.command("upload")
+@_fail_cleanly
+def patrol_upload(
+    files: list[Path],
+    chief: Annotated[str | None, typer.Option(help="chief (person) id")] = None,
+    coord_system: CoordOpt = None,
+    mode: ModeOpt = None,
+) -> None:
+    """Store patrols (each file its own transaction; re-uploads count once)."""
+    from gis_service.services.patrols import ingest_patrol
+
+    for file in files:
+        with _engine().connect() as conn:
+            result = ingest_patrol(
+                conn,
+                _read(file),
+                filename=file.name,
+                chief_id=chief,
+                coord_system=coord_system,
+                mode=mode,
+            )
+            conn.commit()
+        _print_patrol(result)
+
+
+def _read(file: Path) -> bytes:
+    from gis_service.errors import InputError
+
+    try:
+        return file.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=str(file)) from None
+
+
+def _print_patrol(result: dict) -> None:
+    summary = result["summary"]
+    colour = {"valid": typer.colors.GREEN, "partial": typer.colors.YELLOW}.get(
+        result["status"], typer.colors.RED
+    )
+    dup = "  (already stored: counted once)" if result.get("duplicate") else ""
+    typer.secho(f"{summary.get('source', '')}: {result['status'].upper()}{dup}", fg=colour)
+    for reason in result["reasons"]:
+        typer.echo(f"  - {reason['code']}: {reason['message']}")
+    typer.echo(
+        f"  {summary['points']} points, {summary['kept_points']} kept "
+        f"{summary['dropped'] or ''}; {summary['duration_s'] / 60:.1f} min, "
+        f"{summary['distance_m']:.0f} m ({summary['on_assignment_distance_m']:.0f} m "
+        "on the assigned water)"
+    )
+    for target in summary["targets"]:
+        typer.echo(
+            f"  {target['target_id']}: {target['ratio'] * 100:.1f}% of "
+            f"{target['length_m']:.0f} m covered, +{target['extension_m']:.0f} m "
+            "beyond the ends"
+        )
 
 
 def _hide_password(url: str) -> str:

@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 
 from gis_service import __version__
 from gis_service.api.errors import install_error_handlers
-from gis_service.api.routes import meta, zoning
+from gis_service.api.routes import meta, patrols, zoning
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -22,4 +22,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(meta.router)
     app.include_router(zoning.router)
+    app.include_router(patrols.router)
     return app

@@ -344,8 +344,9 @@ def _gpx_version(text: str, ctx: _Context) -> str:
 
 def _gpx_speed(point: gpxpy.gpx.GPXTrackPoint | gpxpy.gpx.GPXRoutePoint) -> float:
     """GPX 1.0 ``<speed>``; in 1.1 only an extension (e.g. Garmin TrackPointExtension) has one."""
-    if point.speed is not None:
-        return float(point.speed)
+    speed = getattr(point, "speed", None)  # route points have no speed attribute in gpxpy
+    if speed is not None:
+        return float(speed)
     for ext in point.extensions or ():
         for element in ext.iter():
             if isinstance(element.tag, str) and element.tag.rpartition("}")[2] == "speed":

@@ -112,7 +112,7 @@ def _assignment(
     zones = pd.read_sql(
         text(
             "SELECT z.id, z.kind, z.water_body_code, z.level, z.region_code, w.buffer_width_m, "
-            "ST_AsBinary(ST_Intersection(ST_Boundary(w.geom), ST_Buffer(z.geom, 0.00002))) AS shore "
+            "ST_AsBinary(z.geom) AS zone, ST_AsBinary(w.geom) AS water "
             "FROM still_water_zone z JOIN water_body w ON w.code = z.water_body_code "
             "WHERE (z.kind = 'shoreline' AND (z.water_body_code, z.level, z.region_code) IN "
             "(SELECT p.water_body_code, p.level, p.region_code FROM chief_post p "
@@ -140,10 +140,7 @@ def _assignment(
         for _, rev, g in rows
     ]
     line_of = {code: i for i, (code, _, _) in enumerate(rows)}
-    shore_geoms = [
-        crs.transform(shapely.from_wkb(bytes(z.shore)), crs.STORAGE_CRS, epsg)
-        for z in zones.itertuples()
-    ]
+    shore_geoms = [_shore_line(bytes(z.zone), bytes(z.water), epsg) for z in zones.itertuples()]
     lines = LineSet.from_lines(np.array(river_geoms + shore_geoms, dtype=object))
     targets, meta = [], {}
     for r in mine.itertuples():
@@ -178,6 +175,17 @@ def _assignment(
         )
         meta[z.id] = {"target_type": "zone", "water_body_code": z.water_body_code, "line": line}
     return _Assignment(lines, targets, meta)
+
+
+def _shore_line(zone_wkb: bytes, water_wkb: bytes, epsg: int) -> shapely.Geometry:
+    """The water's edge along a zone (a shoreline piece, or the whole water area), metric:
+    area zones are patrolled along their shore and measured by its length."""
+    zone, water = (
+        crs.transform(shapely.from_wkb(w), crs.STORAGE_CRS, epsg) for w in (zone_wkb, water_wkb)
+    )
+    edge = shapely.intersection(shapely.boundary(water), shapely.buffer(zone, 1.0))
+    parts = [p for p in shapely.get_parts(shapely.line_merge(edge)) if p.geom_type == "LineString"]
+    return shapely.multilinestrings(parts) if parts else shapely.LineString()
 
 
 def _existing(
@@ -544,8 +552,9 @@ def list_patrols(
 ) -> list[dict]:
     rows = conn.execute(
         text(
-            "SELECT id, chief_id, status, started_at, ended_at, summary->'distance_m' AS distance_m,"
-            " jsonb_path_query_array(reasons, '$[*].code') AS reasons FROM patrol "
+            "SELECT id, chief_id, status, started_at, ended_at, "
+            "summary->'distance_m' AS distance_m, "
+            "jsonb_path_query_array(reasons, '$[*].code') AS reasons FROM patrol "
             "WHERE (CAST(:c AS text) IS NULL OR chief_id = :c) "
             "AND (CAST(:f AS date) IS NULL OR started_at >= CAST(:f AS date)) "
             "AND (CAST(:t AS date) IS NULL OR started_at < CAST(:t AS date) + 1) "

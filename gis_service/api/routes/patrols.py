@@ -1,0 +1,105 @@
+"""Patrol uploads (巡河轨迹) and their results."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from gis_service.api.deps import ConnDep
+from gis_service.errors import InputError
+from gis_service.services.patrols import get_patrol, ingest_patrol, list_patrols
+
+router = APIRouter(tags=["patrols"])
+
+MAX_UPLOAD_BYTES = 20_000_000
+Status = Literal["valid", "partial", "invalid", "suspicious"]
+
+
+@router.post(
+    "/patrols",
+    status_code=201,
+    summary="Upload a patrol: a GPX/GeoJSON/CSV file (multipart) or the app's JSON batch",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "chief_id": {"type": "string"},
+                            "coord_system": {
+                                "type": "string",
+                                "enum": ["wgs84", "cgcs2000", "gcj02", "bd09"],
+                            },
+                            "mode": {"type": "string", "enum": ["walk", "bike", "boat", "vehicle"]},
+                            "patrol_uuid": {"type": "string", "format": "uuid"},
+                        },
+                    }
+                },
+                "application/json": {"schema": {"type": "object"}},
+            },
+            "required": True,
+        }
+    },
+)
+async def upload_patrol(request: Request, conn: ConnDep) -> JSONResponse:
+    """Idempotent: the same patrol UUID or the same points again return the stored patrol
+    (200, ``duplicate: true``) and count once. A rejected upload stores nothing (4xx)."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_UPLOAD_BYTES:
+        return JSONResponse({"detail": f"upload larger than {MAX_UPLOAD_BYTES} bytes"}, 413)
+    content_type = request.headers.get("content-type", "")
+    fields: dict[str, str | None] = {}
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise InputError("multipart upload needs a 'file' part")
+        data = await upload.read()
+        filename = upload.filename
+        for key in ("chief_id", "coord_system", "mode", "patrol_uuid"):
+            value = form.get(key)
+            fields[key] = value if isinstance(value, str) and value else None
+        fmt = None
+    else:
+        data = await request.body()
+        filename = None
+        fmt = "json" if "json" in content_type else None
+        for key in ("chief_id", "coord_system", "mode", "patrol_uuid"):
+            fields[key] = request.query_params.get(key)
+    if len(data) > MAX_UPLOAD_BYTES:
+        return JSONResponse({"detail": f"upload larger than {MAX_UPLOAD_BYTES} bytes"}, 413)
+    result = ingest_patrol(conn, data, filename=filename, fmt=fmt, **fields)
+    conn.commit()
+    return JSONResponse(result, status_code=200 if result.get("duplicate") else 201)
+
+
+@router.get("/patrols/{patrol_id}", summary="One patrol with its verdict and coverage")
+def read_patrol(conn: ConnDep, patrol_id: str) -> dict:
+    import uuid
+
+    try:
+        pid = uuid.UUID(patrol_id)
+    except ValueError:
+        raise InputError(f"{patrol_id!r} is not a patrol id (UUID)") from None
+    return get_patrol(conn, pid)
+
+
+@router.get("/patrols", summary="Patrols by chief, date range and status")
+def patrols(
+    conn: ConnDep,
+    chief: Annotated[str | None, Query(max_length=32)] = None,
+    from_: Annotated[dt.date | None, Query(alias="from")] = None,
+    to: dt.date | None = None,
+    status: Status | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[dict]:
+    return list_patrols(
+        conn, chief=chief, start=from_, end=to, status=status, limit=limit, offset=offset
+    )
