@@ -64,3 +64,12 @@ def sample_loaded(engine: Engine) -> None:
 @pytest.fixture(scope="session")
 def sample_dir() -> Path:
     return SAMPLE_DIR
+
+
+@pytest.fixture(scope="session")
+def sample_tracks(sample_dir: Path) -> Path:
+    """The sample GPX tracks (not in git: generated deterministically on first use)."""
+    from gis_service.services.sample import ensure_tracks
+
+    ensure_tracks(sample_dir)
+    return sample_dir / "tracks"

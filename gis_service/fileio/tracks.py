@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import io
 import json
 import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import PurePath
 from typing import Any
 from xml.parsers import expat
@@ -103,10 +104,11 @@ class _Context:
     def error(self, message: str, location: str | None = None) -> InputError:
         return InputError(message, source=self.source, location=location)
 
-    def check_count(self, n: int) -> None:
+    def check_count(self, n: int, *, exact: bool = True) -> None:
         """Refuse oversized tracks before the expensive per-point work."""
         if n > self.max_points:
-            raise self.error(f"more than {self.max_points} points ({n}); split the upload")
+            count = f" ({n})" if exact else ""
+            raise self.error(f"more than {self.max_points} points{count}; split the upload")
 
 
 def parse_track(
@@ -602,13 +604,19 @@ def _coordinate(value: Any, ref: str, ctx: _Context) -> tuple[object, object]:
     return value[0], value[1]
 
 
-def _lookup(mapping: dict[str, Any], names: Sequence[str]) -> Any:
-    """The first present key among ``names``, matched case-insensitively."""
-    lowered = {str(k).strip().lower(): v for k, v in mapping.items()}
-    for name in names:
-        if lowered.get(name) is not None:
-            return lowered[name]
-    return None
+def _lookup(mapping: dict[str, Any], names: tuple[str, ...]) -> Any:
+    """The value of the first key among ``names`` present, matched case-insensitively."""
+    key = _find_key(tuple(mapping), names)
+    return None if key is None else mapping[key]
+
+
+@functools.lru_cache(maxsize=512)
+def _find_key(keys: tuple[Any, ...], names: tuple[str, ...]) -> Any:
+    """Cached per key set: the points of one upload nearly always share their keys."""
+    lowered: dict[str, Any] = {}
+    for k in keys:
+        lowered.setdefault(str(k).strip().lower(), k)
+    return next((lowered[name] for name in names if name in lowered), None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -619,7 +627,7 @@ def _parse_csv(text: str, ctx: _Context) -> _Parsed:
     """A CSV with a header row naming the columns (English or Chinese names)."""
     first = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = next((d for d in ("\t", ";") if d in first and "," not in first), ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header: list[str] | None = None
         while header is None:
@@ -631,24 +639,28 @@ def _parse_csv(text: str, ctx: _Context) -> _Parsed:
         header_line = reader.line_num
         columns = _csv_columns(header, ctx, f"line {header_line}")
         width = len(header)
-        cells: dict[str, list[str]] = {name: [] for name in columns}
-        refs: list[str] = []
+        lon_i, lat_i = columns["lon"], columns["lat"]
+        rows: list[list[str]] = []
+        lines: list[int] = []
         for row in reader:
-            if not any(cell.strip() for cell in row):
-                continue
-            where = f"line {reader.line_num}"
-            if len(row) < width or any(cell.strip() for cell in row[width:]):
-                raise ctx.error(f"{len(row)} fields, but the header has {width}", where)
-            for name, index in columns.items():
-                cells[name].append(row[index])
-            refs.append(where)
-            ctx.check_count(len(refs))
+            if len(row) != width or not (row[lon_i] or row[lat_i]):
+                if not any(cell.strip() for cell in row):
+                    continue  # blank line
+                if len(row) < width or any(cell.strip() for cell in row[width:]):
+                    raise ctx.error(
+                        f"{len(row)} fields, but the header has {width}", f"line {reader.line_num}"
+                    )
+            rows.append(row)
+            lines.append(reader.line_num)
+            if len(rows) > ctx.max_points:
+                ctx.check_count(len(rows), exact=False)  # stop reading: the rest is moot
     except csv.Error as exc:
         raise ctx.error(f"malformed CSV ({exc})", f"line {reader.line_num}") from None
-    if not refs:
+    if not rows:
         raise ctx.error("the CSV has a header but no points")
-    n = len(refs)
-    none: list[object] = [None] * n
+    refs = [f"line {n}" for n in lines]
+    cells = {name: [row[i] for row in rows] for name, i in columns.items()}
+    none: list[object] = [None] * len(rows)
     return _Parsed(
         lon=_numbers(cells["lon"], "lon", refs, ctx, required=True),
         lat=_numbers(cells["lat"], "lat", refs, ctx, required=True),
@@ -711,8 +723,10 @@ def _parse_batch(doc: Any, ctx: _Context) -> _Parsed:
     for ref, point in zip(refs, points, strict=True):
         if not isinstance(point, dict):
             raise ctx.error(f"expected a point object, got {_short(point)}", ref)
+        keys = tuple(point)
         for name, aliases in _FIELD_ALIASES.items():
-            values[name].append(_lookup(point, aliases))
+            key = _find_key(keys, aliases)
+            values[name].append(None if key is None else point[key])
     return _Parsed(
         lon=_numbers(values["lon"], "lon", refs, ctx, required=True),
         lat=_numbers(values["lat"], "lat", refs, ctx, required=True),
@@ -731,9 +745,22 @@ def _parse_batch(doc: Any, ctx: _Context) -> _Parsed:
 def _numbers(
     values: Sequence[object], name: str, refs: list[str], ctx: _Context, *, required: bool
 ) -> np.ndarray:
-    """Float array of a column; text, booleans or (if required) blanks name the point."""
-    out = np.empty(len(values), dtype=np.float64)
-    for i, v in enumerate(values):
+    """Float array of a column; text, booleans or (if required) blanks name the point.
+
+    One vectorised conversion; only the values it could not read are looked at one by one.
+    """
+    if not required and all(v is None for v in values):  # the file has no such field
+        return np.full(len(values), math.nan)
+    plain = {int, float, str, type(None)}
+    if all(type(v) in plain for v in values):
+        series = pd.Series(values, dtype=object)
+        out = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, copy=True)
+        redo: Sequence[int] = np.flatnonzero(np.isnan(out)).tolist()
+    else:
+        out = np.empty(len(values), dtype=np.float64)
+        redo = range(len(values))
+    for i in redo:
+        v = values[i]
         if v is None or (isinstance(v, str) and not v.strip()):
             if required:
                 raise ctx.error(f"no {name}", refs[i])
@@ -751,9 +778,17 @@ def _numbers(
 def _times_to_utc(values: Sequence[object], refs: list[str], ctx: _Context) -> np.ndarray:
     """UTC ``datetime64[ns]`` of ISO 8601 strings, datetimes or epoch seconds/milliseconds.
 
-    Values are sorted into three groups (epoch numbers, strings with an offset, naive strings)
-    and each group is converted with one vectorised pandas call.
+    Uniform columns (all ISO strings, all datetimes, all integers) take one vectorised call.
+    Anything else is sorted into three groups (epoch numbers, strings with an offset, naive
+    strings), each converted at once; the per-point loop exists to name the bad point.
     """
+    fast = _iso_column(values, ctx.zone)
+    if fast is None:
+        fast = _datetime_column(values, ctx.zone)
+    if fast is None and values and all(type(v) is int for v in values):
+        fast = _epoch_to_ns(values, refs, ctx)  # type: ignore[arg-type]
+    if fast is not None:
+        return fast
     out = np.empty(len(values), dtype="datetime64[ns]")
     epoch: tuple[list[int], list[float]] = ([], [])
     aware: tuple[list[int], list[str]] = ([], [])
@@ -798,8 +833,55 @@ def _times_to_utc(values: Sequence[object], refs: list[str], ctx: _Context) -> n
     return out
 
 
+def _iso_column(values: Sequence[object], zone: ZoneInfo) -> np.ndarray | None:
+    """The usual column, ISO strings all naive or all with one offset, in one pandas call.
+
+    None sends anything else (epoch numbers, mixed offsets, blanks, typos) to the general
+    path, which also finds the point to blame.
+    """
+    if not values or not all(type(v) is str for v in values):
+        return None
+    strings: list[str] = values  # type: ignore[assignment]
+    if any(s.strip().isdigit() for s in strings):  # epoch numbers, not ISO basic dates
+        return None
+    try:
+        idx = pd.to_datetime(strings, format="ISO8601")
+        if idx.isna().any():
+            return None
+        ns = idx.as_unit("ns").asi8 if idx.tz is not None else _localize_ns(idx, zone)
+    except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        return None
+    return ns.view("datetime64[ns]")
+
+
+def _datetime_column(values: Sequence[object], zone: ZoneInfo) -> np.ndarray | None:
+    """gpxpy's datetimes (aware or naive) without a slow per-point ``astimezone``."""
+    if not values or not all(type(v) is datetime for v in values):
+        return None
+    stamps: Sequence[datetime] = values  # type: ignore[assignment]
+    offsets = [v.utcoffset() for v in stamps]
+    try:
+        idx = pd.DatetimeIndex([v.replace(tzinfo=None) for v in stamps]).as_unit("ns")
+    except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        return None  # the general path names the point
+    ns = idx.asi8.copy()
+    aware = np.array([o is not None for o in offsets])
+    if aware.any():
+        shift = [o // timedelta(microseconds=1) for o in offsets if o is not None]
+        ns[aware] -= np.array(shift, dtype=np.int64) * 1000
+    if not aware.all():
+        ns[~aware] = _localize_ns(idx[~aware], zone)
+    return ns.view("datetime64[ns]")
+
+
 def _epoch_to_ns(values: list[float], refs: list[str], ctx: _Context) -> np.ndarray:
     """Epoch seconds or milliseconds -> ns, exact for integers (float ms would lose ~100 ns)."""
+    if all(type(v) is int and abs(v) < 2**62 for v in values):  # the phone app's ms: vectorised
+        ints = np.array(values, dtype=np.int64)
+        ms = np.abs(ints) > EPOCH_MS_THRESHOLD
+        limit = np.where(ms, (2**63 - 1) // 1_000_000, (2**63 - 1) // 1_000_000_000)
+        if (np.abs(ints) <= limit).all():
+            return (ints * np.where(ms, 1_000_000, 1_000_000_000)).view("datetime64[ns]")
     out = np.empty(len(values), dtype=np.int64)
     for i, v in enumerate(values):
         if isinstance(v, float) and not math.isfinite(v):
@@ -844,15 +926,17 @@ def _iso_to_utc(
 
 
 def _iso_ns(strings: list[str], zone: ZoneInfo | None, *, errors: str) -> np.ndarray:
-    """Epoch nanoseconds (int64, NaT as its minimum) of ISO strings, with or without offsets.
-
-    Local times that a DST change makes ambiguous or skips get Python's ``fold=0`` reading.
-    """
+    """Epoch nanoseconds (int64, NaT as its minimum) of ISO strings, with or without offsets."""
     idx = pd.to_datetime(strings, format="ISO8601", utc=zone is None, errors=errors)
     if zone is None:
         return idx.as_unit("ns").asi8
     if idx.tz is not None:
         raise ValueError("a time with an offset among local times")
+    return _localize_ns(idx, zone)
+
+
+def _localize_ns(idx: pd.DatetimeIndex, zone: ZoneInfo) -> np.ndarray:
+    """Naive local times -> UTC epoch ns; DST-ambiguous or skipped times read as ``fold=0``."""
     local = idx.tz_localize(zone, ambiguous="NaT", nonexistent="NaT").as_unit("ns")
     ns = local.asi8.copy()
     for i in np.flatnonzero(local.isna() & ~idx.isna()):

@@ -21,7 +21,12 @@ TRKPT_RE = re.compile(rb"<trkpt\b[^>]*>(.*?)</trkpt>", re.S)
 
 
 def utc(*stamps: str) -> np.ndarray:
-    return pd.to_datetime(list(stamps), utc=True, format="ISO8601").tz_localize(None).as_unit("ns").to_numpy()
+    return (
+        pd.to_datetime(list(stamps), utc=True, format="ISO8601")
+        .tz_localize(None)
+        .as_unit("ns")
+        .to_numpy()
+    )
 
 
 def gpx11(points: str, *, namespace: str = "http://www.topografix.com/GPX/1/1") -> bytes:
@@ -416,7 +421,7 @@ def test_ten_megabytes_of_one_repeated_point() -> None:
     assert len(data) > 10_000_000
     with pytest.raises(InputError, match=r"big\.csv: the file is 14\.1 MB, more than the 10\.0 MB"):
         parse_track(data, filename="big.csv", max_bytes=10_000_000)
-    with pytest.raises(InputError, match=r"big\.csv: more than 200000 points"):
+    with pytest.raises(InputError, match=r"big\.csv: more than 200000 points; split"):
         parse_track(data, filename="big.csv")
     with pytest.raises(InputError, match=r"big\.csv: all 300000 points are the same point"):
         parse_track(data, filename="big.csv", max_points=400_000)
@@ -467,3 +472,39 @@ def test_explicit_format_overrides_extension() -> None:
     assert track.meta["format"] == "csv"
     with pytest.raises(InputError):
         parse_track(data, filename="upload.csv", fmt="gpx")
+
+
+def test_csv_saved_by_chinese_excel_as_gb18030() -> None:
+    text = "经度,纬度,时间\n120.1,30.1,2026-07-01 08:00:00\n"
+    track = parse_track(text.encode("gb18030"), filename="excel.csv")
+    assert track.time[0] == utc("2026-07-01T00:00:00Z")[0]
+
+
+def test_geojson_polygon_is_not_a_track() -> None:
+    doc = {
+        "type": "Feature",
+        "geometry": {"type": "Polygon", "coordinates": [[[120, 30], [121, 30], [120, 31]]]},
+        "properties": {},
+    }
+    with pytest.raises(InputError, match=r"p\.geojson: feature 1: geometry 'Polygon' is not"):
+        parse_track(json.dumps(doc).encode(), filename="p.geojson")
+
+
+def test_errors_are_input_errors_not_library_exceptions() -> None:
+    bad_inputs = [
+        b"<gpx",
+        b"<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]><gpx/>",
+        b'{"type": "FeatureCollection", "features": "no"}',
+        b'{"type": "Feature", "geometry": {"type": "Point", "coordinates": [1]}}',
+        b"[1, 2, 3]",
+        b'"just a string"',
+        b"lon,lat,time\n1,2,3,4,5\n",
+        b'lon,lat,time\n1,2,"unterminated\n',
+        b"lon,lat,time\n1,2,2026-13-45T99:00:00\n",
+        b"lon,lat,time\n1,2,1e400\n",
+        b'[{"lon": 1, "lat": 2, "time": {"a": 1}}]',
+    ]
+    for data in bad_inputs:
+        with pytest.raises(InputError) as exc:
+            parse_track(data, filename="x.bin")
+        assert str(exc.value).startswith("x.bin: "), data

@@ -1,0 +1,110 @@
+"""Patrol uploads over HTTP: files and the app's JSON body, idempotency, clear 4xx errors."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from gis_service.api.app import create_app
+
+
+@pytest.fixture(scope="module")
+def client(engine, sample_loaded):
+    with TestClient(create_app(engine)) as c:
+        yield c
+
+
+@pytest.fixture
+def cleanup(engine):
+    ids: list[str] = []
+    yield ids
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM patrol WHERE id::text = ANY(:i)"), {"i": ids})
+
+
+def _batch(pid: str) -> dict:
+    """A 25-minute walk along 马江 (R4505-04) near its source, as the phone app sends it."""
+    lon0, lat0 = 109.6471, 21.8100
+    n = 300
+    t0 = 1782867600  # 2026-07-01T01:00:00Z
+    rng = np.random.default_rng(3)
+    return {
+        "patrol_uuid": pid,
+        "chief_id": "P0203",
+        "coord_system": "wgs84",
+        "mode": "walk",
+        "points": [
+            {
+                "lon": lon0 + rng.normal(0, 2e-5),
+                "lat": lat0 - i * 1.0e-5 * 5,
+                "time": t0 + i * 5,
+                "accuracy": 6,
+            }
+            for i in range(n)
+        ],
+    }
+
+
+def test_upload_a_gpx_file_then_read_and_list_it(client, sample_tracks, cleanup):
+    path = sample_tracks / "P0145_0001.gpx"
+    res = client.post(
+        "/patrols", files={"file": (path.name, path.read_bytes())}, data={"chief_id": "P0145"}
+    )
+    assert res.status_code == 201, res.text
+    body = res.json()
+    cleanup.append(body["id"])
+    assert body["status"] == "valid" and body["duplicate"] is False
+    again = client.post(
+        "/patrols", files={"file": ("renamed.gpx", path.read_bytes())}, data={"chief_id": "P0145"}
+    )
+    assert again.status_code == 200 and again.json()["id"] == body["id"]
+    one = client.get(f"/patrols/{body['id']}").json()
+    assert one["track"]["type"] == "MultiLineString"
+    assert one["coverage"] and one["coverage"][0]["target_id"].startswith("R4505-01/")
+    listed = client.get(
+        "/patrols", params={"chief": "P0145", "from": "2026-07-01", "to": "2026-09-30"}
+    ).json()
+    assert body["id"] in {p["id"] for p in listed}
+
+
+def test_json_batch_from_the_app_is_idempotent_by_uuid(client, cleanup):
+    pid = str(uuid.uuid4())
+    cleanup.append(pid)
+    first = client.post("/patrols", json=_batch(pid))
+    assert first.status_code == 201, first.text
+    assert first.json()["id"] == pid
+    second = client.post("/patrols", json=_batch(pid))
+    assert second.status_code == 200 and second.json()["duplicate"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (b"lon,lat,time\nabc,21.6,2026-07-01T08:00:00\n", 400, "line 2: lon 'abc'"),
+        (b'{"chief_id": "P0145", "points": []}', 400, "no points"),
+        (b"lon,lat,time\n109.2,21.6,2026-07-01T08:00:00\n", 400, "no chief"),
+    ],
+    ids=["text-in-lon", "empty", "no-chief"],
+)
+def test_bad_uploads_are_4xx_with_a_message(client, body, status, message):
+    res = client.post("/patrols", files={"file": ("t.csv" if b"lon," in body else "t.json", body)})
+    assert res.status_code == status
+    assert message in res.json()["detail"]
+
+
+def test_unknown_chief_and_patrol_are_404(client):
+    batch = _batch(str(uuid.uuid4())) | {"chief_id": "NOBODY"}
+    assert client.post("/patrols", json=batch).status_code == 404
+    assert client.get(f"/patrols/{uuid.uuid4()}").status_code == 404
+    assert client.get("/patrols/not-a-uuid").status_code == 400
+
+
+def test_oversized_upload_is_413(client):
+    res = client.post("/patrols", content=b"x" * 20_000_001, headers={"content-type": "text/csv"})
+    assert res.status_code == 413
+    assert json.loads(res.text)["detail"].startswith("upload larger")

@@ -1,0 +1,183 @@
+"""Patrol ingest against the real PostGIS: the sample tracks, bad uploads, idempotency."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
+
+from gis_service.errors import InputError
+from gis_service.services.patrols import ingest_patrol
+from tests.db.snapshots import snapshot
+
+NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+
+EXPECTED = {
+    "too_short": {"too_short_time", "too_short_distance"},
+    "off_segment": {"off_assignment"},
+    "vehicle": {"vehicle_speed"},
+    "jumps": {"jumps"},
+    "straight_synthetic": {"straight_line", "regular_spacing"},
+}
+
+
+@pytest.fixture(scope="module")
+def manifest(sample_tracks) -> pd.DataFrame:
+    return pd.read_csv(sample_tracks / "manifest.csv", dtype={"region_code": str})
+
+
+def _ingest(conn, folder, row, **kw):
+    return ingest_patrol(
+        conn,
+        (folder / row.file).read_bytes(),
+        filename=row.file,
+        chief_id=row.person_id,
+        coord_system=row.coord_system,
+        now=NOW,
+        **kw,
+    )
+
+
+def _coverage(result: dict) -> tuple[float, float]:
+    targets = result["summary"]["targets"]
+    segs = [t for t in targets if t["target_type"] == "segment"]
+    return sum(t["covered_m"] for t in segs), sum(t["length_m"] for t in segs)
+
+
+def test_every_sample_track_gets_the_right_verdict(sample_loaded, sample_tracks, manifest, conn):
+    seen: dict[str, set] = {}
+    for row in manifest.itertuples():
+        result = _ingest(conn, sample_tracks, row)
+        codes = {r["code"] for r in result["reasons"]}
+        seen.setdefault(row.kind, set())
+        if row.kind in ("good", "gcj02"):
+            assert result["status"] == "valid", (row.file, codes)
+            covered, length = _coverage(result)
+            truth = (row.covered_to_m - row.covered_from_m) / length
+            assert abs(covered / length - truth) <= 0.02, row.file
+        elif row.kind == "reupload":
+            # an exact copy counts once; a copy moved to another day is flagged
+            assert result["duplicate"] or "reused_geometry" in codes, row.file
+            seen[row.kind].add("duplicate" if result["duplicate"] else "reused_geometry")
+        else:
+            assert result["status"] in ("invalid", "suspicious"), (row.file, codes)
+            assert codes & EXPECTED[row.kind], (row.file, codes)
+    assert seen["reupload"] == {"duplicate", "reused_geometry"}
+    counted = conn.execute(text("SELECT count(*) FROM patrol")).scalar()
+    assert counted == len(manifest) - 2  # the two exact re-uploads are not stored twice
+
+
+def test_gcj02_track_only_matches_once_converted(sample_loaded, sample_tracks, manifest, conn):
+    row = next(manifest[manifest.kind == "gcj02"].itertuples())
+    as_declared = _ingest(conn, sample_tracks, row, store=False)
+    assert as_declared["status"] == "valid"
+    wrong = ingest_patrol(
+        conn,
+        (sample_tracks / row.file).read_bytes(),
+        filename=row.file,
+        chief_id=row.person_id,
+        coord_system="wgs84",
+        now=NOW,
+        store=False,
+    )
+    assert _coverage(wrong)[0] < _coverage(as_declared)[0] * 0.5
+
+
+def test_results_are_stored_with_raw_evidence_and_coverage(
+    sample_loaded, sample_tracks, manifest, conn
+):
+    row = next(manifest[manifest.kind == "jumps"].itertuples())
+    result = _ingest(conn, sample_tracks, row)
+    raw = conn.execute(
+        text("SELECT data FROM patrol_raw WHERE patrol_id = :i"), {"i": result["id"]}
+    ).scalar()
+    assert bytes(raw) == (sample_tracks / row.file).read_bytes()
+    assert any(reason in ("jump", "speed_spike") for _, reason in result["dropped"])
+    assert result["dropped"][0][0].startswith("trkpt ")
+    cov = conn.execute(
+        text(
+            "SELECT count(*), bool_and(covered_geom IS NOT NULL OR covered_m = 0)"
+            " FROM patrol_coverage WHERE patrol_id = :i"
+        ),
+        {"i": result["id"]},
+    ).one()
+    assert cov[0] >= 1 and cov[1]
+
+
+MALFORMED = {
+    "truncated.gpx": b'<?xml version="1.0"?><gpx version="1.1" '
+    b'xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg><trkpt lat="21.6"',
+    "namespace.gpx": b'<?xml version="1.0"?><gpx version="1.1" xmlns="http://example.com/x">'
+    b'<trk><trkseg><trkpt lat="21.6" lon="109.2"></trkpt></trkseg></trk></gpx>',
+    "notime.gpx": b'<?xml version="1.0"?><gpx version="1.1" '
+    b'xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>'
+    b'<trkpt lat="21.6" lon="109.2"></trkpt></trkseg></trk></gpx>',
+    "lat200.csv": b"lon,lat,time\n109.2,200,2026-07-01T08:00:00+08:00\n",
+    "empty.gpx": b'<?xml version="1.0"?><gpx version="1.1" '
+    b'xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg></trkseg></trk></gpx>',
+    "text.csv": b"lon,lat,time\n109.2,21.6,2026-07-01T08:00:00+08:00\nabc,21.6,"
+    b"2026-07-01T08:00:05+08:00\n",
+    "repeated.csv": b"lon,lat,time\n" + b"109.2,21.6,2026-07-01T08:00:00+08:00\n" * 300_000,
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_malformed_uploads_store_nothing(sample_loaded, conn, name):
+    before = snapshot(conn) | {
+        "patrols": conn.execute(text("SELECT count(*) FROM patrol")).scalar()
+    }
+    with pytest.raises(InputError) as info:
+        ingest_patrol(conn, MALFORMED[name], filename=name, chief_id="P0145", now=NOW)
+    assert name in str(info.value)
+    after = snapshot(conn) | {"patrols": conn.execute(text("SELECT count(*) FROM patrol")).scalar()}
+    assert after == before
+
+
+def test_same_uuid_uploaded_by_20_clients_at_once_is_stored_once(
+    sample_loaded, sample_tracks, manifest, db_url
+):
+    row = next(manifest[manifest.kind == "good"].itertuples())
+    data = (sample_tracks / row.file).read_bytes()
+    pid = str(uuid.uuid4())
+    results: list[dict] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(20, timeout=60)
+    engine = create_engine(db_url, poolclass=NullPool)  # one connection per client
+
+    def client():
+        try:
+            with engine.connect() as c:
+                barrier.wait()
+                results.append(
+                    ingest_patrol(
+                        c, data, filename=row.file, chief_id=row.person_id, patrol_uuid=pid, now=NOW
+                    )
+                )
+                c.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client) for _ in range(20)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    try:
+        assert not errors, errors
+        assert len(results) == 20
+        assert {r["id"] for r in results} == {pid}
+        assert sum(not r["duplicate"] for r in results) == 1
+        with engine.connect() as c:
+            assert (
+                c.execute(text("SELECT count(*) FROM patrol WHERE id = :i"), {"i": pid}).scalar()
+                == 1
+            )
+    finally:
+        with engine.begin() as c:
+            c.execute(text("DELETE FROM patrol WHERE id = :i"), {"i": pid})
+        engine.dispose()

@@ -1,0 +1,142 @@
+"""Track cleaning, coverage by linear referencing and the verdict, on small known cases."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+import shapely
+
+from gis_service.domain.coverage import Target, measure, union_intervals
+from gis_service.domain.linear import LineSet
+from gis_service.domain.tracks import clean_track
+from gis_service.domain.verdict import PatrolContext, judge
+
+NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+T0 = dt.datetime(2026, 7, 1, 1, 0, tzinfo=dt.UTC).timestamp()
+POSTS = [(dt.date(2026, 1, 1), None)]
+
+
+def walk(
+    length: float,
+    *,
+    speed: float = 1.2,
+    step_s: float = 5.0,
+    offset: float = 10.0,
+    noise: float = 4.0,
+    seed: int = 0,
+    x0: float = 0.0,
+):
+    """A walk along the x axis on the bank, ``offset`` m from a river on y = 0."""
+    rng = np.random.default_rng(seed)
+    n = int(length / (speed * step_s)) + 1
+    t = T0 + np.arange(n) * step_s + rng.uniform(-0.5, 0.5, n)
+    x = x0 + np.linspace(0, length, n) + rng.normal(0, noise, n)
+    y = offset + rng.normal(0, noise, n)
+    return x, y, t, np.full(n, 6.0)
+
+
+def test_union_of_intervals():
+    u = union_intervals(np.array([5.0, 0.0, 20.0, 9.0]), np.array([10.0, 6.0, 30.0, 12.0]))
+    assert u.tolist() == [[0.0, 12.0], [20.0, 30.0]]
+
+
+def test_cleaning_drops_duplicates_poor_fixes_spikes_and_jumps_and_keeps_evidence():
+    x, y, t, acc = walk(3000)
+    x[50] += 3000  # a spike
+    x[200:206] += 2500  # an excursion of six points
+    acc[80] = 120  # a poor fix
+    x = np.append(x, x[10])
+    y = np.append(y, y[10])
+    t = np.append(t, t[10])
+    acc = np.append(acc, acc[10])  # a duplicate sent twice by an offline phone
+    track = clean_track(x, y, t, acc)
+    assert track.dropped() == {"duplicate": 1, "jump": 6, "poor_accuracy": 1, "speed_spike": 1}
+    assert len(track.x) == len(x)  # nothing thrown away: dropped points keep their reason
+    assert np.all(np.diff(track.t) >= 0)
+
+
+def test_sustained_driving_is_not_cleaned_away_and_long_gaps_split_parts():
+    x, y, t, acc = walk(6000, speed=12)
+    assert clean_track(x, y, t, acc).dropped() == {}
+    t[100:] += 3600
+    assert clean_track(x, y, t, acc).kpart.max() == 1
+
+
+def _river(length: float = 10_000.0) -> LineSet:
+    return LineSet.from_lines([shapely.LineString([(0, 0), (length, 0)])])
+
+
+def test_coverage_of_a_walk_over_part_of_a_segment_is_exact_to_a_few_metres():
+    x, y, t, acc = walk(3000, x0=2000)
+    track = clean_track(x, y, t, acc)
+    target = Target("s", 0, 1000.0, 6000.0, 50.0, extend_m=1000.0)
+    cov = measure(track, _river(), [target]).targets[0]
+    assert cov.covered_m == pytest.approx(3000, abs=30)
+    assert cov.ratio == pytest.approx(0.6, abs=0.01)
+    assert cov.uncovered[0] == pytest.approx((0.0, 1000.0), abs=20)
+    assert cov.uncovered[1] == pytest.approx((4000.0, 5000.0), abs=20)
+
+
+def test_walking_on_past_the_end_is_joint_section_credit():
+    x, y, t, acc = walk(2000, x0=5000)
+    track = clean_track(x, y, t, acc)
+    cov = measure(track, _river(), [Target("s", 0, 0.0, 6000.0, 50.0, extend_m=1000.0)])
+    assert cov.targets[0].covered_m == pytest.approx(1000, abs=20)
+    assert cov.targets[0].extension_m == pytest.approx(1000, abs=20)
+
+
+def test_a_track_along_another_river_covers_nothing():
+    x, y, t, acc = walk(3000, offset=500)
+    cov = measure(clean_track(x, y, t, acc), _river(), [Target("s", 0, 0, 10_000, 50.0)])
+    assert cov.targets[0].covered_m == 0 and cov.matched_points == 0
+
+
+def _verdict(x, y, t, acc, mode="walk", **context):
+    track = clean_track(x, y, t, acc, mode=mode)
+    cov = measure(track, _river(), [Target("s", 0, 0.0, 10_000.0, 50.0, 1000.0)])
+    return judge(track, cov, PatrolContext(now=NOW, post_periods=POSTS, **context))
+
+
+def test_a_genuine_walk_is_valid():
+    assert _verdict(*walk(2500)).status == "valid"
+
+
+@pytest.mark.parametrize(
+    ("make", "code", "status"),
+    [
+        (lambda: walk(500), "too_short_time", "invalid"),
+        (lambda: walk(700, speed=0.3), "too_short_distance", "invalid"),
+        (lambda: walk(8000, speed=10), "vehicle_speed", "invalid"),
+        (lambda: walk(2500, noise=0.0, offset=0.0), "straight_line", "suspicious"),
+        (lambda: walk(2500, offset=2000), "off_assignment", "invalid"),
+    ],
+    ids=["short-time", "short-distance", "driven", "synthetic-straight", "off-assignment"],
+)
+def test_deficient_patrols_get_their_reason(make, code, status):
+    verdict = _verdict(*make())
+    assert code in verdict.codes()
+    assert verdict.status == status
+
+
+def test_perfectly_regular_points_are_suspicious():
+    x, y, t, acc = walk(2500, noise=0.0)
+    t = T0 + np.arange(len(t)) * 5.0
+    y = 10 + 3 * np.sin(x / 50)  # not straight, but clockwork regular
+    verdict = _verdict(x, y, t, acc)
+    assert "regular_spacing" in verdict.codes()
+
+
+def test_future_dates_posts_reuse_and_overlap_come_from_the_context():
+    x, y, t, acc = walk(2500)
+    assert "future_timestamps" in _verdict(x, y, t + 400 * 86400, acc).codes()
+    outside = judge(
+        clean_track(x, y, t, acc),
+        measure(clean_track(x, y, t, acc), _river(), [Target("s", 0, 0, 10_000, 50.0)]),
+        PatrolContext(now=NOW, post_periods=[(dt.date(2026, 8, 1), None)]),
+    )
+    assert "outside_post_dates" in outside.codes() and outside.status == "invalid"
+    reused = _verdict(x, y, t, acc, reused_from="abc")
+    assert reused.status == "suspicious" and "reused_geometry" in reused.codes()
+    assert "overlapping_patrol" in _verdict(x, y, t, acc, overlapping=["abc"]).codes()
