@@ -159,7 +159,7 @@ def test_same_uuid_uploaded_by_20_clients_at_once_is_stored_once(
                     )
                 )
                 c.commit()
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=client) for _ in range(20)]
