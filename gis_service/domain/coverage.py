@@ -1,11 +1,11 @@
 """Which stretches of the assigned water a patrol actually covered, by linear referencing.
 
 The track is never buffered. Each kept point is matched to the nearest piece of the target
-line within a tolerance (the zone's half-width plus a GPS margin) with an STRtree of line
-segments, and projected to a chainage. Two consecutive matched points, close along the line,
-cover the stretch between their chainages; the union of those stretches, clipped to a
-segment's chainage range, is what the patrol covered there. Area zones (reservoir water,
-shoreline pieces) are measured the same way along their shore line (the water's edge).
+line within a tolerance (the zone's half-width plus a GPS margin), found through a grid hash
+of the line's segments, and projected to a chainage. Two consecutive matched points, close
+along the line, cover the stretch between their chainages; the union of those stretches,
+clipped to a segment's chainage range, is what the patrol covered there. Area zones
+(reservoir water, shoreline pieces) are measured the same way along their shore line.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import shapely
 from numpy.typing import NDArray
 
 from gis_service.domain.linear import LineSet
@@ -106,46 +105,84 @@ def complement(
 
 
 class LineMatcher:
-    """STRtree over the segments of some lines, for nearest-segment projection of points."""
+    """Nearest line segment of each point, within a tolerance, by a uniform grid hash.
+
+    Patrol points fall near a river whose segments are short: hashing the segments into grid
+    cells about the size of the tolerance leaves a handful of candidates per point, and the
+    projection of every candidate pair is one numpy expression (faster than an STRtree's
+    per-point nearest query, and free of shapely point objects).
+    """
 
     def __init__(self, lines: LineSet):
         self.lines = lines
-        self.segments = shapely.linestrings(np.stack([lines.seg_xy0, lines.seg_xy1], axis=1))
-        self._trees: dict[int, shapely.STRtree] = {}
+        self._grids: dict[tuple[int, float], tuple] = {}
 
-    def _tree(self, line: int) -> shapely.STRtree:
-        if line not in self._trees:
+    def _grid(self, line: int, tolerance: float):
+        key = (line, tolerance)
+        if key not in self._grids:
             lo, hi = self.lines.line_seg_start[line], self.lines.line_seg_start[line + 1]
-            self._trees[line] = shapely.STRtree(self.segments[lo:hi])
-        return self._trees[line]
+            a, b = self.lines.seg_xy0[lo:hi], self.lines.seg_xy1[lo:hi]
+            cell = max(
+                2.0 * tolerance, float(np.median(self.lines.seg_len[lo:hi])) if hi > lo else 1.0
+            )
+            mins = np.minimum(a, b) - tolerance
+            maxs = np.maximum(a, b) + tolerance
+            origin = mins.min(axis=0) if hi > lo else np.zeros(2)
+            i0 = np.floor((mins - origin) / cell).astype(np.int64)
+            i1 = np.floor((maxs - origin) / cell).astype(np.int64)
+            nx, ny = i1[:, 0] - i0[:, 0] + 1, i1[:, 1] - i0[:, 1] + 1
+            counts = nx * ny
+            seg = np.repeat(np.arange(hi - lo), counts)
+            k = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            cx = i0[seg, 0] + k % nx[seg]
+            cy = i0[seg, 1] + k // nx[seg]
+            keys = cx * 1_000_003 + cy
+            order = np.argsort(keys, kind="stable")
+            self._grids[key] = (origin, cell, keys[order], seg[order] + lo)
+        return self._grids[key]
 
     def match(
         self, x: Floats, y: Floats, line: int, tolerance: float
     ) -> tuple[NDArray[np.bool_], Floats]:
         """(matched mask, chainage) of points on ``line`` within ``tolerance``."""
-        lo, hi = self.lines.line_seg_start[line], self.lines.line_seg_start[line + 1]
         matched = np.zeros(len(x), dtype=bool)
         chainage = np.full(len(x), np.nan)
+        lo, hi = self.lines.line_seg_start[line], self.lines.line_seg_start[line + 1]
         if hi <= lo or len(x) == 0:
             return matched, chainage
-        # cheap bounding-box prefilter before building point geometries
-        seg0, seg1 = self.lines.seg_xy0[lo:hi], self.lines.seg_xy1[lo:hi]
-        xmin = min(seg0[:, 0].min(), seg1[:, 0].min()) - tolerance
-        xmax = max(seg0[:, 0].max(), seg1[:, 0].max()) + tolerance
-        ymin = min(seg0[:, 1].min(), seg1[:, 1].min()) - tolerance
-        ymax = max(seg0[:, 1].max(), seg1[:, 1].max()) + tolerance
-        near = np.flatnonzero((x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax))
-        if len(near) == 0:
+        origin, cell, keys, segs = self._grid(line, tolerance)
+        px = np.floor((x - origin[0]) / cell).astype(np.int64)
+        py = np.floor((y - origin[1]) / cell).astype(np.int64)
+        pkey = px * 1_000_003 + py
+        start = np.searchsorted(keys, pkey, side="left")
+        stop = np.searchsorted(keys, pkey, side="right")
+        counts = stop - start
+        point = np.repeat(np.arange(len(x)), counts)
+        if len(point) == 0:
             return matched, chainage
-        pts = shapely.points(x[near], y[near])
-        (pi, si) = self._tree(line).query_nearest(pts, max_distance=tolerance, all_matches=False)
-        seg = si + lo
+        k = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        seg = segs[np.repeat(start, counts) + k]
         a, b = self.lines.seg_xy0[seg], self.lines.seg_xy1[seg]
-        p = np.column_stack([x[near[pi]], y[near[pi]]])
         ab = b - a
-        t = np.clip(np.einsum("ij,ij->i", p - a, ab) / np.einsum("ij,ij->i", ab, ab), 0, 1)
-        matched[near[pi]] = True
-        chainage[near[pi]] = self.lines.seg_c0[seg] + t * self.lines.seg_len[seg]
+        apx, apy = x[point] - a[:, 0], y[point] - a[:, 1]
+        t = np.clip((apx * ab[:, 0] + apy * ab[:, 1]) / (self.lines.seg_len[seg] ** 2), 0, 1)
+        dx, dy = apx - t * ab[:, 0], apy - t * ab[:, 1]
+        d2 = dx * dx + dy * dy
+        ok = d2 <= tolerance * tolerance
+        point, seg, t, d2 = point[ok], seg[ok], t[ok], d2[ok]
+        if len(point) == 0:
+            return matched, chainage
+        # candidates are grouped by point already: the nearest per group without sorting
+        starts = np.flatnonzero(np.concatenate([[True], point[1:] != point[:-1]]))
+        group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(point))))
+        nearest = np.minimum.reduceat(d2, starts)
+        is_min = d2 <= nearest[group]
+        best = np.flatnonzero(is_min)
+        best = best[np.concatenate([[True], group[best][1:] != group[best][:-1]])]
+        matched[point[best]] = True
+        chainage[point[best]] = (
+            self.lines.seg_c0[seg[best]] + t[best] * self.lines.seg_len[seg[best]]
+        )
         return matched, chainage
 
 

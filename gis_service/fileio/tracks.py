@@ -177,6 +177,9 @@ def _refuse_binary(data: bytes, ctx: _Context) -> None:
         raise ctx.error("this is a binary file, not a GPX, GeoJSON, CSV or JSON track")
 
 
+_CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _decode(data: bytes, ctx: _Context) -> str:
     """Text of the upload: UTF-8 (BOM optional); GB18030 as Excel on Chinese Windows saves."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -198,7 +201,7 @@ def _decode(data: bytes, ctx: _Context) -> str:
                 ) from None
     text = text.lstrip("\ufeff")
     sample = text[:8192]
-    controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n")
+    controls = len(_CONTROL_CHARS.findall(sample))
     if controls > max(2, len(sample) // 100):
         raise ctx.error("this is a binary file, not a GPX, GeoJSON, CSV or JSON track")
     return text
@@ -719,14 +722,7 @@ def _parse_batch(doc: Any, ctx: _Context) -> _Parsed:
     ctx.check_count(len(points))
 
     refs = [f"point {i}" for i in range(1, len(points) + 1)]
-    values: dict[str, list[object]] = {name: [] for name in _FIELD_ALIASES}
-    for ref, point in zip(refs, points, strict=True):
-        if not isinstance(point, dict):
-            raise ctx.error(f"expected a point object, got {_short(point)}", ref)
-        keys = tuple(point)
-        for name, aliases in _FIELD_ALIASES.items():
-            key = _find_key(keys, aliases)
-            values[name].append(None if key is None else point[key])
+    values = _batch_columns(points, refs, ctx)
     return _Parsed(
         lon=_numbers(values["lon"], "lon", refs, ctx, required=True),
         lat=_numbers(values["lat"], "lat", refs, ctx, required=True),
@@ -736,6 +732,31 @@ def _parse_batch(doc: Any, ctx: _Context) -> _Parsed:
         ref=refs,
         meta=meta,
     )
+
+
+def _batch_columns(points: list, refs: list[str], ctx: _Context) -> dict[str, list[object]]:
+    """Columns of the batch's point objects. Apps send uniform points: when every point has
+    the first one's keys, each column is one list comprehension; otherwise point by point."""
+    first = points[0]
+    if isinstance(first, dict):
+        keys = first.keys()
+        if all(type(p) is dict and p.keys() == keys for p in points):
+            found = {
+                name: _find_key(tuple(keys), aliases) for name, aliases in _FIELD_ALIASES.items()
+            }
+            return {
+                name: [p[key] for p in points] if key is not None else [None] * len(points)
+                for name, key in found.items()
+            }
+    values: dict[str, list[object]] = {name: [] for name in _FIELD_ALIASES}
+    for ref, point in zip(refs, points, strict=True):
+        if not isinstance(point, dict):
+            raise ctx.error(f"expected a point object, got {_short(point)}", ref)
+        keys = tuple(point)
+        for name, aliases in _FIELD_ALIASES.items():
+            key = _find_key(keys, aliases)
+            values[name].append(None if key is None else point[key])
+    return values
 
 
 # ---------------------------------------------------------------------------------------------
@@ -751,6 +772,8 @@ def _numbers(
     """
     if not required and all(v is None for v in values):  # the file has no such field
         return np.full(len(values), math.nan)
+    if all(type(v) is float or type(v) is int for v in values):  # the common case
+        return np.asarray(values, dtype=np.float64)
     plain = {int, float, str, type(None)}
     if all(type(v) in plain for v in values):
         series = pd.Series(values, dtype=object)
@@ -787,6 +810,8 @@ def _times_to_utc(values: Sequence[object], refs: list[str], ctx: _Context) -> n
         fast = _datetime_column(values, ctx.zone)
     if fast is None and values and all(type(v) is int for v in values):
         fast = _epoch_to_ns(values, refs, ctx)  # type: ignore[arg-type]
+    if fast is None and values and all(type(v) is float or type(v) is int for v in values):
+        fast = _float_epoch_to_ns(np.asarray(values, dtype=np.float64))
     if fast is not None:
         return fast
     out = np.empty(len(values), dtype="datetime64[ns]")
@@ -871,6 +896,19 @@ def _datetime_column(values: Sequence[object], zone: ZoneInfo) -> np.ndarray | N
         ns[aware] -= np.array(shift, dtype=np.int64) * 1000
     if not aware.all():
         ns[~aware] = _localize_ns(idx[~aware], zone)
+    return ns.view("datetime64[ns]")
+
+
+def _float_epoch_to_ns(values: np.ndarray) -> np.ndarray | None:
+    """Vectorised epoch seconds/milliseconds given as floats; None when a value is not finite
+    or out of range (the per-point path then names it)."""
+    if not np.isfinite(values).all():
+        return None
+    unit = np.where(np.abs(values) > EPOCH_MS_THRESHOLD, 1_000_000, 1_000_000_000)
+    if (np.abs(values) * unit >= 2**62).any():
+        return None
+    whole = np.floor(values)
+    ns = whole.astype(np.int64) * unit + np.round((values - whole) * unit).astype(np.int64)
     return ns.view("datetime64[ns]")
 
 

@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import uuid
 import zoneinfo
+from collections import OrderedDict
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -58,10 +59,39 @@ def _content_hash(chief_id: str, lon: np.ndarray, lat: np.ndarray, t: np.ndarray
     return digest.hexdigest()
 
 
-def _metric_epsg(conn: Connection, lon: np.ndarray) -> int:
-    epsg = conn.execute(text("SELECT metric_epsg FROM zoning_run ORDER BY id DESC LIMIT 1"))
-    value = epsg.scalar()
-    return int(value) if value else crs.gauss_kruger_epsg(float(np.nanmedian(lon)))
+def _zoning_state(
+    conn: Connection, chief_id: str, day: dt.date
+) -> tuple[int | None, int | None, tuple[int, ...]]:
+    """(zoning run id, its metric EPSG, ids of the chief's posts on ``day``) in one query."""
+    row = conn.execute(
+        text(
+            "SELECT r.id, r.metric_epsg, (SELECT coalesce(array_agg(p.id ORDER BY p.id), '{}') "
+            "FROM chief_post p WHERE p.chief_id = :c AND p.validity @> CAST(:d AS date)) "
+            "FROM (SELECT NULL) AS one LEFT JOIN LATERAL (SELECT id, metric_epsg FROM zoning_run "
+            "ORDER BY id DESC LIMIT 1) r ON true"
+        ),
+        {"c": chief_id, "d": day},
+    ).one()
+    return row[0], row[1], tuple(row[2])
+
+
+_ASSIGNMENTS: OrderedDict[tuple, _Assignment] = OrderedDict()
+_ASSIGNMENT_CACHE_SIZE = 512
+
+
+def _cached_assignment(
+    conn: Connection, chief_id: str, day: dt.date, epsg: int, reach: float, key: tuple
+) -> _Assignment:
+    """Assignments change only with the zoning or the posts: cache them by both (per
+    process), so a batch of uploads does not rebuild the same lines again and again."""
+    if key in _ASSIGNMENTS:
+        _ASSIGNMENTS.move_to_end(key)
+        return _ASSIGNMENTS[key]
+    value = _assignment(conn, chief_id, day, epsg, reach)
+    _ASSIGNMENTS[key] = value
+    if len(_ASSIGNMENTS) > _ASSIGNMENT_CACHE_SIZE:
+        _ASSIGNMENTS.popitem(last=False)
+    return value
 
 
 @dataclass
@@ -244,15 +274,21 @@ def ingest_patrol(
         return {**get_patrol(conn, found), "duplicate": True}
 
     lon, lat = to_wgs84(raw.lon, raw.lat, coord_system)
-    epsg = _metric_epsg(conn, lon)
-    xy = shapely.get_coordinates(crs.transform(shapely.points(lon, lat), crs.STORAGE_CRS, epsg))
     t = raw.time.astype("datetime64[ns]").astype(np.int64) / 1e9
-    track = clean_track(xy[:, 0], xy[:, 1], t, raw.accuracy, mode=mode, params=settings.cleaning)
     tz = zoneinfo.ZoneInfo(settings.timezone)
     started = dt.datetime.fromtimestamp(float(t.min()), dt.UTC)
     ended = dt.datetime.fromtimestamp(float(t.max()), dt.UTC)
     day = started.astimezone(tz).date()
-    assignment = _assignment(conn, chief_id, day, epsg, settings.matching.joint_reach_m)
+    run_id, epsg, post_ids = _zoning_state(conn, chief_id, day)
+    epsg = int(epsg) if epsg else crs.gauss_kruger_epsg(float(np.nanmedian(lon)))
+    x, y = crs.transformer(crs.STORAGE_CRS, f"EPSG:{epsg}").transform(lon, lat)
+    track = clean_track(
+        np.asarray(x), np.asarray(y), t, raw.accuracy, mode=mode, params=settings.cleaning
+    )
+    reach = settings.matching.joint_reach_m
+    assignment = _cached_assignment(
+        conn, chief_id, day, epsg, reach, (run_id, epsg, reach, chief_id, post_ids)
+    )
     coverage = measure(
         track,
         assignment.lines,
@@ -323,7 +359,7 @@ def ingest_patrol(
             )
         )
         _store_coverage(conn, result["id"], coverage, assignment, epsg)
-    return {**get_patrol(conn, result["id"]), "duplicate": False}
+    return {**result, "id": str(result["id"]), "duplicate": False}
 
 
 def _context(
@@ -337,34 +373,27 @@ def _context(
     *,
     has_assignment: bool,
 ) -> PatrolContext:
-    periods = [
-        (a, b)
-        for a, b in conn.execute(
-            text("SELECT valid_from, valid_to FROM chief_post WHERE chief_id = :c"), {"c": chief_id}
-        )
-    ]
-    reused = conn.execute(
+    """Post periods, an earlier upload of the same geometry, overlapping patrols: one query."""
+    periods, reused, overlapping = conn.execute(
         text(
-            "SELECT id FROM patrol WHERE chief_id = :c AND geometry_fingerprint = :f "
-            "AND started_at::date <> CAST(:s AS timestamptz)::date ORDER BY started_at LIMIT 1"
+            "SELECT (SELECT coalesce(json_agg(json_build_array(valid_from, valid_to)), '[]') "
+            "        FROM chief_post WHERE chief_id = :c), "
+            "(SELECT id::text FROM patrol WHERE chief_id = :c AND geometry_fingerprint = :f "
+            "        AND started_at::date <> CAST(:s AS timestamptz)::date "
+            "        ORDER BY started_at LIMIT 1), "
+            "(SELECT coalesce(array_agg(id::text ORDER BY started_at), '{}') FROM patrol "
+            "        WHERE chief_id = :c AND (CAST(:i AS uuid) IS NULL OR id <> :i) "
+            "        AND tstzrange(started_at, ended_at) && tstzrange(:s, :e))"
         ),
-        {"c": chief_id, "f": fingerprint, "s": started},
-    ).scalar()
-    overlapping = [
-        str(r[0])
-        for r in conn.execute(
-            text(
-                "SELECT id FROM patrol WHERE chief_id = :c AND (:i IS NULL OR id <> :i) "
-                "AND tstzrange(started_at, ended_at) && tstzrange(:s, :e) ORDER BY started_at"
-            ),
-            {"c": chief_id, "i": pid, "s": started, "e": ended},
-        )
-    ]
+        {"c": chief_id, "f": fingerprint, "s": started, "e": ended, "i": pid},
+    ).one()
     return PatrolContext(
         now=now,
-        post_periods=periods,
-        reused_from=str(reused) if reused else None,
-        overlapping=overlapping,
+        post_periods=[
+            (dt.date.fromisoformat(a), dt.date.fromisoformat(b) if b else None) for a, b in periods
+        ],
+        reused_from=reused,
+        overlapping=list(overlapping),
         has_assignment=has_assignment,
     )
 

@@ -1,0 +1,228 @@
+"""Patrol validation benchmark: the pure pipeline, and batch ingest with database writes.
+
+    .venv/bin/python -m benchmarks.patrol_bench [--patrols 400] [--workers 2]
+
+A. clean + match + gaps of a 5,000-point track against a 10 km assignment (median of 50
+   runs), points per second on one core, a 20,000-point track; baseline: a Python loop
+   projecting each point on the line with shapely (the obvious per-point code).
+B. ingest of app JSON batches of 2,000 points each, with every database read and write, in
+   ``--workers`` processes against a scratch database holding the sample region; baseline:
+   one PostGIS query per point (ST_DWithin + ST_LineLocatePoint), measured on one patrol.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import multiprocessing as mp
+import statistics
+import time
+import uuid
+
+import numpy as np
+import shapely
+from sqlalchemy import create_engine, text
+
+from gis_service.db import admin, migrate
+from gis_service.db.engine import database_url, with_database
+from gis_service.domain.coverage import Target, measure
+from gis_service.domain.linear import LineSet
+from gis_service.domain.tracks import clean_track
+
+NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+
+
+# -- A: the pure pipeline ---------------------------------------------------------------------
+
+
+def river(length_m: float = 10_000.0) -> shapely.LineString:
+    s = np.linspace(0, length_m, 400)
+    return shapely.LineString(np.column_stack([s, 300 * np.sin(s / 900)]))
+
+
+def walk_along(line: shapely.LineString, n: int, seed: int = 1):
+    rng = np.random.default_rng(seed)
+    s = np.linspace(0, line.length, n)
+    pts = shapely.line_interpolate_point(line, s)
+    xy = shapely.get_coordinates(pts) + rng.normal(0, 5, (n, 2)) + [0, 12]
+    t = 1_782_867_600 + np.cumsum(rng.uniform(1, 3, n))
+    return xy[:, 0], xy[:, 1], t, np.full(n, 6.0)
+
+
+def pipeline(x, y, t, acc, lines: LineSet) -> float:
+    track = clean_track(x, y, t, acc)
+    cov = measure(track, lines, [Target("s", 0, 0.0, float(lines.lengths[0]), 50.0, 1000.0)])
+    return cov.targets[0].ratio
+
+
+def naive(x, y, line: shapely.LineString, tol: float = 70.0) -> float:
+    covered = []
+    for px, py in zip(x, y, strict=True):
+        p = shapely.Point(px, py)
+        if line.distance(p) <= tol:
+            covered.append(line.project(p))
+    return len(covered)
+
+
+def bench_pure() -> None:
+    line = river()
+    lines = LineSet.from_lines([line])
+    x, y, t, acc = walk_along(line, 5000)
+    runs = []
+    for _ in range(50):
+        started = time.perf_counter()
+        ratio = pipeline(x, y, t, acc, lines)
+        runs.append(time.perf_counter() - started)
+    median = statistics.median(runs)
+    started = time.perf_counter()
+    naive(x, y, line)
+    naive_s = time.perf_counter() - started
+    x2, y2, t2, a2 = walk_along(line, 20_000, seed=2)
+    started = time.perf_counter()
+    pipeline(x2, y2, t2, a2, lines)
+    big = time.perf_counter() - started
+    print(
+        f"A. 5,000 points vs 10 km: median {median * 1000:.1f} ms (goal < 20 ms), "
+        f"{5000 / median:,.0f} points/s on one core (goal >= 250,000), coverage {ratio:.3f}"
+    )
+    print(f"   20,000 points: {big * 1000:.0f} ms (goal < 1 s)")
+    print(
+        f"   baseline per-point shapely loop (match + project only): {naive_s * 1000:.0f} ms "
+        f"-> ratio {naive_s / median:.1f}x"
+    )
+
+
+# -- B: batch ingest with the database --------------------------------------------------------
+
+
+def _scratch_database() -> str:
+    from gis_service.services.sample import load_sample
+    from gis_service.services.zoning import rebuild_zoning
+
+    url = with_database(database_url(), "gis_service_bench")
+    admin.ensure_database(url, fresh=True)
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        load_sample(conn)
+        rebuild_zoning(conn)
+        conn.commit()
+    engine.dispose()
+    return url
+
+
+def _segment(url: str) -> tuple[str, np.ndarray]:
+    """The chief and the lon/lat line of the longest village segment that has a chief."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT p.chief_id, ST_AsBinary(s.geom) FROM river_segment s JOIN chief_post p "
+                "ON p.water_body_code = s.water_body_code AND p.level = s.level "
+                "AND p.region_code = s.region_code WHERE s.kind = 'inside' AND s.level = 'village' "
+                "AND p.valid_to IS NULL ORDER BY s.length_m DESC LIMIT 1"
+            )
+        ).one()
+    engine.dispose()
+    geom = shapely.line_merge(shapely.from_wkb(bytes(row[1])))
+    return row[0], shapely.get_coordinates(geom)
+
+
+def _batch(chief: str, coords: np.ndarray, seed: int, n: int = 2000) -> bytes:
+    rng = np.random.default_rng(seed)
+    line = shapely.LineString(coords)
+    s = np.linspace(0, line.length * 0.9, n) + rng.uniform(0, line.length * 0.05)
+    xy = shapely.get_coordinates(shapely.line_interpolate_point(line, s))
+    xy += rng.normal(0, 4e-5, xy.shape)
+    day = dt.datetime(2026, 7, 1, tzinfo=dt.UTC) + dt.timedelta(
+        days=int(seed % 90), hours=int(seed % 7) * 3
+    )
+    t0 = day.timestamp()
+    times = t0 + np.arange(n) * 2.0
+    return json.dumps(
+        {
+            "patrol_uuid": str(uuid.uuid4()),
+            "chief_id": chief,
+            "coord_system": "wgs84",
+            "mode": "walk",
+            "points": [
+                {"lon": float(a), "lat": float(b), "time": float(c), "accuracy": 6.0}
+                for (a, b), c in zip(xy, times, strict=True)
+            ],
+        }
+    ).encode()
+
+
+def _worker(args) -> tuple[int, float]:
+    url, bodies = args
+    from gis_service.services.patrols import ingest_patrol
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        ingest_patrol(conn, bodies[0], now=NOW)  # warm-up (CRS transformers, caches)
+        conn.rollback()
+        started = time.perf_counter()
+        for body in bodies[1:]:
+            ingest_patrol(conn, body, now=NOW)
+            conn.commit()
+        elapsed = time.perf_counter() - started
+    engine.dispose()
+    return len(bodies) - 1, elapsed
+
+
+def bench_db(n_patrols: int, workers: int) -> None:
+    url = _scratch_database()
+    chief, coords = _segment(url)
+    bodies = [_batch(chief, coords, seed) for seed in range(n_patrols + workers)]
+    chunks = [bodies[k::workers] for k in range(workers)]
+    started = time.perf_counter()
+    with mp.get_context("spawn").Pool(workers) as pool:
+        results = pool.map(_worker, [(url, chunk) for chunk in chunks])
+    wall = time.perf_counter() - started
+    done = sum(r[0] for r in results)
+    busy = max(r[1] for r in results)
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        stored = conn.execute(text("SELECT count(*) FROM patrol")).scalar()
+        statuses = dict(conn.execute(text("SELECT status, count(*) FROM patrol GROUP BY 1")).all())
+        line_wkt = shapely.LineString(coords).wkt
+        body = json.loads(bodies[0])
+        started = time.perf_counter()
+        for p in body["points"]:
+            conn.execute(
+                text(
+                    "SELECT ST_LineLocatePoint(l, pt) FROM (SELECT ST_GeomFromText(:w, 4326) AS l, "
+                    "ST_SetSRID(ST_MakePoint(:x, :y), 4326) AS pt) q "
+                    "WHERE ST_DWithin(l::geography, pt::geography, 70)"
+                ),
+                {"w": line_wkt, "x": p["lon"], "y": p["lat"]},
+            )
+        per_point_patrol = time.perf_counter() - started
+    engine.dispose()
+    admin.drop_database(url)
+    rate = done / busy
+    print(
+        f"B. ingest with database writes: {done} patrols of 2,000 points in {busy:.1f} s "
+        f"by {workers} workers -> {rate:.0f} patrols/s (goal >= 100); wall incl. start "
+        f"{wall:.1f} s; stored {stored} (statuses {statuses})"
+    )
+    print(
+        f"   baseline one PostGIS query per point: {per_point_patrol:.2f} s per patrol "
+        f"-> {1 / per_point_patrol:.1f} patrols/s; ratio {rate * per_point_patrol:.0f}x"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patrols", type=int, default=400)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-db", action="store_true")
+    args = parser.parse_args()
+    bench_pure()
+    if not args.skip_db:
+        bench_db(args.patrols, args.workers)
+
+
+if __name__ == "__main__":
+    main()
