@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import gpxpy
 import gpxpy.gpx
 import numpy as np
+import orjson
 import pandas as pd
 
 from gis_service.domain.tracks import RawTrack
@@ -227,6 +228,11 @@ def _choose_format(text: str, filename: str | None, fmt: str | None, ctx: _Conte
 
 
 def _load_json(text: str, ctx: _Context) -> Any:
+    """orjson for speed (app batches are big); the standard parser names the error's place."""
+    try:
+        return orjson.loads(text)
+    except (orjson.JSONDecodeError, RecursionError):
+        pass
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -739,11 +745,9 @@ def _batch_columns(points: list, refs: list[str], ctx: _Context) -> dict[str, li
     the first one's keys, each column is one list comprehension; otherwise point by point."""
     first = points[0]
     if isinstance(first, dict):
-        keys = first.keys()
-        if all(type(p) is dict and p.keys() == keys for p in points):
-            found = {
-                name: _find_key(tuple(keys), aliases) for name, aliases in _FIELD_ALIASES.items()
-            }
+        found = {name: _find_key(tuple(first), aliases) for name, aliases in _FIELD_ALIASES.items()}
+        with contextlib.suppress(KeyError, TypeError, IndexError):
+            # any point that is not an object with the first point's keys falls back below
             return {
                 name: [p[key] for p in points] if key is not None else [None] * len(points)
                 for name, key in found.items()
@@ -772,7 +776,7 @@ def _numbers(
     """
     if not required and all(v is None for v in values):  # the file has no such field
         return np.full(len(values), math.nan)
-    if all(type(v) is float or type(v) is int for v in values):  # the common case
+    if set(map(type, values)) <= {float, int}:  # the common case, checked at C speed
         return np.asarray(values, dtype=np.float64)
     plain = {int, float, str, type(None)}
     if all(type(v) in plain for v in values):
@@ -810,7 +814,7 @@ def _times_to_utc(values: Sequence[object], refs: list[str], ctx: _Context) -> n
         fast = _datetime_column(values, ctx.zone)
     if fast is None and values and all(type(v) is int for v in values):
         fast = _epoch_to_ns(values, refs, ctx)  # type: ignore[arg-type]
-    if fast is None and values and all(type(v) is float or type(v) is int for v in values):
+    if fast is None and values and set(map(type, values)) <= {float, int}:
         fast = _float_epoch_to_ns(np.asarray(values, dtype=np.float64))
     if fast is not None:
         return fast

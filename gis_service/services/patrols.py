@@ -266,11 +266,17 @@ def ingest_patrol(
         pid = uuid.UUID(str(patrol_uuid)) if patrol_uuid else None
     except ValueError:
         raise InputError(f"patrol_uuid {patrol_uuid!r} is not a UUID", source=source) from None
-    if conn.execute(text("SELECT 1 FROM chief WHERE id = :c"), {"c": chief_id}).first() is None:
-        raise NotFoundError(f"chief {chief_id!r} not found")
-
     content = _content_hash(chief_id, raw.lon, raw.lat, raw.time)
-    if store and (found := _existing(conn, patrol_id=pid, chief_id=chief_id, content=content)):
+    known_chief, found = conn.execute(
+        text(
+            "SELECT EXISTS (SELECT 1 FROM chief WHERE id = :c), (SELECT id FROM patrol "
+            "WHERE id = :i OR (chief_id = :c AND content_sha256 = :h) LIMIT 1)"
+        ),
+        {"c": chief_id, "i": pid, "h": content},
+    ).one()
+    if not known_chief:
+        raise NotFoundError(f"chief {chief_id!r} not found")
+    if store and found:
         return {**get_patrol(conn, found), "duplicate": True}
 
     lon, lat = to_wgs84(raw.lon, raw.lat, coord_system)
