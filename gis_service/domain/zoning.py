@@ -31,6 +31,19 @@ from gis_service.domain.vocab import LEVEL_RANK, LINEAR_WATER_KINDS
 DEFAULT_RIVER_WIDTH_M = 50.0
 DEFAULT_SHORE_WIDTH_M = 200.0
 DEFAULT_MANAGING_LEVEL = "county"
+# attribute columns of the still-water zone table (geometry aside), shared with persistence
+STILL_ZONE_COLUMNS = (
+    "id",
+    "water_body_code",
+    "kind",
+    "level",
+    "region_code",
+    "region_codes",
+    "area_m2",
+    "shore_length_m",
+    "share",
+    "initiates_coordination",
+)
 
 
 @dataclass(frozen=True)
@@ -326,19 +339,7 @@ def _still_waters(
                         ),
                     }
                 )
-    columns = [
-        "id",
-        "water_body_code",
-        "kind",
-        "level",
-        "region_code",
-        "region_codes",
-        "area_m2",
-        "shore_length_m",
-        "share",
-        "initiates_coordination",
-        "geometry",
-    ]
+    columns = [*STILL_ZONE_COLUMNS, "geometry"]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -328,8 +328,6 @@ def ingest_patrol(
         coord_system,
         mode,
         epsg,
-        lon,
-        lat,
     )
     if not store:
         return result
@@ -483,8 +481,6 @@ def _result(
     coord_system,
     mode,
     epsg,
-    lon,
-    lat,
 ) -> dict:
     dropped_idx = track.order[~track.kept]
     return {

@@ -20,7 +20,7 @@ from gis_service.db.bulk import as_multi, copy_frame, ewkb_hex
 from gis_service.db.models import ZoningRun
 from gis_service.db.session import atomic
 from gis_service.domain import crs
-from gis_service.domain.zoning import Zoning, ZoningConfig, build_zoning
+from gis_service.domain.zoning import STILL_ZONE_COLUMNS, Zoning, ZoningConfig, build_zoning
 
 ZONING_TABLES = (
     "river_segment",
@@ -120,19 +120,7 @@ def write(conn: Connection, zoning: Zoning, metric_epsg: int) -> None:
         conn,
         "still_water_zone",
         zones,
-        [
-            "id",
-            "water_body_code",
-            "kind",
-            "level",
-            "region_code",
-            "region_codes",
-            "area_m2",
-            "shore_length_m",
-            "share",
-            "initiates_coordination",
-            "geom",
-        ],
+        [*STILL_ZONE_COLUMNS, "geom"],
     )
     joints = zoning.joint_sections.copy()
     if not joints.empty:
