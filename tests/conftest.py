@@ -19,6 +19,14 @@ from gis_service.services.sample import SAMPLE_DIR
 DATA_DIR = Path(__file__).parent / "data"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The sample GPX tracks are not in git; some tests are parametrised over them, so they
+    must exist before collection (a fresh clone has none): generate them, ~2 s, once."""
+    from gis_service.services.sample import ensure_tracks
+
+    ensure_tracks(SAMPLE_DIR)
+
+
 @pytest.fixture(scope="session")
 def server_url() -> str:
     return database_url()
