@@ -14,7 +14,7 @@ import hashlib
 import uuid
 import zoneinfo
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -230,6 +230,223 @@ def _existing(
     return row
 
 
+@dataclass
+class Upload:
+    """One patrol as received: the bytes and what the uploader declared."""
+
+    data: bytes
+    filename: str | None = None
+    chief_id: str | None = None
+    coord_system: str | None = None
+    mode: str | None = None
+    patrol_uuid: str | None = None
+    fmt: str | None = None
+
+
+@dataclass
+class _Prepared:
+    upload: Upload
+    raw: object
+    chief_id: str
+    coord_system: str
+    mode: str
+    pid: uuid.UUID | None
+    content: str
+    source: str
+
+
+def _prepare(upload: Upload, settings: PatrolSettings) -> _Prepared:
+    """Parse and check what was declared; raises InputError before anything is stored."""
+    raw = parse_track(
+        upload.data, filename=upload.filename, fmt=upload.fmt, timezone=settings.timezone
+    )
+    chief_id = upload.chief_id or raw.meta.get("chief_id")
+    coord_system = str(upload.coord_system or raw.meta.get("coord_system") or "wgs84")
+    coord_system = coord_system.lower().replace("-", "")
+    mode = str(upload.mode or raw.meta.get("mode") or "walk").lower()
+    patrol_uuid = upload.patrol_uuid or raw.meta.get("patrol_uuid")
+    source = upload.filename or "upload"
+    if not chief_id:
+        raise InputError("no chief given (chief_id)", source=source)
+    if coord_system not in COORDINATE_SYSTEMS:
+        raise InputError(
+            f"coord_system must be one of {', '.join(COORDINATE_SYSTEMS)}", source=source
+        )
+    if mode not in MODE_MAX_SPEED:
+        raise InputError(f"mode must be one of {', '.join(MODE_MAX_SPEED)}", source=source)
+    try:
+        pid = uuid.UUID(str(patrol_uuid)) if patrol_uuid else None
+    except ValueError:
+        raise InputError(f"patrol_uuid {patrol_uuid!r} is not a UUID", source=source) from None
+    content = _content_hash(str(chief_id), raw.lon, raw.lat, raw.time)
+    return _Prepared(upload, raw, str(chief_id), coord_system, mode, pid, content, source)
+
+
+@dataclass
+class _Computed:
+    prep: _Prepared
+    track: CleanTrack
+    coverage: Coverage
+    assignment: _Assignment
+    fingerprint: str
+    started: dt.datetime
+    ended: dt.datetime
+    epsg: int
+    context: PatrolContext | None = None
+    result: dict | None = None
+
+
+def _compute(
+    conn: Connection, prep: _Prepared, settings: PatrolSettings, now: dt.datetime, states: dict
+) -> _Computed:
+    """Convert, clean, match and measure one patrol (the verdict comes once the context of
+    the whole batch is known)."""
+    raw = prep.raw
+    lon, lat = to_wgs84(raw.lon, raw.lat, prep.coord_system)
+    t = raw.time.astype("datetime64[ns]").astype(np.int64) / 1e9
+    started = dt.datetime.fromtimestamp(float(t.min()), dt.UTC)
+    ended = dt.datetime.fromtimestamp(float(t.max()), dt.UTC)
+    day = started.astimezone(zoneinfo.ZoneInfo(settings.timezone)).date()
+    if (prep.chief_id, day) not in states:
+        states[(prep.chief_id, day)] = _zoning_state(conn, prep.chief_id, day)
+    run_id, epsg, post_ids = states[(prep.chief_id, day)]
+    epsg = int(epsg) if epsg else crs.gauss_kruger_epsg(float(np.nanmedian(lon)))
+    x, y = crs.transformer(crs.STORAGE_CRS, f"EPSG:{epsg}").transform(lon, lat)
+    track = clean_track(
+        np.asarray(x), np.asarray(y), t, raw.accuracy, mode=prep.mode, params=settings.cleaning
+    )
+    reach = settings.matching.joint_reach_m
+    assignment = _cached_assignment(
+        conn, prep.chief_id, day, epsg, reach, (run_id, epsg, reach, prep.chief_id, post_ids)
+    )
+    coverage = measure(
+        track,
+        assignment.lines,
+        assignment.targets,
+        settings.matching,
+        LineMatcher(assignment.lines),
+    )
+    return _Computed(
+        prep, track, coverage, assignment, geometry_fingerprint(lon, lat), started, ended, epsg
+    )
+
+
+def _batch_context(items: list[_Computed]) -> None:
+    """Reuse and overlap among patrols of one batch (the database knows only earlier ones)."""
+    for k, item in enumerate(items):
+        for other in items[:k]:
+            if other.prep.chief_id != item.prep.chief_id or item.context is None:
+                continue
+            other_id = str(other.result["id"]) if other.result else "?"
+            ctx = item.context
+            if (
+                other.fingerprint == item.fingerprint
+                and ctx.reused_from is None
+                and other.started.date() != item.started.date()
+            ):
+                item.context = replace(ctx, reused_from=other_id)
+            elif other.started < item.ended and item.started < other.ended:
+                item.context = replace(ctx, overlapping=[*ctx.overlapping, other_id])
+
+
+def ingest_patrols(
+    conn: Connection,
+    uploads: list[Upload],
+    *,
+    now: dt.datetime | None = None,
+    settings: PatrolSettings | None = None,
+    store: bool = True,
+    raise_errors: bool = False,
+) -> list[dict]:
+    """Validate (and store) many patrols in one transaction: what an app sends when it comes
+    back online. Each upload gets its own result; a bad one gets ``{"error", "status"}`` and
+    stores nothing, the others are unaffected. Duplicates (same UUID or same points, in the
+    database or earlier in the batch) return the stored patrol and count once."""
+    settings = settings or PatrolSettings()
+    now = now or dt.datetime.now(dt.UTC)
+    results: list[dict | None] = [None] * len(uploads)
+    prepared: dict[int, _Prepared] = {}
+    for i, upload in enumerate(uploads):
+        try:
+            prepared[i] = _prepare(upload, settings)
+        except InputError as exc:
+            if raise_errors:
+                raise
+            results[i] = {"error": str(exc), "status": 400}
+    chiefs, existing = _lookup(conn, list(prepared.values()))
+    todo: list[int] = []
+    seen: dict[tuple, int] = {}
+    for i, prep in prepared.items():
+        if prep.chief_id not in chiefs:
+            if raise_errors:
+                raise NotFoundError(f"chief {prep.chief_id!r} not found")
+            results[i] = {"error": f"chief {prep.chief_id!r} not found", "status": 404}
+            continue
+        found = existing.get(prep.pid) or existing.get((prep.chief_id, prep.content))
+        if store and found:
+            results[i] = {**get_patrol(conn, found), "duplicate": True}
+            continue
+        key = (prep.chief_id, prep.content)
+        if store and (key in seen or (prep.pid is not None and prep.pid in seen)):
+            results[i] = ("same", seen.get(key, seen.get(prep.pid)))
+            continue
+        seen[key] = i
+        if prep.pid is not None:
+            seen[prep.pid] = i
+        todo.append(i)
+    states: dict = {}
+    computed = [(i, _compute(conn, prepared[i], settings, now, states)) for i in todo]
+    for _, item in computed:
+        item.context = _context(
+            conn,
+            item.prep.chief_id,
+            item.prep.pid,
+            item.fingerprint,
+            item.started,
+            item.ended,
+            now,
+            has_assignment=bool(item.assignment.targets),
+        )
+        item.result = {"id": item.prep.pid or uuid.uuid4()}
+    _batch_context([item for _, item in computed])
+    for i, item in computed:
+        verdict = judge(item.track, item.coverage, item.context, settings.rules)
+        item.result = _result(
+            item.result["id"],
+            item.prep.chief_id,
+            item.prep.raw,
+            item.track,
+            item.coverage,
+            verdict,
+            item.assignment,
+            item.started,
+            item.ended,
+            item.prep.source,
+            item.prep.coord_system,
+            item.prep.mode,
+            item.epsg,
+        )
+        item.result["_verdict"] = verdict
+        results[i] = item.result
+    if store and computed:
+        _write(conn, [item for _, item in computed])
+        for i, item in computed:
+            if item.result.get("duplicate"):
+                results[i] = item.result
+    for i, value in enumerate(results):
+        if isinstance(value, tuple):  # the same patrol twice in one batch: count once
+            results[i] = {**results[value[1]], "duplicate": True}
+    out = []
+    for value in results:
+        value = dict(value)
+        value.pop("_verdict", None)
+        if "id" in value:
+            value["id"] = str(value["id"])
+            value.setdefault("duplicate", False)
+        out.append(value)
+    return out
+
+
 def ingest_patrol(
     conn: Connection,
     data: bytes,
@@ -244,126 +461,92 @@ def ingest_patrol(
     settings: PatrolSettings | None = None,
     store: bool = True,
 ) -> dict:
-    """Validate (and, with ``store``, save) one patrol; returns the full result."""
-    settings = settings or PatrolSettings()
-    now = now or dt.datetime.now(dt.UTC)
-    raw = parse_track(data, filename=filename, fmt=fmt, timezone=settings.timezone)
-    chief_id = chief_id or raw.meta.get("chief_id")
-    coord_system = (coord_system or raw.meta.get("coord_system") or "wgs84").lower()
-    coord_system = coord_system.replace("-", "")
-    mode = (mode or raw.meta.get("mode") or "walk").lower()
-    patrol_uuid = patrol_uuid or raw.meta.get("patrol_uuid")
-    source = filename or "upload"
-    if not chief_id:
-        raise InputError("no chief given (chief_id)", source=source)
-    if coord_system not in COORDINATE_SYSTEMS:
-        raise InputError(
-            f"coord_system must be one of {', '.join(COORDINATE_SYSTEMS)}", source=source
-        )
-    if mode not in MODE_MAX_SPEED:
-        raise InputError(f"mode must be one of {', '.join(MODE_MAX_SPEED)}", source=source)
-    try:
-        pid = uuid.UUID(str(patrol_uuid)) if patrol_uuid else None
-    except ValueError:
-        raise InputError(f"patrol_uuid {patrol_uuid!r} is not a UUID", source=source) from None
-    content = _content_hash(chief_id, raw.lon, raw.lat, raw.time)
-    known_chief, found = conn.execute(
-        text(
-            "SELECT EXISTS (SELECT 1 FROM chief WHERE id = :c), (SELECT id FROM patrol "
-            "WHERE id = :i OR (chief_id = :c AND content_sha256 = :h) LIMIT 1)"
-        ),
-        {"c": chief_id, "i": pid, "h": content},
-    ).one()
-    if not known_chief:
-        raise NotFoundError(f"chief {chief_id!r} not found")
-    if store and found:
-        return {**get_patrol(conn, found), "duplicate": True}
+    """Validate (and, with ``store``, save) one patrol; errors raise (nothing stored)."""
+    upload = Upload(data, filename, chief_id, coord_system, mode, patrol_uuid, fmt)
+    return ingest_patrols(
+        conn, [upload], now=now, settings=settings, store=store, raise_errors=True
+    )[0]
 
-    lon, lat = to_wgs84(raw.lon, raw.lat, coord_system)
-    t = raw.time.astype("datetime64[ns]").astype(np.int64) / 1e9
-    tz = zoneinfo.ZoneInfo(settings.timezone)
-    started = dt.datetime.fromtimestamp(float(t.min()), dt.UTC)
-    ended = dt.datetime.fromtimestamp(float(t.max()), dt.UTC)
-    day = started.astimezone(tz).date()
-    run_id, epsg, post_ids = _zoning_state(conn, chief_id, day)
-    epsg = int(epsg) if epsg else crs.gauss_kruger_epsg(float(np.nanmedian(lon)))
-    x, y = crs.transformer(crs.STORAGE_CRS, f"EPSG:{epsg}").transform(lon, lat)
-    track = clean_track(
-        np.asarray(x), np.asarray(y), t, raw.accuracy, mode=mode, params=settings.cleaning
-    )
-    reach = settings.matching.joint_reach_m
-    assignment = _cached_assignment(
-        conn, chief_id, day, epsg, reach, (run_id, epsg, reach, chief_id, post_ids)
-    )
-    coverage = measure(
-        track,
-        assignment.lines,
-        assignment.targets,
-        settings.matching,
-        LineMatcher(assignment.lines),
-    )
-    fingerprint = geometry_fingerprint(lon, lat)
-    context = _context(
-        conn,
-        chief_id,
-        pid,
-        fingerprint,
-        started,
-        ended,
-        now,
-        has_assignment=bool(assignment.targets),
-    )
-    verdict = judge(track, coverage, context, settings.rules)
-    result = _result(
-        pid or uuid.uuid4(),
-        chief_id,
-        raw,
-        track,
-        coverage,
-        verdict,
-        assignment,
-        started,
-        ended,
-        source,
-        coord_system,
-        mode,
-        epsg,
-    )
-    if not store:
-        return result
+
+def _lookup(conn: Connection, preps: list[_Prepared]) -> tuple[set[str], dict]:
+    """Known chiefs, and stored patrols with the same UUID or points, in one query."""
+    if not preps:
+        return set(), {}
+    rows = conn.execute(
+        text(
+            "SELECT 'chief', id, NULL, NULL FROM chief WHERE id = ANY(:c) "
+            "UNION ALL SELECT 'patrol', chief_id, content_sha256, id FROM patrol "
+            "WHERE id = ANY(CAST(:i AS uuid[])) OR chief_id || ':' || content_sha256 = ANY(:k)"
+        ),
+        {
+            "c": sorted({p.chief_id for p in preps}),
+            "i": [str(p.pid) for p in preps if p.pid is not None],
+            "k": [f"{p.chief_id}:{p.content}" for p in preps],
+        },
+    ).all()
+    chiefs = {r[1] for r in rows if r[0] == "chief"}
+    existing: dict = {}
+    for _, chief, content, pid in (r for r in rows if r[0] == "patrol"):
+        existing[(chief, content)] = pid
+        existing[pid] = pid
+    return chiefs, existing
+
+
+def _write(conn: Connection, items: list[_Computed]) -> None:
+    """Insert the batch with a few statements; copies that lost a race become duplicates."""
     with atomic(conn):
-        inserted = conn.execute(
-            pg_insert(Patrol)
-            .values(
-                id=result["id"],
-                chief_id=chief_id,
-                content_sha256=content,
-                geometry_fingerprint=fingerprint,
-                source_format=raw.meta.get("format", "?"),
-                file_name=filename,
-                coord_system=coord_system,
-                mode=mode,
-                started_at=started,
-                ended_at=ended,
-                status=verdict.status,
-                reasons=[r.to_dict() for r in verdict.reasons],
-                summary=result["summary"],
-                dropped=result["dropped"],
-                track=_track_ewkb(track, epsg),
+        rows = [
+            {
+                "id": item.result["id"],
+                "chief_id": item.prep.chief_id,
+                "content_sha256": item.prep.content,
+                "geometry_fingerprint": item.fingerprint,
+                "source_format": item.prep.raw.meta.get("format", "?"),
+                "file_name": item.prep.upload.filename,
+                "coord_system": item.prep.coord_system,
+                "mode": item.prep.mode,
+                "started_at": item.started,
+                "ended_at": item.ended,
+                "status": item.result["status"],
+                "reasons": item.result["reasons"],
+                "summary": item.result["summary"],
+                "dropped": item.result["dropped"],
+                "track": _track_ewkb(item.track, item.epsg),
+            }
+            for item in items
+        ]
+        inserted = {
+            r[0]
+            for r in conn.execute(
+                pg_insert(Patrol).values(rows).on_conflict_do_nothing().returning(Patrol.id)
             )
-            .on_conflict_do_nothing()
-            .returning(Patrol.id)
-        ).scalar()
-        if inserted is None:  # a concurrent copy won: count it once
-            winner = _existing(conn, patrol_id=pid, chief_id=chief_id, content=content)
-            return {**get_patrol(conn, winner), "duplicate": True}
+        }
+        won = [item for item in items if item.result["id"] in inserted]
+        for item in items:
+            if item.result["id"] not in inserted:  # a concurrent copy won: count it once
+                winner = _existing(
+                    conn,
+                    patrol_id=item.prep.pid,
+                    chief_id=item.prep.chief_id,
+                    content=item.prep.content,
+                )
+                item.result = {**get_patrol(conn, winner), "duplicate": True}
+        if not won:
+            return
         conn.execute(
-            pg_insert(PatrolRaw).values(
-                patrol_id=result["id"], data=data, sha256=hashlib.sha256(data).hexdigest()
-            )
+            PatrolRaw.__table__.insert(),
+            [
+                {
+                    "patrol_id": item.result["id"],
+                    "data": item.prep.upload.data,
+                    "sha256": hashlib.sha256(item.prep.upload.data).hexdigest(),
+                }
+                for item in won
+            ],
         )
-        _store_coverage(conn, result["id"], coverage, assignment, epsg)
-    return {**result, "id": str(result["id"]), "duplicate": False}
+        coverage_rows = [row for item in won for row in _coverage_rows(item)]
+        if coverage_rows:
+            conn.execute(PatrolCoverage.__table__.insert(), coverage_rows)
 
 
 def _context(
@@ -434,37 +617,33 @@ def _stretch_geoms(
     return ewkb_hex(as_multi(crs.transform(metric, epsg, crs.STORAGE_CRS), "line"))
 
 
-def _store_coverage(
-    conn: Connection, patrol_id: uuid.UUID, coverage: Coverage, assignment: _Assignment, epsg: int
-) -> None:
+def _coverage_rows(item: _Computed) -> list[dict]:
+    coverage, assignment = item.coverage, item.assignment
     if not coverage.targets:
-        return
+        return []
     covered = _stretch_geoms(
-        [tc.covered for tc in coverage.targets], assignment.targets, assignment.lines, epsg
+        [tc.covered for tc in coverage.targets], assignment.targets, assignment.lines, item.epsg
     )
     uncovered = _stretch_geoms(
-        [tc.uncovered for tc in coverage.targets], assignment.targets, assignment.lines, epsg
+        [tc.uncovered for tc in coverage.targets], assignment.targets, assignment.lines, item.epsg
     )
-    conn.execute(
-        PatrolCoverage.__table__.insert(),
-        [
-            {
-                "patrol_id": patrol_id,
-                "target_type": assignment.meta[tc.id]["target_type"],
-                "target_id": tc.id,
-                "water_body_code": assignment.meta[tc.id]["water_body_code"],
-                "length_m": tc.length_m,
-                "covered_m": tc.covered_m,
-                "ratio": tc.ratio,
-                "extension_m": tc.extension_m,
-                "covered": tc.covered,
-                "uncovered": tc.uncovered,
-                "covered_geom": covered[k],
-                "uncovered_geom": uncovered[k],
-            }
-            for k, tc in enumerate(coverage.targets)
-        ],
-    )
+    return [
+        {
+            "patrol_id": item.result["id"],
+            "target_type": assignment.meta[tc.id]["target_type"],
+            "target_id": tc.id,
+            "water_body_code": assignment.meta[tc.id]["water_body_code"],
+            "length_m": tc.length_m,
+            "covered_m": tc.covered_m,
+            "ratio": tc.ratio,
+            "extension_m": tc.extension_m,
+            "covered": tc.covered,
+            "uncovered": tc.uncovered,
+            "covered_geom": covered[k],
+            "uncovered_geom": uncovered[k],
+        }
+        for k, tc in enumerate(coverage.targets)
+    ]
 
 
 def _result(

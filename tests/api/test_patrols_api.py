@@ -108,3 +108,18 @@ def test_oversized_upload_is_413(client):
     res = client.post("/patrols", content=b"x" * 20_000_001, headers={"content-type": "text/csv"})
     assert res.status_code == 413
     assert json.loads(res.text)["detail"].startswith("upload larger")
+
+
+def test_offline_sync_batch_keeps_good_patrols_and_reports_bad_ones(client, cleanup):
+    pid = str(uuid.uuid4())
+    cleanup.append(pid)
+    good = _batch(pid)
+    bad = _batch(str(uuid.uuid4())) | {"points": [{"lon": "abc", "lat": 21.8, "time": 1}]}
+    res = client.post("/patrols/batch", json={"patrols": [good, bad, good]})
+    assert res.status_code == 200, res.text
+    first, second, third = res.json()["results"]
+    assert first["id"] == pid and first["duplicate"] is False
+    assert second["status"] == 400 and "lon 'abc'" in second["error"]
+    assert third["id"] == pid and third["duplicate"] is True  # the same patrol twice: once
+    assert client.get(f"/patrols/{pid}").status_code == 200
+    assert client.post("/patrols/batch", json={"patrols": []}).status_code == 400

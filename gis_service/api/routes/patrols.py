@@ -10,7 +10,13 @@ from fastapi.responses import JSONResponse
 
 from gis_service.api.deps import ConnDep
 from gis_service.errors import InputError
-from gis_service.services.patrols import get_patrol, ingest_patrol, list_patrols
+from gis_service.services.patrols import (
+    Upload,
+    get_patrol,
+    ingest_patrol,
+    ingest_patrols,
+    list_patrols,
+)
 
 router = APIRouter(tags=["patrols"])
 
@@ -77,6 +83,37 @@ async def upload_patrol(request: Request, conn: ConnDep) -> JSONResponse:
     result = ingest_patrol(conn, data, filename=filename, fmt=fmt, **fields)
     conn.commit()
     return JSONResponse(result, status_code=200 if result.get("duplicate") else 201)
+
+
+MAX_BATCH = 200
+
+
+@router.post("/patrols/batch", summary="Upload many patrols at once (offline sync)")
+async def upload_batch(request: Request, conn: ConnDep) -> JSONResponse:
+    """``{"patrols": [<app JSON body>, ...]}``: one transaction, one result per patrol in
+    order; a bad patrol gets ``{"error", "status"}`` and does not stop the others. The stored
+    evidence of each patrol is its JSON object as received (re-serialised)."""
+    import orjson
+
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_UPLOAD_BYTES * 5:
+        return JSONResponse({"detail": "batch too large"}, 413)
+    try:
+        body = orjson.loads(await request.body())
+    except orjson.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc}") from None
+    items = body.get("patrols") if isinstance(body, dict) else None
+    if not isinstance(items, list) or not items:
+        raise InputError('expected {"patrols": [...]} with at least one patrol')
+    if len(items) > MAX_BATCH:
+        raise InputError(f"at most {MAX_BATCH} patrols per batch")
+    uploads = [
+        Upload(orjson.dumps(item), filename=f"batch item {k + 1}", fmt="json")
+        for k, item in enumerate(items)
+    ]
+    results = ingest_patrols(conn, uploads)
+    conn.commit()
+    return JSONResponse({"results": results})
 
 
 @router.get("/patrols/{patrol_id}", summary="One patrol with its verdict and coverage")
