@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+import zlib
 import zoneinfo
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -99,6 +100,7 @@ class _Assignment:
     lines: LineSet
     targets: list[Target]
     meta: dict[str, dict]  # target id -> type, water body, level, region
+    matcher: LineMatcher | None = None  # built once, reused by every patrol of the chief
 
 
 def _assignment(
@@ -204,7 +206,7 @@ def _assignment(
             )
         )
         meta[z.id] = {"target_type": "zone", "water_body_code": z.water_body_code, "line": line}
-    return _Assignment(lines, targets, meta)
+    return _Assignment(lines, targets, meta, LineMatcher(lines))
 
 
 def _shore_line(zone_wkb: bytes, water_wkb: bytes, epsg: int) -> shapely.Geometry:
@@ -324,7 +326,7 @@ def _compute(
         assignment.lines,
         assignment.targets,
         settings.matching,
-        LineMatcher(assignment.lines),
+        assignment.matcher,
     )
     return _Computed(
         prep, track, coverage, assignment, geometry_fingerprint(lon, lat), started, ended, epsg
@@ -538,7 +540,8 @@ def _write(conn: Connection, items: list[_Computed]) -> None:
             [
                 {
                     "patrol_id": item.result["id"],
-                    "data": item.prep.upload.data,
+                    "data": zlib.compress(item.prep.upload.data, 1),
+                    "encoding": "zlib",
                     "sha256": hashlib.sha256(item.prep.upload.data).hexdigest(),
                 }
                 for item in won
@@ -702,6 +705,19 @@ def _result(
             for i, r in zip(dropped_idx, track.reason[~track.kept], strict=True)
         ],
     }
+
+
+def raw_upload(conn: Connection, patrol_id) -> bytes:
+    """The patrol's upload exactly as received (the evidence)."""
+    row = conn.execute(
+        text("SELECT data, encoding, sha256 FROM patrol_raw WHERE patrol_id = :i"), {"i": patrol_id}
+    ).first()
+    if row is None:
+        raise NotFoundError(f"no upload stored for patrol {patrol_id}")
+    data = zlib.decompress(bytes(row[0])) if row[1] == "zlib" else bytes(row[0])
+    if hashlib.sha256(data).hexdigest() != row[2]:
+        raise RuntimeError(f"stored upload of patrol {patrol_id} fails its checksum")
+    return data
 
 
 def get_patrol(conn: Connection, patrol_id) -> dict:

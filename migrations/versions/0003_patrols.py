@@ -112,10 +112,14 @@ def upgrade() -> None:
         "patrol_raw",
         sa.Column("patrol_id", sa.UUID(), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("encoding", sa.String(length=8), server_default="zlib", nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
         sa.ForeignKeyConstraint(["patrol_id"], ["patrol.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("patrol_id"),
     )
+
+    # uploads arrive zlib-compressed by the service: no second (pglz) compression on insert
+    op.execute("ALTER TABLE patrol_raw ALTER COLUMN data SET STORAGE EXTERNAL")
 
 
 def downgrade() -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from gis_service.errors import InputError
-from gis_service.services.patrols import ingest_patrol
+from gis_service.services.patrols import ingest_patrol, raw_upload
 from tests.db.snapshots import snapshot
 
 NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
@@ -93,10 +93,7 @@ def test_results_are_stored_with_raw_evidence_and_coverage(
 ):
     row = next(manifest[manifest.kind == "jumps"].itertuples())
     result = _ingest(conn, sample_tracks, row)
-    raw = conn.execute(
-        text("SELECT data FROM patrol_raw WHERE patrol_id = :i"), {"i": result["id"]}
-    ).scalar()
-    assert bytes(raw) == (sample_tracks / row.file).read_bytes()
+    assert raw_upload(conn, result["id"]) == (sample_tracks / row.file).read_bytes()
     assert any(reason in ("jump", "speed_spike") for _, reason in result["dropped"])
     assert result["dropped"][0][0].startswith("trkpt ")
     cov = conn.execute(
