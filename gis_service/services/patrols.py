@@ -60,20 +60,22 @@ def _content_hash(chief_id: str, lon: np.ndarray, lat: np.ndarray, t: np.ndarray
     return digest.hexdigest()
 
 
-def _zoning_state(
-    conn: Connection, chief_id: str, day: dt.date
-) -> tuple[int | None, int | None, tuple[int, ...]]:
-    """(zoning run id, its metric EPSG, ids of the chief's posts on ``day``) in one query."""
-    row = conn.execute(
+def _zoning_states(conn: Connection, keys: list[tuple[str, dt.date]]) -> dict[tuple, tuple]:
+    """Per (chief, day): (zoning run id, its metric EPSG, ids of the posts held that day),
+    for a whole batch in one query."""
+    if not keys:
+        return {}
+    rows = conn.execute(
         text(
-            "SELECT r.id, r.metric_epsg, (SELECT coalesce(array_agg(p.id ORDER BY p.id), '{}') "
-            "FROM chief_post p WHERE p.chief_id = :c AND p.validity @> CAST(:d AS date)) "
-            "FROM (SELECT NULL) AS one LEFT JOIN LATERAL (SELECT id, metric_epsg FROM zoning_run "
-            "ORDER BY id DESC LIMIT 1) r ON true"
+            "SELECT q.c, q.d, r.id, r.metric_epsg, (SELECT coalesce(array_agg(p.id ORDER BY p.id), "
+            "'{}') FROM chief_post p WHERE p.chief_id = q.c AND p.validity @> q.d) "
+            "FROM unnest(CAST(:c AS text[]), CAST(:d AS date[])) AS q(c, d) "
+            "LEFT JOIN LATERAL (SELECT id, metric_epsg FROM zoning_run ORDER BY id DESC LIMIT 1) r "
+            "ON true"
         ),
-        {"c": chief_id, "d": day},
-    ).one()
-    return row[0], row[1], tuple(row[2])
+        {"c": [k[0] for k in keys], "d": [k[1] for k in keys]},
+    ).all()
+    return {(r[0], r[1]): (r[2], r[3], tuple(r[4])) for r in rows}
 
 
 _ASSIGNMENTS: OrderedDict[tuple, _Assignment] = OrderedDict()
@@ -308,9 +310,7 @@ def _compute(
     t = raw.time.astype("datetime64[ns]").astype(np.int64) / 1e9
     started = dt.datetime.fromtimestamp(float(t.min()), dt.UTC)
     ended = dt.datetime.fromtimestamp(float(t.max()), dt.UTC)
-    day = started.astimezone(zoneinfo.ZoneInfo(settings.timezone)).date()
-    if (prep.chief_id, day) not in states:
-        states[(prep.chief_id, day)] = _zoning_state(conn, prep.chief_id, day)
+    day = _local_day(prep, settings)
     run_id, epsg, post_ids = states[(prep.chief_id, day)]
     epsg = int(epsg) if epsg else crs.gauss_kruger_epsg(float(np.nanmedian(lon)))
     x, y = crs.transformer(crs.STORAGE_CRS, f"EPSG:{epsg}").transform(lon, lat)
@@ -331,6 +331,14 @@ def _compute(
     return _Computed(
         prep, track, coverage, assignment, geometry_fingerprint(lon, lat), started, ended, epsg
     )
+
+
+def _local_day(prep: _Prepared, settings: PatrolSettings) -> dt.date:
+    """The patrol's date where the chief lives (posts are held by local date)."""
+    first = dt.datetime.fromtimestamp(
+        float(prep.raw.time.min().astype("datetime64[ns]").astype(np.int64)) / 1e9, dt.UTC
+    )
+    return first.astimezone(zoneinfo.ZoneInfo(settings.timezone)).date()
 
 
 def _batch_context(items: list[_Computed]) -> None:
@@ -396,19 +404,12 @@ def ingest_patrols(
         if prep.pid is not None:
             seen[prep.pid] = i
         todo.append(i)
-    states: dict = {}
+    states = _zoning_states(
+        conn, sorted({(prepared[i].chief_id, _local_day(prepared[i], settings)) for i in todo})
+    )
     computed = [(i, _compute(conn, prepared[i], settings, now, states)) for i in todo]
+    _contexts(conn, [item for _, item in computed], now)
     for _, item in computed:
-        item.context = _context(
-            conn,
-            item.prep.chief_id,
-            item.prep.pid,
-            item.fingerprint,
-            item.started,
-            item.ended,
-            now,
-            has_assignment=bool(item.assignment.targets),
-        )
         item.result = {"id": item.prep.pid or uuid.uuid4()}
     _batch_context([item for _, item in computed])
     for i, item in computed:
@@ -552,40 +553,44 @@ def _write(conn: Connection, items: list[_Computed]) -> None:
             conn.execute(PatrolCoverage.__table__.insert(), coverage_rows)
 
 
-def _context(
-    conn: Connection,
-    chief_id: str,
-    pid: uuid.UUID | None,
-    fingerprint: str,
-    started: dt.datetime,
-    ended: dt.datetime,
-    now: dt.datetime,
-    *,
-    has_assignment: bool,
-) -> PatrolContext:
-    """Post periods, an earlier upload of the same geometry, overlapping patrols: one query."""
-    periods, reused, overlapping = conn.execute(
+def _contexts(conn: Connection, items: list[_Computed], now: dt.datetime) -> None:
+    """Post periods, an earlier upload of the same geometry and overlapping patrols of every
+    item, from the database, in one query (the batch's own overlaps: ``_batch_context``)."""
+    if not items:
+        return
+    rows = conn.execute(
         text(
-            "SELECT (SELECT coalesce(json_agg(json_build_array(valid_from, valid_to)), '[]') "
-            "        FROM chief_post WHERE chief_id = :c), "
-            "(SELECT id::text FROM patrol WHERE chief_id = :c AND geometry_fingerprint = :f "
-            "        AND started_at::date <> CAST(:s AS timestamptz)::date "
-            "        ORDER BY started_at LIMIT 1), "
+            "SELECT q.k, (SELECT coalesce(json_agg(json_build_array(valid_from, valid_to)), '[]') "
+            "        FROM chief_post WHERE chief_id = q.c), "
+            "(SELECT id::text FROM patrol WHERE chief_id = q.c AND geometry_fingerprint = q.f "
+            "        AND started_at::date <> q.s::date ORDER BY started_at LIMIT 1), "
             "(SELECT coalesce(array_agg(id::text ORDER BY started_at), '{}') FROM patrol "
-            "        WHERE chief_id = :c AND (CAST(:i AS uuid) IS NULL OR id <> :i) "
-            "        AND tstzrange(started_at, ended_at) && tstzrange(:s, :e))"
+            "        WHERE chief_id = q.c AND (q.i IS NULL OR id <> q.i) "
+            "        AND tstzrange(started_at, ended_at) && tstzrange(q.s, q.e)) "
+            "FROM unnest(CAST(:k AS int[]), CAST(:c AS text[]), CAST(:f AS text[]), "
+            "CAST(:s AS timestamptz[]), CAST(:e AS timestamptz[]), CAST(:i AS uuid[])) "
+            "AS q(k, c, f, s, e, i)"
         ),
-        {"c": chief_id, "f": fingerprint, "s": started, "e": ended, "i": pid},
-    ).one()
-    return PatrolContext(
-        now=now,
-        post_periods=[
-            (dt.date.fromisoformat(a), dt.date.fromisoformat(b) if b else None) for a, b in periods
-        ],
-        reused_from=reused,
-        overlapping=list(overlapping),
-        has_assignment=has_assignment,
-    )
+        {
+            "k": list(range(len(items))),
+            "c": [it.prep.chief_id for it in items],
+            "f": [it.fingerprint for it in items],
+            "s": [it.started for it in items],
+            "e": [it.ended for it in items],
+            "i": [str(it.prep.pid) if it.prep.pid else None for it in items],
+        },
+    ).all()
+    for k, periods, reused, overlapping in rows:
+        items[k].context = PatrolContext(
+            now=now,
+            post_periods=[
+                (dt.date.fromisoformat(a), dt.date.fromisoformat(b) if b else None)
+                for a, b in periods
+            ],
+            reused_from=reused,
+            overlapping=list(overlapping),
+            has_assignment=bool(items[k].assignment.targets),
+        )
 
 
 def _track_ewkb(track: CleanTrack, epsg: int) -> str | None:
