@@ -112,21 +112,27 @@ def _scratch_database() -> str:
     return url
 
 
-def _segment(url: str) -> tuple[str, np.ndarray]:
-    """The chief and the lon/lat line of the longest village segment that has a chief."""
+def _segments(url: str, n: int = 10) -> list[tuple[str, np.ndarray]]:
+    """Chiefs and lon/lat lines of the longest village segments that have a chief: uploads
+    come from many chiefs, not one chief patrolling ten times a day."""
     engine = create_engine(url)
     with engine.connect() as conn:
-        row = conn.execute(
+        rows = conn.execute(
             text(
-                "SELECT p.chief_id, ST_AsBinary(s.geom) FROM river_segment s JOIN chief_post p "
-                "ON p.water_body_code = s.water_body_code AND p.level = s.level "
-                "AND p.region_code = s.region_code WHERE s.kind = 'inside' AND s.level = 'village' "
-                "AND p.valid_to IS NULL ORDER BY s.length_m DESC LIMIT 1"
-            )
-        ).one()
+                "SELECT DISTINCT ON (s.id) p.chief_id, ST_AsBinary(s.geom), s.length_m "
+                "FROM river_segment s JOIN chief_post p ON p.water_body_code = s.water_body_code "
+                "AND p.level = s.level AND p.region_code = s.region_code WHERE s.kind = 'inside' "
+                "AND s.level = 'village' AND p.valid_to IS NULL AND s.length_m > 2000 "
+                "ORDER BY s.id"
+            ),
+            {},
+        ).all()
     engine.dispose()
-    geom = shapely.line_merge(shapely.from_wkb(bytes(row[1])))
-    return row[0], shapely.get_coordinates(geom)
+    rows = sorted(rows, key=lambda r: -r[2])[:n]
+    return [
+        (r[0], shapely.get_coordinates(shapely.line_merge(shapely.from_wkb(bytes(r[1])))))
+        for r in rows
+    ]
 
 
 def _batch(chief: str, coords: np.ndarray, seed: int, n: int = 2000) -> bytes:
@@ -135,8 +141,9 @@ def _batch(chief: str, coords: np.ndarray, seed: int, n: int = 2000) -> bytes:
     s = np.linspace(0, line.length * 0.9, n) + rng.uniform(0, line.length * 0.05)
     xy = shapely.get_coordinates(shapely.line_interpolate_point(line, s))
     xy += rng.normal(0, 4e-5, xy.shape)
+    # each chief (seed % 10) patrols once a day in one of 8 three-hour slots: no overlaps
     day = dt.datetime(2026, 7, 1, tzinfo=dt.UTC) + dt.timedelta(
-        days=int(seed % 90), hours=int(seed % 7) * 3
+        days=int((seed // 10) % 90), hours=int((seed // 900) % 8) * 3
     )
     t0 = day.timestamp()
     times = t0 + np.arange(n) * 2.0
@@ -186,15 +193,17 @@ def _run(url: str, bodies: list[bytes], workers: int, batch: int) -> tuple[int, 
 
 def bench_db(n_patrols: int, workers: int, batch: int) -> None:
     url = _scratch_database()
-    chief, coords = _segment(url)
-    bodies = [_batch(chief, coords, seed) for seed in range(2 * (n_patrols + workers))]
+    segments = _segments(url)
+    bodies = [
+        _batch(*segments[seed % len(segments)], seed) for seed in range(2 * (n_patrols + workers))
+    ]
     one_done, one_busy, _ = _run(url, bodies[: n_patrols + workers], workers, 1)
     done, busy, wall = _run(url, bodies[n_patrols + workers :], workers, batch)
     engine = create_engine(url)
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT count(*) FROM patrol")).scalar()
         statuses = dict(conn.execute(text("SELECT status, count(*) FROM patrol GROUP BY 1")).all())
-        line_wkt = shapely.LineString(coords).wkt
+        line_wkt = shapely.LineString(segments[0][1]).wkt
         body = json.loads(bodies[0])
         started = time.perf_counter()
         for p in body["points"]:

@@ -355,6 +355,7 @@ class Patrol(Base):
         CheckConstraint("ended_at >= started_at", name="patrol_times"),
         Index("uq_patrol_chief_content", "chief_id", "content_sha256", unique=True),
         Index("ix_patrol_chief_started", "chief_id", "started_at"),
+        Index("ix_patrol_period", text("tstzrange(started_at, ended_at)"), postgresql_using="gist"),
     )
 
 

@@ -56,6 +56,13 @@ def upgrade() -> None:
     )
     op.create_index("idx_patrol_track", "patrol", ["track"], unique=False, postgresql_using="gist")
     op.create_index("ix_patrol_chief_started", "patrol", ["chief_id", "started_at"], unique=False)
+    # "does this patrol overlap another of the same chief?" on every upload
+    op.create_index(
+        "ix_patrol_period",
+        "patrol",
+        [sa.text("tstzrange(started_at, ended_at)")],
+        postgresql_using="gist",
+    )
     op.create_index(
         op.f("ix_patrol_geometry_fingerprint"), "patrol", ["geometry_fingerprint"], unique=False
     )
