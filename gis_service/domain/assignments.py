@@ -41,9 +41,10 @@ GAP_COLUMNS = [
 
 
 def posts_valid_on(posts: pd.DataFrame, day: dt.date) -> pd.DataFrame:
-    valid_to = pd.to_datetime(posts["valid_to"]).dt.date
-    valid_from = pd.to_datetime(posts["valid_from"]).dt.date
-    ok = (valid_from <= day) & (valid_to.isna() | (valid_to >= day))
+    when = pd.Timestamp(day)
+    valid_from = pd.to_datetime(posts["valid_from"])
+    valid_to = pd.to_datetime(posts["valid_to"])
+    ok = (valid_from <= when) & (valid_to.isna() | (valid_to >= when))
     return posts[ok.fillna(False).astype(bool)]
 
 

@@ -1,0 +1,410 @@
+"""Run a patrol audit for a region and a period from the database, and export it.
+
+The figures come from the pure core (``gis_service.domain.audit``); this module only gathers
+the region's targets (segments and shoreline/water-area zones), the posts held during the
+period, the counted patrols and their stored per-target coverage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zoneinfo
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, text
+
+from gis_service.domain import crs
+from gis_service.domain.assignments import assignments
+from gis_service.domain.audit import (
+    audit_posts,
+    audit_targets,
+    counted_patrols,
+    region_rates,
+    reminders,
+)
+from gis_service.domain.coverage import union_intervals
+from gis_service.domain.linear import LineSet
+from gis_service.domain.periods import parse_period
+from gis_service.domain.rules import RuleSet, load_rules
+from gis_service.errors import InputError, NotFoundError
+
+_DESCENDANTS = """
+WITH RECURSIVE sub(code) AS (
+    SELECT code FROM admin_region WHERE code = :region
+    UNION ALL SELECT r.code FROM admin_region r JOIN sub ON r.parent_code = sub.code)
+"""
+
+
+def _ancestors(conn: Connection) -> dict[str, tuple[str, ...]]:
+    parent = dict(conn.execute(text("SELECT code, parent_code FROM admin_region")).all())
+    out = {}
+    for code in parent:
+        chain, p = [], parent.get(code)
+        while p:
+            chain.append(p)
+            p = parent.get(p)
+        out[code] = tuple(chain)
+    return out
+
+
+def _targets(conn: Connection, region: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    seg = pd.read_sql(
+        text(
+            f"{_DESCENDANTS} SELECT id, water_body_code, level, kind, region_code, "
+            "left_region_code, right_region_code, length_m FROM river_segment WHERE kind <> 'outside' AND "
+            "(region_code IN (SELECT code FROM sub) "
+            "OR left_region_code IN (SELECT code FROM sub) "
+            "OR right_region_code IN (SELECT code FROM sub))"
+        ),
+        conn,
+        params={"region": region},
+    )
+    zones = pd.read_sql(
+        text(
+            f"{_DESCENDANTS} SELECT z.id, z.water_body_code, z.kind, z.level, z.region_code, "
+            "z.area_m2, z.shore_length_m FROM still_water_zone z WHERE (z.kind = 'shoreline' AND "
+            "z.region_code IN (SELECT code FROM sub)) OR (z.kind = 'water_area' AND "
+            "z.water_body_code IN (SELECT water_body_code FROM still_water_zone WHERE "
+            "kind = 'shoreline' AND region_code IN (SELECT code FROM sub)))"
+        ),
+        conn,
+        params={"region": region},
+    )
+    targets = pd.concat(
+        [
+            pd.DataFrame(
+                {
+                    "target_id": seg["id"],
+                    "target_type": "segment",
+                    "water_body_code": seg["water_body_code"],
+                    "level": seg["level"],
+                    "length_m": seg["length_m"],
+                }
+            ),
+            pd.DataFrame(
+                {
+                    "target_id": zones["id"],
+                    "target_type": "zone",
+                    "water_body_code": zones["water_body_code"],
+                    "level": zones["level"],
+                    "length_m": zones["shore_length_m"].fillna(0.0),
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    return targets, seg, zones
+
+
+def run_audit(
+    conn: Connection,
+    region: str,
+    period_label: str,
+    *,
+    as_of: dt.date | None = None,
+    rules: RuleSet | None = None,
+    timezone: str = "Asia/Shanghai",
+) -> dict:
+    """The audit of ``region`` (and everything below it) for ``period_label`` (e.g. 2026-Q3)."""
+    try:
+        period = parse_period(period_label)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    name = conn.execute(
+        text("SELECT name FROM admin_region WHERE code = :c"), {"c": region}
+    ).scalar()
+    if name is None:
+        raise NotFoundError(f"region {region!r} not found")
+    rules = rules or load_rules()
+    as_of = as_of or dt.date.today()
+    ancestors = _ancestors(conn)
+    targets, seg, zones = _targets(conn, region)
+
+    posts = pd.read_sql(
+        text(
+            "SELECT p.id AS post_id, p.chief_id, c.name AS chief_name, p.role, p.level, "
+            "p.region_code, p.water_body_code, p.valid_from, p.valid_to FROM chief_post p "
+            "JOIN chief c ON c.id = p.chief_id WHERE p.water_body_code IS NOT NULL "
+            "AND p.valid_from <= :e AND (p.valid_to IS NULL OR p.valid_to >= :s)"
+        ),
+        conn,
+        params={"s": period.start, "e": period.end},
+    )
+    # who held each target at some time in the period (validity stretched over the period)
+    stretched = posts.assign(valid_from=period.start, valid_to=None)
+    held = assignments(seg, zones, stretched, period.start)
+    holders: dict[str, list[str]] = {}
+    post_targets: dict[int, set[str]] = {}
+    for h in held.itertuples(index=False):
+        holders.setdefault(h.target_id, []).append(h.chief_id)
+        post_targets.setdefault(int(h.post_id), set()).add(h.target_id)
+    holders = {k: sorted(set(v)) for k, v in holders.items()}
+    in_region = set(targets["target_id"])
+    posts = posts[posts["post_id"].isin([p for p, ts in post_targets.items() if ts & in_region])]
+
+    tz = zoneinfo.ZoneInfo(timezone)
+    patrols = pd.read_sql(
+        text(
+            "SELECT id AS patrol_id, chief_id, started_at, status, "
+            "(summary->>'duration_s')::float AS duration_s, "
+            "(summary->>'distance_m')::float AS distance_m FROM patrol "
+            "WHERE started_at >= :s AND started_at < :e"
+        ),
+        conn,
+        params={
+            "s": dt.datetime.combine(period.start, dt.time(), tz) - dt.timedelta(days=1),
+            "e": dt.datetime.combine(period.end, dt.time(), tz) + dt.timedelta(days=2),
+        },
+    )
+    patrols["day"] = [t.astimezone(tz).date() for t in patrols["started_at"]]
+    patrols = patrols[(patrols["day"] >= period.start) & (patrols["day"] <= period.end)]
+    counted = counted_patrols(patrols, rules)
+    coverage = pd.read_sql(
+        text(
+            "SELECT patrol_id, target_id, covered FROM patrol_coverage "
+            "WHERE patrol_id = ANY(CAST(:p AS uuid[]))"
+        ),
+        conn,
+        params={"p": [str(p) for p in counted["patrol_id"]]},
+    )
+    coverage["patrol_id"] = coverage["patrol_id"].astype(str)
+    counted = counted.assign(patrol_id=counted["patrol_id"].astype(str))
+
+    target_audits = audit_targets(targets, coverage, counted, holders, period)
+    lengths = dict(zip(targets["target_id"], targets["length_m"], strict=True))
+    own = _own_coverage(posts, post_targets, coverage, counted, lengths)
+    post_audits = audit_posts(posts, counted, own, rules, period, ancestors, as_of)
+    target_regions = _target_regions(seg, zones)
+    rates = region_rates(post_audits, target_audits, target_regions, ancestors)
+    names = dict(conn.execute(text("SELECT code, name FROM admin_region")).all())
+    chief_names = dict(zip(posts["chief_id"], posts["chief_name"], strict=False))
+    meta = targets.set_index("target_id")
+    return {
+        "region": {"code": region, "name": name},
+        "period": {
+            "label": period.label,
+            "start": period.start.isoformat(),
+            "end": period.end.isoformat(),
+        },
+        "as_of": as_of.isoformat(),
+        "rules_version": rules.version,
+        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "targets": [
+            {
+                **_plain(asdict(t)),
+                "target_type": meta.at[t.target_id, "target_type"],
+                "water_body_code": meta.at[t.target_id, "water_body_code"],
+                "level": meta.at[t.target_id, "level"],
+                "unassigned": t.unassigned,
+                "regions": target_regions.get(t.target_id, []),
+            }
+            for t in target_audits
+        ],
+        "posts": [
+            {
+                **_plain(asdict(a)),
+                "chief_name": chief_names.get(a.chief_id),
+                "region_name": names.get(a.region_code),
+            }
+            for a in post_audits
+        ],
+        "regions": [{**r, "region_name": names.get(r["region_code"])} for r in _records(rates)],
+        "reminders": reminders(post_audits),
+        "counted_patrols": len(counted),
+        "patrols_in_period": len(patrols),
+    }
+
+
+def _plain(d: dict) -> dict:
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in d.items()}
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    if frame.empty:
+        return []
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def _target_regions(seg: pd.DataFrame, zones: pd.DataFrame) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for s in seg.itertuples(index=False):
+        out[s.id] = [
+            c
+            for c in (s.region_code, s.left_region_code, s.right_region_code)
+            if isinstance(c, str)
+        ]
+    for z in zones.itertuples(index=False):
+        out[z.id] = [z.region_code] if isinstance(z.region_code, str) else []
+    return out
+
+
+def _own_coverage(
+    posts: pd.DataFrame,
+    post_targets: dict[int, set[str]],
+    coverage: pd.DataFrame,
+    counted: pd.DataFrame,
+    lengths: dict[str, float],
+) -> dict[int, tuple[float, float]]:
+    """Per post: (length of its targets, what the chief's own counted patrols covered)."""
+    by_patrol_chief = dict(zip(counted["patrol_id"], counted["chief_id"], strict=True))
+    cov = coverage.assign(chief_id=coverage["patrol_id"].map(by_patrol_chief))
+    out = {}
+    for p in posts.itertuples(index=False):
+        length = covered = 0.0
+        for target in post_targets.get(int(p.post_id), ()):
+            if target not in lengths:
+                continue
+            length += lengths[target]
+            mine = cov[(cov["target_id"] == target) & (cov["chief_id"] == p.chief_id)]
+            pieces = [iv for ivs in mine["covered"] for iv in ivs]
+            if pieces:
+                arr = np.asarray(pieces, dtype=float).reshape(-1, 2)
+                u = union_intervals(arr[:, 0], arr[:, 1])
+                covered += float(np.clip(u[:, 1] - u[:, 0], 0, None).sum())
+        out[int(p.post_id)] = (length, min(covered, length))
+    return out
+
+
+# -- exports -----------------------------------------------------------------------------------
+
+HEADERS_ZH = {
+    "target_id": "河段/区域编号",
+    "target_type": "类型",
+    "water_body_code": "河湖编码",
+    "level": "层级",
+    "length_m": "长度(米)",
+    "covered_m": "已巡长度(米)",
+    "ratio": "覆盖率",
+    "gaps": "未巡河段(米)",
+    "patrols": "巡河次数",
+    "last_patrol": "最近巡河日期",
+    "chiefs": "河长",
+    "unassigned": "无人负责",
+    "regions": "行政区",
+    "chief_id": "河长编号",
+    "chief_name": "河长姓名",
+    "post_id": "职务编号",
+    "role": "职务",
+    "region_code": "行政区划代码",
+    "region_name": "行政区",
+    "rule_id": "规则",
+    "rules_version": "规则版本",
+    "required": "应巡次数",
+    "counted": "实巡次数",
+    "missing_periods": "未巡时段",
+    "own_length_m": "责任河段长度(米)",
+    "own_covered_m": "本人已巡长度(米)",
+    "coverage_share": "本人覆盖率",
+    "status": "状态",
+    "reasons": "原因",
+    "deadline": "截止日期",
+    "posts": "河长数",
+    "compliant": "达标人数",
+    "compliance_rate": "达标率",
+    "coverage_rate": "河段覆盖率",
+    "missing": "待办",
+}
+SHEETS = {"targets": "河段覆盖", "posts": "河长履职", "regions": "区域排名", "reminders": "提醒"}
+
+
+def _frames(report: dict, chinese: bool) -> dict[str, pd.DataFrame]:
+    out = {}
+    for key in SHEETS:
+        frame = pd.DataFrame(report[key])
+        for column in frame.columns:
+            if frame[column].map(lambda v: isinstance(v, list | dict)).any():
+                frame[column] = frame[column].map(
+                    lambda v: json.dumps(v, ensure_ascii=False) if isinstance(v, list | dict) else v
+                )
+        out[key] = frame.rename(columns=HEADERS_ZH) if chinese else frame
+    return out
+
+
+def write_exports(report: dict, out_dir: Path, *, chinese: bool = True) -> list[Path]:
+    """JSON, one CSV per table, an XLSX workbook (sheets 概要/河段覆盖/河长履职/区域排名/提醒)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"audit_{report['region']['code']}_{report['period']['label']}"
+    written = [out_dir / f"{stem}.json"]
+    written[0].write_text(
+        json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+    )
+    frames = _frames(report, chinese)
+    for key, frame in frames.items():
+        path = out_dir / f"{stem}_{key}.csv"
+        frame.to_csv(path, index=False, encoding="utf-8-sig")  # Excel opens it as UTF-8
+        written.append(path)
+    xlsx = out_dir / f"{stem}.xlsx"
+    summary = pd.DataFrame(
+        [
+            (
+                "行政区" if chinese else "region",
+                f"{report['region']['name']} ({report['region']['code']})",
+            ),
+            ("时段" if chinese else "period", report["period"]["label"]),
+            ("统计日期" if chinese else "as of", report["as_of"]),
+            ("规则版本" if chinese else "rules version", report["rules_version"]),
+            ("计入巡河次数" if chinese else "counted patrols", report["counted_patrols"]),
+        ],
+        columns=["项目" if chinese else "item", "值" if chinese else "value"],
+    )
+    with pd.ExcelWriter(xlsx, engine="openpyxl") as writer:
+        summary.to_excel(writer, sheet_name="概要" if chinese else "summary", index=False)
+        for key, frame in frames.items():
+            frame.to_excel(writer, sheet_name=SHEETS[key] if chinese else key, index=False)
+    written.append(xlsx)
+    return written
+
+
+def gaps_geojson(conn: Connection, report: dict) -> dict:
+    """The gap stretches of the audited segments as RFC 7946 GeoJSON (metric cut, WGS84 out)."""
+    rows = [
+        (t["target_id"], a, b)
+        for t in report["targets"]
+        if t["target_type"] == "segment"
+        for a, b in t["gaps"]
+    ]
+    if not rows:
+        return {"type": "FeatureCollection", "features": []}
+    ids = sorted({r[0] for r in rows})
+    geoms = dict(
+        conn.execute(
+            text("SELECT id, ST_AsBinary(geom) FROM river_segment WHERE id = ANY(:i)"), {"i": ids}
+        ).all()
+    )
+    epsg = (
+        conn.execute(text("SELECT metric_epsg FROM zoning_run ORDER BY id DESC LIMIT 1")).scalar()
+        or 4545
+    )
+    order = {k: n for n, k in enumerate(ids)}
+    lines = LineSet.from_lines(
+        np.array(
+            [crs.transform(shapely.from_wkb(bytes(geoms[k])), crs.STORAGE_CRS, epsg) for k in ids],
+            dtype=object,
+        )
+    )
+    pieces = lines.substrings(
+        np.array([order[r[0]] for r in rows]),
+        np.array([r[1] for r in rows]),
+        np.array([r[2] for r in rows]),
+    )
+    wgs = crs.transform(pieces, epsg, crs.STORAGE_CRS)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": json.loads(shapely.to_geojson(shapely.set_precision(g, 1e-6))),
+            "properties": {
+                "target_id": r[0],
+                "from_m": r[1],
+                "to_m": r[2],
+                "length_m": round(r[2] - r[1], 1),
+            },
+        }
+        for r, g in zip(rows, wgs, strict=True)
+        if not g.is_empty
+    ]
+    return {"type": "FeatureCollection", "features": features}
