@@ -56,7 +56,8 @@ def _targets(conn: Connection, region: str) -> tuple[pd.DataFrame, pd.DataFrame,
     seg = pd.read_sql(
         text(
             f"{_DESCENDANTS} SELECT id, water_body_code, level, kind, region_code, "
-            "left_region_code, right_region_code, length_m FROM river_segment WHERE kind <> 'outside' AND "
+            "left_region_code, right_region_code, length_m FROM river_segment "
+            "WHERE kind <> 'outside' AND "
             "(region_code IN (SELECT code FROM sub) "
             "OR left_region_code IN (SELECT code FROM sub) "
             "OR right_region_code IN (SELECT code FROM sub))"
