@@ -426,6 +426,49 @@ def _print_patrol(result: dict) -> None:
         )
 
 
+# -- audit ------------------------------------------------------------------------------
+
+
+@app.command()
+@_fail_cleanly
+def audit(
+    region: Annotated[str, typer.Option(help="region code, e.g. 450500 (and all below it)")],
+    period: Annotated[str, typer.Option(help="2026, 2026-H2, 2026-Q3, 2026-07, 2026-W27")],
+    as_of: DateOpt = None,
+    out: Annotated[Path, typer.Option(help="folder for JSON, CSV, XLSX, GeoJSON")] = Path(
+        "audit-output"
+    ),
+    rules: Annotated[Path | None, typer.Option(help="rules file (TOML)")] = None,
+    english: Annotated[bool, typer.Option(help="English column headers")] = False,
+) -> None:
+    """Patrol coverage and frequency audit (巡河考核) of a region for a period."""
+    from gis_service.domain.rules import RulesError, load_rules
+    from gis_service.errors import InputError
+    from gis_service.services.audit import gaps_geojson, run_audit, write_exports
+
+    try:
+        ruleset = load_rules(rules or get_settings().rules_file)
+    except (RulesError, OSError) as exc:
+        raise InputError(str(exc)) from None
+    with _engine().connect() as conn:
+        report = run_audit(conn, region, period, as_of=_day(as_of), rules=ruleset)
+        gaps = gaps_geojson(conn, report)
+    files = write_exports(report, out, chinese=not english)
+    geo = out / f"audit_{region}_{report['period']['label']}_gaps.geojson"
+    geo.write_text(json.dumps(gaps, ensure_ascii=False), encoding="utf-8")
+    statuses: dict[str, int] = {}
+    for post in report["posts"]:
+        statuses[post["status"]] = statuses.get(post["status"], 0) + 1
+    typer.echo(
+        f"{report['region']['name']} {report['period']['label']} (rules "
+        f"{report['rules_version']}): {len(report['posts'])} posts {statuses}, "
+        f"{sum(t['unassigned'] for t in report['targets'])} unassigned targets, "
+        f"{len(report['reminders'])} reminders"
+    )
+    for path in [*files, geo]:
+        typer.echo(f"  wrote {path}")
+
+
 def _hide_password(url: str) -> str:
     from sqlalchemy.engine import make_url
 

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     timezone: str = "Asia/Shanghai"
+    rules_file: Path | None = Field(
+        default=None, description="patrol frequency rules (TOML); default data/rules/"
+    )
 
     @property
     def local_dir(self) -> Path:

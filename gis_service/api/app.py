@@ -7,7 +7,7 @@ from sqlalchemy import Engine
 
 from gis_service import __version__
 from gis_service.api.errors import install_error_handlers
-from gis_service.api.routes import meta, patrols, zoning
+from gis_service.api.routes import audit, meta, patrols, zoning
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -23,4 +23,5 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(meta.router)
     app.include_router(zoning.router)
     app.include_router(patrols.router)
+    app.include_router(audit.router)
     return app

@@ -527,30 +527,67 @@ def _agree_with_parent(
     bad_inside = has_parent & (kind == INSIDE) & (p_kind == INSIDE) & (anc_region != p_region)
     if not (bad_boundary.any() or bad_inside.any()):
         return
+    level = _level_of(hierarchy, left, right, region)
     for i in np.flatnonzero(bad_boundary | bad_inside):
         j = p[i]
-        lo = parent.start[j] + axis.offset[parent.river[j]]
-        hi = parent.end[j] + axis.offset[parent.river[j]]
+        river = parent.river[j]
+        windows = [
+            (parent.start[j] + axis.offset[river], parent.end[j] + axis.offset[river]),
+            (axis.offset[river], axis.offset[river] + axis.lengths[river]),
+        ]
         if p_kind[i] == BOUNDARY:
-            a, b = np.searchsorted(labels.pos, [lo, hi])
-            window = np.arange(a, b)
-            ok = (hierarchy.ancestor(labels.left[window], parent_level) == p_left[i]) & (
-                hierarchy.ancestor(labels.right[window], parent_level) == p_right[i]
-            )
-            cand = window[ok]
-            if len(cand):
-                k = cand[np.argmin(np.abs(labels.pos[cand] - mid[i]))]
-                kind[i], region[i] = BOUNDARY, NO_REGION
-                left[i], right[i] = labels.left[k], labels.right[k]
+            for lo, hi in windows:  # inside the parent first, else anywhere on the river
+                a, b = np.searchsorted(labels.pos, [lo, hi])
+                window = np.arange(a, b)
+                ok = (hierarchy.ancestor(labels.left[window], parent_level) == p_left[i]) & (
+                    hierarchy.ancestor(labels.right[window], parent_level) == p_right[i]
+                )
+                cand = window[ok]
+                if len(cand):
+                    k = cand[np.argmin(np.abs(labels.pos[cand] - mid[i]))]
+                    left[i], right[i] = labels.left[k], labels.right[k]
+                    break
+            else:
+                left[i] = _child_of(hierarchy, level, p_left[i], parent_level)
+                right[i] = _child_of(hierarchy, level, p_right[i], parent_level)
+            kind[i], region[i] = BOUNDARY, NO_REGION
             continue
         # the parent is inside one region: take a piece label of this level inside it
-        a, b = np.searchsorted(labels.piece_start, [lo - 1e-6, hi])
-        window = np.arange(a, b)
-        cand = window[hierarchy.ancestor(labels.piece_region[window], parent_level) == p_region[i]]
-        if len(cand):
-            k = cand[np.argmin(np.abs(labels.piece_start[cand] - mid[i]))]
-            kind[i], region[i] = INSIDE, labels.piece_region[k]
-            left[i] = right[i] = NO_REGION
+        for lo, hi in windows:
+            a, b = np.searchsorted(labels.piece_start, [lo - 1e-6, hi])
+            window = np.arange(a, b)
+            cand = window[
+                hierarchy.ancestor(labels.piece_region[window], parent_level) == p_region[i]
+            ]
+            if len(cand):
+                region[i] = labels.piece_region[
+                    cand[np.argmin(np.abs(labels.piece_start[cand] - mid[i]))]
+                ]
+                break
+        else:
+            region[i] = _child_of(hierarchy, level, p_region[i], parent_level)
+        kind[i] = INSIDE
+        left[i] = right[i] = NO_REGION
+
+
+def _level_of(hierarchy: RegionHierarchy, *rows: Ints) -> str | None:
+    """The level of the regions labelling this level's intervals."""
+    for r in rows:
+        valid = r[r >= 0]
+        if len(valid):
+            return str(hierarchy.levels[valid[0]])
+    return None
+
+
+def _child_of(
+    hierarchy: RegionHierarchy, level: str | None, parent_row: int, parent_level: str
+) -> int:
+    """A region of ``level`` inside ``parent_row`` (the last resort keeping nesting true)."""
+    if parent_row < 0 or level is None:
+        return NO_REGION
+    rows = hierarchy.rows_at(level)
+    inside = rows[hierarchy.ancestor(rows, parent_level) == parent_row]
+    return int(inside[0]) if len(inside) else NO_REGION
 
 
 def _unique_sorted(values: Floats, tol: float = _EPS) -> Floats:

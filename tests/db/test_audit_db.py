@@ -1,0 +1,123 @@
+"""Quarterly audit of the sample region with its tracks, against hand-derived expectations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+import openpyxl
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from gis_service.api.app import create_app
+from gis_service.services.audit import gaps_geojson, run_audit, write_exports
+from gis_service.services.patrols import Upload, ingest_patrols
+
+NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+AS_OF = dt.date(2026, 10, 15)
+TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(scope="module")
+def audited(engine, sample_loaded, sample_tracks):
+    """All sample tracks ingested and the 2026-Q3 audit of 北海市, rolled back afterwards."""
+    manifest = pd.read_csv(sample_tracks / "manifest.csv", dtype={"region_code": str})
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        uploads = [
+            Upload((sample_tracks / r.file).read_bytes(), r.file, r.person_id, r.coord_system)
+            for r in manifest.itertuples()
+        ]
+        for k in range(0, len(uploads), 50):
+            ingest_patrols(conn, uploads[k : k + 50], now=NOW)
+        report = run_audit(conn, "450500", "2026-Q3", as_of=AS_OF)
+        yield conn, report, manifest
+        transaction.rollback()
+
+
+def test_counted_patrols_match_the_manifest(audited):
+    _, report, manifest = audited
+    # counted: good or GCJ-02 tracks (the exact re-upload counts once, deficient kinds never)
+    good = manifest[manifest.kind.isin(["good", "gcj02"])]
+    days = pd.to_datetime(good.start_time).dt.tz_convert(TZ).dt.date
+    in_q3 = good[(days >= dt.date(2026, 7, 1)) & (days <= dt.date(2026, 9, 30))]
+    assert report["counted_patrols"] == len(in_q3)
+    for chief in ("P0145", "P0210"):
+        expected = int((in_q3.person_id == chief).sum())
+        posts = [p for p in report["posts"] if p["chief_id"] == chief]
+        assert posts and all(p["counted"] == expected for p in posts), chief
+
+
+def test_village_chief_requirement_and_status(audited):
+    _, report, _ = audited
+    post = next(p for p in report["posts"] if p["chief_id"] == "P0145" and p["level"] == "village")
+    assert post["rule_id"] == "village-segment-chief" and post["rules_version"]
+    assert post["required"] == 6  # two a month for three months (default rules)
+    assert post["status"] in ("compliant", "non_compliant")
+    if post["counted"] < 6:
+        assert post["status"] == "non_compliant" and post["missing_periods"]
+
+
+def test_mid_period_change_requires_only_fully_held_months(audited):
+    _, report, _ = audited
+    change = [
+        p
+        for p in report["posts"]
+        if p["region_code"] == "450503102"
+        and p["water_body_code"] == "R4505-02-02"
+        and p["level"] == "township"
+    ]
+    by_chief = {p["chief_id"]: p for p in change}
+    assert set(by_chief) == {"P0176", "P0251"}
+    old, new = by_chief["P0176"], by_chief["P0251"]  # until 15 Aug / from 16 Aug, no tracks
+    assert (old["required"], old["missing_periods"]) == (1, ["2026-07"])
+    assert (new["required"], new["missing_periods"]) == (1, ["2026-09"])
+    assert old["status"] == new["status"] == "non_compliant"
+
+
+def test_unassigned_segment_is_a_gap_never_skipped(audited):
+    _, report, _ = audited
+    target = next(
+        t for t in report["targets"] if t["target_id"] == "R4505-04/village/450512102205/1"
+    )
+    assert target["unassigned"] and target["chiefs"] == []
+    assert target["gaps"] and target["ratio"] < 1
+
+
+def test_region_rates_and_gap_geojson(audited):
+    conn, report, _ = audited
+    city = next(r for r in report["regions"] if r["region_code"] == "450500")
+    assert city["posts"] == len(report["posts"])
+    assert 0 <= city["coverage_rate"] <= 1
+    gaps = gaps_geojson(conn, report)
+    assert gaps["features"]
+    lon, lat = (
+        gaps["features"][0]["geometry"]["coordinates"][0][:2]
+        if gaps["features"][0]["geometry"]["type"] == "LineString"
+        else gaps["features"][0]["geometry"]["coordinates"][0][0]
+    )
+    assert 108 < lon < 111 and 20 < lat < 23
+
+
+def test_xlsx_has_the_expected_sheets_and_rows(audited, tmp_path):
+    _, report, _ = audited
+    files = write_exports(report, tmp_path)
+    book = openpyxl.load_workbook(next(f for f in files if f.suffix == ".xlsx"))
+    assert book.sheetnames == ["概要", "河段覆盖", "河长履职", "区域排名", "提醒"]
+    assert book["河段覆盖"].max_row == len(report["targets"]) + 1
+    assert book["河长履职"].max_row == len(report["posts"]) + 1
+    assert book["河长履职"]["A1"].value == "河长编号"
+    assert any(f.suffix == ".csv" for f in files)
+
+
+def test_audit_api(engine, sample_loaded):
+    with TestClient(create_app(engine)) as client:
+        ok = client.get(
+            "/audits", params={"region": "450521", "period": "2026-Q3", "as_of": "2026-10-15"}
+        )
+        assert ok.status_code == 200 and ok.json()["region"]["name"] == "合浦县"
+        bad = client.get("/audits", params={"region": "450521", "period": "2026-Q5"})
+        assert bad.status_code == 400 and "unknown period" in bad.json()["detail"]
+        xlsx = client.get("/audits/export.xlsx", params={"region": "450521", "period": "2026-07"})
+        assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
