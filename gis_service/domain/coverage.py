@@ -38,6 +38,7 @@ class Target:
     end: float
     half_width_m: float
     extend_m: float = 0.0  # joint-section credit beyond each end (0 for zones)
+    credit_only: bool = False  # a neighbour's segment walked on a joint section (多走1公里)
 
 
 @dataclass
@@ -49,6 +50,7 @@ class TargetCoverage:
     covered: list[tuple[float, float]]  # chainage ranges relative to the target's start
     uncovered: list[tuple[float, float]]
     extension_m: float  # covered beyond the ends, within the joint reach
+    credit_only: bool = False
 
 
 @dataclass

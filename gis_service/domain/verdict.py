@@ -120,7 +120,7 @@ def judge(
             )
         )
     # distance along the water (covered chainage), not the sum of noisy GPS steps
-    along = sum(tc.covered_m + tc.extension_m for tc in coverage.targets)
+    along = sum(tc.covered_m + tc.extension_m for tc in coverage.targets if not tc.credit_only)
     if along < rules.min_distance_m:
         reasons.append(
             Reason(

@@ -158,6 +158,17 @@ def _assignment(
         conn,
         params={"c": chief_id, "d": day},
     )
+    # neighbours' segments within the joint reach: walking into them is credited to them too
+    # (patrols on joint sections count for both sides)
+    near = np.zeros(len(segs), dtype=bool)
+    for r in mine.itertuples():
+        near |= (
+            (segs.water_body_code == r.water_body_code)
+            & (segs.level == r.level)
+            & (segs.chainage_to_m > r.chainage_from_m - reach)
+            & (segs.chainage_from_m < r.chainage_to_m + reach)
+        ).to_numpy()
+    neighbours = segs[near & ~segs.id.isin(mine.id).to_numpy()] if len(segs) else segs
     waters = list(mine.water_body_code.unique())
     rows = conn.execute(
         text(
@@ -190,6 +201,22 @@ def _assignment(
         )
         meta[r.id] = {
             "target_type": "segment",
+            "water_body_code": r.water_body_code,
+            "line": line_of[r.water_body_code],
+        }
+    for r in neighbours.itertuples():
+        targets.append(
+            Target(
+                r.id,
+                line_of[r.water_body_code],
+                r.chainage_from_m,
+                r.chainage_to_m,
+                float(r.buffer_width_m or 50.0),
+                credit_only=True,
+            )
+        )
+        meta[r.id] = {
+            "target_type": "joint",
             "water_body_code": r.water_body_code,
             "line": line_of[r.water_body_code],
         }
@@ -627,13 +654,15 @@ def _stretch_geoms(
 
 def _coverage_rows(item: _Computed) -> list[dict]:
     coverage, assignment = item.coverage, item.assignment
-    if not coverage.targets:
+    # a neighbour's segment is stored only where the patrol actually walked on it
+    keep = [k for k, tc in enumerate(coverage.targets) if not tc.credit_only or tc.covered_m > 0]
+    if not keep:
         return []
-    covered = _stretch_geoms(
-        [tc.covered for tc in coverage.targets], assignment.targets, assignment.lines, item.epsg
-    )
+    kept = [coverage.targets[k] for k in keep]
+    kept_targets = [assignment.targets[k] for k in keep]
+    covered = _stretch_geoms([tc.covered for tc in kept], kept_targets, assignment.lines, item.epsg)
     uncovered = _stretch_geoms(
-        [tc.uncovered for tc in coverage.targets], assignment.targets, assignment.lines, item.epsg
+        [tc.uncovered for tc in kept], kept_targets, assignment.lines, item.epsg
     )
     return [
         {
@@ -650,7 +679,7 @@ def _coverage_rows(item: _Computed) -> list[dict]:
             "covered_geom": covered[k],
             "uncovered_geom": uncovered[k],
         }
-        for k, tc in enumerate(coverage.targets)
+        for k, tc in enumerate(kept)
     ]
 
 
@@ -703,6 +732,7 @@ def _result(
                     "uncovered": [[round(a, 1), round(b, 1)] for a, b in tc.uncovered],
                 }
                 for tc in coverage.targets
+                if not tc.credit_only or tc.covered_m > 0
             ],
         },
         "dropped": [

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 import uuid
 
+import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -178,3 +181,58 @@ def test_same_uuid_uploaded_by_20_clients_at_once_is_stored_once(
         with engine.begin() as c:
             c.execute(text("DELETE FROM patrol WHERE id = :i"), {"i": pid})
         engine.dispose()
+
+
+def test_walking_on_into_the_neighbours_segment_is_credited_to_it(sample_loaded, conn):
+    """多走1公里: P0145 walks 900 m of the own segment and 600 m into the next village's."""
+    from gis_service.domain import crs
+    from gis_service.domain.linear import LineSet
+
+    own_id = "R4505-01/village/450521107200/2"
+    rows = dict(
+        conn.execute(
+            text(
+                "SELECT id, ST_AsBinary(ST_LineMerge(geom)) FROM river_segment WHERE id IN "
+                "(:a, 'R4505-01/village/450521105206/1')"
+            ),
+            {"a": own_id},
+        ).all()
+    )
+    own, nxt = (
+        crs.transform(shapely.from_wkb(bytes(rows[k])), crs.STORAGE_CRS, 4545)
+        for k in (own_id, "R4505-01/village/450521105206/1")
+    )
+    lines = LineSet.from_lines([own, nxt])
+    s_own = np.arange(own.length - 900, own.length, 5.0)
+    s_next = np.arange(0, 600, 5.0)
+    xy = np.vstack(
+        [
+            lines.interpolate(np.zeros(len(s_own), int), s_own),
+            lines.interpolate(np.ones(len(s_next), int), s_next),
+        ]
+    )
+    lon, lat = crs.transformer("EPSG:4545", crs.STORAGE_CRS).transform(xy[:, 0], xy[:, 1] + 8)
+    t0 = dt.datetime(2026, 7, 20, 1, tzinfo=dt.UTC).timestamp()
+    body = json.dumps(
+        {
+            "chief_id": "P0145",
+            "points": [
+                {"lon": a, "lat": b, "time": t0 + 6 * k, "accuracy": 5}
+                for k, (a, b) in enumerate(zip(lon, lat, strict=True))
+            ],
+        }
+    ).encode()
+    result = ingest_patrol(conn, body, fmt="json", now=NOW)
+    targets = {t["target_id"]: t for t in result["summary"]["targets"]}
+    assert targets[own_id]["covered_m"] == pytest.approx(900, abs=60)
+    joint = targets["R4505-01/village/450521105206/1"]
+    assert joint["target_type"] == "joint"
+    assert joint["covered_m"] == pytest.approx(600, abs=60)
+    stored = conn.execute(
+        text(
+            "SELECT target_type, covered_m FROM patrol_coverage WHERE patrol_id = :i AND "
+            "target_id = 'R4505-01/village/450521105206/1'"
+        ),
+        {"i": result["id"]},
+    ).one()
+    assert stored[0] == "joint" and stored[1] == pytest.approx(600, abs=60)
