@@ -37,6 +37,7 @@ class TargetAudit:
     patrols: int
     last_patrol: dt.date | None
     chiefs: list[str]  # chiefs holding a post for it at some time in the period
+    covered_by_chiefs_m: float = 0.0  # by its own chiefs' patrols only
 
     @property
     def unassigned(self) -> bool:
@@ -89,19 +90,20 @@ def audit_targets(
     day (local date); ``holders``: target id -> chiefs who held it during the period.
     """
     in_period = patrols[(patrols["day"] >= period.start) & (patrols["day"] <= period.end)]
-    cov = coverage.merge(in_period[["patrol_id", "day"]], on="patrol_id")
+    cov = coverage.merge(in_period[["patrol_id", "day", "chief_id"]], on="patrol_id")
     by_target = {t: g for t, g in cov.groupby("target_id")}
     out = []
     for t in targets.itertuples(index=False):
         g = by_target.get(t.target_id)
+        chiefs = holders.get(t.target_id, [])
         if g is None or g.empty:
             union = np.zeros((0, 2))
-            last, n = None, 0
+            last, n, by_chiefs = None, 0, 0.0
         else:
-            pieces = [iv for ivs in g["covered"] for iv in ivs]
-            arr = np.asarray(pieces, dtype=float).reshape(-1, 2)
-            union = clip_intervals(union_intervals(arr[:, 0], arr[:, 1]), 0.0, float(t.length_m))
+            union = _union(g["covered"], t.length_m)
             last, n = max(g["day"]), int(g["patrol_id"].nunique())
+            own = _union(g.loc[g["chief_id"].isin(chiefs), "covered"], t.length_m)
+            by_chiefs = float((own[:, 1] - own[:, 0]).sum())
         covered = float((union[:, 1] - union[:, 0]).sum())
         gaps = complement(union, 0.0, float(t.length_m), min_gap=1.0)
         out.append(
@@ -113,10 +115,20 @@ def audit_targets(
                 [(round(a, 1), round(b, 1)) for a, b in gaps.tolist()],
                 n,
                 last,
-                sorted(holders.get(t.target_id, [])),
+                sorted(chiefs),
+                by_chiefs,
             )
         )
     return out
+
+
+def _union(covered, length: float) -> np.ndarray:
+    """Union of the [a, b] lists of some coverage rows, clipped to the target."""
+    pieces = [iv for ivs in covered for iv in ivs]
+    if not pieces:
+        return np.zeros((0, 2))
+    arr = np.asarray(pieces, dtype=float).reshape(-1, 2)
+    return clip_intervals(union_intervals(arr[:, 0], arr[:, 1]), 0.0, float(length))
 
 
 def audit_posts(

@@ -285,6 +285,7 @@ HEADERS_ZH = {
     "patrols": "巡河次数",
     "last_patrol": "最近巡河日期",
     "chiefs": "河长",
+    "covered_by_chiefs_m": "本段河长已巡(米)",
     "unassigned": "无人负责",
     "regions": "行政区",
     "chief_id": "河长编号",

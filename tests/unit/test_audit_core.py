@@ -59,6 +59,8 @@ def test_target_coverage_is_the_union_of_counted_patrols_in_the_period():
     assert set(counted.patrol_id) == {1, 2, 3}  # the invalid patrol does not count
     t1, t2 = audit_targets(targets, coverage, counted, {"T1": ["A", "B"]}, Q3)
     assert t1.covered_m == pytest.approx(500.0)  # patrol 3 is in October
+    t1_a_only = audit_targets(targets, coverage, counted, {"T1": ["A"]}, Q3)[0]
+    assert t1_a_only.covered_by_chiefs_m == pytest.approx(300.0)  # B is not T1's chief
     assert t1.gaps == [(500.0, 1000.0)]
     assert (t1.patrols, t1.last_patrol) == (2, d(8, 9))
     assert t2.unassigned and t2.covered_m == 0 and t2.gaps == [(0.0, 400.0)]
