@@ -100,9 +100,9 @@ def audit_targets(
             union = np.zeros((0, 2))
             last, n, by_chiefs = None, 0, 0.0
         else:
-            union = _union(g["covered"], t.length_m)
+            union = covered_union(g["covered"], t.length_m)
             last, n = max(g["day"]), int(g["patrol_id"].nunique())
-            own = _union(g.loc[g["chief_id"].isin(chiefs), "covered"], t.length_m)
+            own = covered_union(g.loc[g["chief_id"].isin(chiefs), "covered"], t.length_m)
             by_chiefs = float((own[:, 1] - own[:, 0]).sum())
         covered = float((union[:, 1] - union[:, 0]).sum())
         gaps = complement(union, 0.0, float(t.length_m), min_gap=1.0)
@@ -122,7 +122,7 @@ def audit_targets(
     return out
 
 
-def _union(covered, length: float) -> np.ndarray:
+def covered_union(covered, length: float) -> np.ndarray:
     """Union of the [a, b] lists of some coverage rows, clipped to the target."""
     pieces = [iv for ivs in covered for iv in ivs]
     if not pieces:

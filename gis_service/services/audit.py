@@ -24,10 +24,10 @@ from gis_service.domain.audit import (
     audit_posts,
     audit_targets,
     counted_patrols,
+    covered_union,
     region_rates,
     reminders,
 )
-from gis_service.domain.coverage import union_intervals
 from gis_service.domain.linear import LineSet
 from gis_service.domain.periods import parse_period
 from gis_service.domain.rules import RuleSet, load_rules
@@ -254,20 +254,16 @@ def _own_coverage(
     """Per post: (length of its targets, what the chief's own counted patrols covered)."""
     by_patrol_chief = dict(zip(counted["patrol_id"], counted["chief_id"], strict=True))
     cov = coverage.assign(chief_id=coverage["patrol_id"].map(by_patrol_chief))
+    rows = {key: g["covered"] for key, g in cov.groupby(["target_id", "chief_id"])}
     out = {}
     for p in posts.itertuples(index=False):
         length = covered = 0.0
         for target in post_targets.get(int(p.post_id), ()):
-            if target not in lengths:
-                continue
-            length += lengths[target]
-            mine = cov[(cov["target_id"] == target) & (cov["chief_id"] == p.chief_id)]
-            pieces = [iv for ivs in mine["covered"] for iv in ivs]
-            if pieces:
-                arr = np.asarray(pieces, dtype=float).reshape(-1, 2)
-                u = union_intervals(arr[:, 0], arr[:, 1])
-                covered += float(np.clip(u[:, 1] - u[:, 0], 0, None).sum())
-        out[int(p.post_id)] = (length, min(covered, length))
+            if target in lengths:
+                length += lengths[target]
+                union = covered_union(rows.get((target, p.chief_id), []), lengths[target])
+                covered += float((union[:, 1] - union[:, 0]).sum())
+        out[int(p.post_id)] = (length, covered)
     return out
 
 

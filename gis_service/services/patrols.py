@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import uuid
 import zlib
 import zoneinfo
@@ -188,38 +189,23 @@ def _assignment(
     shore_geoms = [_shore_line(bytes(z.zone), bytes(z.water), epsg) for z in zones.itertuples()]
     lines = LineSet.from_lines(np.array(river_geoms + shore_geoms, dtype=object))
     targets, meta = [], {}
-    for r in mine.itertuples():
-        targets.append(
-            Target(
-                r.id,
-                line_of[r.water_body_code],
-                r.chainage_from_m,
-                r.chainage_to_m,
-                float(r.buffer_width_m or 50.0),
-                reach,
+    # own segments get joint-section credit beyond their ends; neighbours' segments are
+    # measured only to credit what the patrol walked on them
+    for frame, kind, extend in ((mine, "segment", reach), (neighbours, "joint", 0.0)):
+        for r in frame.itertuples():
+            line = line_of[r.water_body_code]
+            targets.append(
+                Target(
+                    r.id,
+                    line,
+                    r.chainage_from_m,
+                    r.chainage_to_m,
+                    float(r.buffer_width_m or 50.0),
+                    extend,
+                    credit_only=kind == "joint",
+                )
             )
-        )
-        meta[r.id] = {
-            "target_type": "segment",
-            "water_body_code": r.water_body_code,
-            "line": line_of[r.water_body_code],
-        }
-    for r in neighbours.itertuples():
-        targets.append(
-            Target(
-                r.id,
-                line_of[r.water_body_code],
-                r.chainage_from_m,
-                r.chainage_to_m,
-                float(r.buffer_width_m or 50.0),
-                credit_only=True,
-            )
-        )
-        meta[r.id] = {
-            "target_type": "joint",
-            "water_body_code": r.water_body_code,
-            "line": line_of[r.water_body_code],
-        }
+            meta[r.id] = {"target_type": kind, "water_body_code": r.water_body_code, "line": line}
     for k, z in enumerate(zones.itertuples()):
         line = len(river_geoms) + k
         length = float(lines.lengths[line]) if line < len(lines.lengths) else 0.0
@@ -783,7 +769,6 @@ def get_patrol(conn: Connection, patrol_id) -> dict:
         .mappings()
         .all()
     )
-    import json
 
     out = dict(row)
     out["id"] = str(out["id"])

@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from gis_service.db.geojson import feature_collection, geojson_sql
-from gis_service.domain.assignments import assignments, unassigned
+from gis_service.domain.assignments import assignments, posts_valid_on, unassigned
 from gis_service.domain.network import Confluences, Network
 from gis_service.domain.segmentation import KIND_NAMES, Segments
 from gis_service.domain.vocab import LEVEL_LABELS, LEVEL_RANK, POST_ROLE_LABELS
@@ -335,8 +335,6 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> dict
         .first()
     )
     posts = _posts_frame(conn)
-    from gis_service.domain.assignments import posts_valid_on
-
     valid = posts_valid_on(posts, day)
     river_posts = valid[
         (valid["water_body_code"] == water_body)
