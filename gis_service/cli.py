@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from gis_service.cli_common import engine, fail_cleanly
+from gis_service.cli_users import users_app
 from gis_service.config import get_settings
 from gis_service.errors import GisServiceError
 
@@ -33,26 +33,11 @@ app.add_typer(sample_app, name="sample")
 app.add_typer(zoning_app, name="zoning")
 patrol_app = typer.Typer(help="Patrol tracks: validate or upload.", no_args_is_help=True)
 app.add_typer(patrol_app, name="patrol")
+app.add_typer(users_app, name="users")
 
 
-def _fail_cleanly(func: Callable) -> Callable:
-    """Domain errors become a one-line message and exit code 2, not a traceback."""
-
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except GisServiceError as exc:
-            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-            raise typer.Exit(2) from None
-
-    return wrapper
-
-
-def _engine():
-    from gis_service.db.engine import get_engine
-
-    return get_engine()
+_fail_cleanly = fail_cleanly
+_engine = engine
 
 
 # -- set-up and serving -------------------------------------------------------------------

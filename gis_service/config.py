@@ -32,6 +32,12 @@ class Settings(BaseSettings):
         default=None, description="patrol frequency rules (TOML); default data/rules/"
     )
 
+    public_read: bool = Field(
+        default=True,
+        description="requests without a token read public information (viewer role)",
+    )
+    max_body_bytes: int = Field(default=100_000_000, description="largest request body")
+
     @property
     def local_dir(self) -> Path:
         return self.home / ".gis-local"

@@ -22,6 +22,18 @@ class NotFoundError(GisServiceError):
     """A referenced object does not exist."""
 
 
+class AuthenticationError(GisServiceError):
+    """No valid token where one is needed (401)."""
+
+
+class PermissionDeniedError(GisServiceError):
+    """The caller's role does not allow this (403)."""
+
+
+class ConflictError(GisServiceError):
+    """The request contradicts stored data, e.g. a patrol UUID already used by another chief."""
+
+
 class DatabaseUnavailableError(GisServiceError):
     """PostGIS cannot be reached or lacks something the service needs."""
 

@@ -81,3 +81,23 @@ def sample_tracks(sample_dir: Path) -> Path:
 
     ensure_tracks(sample_dir)
     return sample_dir / "tracks"
+
+
+@pytest.fixture(scope="session")
+def tokens(engine: Engine, sample_loaded) -> dict[str, str]:
+    """Committed API users: ``office``, ``viewer`` and chiefs by person id (lazily)."""
+    from gis_service.services.users import create_user, issue_token
+
+    class Tokens(dict):
+        def __missing__(self, key: str) -> str:
+            role, chief = ("chief", key) if key.startswith("P") else (key, None)
+            with engine.begin() as conn:
+                create_user(conn, f"test-{key}", role, chief)
+                self[key] = issue_token(conn, f"test-{key}", label="tests")
+            return self[key]
+
+    return Tokens()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

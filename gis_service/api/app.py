@@ -7,7 +7,9 @@ from sqlalchemy import Engine
 
 from gis_service import __version__
 from gis_service.api.errors import install_error_handlers
-from gis_service.api.routes import audit, meta, patrols, zoning
+from gis_service.api.middleware import BodyLimit, WriteLog
+from gis_service.api.routes import audit, collections, meta, patrols, problems, zoning
+from gis_service.config import get_settings
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -24,4 +26,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(zoning.router)
     app.include_router(patrols.router)
     app.include_router(audit.router)
+    app.include_router(problems.router)
+    app.include_router(collections.router)
+    app.add_middleware(WriteLog)
+    app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
     return app

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from gis_service.errors import (
+    AuthenticationError,
+    ConflictError,
     DatabaseUnavailableError,
     GisServiceError,
     InputError,
     NotFoundError,
+    PermissionDeniedError,
 )
+
+log = logging.getLogger(__name__)
 
 STATUS: dict[type[GisServiceError], int] = {
     InputError: 400,
+    AuthenticationError: 401,
+    PermissionDeniedError: 403,
     NotFoundError: 404,
+    ConflictError: 409,
     DatabaseUnavailableError: 503,
 }
 
@@ -24,10 +34,21 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GisServiceError)
     async def _domain(_: Request, exc: GisServiceError) -> JSONResponse:
         status = next((s for t, s in STATUS.items() if isinstance(exc, t)), 500)
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 
-    @app.exception_handler(OperationalError)
     async def _db_down(_: Request, exc: DBAPIError) -> JSONResponse:
+        log.warning("database unavailable: %s", exc.orig)
         return JSONResponse(
-            {"detail": "the database is unavailable; try again shortly"}, status_code=503
+            {"detail": "the database is unavailable; try again shortly"},
+            status_code=503,
+            headers={"Retry-After": "5"},
         )
+
+    app.add_exception_handler(OperationalError, _db_down)
+    app.add_exception_handler(InterfaceError, _db_down)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)

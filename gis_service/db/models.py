@@ -33,7 +33,10 @@ from gis_service.domain.crs import STORAGE_SRID
 from gis_service.domain.vocab import (
     LEVELS,
     POST_ROLES,
+    PROBLEM_CATEGORIES,
+    PROBLEM_STATUSES,
     REGION_KINDS,
+    USER_ROLES,
     WATER_KINDS,
 )
 
@@ -399,3 +402,109 @@ class PatrolCoverage(Base):
     uncovered_geom = mapped_column(
         Geometry("MULTILINESTRING", srid=STORAGE_SRID, spatial_index=False), nullable=True
     )
+
+
+# -- access, problems, write log (migration 0004) ---------------------------------------------
+
+
+class AppUser(Base):
+    """A user of the API. A chief's account is tied to the chief (person id) it speaks for."""
+
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    chief_id: Mapped[str | None] = mapped_column(ForeignKey("chief.id", ondelete="RESTRICT"))
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    __table_args__ = (
+        CheckConstraint(_in("role", USER_ROLES), name="app_user_role"),
+        CheckConstraint("(role = 'chief') = (chief_id IS NOT NULL)", name="app_user_chief"),
+    )
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored (tokens are 256-bit random, so a fast hash
+    cannot be brute-forced, and a leaked table leaks no usable token)."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Problem(Base):
+    """A problem found on patrol (巡河发现问题) and where its handling stands."""
+
+    __tablename__ = "problem"
+    id = mapped_column(UUID(as_uuid=True), primary_key=True)
+    category: Mapped[str] = mapped_column(String(32))
+    description: Mapped[str | None] = mapped_column(Text)
+    photo_ref: Mapped[str | None] = mapped_column(Text)
+    geom = mapped_column(Geometry("POINT", srid=STORAGE_SRID, spatial_index=True), nullable=False)
+    found_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reported_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    chief_id: Mapped[str] = mapped_column(ForeignKey("chief.id", ondelete="RESTRICT"), index=True)
+    patrol_id = mapped_column(
+        UUID(as_uuid=True), ForeignKey("patrol.id", ondelete="SET NULL"), nullable=True
+    )
+    region_code: Mapped[str | None] = mapped_column(
+        ForeignKey("admin_region.code", ondelete="RESTRICT"), index=True
+    )
+    water_body_code: Mapped[str | None] = mapped_column(
+        ForeignKey("water_body.code", ondelete="RESTRICT")
+    )
+    status: Mapped[str] = mapped_column(String(16), server_default="reported")
+    handed_to: Mapped[str | None] = mapped_column(Text)
+    handed_over_on: Mapped[dt.date | None] = mapped_column(Date)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_on: Mapped[dt.date | None] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    __table_args__ = (
+        CheckConstraint(_in("category", PROBLEM_CATEGORIES), name="problem_category"),
+        CheckConstraint(_in("status", PROBLEM_STATUSES), name="problem_status"),
+    )
+
+
+class ProblemEvent(Base):
+    """One step of a problem's handling: who did what, when (the paper trail of 交办/督办)."""
+
+    __tablename__ = "problem_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    problem_id = mapped_column(
+        UUID(as_uuid=True), ForeignKey("problem.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    user_name: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[str | None] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class WriteLog(Base):
+    """Every request that writes: who, when, what, and how it ended."""
+
+    __tablename__ = "write_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(Integer)
+    user_name: Mapped[str] = mapped_column(Text)
+    role: Mapped[str] = mapped_column(String(16))
+    method: Mapped[str] = mapped_column(String(8))
+    path: Mapped[str] = mapped_column(Text)
+    status: Mapped[int] = mapped_column(Integer)
+    client: Mapped[str | None] = mapped_column(Text)

@@ -44,3 +44,32 @@ POST_ROLE_LABELS: dict[str, str] = {
     "joint_chief": "联合河长",
 }
 POST_ROLES: tuple[str, ...] = tuple(POST_ROLE_LABELS)
+
+# problems found on patrol (巡河发现问题), seeds 000 and 002
+PROBLEM_CATEGORY_LABELS: dict[str, str] = {
+    "sand_mining": "非法采砂",
+    "encroachment": "侵占河道/围垦湖泊",
+    "dumping": "倾倒垃圾/乱堆乱放",
+    "sewage_outfall": "违法排污口",
+    "illegal_fishing": "非法捕捞",
+    "illegal_construction": "违章建设",
+    "water_pollution": "水体污染",
+    "facility_damage": "设施损坏",
+    "other": "其他",
+}
+PROBLEM_CATEGORIES: tuple[str, ...] = tuple(PROBLEM_CATEGORY_LABELS)
+
+PROBLEM_STATUS_LABELS: dict[str, str] = {
+    "reported": "已上报",
+    "handed_over": "已交办",
+    "answered": "已答复",
+    "closed": "已办结",
+}
+PROBLEM_STATUSES: tuple[str, ...] = tuple(PROBLEM_STATUS_LABELS)
+
+USER_ROLE_LABELS: dict[str, str] = {
+    "office": "河长办",
+    "chief": "河湖长",
+    "viewer": "公众",
+}
+USER_ROLES: tuple[str, ...] = tuple(USER_ROLE_LABELS)

@@ -39,7 +39,7 @@ from gis_service.domain.verdict import (
     geometry_fingerprint,
     judge,
 )
-from gis_service.errors import InputError, NotFoundError
+from gis_service.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from gis_service.fileio.tracks import parse_track
 
 SHORE_MATCH_HALF_WIDTH_M = 100.0
@@ -258,6 +258,7 @@ class Upload:
     mode: str | None = None
     patrol_uuid: str | None = None
     fmt: str | None = None
+    owner: str | None = None  # the authenticated chief: they may file only their own patrols
 
 
 @dataclass
@@ -283,8 +284,19 @@ def _prepare(upload: Upload, settings: PatrolSettings) -> _Prepared:
     mode = str(upload.mode or raw.meta.get("mode") or "walk").lower()
     patrol_uuid = upload.patrol_uuid or raw.meta.get("patrol_uuid")
     source = upload.filename or "upload"
+    declared = raw.meta.get("chief_id")
+    if upload.chief_id and declared and str(declared) != str(upload.chief_id):
+        raise InputError(
+            f"chief_id {upload.chief_id!r} of the request and {declared!r} of the file differ",
+            source=source,
+        )
+    chief_id = chief_id or upload.owner
     if not chief_id:
         raise InputError("no chief given (chief_id)", source=source)
+    if upload.owner and str(chief_id) != upload.owner:
+        raise PermissionDeniedError(
+            f"a chief uploads own patrols only ({upload.owner}), not {chief_id}'s"
+        )
     if coord_system not in COORDINATE_SYSTEMS:
         raise InputError(
             f"coord_system must be one of {', '.join(COORDINATE_SYSTEMS)}", source=source
@@ -392,10 +404,11 @@ def ingest_patrols(
     for i, upload in enumerate(uploads):
         try:
             prepared[i] = _prepare(upload, settings)
-        except InputError as exc:
+        except (InputError, PermissionDeniedError) as exc:
             if raise_errors:
                 raise
-            results[i] = {"error": str(exc), "status": 400}
+            status = 403 if isinstance(exc, PermissionDeniedError) else 400
+            results[i] = {"error": str(exc), "status": status}
     chiefs, existing = _lookup(conn, list(prepared.values()))
     todo: list[int] = []
     seen: dict[tuple, int] = {}
@@ -406,10 +419,23 @@ def ingest_patrols(
             results[i] = {"error": f"chief {prep.chief_id!r} not found", "status": 404}
             continue
         found = existing.get(prep.pid) or existing.get((prep.chief_id, prep.content))
+        if store and found and found[1] != prep.chief_id:
+            message = f"patrol_uuid {prep.pid} is already used by another chief's patrol"
+            if raise_errors:
+                raise ConflictError(message)
+            results[i] = {"error": message, "status": 409}
+            continue
         if store and found:
-            results[i] = {**get_patrol(conn, found), "duplicate": True}
+            results[i] = {**get_patrol(conn, found[0]), "duplicate": True}
             continue
         key = (prep.chief_id, prep.content)
+        first = seen.get(prep.pid) if prep.pid is not None else None
+        if store and first is not None and prepared[first].chief_id != prep.chief_id:
+            message = f"patrol_uuid {prep.pid} is used twice in the batch by different chiefs"
+            if raise_errors:
+                raise ConflictError(message)
+            results[i] = {"error": message, "status": 409}
+            continue
         if store and (key in seen or (prep.pid is not None and prep.pid in seen)):
             results[i] = ("same", seen.get(key, seen.get(prep.pid)))
             continue
@@ -473,12 +499,13 @@ def ingest_patrol(
     mode: str | None = None,
     patrol_uuid: str | None = None,
     fmt: str | None = None,
+    owner: str | None = None,
     now: dt.datetime | None = None,
     settings: PatrolSettings | None = None,
     store: bool = True,
 ) -> dict:
     """Validate (and, with ``store``, save) one patrol; errors raise (nothing stored)."""
-    upload = Upload(data, filename, chief_id, coord_system, mode, patrol_uuid, fmt)
+    upload = Upload(data, filename, chief_id, coord_system, mode, patrol_uuid, fmt, owner)
     return ingest_patrols(
         conn, [upload], now=now, settings=settings, store=store, raise_errors=True
     )[0]
@@ -503,8 +530,8 @@ def _lookup(conn: Connection, preps: list[_Prepared]) -> tuple[set[str], dict]:
     chiefs = {r[1] for r in rows if r[0] == "chief"}
     existing: dict = {}
     for _, chief, content, pid in (r for r in rows if r[0] == "patrol"):
-        existing[(chief, content)] = pid
-        existing[pid] = pid
+        existing[(chief, content)] = (pid, chief)
+        existing[pid] = (pid, chief)
     return chiefs, existing
 
 

@@ -1,19 +1,218 @@
-"""Problems found on patrol (巡河发现问题): reports, hand-over, answers, closing.
+"""Problems found on patrol (巡河发现问题): report, hand over (交办), answer, close.
 
-Stub interface, filled in by the API/roles work (issue 7)."""
+The lifecycle rules live in ``gis_service.domain.problems``; this module stores and reads.
+A report is located in the finest administrative region containing it and the nearest water
+body within ``NEAR_WATER_M``, so offices can route it without re-digitising.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import uuid
+import zoneinfo
 
 import geopandas as gpd
-from sqlalchemy import Connection
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, text
+
+from gis_service.config import get_settings
+from gis_service.db.session import atomic
+from gis_service.domain.chinacoords import to_wgs84
+from gis_service.domain.problems import (
+    ANSWER_WORKING_DAYS,
+    WorkCalendar,
+    add_working_days,
+    is_overdue,
+    next_status,
+)
+from gis_service.domain.vocab import (
+    PROBLEM_CATEGORIES,
+    PROBLEM_CATEGORY_LABELS,
+    PROBLEM_STATUS_LABELS,
+)
+from gis_service.errors import ConflictError, InputError, NotFoundError
+
+NEAR_WATER_M = 500.0
 
 PROBLEM_COLUMNS = [
     "id", "category", "category_label", "status", "status_label", "description",
-    "photo_ref", "reported_at", "deadline", "overdue", "chief_id", "patrol_id",
-    "water_body_code", "region_code",
-]
+    "photo_ref", "found_at", "reported_at", "handed_to", "deadline", "overdue", "answer",
+    "chief_id", "chief_name", "patrol_id", "water_body_code", "region_code",
+]  # fmt: skip
+
+_SELECT = """
+SELECT p.id, p.category, p.status, p.description, p.photo_ref, p.found_at, p.reported_at,
+       p.handed_to, p.handed_over_on, p.deadline, p.answer, p.answered_on, p.closed_on,
+       p.chief_id, c.name AS chief_name, p.patrol_id, p.water_body_code, p.region_code,
+       ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat
+FROM problem p JOIN chief c ON c.id = p.chief_id
+"""
+
+
+def local_today() -> dt.date:
+    return dt.datetime.now(zoneinfo.ZoneInfo(get_settings().timezone)).date()
+
+
+def _decorate(row: dict, today: dt.date) -> dict:
+    """Labels and the overdue flag, computed at read time (the deadline does not move)."""
+    out = dict(row)
+    out["id"] = str(out["id"])
+    out["patrol_id"] = str(out["patrol_id"]) if out["patrol_id"] else None
+    out["category_label"] = PROBLEM_CATEGORY_LABELS[out["category"]]
+    out["status_label"] = PROBLEM_STATUS_LABELS[out["status"]]
+    out["overdue"] = is_overdue(out["status"], out["deadline"], today)
+    for key, value in out.items():
+        if isinstance(value, dt.date | dt.datetime):
+            out[key] = value.isoformat()
+    return out
+
+
+def report_problem(
+    conn: Connection,
+    *,
+    chief_id: str,
+    lon: float,
+    lat: float,
+    category: str,
+    description: str | None = None,
+    photo_ref: str | None = None,
+    found_at: dt.datetime | None = None,
+    patrol_id: uuid.UUID | None = None,
+    coord_system: str = "wgs84",
+    reported_by: str = "system",
+    problem_id: uuid.UUID | None = None,
+) -> dict:
+    """Store a report; an app resending the same ``problem_id`` gets the stored one back."""
+    if category not in PROBLEM_CATEGORIES:
+        raise InputError(f"category must be one of {', '.join(PROBLEM_CATEGORIES)}")
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InputError(f"({lon}, {lat}) is not a longitude/latitude")
+    x, y = to_wgs84([lon], [lat], coord_system)
+    found_at = found_at or dt.datetime.now(dt.UTC)
+    if found_at.tzinfo is None:
+        found_at = found_at.replace(tzinfo=zoneinfo.ZoneInfo(get_settings().timezone))
+    pid = problem_id or uuid.uuid4()
+    with atomic(conn):
+        stored = conn.execute(
+            text("SELECT chief_id FROM problem WHERE id = :i"), {"i": pid}
+        ).scalar()
+        if stored is not None:
+            if stored != chief_id:
+                raise ConflictError(f"problem id {pid} is already used by another chief")
+            return get_problem(conn, pid)
+        if conn.execute(text("SELECT 1 FROM chief WHERE id = :c"), {"c": chief_id}).first() is None:
+            raise NotFoundError(f"chief {chief_id!r} not found")
+        if patrol_id is not None:
+            owner = conn.execute(
+                text("SELECT chief_id FROM patrol WHERE id = :p"), {"p": patrol_id}
+            ).scalar()
+            if owner is None:
+                raise NotFoundError(f"patrol {patrol_id} not found")
+            if owner != chief_id:
+                raise InputError(f"patrol {patrol_id} belongs to another chief")
+        conn.execute(
+            text(
+                """
+                WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:x, :y), 4326) AS g)
+                INSERT INTO problem (id, category, description, photo_ref, geom, found_at,
+                                     chief_id, patrol_id, region_code, water_body_code)
+                SELECT :id, :cat, :desc, :photo, pt.g, :found, :chief, :patrol,
+                    (SELECT code FROM admin_region r WHERE ST_Intersects(r.geom, pt.g)
+                     ORDER BY length(code) DESC, code LIMIT 1),
+                    (SELECT code FROM water_body w
+                     WHERE ST_DWithin(w.geom::geography, pt.g::geography, :near)
+                     ORDER BY w.geom::geography <-> pt.g::geography LIMIT 1)
+                FROM pt
+                """
+            ),
+            {
+                "x": float(x[0]),
+                "y": float(y[0]),
+                "id": pid,
+                "cat": category,
+                "desc": description,
+                "photo": photo_ref,
+                "found": found_at,
+                "chief": chief_id,
+                "patrol": patrol_id,
+                "near": NEAR_WATER_M,
+            },
+        )
+        _event(conn, pid, reported_by, "report", None, "reported", description)
+    return get_problem(conn, pid)
+
+
+def _event(
+    conn: Connection, pid, user: str, action: str, before: str | None, after: str, note
+) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO problem_event (problem_id, user_name, action, from_status, to_status, "
+            "note) VALUES (:p, :u, :a, :f, :t, :n)"
+        ),
+        {"p": pid, "u": user, "a": action, "f": before, "t": after, "n": note},
+    )
+
+
+def advance_problem(
+    conn: Connection,
+    problem_id: uuid.UUID,
+    action: str,
+    *,
+    user: str,
+    handed_to: str | None = None,
+    note: str | None = None,
+    today: dt.date | None = None,
+    calendar: WorkCalendar | None = None,
+) -> dict:
+    """Apply one lifecycle step; a hand-over sets the 15-working-day answer deadline."""
+    today = today or local_today()
+    with atomic(conn):
+        current = conn.execute(
+            text("SELECT status FROM problem WHERE id = :i FOR UPDATE"), {"i": problem_id}
+        ).scalar()
+        if current is None:
+            raise NotFoundError(f"problem {problem_id} not found")
+        status = next_status(current, action)
+        values: dict = {"i": problem_id, "s": status}
+        sets = ["status = :s"]
+        if action == "hand_over":
+            if not handed_to:
+                raise InputError("a hand-over (交办) names who must answer (handed_to)")
+            deadline = add_working_days(today, ANSWER_WORKING_DAYS, calendar)
+            sets += ["handed_to = :h", "handed_over_on = :d0", "deadline = :d1"]
+            values |= {"h": handed_to, "d0": today, "d1": deadline}
+        elif action == "answer":
+            if not note:
+                raise InputError("an answer (答复) needs its text (note)")
+            sets += ["answer = :a", "answered_on = :d0"]
+            values |= {"a": note, "d0": today}
+        elif action == "close":
+            sets += ["closed_on = :d0"]
+            values |= {"d0": today}
+        elif action == "reopen":
+            sets += ["closed_on = NULL"]
+        conn.execute(text(f"UPDATE problem SET {', '.join(sets)} WHERE id = :i"), values)
+        _event(conn, problem_id, user, action, current, status, note)
+    return get_problem(conn, problem_id)
+
+
+def get_problem(conn: Connection, problem_id, *, today: dt.date | None = None) -> dict:
+    row = conn.execute(text(_SELECT + " WHERE p.id = :i"), {"i": problem_id}).mappings().first()
+    if row is None:
+        raise NotFoundError(f"problem {problem_id} not found")
+    out = _decorate(row, today or local_today())
+    events = conn.execute(
+        text(
+            "SELECT at, user_name, action, from_status, to_status, note FROM problem_event "
+            "WHERE problem_id = :i ORDER BY at, id"
+        ),
+        {"i": problem_id},
+    ).mappings()
+    out["events"] = [{**e, "at": e["at"].isoformat()} for e in events]
+    return out
 
 
 def problems_frame(
@@ -22,6 +221,34 @@ def problems_frame(
     region: str | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    today: dt.date | None = None,
 ) -> gpd.GeoDataFrame:
-    """Problems reported in the region (code prefix) between two dates, WGS84 points."""
-    return gpd.GeoDataFrame(columns=[*PROBLEM_COLUMNS, "geometry"], geometry="geometry", crs=4326)
+    """Problems found in the region (and its sub-regions) between two dates, WGS84 points."""
+    sql = (
+        "WITH RECURSIVE sub(code) AS (SELECT code FROM admin_region WHERE code = :r "
+        "UNION ALL SELECT a.code FROM admin_region a JOIN sub ON a.parent_code = sub.code) "
+        + _SELECT
+        + " WHERE (CAST(:r AS text) IS NULL OR p.region_code IN (SELECT code FROM sub)) "
+        "AND (CAST(:f AS date) IS NULL OR p.found_at >= CAST(:f AS date)) "
+        "AND (CAST(:t AS date) IS NULL OR p.found_at < CAST(:t AS date) + 1) "
+        "ORDER BY p.found_at, p.id"
+    )
+    rows = conn.execute(text(sql), {"r": region, "f": start, "t": end}).mappings().all()
+    today = today or local_today()
+    records = [_decorate(r, today) for r in rows]
+    frame = pd.DataFrame(records, columns=[*PROBLEM_COLUMNS, "lon", "lat"])
+    geometry = shapely.points(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
+    return gpd.GeoDataFrame(frame.drop(columns=["lon", "lat"]), geometry=geometry, crs=4326)
+
+
+def problem_feature(problem: dict, *, public: bool) -> dict:
+    """A problem as a GeoJSON feature; the public sees what, where and how far it is handled,
+    not the reporter's description, photo or patrol."""
+    hidden = {"description", "photo_ref", "patrol_id", "answer", "events"} if public else set()
+    props = {k: v for k, v in problem.items() if k not in hidden | {"lon", "lat", "id"}}
+    return {
+        "type": "Feature",
+        "id": problem["id"],
+        "geometry": {"type": "Point", "coordinates": [problem["lon"], problem["lat"]]},
+        "properties": json.loads(json.dumps(props, default=str)),
+    }

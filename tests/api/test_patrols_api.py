@@ -11,11 +11,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from gis_service.api.app import create_app
+from tests.conftest import bearer
 
 
 @pytest.fixture(scope="module")
-def client(engine, sample_loaded):
-    with TestClient(create_app(engine)) as c:
+def client(engine, sample_loaded, tokens):
+    """The office's client: it may upload for any chief (role rules: tests/api/test_access)."""
+    with TestClient(create_app(engine), headers=bearer(tokens["office"])) as c:
         yield c
 
 

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from gis_service.api.app import create_app
 from gis_service.services.audit import gaps_geojson, run_audit, write_exports
 from gis_service.services.patrols import Upload, ingest_patrols
+from tests.conftest import bearer
 
 NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 AS_OF = dt.date(2026, 10, 15)
@@ -111,8 +112,8 @@ def test_xlsx_has_the_expected_sheets_and_rows(audited, tmp_path):
     assert any(f.suffix == ".csv" for f in files)
 
 
-def test_audit_api(engine, sample_loaded):
-    with TestClient(create_app(engine)) as client:
+def test_audit_api(engine, sample_loaded, tokens):
+    with TestClient(create_app(engine), headers=bearer(tokens["office"])) as client:
         ok = client.get(
             "/audits", params={"region": "450521", "period": "2026-Q3", "as_of": "2026-10-15"}
         )

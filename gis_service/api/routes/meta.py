@@ -20,6 +20,8 @@ def root(request: Request) -> dict:
         "links": [
             {"rel": "service-doc", "href": "/docs", "title": "interactive API docs"},
             {"rel": "service-desc", "href": "/openapi.json"},
+            {"rel": "data", "href": "/collections", "title": "feature collections (OGC API)"},
+            {"rel": "conformance", "href": "/conformance"},
             {"rel": "summary", "href": "/summary", "title": "what the database holds"},
             {"rel": "health", "href": "/health"},
         ],

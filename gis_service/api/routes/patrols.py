@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Annotated, Literal
 
+import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
+from gis_service.api.auth import PrincipalDep
 from gis_service.api.deps import ConnDep
-from gis_service.errors import InputError
+from gis_service.domain.access import (
+    check_patrol_reader,
+    patrol_chief_for,
+    require_chief_or_office,
+)
+from gis_service.errors import InputError, PermissionDeniedError
 from gis_service.services.patrols import (
     Upload,
     get_patrol,
@@ -53,9 +61,11 @@ Status = Literal["valid", "partial", "invalid", "suspicious"]
         }
     },
 )
-async def upload_patrol(request: Request, conn: ConnDep) -> JSONResponse:
+async def upload_patrol(request: Request, conn: ConnDep, who: PrincipalDep) -> JSONResponse:
     """Idempotent: the same patrol UUID or the same points again return the stored patrol
-    (200, ``duplicate: true``) and count once. A rejected upload stores nothing (4xx)."""
+    (200, ``duplicate: true``) and count once. A rejected upload stores nothing (4xx).
+    A chief's token files the patrol for that chief only; the office may file for anyone."""
+    require_chief_or_office(who, "uploading a patrol")
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_UPLOAD_BYTES:
         return JSONResponse({"detail": f"upload larger than {MAX_UPLOAD_BYTES} bytes"}, 413)
@@ -80,7 +90,9 @@ async def upload_patrol(request: Request, conn: ConnDep) -> JSONResponse:
             fields[key] = request.query_params.get(key)
     if len(data) > MAX_UPLOAD_BYTES:
         return JSONResponse({"detail": f"upload larger than {MAX_UPLOAD_BYTES} bytes"}, 413)
-    result = ingest_patrol(conn, data, filename=filename, fmt=fmt, **fields)
+    fields["chief_id"] = patrol_chief_for(who, fields["chief_id"])
+    owner = who.chief_id if who.role == "chief" else None
+    result = ingest_patrol(conn, data, filename=filename, fmt=fmt, owner=owner, **fields)
     conn.commit()
     return JSONResponse(result, status_code=200 if result.get("duplicate") else 201)
 
@@ -89,11 +101,12 @@ MAX_BATCH = 200
 
 
 @router.post("/patrols/batch", summary="Upload many patrols at once (offline sync)")
-async def upload_batch(request: Request, conn: ConnDep) -> JSONResponse:
+async def upload_batch(request: Request, conn: ConnDep, who: PrincipalDep) -> JSONResponse:
     """``{"patrols": [<app JSON body>, ...]}``: one transaction, one result per patrol in
     order; a bad patrol gets ``{"error", "status"}`` and does not stop the others. The stored
     evidence of each patrol is its JSON object as received (re-serialised)."""
-    import orjson
+    require_chief_or_office(who, "uploading patrols")
+    owner = who.chief_id if who.role == "chief" else None
 
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_UPLOAD_BYTES * 5:
@@ -108,7 +121,7 @@ async def upload_batch(request: Request, conn: ConnDep) -> JSONResponse:
     if len(items) > MAX_BATCH:
         raise InputError(f"at most {MAX_BATCH} patrols per batch")
     uploads = [
-        Upload(orjson.dumps(item), filename=f"batch item {k + 1}", fmt="json")
+        Upload(orjson.dumps(item), filename=f"batch item {k + 1}", fmt="json", owner=owner)
         for k, item in enumerate(items)
     ]
     results = ingest_patrols(conn, uploads)
@@ -117,19 +130,21 @@ async def upload_batch(request: Request, conn: ConnDep) -> JSONResponse:
 
 
 @router.get("/patrols/{patrol_id}", summary="One patrol with its verdict and coverage")
-def read_patrol(conn: ConnDep, patrol_id: str) -> dict:
-    import uuid
-
+def read_patrol(conn: ConnDep, who: PrincipalDep, patrol_id: str) -> dict:
+    """For the patrol's chief and the office (tracks are personal data)."""
     try:
         pid = uuid.UUID(patrol_id)
     except ValueError:
         raise InputError(f"{patrol_id!r} is not a patrol id (UUID)") from None
-    return get_patrol(conn, pid)
+    patrol = get_patrol(conn, pid)
+    check_patrol_reader(who, patrol["chief_id"])
+    return patrol
 
 
 @router.get("/patrols", summary="Patrols by chief, date range and status")
 def patrols(
     conn: ConnDep,
+    who: PrincipalDep,
     chief: Annotated[str | None, Query(max_length=32)] = None,
     from_: Annotated[dt.date | None, Query(alias="from")] = None,
     to: dt.date | None = None,
@@ -137,6 +152,12 @@ def patrols(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict]:
+    """The office sees everyone's patrols; a chief sees their own (``chief`` defaults to it)."""
+    require_chief_or_office(who, "listing patrols")
+    if who.role == "chief":
+        if chief not in (None, who.chief_id):
+            raise PermissionDeniedError("a chief lists own patrols only")
+        chief = who.chief_id
     return list_patrols(
         conn, chief=chief, start=from_, end=to, status=status, limit=limit, offset=offset
     )

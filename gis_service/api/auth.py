@@ -1,0 +1,43 @@
+"""Bearer-token authentication: the token names a user, the user a role (see domain.access)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from gis_service.config import get_settings
+from gis_service.db.engine import get_engine
+from gis_service.domain.access import ANONYMOUS, Principal
+from gis_service.errors import AuthenticationError
+from gis_service.services.users import principal_for
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="A token from `gis-service users token NAME`; without one you are a viewer.",
+)
+
+
+def get_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The caller; anonymous callers read public information when ``public_read`` is on."""
+    if credentials is None:
+        if request.headers.get("authorization"):
+            raise AuthenticationError("the Authorization header must be 'Bearer <token>'")
+        if not get_settings().public_read:
+            raise AuthenticationError("this service needs a token (Authorization: Bearer …)")
+        who = ANONYMOUS
+    else:
+        engine = request.app.state.engine or get_engine()
+        with engine.connect() as conn:
+            who = principal_for(conn, credentials.credentials)
+        if who is None:
+            raise AuthenticationError("the token is unknown, expired or revoked")
+    request.state.principal = who
+    return who
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]

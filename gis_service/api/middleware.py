@@ -1,0 +1,110 @@
+"""Request body limit and the write log, as ASGI middleware around every route."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gis_service.db.engine import get_engine
+from gis_service.domain.access import ANONYMOUS
+from gis_service.services.users import log_write
+
+log = logging.getLogger(__name__)
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class BodyLimit:
+    """413 before the route runs when a body is larger than ``max_bytes``, whether the client
+    declared its length or streams it chunked (then the body is read here and replayed)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                await self._too_large(scope, receive, send)
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            {"detail": f"request body larger than {self.max_bytes} bytes"}, status_code=413
+        )
+        await response(scope, receive, send)
+
+
+class WriteLog:
+    """Every write request is logged with who, when, what and its status, rejected ones too."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def send_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        finally:
+            request = Request(scope)
+            who = getattr(request.state, "principal", ANONYMOUS)
+            client = request.client.host if request.client else None
+            path = scope["path"] + (
+                f"?{scope['query_string'].decode()}" if scope.get("query_string") else ""
+            )
+            engine = scope["app"].state.engine or get_engine()
+            try:
+                await run_in_threadpool(_log, engine, who, scope["method"], path, status, client)
+            except Exception as exc:  # the database may be down: never hide the answer
+                log.warning(
+                    "write log not stored (%s %s by %s): %s", scope["method"], path, who.name, exc
+                )
+
+
+def _log(engine, who, method, path, status, client) -> None:
+    with engine.connect() as conn:
+        log_write(conn, who, method, path, status, client)

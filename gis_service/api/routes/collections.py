@@ -1,0 +1,133 @@
+"""OGC API - Features style access to the service's layers (Part 1 Core, GeoJSON)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+
+from gis_service.api.auth import PrincipalDep
+from gis_service.api.deps import ConnDep
+from gis_service.api.responses import GeoJSONResponse
+from gis_service.domain.access import Principal, sees_personal_data
+from gis_service.services import collections as svc
+
+BBOX_HELP = "minLon,minLat,maxLon,maxLat (CRS84)"
+REGION_HELP = "region code: the region and all below it"
+DATE_HELP = "a date or start/end, '..' for an open end (problems: when found)"
+Level = Literal["province", "city", "county", "township", "village"]
+
+router = APIRouter(tags=["collections (OGC API - Features)"])
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+
+
+def _links(request: Request, cid: str) -> list[dict]:
+    base = str(request.base_url).rstrip("/")
+    return [
+        {"rel": "self", "type": "application/json", "href": f"{base}/collections/{cid}"},
+        {"rel": "items", "type": "application/geo+json", "href": f"{base}/collections/{cid}/items"},
+    ]
+
+
+def _describe(conn, request: Request, c: svc.Collection) -> dict:
+    box = svc.extent(conn, c.id)
+    return {
+        "id": c.id,
+        "title": c.title,
+        "description": c.description,
+        "itemType": "feature",
+        "crs": [svc.CRS84],
+        "extent": {"spatial": {"bbox": [box] if box else [], "crs": svc.CRS84}},
+        "links": _links(request, c.id),
+    }
+
+
+@router.get("/conformance", summary="OGC API conformance classes")
+def conformance() -> dict:
+    return {"conformsTo": CONFORMANCE}
+
+
+@router.get("/collections", summary="The feature collections")
+def collections(conn: ConnDep, request: Request) -> dict:
+    base = str(request.base_url).rstrip("/")
+    return {
+        "collections": [_describe(conn, request, c) for c in svc.COLLECTIONS.values()],
+        "links": [{"rel": "self", "type": "application/json", "href": f"{base}/collections"}],
+    }
+
+
+@router.get("/collections/{collection_id}", summary="One collection")
+def collection(conn: ConnDep, request: Request, collection_id: str) -> dict:
+    return _describe(conn, request, svc.collection(collection_id))
+
+
+def _public(who: Principal) -> bool:
+    return not (sees_personal_data(who) or who.role == "chief")
+
+
+@router.get(
+    "/collections/{collection_id}/items",
+    response_class=GeoJSONResponse,
+    summary="Features: bbox, limit/offset paging with next links, filters",
+)
+def items(
+    conn: ConnDep,
+    who: PrincipalDep,
+    request: Request,
+    collection_id: str,
+    bbox: Annotated[str | None, Query(max_length=200, description=BBOX_HELP)] = None,
+    limit: Annotated[int, Query(ge=1, le=svc.MAX_LIMIT)] = svc.DEFAULT_LIMIT,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    region: Annotated[str | None, Query(pattern=r"^[0-9]{6,12}$", description=REGION_HELP)] = None,
+    level: Level | None = None,
+    water_body: Annotated[str | None, Query(max_length=32)] = None,
+    datetime: Annotated[str | None, Query(max_length=50, description=DATE_HELP)] = None,
+) -> GeoJSONResponse:
+    start, end = svc.parse_datetime(datetime)
+    query = svc.ItemQuery(
+        bbox=svc.parse_bbox(bbox),
+        limit=limit,
+        offset=offset,
+        region=region,
+        level=level,
+        water_body=water_body,
+        start=start,
+        end=end,
+    )
+    features, matched = svc.items(conn, collection_id, query, public=_public(who))
+    url = request.url
+    links = [{"rel": "self", "type": "application/geo+json", "href": str(url)}]
+    if offset + len(features) < matched:
+        nxt = url.include_query_params(offset=offset + limit, limit=limit)
+        links.append({"rel": "next", "type": "application/geo+json", "href": str(nxt)})
+    if offset > 0:
+        prev = url.include_query_params(offset=max(0, offset - limit), limit=limit)
+        links.append({"rel": "prev", "type": "application/geo+json", "href": str(prev)})
+    return GeoJSONResponse(
+        {
+            "type": "FeatureCollection",
+            "features": features,
+            "numberMatched": matched,
+            "numberReturned": len(features),
+            "links": links,
+        }
+    )
+
+
+@router.get(
+    "/collections/{collection_id}/items/{feature_id}",
+    response_class=GeoJSONResponse,
+    summary="One feature",
+)
+def item(
+    conn: ConnDep,
+    who: PrincipalDep,
+    collection_id: str,
+    feature_id: Annotated[str, Path(max_length=200)],
+) -> GeoJSONResponse:
+    return GeoJSONResponse(svc.item(conn, collection_id, feature_id, public=_public(who)))

@@ -1,0 +1,126 @@
+"""Problems found on patrol (巡河发现问题): report, follow, hand over, answer, close."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from gis_service.api.auth import PrincipalDep
+from gis_service.api.deps import ConnDep
+from gis_service.api.responses import GeoJSONResponse
+from gis_service.domain.access import (
+    require_chief_or_office,
+    require_office,
+    sees_personal_data,
+)
+from gis_service.domain.problems import TRANSITIONS
+from gis_service.domain.vocab import PROBLEM_CATEGORIES
+from gis_service.errors import InputError, PermissionDeniedError
+from gis_service.services.problems import (
+    advance_problem,
+    get_problem,
+    problem_feature,
+    report_problem,
+)
+
+router = APIRouter(tags=["problems"])
+
+Category = Literal[PROBLEM_CATEGORIES]  # type: ignore[valid-type]
+Action = Literal[tuple(TRANSITIONS)]  # type: ignore[valid-type]
+
+
+class ProblemReport(BaseModel):
+    """What the phone app sends when a chief finds a problem on patrol."""
+
+    model_config = ConfigDict(extra="forbid")
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    category: Category
+    description: str | None = Field(default=None, max_length=4000)
+    photo_ref: str | None = Field(default=None, max_length=1000, description="photo id/URL")
+    found_at: dt.datetime | None = Field(default=None, description="default: now")
+    patrol_id: uuid.UUID | None = None
+    coord_system: Literal["wgs84", "cgcs2000", "gcj02", "bd09"] = "wgs84"
+    chief_id: str | None = Field(
+        default=None, max_length=32, description="office only: the chief who found it"
+    )
+    problem_id: uuid.UUID | None = Field(
+        default=None, description="the app's id: a resend returns the stored report"
+    )
+
+
+class ProblemStep(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: Action
+    handed_to: str | None = Field(
+        default=None, max_length=500, description="hand_over: who must answer"
+    )
+    note: str | None = Field(default=None, max_length=4000, description="answer text, remarks")
+
+
+ProblemId = Annotated[uuid.UUID, Path(description="problem id")]
+
+
+@router.post("/problems", status_code=201, summary="Report a problem found on patrol")
+def create_problem(conn: ConnDep, who: PrincipalDep, body: ProblemReport) -> JSONResponse:
+    """A chief reports for themself; the office reports on a chief's behalf (``chief_id``)."""
+    require_chief_or_office(who, "reporting a problem")
+    if who.role == "chief":
+        if body.chief_id not in (None, who.chief_id):
+            raise PermissionDeniedError("a chief reports own problems only")
+        chief_id = who.chief_id
+    else:
+        if not body.chief_id:
+            raise InputError("chief_id: which chief found the problem")
+        chief_id = body.chief_id
+    problem = report_problem(
+        conn,
+        chief_id=chief_id,
+        lon=body.lon,
+        lat=body.lat,
+        category=body.category,
+        description=body.description,
+        photo_ref=body.photo_ref,
+        found_at=body.found_at,
+        patrol_id=body.patrol_id,
+        coord_system=body.coord_system,
+        reported_by=who.name,
+        problem_id=body.problem_id,
+    )
+    conn.commit()
+    return JSONResponse(problem_feature(problem, public=False), status_code=201)
+
+
+@router.get(
+    "/problems/{problem_id}",
+    response_class=GeoJSONResponse,
+    summary="One problem with its handling history",
+)
+def read_problem(conn: ConnDep, who: PrincipalDep, problem_id: ProblemId) -> GeoJSONResponse:
+    """The public sees what, where and how far it is handled; the reporting chief and the
+    office also see the description, photo, patrol and the history."""
+    problem = get_problem(conn, problem_id)
+    own = who.role == "chief" and who.chief_id == problem["chief_id"]
+    return GeoJSONResponse(problem_feature(problem, public=not (own or sees_personal_data(who))))
+
+
+@router.post(
+    "/problems/{problem_id}/events",
+    response_class=GeoJSONResponse,
+    summary="Hand over (交办), record the answer (答复), close (办结) or reopen",
+)
+def problem_step(
+    conn: ConnDep, who: PrincipalDep, problem_id: ProblemId, body: ProblemStep
+) -> GeoJSONResponse:
+    """A hand-over sets the answer deadline 15 working days ahead (seeds 000, 002)."""
+    require_office(who, "handling a problem")
+    problem = advance_problem(
+        conn, problem_id, body.action, user=who.name, handed_to=body.handed_to, note=body.note
+    )
+    conn.commit()
+    return GeoJSONResponse(problem_feature(problem, public=False))

@@ -1,0 +1,76 @@
+"""Who may do what: roles of the API (河长办 office staff, 河湖长 chiefs, 公众 viewers).
+
+Pure rules over a ``Principal``; the API resolves tokens to principals and asks here. Viewers
+see public information only (chiefs' names and posts, segments, maps: what the notice boards
+公示牌 show); phone numbers and tracks are personal data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gis_service.errors import AuthenticationError, PermissionDeniedError
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str  # office | chief | viewer
+    user_id: int | None = None
+    name: str = "anonymous"
+    chief_id: str | None = None
+
+    @property
+    def authenticated(self) -> bool:
+        return self.user_id is not None
+
+    @property
+    def is_office(self) -> bool:
+        return self.role == "office"
+
+
+ANONYMOUS = Principal(role="viewer")
+
+
+def require_token(who: Principal, action: str) -> None:
+    if not who.authenticated:
+        raise AuthenticationError(f"{action} needs a token (Authorization: Bearer <token>)")
+
+
+def require_office(who: Principal, action: str) -> None:
+    require_token(who, action)
+    if not who.is_office:
+        raise PermissionDeniedError(f"{action} is for river chief office (河长办) staff")
+
+
+def require_chief_or_office(who: Principal, action: str) -> None:
+    require_token(who, action)
+    if who.role not in ("office", "chief"):
+        raise PermissionDeniedError(f"{action} needs a chief's or the office's token")
+
+
+def patrol_chief_for(who: Principal, declared: str | None) -> str | None:
+    """The chief an upload may be filed for: a chief only for themself (their id is filled in
+    when the upload names none), the office for anyone."""
+    require_chief_or_office(who, "uploading a patrol")
+    if who.role == "chief":
+        if declared and declared != who.chief_id:
+            raise PermissionDeniedError(
+                f"a chief uploads own patrols only ({who.chief_id}), not {declared}'s"
+            )
+        return who.chief_id
+    return declared
+
+
+def can_read_patrols_of(who: Principal, chief_id: str) -> bool:
+    return who.is_office or (who.role == "chief" and who.chief_id == chief_id)
+
+
+def check_patrol_reader(who: Principal, chief_id: str) -> None:
+    require_token(who, "reading patrols")
+    if not can_read_patrols_of(who, chief_id):
+        raise PermissionDeniedError("patrols and tracks are visible to their chief and the office")
+
+
+def sees_personal_data(who: Principal) -> bool:
+    """Phone numbers, tracks, problem photos and descriptions: office only (and own records)."""
+    return who.is_office
