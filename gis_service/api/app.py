@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy import Engine
 
 from gis_service import __version__
+from gis_service.api.auth import get_principal
 from gis_service.api.errors import install_error_handlers
 from gis_service.api.middleware import BodyLimit, WriteLog
 from gis_service.api.routes import audit, collections, meta, patrols, problems, zoning
@@ -19,6 +20,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         version=__version__,
         description="Responsibility zoning, patrol validation, coverage audits and maps for "
         "the River and Lake Chief System (河湖长制).",
+        # every request: a token, if sent, must be valid (cached per request for the routes)
+        dependencies=[Depends(get_principal)],
     )
     app.state.engine = engine
     install_error_handlers(app)

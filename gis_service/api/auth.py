@@ -9,7 +9,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gis_service.config import get_settings
 from gis_service.db.engine import get_engine
-from gis_service.domain.access import ANONYMOUS, Principal
+from gis_service.domain.access import (
+    ANONYMOUS,
+    Principal,
+    require_chief_or_office,
+    require_office,
+)
 from gis_service.errors import AuthenticationError
 from gis_service.services.users import principal_for
 
@@ -41,3 +46,18 @@ def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def _chief_or_office(request: Request, who: PrincipalDep) -> Principal:
+    require_chief_or_office(who, f"{request.method} {request.url.path}")
+    return who
+
+
+def _office(request: Request, who: PrincipalDep) -> Principal:
+    require_office(who, f"{request.method} {request.url.path}")
+    return who
+
+
+# role checks as dependencies run before the body is validated: 401/403 come first
+ChiefOrOfficeDep = Annotated[Principal, Depends(_chief_or_office)]
+OfficeDep = Annotated[Principal, Depends(_office)]

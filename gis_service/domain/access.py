@@ -48,17 +48,18 @@ def require_chief_or_office(who: Principal, action: str) -> None:
         raise PermissionDeniedError(f"{action} needs a chief's or the office's token")
 
 
-def patrol_chief_for(who: Principal, declared: str | None) -> str | None:
-    """The chief an upload may be filed for: a chief only for themself (their id is filled in
-    when the upload names none), the office for anyone."""
+def upload_owner(who: Principal, declared: str | None) -> str | None:
+    """The chief whose patrols this caller may file: a chief only their own (the upload may
+    omit the id), the office anyone (None). The file's own chief id is checked against it
+    when the upload is parsed."""
     require_chief_or_office(who, "uploading a patrol")
-    if who.role == "chief":
-        if declared and declared != who.chief_id:
-            raise PermissionDeniedError(
-                f"a chief uploads own patrols only ({who.chief_id}), not {declared}'s"
-            )
-        return who.chief_id
-    return declared
+    if who.role != "chief":
+        return None
+    if declared and declared != who.chief_id:
+        raise PermissionDeniedError(
+            f"a chief uploads own patrols only ({who.chief_id}), not {declared}'s"
+        )
+    return who.chief_id
 
 
 def can_read_patrols_of(who: Principal, chief_id: str) -> bool:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import uuid
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from gis_service.api.app import create_app
+from tests.api.bodies import app_body
 from tests.conftest import bearer
 
 
@@ -29,27 +29,7 @@ def cleanup(engine):
         conn.execute(text("DELETE FROM patrol WHERE id::text = ANY(:i)"), {"i": ids})
 
 
-def _batch(pid: str) -> dict:
-    """A 25-minute walk along 马江 (R4505-04) near its source, as the phone app sends it."""
-    lon0, lat0 = 109.6471, 21.8100
-    n = 300
-    t0 = 1782867600  # 2026-07-01T01:00:00Z
-    rng = np.random.default_rng(3)
-    return {
-        "patrol_uuid": pid,
-        "chief_id": "P0203",
-        "coord_system": "wgs84",
-        "mode": "walk",
-        "points": [
-            {
-                "lon": lon0 + rng.normal(0, 2e-5),
-                "lat": lat0 - i * 1.0e-5 * 5,
-                "time": t0 + i * 5,
-                "accuracy": 6,
-            }
-            for i in range(n)
-        ],
-    }
+_batch = app_body
 
 
 def test_upload_a_gpx_file_then_read_and_list_it(client, sample_tracks, cleanup):

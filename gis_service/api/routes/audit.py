@@ -10,11 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from gis_service.api.auth import PrincipalDep
+from gis_service.api.auth import OfficeDep
 from gis_service.api.deps import ConnDep
 from gis_service.api.responses import GeoJSONResponse
 from gis_service.config import get_settings
-from gis_service.domain.access import Principal, require_office
 from gis_service.domain.rules import load_rules
 from gis_service.services.audit import gaps_geojson, run_audit, write_exports
 
@@ -25,16 +24,15 @@ PeriodQ = Annotated[str, Query(max_length=12, description="2026-Q3, 2026-07, 202
 AsOfQ = Annotated[dt.date | None, Query(description="audit as of this date (default today)")]
 
 
-def _report(conn, region: str, period: str, as_of: dt.date | None, who: Principal) -> dict:
-    require_office(who, "running an audit")
+def _report(conn, region: str, period: str, as_of: dt.date | None) -> dict:
     return run_audit(conn, region, period, as_of=as_of, rules=load_rules(get_settings().rules_file))
 
 
 @router.get("/audits", summary="Audit: coverage per segment, compliance per chief, rates")
 def audit(
-    conn: ConnDep, who: PrincipalDep, region: RegionQ, period: PeriodQ, as_of: AsOfQ = None
+    conn: ConnDep, who: OfficeDep, region: RegionQ, period: PeriodQ, as_of: AsOfQ = None
 ) -> dict:
-    return _report(conn, region, period, as_of, who)
+    return _report(conn, region, period, as_of)
 
 
 @router.get(
@@ -43,21 +41,21 @@ def audit(
     summary="The audited period's gap stretches (never patrolled) as GeoJSON",
 )
 def audit_gaps(
-    conn: ConnDep, who: PrincipalDep, region: RegionQ, period: PeriodQ, as_of: AsOfQ = None
+    conn: ConnDep, who: OfficeDep, region: RegionQ, period: PeriodQ, as_of: AsOfQ = None
 ) -> GeoJSONResponse:
-    return GeoJSONResponse(gaps_geojson(conn, _report(conn, region, period, as_of, who)))
+    return GeoJSONResponse(gaps_geojson(conn, _report(conn, region, period, as_of)))
 
 
 @router.get("/audits/export.xlsx", summary="The audit as an Excel workbook (Chinese headers)")
 def audit_xlsx(
     conn: ConnDep,
-    who: PrincipalDep,
+    who: OfficeDep,
     region: RegionQ,
     period: PeriodQ,
     as_of: AsOfQ = None,
     english: bool = False,
 ) -> Response:
-    report = _report(conn, region, period, as_of, who)
+    report = _report(conn, region, period, as_of)
     with tempfile.TemporaryDirectory() as folder:
         xlsx = next(
             p

@@ -10,12 +10,12 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from gis_service.api.auth import PrincipalDep
+from gis_service.api.auth import ChiefOrOfficeDep, PrincipalDep
 from gis_service.api.deps import ConnDep
 from gis_service.domain.access import (
     check_patrol_reader,
-    patrol_chief_for,
     require_chief_or_office,
+    upload_owner,
 )
 from gis_service.errors import InputError, PermissionDeniedError
 from gis_service.services.patrols import (
@@ -61,11 +61,10 @@ Status = Literal["valid", "partial", "invalid", "suspicious"]
         }
     },
 )
-async def upload_patrol(request: Request, conn: ConnDep, who: PrincipalDep) -> JSONResponse:
+async def upload_patrol(request: Request, conn: ConnDep, who: ChiefOrOfficeDep) -> JSONResponse:
     """Idempotent: the same patrol UUID or the same points again return the stored patrol
     (200, ``duplicate: true``) and count once. A rejected upload stores nothing (4xx).
     A chief's token files the patrol for that chief only; the office may file for anyone."""
-    require_chief_or_office(who, "uploading a patrol")
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_UPLOAD_BYTES:
         return JSONResponse({"detail": f"upload larger than {MAX_UPLOAD_BYTES} bytes"}, 413)
@@ -90,8 +89,7 @@ async def upload_patrol(request: Request, conn: ConnDep, who: PrincipalDep) -> J
             fields[key] = request.query_params.get(key)
     if len(data) > MAX_UPLOAD_BYTES:
         return JSONResponse({"detail": f"upload larger than {MAX_UPLOAD_BYTES} bytes"}, 413)
-    fields["chief_id"] = patrol_chief_for(who, fields["chief_id"])
-    owner = who.chief_id if who.role == "chief" else None
+    owner = upload_owner(who, fields["chief_id"])
     result = ingest_patrol(conn, data, filename=filename, fmt=fmt, owner=owner, **fields)
     conn.commit()
     return JSONResponse(result, status_code=200 if result.get("duplicate") else 201)
@@ -101,12 +99,11 @@ MAX_BATCH = 200
 
 
 @router.post("/patrols/batch", summary="Upload many patrols at once (offline sync)")
-async def upload_batch(request: Request, conn: ConnDep, who: PrincipalDep) -> JSONResponse:
+async def upload_batch(request: Request, conn: ConnDep, who: ChiefOrOfficeDep) -> JSONResponse:
     """``{"patrols": [<app JSON body>, ...]}``: one transaction, one result per patrol in
     order; a bad patrol gets ``{"error", "status"}`` and does not stop the others. The stored
     evidence of each patrol is its JSON object as received (re-serialised)."""
-    require_chief_or_office(who, "uploading patrols")
-    owner = who.chief_id if who.role == "chief" else None
+    owner = upload_owner(who, None)
 
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_UPLOAD_BYTES * 5:

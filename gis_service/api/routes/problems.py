@@ -10,14 +10,10 @@ from fastapi import APIRouter, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from gis_service.api.auth import PrincipalDep
+from gis_service.api.auth import ChiefOrOfficeDep, OfficeDep, PrincipalDep
 from gis_service.api.deps import ConnDep
 from gis_service.api.responses import GeoJSONResponse
-from gis_service.domain.access import (
-    require_chief_or_office,
-    require_office,
-    sees_personal_data,
-)
+from gis_service.domain.access import sees_personal_data
 from gis_service.domain.problems import TRANSITIONS
 from gis_service.domain.vocab import PROBLEM_CATEGORIES
 from gis_service.errors import InputError, PermissionDeniedError
@@ -67,9 +63,8 @@ ProblemId = Annotated[uuid.UUID, Path(description="problem id")]
 
 
 @router.post("/problems", status_code=201, summary="Report a problem found on patrol")
-def create_problem(conn: ConnDep, who: PrincipalDep, body: ProblemReport) -> JSONResponse:
+def create_problem(conn: ConnDep, who: ChiefOrOfficeDep, body: ProblemReport) -> JSONResponse:
     """A chief reports for themself; the office reports on a chief's behalf (``chief_id``)."""
-    require_chief_or_office(who, "reporting a problem")
     if who.role == "chief":
         if body.chief_id not in (None, who.chief_id):
             raise PermissionDeniedError("a chief reports own problems only")
@@ -115,10 +110,9 @@ def read_problem(conn: ConnDep, who: PrincipalDep, problem_id: ProblemId) -> Geo
     summary="Hand over (交办), record the answer (答复), close (办结) or reopen",
 )
 def problem_step(
-    conn: ConnDep, who: PrincipalDep, problem_id: ProblemId, body: ProblemStep
+    conn: ConnDep, who: OfficeDep, problem_id: ProblemId, body: ProblemStep
 ) -> GeoJSONResponse:
     """A hand-over sets the answer deadline 15 working days ahead (seeds 000, 002)."""
-    require_office(who, "handling a problem")
     problem = advance_problem(
         conn, problem_id, body.action, user=who.name, handed_to=body.handed_to, note=body.note
     )

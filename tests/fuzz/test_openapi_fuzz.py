@@ -1,0 +1,61 @@
+"""Fuzz the whole OpenAPI document with schemathesis: no input may cause a server error.
+
+Runs against its own database (sample + zoning), as the office (every route reachable), so
+whatever the fuzzer manages to write cannot disturb other tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from gis_service.api.app import create_app
+from gis_service.db import admin, migrate
+from gis_service.db.engine import database_url, make_engine, with_database
+from gis_service.services.sample import SAMPLE_DIR, load_sample
+from gis_service.services.users import create_user, issue_token
+from gis_service.services.zoning import rebuild_zoning
+
+EXAMPLES = 30  # per operation (positive and negative cases); about a minute in all
+
+
+# the engine connects lazily: the app (and its OpenAPI document) exist at import time, the
+# database only once the module fixture has created it
+FUZZ_URL = with_database(database_url(), "gis_service_fuzz")
+FUZZ_ENGINE = make_engine(FUZZ_URL)
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(FUZZ_ENGINE))
+
+
+@pytest.fixture(scope="module")
+def office_token() -> Iterator[str]:
+    """A fresh database with the sample and its zoning, and an office token for it."""
+    admin.ensure_database(FUZZ_URL, fresh=True)
+    migrate.upgrade(FUZZ_URL)
+    with FUZZ_ENGINE.begin() as conn:
+        load_sample(conn, SAMPLE_DIR)
+        rebuild_zoning(conn)
+        create_user(conn, "fuzz-office", "office")
+        token = issue_token(conn, "fuzz-office")
+    yield token
+    FUZZ_ENGINE.dispose()
+    admin.drop_database(FUZZ_URL)
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_no_input_causes_a_server_error(case, office_token: str) -> None:
+    response = case.call(headers={"Authorization": f"Bearer {office_token}"})
+    case.validate_response(response, checks=[not_a_server_error])
+    if response.status_code >= 400:  # every error is JSON with a message
+        content_type = response.headers.get("content-type", [""])[0]
+        assert content_type.startswith("application/json"), (response.status_code, response.text)
+        assert response.json().get("detail"), response.text
