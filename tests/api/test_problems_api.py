@@ -1,0 +1,144 @@
+"""Problem reports over HTTP: a chief reports, the office hands over and closes; the public
+sees what and where, not the reporter's notes; the problems collection pages and filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from gis_service.api.app import create_app
+from gis_service.domain.problems import add_working_days
+from gis_service.services.problems import local_today, problems_frame
+from tests.conftest import bearer
+
+CHIEF = "P0203"
+NEAR_MAJIANG = (109.643, 21.7779)  # on the bank of 马江 (R4505-04), a tenth down
+
+
+@pytest.fixture(scope="module")
+def api(engine, sample_loaded):
+    with TestClient(create_app(engine)) as c:
+        yield c
+
+
+@pytest.fixture
+def problem_ids(engine):
+    ids: list[str] = []
+    yield ids
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM problem WHERE id::text = ANY(:i)"), {"i": ids})
+
+
+def _report(api, token, ids, **extra):
+    body = {
+        "lon": NEAR_MAJIANG[0],
+        "lat": NEAR_MAJIANG[1],
+        "category": "sand_mining",
+        "description": "夜间有采砂船作业",
+        "photo_ref": "photo-123.jpg",
+        "found_at": "2026-11-20T09:30:00+08:00",
+        **extra,
+    }
+    res = api.post("/problems", json=body, headers=bearer(token))
+    if res.status_code == 201:
+        ids.append(res.json()["id"])
+    return res
+
+
+def test_chief_reports_a_problem_located_in_village_and_water(api, tokens, problem_ids):
+    res = _report(api, tokens[CHIEF], problem_ids)
+    assert res.status_code == 201, res.text
+    feature = res.json()
+    props = feature["properties"]
+    assert feature["geometry"]["coordinates"] == pytest.approx(list(NEAR_MAJIANG))
+    assert props["chief_id"] == CHIEF and props["status"] == "reported"
+    assert props["category_label"] == "非法采砂" and props["status_label"] == "已上报"
+    assert len(props["region_code"]) == 12  # the village it lies in
+    assert props["water_body_code"] == "R4505-04"
+    # the app resends after a network drop: same id, stored once
+    again = _report(api, tokens[CHIEF], problem_ids, problem_id=feature["id"])
+    first = _report(api, tokens[CHIEF], [], problem_id=feature["id"])
+    assert again.status_code == first.status_code == 201 and first.json()["id"] == feature["id"]
+
+
+def test_lifecycle_hand_over_answer_close_with_deadline(api, tokens, problem_ids):
+    pid = _report(api, tokens[CHIEF], problem_ids).json()["id"]
+    office = bearer(tokens["office"])
+    denied = api.post(
+        f"/problems/{pid}/events", json={"action": "hand_over"}, headers=bearer(tokens[CHIEF])
+    )
+    assert denied.status_code == 403
+    missing = api.post(f"/problems/{pid}/events", json={"action": "hand_over"}, headers=office)
+    assert missing.status_code == 400 and "handed_to" in missing.json()["detail"]
+    handed = api.post(
+        f"/problems/{pid}/events",
+        json={"action": "hand_over", "handed_to": "合浦县水利局", "note": "限期整改"},
+        headers=office,
+    )
+    assert handed.status_code == 200, handed.text
+    props = handed.json()["properties"]
+    assert props["status"] == "handed_over" and props["handed_to"] == "合浦县水利局"
+    assert props["deadline"] == add_working_days(local_today(), 15).isoformat()
+    assert props["overdue"] is False
+    wrong = api.post(f"/problems/{pid}/events", json={"action": "close"}, headers=office)
+    assert wrong.status_code == 400 and "handed_over" in wrong.json()["detail"]
+    api.post(f"/problems/{pid}/events", json={"action": "answer", "note": "已拆除"}, headers=office)
+    closed = api.post(f"/problems/{pid}/events", json={"action": "close"}, headers=office)
+    assert closed.json()["properties"]["status"] == "closed"
+    history = api.get(f"/problems/{pid}", headers=office).json()["properties"]["events"]
+    assert [e["action"] for e in history] == ["report", "hand_over", "answer", "close"]
+    assert history[1]["user_name"] == "test-office"
+
+
+def test_overdue_flag_after_the_deadline(api, engine, tokens, problem_ids):
+    pid = _report(api, tokens[CHIEF], problem_ids).json()["id"]
+    api.post(
+        f"/problems/{pid}/events",
+        json={"action": "hand_over", "handed_to": "镇政府"},
+        headers=bearer(tokens["office"]),
+    )
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE problem SET deadline = :d WHERE id = :i"),
+            {"d": local_today() - dt.timedelta(days=1), "i": pid},
+        )
+    props = api.get(f"/problems/{pid}").json()["properties"]
+    assert props["overdue"] is True
+
+
+def test_public_sees_what_and_where_not_the_notes(api, tokens, problem_ids):
+    pid = _report(api, tokens[CHIEF], problem_ids).json()["id"]
+    public = api.get(f"/problems/{pid}").json()["properties"]
+    assert public["category"] == "sand_mining"
+    assert not {"description", "photo_ref", "patrol_id", "events"} & set(public)
+    own = api.get(f"/problems/{pid}", headers=bearer(tokens[CHIEF])).json()["properties"]
+    assert own["description"] == "夜间有采砂船作业" and own["photo_ref"] == "photo-123.jpg"
+    listed = api.get("/collections/problems/items", params={"limit": 1000}).json()
+    mine = next(f for f in listed["features"] if f["id"] == pid)
+    assert "description" not in mine["properties"]
+
+
+def test_bad_reports_are_4xx(api, tokens, problem_ids):
+    assert _report(api, tokens[CHIEF], problem_ids, category="aliens").status_code == 422
+    assert _report(api, tokens[CHIEF], problem_ids, lon=500).status_code == 422
+    other = _report(api, tokens[CHIEF], problem_ids, chief_id="P0145")
+    assert other.status_code == 403
+    unknown_patrol = _report(api, tokens[CHIEF], problem_ids, patrol_id=str(uuid.uuid4()))
+    assert unknown_patrol.status_code == 404
+    office_without_chief = _report(api, tokens["office"], problem_ids)
+    assert office_without_chief.status_code == 400
+
+
+def test_problems_frame_for_maps_and_notebooks(api, engine, tokens, problem_ids):
+    pid = _report(api, tokens[CHIEF], problem_ids).json()["id"]
+    with engine.connect() as conn:
+        frame = problems_frame(conn, region="450500", start=dt.date(2026, 11, 20))
+        outside = problems_frame(conn, region="450500", end=dt.date(2026, 11, 19))
+    assert pid in set(frame["id"]) and pid not in set(outside["id"])
+    assert frame.crs.to_epsg() == 4326
+    row = frame[frame["id"] == pid].iloc[0]
+    assert row.geometry.x == pytest.approx(NEAR_MAJIANG[0])
