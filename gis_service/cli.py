@@ -62,6 +62,7 @@ def setup(
 def serve(
     host: Annotated[str | None, typer.Option(help="address to bind")] = None,
     port: Annotated[int | None, typer.Option(help="port")] = None,
+    workers: Annotated[int, typer.Option(help="worker processes (one per core)")] = 1,
 ) -> None:
     """Serve the HTTP API and maps."""
     import uvicorn
@@ -77,7 +78,12 @@ def serve(
         f"sample summary: /summary)",
         fg=typer.colors.GREEN,
     )
-    uvicorn.run(create_app(), host=host, port=port)
+    if workers > 1:  # uvicorn imports the factory in each worker process
+        uvicorn.run(
+            "gis_service.api.app:create_app", factory=True, host=host, port=port, workers=workers
+        )
+    else:
+        uvicorn.run(create_app(), host=host, port=port)
 
 
 @app.command()

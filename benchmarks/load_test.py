@@ -1,0 +1,266 @@
+"""Load test on loopback: many phones uploading patrols at once, nothing lost, nothing doubled.
+
+    .venv/bin/python -m benchmarks.load_test [--clients 50] [--seconds 60] [--workers 2]
+
+A scratch database gets the sample region, its zoning and one chief account per client
+chief. The real server (``gis-service serve --workers N``) runs in a subprocess. Each client
+loops for ``--seconds``: it uploads one of its chief's sample tracks as the phone app's JSON
+(a fresh patrol UUID and a time shift, so every patrol is new) with the chief's token, and
+one upload in twenty is a retry of an earlier one (an offline phone resending), which must
+come back ``200 duplicate`` with the same id. Afterwards the database must hold exactly the
+acknowledged patrols. Baseline, same process and server: one client uploading sequentially.
+Prints throughput and p50/p95/p99 latency for both, and the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+import orjson
+import pandas as pd
+from sqlalchemy import create_engine, text
+
+from gis_service.db import admin, migrate
+from gis_service.db.engine import database_url, with_database
+from gis_service.fileio.tracks import parse_track
+from gis_service.services.sample import SAMPLE_DIR, ensure_tracks, load_sample
+from gis_service.services.users import create_user, issue_token
+from gis_service.services.zoning import rebuild_zoning
+
+RETRY_SHARE = 0.05
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)
+    created: dict[str, str] = field(default_factory=dict)  # patrol uuid -> id answered
+    retries_ok: int = 0
+    retries_bad: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def prepare(url: str, chiefs: int) -> tuple[dict[str, str], dict[str, list[dict]]]:
+    """Scratch database, chief tokens, and each chief's good sample tracks as app points."""
+    ensure_tracks(SAMPLE_DIR)
+    admin.ensure_database(url, fresh=True)
+    migrate.upgrade(url)
+    engine = create_engine(url)
+    manifest = pd.read_csv(SAMPLE_DIR / "tracks" / "manifest.csv", dtype={"region_code": str})
+    good = manifest[(manifest.kind == "good") & (manifest.coord_system == "wgs84")]
+    picked = list(good.person_id.value_counts().index[:chiefs])
+    tokens: dict[str, str] = {}
+    with engine.begin() as conn:
+        load_sample(conn, SAMPLE_DIR)
+        rebuild_zoning(conn)
+        for chief in picked:
+            create_user(conn, f"load-{chief}", "chief", chief)
+            tokens[chief] = issue_token(conn, f"load-{chief}")
+    engine.dispose()
+    tracks: dict[str, list[dict]] = {}
+    for row in good[good.person_id.isin(picked)].itertuples():
+        raw = parse_track((SAMPLE_DIR / "tracks" / row.file).read_bytes(), filename=row.file)
+        epoch = raw.time.astype("datetime64[s]").astype(np.int64)
+        tracks.setdefault(row.person_id, []).append(
+            {"lon": raw.lon, "lat": raw.lat, "time": epoch, "accuracy": raw.accuracy}
+        )
+    return tokens, tracks
+
+
+def body(chief: str, track: dict, shift_s: int) -> dict:
+    acc = np.nan_to_num(track["accuracy"], nan=5.0)
+    return {
+        "patrol_uuid": str(uuid.uuid4()),
+        "chief_id": chief,
+        "coord_system": "wgs84",
+        "mode": "walk",
+        "points": [
+            {"lon": float(x), "lat": float(y), "time": int(t - shift_s), "accuracy": float(a)}
+            for x, y, t, a in zip(track["lon"], track["lat"], track["time"], acc, strict=True)
+        ],
+    }
+
+
+async def client(
+    base: str,
+    chief: str,
+    token: str,
+    tracks: list[dict],
+    stop_at: float,
+    shift0: int,
+    tally: Tally,
+    rng: random.Random,
+) -> None:
+    sent: list[tuple[bytes, str]] = []
+    k = 0
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    async with httpx.AsyncClient(base_url=base, timeout=120) as http:
+        while time.monotonic() < stop_at:
+            retry = bool(sent) and rng.random() < RETRY_SHARE
+            if retry:
+                payload, pid = rng.choice(sent)
+            else:
+                # a new patrol: three hours earlier than the previous one of this client
+                item = body(chief, tracks[k % len(tracks)], shift0 + 3 * 3600 * k)
+                k += 1
+                payload, pid = orjson.dumps(item), item["patrol_uuid"]
+            t0 = time.perf_counter()
+            try:
+                res = await http.post("/patrols", content=payload, headers=headers)
+            except httpx.HTTPError as exc:
+                tally.errors.append(f"{pid}: {exc!r}")
+                continue
+            tally.latencies.append(time.perf_counter() - t0)
+            if retry:
+                ok = res.status_code == 200 and res.json().get("id") == tally.created.get(pid)
+                tally.retries_ok += ok
+                if not ok:
+                    tally.retries_bad.append(f"{pid}: {res.status_code} {res.text[:200]}")
+            elif res.status_code == 201:
+                tally.created[pid] = res.json()["id"]
+                sent.append((payload, pid))
+            else:
+                tally.errors.append(f"{pid}: {res.status_code} {res.text[:200]}")
+
+
+async def run(
+    base: str, tokens: dict, tracks: dict, clients: int, seconds: float, shift0: int, seed: int
+) -> tuple[Tally, float]:
+    tally = Tally()
+    chiefs = sorted(tokens)
+    stop_at = time.monotonic() + seconds
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(
+            client(
+                base,
+                chiefs[c % len(chiefs)],
+                tokens[chiefs[c % len(chiefs)]],
+                tracks[chiefs[c % len(chiefs)]],
+                stop_at,
+                shift0 + c * 10_000_000,
+                tally,
+                random.Random(seed + c),
+            )
+            for c in range(clients)
+        )
+    )
+    return tally, time.perf_counter() - started
+
+
+def report(name: str, tally: Tally, elapsed: float) -> float:
+    lat = sorted(tally.latencies)
+    q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
+    rate = len(lat) / elapsed
+    print(
+        f"{name}: {len(lat)} requests in {elapsed:.1f} s = {rate:.1f} req/s; "
+        f"new patrols {len(tally.created)}, retries {tally.retries_ok} ok / "
+        f"{len(tally.retries_bad)} wrong, errors {len(tally.errors)}; latency p50 "
+        f"{q[49] * 1000:.0f} ms, p95 {q[94] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms"
+    )
+    return rate
+
+
+def check_database(url: str, tallies: list[Tally]) -> bool:
+    """Every acknowledged patrol stored exactly once, nothing else stored."""
+    acknowledged = {v for t in tallies for v in t.created.values()}
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows, distinct = conn.execute(text("SELECT count(*), count(DISTINCT id) FROM patrol")).one()
+        stored = {str(i) for i in conn.execute(text("SELECT id FROM patrol")).scalars()}
+        raws = conn.execute(text("SELECT count(*) FROM patrol_raw")).scalar_one()
+    engine.dispose()
+    lost = acknowledged - stored
+    extra = stored - acknowledged
+    print(
+        f"database: {rows} patrols ({distinct} distinct), {raws} raw uploads kept; "
+        f"acknowledged {len(acknowledged)}; lost {len(lost)}, unacknowledged extra {len(extra)}"
+    )
+    return not lost and not extra and rows == distinct == raws == len(acknowledged)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--baseline-seconds", type=float, default=15.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--chiefs", type=int, default=10)
+    args = parser.parse_args()
+
+    url = with_database(database_url(), "gis_service_load")
+    t0 = time.perf_counter()
+    tokens, tracks = prepare(url, args.chiefs)
+    print(
+        f"prepared scratch database, {len(tokens)} chief accounts in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": url}
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gis-service"),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            raise SystemExit("the server did not start")
+        baseline, b_elapsed = asyncio.run(
+            run(base, tokens, tracks, 1, args.baseline_seconds, 0, seed=1)
+        )
+        b_rate = report("baseline, 1 sequential client", baseline, b_elapsed)
+        tally, elapsed = asyncio.run(
+            run(base, tokens, tracks, args.clients, args.seconds, 5_000_000, seed=2)
+        )
+        rate = report(f"{args.clients} concurrent clients", tally, elapsed)
+        print(
+            f"throughput ratio concurrent / sequential: {rate / b_rate:.2f}x "
+            f"({args.workers} server workers on {os.cpu_count()} cores, client in-process)"
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    ok = check_database(url, [baseline, tally])
+    for line in (tally.errors + tally.retries_bad)[:10]:
+        print("  ", line)
+    admin.drop_database(url)
+    print("PASS: nothing lost, nothing duplicated" if ok and not tally.errors else "FAIL")
+    return 0 if ok and not tally.errors and not tally.retries_bad else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
