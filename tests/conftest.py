@@ -6,11 +6,12 @@ Tests never touch the main database: they use ``<name>_test``, created fresh per
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine, text
 
 from gis_service.db import admin, migrate
 from gis_service.db.engine import database_url, with_database
@@ -32,9 +33,29 @@ def server_url() -> str:
     return database_url()
 
 
+def _drop_stale_test_databases(server_url: str) -> None:
+    """Test databases of pytest runs that died without cleaning up (their process is gone)."""
+    engine = create_engine(with_database(server_url, "postgres"))
+    with engine.connect() as conn:
+        names = conn.execute(
+            text("SELECT datname FROM pg_database WHERE datname LIKE 'gis\\_service\\_test\\_%'")
+        ).scalars()
+        stale = []
+        for name in names:
+            pid = name.rsplit("_", 1)[-1]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                stale.append(name)
+    engine.dispose()
+    for name in stale:
+        admin.drop_database(with_database(server_url, name))
+
+
 @pytest.fixture(scope="session")
 def db_url(server_url: str) -> Iterator[str]:
-    url = with_database(server_url, "gis_service_test")
+    """A database of this pytest process: runs in parallel (another terminal, a helper, CI)
+    never drop each other's data."""
+    _drop_stale_test_databases(server_url)
+    url = with_database(server_url, f"gis_service_test_{os.getpid()}")
     admin.ensure_database(url, fresh=True)
     migrate.upgrade(url)
     yield url

@@ -1,5 +1,7 @@
 """The schema migrates down to nothing and back up again on a real PostGIS."""
 
+import os
+
 import pytest
 from sqlalchemy import create_engine, inspect
 
@@ -10,7 +12,7 @@ from gis_service.db.models import Base
 
 @pytest.fixture
 def scratch_url(server_url):
-    url = with_database(server_url, "gis_service_test_migrations")
+    url = with_database(server_url, f"gis_service_test_migrations_{os.getpid()}")
     admin.ensure_database(url, fresh=True)
     yield url
     admin.drop_database(url)

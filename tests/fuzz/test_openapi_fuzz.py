@@ -6,6 +6,7 @@ whatever the fuzzer manages to write cannot disturb other tests.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -25,7 +26,7 @@ EXAMPLES = 30  # per operation (positive and negative cases); about a minute in 
 
 # the engine connects lazily: the app (and its OpenAPI document) exist at import time, the
 # database only once the module fixture has created it
-FUZZ_URL = with_database(database_url(), "gis_service_fuzz")
+FUZZ_URL = with_database(database_url(), f"gis_service_test_fuzz_{os.getpid()}")
 FUZZ_ENGINE = make_engine(FUZZ_URL)
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(FUZZ_ENGINE))
 
