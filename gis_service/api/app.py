@@ -9,7 +9,15 @@ from gis_service import __version__
 from gis_service.api.auth import get_principal
 from gis_service.api.errors import install_error_handlers
 from gis_service.api.middleware import BodyLimit, WriteLog
-from gis_service.api.routes import audit, collections, meta, patrols, problems, zoning
+from gis_service.api.routes import (
+    audit,
+    collections,
+    meta,
+    patrols,
+    problems,
+    roster,
+    zoning,
+)
 from gis_service.config import get_settings
 
 
@@ -31,6 +39,16 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(problems.router)
     app.include_router(collections.router)
+    app.include_router(roster.router)
+    # maps and vector tiles (issue 6); the maps' vendored JS/CSS for offline intranets
+    from fastapi.staticfiles import StaticFiles
+
+    from gis_service.api.routes import maps, tiles
+    from gis_service.maps.vendor import VENDOR_DIR
+
+    app.include_router(maps.router)
+    app.include_router(tiles.router)
+    app.mount("/static/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor")
     app.add_middleware(WriteLog)
     app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
     return app
