@@ -56,6 +56,17 @@ case "$cmd" in
   test)
     ensure_venv
     "$VENV/bin/gis-service" setup --no-sample
+    # the map tests drive Debian's headless Chromium (CJK fonts for the screenshots)
+    if [ ! -x /usr/bin/chromium ]; then
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        say "installing chromium and fonts-noto-cjk (browser tests of the maps)"
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+            apt-get install -y -qq chromium fonts-noto-cjk; } >/dev/null \
+          || say "chromium could not be installed: the browser tests will be skipped"
+      else
+        say "browser tests need: sudo apt-get install chromium fonts-noto-cjk"
+      fi
+    fi
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   setup)

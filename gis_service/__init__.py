@@ -1,3 +1,63 @@
-"""河湖长制 GIS service: who answers for this stretch, did anyone walk it, where are the gaps."""
+"""河湖长制 GIS service: who answers for this stretch, did anyone walk it, where are the gaps.
+
+``import gis_service as gis`` gives the notebook API (``gis.segments()``, ``gis.audit()``, ...,
+see ``gis_service.notebook``). It is loaded on first use, so the CLI starts without pandas.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_NOTEBOOK_API = (
+    "LEVELS",
+    "LEVEL_LABELS",
+    "POST_ROLE_LABELS",
+    "WATER_KIND_LABELS",
+    "AuditReport",
+    "CoordinationReport",
+    "GisServiceError",
+    "audit",
+    "chiefs",
+    "connect",
+    "coordination",
+    "create_database",
+    "current_engine",
+    "drop_database",
+    "export_audit",
+    "import_chiefs",
+    "import_regions",
+    "import_water_bodies",
+    "joint_sections",
+    "metric_crs",
+    "neighbours",
+    "patrols",
+    "rebuild_zoning",
+    "regions",
+    "sample_dir",
+    "segments",
+    "summary",
+    "to_metric",
+    "unassigned",
+    "upload_tracks",
+    "use_chinese_font",
+    "water_bodies",
+    "zones",
+)
+__all__ = ["__version__", *_NOTEBOOK_API]
+
+if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only
+    from gis_service.notebook import *  # noqa: F403
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NOTEBOOK_API:
+        from gis_service import notebook
+
+        return getattr(notebook, name)
+    raise AttributeError(f"module 'gis_service' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_NOTEBOOK_API})

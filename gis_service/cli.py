@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from gis_service.cli_common import engine, fail_cleanly
+from gis_service.cli_maps import map_app
 from gis_service.cli_users import users_app
 from gis_service.config import get_settings
 from gis_service.errors import GisServiceError
@@ -34,6 +35,7 @@ app.add_typer(zoning_app, name="zoning")
 patrol_app = typer.Typer(help="Patrol tracks: validate or upload.", no_args_is_help=True)
 app.add_typer(patrol_app, name="patrol")
 app.add_typer(users_app, name="users")
+app.add_typer(map_app, name="map")
 
 
 _fail_cleanly = fail_cleanly

@@ -31,6 +31,17 @@ class Settings(BaseSettings):
     rules_file: Path | None = Field(
         default=None, description="patrol frequency rules (TOML); default data/rules/"
     )
+    # maps (gis_service.maps)
+    basemap: str = Field(
+        default="osm", description="osm | tianditu | none | an intranet tile URL template"
+    )
+    tianditu_key: str | None = Field(default=None, description="天地图 key (tk); enables it")
+    offline: bool = Field(
+        default=False, description="maps load JS/CSS from /static/vendor, never from a CDN"
+    )
+    map_tile_threshold: int = Field(
+        default=3000, description="above this many features a served map uses vector tiles"
+    )
 
     public_read: bool = Field(
         default=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from gis_service import __version__
@@ -12,13 +13,16 @@ from gis_service.api.middleware import BodyLimit, WriteLog
 from gis_service.api.routes import (
     audit,
     collections,
+    maps,
     meta,
     patrols,
     problems,
     roster,
+    tiles,
     zoning,
 )
 from gis_service.config import get_settings
+from gis_service.maps.vendor import VENDOR_DIR
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -40,14 +44,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(problems.router)
     app.include_router(collections.router)
     app.include_router(roster.router)
-    # maps and vector tiles (issue 6); the maps' vendored JS/CSS for offline intranets
-    from fastapi.staticfiles import StaticFiles
-
-    from gis_service.api.routes import maps, tiles
-    from gis_service.maps.vendor import VENDOR_DIR
-
     app.include_router(maps.router)
     app.include_router(tiles.router)
+    # the maps' JS/CSS, served by the app itself for offline intranets
     app.mount("/static/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor")
     app.add_middleware(WriteLog)
     app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)

@@ -28,7 +28,12 @@ def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The caller; anonymous callers read public information when ``public_read`` is on."""
+    """The caller; anonymous callers read public information when ``public_read`` is on.
+
+    A browser following a link cannot send a header, so the token may also come as the
+    ``access_token`` query parameter (RFC 6750, 2.3); the write log never records it."""
+    if credentials is None and (query_token := request.query_params.get("access_token")):
+        credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=query_token)
     if credentials is None:
         if request.headers.get("authorization"):
             raise AuthenticationError("the Authorization header must be 'Bearer <token>'")

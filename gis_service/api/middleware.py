@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -93,9 +94,7 @@ class WriteLog:
             request = Request(scope)
             who = getattr(request.state, "principal", ANONYMOUS)
             client = request.client.host if request.client else None
-            path = scope["path"] + (
-                f"?{scope['query_string'].decode()}" if scope.get("query_string") else ""
-            )
+            path = _logged_path(scope)
             engine = scope["app"].state.engine or get_engine()
             try:
                 await run_in_threadpool(_log, engine, who, scope["method"], path, status, client)
@@ -103,6 +102,16 @@ class WriteLog:
                 log.warning(
                     "write log not stored (%s %s by %s): %s", scope["method"], path, who.name, exc
                 )
+
+
+def _logged_path(scope: Scope) -> str:
+    """Path and query, with any ``access_token`` left out (tokens never reach the log)."""
+    query = [
+        (k, v)
+        for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"), True)
+        if k != "access_token"
+    ]
+    return scope["path"] + (f"?{urlencode(query)}" if query else "")
 
 
 def _log(engine, who, method, path, status, client) -> None:

@@ -1,0 +1,111 @@
+"""HTML maps (Folium/Leaflet): coverage of a region and period, one patrol, one river.
+
+``offline=true`` (or ``GIS_OFFLINE``) makes the page load every script and stylesheet from
+the app's ``/static/vendor``: nothing from a CDN. Maps are public information, except
+patrol tracks: the tracks layer is for the office, a patrol's map for its chief and the office.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query
+from fastapi.responses import HTMLResponse
+
+from gis_service.api.auth import PrincipalDep
+from gis_service.api.deps import ConnDep
+from gis_service.config import get_settings
+from gis_service.domain.access import check_patrol_reader, require_office
+from gis_service.domain.rules import load_rules
+from gis_service.services import maps as svc
+
+router = APIRouter(tags=["maps"])
+
+RegionQ = Annotated[str, Query(pattern=r"^[0-9]{6,12}$", description="region code")]
+PeriodQ = Annotated[str, Query(max_length=12, description="2026-Q3, 2026-07, 2026-W27, ...")]
+AsOfQ = Annotated[dt.date | None, Query(description="audit as of this date (default today)")]
+LangQ = Annotated[Literal["zh", "en"], Query(description="language of the labels")]
+BasemapQ = Annotated[
+    Literal["osm", "tianditu", "none"] | None,
+    Query(description="default: the configured one (Tianditu when a key is configured)"),
+]
+OfflineQ = Annotated[
+    bool | None, Query(description="scripts and styles from /static/vendor (default: setting)")
+]
+
+
+def _page(m, offline: bool | None) -> HTMLResponse:
+    settings = get_settings()
+    mode = svc.served_mode(settings.offline if offline is None else offline)
+    return HTMLResponse(svc.render(m, mode))
+
+
+@router.get("/maps/coverage", response_class=HTMLResponse, summary="Coverage map (巡河覆盖图)")
+def coverage_map(
+    conn: ConnDep,
+    who: PrincipalDep,
+    region: RegionQ,
+    period: PeriodQ,
+    as_of: AsOfQ = None,
+    lang: LangQ = "zh",
+    basemap: BasemapQ = None,
+    include_tracks: Annotated[bool, Query(description="patrol tracks layer (off)")] = False,
+    tiles: Annotated[
+        bool | None, Query(description="vector tiles (default: above the feature threshold)")
+    ] = None,
+    offline: OfflineQ = None,
+) -> HTMLResponse:
+    if include_tracks:
+        require_office(who, "the patrol tracks layer")
+    settings = get_settings()
+    options = svc.options_from_settings(
+        settings, lang=lang, basemap=basemap, include_tracks=include_tracks
+    )
+    threshold = settings.map_tile_threshold if tiles is None else (0 if tiles else None)
+    m = svc.coverage_map(
+        conn,
+        region,
+        period,
+        options=options,
+        as_of=as_of,
+        rules=load_rules(settings.rules_file),
+        tile_threshold=threshold,
+    )
+    return _page(m, offline)
+
+
+@router.get(
+    "/maps/patrols/{patrol_id}",
+    response_class=HTMLResponse,
+    summary="One patrol: playback, covered and missed stretches, dropped points",
+)
+def patrol_map(
+    conn: ConnDep,
+    who: PrincipalDep,
+    patrol_id: Annotated[uuid.UUID, Path()],
+    lang: LangQ = "zh",
+    basemap: BasemapQ = None,
+    offline: OfflineQ = None,
+) -> HTMLResponse:
+    check_patrol_reader(who, svc.patrol_owner(conn, patrol_id))
+    options = svc.options_from_settings(get_settings(), lang=lang, basemap=basemap)
+    return _page(svc.patrol_map(conn, patrol_id, options=options), offline)
+
+
+@router.get(
+    "/maps/rivers/{code}",
+    response_class=HTMLResponse,
+    summary="One river for a coordination meeting: stretches by region and level, neighbours",
+)
+def river_map(
+    conn: ConnDep,
+    code: Annotated[str, Path(max_length=32)],
+    date: Annotated[dt.date | None, Query(description="date (default: today)")] = None,
+    lang: LangQ = "zh",
+    basemap: BasemapQ = None,
+    offline: OfflineQ = None,
+) -> HTMLResponse:
+    options = svc.options_from_settings(get_settings(), lang=lang, basemap=basemap)
+    return _page(svc.river_map(conn, code, day=date, options=options), offline)

@@ -1,0 +1,480 @@
+"""The coverage map of a region and period (巡河覆盖图), built from frames, no database.
+
+Segments are coloured by the share of their length patrolled in the period, one layer per
+level (the finest shown: the village chiefs' segments of a county, say), the never-patrolled
+stretches drawn over them; reservoir water areas and shoreline zones, joint sections and
+boundary crossings, problems found on patrol (clustered) and, for staff allowed to see them,
+the patrol tracks (a layer off by default). Popups name the chiefs, the level, the coverage,
+the patrols counted against required and the last patrol date.
+
+Above a number of features the caller passes ``tiles_url``: segments, zones, regions and
+joint sections then come as vector tiles from the app and only their audit figures are
+embedded, so the page stays small whatever the region.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import folium
+import geopandas as gpd
+import numpy as np
+from folium import plugins
+
+from gis_service.domain.vocab import LEVEL_RANK
+from gis_service.maps import base, geometry, style
+from gis_service.maps.elements import Legend, Title, VectorGridLayer
+from gis_service.maps.geometry import Detail
+from gis_service.maps.style import label, level_label
+
+SEGMENT_CLASS = "gis-segment"
+GAP_CLASS = "gis-gap"
+ZONE_CLASS = "gis-zone"
+JOINT_CLASS = "gis-joint"
+TRACK_CLASS = "gis-track"
+POPUP_FIELDS = (
+    "river",
+    "level_label",
+    "region",
+    "chiefs",
+    "coverage",
+    "patrols",
+    "last_patrol",
+    "length_m",
+)
+_POPUP_KEYS = ("river", "level", "region", "chiefs", "coverage", "patrols", "last_patrol")
+
+
+def _empty(columns: list[str]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(columns=[*columns, "geometry"], geometry="geometry", crs=4326)
+
+
+@dataclass
+class CoverageData:
+    """Everything the coverage map shows, WGS84 frames (see services.maps for the columns).
+
+    segments/zones: id, river, level, region, chiefs, ratio, patrols ("2/6"), last_patrol,
+    length_m, unassigned, search; gaps: target_id, river, level, length_m; regions: code,
+    name, level; joint_sections: id, river, level, upstream, downstream; crossings: the
+    same, points; tracks: id, chief, status, started; problems: services.problems columns.
+    """
+
+    region_code: str
+    region_name: str
+    period: str
+    as_of: str
+    regions: gpd.GeoDataFrame
+    segments: gpd.GeoDataFrame
+    gaps: gpd.GeoDataFrame = field(default_factory=lambda: _empty(["target_id", "level"]))
+    zones: gpd.GeoDataFrame = field(default_factory=lambda: _empty(["id", "kind"]))
+    joint_sections: gpd.GeoDataFrame = field(default_factory=lambda: _empty(["id"]))
+    crossings: gpd.GeoDataFrame = field(default_factory=lambda: _empty(["id"]))
+    tracks: gpd.GeoDataFrame | None = None
+    problems: gpd.GeoDataFrame = field(default_factory=lambda: _empty(["id"]))
+    region_level: str = "city"
+
+    @property
+    def feature_count(self) -> int:
+        return len(self.segments) + len(self.zones) + len(self.joint_sections)
+
+
+def _levels(frame: gpd.GeoDataFrame) -> list[str]:
+    if frame is None or len(frame) == 0 or "level" not in frame:
+        return []
+    return sorted({lv for lv in frame["level"].dropna()}, key=LEVEL_RANK.get)
+
+
+def _popup_frame(frame: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
+    """Text columns for the popup (language-dependent), from the figures."""
+    out = frame.copy()
+    out["level_label"] = [level_label(v, lang) for v in out["level"]]
+    out["coverage"] = [
+        label("unassigned", lang) + " · " + style.percent(r) if u else style.percent(r)
+        for r, u in zip(out["ratio"], out["unassigned"], strict=True)
+    ]
+    out["colour"] = style.coverage_colours(out["ratio"].to_numpy(), out["unassigned"].to_numpy())
+    for column in ("chiefs", "patrols", "last_patrol", "region", "river"):
+        values = out[column].astype(object)
+        out[column] = values.where(values.notna(), "–").astype(str).replace({"": "–"})
+    out["length_m"] = out["length_m"].astype(float).round(0)
+    return out
+
+
+def _aliases(lang: str) -> list[str]:
+    return [label(k, lang) for k in (*_POPUP_KEYS, "length_m")]
+
+
+def build_coverage_map(
+    data: CoverageData,
+    options: base.MapOptions | None = None,
+    *,
+    detail: Detail | None = None,
+    tiles_url: str | None = None,
+) -> folium.Map:
+    """The coverage map; ``tiles_url`` (``/tiles/{layer}/{z}/{x}/{y}.pbf``) for big regions."""
+    options = options or base.MapOptions()
+    lang = options.lang
+    own = data.regions[data.regions["code"] == data.region_code] if len(data.regions) else None
+    bounds = geometry.total_bounds(own if own is not None and len(own) else data.regions)
+    if not all(np.isfinite(bounds)):
+        bounds = geometry.total_bounds(data.segments, data.zones)
+    detail = detail or geometry.detail_for(bounds)
+    m = base.new_map(options, bounds)
+    title = f"{data.region_name} {label('coverage_title', lang)}"
+    Title(title, f"{data.period} · {label('as_of', lang)} {data.as_of}").add_to(m)
+
+    if tiles_url:
+        _tiled_layers(m, data, tiles_url, lang)
+    else:
+        _region_layers(m, data, detail, lang)
+        _zone_layer(m, data, detail, lang)
+        _segment_layers(m, data, detail, lang)
+    _gap_layers(m, data, detail, lang)
+    if not tiles_url:
+        _joint_layers(m, data, detail, lang)
+    if options.include_tracks and data.tracks is not None:
+        _track_layer(m, data.tracks, detail, lang)
+    _problem_layer(m, data.problems, lang)
+    if tiles_url:
+        _search_index(m, data.segments, lang)
+    Legend(label("coverage_legend", lang), style.coverage_legend(lang)).add_to(m)
+    return base.finish(m)
+
+
+def _region_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str) -> None:
+    top = LEVEL_RANK.get(data.region_level, 0)
+    for level in _levels(data.regions):
+        frame = data.regions[data.regions["level"] == level]
+        weight = style.REGION_WEIGHTS.get(level, 1)
+        folium.GeoJson(
+            geometry.feature_collection(frame, detail, columns=["code", "name"], id_column="code"),
+            name=f"{label('regions', lang)} · {level_label(level, lang)}",
+            style_function=lambda _f, w=weight: {
+                "color": "#444444",
+                "weight": w,
+                "fill": False,
+                "dashArray": None if w >= 2 else "4 4",
+                "className": "gis-region",
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+            show=LEVEL_RANK.get(level, 0) <= top + 1,
+            interactive=False,
+        ).add_to(m)
+
+
+def _zone_layer(m: folium.Map, data: CoverageData, detail: Detail, lang: str) -> None:
+    zones = data.zones
+    if zones is None or len(zones) == 0:
+        return
+    frame = _popup_frame(zones, lang)
+    frame["level_label"] = [
+        label(k, lang) + (f" · {level_label(v, lang)}" if v else "")
+        for k, v in zip(frame["kind"], frame["level"], strict=True)
+    ]
+    collection = geometry.feature_collection(
+        frame, detail, columns=[*POPUP_FIELDS, "kind", "colour"], id_column="id"
+    )
+
+    def zone_style(feature: dict) -> dict:
+        p = feature["properties"]
+        water = p["kind"] == "water_area"
+        return {
+            "color": p["colour"],
+            "weight": 2,
+            "fillColor": style.WATER_COLOUR if water else p["colour"],
+            "fillOpacity": 0.35 if water else 0.5,
+            "className": ZONE_CLASS,
+        }
+
+    folium.GeoJson(
+        collection,
+        name=label("zones", lang),
+        style_function=zone_style,
+        popup=folium.GeoJsonPopup(fields=list(POPUP_FIELDS), aliases=_aliases(lang)),
+    ).add_to(m)
+
+
+def _segment_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str) -> None:
+    levels = _levels(data.segments)
+    if not levels:
+        return
+    frame = _popup_frame(data.segments, lang)
+    for level in levels:
+        part = frame[frame["level"] == level]
+        weight = style.LEVEL_WEIGHTS.get(level, 3)
+        layer = folium.GeoJson(
+            geometry.feature_collection(
+                part, detail, columns=[*POPUP_FIELDS, "colour", "search"], id_column="id"
+            ),
+            name=f"{label('segments', lang)} · {level_label(level, lang)} ({len(part)})",
+            style_function=lambda f, w=weight, lv=level: {
+                "color": f["properties"]["colour"],
+                "weight": w,
+                "opacity": 0.9,
+                "className": f"{SEGMENT_CLASS} gis-{lv}",
+            },
+            popup=folium.GeoJsonPopup(fields=list(POPUP_FIELDS), aliases=_aliases(lang)),
+            tooltip=folium.GeoJsonTooltip(fields=["river", "coverage"], labels=False),
+            show=level == levels[-1],
+        ).add_to(m)
+        if level == levels[-1] and len(part):
+            plugins.Search(
+                layer,
+                search_label="search",
+                geom_type="LineString",
+                placeholder=label("search", lang),
+                collapsed=False,
+                position="topleft",
+            ).add_to(m)
+
+
+def _gap_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str) -> None:
+    gaps = data.gaps
+    if gaps is None or len(gaps) == 0:
+        return
+    levels = _levels(data.segments) or _levels(gaps)
+    frame = gaps.copy()
+    frame["level_label"] = [level_label(v, lang) for v in frame["level"]]
+    frame["length_m"] = frame["length_m"].astype(float).round(0)
+    frame["river"] = frame["river"].fillna("–")
+    for level in _levels(frame):
+        part = frame[frame["level"] == level]
+        folium.GeoJson(
+            geometry.feature_collection(
+                part, detail, columns=["target_id", "river", "level_label", "length_m"]
+            ),
+            name=f"{label('gaps', lang)} · {level_label(level, lang)} ({len(part)})",
+            style_function=lambda _f, lv=level: {
+                "color": style.GAP_COLOUR,
+                "weight": 7,
+                "opacity": 0.85,
+                "dashArray": "10 6",
+                "className": f"{GAP_CLASS} gis-{lv}",
+            },
+            popup=folium.GeoJsonPopup(
+                fields=["river", "level_label", "length_m"],
+                aliases=[label("river", lang), label("level", lang), label("gap_m", lang)],
+            ),
+            show=bool(levels) and level == levels[-1],
+        ).add_to(m)
+
+
+def _joint_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str) -> None:
+    fields = ["river", "level_label", "upstream", "downstream"]
+    aliases = [label(k, lang) for k in ("river", "level", "upstream", "downstream")]
+    for frame, name, point in (
+        (data.joint_sections, "joint_sections", False),
+        (data.crossings, "crossings", True),
+    ):
+        if frame is None or len(frame) == 0:
+            continue
+        part = frame.copy()
+        part["level_label"] = [level_label(v, lang) for v in part["level"]]
+        for column in ("river", "upstream", "downstream"):
+            part[column] = part[column].fillna("–")
+        folium.GeoJson(
+            geometry.feature_collection(part, detail, columns=fields),
+            name=f"{label(name, lang)} ({len(part)})",
+            style_function=lambda _f, pt=point: {
+                "color": style.CROSSING_COLOUR if pt else style.JOINT_COLOUR,
+                "weight": 1 if pt else 6,
+                "opacity": 0.9 if pt else 0.35,
+                "fill": pt,
+                "fillColor": "#ffffff",
+                "fillOpacity": 1.0,
+                "className": JOINT_CLASS,
+            },
+            marker=folium.CircleMarker(radius=4) if point else None,
+            popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
+            show=not point,
+        ).add_to(m)
+
+
+def _track_layer(m: folium.Map, tracks: gpd.GeoDataFrame, detail: Detail, lang: str) -> None:
+    frame = tracks.copy()
+    frame["status_label"] = [label(f"status_{s}", lang) for s in frame["status"]]
+    frame["started"] = frame["started"].astype(str).str.slice(0, 16)
+    folium.GeoJson(
+        geometry.feature_collection(frame, detail, columns=["chief", "started", "status"]),
+        name=f"{label('tracks', lang)} ({len(frame)})",
+        style_function=lambda f: {
+            "color": style.TRACK_COLOURS.get(f["properties"]["status"], "#555555"),
+            "weight": 2,
+            "opacity": 0.7,
+            "className": TRACK_CLASS,
+        },
+        tooltip=folium.GeoJsonTooltip(
+            fields=["chief", "started", "status"],
+            aliases=[label(k, lang) for k in ("chief", "started", "status")],
+        ),
+        show=False,
+    ).add_to(m)
+
+
+_PROBLEM_CALLBACK = """
+function (row) {
+    var icon = L.divIcon({className: 'gis-problem', iconSize: [14, 14],
+        html: '<div style="width:12px;height:12px;border-radius:50%;background:%COLOUR%;' +
+              'border:2px solid #fff;box-shadow:0 0 3px #000"></div>'});
+    return L.marker(new L.LatLng(row[0], row[1]), {icon: icon}).bindPopup(row[2]);
+}
+"""
+
+
+def _problem_layer(m: folium.Map, problems: gpd.GeoDataFrame, lang: str) -> None:
+    if problems is None or len(problems) == 0:
+        return
+    points = problems[problems.geometry.notna() & ~problems.geometry.is_empty]
+    rows = []
+    keys = [
+        ("category", "category_label"),
+        ("status", "status_label"),
+        ("description", "description"),
+        ("reported_at", "reported_at"),
+        ("deadline", "deadline"),
+    ]
+    records = points.drop(columns="geometry").to_dict("records")
+    for record, x, y in zip(records, points.geometry.x, points.geometry.y, strict=True):
+        cells = "".join(
+            f"<tr><th>{html.escape(label(k, lang))}</th>"
+            f"<td>{html.escape(str(geometry._plain(record.get(c)) or '–'))}</td></tr>"
+            for k, c in keys
+        )
+        if record.get("overdue"):
+            cells += f'<tr><td colspan="2"><b>{html.escape(label("overdue", lang))}</b></td></tr>'
+        rows.append([round(float(y), 6), round(float(x), 6), f"<table>{cells}</table>"])
+    plugins.FastMarkerCluster(
+        rows,
+        callback=_PROBLEM_CALLBACK.replace("%COLOUR%", style.PROBLEM_COLOUR),
+        name=f"{label('problems', lang)} ({len(rows)})",
+    ).add_to(m)
+
+
+# -- vector-tile mode ----------------------------------------------------------------------------
+
+_SEGMENT_TILE_STYLE = """
+function (p, z, data) {
+    var d = data.segments[p.id];
+    if (!d || p.level !== data.level) { return []; }
+    return {color: d[0], weight: data.weight, opacity: 0.9};
+}
+"""
+_ZONE_TILE_STYLE = """
+function (p, z, data) {
+    var d = data.segments[p.id];
+    if (!d) { return []; }
+    var water = p.kind === 'water_area';
+    return {color: d[0], weight: 2, fill: true, fillColor: water ? data.water : d[0],
+            fillOpacity: water ? 0.35 : 0.5};
+}
+"""
+_TILE_POPUP = """
+function (p, data) {
+    var d = data.segments[p.id];
+    if (!d) { return null; }
+    var rows = '';
+    for (var i = 0; i < data.fields.length; i++) {
+        var v = String(d[i + 1]).replace(/&/g, '&amp;').replace(/</g, '&lt;');
+        rows += '<tr><th>' + data.fields[i] + '</th><td>' + v + '</td></tr>';
+    }
+    return '<table>' + rows + '</table>';
+}
+"""
+_REGION_TILE_STYLE = """
+function (p, z, data) {
+    var w = data.weights[p.level];
+    if (w === undefined) { return []; }
+    return {color: '#444444', weight: w, fill: false, dashArray: w >= 2 ? null : '4 4'};
+}
+"""
+_JOINT_TILE_STYLE = """
+function (p, z, data) {
+    if (!data.ids[p.id]) { return []; }
+    return {color: data.colour, weight: 5, opacity: 0.35};
+}
+"""
+
+
+def _tile_lookup(frame: gpd.GeoDataFrame, lang: str) -> dict[str, list]:
+    if frame is None or len(frame) == 0:
+        return {}
+    f = _popup_frame(frame, lang)
+    f["level_label"] = [level_label(v, lang) for v in f["level"]]
+    cols = ["colour", "river", "level_label", "region", "chiefs", "coverage", "patrols"]
+    cols.append("last_patrol")
+    return {row[0]: list(row[1:]) for row in f[["id", *cols]].itertuples(index=False)}
+
+
+def _tiled_layers(m: folium.Map, data: CoverageData, url: str, lang: str) -> None:
+    fields = [label(k, lang) for k in _POPUP_KEYS]
+    top = LEVEL_RANK.get(data.region_level, 0)
+    weights = {lv: w for lv, w in style.REGION_WEIGHTS.items() if top <= LEVEL_RANK[lv] <= top + 2}
+    VectorGridLayer(
+        url.format(layer="regions", z="{z}", x="{x}", y="{y}"),
+        "regions",
+        name=label("regions", lang),
+        style_js=_REGION_TILE_STYLE,
+        data={"weights": weights},
+        id_property="code",
+    ).add_to(m)
+    zones = _tile_lookup(data.zones, lang)
+    if zones:
+        VectorGridLayer(
+            url.format(layer="zones", z="{z}", x="{x}", y="{y}"),
+            "zones",
+            name=label("zones", lang),
+            style_js=_ZONE_TILE_STYLE,
+            popup_js=_TILE_POPUP,
+            data={"segments": zones, "fields": fields, "water": style.WATER_COLOUR},
+        ).add_to(m)
+    levels = _levels(data.segments)
+    for level in levels:
+        VectorGridLayer(
+            url.format(layer="segments", z="{z}", x="{x}", y="{y}"),
+            "segments",
+            name=f"{label('segments', lang)} · {level_label(level, lang)}",
+            style_js=_SEGMENT_TILE_STYLE,
+            popup_js=_TILE_POPUP,
+            data={
+                "segments": _tile_lookup(data.segments[data.segments["level"] == level], lang),
+                "fields": fields,
+                "level": level,
+                "weight": style.LEVEL_WEIGHTS.get(level, 3),
+            },
+            show=level == levels[-1],
+        ).add_to(m)
+    VectorGridLayer(
+        url.format(layer="joint_sections", z="{z}", x="{x}", y="{y}"),
+        "joint_sections",
+        name=label("joint_sections", lang),
+        style_js=_JOINT_TILE_STYLE,
+        data={"colour": style.JOINT_COLOUR, "ids": dict.fromkeys(data.joint_sections["id"], 1)},
+    ).add_to(m)
+
+
+def _search_index(m: folium.Map, segments: gpd.GeoDataFrame, lang: str) -> None:
+    """Tile mode: a hidden layer of one point per segment, so search still finds names."""
+    if segments is None or len(segments) == 0:
+        return
+    frame = gpd.GeoDataFrame(
+        {"search": segments["search"].to_numpy()},
+        geometry=geometry.midpoints(segments.geometry.to_numpy()),
+        crs=4326,
+    )
+    group = folium.FeatureGroup(name="search", control=False, show=False).add_to(m)
+    # leaflet-search puts its layer on the map: invisible circle markers, no pins
+    layer = folium.GeoJson(
+        geometry.feature_collection(frame, Detail(0.0, 5)),
+        name="search-index",
+        control=False,
+        marker=folium.CircleMarker(radius=1, opacity=0, fill_opacity=0, interactive=False),
+    ).add_to(group)
+    plugins.Search(
+        layer,
+        search_label="search",
+        geom_type="Point",
+        placeholder=label("search", lang),
+        collapsed=False,
+        search_zoom=15,
+    ).add_to(m)

@@ -1,0 +1,198 @@
+"""The map of one river for a coordination meeting (联席会议): who holds which stretch.
+
+Each level's stretches are coloured by region (boundary stretches dashed, both banks named),
+with the joint sections and boundary crossings where neighbours must patrol together, and the
+stretches just upstream (tributaries joining) and downstream (the main stem below the mouth)
+whose chiefs a meeting may need to invite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import numpy as np
+
+from gis_service.domain.vocab import LEVEL_RANK
+from gis_service.maps import base, geometry, style
+from gis_service.maps.elements import Legend, Title
+from gis_service.maps.geometry import Detail
+from gis_service.maps.style import label, level_label
+
+UPSTREAM_COLOUR = "#41b6c4"
+DOWNSTREAM_COLOUR = "#253494"
+
+
+@dataclass
+class RiverData:
+    """segments: id, level, kind, region_code/left_region_code/right_region_code, region,
+    left_bank, right_bank, chainage_from_m, chainage_to_m, length_m, chiefs; upstream and
+    downstream: id, river, level, region, chiefs, distance_m."""
+
+    code: str
+    name: str
+    date: str
+    segments: gpd.GeoDataFrame
+    joint_sections: gpd.GeoDataFrame
+    crossings: gpd.GeoDataFrame
+    upstream: gpd.GeoDataFrame
+    downstream: gpd.GeoDataFrame
+    shown_level: str | None
+    convener: str | None = None
+
+
+def region_colours(frame: gpd.GeoDataFrame) -> dict[str, str]:
+    """A palette colour per region code, in order of appearance along the flow."""
+    if len(frame) == 0:
+        return {}
+    ordered = frame.sort_values(["level", "chainage_from_m"])
+    codes = []
+    for column in ("region_code", "left_region_code", "right_region_code"):
+        if column in ordered:
+            codes += [c for c in ordered[column] if isinstance(c, str)]
+    unique = list(dict.fromkeys(codes))
+    return {c: style.PALETTE[k % len(style.PALETTE)] for k, c in enumerate(unique)}
+
+
+def build_river_map(data: RiverData, options: base.MapOptions | None = None) -> folium.Map:
+    options = options or base.MapOptions()
+    lang = options.lang
+    bounds = geometry.total_bounds(data.segments, data.upstream, data.downstream)
+    detail = geometry.detail_for(bounds)
+    m = base.new_map(options, bounds)
+    subtitle = data.date + (
+        f" · {label('convener', lang)}: {data.convener}" if data.convener else ""
+    )
+    Title(f"{data.name} {label('river_title', lang)}", subtitle).add_to(m)
+
+    segments = data.segments
+    colours = region_colours(segments)
+    legend_rows: list[tuple[str, str, str]] = []
+    if len(segments):
+        frame = segments.copy()
+        first = frame["region_code"].where(frame["region_code"].notna(), frame["left_region_code"])
+        frame["colour"] = [colours.get(c, "#555555") for c in first]
+        boundary = frame["kind"] == "boundary"
+        frame["region"] = np.where(
+            boundary,
+            label("left_bank", lang)
+            + " "
+            + frame["left_bank"].fillna("–")
+            + " / "
+            + label("right_bank", lang)
+            + " "
+            + frame["right_bank"].fillna("–"),
+            frame["region"].fillna("–"),
+        )
+        frame["level_label"] = [
+            level_label(v, lang) + (f" · {label('boundary', lang)}" if b else "")
+            for v, b in zip(frame["level"], boundary, strict=True)
+        ]
+        frame["from_km"] = (frame["chainage_from_m"].astype(float) / 1000).round(3)
+        frame["to_km"] = (frame["chainage_to_m"].astype(float) / 1000).round(3)
+        frame["chiefs"] = frame["chiefs"].replace({"": "–"})
+        fields = ["level_label", "region", "chiefs", "from_km", "to_km", "length_m"]
+        aliases = [label(k, lang) for k in ("level", "region", "chiefs", "from_km", "to_km")]
+        aliases.append(label("length_m", lang))
+        levels = sorted(set(frame["level"]), key=LEVEL_RANK.get)
+        for level in levels:
+            part = frame[frame["level"] == level]
+            weight = style.LEVEL_WEIGHTS.get(level, 3) + 1
+            folium.GeoJson(
+                geometry.feature_collection(
+                    part, detail, columns=[*fields, "colour", "kind"], id_column="id"
+                ),
+                name=f"{label('segments', lang)} · {level_label(level, lang)} ({len(part)})",
+                style_function=lambda f, w=weight: {
+                    "color": f["properties"]["colour"],
+                    "weight": w,
+                    "opacity": 0.9,
+                    "dashArray": "10 5" if f["properties"]["kind"] == "boundary" else None,
+                    "className": "gis-river-segment",
+                },
+                popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
+                tooltip=folium.GeoJsonTooltip(fields=["region"], labels=False),
+                show=level == data.shown_level,
+            ).add_to(m)
+        shown = frame[frame["level"] == data.shown_level]
+        names = dict(zip(shown["region_code"], segments.loc[shown.index, "region"], strict=True))
+        legend_rows += [
+            ("line", colours[c], f"{level_label(data.shown_level, lang)} · {n}")
+            for c, n in names.items()
+            if isinstance(c, str) and c in colours
+        ]
+        if boundary.any():
+            legend_rows.append(("dash", "#555555", label("boundary", lang)))
+
+    _neighbours(m, data.upstream, "upstream", UPSTREAM_COLOUR, detail, lang)
+    _neighbours(m, data.downstream, "downstream", DOWNSTREAM_COLOUR, detail, lang)
+    _joint(m, data, detail, lang)
+    legend_rows += [
+        ("line", style.JOINT_COLOUR, label("joint_sections", lang)),
+        ("dot", style.CROSSING_COLOUR, label("crossings", lang)),
+        ("line", UPSTREAM_COLOUR, label("upstream", lang)),
+        ("line", DOWNSTREAM_COLOUR, label("downstream", lang)),
+    ]
+    Legend(label("legend", lang), legend_rows).add_to(m)
+    return base.finish(m)
+
+
+def _neighbours(
+    m: folium.Map,
+    frame: gpd.GeoDataFrame,
+    key: str,
+    colour: str,
+    detail: Detail,
+    lang: str,
+) -> None:
+    if frame is None or len(frame) == 0:
+        return
+    part = frame.copy()
+    part["level_label"] = [level_label(v, lang) for v in part["level"]]
+    fields = ["river", "level_label", "region", "chiefs", "distance_m"]
+    folium.GeoJson(
+        geometry.feature_collection(part, detail, columns=fields),
+        name=f"{label(key, lang)} ({len(part)})",
+        style_function=lambda _f: {
+            "color": colour,
+            "weight": 5,
+            "opacity": 0.8,
+            "dashArray": "2 6",
+            "className": f"gis-{key}",
+        },
+        popup=folium.GeoJsonPopup(
+            fields=fields,
+            aliases=[label(k, lang) for k in ("river", "level", "region", "chiefs", "distance_m")],
+        ),
+    ).add_to(m)
+
+
+def _joint(m: folium.Map, data: RiverData, detail: Detail, lang: str) -> None:
+    fields = ["level_label", "upstream", "downstream"]
+    aliases = [label(k, lang) for k in ("level", "upstream", "downstream")]
+    for frame, key, point in (
+        (data.joint_sections, "joint_sections", False),
+        (data.crossings, "crossings", True),
+    ):
+        if frame is None or len(frame) == 0:
+            continue
+        part = frame.copy()
+        part["level_label"] = [level_label(v, lang) for v in part["level"]]
+        for column in ("upstream", "downstream"):
+            part[column] = part[column].fillna("–")
+        folium.GeoJson(
+            geometry.feature_collection(part, detail, columns=fields),
+            name=f"{label(key, lang)} ({len(part)})",
+            style_function=lambda _f, pt=point: {
+                "color": style.CROSSING_COLOUR if pt else style.JOINT_COLOUR,
+                "weight": 1 if pt else 12,
+                "opacity": 0.9 if pt else 0.3,
+                "fill": pt,
+                "fillColor": "#ffffff",
+                "fillOpacity": 1.0,
+                "className": "gis-joint",
+            },
+            marker=folium.CircleMarker(radius=4) if point else None,
+            popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
+        ).add_to(m)

@@ -1,0 +1,179 @@
+"""The patrol audit (巡河考核) as tables: what ``gis-service audit`` computes, for pandas."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+from sqlalchemy import text
+
+from gis_service.config import get_settings
+from gis_service.domain import crs
+from gis_service.domain.audit import BEHIND, COMPLIANT, NO_RULE, NON_COMPLIANT
+from gis_service.domain.rules import RulesError, load_rules
+from gis_service.domain.vocab import LEVEL_LABELS, LEVELS
+from gis_service.errors import InputError
+from gis_service.notebook._connection import Bind, reading
+from gis_service.notebook.layers import names, parse_day, read_geo
+from gis_service.services.audit import gaps_geojson, run_audit, write_exports
+
+STATUSES = (COMPLIANT, BEHIND, NON_COMPLIANT, NO_RULE)
+
+
+@dataclass
+class AuditReport:
+    """One audit: ``raw`` is the service's report (what the JSON export holds); the frames
+    are views of it, ``targets`` and ``gaps`` with their geometry."""
+
+    raw: dict
+    targets: gpd.GeoDataFrame
+    posts: pd.DataFrame
+    regions: pd.DataFrame
+    reminders: pd.DataFrame
+    gaps: gpd.GeoDataFrame
+    gaps_geojson: dict
+
+    @property
+    def label(self) -> str:
+        return f"{self.raw['region']['name']} {self.raw['period']['label']}"
+
+    def overview(self) -> pd.Series:
+        """The headline figures (what the XLSX's 概要 sheet holds, plus counts)."""
+        return pd.Series(
+            {
+                "region": f"{self.raw['region']['name']} ({self.raw['region']['code']})",
+                "period": self.raw["period"]["label"],
+                "as_of": self.raw["as_of"],
+                "rules_version": self.raw["rules_version"],
+                "patrols_in_period": self.raw["patrols_in_period"],
+                "counted_patrols": self.raw["counted_patrols"],
+                "posts": len(self.posts),
+                "targets": len(self.targets),
+                "unassigned_targets": int(self.targets["unassigned"].sum())
+                if len(self.targets)
+                else 0,
+                "reminders": len(self.reminders),
+            }
+        )
+
+    def compliance_by_level(self) -> pd.DataFrame:
+        """Posts per level and status, with the share compliant (levels top-down)."""
+        counts = (
+            pd.crosstab(self.posts["level"], self.posts["status"])
+            if len(self.posts)
+            else pd.DataFrame()
+        )
+        levels = [lv for lv in LEVELS if lv in counts.index]
+        table = counts.reindex(index=levels, columns=list(STATUSES), fill_value=0).astype(int)
+        table["posts"] = table.sum(axis=1)
+        table["compliance_rate"] = table[COMPLIANT] / table["posts"]
+        table.index = pd.Index([f"{lv} {LEVEL_LABELS[lv]}" for lv in levels], name="level")
+        return table
+
+
+def _load_rules(rules: Path | str | None):
+    try:
+        return load_rules(Path(rules) if rules else get_settings().rules_file)
+    except (RulesError, OSError) as exc:
+        raise InputError(str(exc)) from None
+
+
+def _target_geometries(conn, ids: list[str]) -> gpd.GeoDataFrame:
+    return read_geo(
+        conn,
+        "SELECT id AS target_id, geom AS geometry FROM river_segment WHERE id = ANY(:i) "
+        "UNION ALL SELECT id, geom FROM still_water_zone WHERE id = ANY(:i)",
+        {"i": ids},
+    )
+
+
+def audit(
+    region: str,
+    period: str,
+    as_of: dt.date | str | None = None,
+    *,
+    rules: Path | str | None = None,
+    engine: Bind | None = None,
+) -> AuditReport:
+    """Audit ``region`` (and all below it) for ``period`` (2026-Q3, 2026-07, 2026-W27, ...)."""
+    day = parse_day(as_of)
+    ruleset = _load_rules(rules)
+    with reading(engine) as conn:
+        report = run_audit(conn, region, period, as_of=day, rules=ruleset)
+        gaps = gaps_geojson(conn, report)
+        geoms = _target_geometries(conn, [t["target_id"] for t in report["targets"]])
+        water_names = names(conn, "water_body")
+        levels = dict(conn.execute(text("SELECT code, level FROM admin_region")).all())
+    targets = pd.DataFrame(
+        report["targets"],
+        columns=[
+            "target_id",
+            "target_type",
+            "water_body_code",
+            "level",
+            "length_m",
+            "covered_m",
+            "ratio",
+            "gaps",
+            "patrols",
+            "last_patrol",
+            "chiefs",
+            "covered_by_chiefs_m",
+            "unassigned",
+            "regions",
+        ],
+    )
+    targets["water_body_name"] = targets["water_body_code"].map(water_names)
+    targets = gpd.GeoDataFrame(
+        targets.merge(geoms, on="target_id", how="left"), geometry="geometry", crs=crs.STORAGE_CRS
+    )
+    rates = pd.DataFrame(report["regions"])
+    if len(rates):
+        rates.insert(1, "level", rates["region_code"].map(levels))
+    gap_frame = _gap_frame(gaps, targets)
+    gap_frame["water_body_name"] = gap_frame["water_body_code"].map(water_names)
+    posts = pd.DataFrame(report["posts"])
+    reminders = pd.DataFrame(
+        report["reminders"], columns=["chief_id", "post_id", "rule_id", "deadline", "missing"]
+    )
+    if len(reminders):
+        who = posts[["post_id", "chief_name", "role", "level", "region_name", "water_body_code"]]
+        reminders = reminders.merge(who, on="post_id", how="left")
+    return AuditReport(
+        raw=report,
+        targets=targets,
+        posts=posts,
+        regions=rates,
+        reminders=reminders,
+        gaps=gap_frame,
+        gaps_geojson=gaps,
+    )
+
+
+def _gap_frame(gaps: dict, targets: pd.DataFrame) -> gpd.GeoDataFrame:
+    columns = ["target_id", "from_m", "to_m", "length_m"]
+    if gaps["features"]:
+        frame = gpd.GeoDataFrame.from_features(gaps["features"], crs=crs.STORAGE_CRS)
+    else:
+        frame = gpd.GeoDataFrame(columns=[*columns, "geometry"], geometry="geometry")
+        frame = frame.set_crs(crs.STORAGE_CRS)
+    meta = targets[["target_id", "water_body_code", "level", "unassigned"]]
+    frame = frame[[*columns, "geometry"]].merge(meta, on="target_id", how="left")
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=crs.STORAGE_CRS)
+
+
+def export_audit(report: AuditReport, folder: Path | str, *, chinese: bool = True) -> list[Path]:
+    """JSON, CSV per table, XLSX (Chinese headers unless ``chinese=False``) and the gap
+    GeoJSON, named as the CLI names them."""
+    folder = Path(folder)
+    files = write_exports(report.raw, folder, chinese=chinese)
+    geo = (
+        folder
+        / f"audit_{report.raw['region']['code']}_{report.raw['period']['label']}_gaps.geojson"
+    )
+    geo.write_text(json.dumps(report.gaps_geojson, ensure_ascii=False), encoding="utf-8")
+    return [*files, geo]

@@ -1,0 +1,548 @@
+"""Load what the maps show from the database and hand it to the pure builders in maps/.
+
+Reuses the audit (``run_audit``, ``gaps_geojson``), the zoning queries (segments, joint
+sections, coordination report, neighbours), the stored patrols (``get_patrol`` and the raw
+upload, re-parsed with the upload parsers) and the problems; only geometry is read here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zoneinfo
+from typing import Literal
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from sqlalchemy import Connection, text
+
+from gis_service.domain.chinacoords import to_wgs84
+from gis_service.domain.rules import RuleSet
+from gis_service.domain.vocab import LEVEL_RANK
+from gis_service.errors import InputError, NotFoundError
+from gis_service.fileio.tracks import FORMATS, parse_track
+from gis_service.maps import assets
+from gis_service.maps.base import MapOptions
+from gis_service.maps.coverage import CoverageData, build_coverage_map
+from gis_service.maps.patrol import PatrolData, build_patrol_map
+from gis_service.maps.river import RiverData, build_river_map
+from gis_service.services.audit import gaps_geojson, run_audit
+from gis_service.services.patrols import get_patrol, raw_upload
+from gis_service.services.problems import problems_frame
+from gis_service.services.zoning_queries import (
+    coordination_report,
+    joint_sections_geojson,
+    neighbours,
+    segments_geojson,
+)
+
+TILES_URL = "/tiles/{layer}/{z}/{x}/{y}.pbf"
+REGION_DEPTH = 2  # boundaries drawn down to two levels below the mapped region
+NEIGHBOUR_REACH_M = 5_000.0
+
+
+def options_from_settings(
+    settings,
+    *,
+    lang: str = "zh",
+    basemap: str | None = None,
+    include_tracks: bool = False,
+) -> MapOptions:
+    """Map options from the request and the settings (Tianditu when a key is configured)."""
+    chosen = basemap or (
+        "tianditu" if settings.tianditu_key and settings.basemap == "osm" else settings.basemap
+    )
+    try:
+        return MapOptions(
+            lang=lang,  # type: ignore[arg-type]
+            basemap=chosen,
+            tianditu_key=settings.tianditu_key,
+            include_tracks=include_tracks,
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def render(m: folium.Map, mode: assets.AssetMode) -> str:
+    return assets.render(m, mode)
+
+
+# -- helpers -------------------------------------------------------------------------------------
+
+
+def _frame(rows: list, columns: list[str]) -> gpd.GeoDataFrame:
+    """GeoDataFrame from rows whose last item is WKB (vectorised decoding)."""
+    frame = pd.DataFrame(rows, columns=[*columns, "wkb"])
+    geoms = shapely.from_wkb([bytes(w) if w is not None else None for w in frame["wkb"]])
+    return gpd.GeoDataFrame(frame.drop(columns="wkb"), geometry=geoms, crs=4326)
+
+
+def _from_geojson(collection: dict) -> gpd.GeoDataFrame:
+    if not collection["features"]:
+        return gpd.GeoDataFrame(geometry=[], crs=4326)
+    return gpd.GeoDataFrame.from_features(collection["features"], crs=4326)
+
+
+def _names(conn: Connection, table: str) -> dict[str, str]:
+    key = "code" if table in ("admin_region", "water_body") else "id"
+    return dict(conn.execute(text(f"SELECT {key}, name FROM {table}")).all())
+
+
+def _join(values, names: dict[str, str]) -> str:
+    return "、".join(names.get(v, v) for v in values if isinstance(v, str))
+
+
+# -- coverage ------------------------------------------------------------------------------------
+
+
+def coverage_data(
+    conn: Connection,
+    region: str,
+    period: str,
+    *,
+    as_of: dt.date | None = None,
+    include_tracks: bool = False,
+    rules: RuleSet | None = None,
+    timezone: str = "Asia/Shanghai",
+) -> CoverageData:
+    """The audit of ``region`` for ``period`` with the geometry the coverage map draws."""
+    report = run_audit(conn, region, period, as_of=as_of, rules=rules, timezone=timezone)
+    regions = _frame(
+        conn.execute(
+            text(
+                "WITH RECURSIVE sub(code, depth) AS (SELECT code, 0 FROM admin_region "
+                "WHERE code = :region UNION ALL SELECT r.code, sub.depth + 1 FROM admin_region r "
+                "JOIN sub ON r.parent_code = sub.code WHERE sub.depth < :depth) "
+                "SELECT a.code, a.name, a.level, ST_AsBinary(a.geom) FROM admin_region a "
+                "JOIN sub USING (code)"
+            ),
+            {"region": region, "depth": REGION_DEPTH},
+        ).all(),
+        ["code", "name", "level"],
+    )
+    region_names = _names(conn, "admin_region")
+    rivers = _names(conn, "water_body")
+    chief_names = _names(conn, "chief")
+    targets = pd.DataFrame(report["targets"])
+    posts = pd.DataFrame(report["posts"])
+    segments = _targets_frame(conn, targets, posts, "segment", rivers, region_names, chief_names)
+    zones = _targets_frame(conn, targets, posts, "zone", rivers, region_names, chief_names)
+
+    gaps = _from_geojson(gaps_geojson(conn, report))
+    if len(gaps):
+        meta = targets.set_index("target_id")
+        gaps["level"] = gaps["target_id"].map(meta["level"])
+        gaps["river"] = gaps["target_id"].map(meta["water_body_code"]).map(rivers)
+    else:
+        gaps = gpd.GeoDataFrame(
+            {"target_id": [], "level": [], "river": [], "length_m": []}, geometry=[], crs=4326
+        )
+    joint = _joint_frame(conn, region, rivers, region_names, points=False)
+    crossings = _joint_frame(conn, region, rivers, region_names, points=True)
+    start = dt.date.fromisoformat(report["period"]["start"])
+    end = dt.date.fromisoformat(report["period"]["end"])
+    tracks = _tracks(conn, region, start, end, chief_names, timezone) if include_tracks else None
+    own = regions[regions["code"] == region]
+    return CoverageData(
+        region_code=region,
+        region_name=report["region"]["name"],
+        period=report["period"]["label"],
+        as_of=report["as_of"],
+        regions=regions,
+        segments=segments,
+        gaps=gaps,
+        zones=zones,
+        joint_sections=joint,
+        crossings=crossings,
+        tracks=tracks,
+        problems=problems_frame(conn, region=region, start=start, end=end),
+        region_level=str(own["level"].iloc[0]) if len(own) else "city",
+    )
+
+
+def _targets_frame(
+    conn: Connection,
+    targets: pd.DataFrame,
+    posts: pd.DataFrame,
+    kind: str,
+    rivers: dict[str, str],
+    region_names: dict[str, str],
+    chief_names: dict[str, str],
+) -> gpd.GeoDataFrame:
+    """Segments or zones of the audit with their figures as the popups show them."""
+    columns = ["id", "river", "level", "region", "chiefs", "ratio", "patrols", "last_patrol"]
+    columns += ["length_m", "unassigned", "search", "kind", "water_body_code"]
+    part = targets[targets["target_type"] == kind] if len(targets) else targets
+    if len(part) == 0:
+        return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=4326)
+    table, kind_col = (
+        ("river_segment", "kind") if kind == "segment" else ("still_water_zone", "kind")
+    )
+    geoms = dict(
+        (r[0], (r[1], r[2]))
+        for r in conn.execute(
+            text(f"SELECT id, {kind_col}, ST_AsBinary(geom) FROM {table} WHERE id = ANY(:i)"),
+            {"i": list(part["target_id"])},
+        )
+    )
+    counted = _counted_per_target(part, posts, chief_names)
+    rows = []
+    for t in part.itertuples(index=False):
+        river = rivers.get(t.water_body_code, t.water_body_code)
+        names = [chief_names.get(c, c) for c in t.chiefs]
+        kind_value, wkb = geoms.get(t.target_id, (None, None))
+        rows.append(
+            {
+                "id": t.target_id,
+                "river": river,
+                "level": t.level,
+                "region": _join(t.regions, region_names),
+                "chiefs": "、".join(names),
+                "ratio": float(t.ratio),
+                "patrols": counted.get(t.target_id, ""),
+                "last_patrol": t.last_patrol or "",
+                "length_m": float(t.length_m),
+                "unassigned": bool(t.unassigned),
+                "search": " ".join([river, *names]),
+                "kind": kind_value,
+                "water_body_code": t.water_body_code,
+                "wkb": wkb,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    geometry = shapely.from_wkb([bytes(w) if w is not None else None for w in frame["wkb"]])
+    return gpd.GeoDataFrame(frame.drop(columns="wkb"), geometry=geometry, crs=4326)
+
+
+def _counted_per_target(
+    targets: pd.DataFrame, posts: pd.DataFrame, chief_names: dict[str, str]
+) -> dict[str, str]:
+    """'2/6' (counted/required) of the target's chiefs' posts on that water at that level."""
+    if len(posts) == 0:
+        return {}
+    by_key: dict[tuple, list] = {}
+    for p in posts.itertuples(index=False):
+        by_key.setdefault((p.chief_id, p.water_body_code), []).append(p)
+    out = {}
+    for t in targets.itertuples(index=False):
+        parts = []
+        for chief in t.chiefs:
+            candidates = by_key.get((chief, t.water_body_code), [])
+            same_level = [p for p in candidates if p.level == t.level] or candidates
+            for p in same_level[:1]:
+                parts.append((chief, f"{int(p.counted)}/{int(p.required)}"))
+        if len(parts) == 1:
+            out[t.target_id] = parts[0][1]
+        elif parts:
+            out[t.target_id] = "；".join(f"{chief_names.get(c, c)} {v}" for c, v in parts)
+    return out
+
+
+def _joint_frame(
+    conn: Connection,
+    region: str,
+    rivers: dict[str, str],
+    region_names: dict[str, str],
+    *,
+    points: bool,
+    water_body: str | None = None,
+) -> gpd.GeoDataFrame:
+    frame = _from_geojson(
+        joint_sections_geojson(
+            conn,
+            region=region if water_body is None else None,
+            water_body=water_body,
+            points=points,
+        )
+    )
+    if len(frame) == 0:
+        return gpd.GeoDataFrame(
+            {c: [] for c in ("id", "river", "level", "upstream", "downstream")},
+            geometry=[],
+            crs=4326,
+        )
+    frame["river"] = frame["water_body_code"].map(rivers)
+    frame["upstream"] = frame["upstream_region_code"].map(region_names)
+    frame["downstream"] = frame["downstream_region_code"].map(region_names)
+    return frame
+
+
+def _tracks(
+    conn: Connection,
+    region: str,
+    start: dt.date,
+    end: dt.date,
+    chief_names: dict[str, str],
+    timezone: str,
+) -> gpd.GeoDataFrame:
+    tz = zoneinfo.ZoneInfo(timezone)
+    rows = conn.execute(
+        text(
+            "SELECT p.id::text, p.chief_id, p.status, p.started_at, ST_AsBinary(p.track) "
+            "FROM patrol p WHERE p.track IS NOT NULL AND p.started_at >= :s AND p.started_at < :e "
+            "AND ST_Intersects(p.track, (SELECT geom FROM admin_region WHERE code = :r)) "
+            "ORDER BY p.started_at"
+        ),
+        {
+            "s": dt.datetime.combine(start, dt.time(), tz),
+            "e": dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tz),
+            "r": region,
+        },
+    ).all()
+    frame = _frame(rows, ["id", "chief_id", "status", "started"])
+    frame["chief"] = frame["chief_id"].map(chief_names)
+    frame["started"] = [t.astimezone(tz).isoformat() for t in frame["started"]]
+    return frame
+
+
+def coverage_map(
+    conn: Connection,
+    region: str,
+    period: str,
+    *,
+    options: MapOptions | None = None,
+    as_of: dt.date | None = None,
+    rules: RuleSet | None = None,
+    tile_threshold: int | None = None,
+    tiles_url: str = TILES_URL,
+) -> folium.Map:
+    """The coverage map; vector tiles when the region has more than ``tile_threshold``
+    features (None: always embedded GeoJSON, as a standalone file needs)."""
+    options = options or MapOptions()
+    data = coverage_data(
+        conn, region, period, as_of=as_of, include_tracks=options.include_tracks, rules=rules
+    )
+    tiled = tile_threshold is not None and data.feature_count > tile_threshold
+    return build_coverage_map(data, options, tiles_url=tiles_url if tiled else None)
+
+
+# -- patrol --------------------------------------------------------------------------------------
+
+
+def patrol_owner(conn: Connection, patrol_id) -> str:
+    """The chief a patrol belongs to (who may see its map besides the office)."""
+    chief = conn.execute(
+        text("SELECT chief_id FROM patrol WHERE id = :i"), {"i": patrol_id}
+    ).scalar()
+    if chief is None:
+        raise NotFoundError(f"patrol {patrol_id} not found")
+    return chief
+
+
+def patrol_data(conn: Connection, patrol_id, *, timezone: str = "Asia/Shanghai") -> PatrolData:
+    """One stored patrol: its points re-read from the upload (the evidence), what was dropped
+    and why (as stored at ingest), its targets with covered and missed stretches."""
+    patrol = get_patrol(conn, patrol_id)
+    raw = parse_track(
+        raw_upload(conn, patrol_id),
+        filename=patrol["file_name"],
+        fmt=patrol["source_format"] if patrol["source_format"] in FORMATS else None,
+        timezone=timezone,
+    )
+    lon, lat = to_wgs84(raw.lon, raw.lat, patrol["coord_system"])
+    reasons = dict(patrol["dropped"] or [])
+    reason = np.array([reasons.get(r, "") for r in raw.ref], dtype=object)
+    points = gpd.GeoDataFrame(
+        {
+            "time": pd.to_datetime(raw.time, utc=True),
+            "ref": raw.ref,
+            "reason": reason,
+        },
+        geometry=shapely.points(np.column_stack([lon, lat])),
+        crs=4326,
+    ).sort_values("time", kind="stable")
+
+    rivers = _names(conn, "water_body")
+    summary_targets = {t["target_id"]: t for t in patrol["summary"].get("targets", [])}
+    ids = list(summary_targets)
+    seg = conn.execute(
+        text("SELECT id, ST_AsBinary(geom) FROM river_segment WHERE id = ANY(:i)"), {"i": ids}
+    ).all()
+    zone = conn.execute(
+        text("SELECT id, ST_AsBinary(geom) FROM still_water_zone WHERE id = ANY(:i)"), {"i": ids}
+    ).all()
+    targets = _frame([*seg, *zone], ["id"])
+    targets["river"] = [
+        rivers.get(summary_targets[i].get("water_body_code"), "") for i in targets["id"]
+    ]
+    targets["level"] = [summary_targets[i].get("level") for i in targets["id"]]
+    targets["ratio"] = [float(summary_targets[i].get("ratio", 0.0)) for i in targets["id"]]
+    targets["covered_m"] = [summary_targets[i].get("covered_m", 0.0) for i in targets["id"]]
+    targets["length_m"] = [summary_targets[i].get("length_m", 0.0) for i in targets["id"]]
+
+    def stretches(key: str) -> gpd.GeoDataFrame:
+        rows = [
+            {"target_id": c["target_id"], "river": rivers.get(c["water_body_code"], "")}
+            for c in patrol["coverage"]
+            if c[key]
+        ]
+        geoms = [shapely.from_geojson(_json(c[key])) for c in patrol["coverage"] if c[key]]
+        return gpd.GeoDataFrame(
+            pd.DataFrame(rows, columns=["target_id", "river"]), geometry=geoms, crs=4326
+        )
+
+    chief = _names(conn, "chief").get(patrol["chief_id"], patrol["chief_id"])
+    return PatrolData(
+        patrol_id=patrol["id"],
+        chief=chief,
+        status=patrol["status"],
+        reasons=[r.get("code", "") for r in patrol["reasons"] or []],
+        started=patrol["started_at"],
+        ended=patrol["ended_at"],
+        distance_m=float(patrol["summary"].get("distance_m", 0.0)),
+        points=points,
+        targets=targets,
+        covered=stretches("covered_geom"),
+        missed=stretches("uncovered_geom"),
+    )
+
+
+def _json(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def patrol_map(conn: Connection, patrol_id, *, options: MapOptions | None = None) -> folium.Map:
+    return build_patrol_map(patrol_data(conn, patrol_id), options or MapOptions())
+
+
+# -- river ---------------------------------------------------------------------------------------
+
+
+def river_data(conn: Connection, code: str, day: dt.date) -> RiverData:
+    """One river for a coordination meeting: stretches per level with their chiefs, joint
+    sections, and the neighbouring stretches up- and downstream."""
+    report = coordination_report(conn, code, day)
+    region_names = _names(conn, "admin_region")
+    rivers = _names(conn, "water_body")
+    segments = _from_geojson(segments_geojson(conn, water_body=code))
+    if len(segments):
+        segments = segments[segments["kind"] != "outside"].reset_index(drop=True)
+    chiefs = {
+        s["id"]: "、".join(f"{c['name']}({c['role_label']})" for c in s["chiefs"])
+        for level in report["levels"].values()
+        for s in level
+    }
+    if len(segments):
+        segments["region"] = segments["region_code"].map(region_names)
+        segments["left_bank"] = segments["left_region_code"].map(region_names)
+        segments["right_bank"] = segments["right_region_code"].map(region_names)
+        segments["chiefs"] = segments["id"].map(chiefs).fillna("")
+    levels = sorted(set(segments["level"]) if len(segments) else [], key=LEVEL_RANK.get)
+    level = "county" if "county" in levels else (levels[0] if levels else None)
+    up, down = _river_neighbours(conn, report, segments, level, day, region_names, rivers)
+    joint = _joint_frame(conn, "", rivers, region_names, points=False, water_body=code)
+    crossings = _joint_frame(conn, "", rivers, region_names, points=True, water_body=code)
+    convener = report.get("convener") or {}
+    return RiverData(
+        code=code,
+        name=report["river"]["name"],
+        date=report["date"],
+        segments=segments,
+        joint_sections=joint,
+        crossings=crossings,
+        upstream=up,
+        downstream=down,
+        shown_level=level,
+        convener=((convener.get("county") or {}).get("name")) if convener else None,
+    )
+
+
+def _river_neighbours(
+    conn: Connection,
+    report: dict,
+    segments: gpd.GeoDataFrame,
+    level: str | None,
+    day: dt.date,
+    region_names: dict[str, str],
+    rivers: dict[str, str],
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Upstream: each tributary's stretch at its confluence (at the shown level, else its
+    coarsest); downstream: the main stem below the mouth, to ``NEIGHBOUR_REACH_M``."""
+    code = report["river"]["code"]
+    found_up: list[dict] = []
+    tributaries = {t["code"]: t for t in report["tributaries"]}
+    if tributaries:
+        rows = conn.execute(
+            text(
+                "SELECT DISTINCT ON (water_body_code) id, water_body_code, level, region_code, "
+                "left_region_code, right_region_code FROM river_segment "
+                "WHERE water_body_code = ANY(:codes) AND kind <> 'outside' "
+                "ORDER BY water_body_code, level <> :level, "
+                "array_position(ARRAY['province','city','county','township','village'], "
+                "level::text), chainage_to_m DESC"
+            ),
+            {"codes": list(tributaries), "level": level or "county"},
+        ).mappings()
+        for r in rows:
+            t = tributaries[r["water_body_code"]]
+            found_up.append(
+                {
+                    **dict(r),
+                    "segment_id": r["id"],
+                    "distance_m": t["confluence_km"] * 1000,
+                    "chiefs": t["chiefs"],
+                }
+            )
+    found_down: list[dict] = []
+    own = segments[segments["level"] == level] if level is not None else segments.iloc[:0]
+    if len(own):
+        mouth = str(own.sort_values("chainage_to_m")["id"].iloc[-1])
+        found_down = [
+            n
+            for n in neighbours(
+                conn, mouth, direction="downstream", max_distance_m=NEIGHBOUR_REACH_M, day=day
+            )
+            if n["water_body_code"] != code
+        ]
+    return (
+        _neighbour_frame(conn, found_up, region_names, rivers),
+        _neighbour_frame(conn, found_down, region_names, rivers),
+    )
+
+
+def _neighbour_frame(
+    conn: Connection, found: list[dict], region_names: dict[str, str], rivers: dict[str, str]
+) -> gpd.GeoDataFrame:
+    ids = [n["segment_id"] for n in found]
+    geoms = dict(
+        conn.execute(
+            text("SELECT id, ST_AsBinary(geom) FROM river_segment WHERE id = ANY(:i)"), {"i": ids}
+        ).all()
+    )
+    rows = [
+        {
+            "id": n["segment_id"],
+            "river": rivers.get(n["water_body_code"], n["water_body_code"]),
+            "level": n["level"],
+            "region": _join(
+                [n.get("region_code"), n.get("left_region_code"), n.get("right_region_code")],
+                region_names,
+            ),
+            "chiefs": "、".join(c["name"] for c in n["chiefs"]),
+            "distance_m": round(float(n["distance_m"]), 0),
+            "wkb": geoms.get(n["segment_id"]),
+        }
+        for n in found
+    ]
+    return _frame(
+        [list(r.values()) for r in rows],
+        ["id", "river", "level", "region", "chiefs", "distance_m"],
+    )
+
+
+def river_map(
+    conn: Connection, code: str, *, day: dt.date | None = None, options: MapOptions | None = None
+) -> folium.Map:
+    return build_river_map(river_data(conn, code, day or dt.date.today()), options or MapOptions())
+
+
+def export_mode(offline: bool) -> Literal["inline", "cdn"]:
+    """A standalone file inlines everything when offline, else links the CDNs."""
+    return "inline" if offline else "cdn"
+
+
+def served_mode(offline: bool) -> Literal["served", "cdn"]:
+    return "served" if offline else "cdn"

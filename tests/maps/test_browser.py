@@ -1,0 +1,399 @@
+"""The maps in a real browser: Debian's Chromium, headless, driven over the DevTools protocol.
+
+The app runs in a thread (uvicorn, a free port, the test database) and serves the maps in
+offline mode; the browser must draw the expected features, show the legend and the layer
+control, log no error and send no request anywhere but to the app. Screenshots go to
+``test-output/``. A tiny WebSocket client (RFC 6455, stdlib only) speaks CDP.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import uvicorn
+from sqlalchemy import Connection, text
+
+from gis_service.api.app import create_app
+from gis_service.api.deps import get_connection
+from gis_service.services.audit import run_audit
+from tests.maps.test_maps_api import AS_OF, ingest_tracks
+
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
+REGION = "450521"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-default-apps",
+    "--mute-audio",
+]
+
+
+def _chromium() -> str | None:
+    """Debian's chromium; installed here when missing and we may (root with apt-get)."""
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found:
+        return found
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        install = ["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk"]
+        if subprocess.run(install, env=env, capture_output=True, check=False).returncode:
+            subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, check=False)
+            subprocess.run(install, env=env, capture_output=True, check=False)
+        return shutil.which("chromium")
+    return None
+
+
+# -- a minimal CDP client ------------------------------------------------------------------------
+
+
+class CDP:
+    """Chrome DevTools Protocol over one WebSocket; events are kept in ``events``."""
+
+    def __init__(self, ws_url: str) -> None:
+        url = urlsplit(ws_url)
+        self.sock = socket.create_connection((url.hostname, url.port), timeout=30)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(
+            (
+                f"GET {url.path} HTTP/1.1\r\nHost: {url.hostname}:{url.port}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            buf += self.sock.recv(4096)
+        head, self._buf = buf.split(b"\r\n\r\n", 1)
+        assert b" 101 " in head.split(b"\r\n")[0], head
+        self._id = 0
+        self.events: list[dict] = []
+
+    def _send(self, opcode: int, data: bytes) -> None:
+        header = bytearray([0x80 | opcode])
+        n = len(data)
+        if n < 126:
+            header.append(0x80 | n)
+        elif n < 65536:
+            header += bytes([0x80 | 126]) + n.to_bytes(2, "big")
+        else:
+            header += bytes([0x80 | 127]) + n.to_bytes(8, "big")
+        mask = os.urandom(4)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
+        self.sock.sendall(bytes(header) + mask + masked)
+
+    def _exact(self, n: int) -> bytes:
+        while len(self._buf) < n:
+            chunk = self.sock.recv(1 << 16)
+            if not chunk:
+                raise ConnectionError("DevTools closed the connection")
+            self._buf += chunk
+        out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+    def _receive(self) -> dict:
+        message = b""
+        while True:
+            b0, b1 = self._exact(2)
+            n = b1 & 0x7F
+            if n == 126:
+                n = int.from_bytes(self._exact(2), "big")
+            elif n == 127:
+                n = int.from_bytes(self._exact(8), "big")
+            payload = self._exact(n)
+            opcode = b0 & 0x0F
+            if opcode == 0x9:  # ping
+                self._send(0xA, payload)
+                continue
+            if opcode == 0x8:
+                raise ConnectionError("DevTools closed the connection")
+            message += payload
+            if b0 & 0x80:
+                return json.loads(message)
+
+    def call(self, method: str, **params) -> dict:
+        self._id += 1
+        self._send(0x1, json.dumps({"id": self._id, "method": method, "params": params}).encode())
+        while True:
+            msg = self._receive()
+            if msg.get("id") == self._id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+            self.events.append(msg)
+
+    def evaluate(self, expression: str):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(result["exceptionDetails"])
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str, timeout: float = 20.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            time.sleep(0.1)
+        raise TimeoutError(expression)
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture(scope="module")
+def chromium() -> str:
+    path = _chromium()
+    if path is None:
+        pytest.skip(
+            "chromium is not installed and cannot be installed here (not root or no apt-get): "
+            "sudo apt-get install chromium fonts-noto-cjk"
+        )
+    return path
+
+
+@pytest.fixture(scope="module")
+def app_server(engine, sample_loaded, sample_tracks) -> Iterator[tuple[str, Connection]]:
+    """The app on a free port, reading the test database through one connection (in a
+    transaction holding one township's patrols, rolled back afterwards)."""
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        ingest_tracks(conn, sample_tracks, "450521107")
+        lock = threading.Lock()
+
+        def shared() -> Iterator[Connection]:
+            with lock:
+                yield conn
+
+        app = create_app(engine)
+        app.dependency_overrides[get_connection] = shared
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 20
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert server.started, "uvicorn did not start"
+        yield f"http://127.0.0.1:{port}", conn
+        server.should_exit = True
+        thread.join(10)
+        transaction.rollback()
+
+
+@pytest.fixture
+def browser(chromium) -> Iterator[CDP]:
+    profile = tempfile.mkdtemp(prefix="chromium-")
+    proc = subprocess.Popen(
+        [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--remote-debugging-port=0",
+            "--window-size=1400,900",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        port = None
+        deadline = time.monotonic() + 30
+        while port is None and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            match = re.search(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
+            if match:
+                port = int(match.group(1))
+            elif not line and proc.poll() is not None:
+                break
+        assert port, "chromium did not open its DevTools port"
+        threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep the pipe drained
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
+            pages = [p for p in json.load(r) if p["type"] == "page"]
+        cdp = CDP(pages[0]["webSocketDebuggerUrl"])
+        for domain in ("Page", "Network", "Runtime", "Log"):
+            cdp.call(f"{domain}.enable")
+        cdp.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=1400,
+            height=900,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        yield cdp
+        cdp.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _open(cdp: CDP, url: str) -> None:
+    cdp.events.clear()
+    cdp.call("Page.navigate", url=url)
+    cdp.wait_for("document.readyState === 'complete' && typeof L !== 'undefined'")
+
+
+def _problems(cdp: CDP, origin: str) -> tuple[list[str], list[str]]:
+    """Requests that left the app, and errors (console, exceptions, log, failed loads)."""
+    cdp.evaluate("1")  # a round trip: the events sent before it are read
+    requests = [
+        e["params"]["request"]["url"]
+        for e in cdp.events
+        if e.get("method") == "Network.requestWillBeSent"
+    ]
+    remote = [u for u in requests if not u.startswith((origin, "data:", "about:", "blob:"))]
+    errors = []
+    for e in cdp.events:
+        method, params = e.get("method"), e.get("params", {})
+        if method == "Runtime.consoleAPICalled" and params["type"] in ("error", "assert"):
+            errors.append(json.dumps(params["args"], ensure_ascii=False)[:300])
+        elif method == "Runtime.exceptionThrown":
+            errors.append(json.dumps(params["exceptionDetails"], ensure_ascii=False)[:300])
+        elif method == "Log.entryAdded" and params["entry"]["level"] == "error":
+            if not params["entry"].get("url", "").endswith("/favicon.ico"):
+                errors.append(params["entry"]["text"])
+        elif method == "Network.loadingFailed" and not params.get("canceled"):
+            errors.append(f"load failed: {params.get('errorText')}")
+    return remote, errors
+
+
+def _screenshot(cdp: CDP, name: str) -> Path:
+    OUTPUT.mkdir(exist_ok=True)
+    data = cdp.call("Page.captureScreenshot", format="png")["data"]
+    path = OUTPUT / name
+    path.write_bytes(base64.b64decode(data))
+    return path
+
+
+def test_coverage_map_in_chromium(app_server, browser):
+    origin, conn = app_server
+    report = run_audit(conn, REGION, "2026-Q3", as_of=AS_OF)
+    village = [
+        t for t in report["targets"] if t["target_type"] == "segment" and t["level"] == "village"
+    ]
+    gap_count = sum(len(t["gaps"]) for t in village)
+    url = f"{origin}/maps/coverage?region={REGION}&period=2026-Q3&as_of=2026-10-15"
+    _open(browser, url + "&basemap=none&offline=true")
+    drawn = browser.wait_for(
+        "(function () { var n = document.querySelectorAll('path.gis-segment').length;"
+        " return n > 0 ? n : null; })()"
+    )
+    assert drawn == len(village) > 0
+    assert browser.evaluate("document.querySelectorAll('path.gis-gap').length") == gap_count > 0
+    # the same, counted by walking the Leaflet map's layers in the page
+    walked = browser.evaluate(
+        "(function () {"
+        "  var map = Object.keys(window).filter(function (k) { return /^map_/.test(k); })"
+        "    .map(function (k) { return window[k]; })"
+        "    .filter(function (v) { return v instanceof L.Map; })[0];"
+        "  var n = 0;"
+        "  map.eachLayer(function (l) {"
+        "    if (l.options && /gis-segment/.test(l.options.className || '')) { n++; } });"
+        "  return n; })()"
+    )
+    assert walked == len(village)
+    legend = browser.evaluate("document.querySelector('.gis-legend').innerText")
+    assert "河段覆盖率" in legend and "未巡河段" in legend
+    overlays = browser.evaluate(
+        "document.querySelectorAll('.leaflet-control-layers-overlays label').length"
+    )
+    assert overlays >= 5
+    assert browser.evaluate("document.querySelector('.leaflet-control-search') !== null")
+    assert browser.evaluate("document.querySelector('.leaflet-control-measure') !== null")
+    _screenshot(browser, "coverage_map.png")
+    # a popup names the chief, the level and the coverage
+    browser.evaluate(
+        "(function () { var p = document.querySelector('path.gis-segment');"
+        " p.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: 1, clientY: 1})); })()"
+    )
+    popup = browser.wait_for(
+        "(function () { var p = document.querySelector('.leaflet-popup-content');"
+        " return p ? p.innerText : null; })()"
+    )
+    assert "河长" in popup and "层级" in popup and "覆盖率" in popup
+    remote, errors = _problems(browser, origin)
+    assert remote == [], remote
+    assert errors == [], errors
+
+
+def test_coverage_map_vector_tiles_in_chromium(app_server, browser):
+    origin, _ = app_server
+    url = f"{origin}/maps/coverage?region={REGION}&period=2026-Q3&as_of=2026-10-15"
+    _open(browser, url + "&basemap=none&offline=true&tiles=true")
+    # VectorGrid draws each tile as an SVG; wait until some segments are on the map
+    browser.wait_for(
+        "document.querySelectorAll('.leaflet-tile-container svg path, "
+        ".leaflet-pane svg.leaflet-tile path').length > 0"
+    )
+    time.sleep(0.5)
+    # leaflet-search's index of the segments is on the map but draws nothing
+    assert browser.evaluate("document.querySelectorAll('.leaflet-marker-icon').length") == 0
+    tile_responses = [
+        e["params"]["response"]
+        for e in browser.events
+        if e.get("method") == "Network.responseReceived"
+        and "/tiles/" in e["params"]["response"]["url"]
+    ]
+    assert tile_responses and all(r["status"] == 200 for r in tile_responses)
+    assert all(r["mimeType"] == "application/vnd.mapbox-vector-tile" for r in tile_responses)
+    _screenshot(browser, "coverage_map_tiles.png")
+    remote, errors = _problems(browser, origin)
+    assert remote == [] and errors == [], (remote, errors)
+
+
+def test_patrol_playback_in_chromium(app_server, browser, tokens):
+    origin, conn = app_server
+    patrol_id, dropped = conn.execute(
+        text(
+            "SELECT id, jsonb_array_length(dropped) FROM patrol "
+            "WHERE jsonb_array_length(dropped) > 0 ORDER BY started_at LIMIT 1"
+        )
+    ).one()
+    # tracks are personal data: the office's token, as a link would carry it
+    token = tokens["office"]
+    _open(
+        browser,
+        f"{origin}/maps/patrols/{patrol_id}?basemap=none&offline=true&access_token={token}",
+    )
+    assert browser.wait_for("document.querySelectorAll('path.gis-dropped').length") == dropped
+    assert browser.evaluate("document.querySelector('.leaflet-control-timecontrol') !== null")
+    # step the playback to the end: the head of the track moves with the time
+    moved = browser.evaluate(
+        "(function () {"
+        "  var map = Object.keys(window).map(function (k) { return window[k]; })"
+        "    .filter(function (v) { return v instanceof L.Map; })[0];"
+        "  var td = map.timeDimension, times = td.getAvailableTimes();"
+        "  td.setCurrentTime(times[times.length - 1]);"
+        "  return times.length; })()"
+    )
+    assert moved > 10
+    _screenshot(browser, "patrol_map.png")
+    remote, errors = _problems(browser, origin)
+    assert remote == [] and errors == [], (remote, errors)

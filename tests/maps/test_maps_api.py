@@ -1,0 +1,210 @@
+"""The maps served by the app: contents checked against the database and the audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Connection, Engine, text
+from typer.testing import CliRunner
+
+from gis_service.api.app import create_app
+from gis_service.api.deps import get_connection
+from gis_service.maps import assets
+from gis_service.services.audit import run_audit
+from gis_service.services.patrols import Upload, ingest_patrols
+from tests.conftest import bearer
+from tests.maps.test_map_builders import feature_counts
+
+NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
+AS_OF = dt.date(2026, 10, 15)
+REGION = "450521"  # 合浦县
+COVERAGE = f"/maps/coverage?region={REGION}&period=2026-Q3&as_of=2026-10-15&basemap=none"
+
+
+def ingest_tracks(conn: Connection, tracks: Path, region_prefix: str | None = None) -> int:
+    """The sample GPX tracks (of one region's chiefs, or all), ingested on ``conn``."""
+    manifest = pd.read_csv(tracks / "manifest.csv", dtype={"region_code": str})
+    if region_prefix:
+        manifest = manifest[manifest["region_code"].str.startswith(region_prefix)]
+    uploads = [
+        Upload((tracks / r.file).read_bytes(), r.file, r.person_id, r.coord_system)
+        for r in manifest.itertuples()
+    ]
+    for k in range(0, len(uploads), 50):
+        ingest_patrols(conn, uploads[k : k + 50], now=NOW)
+    return len(uploads)
+
+
+def client_on(conn: Connection, engine: Engine, token: str | None = None) -> TestClient:
+    """The app reading through ``conn`` (its uncommitted patrols included)."""
+    app = create_app(engine)
+
+    def same_connection() -> Iterator[Connection]:
+        yield conn
+
+    app.dependency_overrides[get_connection] = same_connection
+    return TestClient(app, headers=bearer(token) if token else None)
+
+
+@pytest.fixture(scope="module")
+def served(engine, sample_loaded, sample_tracks, tokens):
+    """The sample with 合浦县's tracks ingested, rolled back afterwards, and the office's
+    client (tracks are the office's and their chief's to see)."""
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        ingest_tracks(conn, sample_tracks, REGION)
+        with client_on(conn, engine, tokens["office"]) as client:
+            yield conn, client
+        transaction.rollback()
+
+
+def _village_segments(conn: Connection, region: str) -> int:
+    return conn.execute(
+        text(
+            "SELECT count(*) FROM river_segment WHERE level = 'village' AND kind <> 'outside' "
+            "AND (region_code LIKE :p OR left_region_code LIKE :p OR right_region_code LIKE :p)"
+        ),
+        {"p": f"{region}%"},
+    ).scalar()
+
+
+def test_coverage_map_offline_counts_and_popups(served):
+    conn, client = served
+    response = client.get(COVERAGE + "&offline=true")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+    report = run_audit(conn, REGION, "2026-Q3", as_of=AS_OF)
+    village = [
+        t for t in report["targets"] if t["target_type"] == "segment" and t["level"] == "village"
+    ]
+    assert len(village) == _village_segments(conn, REGION)
+    assert feature_counts(html, "gis-segment", "gis-village") == len(village)
+    gaps = sum(len(t["gaps"]) for t in village)
+    assert feature_counts(html, "gis-gap", "gis-village") == gaps > 0
+    assert "河段覆盖率" in html and "合浦县 巡河覆盖图" in html
+    # popups: a village chief's name, the level, a coverage share and counted/required
+    post = next(p for p in report["posts"] if p["level"] == "village" and p["counted"] > 0)
+    assert json.dumps(post["chief_name"]) in html
+    assert f'"{post["counted"]}/{post["required"]}"' in html
+    assert json.dumps("村级") in html and json.dumps("覆盖率") in html
+    # offline: every asset from the app itself, and it serves them
+    assert assets.remote_references(html) == []
+    for src in re.findall(r'(?:src|href)="(/static/vendor/[^"]+)"', html):
+        asset = client.get(src)
+        assert asset.status_code == 200, src
+        assert ("javascript" if src.endswith(".js") else "css") in asset.headers["content-type"]
+
+
+def test_coverage_map_tracks_only_when_asked(served):
+    conn, client = served
+    assert feature_counts(client.get(COVERAGE).text, "gis-track") == 0
+    html = client.get(COVERAGE + "&include_tracks=true").text
+    expected = conn.execute(
+        text(
+            "SELECT count(*) FROM patrol WHERE track IS NOT NULL "
+            "AND started_at >= '2026-06-30T16:00:00Z' AND started_at < '2026-09-30T16:00:00Z' "
+            "AND ST_Intersects(track, (SELECT geom FROM admin_region WHERE code = :r))"
+        ),
+        {"r": REGION},
+    ).scalar()
+    assert feature_counts(html, "gis-track") == expected > 0
+
+
+def test_coverage_map_vector_tiles_and_english(served):
+    _, client = served
+    html = client.get(COVERAGE + "&tiles=true&lang=en&offline=true").text
+    assert "L.vectorGrid.protobuf" in html and "/tiles/segments/{z}/{x}/{y}.pbf" in html
+    assert feature_counts(html, "gis-segment") == 0
+    assert "Segment coverage" in html
+    assert assets.remote_references(html) == []
+
+
+def test_coverage_map_errors(served):
+    _, client = served
+    bad_period = client.get(f"/maps/coverage?region={REGION}&period=2026-Q5")
+    assert bad_period.status_code == 400
+    assert client.get("/maps/coverage?region=999999&period=2026-Q3").status_code == 404
+    assert client.get(COVERAGE + "&lang=fr").status_code == 422
+    tianditu = client.get(f"/maps/coverage?region={REGION}&period=2026-Q3&basemap=tianditu")
+    assert tianditu.status_code == 400 and "key" in tianditu.json()["detail"]
+
+
+def test_patrol_map_shows_every_dropped_point(served):
+    conn, client = served
+    patrol_id, dropped = conn.execute(
+        text(
+            "SELECT id, jsonb_array_length(dropped) FROM patrol "
+            "WHERE jsonb_array_length(dropped) > 0 ORDER BY started_at LIMIT 1"
+        )
+    ).one()
+    html = client.get(f"/maps/patrols/{patrol_id}?basemap=none&offline=true").text
+    assert feature_counts(html, "gis-dropped") == dropped
+    assert "L.timeDimension" in html and feature_counts(html, "gis-target") > 0
+    assert assets.remote_references(html) == []
+    assert client.get(f"/maps/patrols/{uuid.uuid4()}").status_code == 404
+    assert client.get("/maps/patrols/not-a-uuid").status_code == 422
+
+
+def test_tracks_are_for_the_office_and_their_chief(served, engine, tokens):
+    conn, _ = served
+    patrol_id, chief = conn.execute(
+        text("SELECT id, chief_id FROM patrol ORDER BY started_at LIMIT 1")
+    ).one()
+    other = "P0145" if chief != "P0145" else "P0210"
+    with client_on(conn, engine) as anonymous:
+        assert anonymous.get(COVERAGE).status_code == 200  # the map itself is public
+        assert anonymous.get(COVERAGE + "&include_tracks=true").status_code == 401
+        assert anonymous.get(f"/maps/patrols/{patrol_id}").status_code == 401
+        own = anonymous.get(f"/maps/patrols/{patrol_id}?access_token={tokens[chief]}")
+        assert own.status_code == 200 and "gis-track" in own.text
+    with client_on(conn, engine, tokens[other]) as someone_else:
+        assert someone_else.get(f"/maps/patrols/{patrol_id}").status_code == 403
+        assert someone_else.get(COVERAGE + "&include_tracks=true").status_code == 403
+
+
+def test_river_map(served):
+    conn, client = served
+    html = client.get("/maps/rivers/R4505-01-01?date=2026-10-15&basemap=none").text
+    expected = conn.execute(
+        text(
+            "SELECT count(*) FROM river_segment WHERE water_body_code = 'R4505-01-01' "
+            "AND kind <> 'outside'"
+        )
+    ).scalar()
+    assert feature_counts(html, "gis-river-segment") == expected > 0
+    assert feature_counts(html, "gis-downstream") >= 1  # the main stem below its mouth
+    assert "河流协调图" in html
+    assert client.get("/maps/rivers/NOPE").status_code == 404
+
+
+def test_cli_exports_a_standalone_file(tmp_path, monkeypatch, db_url, sample_loaded):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    from gis_service.cli import app
+    from gis_service.config import get_settings
+    from gis_service.db.engine import get_engine
+
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    out = tmp_path / "river.html"
+    try:
+        result = CliRunner().invoke(
+            app,
+            ["map", "river", "R4505-01", "--date", "2026-10-15", "--basemap", "none", "-o", out],
+        )
+    finally:
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    assert "<script src=" not in html and "L.Control.Measure" in html
+    assert assets.remote_references(html) == []
+    assert feature_counts(html, "gis-river-segment") > 0
