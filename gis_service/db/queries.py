@@ -4,9 +4,48 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, Date, and_, literal, select
+from sqlalchemy import Connection, Date, and_, literal, select, text
 
 from gis_service.db.models import Chief, ChiefPost
+
+# "this region and everything below it": prefix a query with it, bind :region, filter with
+# ``column IN (SELECT code FROM sub)``. Codes are not always prefixes (Corps units), so walk.
+DESCENDANTS = """
+WITH RECURSIVE sub(code) AS (
+    SELECT code FROM admin_region WHERE code = :region
+    UNION ALL
+    SELECT r.code FROM admin_region r JOIN sub ON r.parent_code = sub.code
+)
+"""
+
+
+def where_clause(params: dict, *, region_columns: tuple[str, ...], **equal: str | None) -> str:
+    """``WHERE`` of equality filters (bound into ``params``) and, when ``params["region"]`` is
+    set, of the region and its descendants on any of ``region_columns`` (needs DESCENDANTS).
+    Column names come from the caller's code, never from a request."""
+    clauses = []
+    for column, value in equal.items():
+        if value is not None:
+            clauses.append(f"{column} = :{column}")
+            params[column] = value
+    if params.get("region") is not None:
+        clauses.append(
+            "(" + " OR ".join(f"{c} IN (SELECT code FROM sub)" for c in region_columns) + ")"
+        )
+    return ("WHERE " + " AND ".join(clauses)) if clauses else ""
+
+
+def region_ancestors(conn: Connection) -> dict[str, tuple[str, ...]]:
+    """Each region's ancestors, nearest first (one query, walked in memory)."""
+    parent = dict(conn.execute(text("SELECT code, parent_code FROM admin_region")).all())
+    out = {}
+    for code in parent:
+        chain, p = [], parent.get(code)
+        while p:
+            chain.append(p)
+            p = parent.get(p)
+        out[code] = tuple(chain)
+    return out
 
 
 def posts_on(

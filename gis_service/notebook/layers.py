@@ -15,7 +15,7 @@ from pyproj import CRS
 from sqlalchemy import Connection, text
 
 from gis_service.config import get_settings
-from gis_service.db.queries import posts_on
+from gis_service.db.queries import DESCENDANTS, posts_on, where_clause
 from gis_service.domain import crs
 from gis_service.domain.vocab import (
     LEVEL_LABELS,
@@ -25,7 +25,7 @@ from gis_service.domain.vocab import (
 )
 from gis_service.notebook._connection import Bind, reading
 from gis_service.services.summary import database_summary
-from gis_service.services.zoning_queries import _DESCENDANTS, _filters, unassigned_on
+from gis_service.services.zoning_queries import unassigned_on
 
 
 def read_geo(conn: Connection, sql: str, params: dict | None = None) -> gpd.GeoDataFrame:
@@ -52,9 +52,9 @@ def regions(
 ) -> gpd.GeoDataFrame:
     """Administrative regions (行政区划), optionally of one level and/or inside one region."""
     params: dict = {"region": within}
-    where = _filters(params, region_columns=("code",), level=level)
+    where = where_clause(params, region_columns=("code",), level=level)
     sql = (
-        f"{_DESCENDANTS} SELECT code, name, level, parent_code, kind, geom AS geometry "
+        f"{DESCENDANTS} SELECT code, name, level, parent_code, kind, geom AS geometry "
         f"FROM admin_region {where} ORDER BY code"
     )
     with reading(engine) as conn:
@@ -67,7 +67,7 @@ def regions(
 def water_bodies(kind: str | None = None, *, engine: Bind | None = None) -> gpd.GeoDataFrame:
     """Rivers, canals (lines, source to mouth), lakes, reservoirs and ponds (polygons)."""
     params: dict = {}
-    where = _filters(params, region_columns=(), kind=kind)
+    where = where_clause(params, region_columns=(), kind=kind)
     sql = (
         "SELECT code, name, kind, parent_code, managing_level, managing_region_code, "
         f"flow_reversed, buffer_width_m, source, geom AS geometry FROM water_body {where} "
@@ -90,7 +90,7 @@ def segments(
 ) -> gpd.GeoDataFrame:
     """Responsibility segments (河段) per level; ``polygons``: the chief segment polygons."""
     params: dict = {"region": region}
-    where = _filters(
+    where = where_clause(
         params,
         region_columns=("region_code", "left_region_code", "right_region_code"),
         level=level,
@@ -99,7 +99,7 @@ def segments(
     )
     geom = "zone_geom" if polygons else "geom"
     sql = (
-        f"{_DESCENDANTS} SELECT s.*, w.name AS water_body_name, r.name AS region_name, "
+        f"{DESCENDANTS} SELECT s.*, w.name AS water_body_name, r.name AS region_name, "
         "lb.name AS left_region_name, rb.name AS right_region_name FROM (SELECT id, "
         "water_body_code, level, kind, region_code, left_region_code, right_region_code, "
         "ordinal, chainage_from_m, chainage_to_m, length_m, parent_id, "
@@ -126,9 +126,11 @@ def zones(
     """Lake/reservoir zones: the water area (水域), shoreline pieces (岸线) per village, and
     each region's share of a shared water."""
     params: dict = {"region": region}
-    where = _filters(params, region_columns=("region_code",), water_body_code=water_body, kind=kind)
+    where = where_clause(
+        params, region_columns=("region_code",), water_body_code=water_body, kind=kind
+    )
     sql = (
-        f"{_DESCENDANTS} SELECT z.*, w.name AS water_body_name, r.name AS region_name FROM "
+        f"{DESCENDANTS} SELECT z.*, w.name AS water_body_name, r.name AS region_name FROM "
         "(SELECT id, water_body_code, kind, level, region_code, area_m2, shore_length_m, share, "
         f"initiates_coordination, geom AS geometry FROM still_water_zone {where}) z "
         "LEFT JOIN water_body w ON w.code = z.water_body_code "
@@ -150,7 +152,7 @@ def joint_sections(
     """Cross-boundary joint sections (联防联控, 1 km up and down a boundary crossing), or with
     ``points`` their crossing points (交界断面)."""
     params: dict = {"region": region}
-    where = _filters(
+    where = where_clause(
         params,
         region_columns=("upstream_region_code", "downstream_region_code"),
         level=level,
@@ -158,7 +160,7 @@ def joint_sections(
     )
     geom = "crossing_point" if points else "geom"
     sql = (
-        f"{_DESCENDANTS} SELECT j.*, w.name AS water_body_name, u.name AS upstream_region_name, "
+        f"{DESCENDANTS} SELECT j.*, w.name AS water_body_name, u.name AS upstream_region_name, "
         "d.name AS downstream_region_name FROM (SELECT id, water_body_code, level, "
         "crossing_chainage_m, chainage_from_m, chainage_to_m, upstream_region_code, "
         f"downstream_region_code, along_boundary, {geom} AS geometry FROM joint_section "

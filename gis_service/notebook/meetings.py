@@ -11,11 +11,11 @@ import pandas as pd
 import shapely
 from sqlalchemy import text
 
+from gis_service.db.queries import region_ancestors
 from gis_service.domain import crs
 from gis_service.domain.vocab import LEVEL_LABELS, LEVELS, POST_ROLE_LABELS
 from gis_service.notebook._connection import Bind, reading
 from gis_service.notebook.layers import parse_day, read_geo
-from gis_service.services.audit import _ancestors
 from gis_service.services.zoning_queries import coordination_report
 from gis_service.services.zoning_queries import neighbours as _walk
 
@@ -175,7 +175,7 @@ def coordination(
         raw = coordination_report(conn, water_body_code, on)
         ids = [s["id"] for stretches in raw["levels"].values() for s in stretches]
         geoms = _segment_geometries(conn, ids)
-        ancestors = _ancestors(conn)
+        ancestors = region_ancestors(conn)
         regions = pd.DataFrame(
             conn.execute(text("SELECT code, name, level FROM admin_region")).all(),
             columns=["code", "name", "level"],

@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
+from gis_service.db.queries import DESCENDANTS, region_ancestors
 from gis_service.domain import crs
 from gis_service.domain.assignments import assignments
 from gis_service.domain.audit import (
@@ -33,29 +34,11 @@ from gis_service.domain.periods import parse_period
 from gis_service.domain.rules import RuleSet, load_rules
 from gis_service.errors import InputError, NotFoundError
 
-_DESCENDANTS = """
-WITH RECURSIVE sub(code) AS (
-    SELECT code FROM admin_region WHERE code = :region
-    UNION ALL SELECT r.code FROM admin_region r JOIN sub ON r.parent_code = sub.code)
-"""
-
-
-def _ancestors(conn: Connection) -> dict[str, tuple[str, ...]]:
-    parent = dict(conn.execute(text("SELECT code, parent_code FROM admin_region")).all())
-    out = {}
-    for code in parent:
-        chain, p = [], parent.get(code)
-        while p:
-            chain.append(p)
-            p = parent.get(p)
-        out[code] = tuple(chain)
-    return out
-
 
 def _targets(conn: Connection, region: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     seg = pd.read_sql(
         text(
-            f"{_DESCENDANTS} SELECT id, water_body_code, level, kind, region_code, "
+            f"{DESCENDANTS} SELECT id, water_body_code, level, kind, region_code, "
             "left_region_code, right_region_code, length_m FROM river_segment "
             "WHERE kind <> 'outside' AND "
             "(region_code IN (SELECT code FROM sub) "
@@ -67,7 +50,7 @@ def _targets(conn: Connection, region: str) -> tuple[pd.DataFrame, pd.DataFrame,
     )
     zones = pd.read_sql(
         text(
-            f"{_DESCENDANTS} SELECT z.id, z.water_body_code, z.kind, z.level, z.region_code, "
+            f"{DESCENDANTS} SELECT z.id, z.water_body_code, z.kind, z.level, z.region_code, "
             "z.area_m2, z.shore_length_m FROM still_water_zone z WHERE (z.kind = 'shoreline' AND "
             "z.region_code IN (SELECT code FROM sub)) OR (z.kind = 'water_area' AND "
             "z.water_body_code IN (SELECT water_body_code FROM still_water_zone WHERE "
@@ -123,7 +106,7 @@ def run_audit(
         raise NotFoundError(f"region {region!r} not found")
     rules = rules or load_rules()
     as_of = as_of or dt.date.today()
-    ancestors = _ancestors(conn)
+    ancestors = region_ancestors(conn)
     targets, seg, zones = _targets(conn, region)
 
     posts = pd.read_sql(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, text
 
 from gis_service.db.geojson import geojson_sql
+from gis_service.db.queries import DESCENDANTS
 from gis_service.errors import InputError, NotFoundError
 from gis_service.services.problems import _decorate, local_today
 
@@ -190,12 +191,6 @@ def _where(c: Collection, q: ItemQuery, params: dict) -> str:
     return ("WHERE " + " AND ".join(clauses)) if clauses else ""
 
 
-_SUB = (
-    "WITH RECURSIVE sub(code) AS (SELECT code FROM admin_region WHERE code = :region "
-    "UNION ALL SELECT a.code FROM admin_region a JOIN sub ON a.parent_code = sub.code) "
-)
-
-
 def _feature(c: Collection, row: dict, public: bool) -> dict:
     props = {k: row[k] for k in c.properties if not (public and k in c.public_hidden)}
     if c.id == "problems":
@@ -221,7 +216,7 @@ def items(conn: Connection, cid: str, q: ItemQuery, *, public: bool) -> tuple[li
         raise InputError(f"limit must be between 1 and {MAX_LIMIT}")
     params: dict = {"limit": q.limit, "offset": q.offset}
     where = _where(c, q, params)
-    head = _SUB if q.region is not None else ""
+    head = DESCENDANTS if q.region is not None else ""
     cols = ", ".join(c.properties)
     sql = (
         f"{head}SELECT {c.id_column} AS fid, {cols}, {geojson_sql('geom')} AS geometry "

@@ -18,6 +18,7 @@ import shapely
 from sqlalchemy import Connection, text
 
 from gis_service.config import get_settings
+from gis_service.db.queries import DESCENDANTS
 from gis_service.db.session import atomic
 from gis_service.domain.chinacoords import to_wgs84
 from gis_service.domain.problems import (
@@ -225,15 +226,14 @@ def problems_frame(
 ) -> gpd.GeoDataFrame:
     """Problems found in the region (and its sub-regions) between two dates, WGS84 points."""
     sql = (
-        "WITH RECURSIVE sub(code) AS (SELECT code FROM admin_region WHERE code = :r "
-        "UNION ALL SELECT a.code FROM admin_region a JOIN sub ON a.parent_code = sub.code) "
+        DESCENDANTS
         + _SELECT
-        + " WHERE (CAST(:r AS text) IS NULL OR p.region_code IN (SELECT code FROM sub)) "
+        + " WHERE (CAST(:region AS text) IS NULL OR p.region_code IN (SELECT code FROM sub)) "
         "AND (CAST(:f AS date) IS NULL OR p.found_at >= CAST(:f AS date)) "
         "AND (CAST(:t AS date) IS NULL OR p.found_at < CAST(:t AS date) + 1) "
         "ORDER BY p.found_at, p.id"
     )
-    rows = conn.execute(text(sql), {"r": region, "f": start, "t": end}).mappings().all()
+    rows = conn.execute(text(sql), {"region": region, "f": start, "t": end}).mappings().all()
     today = today or local_today()
     records = [_decorate(r, today) for r in rows]
     frame = pd.DataFrame(records, columns=[*PROBLEM_COLUMNS, "lon", "lat"])

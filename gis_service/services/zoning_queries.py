@@ -9,32 +9,12 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from gis_service.db.geojson import feature_collection, geojson_sql
+from gis_service.db.queries import DESCENDANTS, where_clause
 from gis_service.domain.assignments import assignments, posts_valid_on, unassigned
 from gis_service.domain.network import Confluences, Network
 from gis_service.domain.segmentation import KIND_NAMES, Segments
 from gis_service.domain.vocab import LEVEL_LABELS, LEVEL_RANK, POST_ROLE_LABELS
 from gis_service.errors import NotFoundError
-
-_DESCENDANTS = """
-WITH RECURSIVE sub(code) AS (
-    SELECT code FROM admin_region WHERE code = :region
-    UNION ALL
-    SELECT r.code FROM admin_region r JOIN sub ON r.parent_code = sub.code
-)
-"""
-
-
-def _filters(params: dict, *, region_columns: tuple[str, ...], **equal: str | None) -> str:
-    clauses = []
-    for column, value in equal.items():
-        if value is not None:
-            clauses.append(f"{column} = :{column}")
-            params[column] = value
-    if params.get("region") is not None:
-        clauses.append(
-            "(" + " OR ".join(f"{c} IN (SELECT code FROM sub)" for c in region_columns) + ")"
-        )
-    return ("WHERE " + " AND ".join(clauses)) if clauses else ""
 
 
 def segments_geojson(
@@ -48,7 +28,7 @@ def segments_geojson(
 ) -> dict:
     """Segments (or their chief segment polygons) as a FeatureCollection."""
     params: dict = {"region": region}
-    where = _filters(
+    where = where_clause(
         params,
         region_columns=("region_code", "left_region_code", "right_region_code"),
         level=level,
@@ -57,7 +37,7 @@ def segments_geojson(
     )
     geom = "zone_geom" if zones else "geom"
     sql = (
-        f"{_DESCENDANTS} SELECT id, water_body_code, level, kind, region_code, "
+        f"{DESCENDANTS} SELECT id, water_body_code, level, kind, region_code, "
         "left_region_code, right_region_code, ordinal, round(chainage_from_m::numeric, 1) "
         "AS chainage_from_m, round(chainage_to_m::numeric, 1) AS chainage_to_m, "
         f"round(length_m::numeric, 1) AS length_m, parent_id, {geojson_sql(geom)} AS geometry "
@@ -78,9 +58,11 @@ def zones_geojson(
     kind: str | None = None,
 ) -> dict:
     params: dict = {"region": region}
-    where = _filters(params, region_columns=("region_code",), water_body_code=water_body, kind=kind)
+    where = where_clause(
+        params, region_columns=("region_code",), water_body_code=water_body, kind=kind
+    )
     sql = (
-        f"{_DESCENDANTS} SELECT id, water_body_code, kind, level, region_code, region_codes, "
+        f"{DESCENDANTS} SELECT id, water_body_code, kind, level, region_code, region_codes, "
         "round(area_m2::numeric, 1)::float AS area_m2, "
         "round(shore_length_m::numeric, 1)::float AS shore_length_m, share, "
         f"initiates_coordination, {geojson_sql()} AS geometry FROM still_water_zone {where} "
@@ -99,7 +81,7 @@ def joint_sections_geojson(
 ) -> dict:
     """Joint sections (lines) or their crossing points (boundary cross-sections)."""
     params: dict = {"region": region}
-    where = _filters(
+    where = where_clause(
         params,
         region_columns=("upstream_region_code", "downstream_region_code"),
         level=level,
@@ -107,7 +89,7 @@ def joint_sections_geojson(
     )
     geom = "crossing_point" if points else "geom"
     sql = (
-        f"{_DESCENDANTS} SELECT id, water_body_code, level, "
+        f"{DESCENDANTS} SELECT id, water_body_code, level, "
         "round(crossing_chainage_m::numeric, 1)::float AS crossing_chainage_m, "
         "round(chainage_from_m::numeric, 1)::float AS chainage_from_m, "
         "round(chainage_to_m::numeric, 1)::float AS chainage_to_m, upstream_region_code, "
