@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from gis_service.api.auth import ChiefOrOfficeDep, PrincipalDep
 from gis_service.api.deps import ConnDep
@@ -90,12 +91,26 @@ async def upload_patrol(request: Request, conn: ConnDep, who: ChiefOrOfficeDep) 
     if len(data) > MAX_UPLOAD_BYTES:
         return JSONResponse({"detail": f"upload larger than {MAX_UPLOAD_BYTES} bytes"}, 413)
     owner = upload_owner(who, fields["chief_id"])
-    result = ingest_patrol(conn, data, filename=filename, fmt=fmt, owner=owner, **fields)
-    conn.commit()
+    # the work is CPU and database bound: off the event loop, which keeps serving others
+    result = await run_in_threadpool(
+        _ingest_one, conn, data, filename=filename, fmt=fmt, owner=owner, **fields
+    )
     return JSONResponse(result, status_code=200 if result.get("duplicate") else 201)
 
 
 MAX_BATCH = 200
+
+
+def _ingest_one(conn, data: bytes, **kwargs) -> dict:
+    result = ingest_patrol(conn, data, **kwargs)
+    conn.commit()
+    return result
+
+
+def _ingest_many(conn, uploads: list[Upload]) -> list[dict]:
+    results = ingest_patrols(conn, uploads)
+    conn.commit()
+    return results
 
 
 @router.post("/patrols/batch", summary="Upload many patrols at once (offline sync)")
@@ -121,8 +136,7 @@ async def upload_batch(request: Request, conn: ConnDep, who: ChiefOrOfficeDep) -
         Upload(orjson.dumps(item), filename=f"batch item {k + 1}", fmt="json", owner=owner)
         for k, item in enumerate(items)
     ]
-    results = ingest_patrols(conn, uploads)
-    conn.commit()
+    results = await run_in_threadpool(_ingest_many, conn, uploads)
     return JSONResponse({"results": results})
 
 
