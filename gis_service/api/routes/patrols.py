@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
+import weakref
 from typing import Annotated, Literal
 
 import orjson
@@ -91,14 +93,26 @@ async def upload_patrol(request: Request, conn: ConnDep, who: ChiefOrOfficeDep) 
     if len(data) > MAX_UPLOAD_BYTES:
         return JSONResponse({"detail": f"upload larger than {MAX_UPLOAD_BYTES} bytes"}, 413)
     owner = upload_owner(who, fields["chief_id"])
-    # the work is CPU and database bound: off the event loop, which keeps serving others
-    result = await run_in_threadpool(
-        _ingest_one, conn, data, filename=filename, fmt=fmt, owner=owner, **fields
-    )
+    async with ingest_slot():
+        result = await run_in_threadpool(
+            _ingest_one, conn, data, filename=filename, fmt=fmt, owner=owner, **fields
+        )
     return JSONResponse(result, status_code=200 if result.get("duplicate") else 201)
 
 
 MAX_BATCH = 200
+INGESTS_PER_PROCESS = 2  # one computing while the other waits for PostGIS
+_slots: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def ingest_slot() -> asyncio.Semaphore:
+    """Uploads are CPU and database bound: they run off the event loop (which keeps serving
+    reads), a few at a time and first come, first served (asyncio's semaphore is FIFO), so
+    under load the latency stays even instead of every upload slowing down together."""
+    loop = asyncio.get_running_loop()
+    if loop not in _slots:
+        _slots[loop] = asyncio.Semaphore(INGESTS_PER_PROCESS)
+    return _slots[loop]
 
 
 def _ingest_one(conn, data: bytes, **kwargs) -> dict:
@@ -136,7 +150,8 @@ async def upload_batch(request: Request, conn: ConnDep, who: ChiefOrOfficeDep) -
         Upload(orjson.dumps(item), filename=f"batch item {k + 1}", fmt="json", owner=owner)
         for k, item in enumerate(items)
     ]
-    results = await run_in_threadpool(_ingest_many, conn, uploads)
+    async with ingest_slot():
+        results = await run_in_threadpool(_ingest_many, conn, uploads)
     return JSONResponse({"results": results})
 
 
