@@ -16,6 +16,7 @@ import geopandas as gpd
 import numpy as np
 
 from . import realdata_dir
+from .problems import build_problems
 from .region import build_regions
 from .roster import build_roster
 from .tracks import write_tracks
@@ -44,17 +45,22 @@ def generate(
     out_dir.mkdir(parents=True, exist_ok=True)
     realdata = realdata_dir()
     # independent streams, so that changing one part does not reshuffle the others
-    rng_regions, rng_water, rng_roster, rng_tracks = (
-        np.random.default_rng([seed, k]) for k in range(4)
+    rng_regions, rng_water, rng_roster, rng_tracks, rng_problems = (
+        np.random.default_rng([seed, k]) for k in range(5)
     )
     regions = build_regions(realdata, rng_regions)
     water = build_water(regions, realdata, rng_water)
     chiefs, segments, defects = build_roster(regions, water, rng_roster)
+    person_ids = [f"P{i + 1:04d}" for i in range(max(s.person for s in segments) + 1)]
 
     if write_base:
         _write_geojson(regions, out_dir / "regions.geojson")
         _write_geojson(water, out_dir / "water_bodies.geojson")
         chiefs.to_csv(out_dir / "chiefs.csv", index=False, lineterminator="\n", encoding="utf-8")
+        problems = build_problems(segments, regions, water, person_ids, rng_problems)
+        problems.to_csv(
+            out_dir / "problems.csv", index=False, lineterminator="\n", encoding="utf-8"
+        )
 
     result: dict = {
         "regions": regions["level"].value_counts().sort_index().to_dict(),
@@ -75,7 +81,6 @@ def generate(
                 and s.level == change["level"]
             )
         ]
-        person_ids = [f"P{i + 1:04d}" for i in range(max(s.person for s in segments) + 1)]
         manifest = write_tracks(out_dir / "tracks", keep, regions, water, person_ids, rng_tracks)
         result["tracks"] = manifest["kind"].value_counts().sort_index().to_dict()
     result["seconds"] = round(time.perf_counter() - started, 2)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
 import geopandas as gpd
+import pandas as pd
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from gis_service.api.app import create_app
 from gis_service.db.queries import posts_on
-from gis_service.services.sample import load_sample
+from gis_service.services.problems import problems_frame
+from gis_service.services.sample import SAMPLE_DIR, load_problems, load_sample
 
 
 def test_sample_counts_match_the_files(sample_loaded, engine, sample_dir):
@@ -47,3 +51,28 @@ def test_the_planted_chief_change_is_visible_by_date(sample_loaded, conn):
     )
     assert len(before) == len(after) == 1
     assert before[0]["chief_id"] != after[0]["chief_id"]
+
+
+def test_sample_problems_show_every_stage_and_reload_changes_nothing(engine, sample_loaded):
+    with engine.connect() as conn:
+        frame = problems_frame(conn, region="450500")
+        events = conn.execute(text("SELECT count(*) FROM problem_event")).scalar_one()
+        assert load_problems(conn, SAMPLE_DIR / "problems.csv") == 0
+        assert conn.execute(text("SELECT count(*) FROM problem_event")).scalar_one() == events
+        conn.rollback()
+    sample = frame[frame["id"].isin(_sample_problem_ids())]
+    assert len(sample) == 32
+    assert Counter(sample["status"]) == {
+        "reported": 8,
+        "handed_over": 8,
+        "answered": 8,
+        "closed": 8,
+    }
+    waiting = sample[sample["status"] == "handed_over"]
+    assert waiting["overdue"].all() and waiting["deadline"].notna().all()
+    assert sample["region_code"].str.len().eq(12).all()  # each placed in its village
+    assert sample["water_body_code"].notna().all()  # and at its river
+
+
+def _sample_problem_ids() -> set[str]:
+    return set(pd.read_csv(SAMPLE_DIR / "problems.csv", dtype=str)["problem_id"])
