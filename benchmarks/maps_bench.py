@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import math
 import statistics
 import time
 
@@ -203,18 +202,13 @@ def _tile_set(engine, n: int, seed: int = 1) -> list[tuple[str, int, int, int]]:
             )
         ).one()
 
-    def xy(lon: float, lat: float, z: int) -> tuple[int, int]:
-        m = 2**z
-        y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * m
-        return int((lon + 180) / 360 * m), int(y)
-
     rng = np.random.default_rng(seed)
     layers = list(tiles.LAYERS)
     out = []
     for k in range(n):
         z = int(rng.integers(8, 15))
-        x0, y0 = xy(xmin, ymax, z)
-        x1, y1 = xy(xmax, ymin, z)
+        x0, y0 = tiles.tile_of(xmin, ymax, z)
+        x1, y1 = tiles.tile_of(xmax, ymin, z)
         out.append(
             (
                 layers[k % len(layers)],

@@ -8,43 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gis_service._notebook_names import NOTEBOOK_API as _NOTEBOOK_API
+
 __version__ = "0.1.0"
 
-_NOTEBOOK_API = (
-    "LEVELS",
-    "LEVEL_LABELS",
-    "POST_ROLE_LABELS",
-    "WATER_KIND_LABELS",
-    "AuditReport",
-    "CoordinationReport",
-    "GisServiceError",
-    "audit",
-    "chiefs",
-    "connect",
-    "coordination",
-    "create_database",
-    "current_engine",
-    "drop_database",
-    "export_audit",
-    "import_chiefs",
-    "import_regions",
-    "import_water_bodies",
-    "joint_sections",
-    "metric_crs",
-    "neighbours",
-    "patrols",
-    "rebuild_zoning",
-    "regions",
-    "sample_dir",
-    "segments",
-    "summary",
-    "to_metric",
-    "unassigned",
-    "upload_tracks",
-    "use_chinese_font",
-    "water_bodies",
-    "zones",
-)
 __all__ = ["__version__", *_NOTEBOOK_API]
 
 if TYPE_CHECKING:  # pragma: no cover - for editors and type checkers only

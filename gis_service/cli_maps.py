@@ -8,13 +8,20 @@ without internet; ``--online`` links the CDNs instead (a smaller file).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gis_service.cli_common import engine, fail_cleanly
 from gis_service.config import get_settings
+
+if TYPE_CHECKING:  # imported late at run time: ``--help`` stays fast
+    import folium
+    from sqlalchemy import Connection
+
+    from gis_service.maps.base import MapOptions
 
 map_app = typer.Typer(
     help="Maps as standalone HTML: coverage, one patrol, one river.", no_args_is_help=True
@@ -30,9 +37,23 @@ OfflineOpt = Annotated[
 ]
 
 
-def _write(m, out: Path, offline: bool) -> None:
+def _export(
+    build: Callable[[Connection, MapOptions], folium.Map],
+    out: Path,
+    *,
+    lang: str,
+    basemap: str | None,
+    offline: bool,
+    include_tracks: bool = False,
+) -> None:
+    """Build a map with the options the command line chose and write it as one HTML file."""
     from gis_service.services import maps as svc
 
+    options = svc.options_from_settings(
+        get_settings(), lang=lang, basemap=basemap, include_tracks=include_tracks
+    )
+    with engine().connect() as conn:
+        m = build(conn, options)
     html = svc.render(m, svc.export_mode(offline))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
@@ -55,18 +76,21 @@ def coverage(
     from gis_service.domain.rules import load_rules
     from gis_service.services import maps as svc
 
-    settings = get_settings()
-    options = svc.options_from_settings(settings, lang=lang, basemap=basemap, include_tracks=tracks)
-    with engine().connect() as conn:
-        m = svc.coverage_map(
+    _export(
+        lambda conn, options: svc.coverage_map(
             conn,
             region,
             period,
             options=options,
             as_of=dt.date.fromisoformat(as_of) if as_of else None,
-            rules=load_rules(settings.rules_file),
-        )
-    _write(m, out, offline)
+            rules=load_rules(get_settings().rules_file),
+        ),
+        out,
+        lang=lang,
+        basemap=basemap,
+        offline=offline,
+        include_tracks=tracks,
+    )
 
 
 @map_app.command("patrol")
@@ -81,10 +105,13 @@ def patrol(
     """One patrol: playback, covered and missed stretches, dropped points."""
     from gis_service.services import maps as svc
 
-    options = svc.options_from_settings(get_settings(), lang=lang, basemap=basemap)
-    with engine().connect() as conn:
-        m = svc.patrol_map(conn, patrol_id, options=options)
-    _write(m, out, offline)
+    _export(
+        lambda conn, options: svc.patrol_map(conn, patrol_id, options=options),
+        out,
+        lang=lang,
+        basemap=basemap,
+        offline=offline,
+    )
 
 
 @map_app.command("river")
@@ -100,12 +127,12 @@ def river(
     """One river for a coordination meeting: stretches by region and level, neighbours."""
     from gis_service.services import maps as svc
 
-    options = svc.options_from_settings(get_settings(), lang=lang, basemap=basemap)
-    with engine().connect() as conn:
-        m = svc.river_map(
-            conn,
-            code,
-            day=dt.date.fromisoformat(date) if date else None,
-            options=options,
-        )
-    _write(m, out, offline)
+    _export(
+        lambda conn, options: svc.river_map(
+            conn, code, day=dt.date.fromisoformat(date) if date else None, options=options
+        ),
+        out,
+        lang=lang,
+        basemap=basemap,
+        offline=offline,
+    )

@@ -9,6 +9,7 @@ Coarse zooms leave out the fine levels (a village boundary is a smear at zoom 6)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
@@ -57,6 +58,14 @@ def check_tile(layer: str, z: int, x: int, y: int) -> None:
         raise TileRequestError(f"zoom {z} outside 0..{MAX_ZOOM}")
     if not (0 <= x < 2**z and 0 <= y < 2**z):
         raise TileRequestError(f"tile {z}/{x}/{y} outside the zoom {z} grid (0..{2**z - 1})")
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    """(x, y) of the zoom-``z`` web-mercator tile holding a lon/lat point."""
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
 
 
 def levels_at(z: int) -> list[str]:

@@ -25,6 +25,9 @@ TIANDITU_URL = (
     "&TILECOL={{x}}&tk={key}"
 )
 TIANDITU_ATTRIBUTION = "&copy; 天地图 (国家地理信息公共服务平台)"
+# the deepest zoom of every basemap; the map itself needs it too when there is no basemap
+# (``basemap="none"``), or Leaflet.markercluster (the problems layer) refuses the map
+MAX_ZOOM = 18
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ def new_map(options: MapOptions, bounds: tuple[float, float, float, float]) -> f
     finite = all(math.isfinite(v) for v in bounds)
     centre = [(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2] if finite else [21.5, 109.1]
     m = folium.Map(location=centre, zoom_start=9, tiles=None, control_scale=False)
+    m.options["maxZoom"] = MAX_ZOOM  # folium passes max_zoom only to its own tile layer
     MapChrome().add_to(m)
     add_basemap(m, options)
     plugins.Fullscreen(
@@ -83,7 +87,7 @@ def add_basemap(m: folium.Map, options: MapOptions) -> None:
             attr=TIANDITU_ATTRIBUTION,
             name=label("tianditu_vec", options.lang),
             subdomains="01234567",
-            max_zoom=18,
+            max_zoom=MAX_ZOOM,
         ).add_to(m)
         notes = "cva" if options.lang == "zh" else "eva"
         folium.TileLayer(
@@ -91,7 +95,7 @@ def add_basemap(m: folium.Map, options: MapOptions) -> None:
             attr=TIANDITU_ATTRIBUTION,
             name=label("tianditu_cva", options.lang),
             subdomains="01234567",
-            max_zoom=18,
+            max_zoom=MAX_ZOOM,
             overlay=True,
         ).add_to(m)
     elif basemap != "none":

@@ -26,12 +26,12 @@ from gis_service.domain.vocab import LEVEL_RANK
 from gis_service.maps import base, geometry, style
 from gis_service.maps.elements import Legend, Title, VectorGridLayer
 from gis_service.maps.geometry import Detail
+from gis_service.maps.layers import add_joint_layers, levels_in
 from gis_service.maps.style import label, level_label
 
 SEGMENT_CLASS = "gis-segment"
 GAP_CLASS = "gis-gap"
 ZONE_CLASS = "gis-zone"
-JOINT_CLASS = "gis-joint"
 TRACK_CLASS = "gis-track"
 POPUP_FIELDS = (
     "river",
@@ -77,12 +77,6 @@ class CoverageData:
     @property
     def feature_count(self) -> int:
         return len(self.segments) + len(self.zones) + len(self.joint_sections)
-
-
-def _levels(frame: gpd.GeoDataFrame) -> list[str]:
-    if frame is None or len(frame) == 0 or "level" not in frame:
-        return []
-    return sorted({lv for lv in frame["level"].dropna()}, key=LEVEL_RANK.get)
 
 
 def _popup_frame(frame: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
@@ -132,7 +126,17 @@ def build_coverage_map(
         _segment_layers(m, data, detail, lang)
     _gap_layers(m, data, detail, lang)
     if not tiles_url:
-        _joint_layers(m, data, detail, lang)
+        add_joint_layers(
+            m,
+            data.joint_sections,
+            data.crossings,
+            detail,
+            lang,
+            fields=["river", "level_label", "upstream", "downstream"],
+            line_weight=6,
+            line_opacity=0.35,
+            show_crossings=False,
+        )
     if options.include_tracks and data.tracks is not None:
         _track_layer(m, data.tracks, detail, lang)
     _problem_layer(m, data.problems, lang)
@@ -144,7 +148,7 @@ def build_coverage_map(
 
 def _region_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str) -> None:
     top = LEVEL_RANK.get(data.region_level, 0)
-    for level in _levels(data.regions):
+    for level in levels_in(data.regions):
         frame = data.regions[data.regions["level"] == level]
         weight = style.REGION_WEIGHTS.get(level, 1)
         folium.GeoJson(
@@ -196,7 +200,7 @@ def _zone_layer(m: folium.Map, data: CoverageData, detail: Detail, lang: str) ->
 
 
 def _segment_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str) -> None:
-    levels = _levels(data.segments)
+    levels = levels_in(data.segments)
     if not levels:
         return
     frame = _popup_frame(data.segments, lang)
@@ -219,26 +223,19 @@ def _segment_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str
             show=level == levels[-1],
         ).add_to(m)
         if level == levels[-1] and len(part):
-            plugins.Search(
-                layer,
-                search_label="search",
-                geom_type="LineString",
-                placeholder=label("search", lang),
-                collapsed=False,
-                position="topleft",
-            ).add_to(m)
+            _search_control(layer, "LineString", lang).add_to(m)
 
 
 def _gap_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str) -> None:
     gaps = data.gaps
     if gaps is None or len(gaps) == 0:
         return
-    levels = _levels(data.segments) or _levels(gaps)
+    levels = levels_in(data.segments) or levels_in(gaps)
     frame = gaps.copy()
     frame["level_label"] = [level_label(v, lang) for v in frame["level"]]
     frame["length_m"] = frame["length_m"].astype(float).round(0)
     frame["river"] = frame["river"].fillna("–")
-    for level in _levels(frame):
+    for level in levels_in(frame):
         part = frame[frame["level"] == level]
         folium.GeoJson(
             geometry.feature_collection(
@@ -257,37 +254,6 @@ def _gap_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str) ->
                 aliases=[label("river", lang), label("level", lang), label("gap_m", lang)],
             ),
             show=bool(levels) and level == levels[-1],
-        ).add_to(m)
-
-
-def _joint_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str) -> None:
-    fields = ["river", "level_label", "upstream", "downstream"]
-    aliases = [label(k, lang) for k in ("river", "level", "upstream", "downstream")]
-    for frame, name, point in (
-        (data.joint_sections, "joint_sections", False),
-        (data.crossings, "crossings", True),
-    ):
-        if frame is None or len(frame) == 0:
-            continue
-        part = frame.copy()
-        part["level_label"] = [level_label(v, lang) for v in part["level"]]
-        for column in ("river", "upstream", "downstream"):
-            part[column] = part[column].fillna("–")
-        folium.GeoJson(
-            geometry.feature_collection(part, detail, columns=fields),
-            name=f"{label(name, lang)} ({len(part)})",
-            style_function=lambda _f, pt=point: {
-                "color": style.CROSSING_COLOUR if pt else style.JOINT_COLOUR,
-                "weight": 1 if pt else 6,
-                "opacity": 0.9 if pt else 0.35,
-                "fill": pt,
-                "fillColor": "#ffffff",
-                "fillOpacity": 1.0,
-                "className": JOINT_CLASS,
-            },
-            marker=folium.CircleMarker(radius=4) if point else None,
-            popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
-            show=not point,
         ).add_to(m)
 
 
@@ -400,7 +366,6 @@ def _tile_lookup(frame: gpd.GeoDataFrame, lang: str) -> dict[str, list]:
     if frame is None or len(frame) == 0:
         return {}
     f = _popup_frame(frame, lang)
-    f["level_label"] = [level_label(v, lang) for v in f["level"]]
     cols = ["colour", "river", "level_label", "region", "chiefs", "coverage", "patrols"]
     cols.append("last_patrol")
     return {row[0]: list(row[1:]) for row in f[["id", *cols]].itertuples(index=False)}
@@ -428,7 +393,7 @@ def _tiled_layers(m: folium.Map, data: CoverageData, url: str, lang: str) -> Non
             popup_js=_TILE_POPUP,
             data={"segments": zones, "fields": fields, "water": style.WATER_COLOUR},
         ).add_to(m)
-    levels = _levels(data.segments)
+    levels = levels_in(data.segments)
     for level in levels:
         VectorGridLayer(
             url.format(layer="segments", z="{z}", x="{x}", y="{y}"),
@@ -470,11 +435,17 @@ def _search_index(m: folium.Map, segments: gpd.GeoDataFrame, lang: str) -> None:
         control=False,
         marker=folium.CircleMarker(radius=1, opacity=0, fill_opacity=0, interactive=False),
     ).add_to(group)
-    plugins.Search(
+    _search_control(layer, "Point", lang, search_zoom=15).add_to(m)
+
+
+def _search_control(layer: folium.GeoJson, geom_type: str, lang: str, **options) -> plugins.Search:
+    """Search the features' ``search`` property (river and chief names) from the top left."""
+    return plugins.Search(
         layer,
         search_label="search",
-        geom_type="Point",
+        geom_type=geom_type,
         placeholder=label("search", lang),
         collapsed=False,
-        search_zoom=15,
-    ).add_to(m)
+        position="topleft",
+        **options,
+    )

@@ -14,10 +14,10 @@ import folium
 import geopandas as gpd
 import numpy as np
 
-from gis_service.domain.vocab import LEVEL_RANK
 from gis_service.maps import base, geometry, style
 from gis_service.maps.elements import Legend, Title
 from gis_service.maps.geometry import Detail
+from gis_service.maps.layers import add_joint_layers, levels_in
 from gis_service.maps.style import label, level_label
 
 UPSTREAM_COLOUR = "#41b6c4"
@@ -95,8 +95,7 @@ def build_river_map(data: RiverData, options: base.MapOptions | None = None) -> 
         fields = ["level_label", "region", "chiefs", "from_km", "to_km", "length_m"]
         aliases = [label(k, lang) for k in ("level", "region", "chiefs", "from_km", "to_km")]
         aliases.append(label("length_m", lang))
-        levels = sorted(set(frame["level"]), key=LEVEL_RANK.get)
-        for level in levels:
+        for level in levels_in(frame):
             part = frame[frame["level"] == level]
             weight = style.LEVEL_WEIGHTS.get(level, 3) + 1
             folium.GeoJson(
@@ -127,7 +126,17 @@ def build_river_map(data: RiverData, options: base.MapOptions | None = None) -> 
 
     _neighbours(m, data.upstream, "upstream", UPSTREAM_COLOUR, detail, lang)
     _neighbours(m, data.downstream, "downstream", DOWNSTREAM_COLOUR, detail, lang)
-    _joint(m, data, detail, lang)
+    add_joint_layers(
+        m,
+        data.joint_sections,
+        data.crossings,
+        detail,
+        lang,
+        fields=["level_label", "upstream", "downstream"],
+        line_weight=12,
+        line_opacity=0.3,
+        show_crossings=True,
+    )
     legend_rows += [
         ("line", style.JOINT_COLOUR, label("joint_sections", lang)),
         ("dot", style.CROSSING_COLOUR, label("crossings", lang)),
@@ -166,33 +175,3 @@ def _neighbours(
             aliases=[label(k, lang) for k in ("river", "level", "region", "chiefs", "distance_m")],
         ),
     ).add_to(m)
-
-
-def _joint(m: folium.Map, data: RiverData, detail: Detail, lang: str) -> None:
-    fields = ["level_label", "upstream", "downstream"]
-    aliases = [label(k, lang) for k in ("level", "upstream", "downstream")]
-    for frame, key, point in (
-        (data.joint_sections, "joint_sections", False),
-        (data.crossings, "crossings", True),
-    ):
-        if frame is None or len(frame) == 0:
-            continue
-        part = frame.copy()
-        part["level_label"] = [level_label(v, lang) for v in part["level"]]
-        for column in ("upstream", "downstream"):
-            part[column] = part[column].fillna("–")
-        folium.GeoJson(
-            geometry.feature_collection(part, detail, columns=fields),
-            name=f"{label(key, lang)} ({len(part)})",
-            style_function=lambda _f, pt=point: {
-                "color": style.CROSSING_COLOUR if pt else style.JOINT_COLOUR,
-                "weight": 1 if pt else 12,
-                "opacity": 0.9 if pt else 0.3,
-                "fill": pt,
-                "fillColor": "#ffffff",
-                "fillOpacity": 1.0,
-                "className": "gis-joint",
-            },
-            marker=folium.CircleMarker(radius=4) if point else None,
-            popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
-        ).add_to(m)

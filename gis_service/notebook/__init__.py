@@ -10,8 +10,13 @@ transaction. Functions take ``engine=`` (an Engine, or a Connection whose transa
 caller manages) to talk to another database than the default one.
 """
 
+# The imports below are the API: its names are listed once, in gis_service._notebook_names,
+# which ``gis_service`` reads without importing this package (and pandas).
+# ruff: noqa: F401
+
 from __future__ import annotations
 
+from gis_service._notebook_names import NOTEBOOK_API as _NOTEBOOK_API
 from gis_service.domain.vocab import LEVEL_LABELS, LEVELS, POST_ROLE_LABELS, WATER_KIND_LABELS
 from gis_service.errors import GisServiceError
 from gis_service.notebook._connection import (
@@ -45,38 +50,4 @@ from gis_service.notebook.loading import (
 from gis_service.notebook.meetings import CoordinationReport, coordination, neighbours
 from gis_service.notebook.plotting import use_chinese_font
 
-__all__ = [
-    "LEVELS",
-    "LEVEL_LABELS",
-    "POST_ROLE_LABELS",
-    "WATER_KIND_LABELS",
-    "AuditReport",
-    "CoordinationReport",
-    "GisServiceError",
-    "audit",
-    "chiefs",
-    "connect",
-    "coordination",
-    "create_database",
-    "current_engine",
-    "drop_database",
-    "export_audit",
-    "import_chiefs",
-    "import_regions",
-    "import_water_bodies",
-    "joint_sections",
-    "metric_crs",
-    "neighbours",
-    "patrols",
-    "rebuild_zoning",
-    "regions",
-    "sample_dir",
-    "segments",
-    "summary",
-    "to_metric",
-    "unassigned",
-    "upload_tracks",
-    "use_chinese_font",
-    "water_bodies",
-    "zones",
-]
+__all__ = list(_NOTEBOOK_API)

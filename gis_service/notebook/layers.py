@@ -25,7 +25,12 @@ from gis_service.domain.vocab import (
 )
 from gis_service.notebook._connection import Bind, reading
 from gis_service.services.summary import database_summary
-from gis_service.services.zoning_queries import unassigned_on
+from gis_service.services.zoning_queries import (
+    joint_filter,
+    segment_filter,
+    unassigned_on,
+    zone_filter,
+)
 
 
 def read_geo(conn: Connection, sql: str, params: dict | None = None) -> gpd.GeoDataFrame:
@@ -40,6 +45,19 @@ def names(conn: Connection, table: str) -> dict[str, str]:
     if table not in ("admin_region", "water_body"):
         raise ValueError(table)
     return dict(conn.execute(text(f"SELECT code, name FROM {table}")).all())
+
+
+def _with_names(select: str, codes: tuple[str, ...], order_by: str) -> str:
+    """``select`` (filtered rows of one table, aliased ``q``) with the name of each code column
+    joined for display: ``region_code`` -> ``region_name``, ``water_body_code`` ->
+    ``water_body_name``. Column names come from this module, never from a request."""
+    joined = "".join(f", n{i}.name AS {c.removesuffix('_code')}_name" for i, c in enumerate(codes))
+    joins = "".join(
+        f" LEFT JOIN {'water_body' if c == 'water_body_code' else 'admin_region'} n{i} "
+        f"ON n{i}.code = q.{c}"
+        for i, c in enumerate(codes)
+    )
+    return f"{DESCENDANTS} SELECT q.*{joined} FROM ({select}) q{joins} ORDER BY {order_by}"
 
 
 def _label(frame: pd.DataFrame, column: str, labels: dict[str, str]) -> None:
@@ -89,26 +107,14 @@ def segments(
     engine: Bind | None = None,
 ) -> gpd.GeoDataFrame:
     """Responsibility segments (河段) per level; ``polygons``: the chief segment polygons."""
-    params: dict = {"region": region}
-    where = where_clause(
-        params,
-        region_columns=("region_code", "left_region_code", "right_region_code"),
-        level=level,
-        water_body_code=water_body,
-        kind=kind,
-    )
+    where, params = segment_filter(region=region, level=level, water_body=water_body, kind=kind)
     geom = "zone_geom" if polygons else "geom"
-    sql = (
-        f"{DESCENDANTS} SELECT s.*, w.name AS water_body_name, r.name AS region_name, "
-        "lb.name AS left_region_name, rb.name AS right_region_name FROM (SELECT id, "
-        "water_body_code, level, kind, region_code, left_region_code, right_region_code, "
-        "ordinal, chainage_from_m, chainage_to_m, length_m, parent_id, "
-        f"{geom} AS geometry FROM river_segment {where}) s "
-        "LEFT JOIN water_body w ON w.code = s.water_body_code "
-        "LEFT JOIN admin_region r ON r.code = s.region_code "
-        "LEFT JOIN admin_region lb ON lb.code = s.left_region_code "
-        "LEFT JOIN admin_region rb ON rb.code = s.right_region_code "
-        "ORDER BY s.water_body_code, s.level, s.chainage_from_m"
+    sql = _with_names(
+        "SELECT id, water_body_code, level, kind, region_code, left_region_code, "
+        "right_region_code, ordinal, chainage_from_m, chainage_to_m, length_m, parent_id, "
+        f"{geom} AS geometry FROM river_segment {where}",
+        ("water_body_code", "region_code", "left_region_code", "right_region_code"),
+        "q.water_body_code, q.level, q.chainage_from_m",
     )
     with reading(engine) as conn:
         gdf = read_geo(conn, sql, params)
@@ -125,17 +131,12 @@ def zones(
 ) -> gpd.GeoDataFrame:
     """Lake/reservoir zones: the water area (水域), shoreline pieces (岸线) per village, and
     each region's share of a shared water."""
-    params: dict = {"region": region}
-    where = where_clause(
-        params, region_columns=("region_code",), water_body_code=water_body, kind=kind
-    )
-    sql = (
-        f"{DESCENDANTS} SELECT z.*, w.name AS water_body_name, r.name AS region_name FROM "
-        "(SELECT id, water_body_code, kind, level, region_code, area_m2, shore_length_m, share, "
-        f"initiates_coordination, geom AS geometry FROM still_water_zone {where}) z "
-        "LEFT JOIN water_body w ON w.code = z.water_body_code "
-        "LEFT JOIN admin_region r ON r.code = z.region_code "
-        "ORDER BY z.water_body_code, z.kind, z.id"
+    where, params = zone_filter(region=region, water_body=water_body, kind=kind)
+    sql = _with_names(
+        "SELECT id, water_body_code, kind, level, region_code, area_m2, shore_length_m, share, "
+        f"initiates_coordination, geom AS geometry FROM still_water_zone {where}",
+        ("water_body_code", "region_code"),
+        "q.water_body_code, q.kind, q.id",
     )
     with reading(engine) as conn:
         return read_geo(conn, sql, params)
@@ -151,23 +152,14 @@ def joint_sections(
 ) -> gpd.GeoDataFrame:
     """Cross-boundary joint sections (联防联控, 1 km up and down a boundary crossing), or with
     ``points`` their crossing points (交界断面)."""
-    params: dict = {"region": region}
-    where = where_clause(
-        params,
-        region_columns=("upstream_region_code", "downstream_region_code"),
-        level=level,
-        water_body_code=water_body,
-    )
+    where, params = joint_filter(region=region, level=level, water_body=water_body)
     geom = "crossing_point" if points else "geom"
-    sql = (
-        f"{DESCENDANTS} SELECT j.*, w.name AS water_body_name, u.name AS upstream_region_name, "
-        "d.name AS downstream_region_name FROM (SELECT id, water_body_code, level, "
-        "crossing_chainage_m, chainage_from_m, chainage_to_m, upstream_region_code, "
-        f"downstream_region_code, along_boundary, {geom} AS geometry FROM joint_section "
-        f"{where}) j LEFT JOIN water_body w ON w.code = j.water_body_code "
-        "LEFT JOIN admin_region u ON u.code = j.upstream_region_code "
-        "LEFT JOIN admin_region d ON d.code = j.downstream_region_code "
-        "ORDER BY j.water_body_code, j.crossing_chainage_m"
+    sql = _with_names(
+        "SELECT id, water_body_code, level, crossing_chainage_m, chainage_from_m, "
+        "chainage_to_m, upstream_region_code, downstream_region_code, along_boundary, "
+        f"{geom} AS geometry FROM joint_section {where}",
+        ("water_body_code", "upstream_region_code", "downstream_region_code"),
+        "q.water_body_code, q.crossing_chainage_m",
     )
     with reading(engine) as conn:
         gdf = read_geo(conn, sql, params)

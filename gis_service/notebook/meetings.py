@@ -19,11 +19,8 @@ from gis_service.notebook.layers import parse_day, read_geo
 from gis_service.services.zoning_queries import coordination_report
 from gis_service.services.zoning_queries import neighbours as _walk
 
-STRETCH_COLUMNS = [
-    "level",
-    "level_label",
-    "id",
-    "ordinal",
+# what a meeting reads about a stretch: the by-region tables show these with the level label
+_STRETCH_FACTS = [
     "kind",
     "region_name",
     "left_bank",
@@ -32,8 +29,8 @@ STRETCH_COLUMNS = [
     "chainage_to_km",
     "length_m",
     "chiefs",
-    "region_codes",
 ]
+STRETCH_COLUMNS = ["level", "level_label", "id", "ordinal", *_STRETCH_FACTS, "region_codes"]
 
 
 def _chief_text(chiefs: list[dict]) -> str:
@@ -147,17 +144,7 @@ class CoordinationReport:
             owners = {c for code in codes for c in chains.get(code, ()) if at_level.get(c)}
             for owner in owners:
                 tables.setdefault(owner, []).append(i)
-        columns = [
-            "level_label",
-            "kind",
-            "region_name",
-            "left_bank",
-            "right_bank",
-            "chainage_from_km",
-            "chainage_to_km",
-            "length_m",
-            "chiefs",
-        ]
+        columns = ["level_label", *_STRETCH_FACTS]
         return {
             f"{region_names[code]} ({code})": self.stretches.iloc[rows][columns].reset_index(
                 drop=True

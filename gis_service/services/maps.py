@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zoneinfo
+from collections.abc import Iterable
 from typing import Literal
 
 import folium
@@ -21,12 +22,13 @@ from sqlalchemy import Connection, text
 
 from gis_service.domain.chinacoords import to_wgs84
 from gis_service.domain.rules import RuleSet
-from gis_service.domain.vocab import LEVEL_RANK
+from gis_service.domain.vocab import LEVELS
 from gis_service.errors import InputError, NotFoundError
 from gis_service.fileio.tracks import FORMATS, parse_track
 from gis_service.maps import assets
 from gis_service.maps.base import MapOptions
 from gis_service.maps.coverage import CoverageData, build_coverage_map
+from gis_service.maps.layers import levels_in
 from gis_service.maps.patrol import PatrolData, build_patrol_map
 from gis_service.maps.river import RiverData, build_river_map
 from gis_service.services.audit import gaps_geojson, run_audit
@@ -74,7 +76,8 @@ def render(m: folium.Map, mode: assets.AssetMode) -> str:
 
 
 def _frame(rows: list, columns: list[str]) -> gpd.GeoDataFrame:
-    """GeoDataFrame from rows whose last item is WKB (vectorised decoding)."""
+    """GeoDataFrame from rows whose last item is WKB, or from dicts with a ``wkb`` key
+    (vectorised decoding)."""
     frame = pd.DataFrame(rows, columns=[*columns, "wkb"])
     geoms = shapely.from_wkb([bytes(w) if w is not None else None for w in frame["wkb"]])
     return gpd.GeoDataFrame(frame.drop(columns="wkb"), geometry=geoms, crs=4326)
@@ -84,6 +87,17 @@ def _from_geojson(collection: dict) -> gpd.GeoDataFrame:
     if not collection["features"]:
         return gpd.GeoDataFrame(geometry=[], crs=4326)
     return gpd.GeoDataFrame.from_features(collection["features"], crs=4326)
+
+
+def _with_wkb(conn: Connection, table: str, ids: Iterable[str], columns: str = "id") -> list:
+    """Rows (``columns``..., WKB) of the segments or zones with these ids (table and column
+    names come from this module, the ids are bound)."""
+    if table not in ("river_segment", "still_water_zone"):
+        raise ValueError(table)
+    return conn.execute(
+        text(f"SELECT {columns}, ST_AsBinary(geom) FROM {table} WHERE id = ANY(:i)"),
+        {"i": list(ids)},
+    ).all()
 
 
 def _names(conn: Connection, table: str) -> dict[str, str]:
@@ -178,16 +192,8 @@ def _targets_frame(
     part = targets[targets["target_type"] == kind] if len(targets) else targets
     if len(part) == 0:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=4326)
-    table, kind_col = (
-        ("river_segment", "kind") if kind == "segment" else ("still_water_zone", "kind")
-    )
-    geoms = dict(
-        (r[0], (r[1], r[2]))
-        for r in conn.execute(
-            text(f"SELECT id, {kind_col}, ST_AsBinary(geom) FROM {table} WHERE id = ANY(:i)"),
-            {"i": list(part["target_id"])},
-        )
-    )
+    table = "river_segment" if kind == "segment" else "still_water_zone"
+    geoms = {r[0]: (r[1], r[2]) for r in _with_wkb(conn, table, part["target_id"], "id, kind")}
     counted = _counted_per_target(part, posts, chief_names)
     rows = []
     for t in part.itertuples(index=False):
@@ -212,9 +218,7 @@ def _targets_frame(
                 "wkb": wkb,
             }
         )
-    frame = pd.DataFrame(rows)
-    geometry = shapely.from_wkb([bytes(w) if w is not None else None for w in frame["wkb"]])
-    return gpd.GeoDataFrame(frame.drop(columns="wkb"), geometry=geometry, crs=4326)
+    return _frame(rows, columns)
 
 
 def _counted_per_target(
@@ -358,13 +362,10 @@ def patrol_data(conn: Connection, patrol_id, *, timezone: str = "Asia/Shanghai")
     rivers = _names(conn, "water_body")
     summary_targets = {t["target_id"]: t for t in patrol["summary"].get("targets", [])}
     ids = list(summary_targets)
-    seg = conn.execute(
-        text("SELECT id, ST_AsBinary(geom) FROM river_segment WHERE id = ANY(:i)"), {"i": ids}
-    ).all()
-    zone = conn.execute(
-        text("SELECT id, ST_AsBinary(geom) FROM still_water_zone WHERE id = ANY(:i)"), {"i": ids}
-    ).all()
-    targets = _frame([*seg, *zone], ["id"])
+    targets = _frame(
+        [*_with_wkb(conn, "river_segment", ids), *_with_wkb(conn, "still_water_zone", ids)],
+        ["id"],
+    )
     targets["river"] = [
         rivers.get(summary_targets[i].get("water_body_code"), "") for i in targets["id"]
     ]
@@ -430,7 +431,7 @@ def river_data(conn: Connection, code: str, day: dt.date) -> RiverData:
         segments["left_bank"] = segments["left_region_code"].map(region_names)
         segments["right_bank"] = segments["right_region_code"].map(region_names)
         segments["chiefs"] = segments["id"].map(chiefs).fillna("")
-    levels = sorted(set(segments["level"]) if len(segments) else [], key=LEVEL_RANK.get)
+    levels = levels_in(segments)
     level = "county" if "county" in levels else (levels[0] if levels else None)
     up, down = _river_neighbours(conn, report, segments, level, day, region_names, rivers)
     joint = _joint_frame(conn, "", rivers, region_names, points=False, water_body=code)
@@ -471,10 +472,9 @@ def _river_neighbours(
                 "left_region_code, right_region_code FROM river_segment "
                 "WHERE water_body_code = ANY(:codes) AND kind <> 'outside' "
                 "ORDER BY water_body_code, level <> :level, "
-                "array_position(ARRAY['province','city','county','township','village'], "
-                "level::text), chainage_to_m DESC"
+                "array_position(CAST(:levels AS text[]), level::text), chainage_to_m DESC"
             ),
-            {"codes": list(tributaries), "level": level or "county"},
+            {"codes": list(tributaries), "level": level or "county", "levels": list(LEVELS)},
         ).mappings()
         for r in rows:
             t = tributaries[r["water_body_code"]]
@@ -506,12 +506,7 @@ def _river_neighbours(
 def _neighbour_frame(
     conn: Connection, found: list[dict], region_names: dict[str, str], rivers: dict[str, str]
 ) -> gpd.GeoDataFrame:
-    ids = [n["segment_id"] for n in found]
-    geoms = dict(
-        conn.execute(
-            text("SELECT id, ST_AsBinary(geom) FROM river_segment WHERE id = ANY(:i)"), {"i": ids}
-        ).all()
-    )
+    geoms = dict(_with_wkb(conn, "river_segment", [n["segment_id"] for n in found]))
     rows = [
         {
             "id": n["segment_id"],
@@ -527,10 +522,7 @@ def _neighbour_frame(
         }
         for n in found
     ]
-    return _frame(
-        [list(r.values()) for r in rows],
-        ["id", "river", "level", "region", "chiefs", "distance_m"],
-    )
+    return _frame(rows, ["id", "river", "level", "region", "chiefs", "distance_m"])
 
 
 def river_map(

@@ -16,6 +16,56 @@ from gis_service.domain.segmentation import KIND_NAMES, Segments
 from gis_service.domain.vocab import LEVEL_LABELS, LEVEL_RANK, POST_ROLE_LABELS
 from gis_service.errors import NotFoundError
 
+# -- filters: what "in a region" means for each zoning table (API, maps and notebooks) --------
+# Each returns a WHERE clause and its bound parameters; prefix the query with DESCENDANTS.
+
+
+def segment_filter(
+    *,
+    region: str | None = None,
+    level: str | None = None,
+    water_body: str | None = None,
+    kind: str | None = None,
+) -> tuple[str, dict]:
+    """River segments in ``region`` or below it: inside it, or on either bank."""
+    params: dict = {"region": region}
+    where = where_clause(
+        params,
+        region_columns=("region_code", "left_region_code", "right_region_code"),
+        level=level,
+        water_body_code=water_body,
+        kind=kind,
+    )
+    return where, params
+
+
+def zone_filter(
+    *, region: str | None = None, water_body: str | None = None, kind: str | None = None
+) -> tuple[str, dict]:
+    """Lake/reservoir zones of ``region`` or a region below it."""
+    params: dict = {"region": region}
+    where = where_clause(
+        params, region_columns=("region_code",), water_body_code=water_body, kind=kind
+    )
+    return where, params
+
+
+def joint_filter(
+    *, region: str | None = None, level: str | None = None, water_body: str | None = None
+) -> tuple[str, dict]:
+    """Joint sections with ``region`` (or a region below it) on either side of the crossing."""
+    params: dict = {"region": region}
+    where = where_clause(
+        params,
+        region_columns=("upstream_region_code", "downstream_region_code"),
+        level=level,
+        water_body_code=water_body,
+    )
+    return where, params
+
+
+# -- GeoJSON layers ---------------------------------------------------------------------------
+
 
 def segments_geojson(
     conn: Connection,
@@ -27,14 +77,7 @@ def segments_geojson(
     zones: bool = False,
 ) -> dict:
     """Segments (or their chief segment polygons) as a FeatureCollection."""
-    params: dict = {"region": region}
-    where = where_clause(
-        params,
-        region_columns=("region_code", "left_region_code", "right_region_code"),
-        level=level,
-        water_body_code=water_body,
-        kind=kind,
-    )
+    where, params = segment_filter(region=region, level=level, water_body=water_body, kind=kind)
     geom = "zone_geom" if zones else "geom"
     sql = (
         f"{DESCENDANTS} SELECT id, water_body_code, level, kind, region_code, "
@@ -57,10 +100,8 @@ def zones_geojson(
     water_body: str | None = None,
     kind: str | None = None,
 ) -> dict:
-    params: dict = {"region": region}
-    where = where_clause(
-        params, region_columns=("region_code",), water_body_code=water_body, kind=kind
-    )
+    """Lake/reservoir zones (water area, shoreline pieces, shares) as a FeatureCollection."""
+    where, params = zone_filter(region=region, water_body=water_body, kind=kind)
     sql = (
         f"{DESCENDANTS} SELECT id, water_body_code, kind, level, region_code, region_codes, "
         "round(area_m2::numeric, 1)::float AS area_m2, "
@@ -80,13 +121,7 @@ def joint_sections_geojson(
     points: bool = False,
 ) -> dict:
     """Joint sections (lines) or their crossing points (boundary cross-sections)."""
-    params: dict = {"region": region}
-    where = where_clause(
-        params,
-        region_columns=("upstream_region_code", "downstream_region_code"),
-        level=level,
-        water_body_code=water_body,
-    )
+    where, params = joint_filter(region=region, level=level, water_body=water_body)
     geom = "crossing_point" if points else "geom"
     sql = (
         f"{DESCENDANTS} SELECT id, water_body_code, level, "

@@ -25,12 +25,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from gis_service.api.app import create_app
 from gis_service.api.deps import get_connection
 from gis_service.services.audit import run_audit
-from tests.maps.test_maps_api import AS_OF, ingest_tracks
+from tests.maps.test_maps_api import AS_OF, ingest_tracks, patrol_with_dropped_points
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 REGION = "450521"
@@ -353,8 +353,9 @@ def test_coverage_map_vector_tiles_in_chromium(app_server, browser):
         ".leaflet-pane svg.leaflet-tile path').length > 0"
     )
     time.sleep(0.5)
-    # leaflet-search's index of the segments is on the map but draws nothing
-    assert browser.evaluate("document.querySelectorAll('.leaflet-marker-icon').length") == 0
+    # leaflet-search's index of the segments is on the map but draws nothing: no pin images
+    # (the problems layer's markers and clusters are <div> icons)
+    assert browser.evaluate("document.querySelectorAll('img.leaflet-marker-icon').length") == 0
     tile_responses = [
         e["params"]["response"]
         for e in browser.events
@@ -370,12 +371,7 @@ def test_coverage_map_vector_tiles_in_chromium(app_server, browser):
 
 def test_patrol_playback_in_chromium(app_server, browser, tokens):
     origin, conn = app_server
-    patrol_id, dropped = conn.execute(
-        text(
-            "SELECT id, jsonb_array_length(dropped) FROM patrol "
-            "WHERE jsonb_array_length(dropped) > 0 ORDER BY started_at LIMIT 1"
-        )
-    ).one()
+    patrol_id, dropped = patrol_with_dropped_points(conn)
     # tracks are personal data: the office's token, as a link would carry it
     token = tokens["office"]
     _open(

@@ -43,6 +43,17 @@ def ingest_tracks(conn: Connection, tracks: Path, region_prefix: str | None = No
     return len(uploads)
 
 
+def patrol_with_dropped_points(conn: Connection) -> tuple[uuid.UUID, int]:
+    """The first stored patrol whose cleaning dropped points, and how many it dropped."""
+    patrol_id, dropped = conn.execute(
+        text(
+            "SELECT id, jsonb_array_length(dropped) FROM patrol "
+            "WHERE jsonb_array_length(dropped) > 0 ORDER BY started_at LIMIT 1"
+        )
+    ).one()
+    return patrol_id, dropped
+
+
 def client_on(conn: Connection, engine: Engine, token: str | None = None) -> TestClient:
     """The app reading through ``conn`` (its uncommitted patrols included)."""
     app = create_app(engine)
@@ -140,12 +151,7 @@ def test_coverage_map_errors(served):
 
 def test_patrol_map_shows_every_dropped_point(served):
     conn, client = served
-    patrol_id, dropped = conn.execute(
-        text(
-            "SELECT id, jsonb_array_length(dropped) FROM patrol "
-            "WHERE jsonb_array_length(dropped) > 0 ORDER BY started_at LIMIT 1"
-        )
-    ).one()
+    patrol_id, dropped = patrol_with_dropped_points(conn)
     html = client.get(f"/maps/patrols/{patrol_id}?basemap=none&offline=true").text
     assert feature_counts(html, "gis-dropped") == dropped
     assert "L.timeDimension" in html and feature_counts(html, "gis-target") > 0

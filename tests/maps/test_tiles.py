@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import statistics
 import time
 
@@ -15,13 +14,6 @@ from gis_service.api.app import create_app
 from gis_service.db import tiles
 
 MVT = "application/vnd.mapbox-vector-tile"
-
-
-def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
-    n = 2**z
-    x = int((lon + 180) / 360 * n)
-    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
-    return x, y
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +42,7 @@ def _ids(engine, sql: str, z: int, x: int, y: int) -> set[str]:
 
 def test_segments_tile_matches_postgis(client, engine, centre):
     z = 12
-    x, y = tile_of(*centre, z)
+    x, y = tiles.tile_of(*centre, z)
     response = client.get(f"/tiles/segments/{z}/{x}/{y}.pbf")
     assert response.status_code == 200
     assert response.headers["content-type"] == MVT
@@ -84,12 +76,12 @@ def test_segments_tile_matches_postgis(client, engine, centre):
 
 
 def test_every_layer_and_zoom_filtering(client, centre):
-    x, y = tile_of(*centre, 9)
+    x, y = tiles.tile_of(*centre, 9)
     for layer, key in (("regions", "name"), ("zones", "kind"), ("joint_sections", "level")):
         decoded = mapbox_vector_tile.decode(client.get(f"/tiles/{layer}/9/{x}/{y}.pbf").content)
         assert layer in decoded, layer
         assert all(key in f["properties"] for f in decoded[layer]["features"])
-    x6, y6 = tile_of(*centre, 6)
+    x6, y6 = tiles.tile_of(*centre, 6)
     coarse = mapbox_vector_tile.decode(client.get(f"/tiles/segments/6/{x6}/{y6}.pbf").content)
     levels = {f["properties"]["level"] for f in coarse["segments"]["features"]}
     assert levels and levels <= {"province", "city"}
@@ -127,7 +119,7 @@ def test_tile_sql_binds_parameters():
 
 def test_tiles_are_fast(engine, centre):
     z = 11
-    x0, y0 = tile_of(*centre, z)
+    x0, y0 = tiles.tile_of(*centre, z)
     times = []
     with engine.connect() as conn:
         for layer in tiles.LAYERS:

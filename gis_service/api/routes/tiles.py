@@ -27,11 +27,7 @@ def tile(
     y: Annotated[int, Path(ge=0)],
 ) -> Response:
     try:
-        t.check_tile(layer, z, x, y)
+        data = t.tile(conn, layer, z, x, y)  # checks the request before any SQL
     except t.TileRequestError as exc:
         raise HTTPException(404 if layer not in t.LAYERS else 400, str(exc)) from None
-    return Response(
-        t.tile(conn, layer, z, x, y),
-        media_type=t.MEDIA_TYPE,
-        headers={"Cache-Control": "public, max-age=300"},
-    )
+    return Response(data, media_type=t.MEDIA_TYPE, headers={"Cache-Control": "public, max-age=300"})
