@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from gis_service.cli_common import engine, fail_cleanly
+from gis_service.cli_common import engine, fail_cleanly, parse_day
 from gis_service.cli_maps import map_app
 from gis_service.cli_users import users_app
 from gis_service.config import get_settings
@@ -277,14 +277,7 @@ DateOpt = Annotated[str | None, typer.Option(help="date YYYY-MM-DD (default: tod
 def _day(value: str | None):
     import datetime as dt
 
-    from gis_service.errors import InputError
-
-    if value is None:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"--date expects YYYY-MM-DD, got {value!r}") from None
+    return parse_day(value) or dt.date.today()
 
 
 @zoning_app.command("rebuild")

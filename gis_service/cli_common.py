@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 
 import typer
 
-from gis_service.errors import GisServiceError
+from gis_service.errors import GisServiceError, InputError
 
 
 def fail_cleanly(func: Callable) -> Callable:
@@ -29,3 +30,13 @@ def engine():
     from gis_service.db.engine import get_engine
 
     return get_engine()
+
+
+def parse_day(value: str | None, option: str = "--date") -> dt.date | None:
+    """A YYYY-MM-DD option, or None when not given; a bad value is a clean error."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} expects YYYY-MM-DD, got {value!r}") from None

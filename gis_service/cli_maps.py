@@ -7,14 +7,13 @@ without internet; ``--online`` links the CDNs instead (a smaller file).
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gis_service.cli_common import engine, fail_cleanly
+from gis_service.cli_common import engine, fail_cleanly, parse_day
 from gis_service.config import get_settings
 
 if TYPE_CHECKING:  # imported late at run time: ``--help`` stays fast
@@ -73,7 +72,6 @@ def coverage(
     offline: OfflineOpt = True,
 ) -> None:
     """Coverage map of a region and period (巡河覆盖图)."""
-    from gis_service.domain.rules import load_rules
     from gis_service.services import maps as svc
 
     _export(
@@ -82,8 +80,7 @@ def coverage(
             region,
             period,
             options=options,
-            as_of=dt.date.fromisoformat(as_of) if as_of else None,
-            rules=load_rules(get_settings().rules_file),
+            as_of=parse_day(as_of, "--as-of"),
         ),
         out,
         lang=lang,
@@ -128,9 +125,7 @@ def river(
     from gis_service.services import maps as svc
 
     _export(
-        lambda conn, options: svc.river_map(
-            conn, code, day=dt.date.fromisoformat(date) if date else None, options=options
-        ),
+        lambda conn, options: svc.river_map(conn, code, day=parse_day(date), options=options),
         out,
         lang=lang,
         basemap=basemap,

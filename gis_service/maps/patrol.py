@@ -41,6 +41,7 @@ class PatrolData:
     targets: gpd.GeoDataFrame
     covered: gpd.GeoDataFrame
     missed: gpd.GeoDataFrame
+    timezone: str = "Asia/Shanghai"  # local time shown in titles and popups
 
 
 def playback_period(seconds: float, steps: int = PLAYBACK_STEPS) -> str:
@@ -84,7 +85,7 @@ def build_patrol_map(data: PatrolData, options: base.MapOptions | None = None) -
     bounds = geometry.total_bounds(data.points, data.targets)
     detail = geometry.detail_for(bounds)
     m = base.new_map(options, bounds)
-    started = pd.Timestamp(data.started).tz_convert("Asia/Shanghai").strftime("%Y-%m-%d %H:%M")
+    started = pd.Timestamp(data.started).tz_convert(data.timezone).strftime("%Y-%m-%d %H:%M")
     Title(
         f"{data.chief} {label('patrol_title', lang)}",
         f"{started} · {label('status_' + data.status, lang)} · {data.distance_m / 1000:.2f} km",
@@ -158,7 +159,7 @@ def build_patrol_map(data: PatrolData, options: base.MapOptions | None = None) -
             date_options="YYYY-MM-DD HH:mm:ss",
             time_slider_drag_update=True,
         ).add_to(m)
-    _dropped_layer(m, data.points, detail, lang)
+    _dropped_layer(m, data.points, detail, lang, data.timezone)
 
     rows = [
         ("line", "#636363", label("assigned", lang)),
@@ -176,14 +177,16 @@ def build_patrol_map(data: PatrolData, options: base.MapOptions | None = None) -
     return base.finish(m)
 
 
-def _dropped_layer(m: folium.Map, points: gpd.GeoDataFrame, detail: Detail, lang: str) -> None:
+def _dropped_layer(
+    m: folium.Map, points: gpd.GeoDataFrame, detail: Detail, lang: str, timezone: str
+) -> None:
     dropped = points[points["reason"] != ""]
     if len(dropped) == 0:
         return
     frame = dropped.copy()
     frame["reason_label"] = [label(r, lang) for r in frame["reason"]]
     frame["time"] = [
-        t.tz_convert("Asia/Shanghai").strftime("%H:%M:%S") if isinstance(t, pd.Timestamp) else ""
+        t.tz_convert(timezone).strftime("%H:%M:%S") if isinstance(t, pd.Timestamp) else ""
         for t in frame["time"]
     ]
     fields = ["ref", "reason_label", "time"]

@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
+from gis_service.config import get_settings
 from gis_service.db.queries import DESCENDANTS, region_ancestors
 from gis_service.domain import crs
 from gis_service.domain.assignments import assignments
@@ -104,7 +105,7 @@ def run_audit(
     ).scalar()
     if name is None:
         raise NotFoundError(f"region {region!r} not found")
-    rules = rules or load_rules()
+    rules = rules or load_rules(get_settings().rules_file)  # the office's own copy, if set
     as_of = as_of or dt.date.today()
     ancestors = region_ancestors(conn)
     targets, seg, zones = _targets(conn, region)

@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
+from gis_service.config import get_settings
 from gis_service.domain.chinacoords import to_wgs84
 from gis_service.domain.rules import RuleSet
 from gis_service.domain.vocab import LEVELS
@@ -120,9 +121,10 @@ def coverage_data(
     as_of: dt.date | None = None,
     include_tracks: bool = False,
     rules: RuleSet | None = None,
-    timezone: str = "Asia/Shanghai",
+    timezone: str | None = None,
 ) -> CoverageData:
     """The audit of ``region`` for ``period`` with the geometry the coverage map draws."""
+    timezone = timezone or get_settings().timezone
     report = run_audit(conn, region, period, as_of=as_of, rules=rules, timezone=timezone)
     regions = _frame(
         conn.execute(
@@ -336,9 +338,10 @@ def patrol_owner(conn: Connection, patrol_id) -> str:
     return chief
 
 
-def patrol_data(conn: Connection, patrol_id, *, timezone: str = "Asia/Shanghai") -> PatrolData:
+def patrol_data(conn: Connection, patrol_id, *, timezone: str | None = None) -> PatrolData:
     """One stored patrol: its points re-read from the upload (the evidence), what was dropped
     and why (as stored at ingest), its targets with covered and missed stretches."""
+    timezone = timezone or get_settings().timezone
     patrol = get_patrol(conn, patrol_id)
     raw = parse_track(
         raw_upload(conn, patrol_id),
@@ -398,6 +401,7 @@ def patrol_data(conn: Connection, patrol_id, *, timezone: str = "Asia/Shanghai")
         targets=targets,
         covered=stretches("covered_geom"),
         missed=stretches("uncovered_geom"),
+        timezone=timezone,
     )
 
 

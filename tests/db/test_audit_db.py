@@ -122,3 +122,26 @@ def test_audit_api(engine, sample_loaded, tokens):
         assert bad.status_code == 400 and "unknown period" in bad.json()["detail"]
         xlsx = client.get("/audits/export.xlsx", params={"region": "450521", "period": "2026-07"})
         assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+
+
+def test_the_offices_rules_file_is_used_when_configured(
+    engine, sample_loaded, tmp_path, monkeypatch
+):
+    from gis_service.config import get_settings
+    from gis_service.domain.rules import DEFAULT_RULES_FILE
+
+    own = tmp_path / "rules.toml"
+    own.write_text(
+        DEFAULT_RULES_FILE.read_text(encoding="utf-8").replace(
+            'version = "2026.1"', 'version = "合浦-2026.2"'
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("GIS_RULES_FILE", str(own))
+    get_settings.cache_clear()
+    try:
+        with engine.connect() as conn:
+            report = run_audit(conn, "450521", "2026-07", as_of=AS_OF)
+    finally:
+        get_settings.cache_clear()
+    assert report["rules_version"] == "合浦-2026.2"

@@ -13,8 +13,6 @@ from fastapi.responses import Response
 from gis_service.api.auth import OfficeDep
 from gis_service.api.deps import ConnDep
 from gis_service.api.responses import GeoJSONResponse
-from gis_service.config import get_settings
-from gis_service.domain.rules import load_rules
 from gis_service.services.audit import gaps_geojson, run_audit, write_exports
 
 router = APIRouter(tags=["audit"])
@@ -25,7 +23,7 @@ AsOfQ = Annotated[dt.date | None, Query(description="audit as of this date (defa
 
 
 def _report(conn, region: str, period: str, as_of: dt.date | None) -> dict:
-    return run_audit(conn, region, period, as_of=as_of, rules=load_rules(get_settings().rules_file))
+    return run_audit(conn, region, period, as_of=as_of)
 
 
 @router.get("/audits", summary="Audit: coverage per segment, compliance per chief, rates")

@@ -18,7 +18,6 @@ from gis_service.api.auth import PrincipalDep
 from gis_service.api.deps import ConnDep
 from gis_service.config import get_settings
 from gis_service.domain.access import check_patrol_reader, require_office
-from gis_service.domain.rules import load_rules
 from gis_service.services import maps as svc
 
 router = APIRouter(tags=["maps"])
@@ -70,7 +69,6 @@ def coverage_map(
         period,
         options=options,
         as_of=as_of,
-        rules=load_rules(settings.rules_file),
         tile_threshold=threshold,
     )
     return _page(m, offline)
