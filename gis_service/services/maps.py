@@ -24,7 +24,7 @@ from gis_service.config import get_settings
 from gis_service.domain.chinacoords import to_wgs84
 from gis_service.domain.rules import RuleSet
 from gis_service.domain.vocab import LEVELS
-from gis_service.errors import InputError, NotFoundError
+from gis_service.errors import InputError
 from gis_service.fileio.tracks import FORMATS, parse_track
 from gis_service.maps import assets
 from gis_service.maps.base import MapOptions
@@ -326,16 +326,6 @@ def coverage_map(
 
 
 # -- patrol --------------------------------------------------------------------------------------
-
-
-def patrol_owner(conn: Connection, patrol_id) -> str:
-    """The chief a patrol belongs to (who may see its map besides the office)."""
-    chief = conn.execute(
-        text("SELECT chief_id FROM patrol WHERE id = :i"), {"i": patrol_id}
-    ).scalar()
-    if chief is None:
-        raise NotFoundError(f"patrol {patrol_id} not found")
-    return chief
 
 
 def patrol_data(conn: Connection, patrol_id, *, timezone: str | None = None) -> PatrolData:

@@ -768,6 +768,17 @@ def raw_upload(conn: Connection, patrol_id) -> bytes:
     return data
 
 
+def patrol_owner(conn: Connection, patrol_id) -> str:
+    """The chief a patrol belongs to: who besides the office may see it, whose problems
+    may name it."""
+    chief = conn.execute(
+        text("SELECT chief_id FROM patrol WHERE id = :i"), {"i": patrol_id}
+    ).scalar()
+    if chief is None:
+        raise NotFoundError(f"patrol {patrol_id} not found")
+    return chief
+
+
 def get_patrol(conn: Connection, patrol_id) -> dict:
     row = (
         conn.execute(

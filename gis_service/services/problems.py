@@ -34,6 +34,7 @@ from gis_service.domain.vocab import (
     PROBLEM_STATUS_LABELS,
 )
 from gis_service.errors import ConflictError, InputError, NotFoundError
+from gis_service.services.patrols import patrol_owner
 
 NEAR_WATER_M = 500.0
 
@@ -105,14 +106,8 @@ def report_problem(
             return get_problem(conn, pid)
         if conn.execute(text("SELECT 1 FROM chief WHERE id = :c"), {"c": chief_id}).first() is None:
             raise NotFoundError(f"chief {chief_id!r} not found")
-        if patrol_id is not None:
-            owner = conn.execute(
-                text("SELECT chief_id FROM patrol WHERE id = :p"), {"p": patrol_id}
-            ).scalar()
-            if owner is None:
-                raise NotFoundError(f"patrol {patrol_id} not found")
-            if owner != chief_id:
-                raise InputError(f"patrol {patrol_id} belongs to another chief")
+        if patrol_id is not None and patrol_owner(conn, patrol_id) != chief_id:
+            raise InputError(f"patrol {patrol_id} belongs to another chief")
         conn.execute(
             text(
                 """

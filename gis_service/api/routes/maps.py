@@ -19,6 +19,7 @@ from gis_service.api.deps import ConnDep
 from gis_service.config import get_settings
 from gis_service.domain.access import check_patrol_reader, require_office
 from gis_service.services import maps as svc
+from gis_service.services.patrols import patrol_owner
 
 router = APIRouter(tags=["maps"])
 
@@ -87,7 +88,7 @@ def patrol_map(
     basemap: BasemapQ = None,
     offline: OfflineQ = None,
 ) -> HTMLResponse:
-    check_patrol_reader(who, svc.patrol_owner(conn, patrol_id))
+    check_patrol_reader(who, patrol_owner(conn, patrol_id))
     options = svc.options_from_settings(get_settings(), lang=lang, basemap=basemap)
     return _page(svc.patrol_map(conn, patrol_id, options=options), offline)
 
