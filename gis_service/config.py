@@ -43,6 +43,9 @@ class Settings(BaseSettings):
         default=3000, description="above this many features a served map uses vector tiles"
     )
 
+    work_calendar_file: Path | None = Field(
+        default=None, description="public holidays and 调休 workdays (TOML); default data/rules/"
+    )
     public_read: bool = Field(
         default=True,
         description="requests without a token read public information (viewer role)",

@@ -8,12 +8,17 @@ working days (调休), which change every year and are published by the State Co
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from collections.abc import Collection
 from dataclasses import dataclass
+from pathlib import Path
 
 from gis_service.errors import InputError
 
 ANSWER_WORKING_DAYS = 15
+DEFAULT_CALENDAR_FILE = (
+    Path(__file__).resolve().parents[2] / "data" / "rules" / "work_calendar.toml"
+)
 
 # action -> (statuses it may start from, status it leads to)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -39,6 +44,27 @@ class WorkCalendar:
     @classmethod
     def of(cls, holidays: Collection[dt.date] = (), workdays: Collection[dt.date] = ()):
         return cls(frozenset(holidays), frozenset(workdays))
+
+
+def load_calendar(path: Path | str | None = None) -> WorkCalendar:
+    """The office's calendar file (TOML: ``holidays`` and ``workdays`` as dates)."""
+    path = Path(path or DEFAULT_CALENDAR_FILE)
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"work calendar: {exc}", source=path.name) from None
+    days: dict[str, list[dt.date]] = {}
+    for key in ("holidays", "workdays"):
+        values = doc.get(key, [])
+        if not isinstance(values, list) or not all(
+            isinstance(v, dt.date) and not isinstance(v, dt.datetime) for v in values
+        ):
+            raise InputError(f"{key} must be a list of dates like 2026-10-01", source=path.name)
+        days[key] = values
+    both = set(days["holidays"]) & set(days["workdays"])
+    if both:
+        raise InputError(f"both holiday and workday: {sorted(both)}", source=path.name)
+    return WorkCalendar.of(days["holidays"], days["workdays"])
 
 
 def add_working_days(start: dt.date, days: int, calendar: WorkCalendar | None = None) -> dt.date:

@@ -26,6 +26,7 @@ from gis_service.domain.problems import (
     WorkCalendar,
     add_working_days,
     is_overdue,
+    load_calendar,
     next_status,
 )
 from gis_service.domain.vocab import (
@@ -165,6 +166,7 @@ def advance_problem(
 ) -> dict:
     """Apply one lifecycle step; a hand-over sets the 15-working-day answer deadline."""
     today = today or local_today()
+    calendar = calendar or load_calendar(get_settings().work_calendar_file)
     with atomic(conn):
         current = conn.execute(
             text("SELECT status FROM problem WHERE id = :i FOR UPDATE"), {"i": problem_id}

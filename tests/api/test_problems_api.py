@@ -11,7 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from gis_service.api.app import create_app
-from gis_service.domain.problems import add_working_days
+from gis_service.config import get_settings
+from gis_service.domain.problems import WorkCalendar, add_working_days
 from gis_service.services.problems import local_today, problems_frame
 from tests.conftest import bearer
 
@@ -92,6 +93,29 @@ def test_lifecycle_hand_over_answer_close_with_deadline(api, tokens, problem_ids
     history = api.get(f"/problems/{pid}", headers=office).json()["properties"]["events"]
     assert [e["action"] for e in history] == ["report", "hand_over", "answer", "close"]
     assert history[1]["user_name"] == "test-office"
+
+
+def test_the_offices_work_calendar_moves_the_deadline(
+    api, tokens, problem_ids, tmp_path, monkeypatch
+):
+    today = local_today()
+    days_off = [today + dt.timedelta(days=k) for k in range(1, 8)]  # a golden week ahead
+    calendar = tmp_path / "calendar.toml"
+    calendar.write_text("holidays = [" + ", ".join(d.isoformat() for d in days_off) + "]\n")
+    monkeypatch.setenv("GIS_WORK_CALENDAR_FILE", str(calendar))
+    get_settings.cache_clear()
+    try:
+        pid = _report(api, tokens[CHIEF], problem_ids).json()["id"]
+        handed = api.post(
+            f"/problems/{pid}/events",
+            json={"action": "hand_over", "handed_to": "镇政府"},
+            headers=bearer(tokens["office"]),
+        ).json()["properties"]
+    finally:
+        get_settings.cache_clear()
+    plain = add_working_days(today, 15)
+    assert dt.date.fromisoformat(handed["deadline"]) > plain
+    assert handed["deadline"] == add_working_days(today, 15, WorkCalendar.of(days_off)).isoformat()
 
 
 def test_overdue_flag_after_the_deadline(api, engine, tokens, problem_ids):

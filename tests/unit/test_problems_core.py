@@ -10,6 +10,7 @@ from gis_service.domain.problems import (
     WorkCalendar,
     add_working_days,
     is_overdue,
+    load_calendar,
     next_status,
 )
 from gis_service.errors import InputError
@@ -64,3 +65,21 @@ def test_overdue_only_while_waiting_for_the_answer():
     assert not is_overdue("handed_over", deadline, deadline)
     assert not is_overdue("answered", deadline, dt.date(2026, 12, 1))
     assert not is_overdue("reported", None, dt.date(2026, 12, 1))
+
+
+def test_calendar_file_is_read_and_checked(tmp_path):
+    good = tmp_path / "calendar.toml"
+    good.write_text("holidays = [2026-10-01, 2026-10-02]\nworkdays = [2026-10-10]\n")
+    calendar = load_calendar(good)
+    assert not calendar.is_working_day(dt.date(2026, 10, 1))
+    assert calendar.is_working_day(dt.date(2026, 10, 10))  # a Saturday worked (调休)
+    assert load_calendar() == WorkCalendar()  # the shipped file lists nothing on purpose
+    for text in (
+        'holidays = ["2026-10-01"]',
+        "holidays = [2026-10-01]\nworkdays = [2026-10-01]",
+        "holidays = [",
+    ):
+        bad = tmp_path / "bad.toml"
+        bad.write_text(text)
+        with pytest.raises(InputError, match=r"bad\.toml"):
+            load_calendar(bad)
