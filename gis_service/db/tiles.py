@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from gis_service.db.queries import DESCENDANTS
 from gis_service.domain.crs import STORAGE_SRID
 
 MAX_ZOOM = 22
@@ -28,6 +29,7 @@ LEVEL_MIN_ZOOM = {"province": 0, "city": 0, "county": 7, "township": 9, "village
 class TileLayer:
     table: str
     columns: str  # attributes carried in the tile
+    region_columns: tuple[str, ...]  # ``?region=``: rows of the region and below it
     geom: str = "geom"
     by_level: bool = True  # filter by LEVEL_MIN_ZOOM on a ``level`` column
 
@@ -36,13 +38,19 @@ LAYERS: dict[str, TileLayer] = {
     "segments": TileLayer(
         "river_segment",
         "id, water_body_code, level, kind, region_code, left_region_code, right_region_code",
+        ("region_code", "left_region_code", "right_region_code"),
     ),
     "zones": TileLayer(
-        "still_water_zone", "id, water_body_code, kind, level, region_code", by_level=False
+        "still_water_zone",
+        "id, water_body_code, kind, level, region_code",
+        ("region_code",),
+        by_level=False,
     ),
-    "regions": TileLayer("admin_region", "code, name, level"),
+    "regions": TileLayer("admin_region", "code, name, level", ("code",)),
     "joint_sections": TileLayer(
-        "joint_section", "id, water_body_code, level, upstream_region_code, downstream_region_code"
+        "joint_section",
+        "id, water_body_code, level, upstream_region_code, downstream_region_code",
+        ("upstream_region_code", "downstream_region_code"),
     ),
 }
 
@@ -72,18 +80,26 @@ def levels_at(z: int) -> list[str]:
     return [level for level, first in LEVEL_MIN_ZOOM.items() if z >= first]
 
 
-def tile_sql(layer: str, *, use_index: bool = True) -> str:
+def tile_sql(layer: str, *, use_index: bool = True, region: bool = False) -> str:
     """The SQL of one layer's tile; ``use_index=False`` is the benchmark's baseline (the
-    envelope test on the transformed geometry, which no index can serve)."""
+    envelope test on the transformed geometry, which no index can serve). With ``region``
+    only rows of the bound ``:region`` and the regions below it."""
     spec = LAYERS[layer]
     level_filter = " AND t.level = ANY(:levels)" if spec.by_level else ""
+    if region:
+        level_filter += (
+            " AND ("
+            + " OR ".join(f"t.{c} IN (SELECT code FROM sub)" for c in spec.region_columns)
+            + ")"
+        )
+    head = DESCENDANTS.strip() + ", " if region else "WITH "
     where = (
         f"t.{spec.geom} && b.env"
         if use_index
         else f"ST_Transform(t.{spec.geom}, 3857) && b.env3857"
     )
     return (
-        "WITH b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env3857, "
+        f"{head}b AS (SELECT ST_TileEnvelope(:z, :x, :y) AS env3857, "
         f"ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => :margin), {STORAGE_SRID}) AS env), "
         f"rows AS (SELECT {_qualified(spec.columns)}, "
         f"ST_AsMVTGeom(ST_Transform(t.{spec.geom}, 3857), b.env3857, {EXTENT}, {BUFFER}, true) "
@@ -96,11 +112,20 @@ def _qualified(columns: str) -> str:
     return ", ".join(f"t.{c.strip()}" for c in columns.split(","))
 
 
-def tile(conn: Connection, layer: str, z: int, x: int, y: int, *, use_index: bool = True) -> bytes:
+def tile(
+    conn: Connection,
+    layer: str,
+    z: int,
+    x: int,
+    y: int,
+    *,
+    region: str | None = None,
+    use_index: bool = True,
+) -> bytes:
     """One layer's tile as MVT bytes (empty bytes where there is nothing)."""
     check_tile(layer, z, x, y)
     data = conn.execute(
-        text(tile_sql(layer, use_index=use_index)),
+        text(tile_sql(layer, use_index=use_index, region=region is not None)),
         {
             "z": z,
             "x": x,
@@ -108,6 +133,7 @@ def tile(conn: Connection, layer: str, z: int, x: int, y: int, *, use_index: boo
             "margin": BUFFER / EXTENT,
             "levels": levels_at(z),
             "name": layer,
+            "region": region,
         },
     ).scalar()
     return bytes(data) if data else b""

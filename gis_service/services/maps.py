@@ -322,7 +322,9 @@ def coverage_map(
         conn, region, period, as_of=as_of, include_tracks=options.include_tracks, rules=rules
     )
     tiled = tile_threshold is not None and data.feature_count > tile_threshold
-    return build_coverage_map(data, options, tiles_url=tiles_url if tiled else None)
+    # the tiles carry only the audited region's features (the rest of the province stays out)
+    url = f"{tiles_url}?region={region}" if tiled else None
+    return build_coverage_map(data, options, tiles_url=url)
 
 
 # -- patrol --------------------------------------------------------------------------------------

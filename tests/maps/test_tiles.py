@@ -129,3 +129,28 @@ def test_tiles_are_fast(engine, centre):
                     tiles.tile(conn, layer, z, x0 + dx, y0 + dy)
                     times.append(time.perf_counter() - t)
     assert statistics.median(times) < 0.15
+
+
+def test_region_filter_keeps_only_the_regions_features(client, engine):
+    """A tile straddling the 合浦县/海城区 boundary: with ``region`` only 合浦县's rows."""
+    with engine.connect() as conn:
+        lon, lat = conn.execute(
+            text(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(ST_Intersection("
+                "ST_Boundary(a.geom), ST_Boundary(b.geom))) AS p FROM admin_region a, "
+                "admin_region b WHERE a.code = '450521' AND b.code = '450502') s"
+            )
+        ).one()
+    z = 9
+    x, y = tiles.tile_of(lon, lat, z)
+    everything = mapbox_vector_tile.decode(client.get(f"/tiles/regions/{z}/{x}/{y}.pbf").content)
+    codes = {f["properties"]["code"] for f in everything["regions"]["features"]}
+    assert any(c.startswith("450521") for c in codes) and any(c.startswith("450502") for c in codes)
+    only = client.get(f"/tiles/regions/{z}/{x}/{y}.pbf", params={"region": "450521"})
+    kept = {
+        f["properties"]["code"]
+        for f in mapbox_vector_tile.decode(only.content)["regions"]["features"]
+    }
+    assert kept and all(c.startswith("450521") for c in kept)
+    assert kept == {c for c in codes if c.startswith("450521")}
+    assert client.get(f"/tiles/regions/{z}/{x}/{y}.pbf?region=45x").status_code == 422

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path
+from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response
 
 from gis_service.api.deps import ConnDep
@@ -25,9 +25,13 @@ def tile(
     z: Annotated[int, Path(ge=0, le=t.MAX_ZOOM)],
     x: Annotated[int, Path(ge=0)],
     y: Annotated[int, Path(ge=0)],
+    region: Annotated[
+        str | None,
+        Query(pattern=r"^[0-9]{6,12}$", description="only this region and the regions below it"),
+    ] = None,
 ) -> Response:
     try:
-        data = t.tile(conn, layer, z, x, y)  # checks the request before any SQL
+        data = t.tile(conn, layer, z, x, y, region=region)  # checks the request before any SQL
     except t.TileRequestError as exc:
         raise HTTPException(404 if layer not in t.LAYERS else 400, str(exc)) from None
     return Response(data, media_type=t.MEDIA_TYPE, headers={"Cache-Control": "public, max-age=300"})
