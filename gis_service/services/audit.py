@@ -195,6 +195,7 @@ def run_audit(
                 **_plain(asdict(a)),
                 "chief_name": chief_names.get(a.chief_id),
                 "region_name": names.get(a.region_code),
+                "target_ids": sorted(post_targets.get(a.post_id, ())),
             }
             for a in post_audits
         ],
@@ -255,6 +256,7 @@ def _own_coverage(
 
 HEADERS_ZH = {
     "target_id": "河段/区域编号",
+    "target_ids": "责任河段/区域",
     "target_type": "类型",
     "water_body_code": "河湖编码",
     "level": "层级",

@@ -226,20 +226,20 @@ def _targets_frame(
 def _counted_per_target(
     targets: pd.DataFrame, posts: pd.DataFrame, chief_names: dict[str, str]
 ) -> dict[str, str]:
-    """'2/6' (counted/required) of the target's chiefs' posts on that water at that level."""
+    """'2/6' (counted/required) of each post responsible for the target, as the audit
+    assigned them (``target_ids`` of each audited post)."""
     if len(posts) == 0:
         return {}
-    by_key: dict[tuple, list] = {}
+    by_target: dict[str, list] = {}
     for p in posts.itertuples(index=False):
-        by_key.setdefault((p.chief_id, p.water_body_code), []).append(p)
+        for target_id in p.target_ids:
+            by_target.setdefault(target_id, []).append(p)
     out = {}
     for t in targets.itertuples(index=False):
-        parts = []
-        for chief in t.chiefs:
-            candidates = by_key.get((chief, t.water_body_code), [])
-            same_level = [p for p in candidates if p.level == t.level] or candidates
-            for p in same_level[:1]:
-                parts.append((chief, f"{int(p.counted)}/{int(p.required)}"))
+        parts = [
+            (p.chief_id, f"{int(p.counted)}/{int(p.required)}")
+            for p in by_target.get(t.target_id, [])
+        ]
         if len(parts) == 1:
             out[t.target_id] = parts[0][1]
         elif parts:
