@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from gis_service.cli_common import engine, fail_cleanly, parse_day
+from gis_service.cli_common import engine, fail_cleanly, logged_write, parse_day
 from gis_service.cli_maps import map_app
 from gis_service.cli_users import users_app
 from gis_service.config import get_settings
@@ -191,6 +191,7 @@ def _run_import(func, file: Path, mapping, constants, crs, repair) -> None:
 
 
 @import_app.command("regions")
+@logged_write
 @_fail_cleanly
 def import_regions_cmd(
     file: Path, map: MapOpt = None, set: SetOpt = None, crs: CrsOpt = None, repair: RepairOpt = True
@@ -202,6 +203,7 @@ def import_regions_cmd(
 
 
 @import_app.command("water-bodies")
+@logged_write
 @_fail_cleanly
 def import_water_cmd(
     file: Path, map: MapOpt = None, set: SetOpt = None, crs: CrsOpt = None, repair: RepairOpt = True
@@ -213,6 +215,7 @@ def import_water_cmd(
 
 
 @import_app.command("chiefs")
+@logged_write
 @_fail_cleanly
 def import_chiefs_cmd(file: Path) -> None:
     """Import a roster CSV of chief posts (person_id, name, role, level, region_code, ...)."""
@@ -241,6 +244,7 @@ def sample_generate(
 
 
 @sample_app.command("load")
+@logged_write
 @_fail_cleanly
 def sample_load() -> None:
     """Import the sample region into the database (skips files already imported)."""
@@ -281,6 +285,7 @@ def _day(value: str | None):
 
 
 @zoning_app.command("rebuild")
+@logged_write
 @_fail_cleanly
 def zoning_rebuild() -> None:
     """Recompute segments, zones, joint sections, confluences and conveners."""
@@ -356,6 +361,7 @@ def patrol_validate(
 
 
 @patrol_app.command("upload")
+@logged_write
 @_fail_cleanly
 def patrol_upload(
     files: list[Path],

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
+import shlex
+import socket
+import sys
 from collections.abc import Callable
 from functools import wraps
 
@@ -23,6 +27,39 @@ def fail_cleanly(func: Callable) -> Callable:
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+def logged_write(func: Callable) -> Callable:
+    """Record the command in the write log (who: the OS user, what: the command line, status:
+    its exit code), like every HTTP write; a database that cannot take it is not an error."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        status = 1
+        try:
+            result = func(*args, **kwargs)
+            status = 0
+            return result
+        except typer.Exit as exc:
+            status = exc.exit_code
+            raise
+        finally:
+            _log_command(status)
+
+    return wrapper
+
+
+def _log_command(status: int) -> None:
+    from gis_service.domain.access import Principal
+    from gis_service.services.users import log_write
+
+    who = Principal(role="cli", name=f"{getpass.getuser()}@{socket.gethostname()}")
+    command = " ".join(["gis-service", *(shlex.quote(a) for a in sys.argv[1:])])
+    try:
+        with engine().connect() as conn:
+            log_write(conn, who, "CLI", command, status, None)
+    except Exception as exc:  # the write log must never turn a success into a failure
+        typer.secho(f"note: not recorded in the write log ({exc})", err=True)
 
 
 def engine():

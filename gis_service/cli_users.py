@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from gis_service.cli_common import engine, fail_cleanly
+from gis_service.cli_common import engine, fail_cleanly, logged_write
 from gis_service.domain.vocab import USER_ROLES
 
 users_app = typer.Typer(
@@ -16,6 +16,7 @@ users_app = typer.Typer(
 
 
 @users_app.command("add")
+@logged_write
 @fail_cleanly
 def add(
     name: str,
@@ -31,6 +32,7 @@ def add(
 
 
 @users_app.command("token")
+@logged_write
 @fail_cleanly
 def token(
     name: str,
@@ -46,6 +48,7 @@ def token(
 
 
 @users_app.command("revoke")
+@logged_write
 @fail_cleanly
 def revoke(name: str) -> None:
     """Revoke every token of a user (a lost phone, a chief who left the post)."""

@@ -46,3 +46,33 @@ def test_bad_file_gives_message_not_traceback(tmp_path, monkeypatch, db_url):
     assert result.exit_code == 2
     assert "bad.geojson: line 1 column 2: invalid JSON" in result.output
     assert "Traceback" not in result.output
+
+
+def test_cli_writes_are_in_the_write_log_too(tmp_path, db_url, engine):
+    """Who added a user or imported a file from the server's shell, with its exit status."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sqlalchemy import text
+
+    cli = str(Path(sys.executable).parent / "gis-service")
+    env = {**os.environ, "DATABASE_URL": db_url}
+    bad = tmp_path / "bad.geojson"
+    bad.write_text("{not json", encoding="utf-8")
+    added = subprocess.run([cli, "users", "add", "cli-office", "--role", "office"], env=env)
+    failed = subprocess.run([cli, "import", "regions", str(bad)], env=env, capture_output=True)
+    assert added.returncode == 0 and failed.returncode == 2
+    with engine.begin() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT role, method, path, status FROM write_log WHERE method = 'CLI' "
+                "ORDER BY id DESC LIMIT 2"
+            )
+        ).all()
+        conn.execute(text("DELETE FROM app_user WHERE name = 'cli-office'"))
+    (imp, add) = rows
+    assert add.role == "cli" and add.status == 0
+    assert add.path == "gis-service users add cli-office --role office"
+    assert imp.path.startswith("gis-service import regions ") and imp.status == 2
