@@ -47,6 +47,7 @@ from gis_service.notebook.loading import (
     sample_dir,
     upload_tracks,
 )
+from gis_service.notebook.maps import coverage_map, patrol_map, river_map, save_map
 from gis_service.notebook.meetings import CoordinationReport, coordination, neighbours
 from gis_service.notebook.plotting import use_chinese_font
 

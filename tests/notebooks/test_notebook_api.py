@@ -281,3 +281,15 @@ def test_a_bad_file_imports_nothing(uploaded, tmp_path, sample_dir):
     with pytest.raises(gis.GisServiceError, match="溪流"):
         gis.import_water_bodies(path, engine=conn)
     assert conn.execute(text("SELECT count(*), max(updated_at) FROM water_body")).one() == before
+
+
+def test_the_services_maps_in_a_notebook(engine, sample_loaded, tmp_path):
+    """The same builders as /maps/...: a folium Map Jupyter shows, and a standalone file."""
+    m = gis.river_map("R4505-01", "2026-08-01", engine=engine)
+    html = m.get_root().render()
+    assert "南流江" in html and "gis-river-segment" in html and "gis-joint" in html
+    coverage = gis.coverage_map("450521", "2026-Q3", as_of="2026-10-15", engine=engine)
+    saved = gis.save_map(coverage, tmp_path / "coverage.html")
+    text_ = saved.read_text(encoding="utf-8")
+    assert "合浦县" in text_ and "巡河覆盖图" in text_
+    assert "https://cdn" not in text_ and "unpkg.com" not in text_  # inlined: works offline

@@ -1,0 +1,76 @@
+"""The service's own maps in a notebook: the same builders as ``/maps/...`` and
+``gis-service map``, displayed inline by Jupyter (a folium Map renders itself)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import folium
+
+from gis_service.config import get_settings
+from gis_service.notebook._connection import Bind, reading
+from gis_service.notebook.layers import parse_day
+from gis_service.services import maps as svc
+
+
+def _options(lang: str, basemap: str | None, include_tracks: bool = False):
+    return svc.options_from_settings(
+        get_settings(), lang=lang, basemap=basemap, include_tracks=include_tracks
+    )
+
+
+def coverage_map(
+    region: str,
+    period: str,
+    as_of: dt.date | str | None = None,
+    *,
+    lang: str = "zh",
+    basemap: str | None = None,
+    tracks: bool = False,
+    engine: Bind | None = None,
+) -> folium.Map:
+    """巡河覆盖图 of ``region`` for ``period``: segments by coverage, gaps, zones, joint
+    sections, problems (and the patrol tracks with ``tracks=True``)."""
+    with reading(engine) as conn:
+        return svc.coverage_map(
+            conn,
+            region,
+            period,
+            options=_options(lang, basemap, tracks),
+            as_of=parse_day(as_of),
+        )
+
+
+def river_map(
+    river: str,
+    day: dt.date | str | None = None,
+    *,
+    lang: str = "zh",
+    basemap: str | None = None,
+    engine: Bind | None = None,
+) -> folium.Map:
+    """One river for a coordination meeting: stretches by region and level, joint sections,
+    neighbours up- and downstream."""
+    with reading(engine) as conn:
+        return svc.river_map(conn, river, day=parse_day(day), options=_options(lang, basemap))
+
+
+def patrol_map(
+    patrol_id: str | uuid.UUID,
+    *,
+    lang: str = "zh",
+    basemap: str | None = None,
+    engine: Bind | None = None,
+) -> folium.Map:
+    """One patrol: playback, covered and missed stretches, dropped points with reasons."""
+    with reading(engine) as conn:
+        return svc.patrol_map(conn, uuid.UUID(str(patrol_id)), options=_options(lang, basemap))
+
+
+def save_map(m: folium.Map, path: Path | str, *, offline: bool = True) -> Path:
+    """A standalone HTML file; ``offline`` inlines every script and style (intranets)."""
+    path = Path(path)
+    path.write_text(svc.render(m, svc.export_mode(offline)), encoding="utf-8")
+    return path
