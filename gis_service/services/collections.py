@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 from gis_service.db.geojson import geojson_sql
 from gis_service.db.queries import DESCENDANTS
 from gis_service.errors import InputError, NotFoundError
-from gis_service.services.problems import _decorate, local_today
+from gis_service.services.problems import decorate_problem, local_today
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 100
@@ -194,13 +194,15 @@ def _where(c: Collection, q: ItemQuery, params: dict) -> str:
 def _feature(c: Collection, row: dict, public: bool) -> dict:
     props = {k: row[k] for k in c.properties if not (public and k in c.public_hidden)}
     if c.id == "problems":
-        extra = _decorate({**{k: row[k] for k in c.properties}, "id": row["fid"]}, local_today())
+        extra = decorate_problem(
+            {**{k: row[k] for k in c.properties}, "id": row["fid"]}, local_today()
+        )
         props |= {k: extra[k] for k in ("category_label", "status_label", "overdue")}
     for key, value in props.items():
         if isinstance(value, dt.date | dt.datetime):
             props[key] = value.isoformat()
-        elif hasattr(value, "hex") and not isinstance(value, bytes | float | int):
-            props[key] = str(value)  # UUID
+        elif isinstance(value, uuid.UUID):
+            props[key] = str(value)
     return {
         "type": "Feature",
         "id": str(row["fid"]),

@@ -58,7 +58,7 @@ def local_today() -> dt.date:
     return dt.datetime.now(zoneinfo.ZoneInfo(get_settings().timezone)).date()
 
 
-def _decorate(row: dict, today: dt.date) -> dict:
+def decorate_problem(row: dict, today: dt.date) -> dict:
     """Labels and the overdue flag, computed at read time (the deadline does not move)."""
     out = dict(row)
     out["id"] = str(out["id"])
@@ -201,7 +201,7 @@ def get_problem(conn: Connection, problem_id, *, today: dt.date | None = None) -
     row = conn.execute(text(_SELECT + " WHERE p.id = :i"), {"i": problem_id}).mappings().first()
     if row is None:
         raise NotFoundError(f"problem {problem_id} not found")
-    out = _decorate(row, today or local_today())
+    out = decorate_problem(row, today or local_today())
     events = conn.execute(
         text(
             "SELECT at, user_name, action, from_status, to_status, note FROM problem_event "
@@ -232,7 +232,7 @@ def problems_frame(
     )
     rows = conn.execute(text(sql), {"region": region, "f": start, "t": end}).mappings().all()
     today = today or local_today()
-    records = [_decorate(r, today) for r in rows]
+    records = [decorate_problem(r, today) for r in rows]
     frame = pd.DataFrame(records, columns=[*PROBLEM_COLUMNS, "lon", "lat"])
     geometry = shapely.points(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
     return gpd.GeoDataFrame(frame.drop(columns=["lon", "lat"]), geometry=geometry, crs=4326)
