@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
+from gis_service.config import get_settings
 from gis_service.db.geojson import geojson_sql
 from gis_service.db.queries import DESCENDANTS
 from gis_service.errors import InputError, NotFoundError
@@ -182,11 +183,15 @@ def _where(c: Collection, q: ItemQuery, params: dict) -> str:
     if q.start is not None or q.end is not None:
         if c.date_column is None:
             raise InputError(f"collection {c.id} has no date (datetime filter)")
+        # dates are local dates (a problem found at 07:00 in Beihai is found that day)
+        params["tz"] = get_settings().timezone
         if q.start is not None:
-            clauses.append(f"{c.date_column} >= :start")
+            clauses.append(f"{c.date_column} >= CAST(:start AS timestamp) AT TIME ZONE :tz")
             params["start"] = q.start
         if q.end is not None:
-            clauses.append(f"{c.date_column} < CAST(:end AS date) + 1")
+            clauses.append(
+                f"{c.date_column} < CAST(CAST(:end AS date) + 1 AS timestamp) AT TIME ZONE :tz"
+            )
             params["end"] = q.end
     return ("WHERE " + " AND ".join(clauses)) if clauses else ""
 

@@ -226,11 +226,13 @@ def problems_frame(
         DESCENDANTS
         + _SELECT
         + " WHERE (CAST(:region AS text) IS NULL OR p.region_code IN (SELECT code FROM sub)) "
-        "AND (CAST(:f AS date) IS NULL OR p.found_at >= CAST(:f AS date)) "
-        "AND (CAST(:t AS date) IS NULL OR p.found_at < CAST(:t AS date) + 1) "
+        "AND (CAST(:f AS date) IS NULL OR p.found_at >= CAST(:f AS timestamp) AT TIME ZONE :tz) "
+        "AND (CAST(:t AS date) IS NULL "
+        "     OR p.found_at < CAST(CAST(:t AS date) + 1 AS timestamp) AT TIME ZONE :tz) "
         "ORDER BY p.found_at, p.id"
     )
-    rows = conn.execute(text(sql), {"region": region, "f": start, "t": end}).mappings().all()
+    params = {"region": region, "f": start, "t": end, "tz": get_settings().timezone}
+    rows = conn.execute(text(sql), params).mappings().all()
     today = today or local_today()
     records = [decorate_problem(r, today) for r in rows]
     frame = pd.DataFrame(records, columns=[*PROBLEM_COLUMNS, "lon", "lat"])

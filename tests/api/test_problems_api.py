@@ -166,3 +166,13 @@ def test_problems_frame_for_maps_and_notebooks(api, engine, tokens, problem_ids)
     assert frame.crs.to_epsg() == 4326
     row = frame[frame["id"] == pid].iloc[0]
     assert row.geometry.x == pytest.approx(NEAR_MAJIANG[0])
+
+
+def test_dates_are_local_dates(api, tokens, problem_ids):
+    """Found at 07:30 in Beihai on 21 November is 23:30 UTC on the 20th: it is the 21st's."""
+    pid = _report(api, tokens[CHIEF], problem_ids, found_at="2026-11-21T07:30:00+08:00")
+    pid = pid.json()["id"]
+    on_21 = api.get("/collections/problems/items", params={"datetime": "2026-11-21"}).json()
+    on_20 = api.get("/collections/problems/items", params={"datetime": "2026-11-20"}).json()
+    assert pid in {f["id"] for f in on_21["features"]}
+    assert pid not in {f["id"] for f in on_20["features"]}
