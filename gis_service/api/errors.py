@@ -48,6 +48,15 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, _db_down)
     app.add_exception_handler(InterfaceError, _db_down)
 
+    @app.exception_handler(ValueError)
+    async def _value(request: Request, exc: ValueError) -> JSONResponse:
+        # PostgreSQL text cannot hold NUL; psycopg2 refuses it before sending: bad input
+        if "NUL (0x00)" in str(exc):
+            return JSONResponse(
+                {"detail": "text must not contain NUL (0x00) characters"}, status_code=400
+            )
+        return await _unexpected(request, exc)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)

@@ -55,3 +55,19 @@ def test_streamed_body_under_the_limit_reaches_the_route(small_limit_api, tokens
 def test_unknown_routes_and_methods_answer_json(small_limit_api):
     for res in (small_limit_api.get("/nope"), small_limit_api.delete("/segments")):
         assert res.status_code in (404, 405) and res.json()["detail"]
+
+
+def test_nul_characters_are_bad_input_not_a_crash(small_limit_api, tokens):
+    """Found by the fuzzer: PostgreSQL text cannot hold NUL, psycopg2 refuses it."""
+    office = bearer(tokens["office"])
+    listed = small_limit_api.get("/patrols", params={"chief": "\x00"}, headers=office)
+    assert listed.status_code == 400 and "NUL" in listed.json()["detail"]
+    body = {
+        "lon": 109.1,
+        "lat": 21.5,
+        "category": "dumping",
+        "chief_id": "P0203",
+        "description": "a\u0000b",
+    }
+    reported = small_limit_api.post("/problems", json=body, headers=office)
+    assert reported.status_code == 400

@@ -21,7 +21,7 @@ from gis_service.services.sample import SAMPLE_DIR, load_sample
 from gis_service.services.users import create_user, issue_token
 from gis_service.services.zoning import rebuild_zoning
 
-EXAMPLES = 30  # per operation (positive and negative cases); about a minute in all
+EXAMPLES = 30  # per operation and role (positive and negative cases); under a minute in all
 
 
 # the engine connects lazily: the app (and its OpenAPI document) exist at import time, the
@@ -32,16 +32,21 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(FUZZ_ENGINE)
 
 
 @pytest.fixture(scope="module")
-def office_token() -> Iterator[str]:
-    """A fresh database with the sample and its zoning, and an office token for it."""
+def fuzz_tokens() -> Iterator[dict[str, str]]:
+    """A fresh database with the sample and its zoning, and tokens of an office user and of a
+    chief (the chief's paths: own-patrol checks, problem reports)."""
     admin.ensure_database(FUZZ_URL, fresh=True)
     migrate.upgrade(FUZZ_URL)
     with FUZZ_ENGINE.begin() as conn:
         load_sample(conn, SAMPLE_DIR)
         rebuild_zoning(conn)
         create_user(conn, "fuzz-office", "office")
-        token = issue_token(conn, "fuzz-office")
-    yield token
+        create_user(conn, "fuzz-chief", "chief", "P0203")
+        tokens = {
+            "office": issue_token(conn, "fuzz-office"),
+            "chief": issue_token(conn, "fuzz-chief"),
+        }
+    yield tokens
     FUZZ_ENGINE.dispose()
     admin.drop_database(FUZZ_URL)
 
@@ -53,8 +58,9 @@ def office_token() -> Iterator[str]:
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-def test_no_input_causes_a_server_error(case, office_token: str) -> None:
-    response = case.call(headers={"Authorization": f"Bearer {office_token}"})
+@pytest.mark.parametrize("role", ["office", "chief"])
+def test_no_input_causes_a_server_error(case, fuzz_tokens: dict[str, str], role: str) -> None:
+    response = case.call(headers={"Authorization": f"Bearer {fuzz_tokens[role]}"})
     case.validate_response(response, checks=[not_a_server_error])
     if response.status_code >= 400:  # every error is JSON with a message
         content_type = response.headers.get("content-type", [""])[0]
