@@ -123,16 +123,9 @@ T0 = dt.datetime(2026, 7, 1, tzinfo=dt.UTC).timestamp()
 
 
 def _county(seed: int = 1):
-    from benchmarks.cases import county_case
-    from gis_service.domain.regions import RegionHierarchy
-    from gis_service.domain.segmentation import segment_rivers
+    from benchmarks.cases import segmented_county
 
-    case = county_case(n_rivers=650, seed=seed)
-    r = case.regions
-    h = RegionHierarchy.from_rows(r["code"], r["level"], r["parent_code"], r["geometry"])
-    res = segment_rivers(
-        case.rivers["geometry"], h, managing_levels=np.full(len(case.rivers["code"]), "township")
-    )
+    _, h, res = segmented_county(seed=seed)
     village = np.flatnonzero(res.segments.level == "village")
     return h, res, village
 

@@ -89,6 +89,21 @@ def county_case(
     )
 
 
+def segmented_county(*, n_rivers: int = 650, seed: int = 1):
+    """A county case with its rivers cut into segments per level (rivers managed by the
+    townships): ``(case, hierarchy, segmentation)``."""
+    from gis_service.domain.regions import RegionHierarchy
+    from gis_service.domain.segmentation import segment_rivers
+
+    case = county_case(n_rivers=n_rivers, seed=seed)
+    r = case.regions
+    h = RegionHierarchy.from_rows(r["code"], r["level"], r["parent_code"], r["geometry"])
+    res = segment_rivers(
+        case.rivers["geometry"], h, managing_levels=np.full(len(case.rivers["code"]), "township")
+    )
+    return case, h, res
+
+
 # ---------------------------------------------------------------- regions
 
 

@@ -206,7 +206,7 @@ def main() -> int:
     parser.add_argument("--chiefs", type=int, default=10)
     args = parser.parse_args()
 
-    url = with_database(database_url(), "gis_service_load")
+    url = with_database(database_url(), f"gis_service_load_{os.getpid()}")
     t0 = time.perf_counter()
     tokens, tracks = prepare(url, args.chiefs)
     print(

@@ -112,18 +112,12 @@ def generated_county(seed: int = 1):
     """CoverageData of a generated ~40 km county: all levels, random coverage and gaps."""
     import geopandas as gpd
 
-    from benchmarks.cases import county_case
+    from benchmarks.cases import segmented_county
     from gis_service.domain import crs
-    from gis_service.domain.regions import RegionHierarchy
-    from gis_service.domain.segmentation import segment_rivers
     from gis_service.maps.coverage import CoverageData
 
-    case = county_case(n_rivers=650, seed=seed)
+    case, _, res = segmented_county(seed=seed)
     r = case.regions
-    h = RegionHierarchy.from_rows(r["code"], r["level"], r["parent_code"], r["geometry"])
-    res = segment_rivers(
-        case.rivers["geometry"], h, managing_levels=np.full(len(case.rivers["code"]), "township")
-    )
     s = res.segments
     rng = np.random.default_rng(seed)
     geoms = crs.to_storage(res.lines.substrings(s.river, s.start, s.end), case.crs)

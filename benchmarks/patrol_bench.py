@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import json
 import multiprocessing as mp
+import os
 import statistics
 import time
 import uuid
@@ -100,7 +101,7 @@ def _scratch_database() -> str:
     from gis_service.services.sample import load_sample
     from gis_service.services.zoning import rebuild_zoning
 
-    url = with_database(database_url(), "gis_service_bench")
+    url = with_database(database_url(), f"gis_service_bench_{os.getpid()}")
     admin.ensure_database(url, fresh=True)
     migrate.upgrade(url)
     engine = create_engine(url)

@@ -12,7 +12,7 @@ import typer
 from gis_service.cli_common import engine, fail_cleanly, logged_write, parse_day
 from gis_service.cli_maps import map_app
 from gis_service.cli_users import users_app
-from gis_service.config import get_settings
+from gis_service.config import get_settings, local_today
 from gis_service.errors import GisServiceError
 
 app = typer.Typer(
@@ -38,15 +38,11 @@ app.add_typer(users_app, name="users")
 app.add_typer(map_app, name="map")
 
 
-_fail_cleanly = fail_cleanly
-_engine = engine
-
-
 # -- set-up and serving -------------------------------------------------------------------
 
 
 @app.command()
-@_fail_cleanly
+@fail_cleanly
 def setup(
     sample: Annotated[bool, typer.Option(help="load the sample region")] = True,
     install: Annotated[bool, typer.Option(help="install PostGIS with apt when missing")] = True,
@@ -89,12 +85,12 @@ def serve(
 
 
 @app.command()
-@_fail_cleanly
+@fail_cleanly
 def summary() -> None:
     """Print what the database holds (regions per level, water bodies, chiefs)."""
     from gis_service.services.summary import database_summary
 
-    with _engine().connect() as conn:
+    with engine().connect() as conn:
         typer.echo(json.dumps(database_summary(conn), ensure_ascii=False, indent=2))
 
 
@@ -111,21 +107,21 @@ def _cluster(install: bool = False):
 
 
 @db_app.command("start")
-@_fail_cleanly
+@fail_cleanly
 def db_start() -> None:
     """Start the project-local PostgreSQL cluster (initialising it the first time)."""
     _cluster(install=True).start()
 
 
 @db_app.command("stop")
-@_fail_cleanly
+@fail_cleanly
 def db_stop() -> None:
     """Stop the project-local cluster."""
     _cluster().stop()
 
 
 @db_app.command("status")
-@_fail_cleanly
+@fail_cleanly
 def db_status() -> None:
     """Say whether the local cluster runs, and where."""
     cluster = _cluster()
@@ -134,7 +130,7 @@ def db_status() -> None:
 
 
 @db_app.command("upgrade")
-@_fail_cleanly
+@fail_cleanly
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION."""
     from gis_service.db import migrate
@@ -144,7 +140,7 @@ def db_upgrade(revision: str = "head") -> None:
 
 
 @db_app.command("downgrade")
-@_fail_cleanly
+@fail_cleanly
 def db_downgrade(revision: str) -> None:
     """Revert migrations down to REVISION ('base' empties the schema)."""
     from gis_service.db import migrate
@@ -177,7 +173,7 @@ RepairOpt = Annotated[
 def _run_import(func, file: Path, mapping, constants, crs, repair) -> None:
     from gis_service.fileio.attributes import parse_pairs
 
-    with _engine().connect() as conn:
+    with engine().connect() as conn:
         report = func(
             conn,
             file,
@@ -192,7 +188,7 @@ def _run_import(func, file: Path, mapping, constants, crs, repair) -> None:
 
 @import_app.command("regions")
 @logged_write
-@_fail_cleanly
+@fail_cleanly
 def import_regions_cmd(
     file: Path, map: MapOpt = None, set: SetOpt = None, crs: CrsOpt = None, repair: RepairOpt = True
 ) -> None:
@@ -204,7 +200,7 @@ def import_regions_cmd(
 
 @import_app.command("water-bodies")
 @logged_write
-@_fail_cleanly
+@fail_cleanly
 def import_water_cmd(
     file: Path, map: MapOpt = None, set: SetOpt = None, crs: CrsOpt = None, repair: RepairOpt = True
 ) -> None:
@@ -216,12 +212,12 @@ def import_water_cmd(
 
 @import_app.command("chiefs")
 @logged_write
-@_fail_cleanly
+@fail_cleanly
 def import_chiefs_cmd(file: Path) -> None:
     """Import a roster CSV of chief posts (person_id, name, role, level, region_code, ...)."""
     from gis_service.services.importing import import_chiefs
 
-    with _engine().connect() as conn:
+    with engine().connect() as conn:
         report = import_chiefs(conn, file)
         conn.commit()
     typer.echo(report.summary())
@@ -231,7 +227,7 @@ def import_chiefs_cmd(file: Path) -> None:
 
 
 @sample_app.command("generate")
-@_fail_cleanly
+@fail_cleanly
 def sample_generate(
     out: Annotated[Path, typer.Option(help="output folder")] = Path("data/sample"),
     tracks: Annotated[bool, typer.Option(help="also write the GPX patrol tracks")] = True,
@@ -245,7 +241,7 @@ def sample_generate(
 
 @sample_app.command("load")
 @logged_write
-@_fail_cleanly
+@fail_cleanly
 def sample_load() -> None:
     """Import the sample region into the database (skips files already imported)."""
     _load_sample()
@@ -255,7 +251,7 @@ def _load_sample() -> None:
     from gis_service.services.sample import ensure_tracks, load_sample
 
     ensure_tracks()
-    with _engine().connect() as conn:
+    with engine().connect() as conn:
         reports = load_sample(conn)
         conn.commit()
     for report in reports:
@@ -266,7 +262,7 @@ def _load_sample() -> None:
 def _rebuild_zoning(*, skip_unchanged: bool) -> dict:
     from gis_service.services.zoning import rebuild_zoning
 
-    with _engine().connect() as conn:
+    with engine().connect() as conn:
         result = rebuild_zoning(conn, skip_unchanged=skip_unchanged)
         conn.commit()
     typer.echo(f"zoning: {json.dumps(result, ensure_ascii=False)}")
@@ -279,21 +275,20 @@ DateOpt = Annotated[str | None, typer.Option(help="date YYYY-MM-DD (default: tod
 
 
 def _day(value: str | None):
-    import datetime as dt
 
-    return parse_day(value) or dt.date.today()
+    return parse_day(value) or local_today()
 
 
 @zoning_app.command("rebuild")
 @logged_write
-@_fail_cleanly
+@fail_cleanly
 def zoning_rebuild() -> None:
     """Recompute segments, zones, joint sections, confluences and conveners."""
     _rebuild_zoning(skip_unchanged=False)
 
 
 @zoning_app.command("report")
-@_fail_cleanly
+@fail_cleanly
 def zoning_report(
     river: Annotated[str, typer.Argument(help="water body code, e.g. R4505-01")],
     date: DateOpt = None,
@@ -303,7 +298,7 @@ def zoning_report(
     from gis_service.reports.html import river_report_html
     from gis_service.services.zoning_queries import coordination_report
 
-    with _engine().connect() as conn:
+    with engine().connect() as conn:
         report = coordination_report(conn, river, _day(date))
     if html:
         html.write_text(river_report_html(report), encoding="utf-8")
@@ -313,12 +308,12 @@ def zoning_report(
 
 
 @zoning_app.command("unassigned")
-@_fail_cleanly
+@fail_cleanly
 def zoning_unassigned(date: DateOpt = None) -> None:
     """List segments and zones without a chief on a date."""
     from gis_service.services.zoning_queries import unassigned_on
 
-    with _engine().connect() as conn:
+    with engine().connect() as conn:
         gaps = unassigned_on(conn, _day(date))
     typer.echo(gaps.to_string(index=False) if len(gaps) else "every segment and zone has a chief")
 
@@ -333,7 +328,7 @@ ModeOpt = Annotated[str | None, typer.Option(help="walk, bike, boat or vehicle")
 
 
 @patrol_app.command("validate")
-@_fail_cleanly
+@fail_cleanly
 def patrol_validate(
     file: Path,
     chief: Annotated[str | None, typer.Option(help="chief (person) id")] = None,
@@ -342,18 +337,8 @@ def patrol_validate(
     as_json: Annotated[bool, typer.Option("--json", help="print the full result")] = False,
 ) -> None:
     """Validate a track against the chief's assignments without storing it."""
-    from gis_service.services.patrols import ingest_patrol
-
-    with _engine().connect() as conn:
-        result = ingest_patrol(
-            conn,
-            _read(file),
-            filename=file.name,
-            chief_id=chief,
-            coord_system=coord_system,
-            mode=mode,
-            store=False,
-        )
+    with engine().connect() as conn:
+        result = _ingest(conn, file, chief, coord_system, mode, store=False)
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=2, default=str))
         return
@@ -362,7 +347,7 @@ def patrol_validate(
 
 @patrol_app.command("upload")
 @logged_write
-@_fail_cleanly
+@fail_cleanly
 def patrol_upload(
     files: list[Path],
     chief: Annotated[str | None, typer.Option(help="chief (person) id")] = None,
@@ -370,29 +355,31 @@ def patrol_upload(
     mode: ModeOpt = None,
 ) -> None:
     """Store patrols (each file its own transaction; re-uploads count once)."""
-    from gis_service.services.patrols import ingest_patrol
-
     for file in files:
-        with _engine().connect() as conn:
-            result = ingest_patrol(
-                conn,
-                _read(file),
-                filename=file.name,
-                chief_id=chief,
-                coord_system=coord_system,
-                mode=mode,
-            )
+        with engine().connect() as conn:
+            result = _ingest(conn, file, chief, coord_system, mode)
             conn.commit()
         _print_patrol(result)
 
 
-def _read(file: Path) -> bytes:
+def _ingest(conn, file: Path, chief, coord_system, mode, *, store: bool = True) -> dict:
+    """One track file through the patrol pipeline (stored unless ``store`` is False)."""
     from gis_service.errors import InputError
+    from gis_service.services.patrols import ingest_patrol
 
     try:
-        return file.read_bytes()
+        data = file.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", source=str(file)) from None
+    return ingest_patrol(
+        conn,
+        data,
+        filename=file.name,
+        chief_id=chief,
+        coord_system=coord_system,
+        mode=mode,
+        store=store,
+    )
 
 
 def _print_patrol(result: dict) -> None:
@@ -422,7 +409,7 @@ def _print_patrol(result: dict) -> None:
 
 
 @app.command()
-@_fail_cleanly
+@fail_cleanly
 def audit(
     region: Annotated[str, typer.Option(help="region code, e.g. 450500 (and all below it)")],
     period: Annotated[str, typer.Option(help="2026, 2026-H2, 2026-Q3, 2026-07, 2026-W27")],
@@ -434,16 +421,16 @@ def audit(
     english: Annotated[bool, typer.Option(help="English column headers")] = False,
 ) -> None:
     """Patrol coverage and frequency audit (巡河考核) of a region for a period."""
-    from gis_service.domain.rules import RulesError, load_rules
-    from gis_service.errors import InputError
-    from gis_service.services.audit import gaps_geojson, run_audit, write_exports
+    from gis_service.services.audit import (
+        configured_rules,
+        gaps_geojson,
+        run_audit,
+        write_exports,
+    )
 
-    try:
-        ruleset = load_rules(rules or get_settings().rules_file)
-    except (RulesError, OSError) as exc:
-        raise InputError(str(exc)) from None
-    with _engine().connect() as conn:
-        report = run_audit(conn, region, period, as_of=_day(as_of), rules=ruleset)
+    ruleset = configured_rules(rules)
+    with engine().connect() as conn:
+        report = run_audit(conn, region, period, as_of=parse_day(as_of), rules=ruleset)
         gaps = gaps_geojson(conn, report)
     files = write_exports(report, out, chinese=not english)
     geo = out / f"audit_{region}_{report['period']['label']}_gaps.geojson"

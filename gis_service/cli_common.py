@@ -1,4 +1,5 @@
-"""Helpers shared by the command groups of ``gis-service``."""
+"""Helpers shared by the command groups of ``gis-service``; ``parse_day`` serves the
+notebook API too (the same arguments, the same clean errors)."""
 
 from __future__ import annotations
 
@@ -69,10 +70,11 @@ def engine():
     return get_engine()
 
 
-def parse_day(value: str | None, option: str = "--date") -> dt.date | None:
-    """A YYYY-MM-DD option, or None when not given; a bad value is a clean error."""
-    if value is None:
-        return None
+def parse_day(value: dt.date | str | None, option: str = "--date") -> dt.date | None:
+    """A YYYY-MM-DD option (or a date, as notebook users pass), None when not given; a bad
+    value is a clean error."""
+    if value is None or isinstance(value, dt.date):
+        return value
     try:
         return dt.date.fromisoformat(value)
     except ValueError:

@@ -74,14 +74,9 @@ def coverage(
     """Coverage map of a region and period (巡河覆盖图)."""
     from gis_service.services import maps as svc
 
+    day = parse_day(as_of, "--as-of")  # a bad date fails before any connection
     _export(
-        lambda conn, options: svc.coverage_map(
-            conn,
-            region,
-            period,
-            options=options,
-            as_of=parse_day(as_of, "--as-of"),
-        ),
+        lambda conn, options: svc.coverage_map(conn, region, period, options=options, as_of=day),
         out,
         lang=lang,
         basemap=basemap,
@@ -124,8 +119,9 @@ def river(
     """One river for a coordination meeting: stretches by region and level, neighbours."""
     from gis_service.services import maps as svc
 
+    day = parse_day(date)
     _export(
-        lambda conn, options: svc.river_map(conn, code, day=parse_day(date), options=options),
+        lambda conn, options: svc.river_map(conn, code, day=day, options=options),
         out,
         lang=lang,
         basemap=basemap,

@@ -6,6 +6,8 @@ PostGIS; when it is unset, the project-local cluster under ``.gis-local/`` is us
 
 from __future__ import annotations
 
+import datetime as dt
+import zoneinfo
 from functools import lru_cache
 from pathlib import Path
 
@@ -60,3 +62,9 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def local_today() -> dt.date:
+    """Today in the service's time zone (GIS_TIMEZONE), not the server clock's: a patrol,
+    an audit or a roster date near midnight belongs to the offices' day."""
+    return dt.datetime.now(zoneinfo.ZoneInfo(get_settings().timezone)).date()

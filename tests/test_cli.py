@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
+from sqlalchemy import text
 from typer.testing import CliRunner
 
 from gis_service.cli import app
@@ -50,13 +53,6 @@ def test_bad_file_gives_message_not_traceback(tmp_path, monkeypatch, db_url):
 
 def test_cli_writes_are_in_the_write_log_too(tmp_path, db_url, engine):
     """Who added a user or imported a file from the server's shell, with its exit status."""
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from sqlalchemy import text
-
     cli = str(Path(sys.executable).parent / "gis-service")
     env = {**os.environ, "DATABASE_URL": db_url}
     bad = tmp_path / "bad.geojson"
@@ -76,3 +72,39 @@ def test_cli_writes_are_in_the_write_log_too(tmp_path, db_url, engine):
     assert add.role == "cli" and add.status == 0
     assert add.path == "gis-service users add cli-office --role office"
     assert imp.path.startswith("gis-service import regions ") and imp.status == 2
+
+
+def test_bad_dates_and_rules_fail_before_any_connection(tmp_path, monkeypatch):
+    """Options are checked first: no database is needed to be told what is wrong."""
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg2://nobody@127.0.0.1:9/none")
+    from gis_service.config import get_settings
+
+    get_settings.cache_clear()
+    rules = tmp_path / "rules.toml"
+    rules.write_text("version = ", encoding="utf-8")
+    try:
+        bad_rules = runner.invoke(
+            app, ["audit", "--region", "450521", "--period", "2026-Q3", "--rules", str(rules)]
+        )
+        out = str(tmp_path / "map.html")
+        bad_day = runner.invoke(
+            app,
+            [
+                "map",
+                "coverage",
+                "--region",
+                "450521",
+                "--period",
+                "2026-Q3",
+                "--as-of",
+                "x",
+                "-o",
+                out,
+            ],
+            catch_exceptions=False,
+        )
+    finally:
+        get_settings.cache_clear()
+    assert bad_rules.exit_code == 2 and "rules.toml" in bad_rules.output
+    assert bad_day.exit_code == 2
+    assert "--as-of expects YYYY-MM-DD, got 'x'" in bad_day.output

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
+from collections.abc import Iterable
 
 from sqlalchemy import Connection, Date, and_, literal, select, text
 
+from gis_service.config import get_settings
 from gis_service.db.models import Chief, ChiefPost
 
 # "this region and everything below it": prefix a query with it, bind :region, filter with
@@ -33,6 +36,48 @@ def where_clause(params: dict, *, region_columns: tuple[str, ...], **equal: str 
             "(" + " OR ".join(f"{c} IN (SELECT code FROM sub)" for c in region_columns) + ")"
         )
     return ("WHERE " + " AND ".join(clauses)) if clauses else ""
+
+
+def local_day_bounds(
+    first: dt.date | None, last: dt.date | None, timezone: str | None = None
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """Local dates ``first``..``last`` (inclusive; None: open) as timestamp bounds: filter a
+    ``timestamptz`` column with ``>= lo`` and ``< hi``. ``timezone``: the settings' by default."""
+    tz = zoneinfo.ZoneInfo(timezone or get_settings().timezone)
+    lo = dt.datetime.combine(first, dt.time(), tz) if first is not None else None
+    hi = (
+        dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz)
+        if last is not None
+        else None
+    )
+    return lo, hi
+
+
+_NAME_KEYS = {"admin_region": "code", "water_body": "code", "chief": "id"}
+
+
+def names(conn: Connection, table: str, keys: Iterable[str] | None = None) -> dict[str, str]:
+    """code (id for ``chief``) -> name of ``admin_region``, ``water_body`` or ``chief``;
+    only of ``keys`` when given."""
+    if table not in _NAME_KEYS:
+        raise ValueError(table)
+    sql = f"SELECT {_NAME_KEYS[table]}, name FROM {table}"
+    if keys is None:
+        return dict(conn.execute(text(sql)).all())
+    return dict(
+        conn.execute(text(f"{sql} WHERE {_NAME_KEYS[table]} = ANY(:k)"), {"k": list(keys)}).all()
+    )
+
+
+def wkb_by_id(conn: Connection, table: str, ids: Iterable[str], columns: str = "id") -> list:
+    """Rows (``columns``..., WKB of ``geom``) of the segments or zones with these ids (table
+    and column names come from the caller's code, the ids are bound)."""
+    if table not in ("river_segment", "still_water_zone"):
+        raise ValueError(table)
+    return conn.execute(
+        text(f"SELECT {columns}, ST_AsBinary(geom) FROM {table} WHERE id = ANY(:i)"),
+        {"i": list(ids)},
+    ).all()
 
 
 def region_ancestors(conn: Connection) -> dict[str, tuple[str, ...]]:

@@ -92,8 +92,7 @@ def assignments(
             suffixes=("", "_post"),
         )
         parts.append(s.assign(target_type="zone", target_id=s["id"], bank=None))
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    out = out.rename(columns={"post_id": "post_id"})
+    out = pd.concat(parts, ignore_index=True)
     for column in ASSIGNMENT_COLUMNS:
         if column not in out:
             out[column] = None

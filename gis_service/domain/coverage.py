@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from gis_service.domain.linear import LineSet
+from gis_service.domain.linear import LineSet, ragged_arange
 from gis_service.domain.tracks import CleanTrack
 
 Floats = NDArray[np.float64]
@@ -135,7 +135,7 @@ class LineMatcher:
             nx, ny = i1[:, 0] - i0[:, 0] + 1, i1[:, 1] - i0[:, 1] + 1
             counts = nx * ny
             seg = np.repeat(np.arange(hi - lo), counts)
-            k = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+            k = ragged_arange(counts)
             cx = i0[seg, 0] + k % nx[seg]
             cy = i0[seg, 1] + k // nx[seg]
             keys = cx * 1_000_003 + cy
@@ -162,8 +162,7 @@ class LineMatcher:
         point = np.repeat(np.arange(len(x)), counts)
         if len(point) == 0:
             return matched, chainage
-        k = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-        seg = segs[np.repeat(start, counts) + k]
+        seg = segs[np.repeat(start, counts) + ragged_arange(counts)]
         a, b = self.lines.seg_xy0[seg], self.lines.seg_xy1[seg]
         ab = b - a
         apx, apy = x[point] - a[:, 0], y[point] - a[:, 1]
@@ -241,6 +240,7 @@ def measure(
                 covered=[(a - target.start, b - target.start) for a, b in inside.tolist()],
                 uncovered=[(a - target.start, b - target.start) for a, b in gaps.tolist()],
                 extension_m=extension,
+                credit_only=target.credit_only,
             )
         )
     step_ok = part[:-1] == part[1:] if n > 1 else np.zeros(0, dtype=bool)

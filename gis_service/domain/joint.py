@@ -19,7 +19,7 @@ from gis_service.domain.segmentation import (
     BOUNDARY,
     RiverSegmentation,
     Segments,
-    _concat,
+    concat_segments,
 )
 
 Ints = NDArray[np.int64]
@@ -46,7 +46,7 @@ def joint_sections(result: RiverSegmentation) -> JointSections:
     reach = result.params.joint_reach_m
     parts = []
     for level in result.levels:
-        seq = _concat(
+        seq = concat_segments(
             [
                 result.segments.take(result.segments.level == level),
                 result.outside.take(result.outside.level == level),
@@ -98,7 +98,6 @@ def _level_sections(seq: Segments, level: str, lengths: Floats, reach: float) ->
         | (seq.river[np.maximum(b - 1, 0)] != seq.river[b])
     )
     # consecutive boundary stretches (banks change along the way) form one run
-    run_id = np.cumsum(first_of_run) - 1
     run_first = b[first_of_run]
     run_last = (
         b[np.concatenate([np.flatnonzero(first_of_run)[1:] - 1, [len(b) - 1]])] if len(b) else b
@@ -112,7 +111,6 @@ def _level_sections(seq: Segments, level: str, lengths: Floats, reach: float) ->
     # if a neighbour is itself a boundary stretch or missing, fall back to the banks
     up = np.where(up >= 0, up, seq.left[run_first])
     down = np.where(down >= 0, down, seq.right[run_last])
-    del run_id
     boundary_sections = (
         seq.river[run_first],
         seq.start[run_first],

@@ -133,7 +133,7 @@ class LineSet:
         s1 = self._segment_at(line[q], end[q])
         # pieces: consecutive runs of segments within one part
         counts = s1 - s0 + 1
-        seg = np.repeat(s0, counts) + _ragged_arange(counts)
+        seg = np.repeat(s0, counts) + ragged_arange(counts)
         owner = np.repeat(np.arange(len(q)), counts)
         new_piece = np.ones(len(seg), dtype=bool)
         new_piece[1:] = (owner[1:] != owner[:-1]) | (
@@ -179,7 +179,7 @@ def _lerp(a: Floats, b: Floats, t: Floats) -> Floats:
     return a + (b - a) * t[:, None]
 
 
-def _ragged_arange(counts: Ints) -> Ints:
+def ragged_arange(counts: Ints) -> Ints:
     """[0..c0-1, 0..c1-1, ...] for counts [c0, c1, ...]."""
     total = int(counts.sum())
     if total == 0:

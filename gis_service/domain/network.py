@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from gis_service.domain.linear import LineSet
 from gis_service.domain.segmentation import Segments
+from gis_service.domain.vocab import LEVEL_RANK
 
 Ints = NDArray[np.int64]
 CONNECT_TOLERANCE_M = 50.0
@@ -82,11 +83,10 @@ class Network:
         if rows:
             return rows
         # a tributary managed below this level: use its coarsest level
-        levels = sorted(
-            {lv for (r, lv) in self._by_river_level if r == river},
-            key=lambda lv: ["province", "city", "county", "township", "village"].index(lv),
-        )
-        return self._by_river_level.get((river, levels[0]), []) if levels else []
+        levels = [lv for (r, lv) in self._by_river_level if r == river]
+        if not levels:
+            return []
+        return self._by_river_level[river, min(levels, key=LEVEL_RANK.__getitem__)]
 
     def _within(self, river: int, level: str, lo: float, hi: float) -> list[int]:
         s = self.segments
@@ -148,7 +148,3 @@ class Network:
                     limit,
                     out,
                 )
-
-    def tributaries_of(self, river: int) -> list[tuple[int, float]]:
-        """Direct tributaries of a main stem with their confluence chainage, source first."""
-        return [(t, c) for c, t in self.tributaries.get(river, [])]

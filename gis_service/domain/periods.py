@@ -13,14 +13,6 @@ import re
 from dataclasses import dataclass
 
 KINDS = ("week", "ten_days", "month", "quarter", "half_year", "year")
-KIND_LABELS = {
-    "week": "周",
-    "ten_days": "旬",
-    "month": "月",
-    "quarter": "季度",
-    "half_year": "半年",
-    "year": "年",
-}
 
 _PATTERNS = [
     ("year", re.compile(r"^(\d{4})$")),

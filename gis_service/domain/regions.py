@@ -30,6 +30,7 @@ class RegionHierarchy:
     leaves: NDArray[np.int64] = field(init=False)
     _leaf_tree: shapely.STRtree = field(init=False)
     _ancestor: dict[str, NDArray[np.int64]] = field(init=False)
+    _level_trees: dict[str, tuple[NDArray[np.int64], shapely.STRtree]] = field(init=False)
 
     @classmethod
     def from_rows(
@@ -56,6 +57,7 @@ class RegionHierarchy:
         shapely.prepare(self.geoms[self.leaves])
         self._leaf_tree = shapely.STRtree(self.geoms[self.leaves])
         self._ancestor = {}
+        self._level_trees = {}
         for level in LEVELS:
             # ancestor-or-self at `level` for every row, by walking up the parent chain
             out = np.full(len(self.codes), NO_REGION, dtype=np.int64)
@@ -95,6 +97,13 @@ class RegionHierarchy:
 
     def rows_at(self, level: str) -> NDArray[np.int64]:
         return np.flatnonzero(self.levels == level)
+
+    def level_tree(self, level: str) -> tuple[NDArray[np.int64], shapely.STRtree]:
+        """Rows of ``level`` and an STRtree of their polygons, built once per level."""
+        if level not in self._level_trees:
+            rows = self.rows_at(level)
+            self._level_trees[level] = (rows, shapely.STRtree(self.geoms[rows]))
+        return self._level_trees[level]
 
     def finer_levels(self, top: str) -> list[str]:
         """``top`` and every level below it that exists in the data, coarse to fine."""

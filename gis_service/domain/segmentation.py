@@ -32,7 +32,7 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-from gis_service.domain.linear import LineSet, orient
+from gis_service.domain.linear import LineSet, orient, ragged_arange
 from gis_service.domain.regions import NO_REGION, RegionHierarchy
 from gis_service.domain.vocab import LEVEL_RANK
 
@@ -62,6 +62,8 @@ class Segments:
     ``region`` is the region row of an inside segment (NO_REGION otherwise); ``left`` and
     ``right`` are the bank regions of a boundary stretch (NO_REGION for a bank outside the
     data). ``parent`` is the row of the enclosing segment one level up (-1 at the top level).
+    ``ordinal`` is only carried for segments read back from the database: the zoning table
+    numbers its stretches itself (outside ones included), so :func:`segment_rivers` leaves 0.
     """
 
     river: Ints
@@ -109,7 +111,7 @@ class RiverSegmentation:
     params: ZoningParams
 
 
-def _concat(parts: list[Segments]) -> Segments:
+def concat_segments(parts: list[Segments]) -> Segments:
     if not parts:
         empty_i = np.zeros(0, dtype=np.int64)
         empty_f = np.zeros(0, dtype=np.float64)
@@ -174,7 +176,7 @@ def segment_rivers(
     starts = np.concatenate([[0], np.cumsum([len(p) for p in per_level])])
     for k, part in enumerate(per_level):
         part.parent = np.where(part.parent >= 0, part.parent + (starts[k - 1] if k else 0), -1)
-    everything = _concat(per_level)
+    everything = concat_segments(per_level)
     # outside stretches are nobody's segment: keep them apart, re-point the parents
     inside = everything.kind != OUTSIDE
     remap = np.full(len(everything), -1, dtype=np.int64)
@@ -183,7 +185,6 @@ def segment_rivers(
     outside = everything.take(np.flatnonzero(~inside))
     for part in (segments, outside):
         part.parent = np.where(part.parent >= 0, remap[part.parent], -1)
-    segments.ordinal = _ordinals(segments)
     return RiverSegmentation(lines, segments, outside, levels, params)
 
 
@@ -287,9 +288,8 @@ def _bank_samples(
     """
     counts = np.maximum(1, np.ceil(lines.lengths / params.sample_spacing_m)).astype(np.int64)
     river = np.repeat(np.arange(len(counts)), counts)
-    k = np.arange(len(river)) - np.repeat(np.cumsum(counts) - counts, counts)
     step = lines.lengths[river] / counts[river]
-    local = (k + 0.5) * step
+    local = (ragged_arange(counts) + 0.5) * step
     pos = axis.to_global(river, local)
     piece = np.clip(np.searchsorted(pieces.start, pos, side="right") - 1, 0, None)
     centre_leaf = pieces.leaf[piece] if len(pieces.start) else np.full(len(pos), NO_REGION)
@@ -632,17 +632,3 @@ def _absorb_slivers(kind, region, left, right, start, end, river, parent, min_le
         left[ok], right[ok] = left[src_c][ok], right[src_c][ok]
         short &= ~ok
     return kind, region, left, right
-
-
-def _ordinals(segments: Segments) -> Ints:
-    """1-based order of each segment along its river within its level."""
-    order = np.lexsort((segments.start, segments.level, segments.river))
-    key = np.column_stack(
-        [segments.river[order], np.unique(segments.level, return_inverse=True)[1][order]]
-    )
-    new = np.ones(len(order), dtype=bool)
-    new[1:] = np.any(key[1:] != key[:-1], axis=1)
-    group_start = np.maximum.accumulate(np.where(new, np.arange(len(order)), 0))
-    ordinal = np.empty(len(order), dtype=np.int64)
-    ordinal[order] = np.arange(len(order)) - group_start + 1
-    return ordinal

@@ -85,11 +85,16 @@ def _as_multipolygons(geoms: NDArray[np.object_]) -> NDArray[np.object_]:
     return out
 
 
+def as_multipolygon(geom: shapely.Geometry) -> MultiPolygon:
+    """The polygonal content of one geometry (e.g. an overlay result) as a MultiPolygon."""
+    return _as_multipolygons(np.array([geom], dtype=object))[0]
+
+
 def _clean_water(water: Polygon | MultiPolygon) -> MultiPolygon:
     """The water area as a valid MultiPolygon (invalid input is repaired, not rejected)."""
     if not shapely.is_valid(water):
         water = shapely.make_valid(water)
-    return _as_multipolygons(np.array([water], dtype=object))[0]
+    return as_multipolygon(water)
 
 
 def shoreline_ring(
@@ -113,7 +118,7 @@ def shoreline_ring(
         if not width_m > 0:
             raise ValueError(f"width_m must be > 0, got {width_m}")
         outer = shapely.buffer(water, width_m, quad_segs=quad_segs)
-    return _as_multipolygons(np.array([shapely.difference(outer, water)], dtype=object))[0]
+    return as_multipolygon(shapely.difference(outer, water))
 
 
 def _ancestor_codes(
@@ -132,10 +137,9 @@ def _candidates(
     geom: shapely.Geometry, hierarchy: RegionHierarchy, level: str
 ) -> NDArray[np.int64]:
     """Rows of ``level`` whose polygons intersect ``geom``, in code order (deterministic)."""
-    rows = hierarchy.rows_at(level)
+    rows, tree = hierarchy.level_tree(level)
     if len(rows) == 0 or geom.is_empty:
         return np.empty(0, dtype=np.int64)
-    tree = shapely.STRtree(hierarchy.geoms[rows])
     hit = rows[tree.query(geom, predicate="intersects")]
     return hit[np.argsort(hierarchy.codes[hit], kind="stable")]
 
@@ -184,7 +188,7 @@ def shoreline_zones(
     ]
 
     covered = shapely.union_all(region_geoms) if len(rows) else Polygon()
-    outside = _as_multipolygons(np.array([shapely.difference(ring, covered)], dtype=object))[0]
+    outside = as_multipolygon(shapely.difference(ring, covered))
     if outside.area >= min_area_m2:
         zones.append(
             ShoreZone(

@@ -94,12 +94,12 @@ class CleanTrack:
         return {str(v): int(c) for v, c in zip(values, counts, strict=True)}
 
 
-def _steps(x: Floats, y: Floats, t: Floats, acc: Floats, noise: float) -> tuple[Floats, Floats]:
-    """Distance and noise-discounted speed between consecutive points."""
-    d = np.hypot(np.diff(x), np.diff(y))
-    dt = np.maximum(np.diff(t), 1e-3)
-    allowance = np.maximum(np.nan_to_num(acc[:-1] + acc[1:], nan=0.0), noise)
-    return d, np.maximum(d - allowance, 0.0) / dt
+def _speed(a, b, x: Floats, y: Floats, t: Floats, acc: Floats, noise: float) -> Floats:
+    """Noise-discounted speed from points ``a`` to points ``b`` (index arrays): the distance
+    less both fixes' accuracy (at least ``noise``), over the time between them."""
+    d = np.hypot(x[b] - x[a], y[b] - y[a])
+    allowance = np.maximum(np.nan_to_num(acc[a] + acc[b], nan=0.0), noise)
+    return np.maximum(d - allowance, 0.0) / np.maximum(t[b] - t[a], 1e-3)
 
 
 def clean_track(
@@ -131,8 +131,10 @@ def clean_track(
         idx = np.flatnonzero(reason == KEPT)
         if len(idx) < 3:
             break
-        changed = _drop_jumps(idx, x, y, t, acc, vmax, params, reason)
-        changed |= _drop_spikes(idx, x, y, t, acc, vmax, params, reason)
+        # step speeds between the kept points, shared by both rules of this round
+        v = _speed(idx[:-1], idx[1:], x, y, t, acc, params.noise_m)
+        changed = _drop_jumps(idx, v, x, y, t, acc, vmax, params, reason)
+        changed |= _drop_spikes(idx, v, x, y, t, acc, vmax, params, reason)
         if not changed:
             break
     kept = reason == KEPT
@@ -144,12 +146,9 @@ def clean_track(
     return CleanTrack(order, x, y, t, kept, reason.astype(str), part, mode)
 
 
-def _drop_spikes(idx, x, y, t, acc, vmax, params, reason) -> bool:
+def _drop_spikes(idx, v, x, y, t, acc, vmax, params, reason) -> bool:
     """A point whose in- and out-steps are too fast but whose neighbours agree: a spike."""
-    _, v = _steps(x[idx], y[idx], t[idx], acc[idx], params.noise_m)
-    skip_d = np.hypot(x[idx[2:]] - x[idx[:-2]], y[idx[2:]] - y[idx[:-2]])
-    skip_allow = np.maximum(np.nan_to_num(acc[idx[2:]] + acc[idx[:-2]], nan=0.0), params.noise_m)
-    skip_v = np.maximum(skip_d - skip_allow, 0) / np.maximum(t[idx[2:]] - t[idx[:-2]], 1e-3)
+    skip_v = _speed(idx[:-2], idx[2:], x, y, t, acc, params.noise_m)
     spike = (v[:-1] > vmax) & (v[1:] > vmax) & (skip_v <= vmax)
     # never drop both of two neighbours in one round: keep the lower-speed one
     spike[1:] &= ~(spike[:-1] & (v[1:-1] <= v[:-2]))
@@ -162,18 +161,15 @@ def _drop_spikes(idx, x, y, t, acc, vmax, params, reason) -> bool:
     return bool(len(hit))
 
 
-def _drop_jumps(idx, x, y, t, acc, vmax, params, reason) -> bool:
+def _drop_jumps(idx, v, x, y, t, acc, vmax, params, reason) -> bool:
     """Points between a jump away and a jump back to where the track was: an excursion."""
-    _, v = _steps(x[idx], y[idx], t[idx], acc[idx], params.noise_m)
     edges = np.flatnonzero(v > vmax)  # step e goes from idx[e] to idx[e + 1]
     if len(edges) < 2:
         return False
     out, back = edges[:-1], edges[1:]
     n_between = back - out
     before, after = idx[out], idx[back + 1]
-    d = np.hypot(x[after] - x[before], y[after] - y[before])
-    allow = np.maximum(np.nan_to_num(acc[after] + acc[before], nan=0.0), params.noise_m)
-    plausible = np.maximum(d - allow, 0) / np.maximum(t[after] - t[before], 1e-3) <= vmax
+    plausible = _speed(before, after, x, y, t, acc, params.noise_m) <= vmax
     excursion = plausible & (n_between >= 2) & (n_between <= params.max_jump_points)
     if not excursion.any():
         return False

@@ -23,9 +23,15 @@ from gis_service.domain.segmentation import (
     KIND_NAMES,
     RiverSegmentation,
     ZoningParams,
+    concat_segments,
     segment_rivers,
 )
-from gis_service.domain.still_water import shoreline_zones, water_area_shares, water_area_zone
+from gis_service.domain.still_water import (
+    as_multipolygon,
+    shoreline_zones,
+    water_area_shares,
+    water_area_zone,
+)
 from gis_service.domain.vocab import LEVEL_RANK, LINEAR_WATER_KINDS
 
 DEFAULT_RIVER_WIDTH_M = 50.0
@@ -120,7 +126,7 @@ def build_zoning(
 
 
 def _managing_levels(frame: pd.DataFrame, hierarchy: RegionHierarchy, default: str) -> list[str]:
-    present = [lv for lv in hierarchy.finer_levels("province")]
+    present = hierarchy.finer_levels("province")
     top = present[0] if present else default
     out = []
     for level in frame["managing_level"]:
@@ -143,66 +149,50 @@ def _rivers(linear: pd.DataFrame, hierarchy: RegionHierarchy, config: ZoningConf
     )
     codes = linear["code"].to_numpy(dtype=str)
     seg = result.segments
-    outside = result.outside
     # segments (inside/boundary) and outside stretches in one table
-    all_rows = {
-        "river": np.concatenate([seg.river, outside.river]),
-        "level": np.concatenate([seg.level, outside.level]),
-        "kind": np.concatenate([seg.kind, outside.kind]),
-        "region": np.concatenate([seg.region, outside.region]),
-        "left": np.concatenate([seg.left, outside.left]),
-        "right": np.concatenate([seg.right, outside.right]),
-        "start": np.concatenate([seg.start, outside.start]),
-        "end": np.concatenate([seg.end, outside.end]),
-        "parent": np.concatenate([seg.parent, outside.parent]),
-    }
-    order = np.lexsort(
-        (all_rows["start"], [LEVEL_RANK[lv] for lv in all_rows["level"]], all_rows["river"])
-    )
-    rows = {k: v[order] for k, v in all_rows.items()}
-    n_seg = len(seg)
-    original = order  # row in the concatenation, < n_seg for real segments
-    water = codes[rows["river"]].tolist()
-    region_codes = _code(hierarchy.codes, rows["region"])
-    left_codes = _code(hierarchy.codes, rows["left"])
-    right_codes = _code(hierarchy.codes, rows["right"])
-    kinds = [KIND_NAMES[k] for k in rows["kind"]]
+    both = concat_segments([seg, result.outside])
+    order = np.lexsort((both.start, [LEVEL_RANK[lv] for lv in both.level], both.river))
+    rows = both.take(order)  # order: row in the concatenation, < len(seg) for real segments
+    water = codes[rows.river].tolist()
+    region_codes = _code(hierarchy.codes, rows.region)
+    left_codes = _code(hierarchy.codes, rows.left)
+    right_codes = _code(hierarchy.codes, rows.right)
+    kinds = [KIND_NAMES[k] for k in rows.kind]
     labels = [
         f"{lc or '-'}|{rgt or '-'}" if k == "boundary" else (reg or "outside")
         for k, reg, lc, rgt in zip(kinds, region_codes, left_codes, right_codes, strict=True)
     ]
-    ids = _numbered(water, rows["level"].tolist(), labels)
-    id_of_original = np.empty(len(original), dtype=object)
-    id_of_original[original] = ids
-    parent_ids = [id_of_original[p] if p >= 0 else None for p in rows["parent"]]
-    geoms = result.lines.substrings(rows["river"], rows["start"], rows["end"])
+    ids = _numbered(water, rows.level.tolist(), labels)
+    id_of_original = np.empty(len(order), dtype=object)
+    id_of_original[order] = ids
+    parent_ids = [id_of_original[p] if p >= 0 else None for p in rows.parent]
+    geoms = result.lines.substrings(rows.river, rows.start, rows.end)
     widths = linear["buffer_width_m"].fillna(config.default_river_width_m).to_numpy(dtype=float)
     ranges = linear["management_range"].to_numpy() if "management_range" in linear else None
-    is_seg = original < n_seg
+    is_seg = order < len(seg)
     zone = np.full(len(order), None, dtype=object)
     zone[is_seg] = segment_polygons(
-        seg.take(original[is_seg]),
+        rows.take(is_seg),
         geoms[is_seg],
         hierarchy,
-        widths_m=widths[rows["river"][is_seg]],
-        management_ranges=None if ranges is None else ranges[rows["river"][is_seg]],
+        widths_m=widths[rows.river[is_seg]],
+        management_ranges=None if ranges is None else ranges[rows.river[is_seg]],
     )
-    ordinal = np.zeros(len(order), dtype=np.int64)
-    key = pd.Series(list(zip(water, rows["level"], strict=True)))
-    ordinal[:] = key.groupby(key).cumcount().to_numpy() + 1
+    key = pd.Series(list(zip(water, rows.level, strict=True)))
+    ordinal = key.groupby(key).cumcount().to_numpy() + 1
     seg_frame = pd.DataFrame(
         {
             "id": ids,
             "water_body_code": water,
-            "level": rows["level"],
+            "level": rows.level,
             "kind": kinds,
             "region_code": region_codes,
             "left_region_code": left_codes,
             "right_region_code": right_codes,
             "ordinal": ordinal,
-            "chainage_from_m": rows["start"],
-            "chainage_to_m": rows["end"],
-            "length_m": rows["end"] - rows["start"],
+            "chainage_from_m": rows.start,
+            "chainage_to_m": rows.end,
+            "length_m": rows.end - rows.start,
             "parent_id": parent_ids,
             "geometry": geoms,
             "zone_geometry": zone,
@@ -280,7 +270,7 @@ def _still_waters(
                 "shore_length_m": area["perimeter_m"],
                 "share": None,
                 "initiates_coordination": None,
-                "geometry": _multi(geom),
+                "geometry": as_multipolygon(geom),
             }
         )
         if water.kind == "pond":
@@ -294,7 +284,7 @@ def _still_waters(
                 geom,
                 hierarchy,
                 width_m=float(width),
-                management_range=mrange if mrange is not None else None,
+                management_range=mrange,
             ):
                 rows.append(
                     {
@@ -332,7 +322,7 @@ def _still_waters(
                         "shore_length_m": None,
                         "share": share.share,
                         "initiates_coordination": share.initiates_coordination,
-                        "geometry": _multi(
+                        "geometry": as_multipolygon(
                             shapely.intersection(
                                 geom, hierarchy.geoms[hierarchy.index_of[share.region_code]]
                             )
@@ -341,11 +331,6 @@ def _still_waters(
                 )
     columns = [*STILL_ZONE_COLUMNS, "geometry"]
     return pd.DataFrame(rows, columns=columns)
-
-
-def _multi(geom):
-    parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon" and not p.is_empty]
-    return shapely.MultiPolygon(parts)
 
 
 __all__ = ["BOUNDARY", "NO_REGION", "Zoning", "ZoningConfig", "build_zoning"]

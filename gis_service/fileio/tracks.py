@@ -82,19 +82,6 @@ _UNIT_SUFFIX_RE = re.compile(r"\s*[(（\[].*[)）\]]\s*$")
 
 
 @dataclass
-class _Parsed:
-    """One format parser's output before the checks shared by every format."""
-
-    lon: np.ndarray
-    lat: np.ndarray
-    time: np.ndarray
-    accuracy: np.ndarray
-    speed: np.ndarray
-    ref: list[str]
-    meta: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
 class _Context:
     """What every format parser needs: where errors point, the local zone, the limits."""
 
@@ -251,7 +238,7 @@ def _is_geojson(doc: Any) -> bool:
 # GPX
 
 
-def _parse_gpx(text: str, ctx: _Context) -> _Parsed:
+def _parse_gpx(text: str, ctx: _Context) -> RawTrack:
     """Track points of all tracks and segments in document order (route points if none)."""
     version = _gpx_version(text, ctx)
     try:
@@ -290,7 +277,7 @@ def _parse_gpx(text: str, ctx: _Context) -> _Parsed:
         if p.time is None:
             raise _gpx_missing_time(text, refs[i], ctx)
         times.append(p.time)
-    return _Parsed(
+    return RawTrack(
         lon=np.array([p.longitude for p in points], dtype=np.float64),
         lat=np.array([p.latitude for p in points], dtype=np.float64),
         time=_times_to_utc(times, refs, ctx),
@@ -473,7 +460,7 @@ def _is_float(value: str) -> bool:
 # GeoJSON
 
 
-def _parse_geojson(doc: Any, ctx: _Context) -> _Parsed:
+def _parse_geojson(doc: Any, ctx: _Context) -> RawTrack:
     """A LineString/MultiLineString with a per-coordinate times array, or timed Point features.
 
     Features are read in document order and may mix the two layouts; nothing is skipped.
@@ -537,7 +524,7 @@ def _parse_geojson(doc: Any, ctx: _Context) -> _Parsed:
         ctx.check_count(len(refs))
     if not refs:
         raise ctx.error("the GeoJSON has no coordinates, so no points")
-    return _Parsed(
+    return RawTrack(
         lon=_numbers(lon, "lon", refs, ctx, required=True),
         lat=_numbers(lat, "lat", refs, ctx, required=True),
         time=_times_to_utc(times, refs, ctx),
@@ -632,7 +619,7 @@ def _find_key(keys: tuple[Any, ...], names: tuple[str, ...]) -> Any:
 # CSV
 
 
-def _parse_csv(text: str, ctx: _Context) -> _Parsed:
+def _parse_csv(text: str, ctx: _Context) -> RawTrack:
     """A CSV with a header row naming the columns (English or Chinese names)."""
     first = text.lstrip("\r\n").split("\n", 1)[0]
     delimiter = next((d for d in ("\t", ";") if d in first and "," not in first), ",")
@@ -670,7 +657,7 @@ def _parse_csv(text: str, ctx: _Context) -> _Parsed:
     refs = [f"line {n}" for n in lines]
     cells = {name: [row[i] for row in rows] for name, i in columns.items()}
     none: list[object] = [None] * len(rows)
-    return _Parsed(
+    return RawTrack(
         lon=_numbers(cells["lon"], "lon", refs, ctx, required=True),
         lat=_numbers(cells["lat"], "lat", refs, ctx, required=True),
         time=_times_to_utc(cells["time"], refs, ctx),
@@ -709,7 +696,7 @@ def _csv_columns(header: list[str], ctx: _Context, where: str) -> dict[str, int]
 # JSON batch (the phone app's upload body)
 
 
-def _parse_batch(doc: Any, ctx: _Context) -> _Parsed:
+def _parse_batch(doc: Any, ctx: _Context) -> RawTrack:
     """``{"patrol_uuid", "chief_id", "coord_system", "mode", "points": [...]}`` or a bare list."""
     meta: dict[str, Any] = {}
     if isinstance(doc, dict):
@@ -729,7 +716,7 @@ def _parse_batch(doc: Any, ctx: _Context) -> _Parsed:
 
     refs = [f"point {i}" for i in range(1, len(points) + 1)]
     values = _batch_columns(points, refs, ctx)
-    return _Parsed(
+    return RawTrack(
         lon=_numbers(values["lon"], "lon", refs, ctx, required=True),
         lat=_numbers(values["lat"], "lat", refs, ctx, required=True),
         time=_times_to_utc(values["time"], refs, ctx),
@@ -992,7 +979,7 @@ def _short(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _finish(p: _Parsed, ctx: _Context) -> RawTrack:
+def _finish(p: RawTrack, ctx: _Context) -> RawTrack:
     """Checks every format shares; the points are kept exactly as parsed, in file order."""
     n = len(p.ref)
     if n == 0:
@@ -1023,13 +1010,4 @@ def _finish(p: _Parsed, ctx: _Context) -> RawTrack:
         and np.all(p.time == p.time[0])
     ):
         raise ctx.error(f"all {n} points are the same point")
-
-    return RawTrack(
-        lon=p.lon,
-        lat=p.lat,
-        time=p.time,
-        accuracy=p.accuracy,
-        speed=p.speed,
-        ref=p.ref,
-        meta=p.meta,
-    )
+    return p

@@ -33,17 +33,11 @@ SEGMENT_CLASS = "gis-segment"
 GAP_CLASS = "gis-gap"
 ZONE_CLASS = "gis-zone"
 TRACK_CLASS = "gis-track"
-POPUP_FIELDS = (
-    "river",
-    "level_label",
-    "region",
-    "chiefs",
-    "coverage",
-    "patrols",
-    "last_patrol",
-    "length_m",
-)
+# what a segment's or zone's popup shows (label keys), the frame columns holding it (the level
+# as its label) and, in the embedded layers, the length too
 _POPUP_KEYS = ("river", "level", "region", "chiefs", "coverage", "patrols", "last_patrol")
+_POPUP_COLUMNS = tuple("level_label" if k == "level" else k for k in _POPUP_KEYS)
+POPUP_FIELDS = (*_POPUP_COLUMNS, "length_m")
 
 
 def _empty(columns: list[str]) -> gpd.GeoDataFrame:
@@ -366,8 +360,8 @@ def _tile_lookup(frame: gpd.GeoDataFrame, lang: str) -> dict[str, list]:
     if frame is None or len(frame) == 0:
         return {}
     f = _popup_frame(frame, lang)
-    cols = ["colour", "river", "level_label", "region", "chiefs", "coverage", "patrols"]
-    cols.append("last_patrol")
+    # the colour, then one value per popup key, in the order ``_TILE_POPUP`` reads them
+    cols = ["colour", *_POPUP_COLUMNS]
     return {row[0]: list(row[1:]) for row in f[["id", *cols]].itertuples(index=False)}
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gis_service.domain.vocab import LEVEL_LABELS, POST_ROLE_LABELS
+from gis_service.domain.vocab import LEVEL_LABELS
 
 LANGS = ("zh", "en")
 
@@ -157,14 +157,6 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-LEVEL_LABELS_EN = {
-    "province": "province",
-    "city": "city",
-    "county": "county",
-    "township": "township",
-    "village": "village",
-}
-
 
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
@@ -178,13 +170,10 @@ def label(key: str, lang: str = "zh") -> str:
 
 
 def level_label(level: str | None, lang: str = "zh") -> str:
+    """省级, 市级, ... in Chinese; the level's own (English) name otherwise."""
     if level is None:
         return ""
-    return (LEVEL_LABELS if lang == "zh" else LEVEL_LABELS_EN).get(level, level)
-
-
-def role_label(role: str, lang: str = "zh") -> str:
-    return POST_ROLE_LABELS.get(role, role) if lang == "zh" else role.replace("_", " ")
+    return LEVEL_LABELS.get(level, level) if lang == "zh" else level
 
 
 # -- coverage colours -------------------------------------------------------------------------

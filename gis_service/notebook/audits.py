@@ -11,15 +11,14 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import text
 
-from gis_service.config import get_settings
+from gis_service.cli_common import parse_day
+from gis_service.db.queries import names
 from gis_service.domain import crs
 from gis_service.domain.audit import BEHIND, COMPLIANT, NO_RULE, NON_COMPLIANT
-from gis_service.domain.rules import RulesError, load_rules
 from gis_service.domain.vocab import LEVEL_LABELS, LEVELS
-from gis_service.errors import InputError
 from gis_service.notebook._connection import Bind, reading
-from gis_service.notebook.layers import names, parse_day, read_geo
-from gis_service.services.audit import gaps_geojson, run_audit, write_exports
+from gis_service.notebook.layers import read_geo
+from gis_service.services.audit import configured_rules, gaps_geojson, run_audit, write_exports
 
 STATUSES = (COMPLIANT, BEHIND, NON_COMPLIANT, NO_RULE)
 
@@ -75,13 +74,6 @@ class AuditReport:
         return table
 
 
-def _load_rules(rules: Path | str | None):
-    try:
-        return load_rules(Path(rules) if rules else get_settings().rules_file)
-    except (RulesError, OSError) as exc:
-        raise InputError(str(exc)) from None
-
-
 def _target_geometries(conn, ids: list[str]) -> gpd.GeoDataFrame:
     return read_geo(
         conn,
@@ -100,8 +92,8 @@ def audit(
     engine: Bind | None = None,
 ) -> AuditReport:
     """Audit ``region`` (and all below it) for ``period`` (2026-Q3, 2026-07, 2026-W27, ...)."""
-    day = parse_day(as_of)
-    ruleset = _load_rules(rules)
+    day = parse_day(as_of, "as_of")
+    ruleset = configured_rules(rules)
     with reading(engine) as conn:
         report = run_audit(conn, region, period, as_of=day, rules=ruleset)
         gaps = gaps_geojson(conn, report)

@@ -14,8 +14,9 @@ import pandas as pd
 from pyproj import CRS
 from sqlalchemy import Connection, text
 
-from gis_service.config import get_settings
-from gis_service.db.queries import DESCENDANTS, posts_on, where_clause
+from gis_service.cli_common import parse_day
+from gis_service.config import get_settings, local_today
+from gis_service.db.queries import DESCENDANTS, local_day_bounds, names, posts_on, where_clause
 from gis_service.domain import crs
 from gis_service.domain.vocab import (
     LEVEL_LABELS,
@@ -38,13 +39,6 @@ def read_geo(conn: Connection, sql: str, params: dict | None = None) -> gpd.GeoD
     return gpd.read_postgis(
         text(sql), conn, geom_col="geometry", params=params or {}, crs=crs.STORAGE_CRS
     )
-
-
-def names(conn: Connection, table: str) -> dict[str, str]:
-    """code -> name of ``admin_region`` or ``water_body`` (for readable tables)."""
-    if table not in ("admin_region", "water_body"):
-        raise ValueError(table)
-    return dict(conn.execute(text(f"SELECT code, name FROM {table}")).all())
 
 
 def _with_names(select: str, codes: tuple[str, ...], order_by: str) -> str:
@@ -176,7 +170,7 @@ def chiefs(
     engine: Bind | None = None,
 ) -> pd.DataFrame:
     """Chief posts held on a date (default today): who answered for what that day."""
-    day = parse_day(on) or dt.date.today()
+    day = parse_day(on, "on") or local_today()
     with reading(engine) as conn:
         rows = posts_on(conn, day, region_code=region, water_body_code=water_body, role=role)
         regions_, waters = names(conn, "admin_region"), names(conn, "water_body")
@@ -213,14 +207,8 @@ def patrols(
 ) -> pd.DataFrame:
     """Stored patrols (巡河记录) started between two local dates (inclusive), with their
     verdict; ``track`` (default) returns a GeoDataFrame of the cleaned tracks."""
-    tz = zoneinfo.ZoneInfo(get_settings().timezone)
-    first, last = parse_day(start), parse_day(end)
-    params = {
-        "c": chief,
-        "s": status,
-        "f": dt.datetime.combine(first, dt.time(), tz) if first else None,
-        "t": dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz) if last else None,
-    }
+    lo, hi = local_day_bounds(parse_day(start, "start"), parse_day(end, "end"))
+    params = {"c": chief, "s": status, "f": lo, "t": hi}
     sql = (
         "SELECT p.id::text AS id, p.chief_id, c.name AS chief_name, p.status, p.started_at, "
         "p.ended_at, (p.summary->>'duration_s')::float AS duration_s, "
@@ -239,15 +227,16 @@ def patrols(
         frame = (
             read_geo(conn, sql, params) if track else pd.read_sql(text(sql), conn, params=params)
         )
+    local = zoneinfo.ZoneInfo(get_settings().timezone)
     for column in ("started_at", "ended_at"):
-        frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_convert(tz)
+        frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_convert(local)
     return frame
 
 
 def unassigned(on: dt.date | str | None = None, *, engine: Bind | None = None) -> pd.DataFrame:
     """Segments (per bank) and zones with no chief on a date (default today)."""
     with reading(engine) as conn:
-        return unassigned_on(conn, parse_day(on) or dt.date.today())
+        return unassigned_on(conn, parse_day(on, "on") or local_today())
 
 
 def summary(*, engine: Bind | None = None) -> dict:
@@ -265,10 +254,3 @@ def metric_crs(gdf: gpd.GeoDataFrame) -> CRS:
 def to_metric(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """``gdf`` in its metric CRS (metres), e.g. ``to_metric(segs).length``."""
     return gdf.to_crs(metric_crs(gdf))
-
-
-def parse_day(value: dt.date | str | None) -> dt.date | None:
-    """A date from a date or an ISO string (notebook users type strings)."""
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(value)

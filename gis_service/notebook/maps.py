@@ -9,9 +9,9 @@ from pathlib import Path
 
 import folium
 
+from gis_service.cli_common import parse_day
 from gis_service.config import get_settings
 from gis_service.notebook._connection import Bind, reading
-from gis_service.notebook.layers import parse_day
 from gis_service.services import maps as svc
 
 
@@ -39,7 +39,7 @@ def coverage_map(
             region,
             period,
             options=_options(lang, basemap, tracks),
-            as_of=parse_day(as_of),
+            as_of=parse_day(as_of, "as_of"),
         )
 
 
@@ -54,7 +54,9 @@ def river_map(
     """One river for a coordination meeting: stretches by region and level, joint sections,
     neighbours up- and downstream."""
     with reading(engine) as conn:
-        return svc.river_map(conn, river, day=parse_day(day), options=_options(lang, basemap))
+        return svc.river_map(
+            conn, river, day=parse_day(day, "day"), options=_options(lang, basemap)
+        )
 
 
 def patrol_map(

@@ -11,11 +11,13 @@ import pandas as pd
 import shapely
 from sqlalchemy import text
 
+from gis_service.cli_common import parse_day
+from gis_service.config import local_today
 from gis_service.db.queries import region_ancestors
 from gis_service.domain import crs
 from gis_service.domain.vocab import LEVEL_LABELS, LEVELS, POST_ROLE_LABELS
 from gis_service.notebook._connection import Bind, reading
-from gis_service.notebook.layers import parse_day, read_geo
+from gis_service.notebook.layers import read_geo
 from gis_service.services.zoning_queries import coordination_report
 from gis_service.services.zoning_queries import neighbours as _walk
 
@@ -60,6 +62,7 @@ def neighbours(
     if direction not in ("both", "upstream", "downstream"):
         raise ValueError("direction must be 'both', 'upstream' or 'downstream'")
     ways = ("upstream", "downstream") if direction == "both" else (direction,)
+    day = parse_day(on, "on")
     rows = []
     with reading(engine) as conn:
         for way in ways:
@@ -68,7 +71,7 @@ def neighbours(
                 segment_id,
                 direction=way,
                 max_distance_m=float("inf") if distance_m is None else distance_m,
-                day=parse_day(on),
+                day=day,
             ):
                 rows.append({"direction": way, **n, "chief_names": _chief_text(n["chiefs"])})
         geoms = _segment_geometries(conn, sorted({r["segment_id"] for r in rows}))
@@ -157,7 +160,7 @@ def coordination(
     water_body_code: str, day: dt.date | str | None = None, *, engine: Bind | None = None
 ) -> CoordinationReport:
     """The coordination report of one river on a date (default today)."""
-    on = parse_day(day) or dt.date.today()
+    on = parse_day(day, "day") or local_today()
     with reading(engine) as conn:
         raw = coordination_report(conn, water_body_code, on)
         ids = [s["id"] for stretches in raw["levels"].values() for s in stretches]

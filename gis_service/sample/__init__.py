@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from gis_service.domain.crs import STORAGE_CRS as STORAGE_CRS  # re-exported for the sample
+
 METRIC_CRS = "EPSG:4545"
-STORAGE_CRS = "EPSG:4326"
 CITY_CODE = "450500"
 
 _DEFAULT_REALDATA = Path(__file__).resolve().parents[2] / "data" / "realdata"

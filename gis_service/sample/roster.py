@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from gis_service.domain.crs import transform
+from gis_service.domain.still_water import shoreline_ring
 
 from . import CITY_CODE, METRIC_CRS, STORAGE_CRS
 
@@ -150,7 +151,8 @@ def build_roster(
             segments.append(
                 Segment(w.code, w.managing_region_code, w.managing_level, "reservoir_chief", keeper)
             )
-            ring = shapely.difference(shapely.buffer(geom, 200.0), geom)
+            # the shoreline zone the zoning splits by village (its width: the water's)
+            ring = shoreline_ring(geom, width_m=float(w.buffer_width_m))
             mask = (reg["level"] == "village").to_numpy()
             shore = shapely.area(shapely.intersection(reg_m[mask], ring))
             for code in reg["code"].to_numpy()[mask][shore > MIN_SHORE_M2]:

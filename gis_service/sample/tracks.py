@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 
 from gis_service.domain.chinacoords import wgs84_to_gcj02
-from gis_service.domain.crs import transform
+from gis_service.domain.crs import transform, transformer
 
 from . import METRIC_CRS, STORAGE_CRS
 from .roster import Segment
@@ -343,10 +343,10 @@ def write_tracks(
     ]
     pool += [bosses[i] for i in rng.choice(len(bosses), size=min(8, len(bosses)), replace=False)]
     tracks = plan_tracks(pool, allst, person_ids, rng)
+    to_lonlat = transformer(METRIC_CRS, STORAGE_CRS)
     rows = []
     for tr in tracks:
-        lonlat = shapely.get_coordinates(transform(shapely.points(tr.xy), METRIC_CRS, STORAGE_CRS))
-        lon, lat = lonlat[:, 0], lonlat[:, 1]
+        lon, lat = to_lonlat.transform(tr.xy[:, 0], tr.xy[:, 1])
         if tr.coord_system == "gcj02":
             lon, lat = wgs84_to_gcj02(lon, lat)
         times = tr.start + np.round(tr.t).astype("timedelta64[s]")

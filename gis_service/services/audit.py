@@ -18,8 +18,14 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from gis_service.config import get_settings
-from gis_service.db.queries import DESCENDANTS, region_ancestors
+from gis_service.config import get_settings, local_today
+from gis_service.db.queries import (
+    DESCENDANTS,
+    local_day_bounds,
+    names,
+    region_ancestors,
+    wkb_by_id,
+)
 from gis_service.domain import crs
 from gis_service.domain.assignments import assignments
 from gis_service.domain.audit import (
@@ -32,7 +38,7 @@ from gis_service.domain.audit import (
 )
 from gis_service.domain.linear import LineSet
 from gis_service.domain.periods import parse_period
-from gis_service.domain.rules import RuleSet, load_rules
+from gis_service.domain.rules import RulesError, RuleSet, load_rules
 from gis_service.errors import InputError, NotFoundError
 
 
@@ -86,6 +92,15 @@ def _targets(conn: Connection, region: str) -> tuple[pd.DataFrame, pd.DataFrame,
     return targets, seg, zones
 
 
+def configured_rules(path: Path | str | None = None) -> RuleSet:
+    """The frequency rules of ``path``, else the office's ``GIS_RULES_FILE``, else the
+    bundled ones; a file that cannot be read or used is bad input, named, not a crash."""
+    try:
+        return load_rules(path or get_settings().rules_file)
+    except (RulesError, OSError) as exc:
+        raise InputError(str(exc)) from None
+
+
 def run_audit(
     conn: Connection,
     region: str,
@@ -105,8 +120,8 @@ def run_audit(
     ).scalar()
     if name is None:
         raise NotFoundError(f"region {region!r} not found")
-    rules = rules or load_rules(get_settings().rules_file)  # the office's own copy, if set
-    as_of = as_of or dt.date.today()
+    rules = rules or configured_rules()
+    as_of = as_of or local_today()
     ancestors = region_ancestors(conn)
     targets, seg, zones = _targets(conn, region)
 
@@ -133,6 +148,7 @@ def run_audit(
     posts = posts[posts["post_id"].isin([p for p, ts in post_targets.items() if ts & in_region])]
 
     tz = zoneinfo.ZoneInfo(timezone)
+    lo, hi = local_day_bounds(period.start, period.end, timezone)
     patrols = pd.read_sql(
         text(
             "SELECT id AS patrol_id, chief_id, started_at, status, "
@@ -141,13 +157,9 @@ def run_audit(
             "WHERE started_at >= :s AND started_at < :e"
         ),
         conn,
-        params={
-            "s": dt.datetime.combine(period.start, dt.time(), tz) - dt.timedelta(days=1),
-            "e": dt.datetime.combine(period.end, dt.time(), tz) + dt.timedelta(days=2),
-        },
+        params={"s": lo, "e": hi},
     )
     patrols["day"] = [t.astimezone(tz).date() for t in patrols["started_at"]]
-    patrols = patrols[(patrols["day"] >= period.start) & (patrols["day"] <= period.end)]
     counted = counted_patrols(patrols, rules)
     coverage = pd.read_sql(
         text(
@@ -166,7 +178,7 @@ def run_audit(
     post_audits = audit_posts(posts, counted, own, rules, period, ancestors, as_of)
     target_regions = _target_regions(seg, zones)
     rates = region_rates(post_audits, target_audits, target_regions, ancestors)
-    names = dict(conn.execute(text("SELECT code, name FROM admin_region")).all())
+    region_names = names(conn, "admin_region")
     chief_names = dict(zip(posts["chief_id"], posts["chief_name"], strict=False))
     meta = targets.set_index("target_id")
     return {
@@ -194,12 +206,14 @@ def run_audit(
             {
                 **_plain(asdict(a)),
                 "chief_name": chief_names.get(a.chief_id),
-                "region_name": names.get(a.region_code),
+                "region_name": region_names.get(a.region_code),
                 "target_ids": sorted(post_targets.get(a.post_id, ())),
             }
             for a in post_audits
         ],
-        "regions": [{**r, "region_name": names.get(r["region_code"])} for r in _records(rates)],
+        "regions": [
+            {**r, "region_name": region_names.get(r["region_code"])} for r in _records(rates)
+        ],
         "reminders": reminders(post_audits),
         "counted_patrols": len(counted),
         "patrols_in_period": len(patrols),
@@ -355,21 +369,14 @@ def gaps_geojson(conn: Connection, report: dict) -> dict:
     if not rows:
         return {"type": "FeatureCollection", "features": []}
     ids = sorted({r[0] for r in rows})
-    geoms = dict(
-        conn.execute(
-            text("SELECT id, ST_AsBinary(geom) FROM river_segment WHERE id = ANY(:i)"), {"i": ids}
-        ).all()
-    )
+    geoms = dict(wkb_by_id(conn, "river_segment", ids))
     epsg = (
         conn.execute(text("SELECT metric_epsg FROM zoning_run ORDER BY id DESC LIMIT 1")).scalar()
         or 4545
     )
     order = {k: n for n, k in enumerate(ids)}
     lines = LineSet.from_lines(
-        np.array(
-            [crs.transform(shapely.from_wkb(bytes(geoms[k])), crs.STORAGE_CRS, epsg) for k in ids],
-            dtype=object,
-        )
+        crs.transform(shapely.from_wkb([bytes(geoms[k]) for k in ids]), crs.STORAGE_CRS, epsg)
     )
     pieces = lines.substrings(
         np.array([order[r[0]] for r in rows]),

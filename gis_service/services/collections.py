@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
-from gis_service.config import get_settings
+from gis_service.config import local_today
 from gis_service.db.geojson import geojson_sql
-from gis_service.db.queries import DESCENDANTS
+from gis_service.db.queries import DESCENDANTS, local_day_bounds
 from gis_service.errors import InputError, NotFoundError
-from gis_service.services.problems import decorate_problem, local_today
+from gis_service.services.problems import decorate_problem
 
 MAX_LIMIT = 10_000
 DEFAULT_LIMIT = 100
@@ -184,15 +184,13 @@ def _where(c: Collection, q: ItemQuery, params: dict) -> str:
         if c.date_column is None:
             raise InputError(f"collection {c.id} has no date (datetime filter)")
         # dates are local dates (a problem found at 07:00 in Beihai is found that day)
-        params["tz"] = get_settings().timezone
-        if q.start is not None:
-            clauses.append(f"{c.date_column} >= CAST(:start AS timestamp) AT TIME ZONE :tz")
-            params["start"] = q.start
-        if q.end is not None:
-            clauses.append(
-                f"{c.date_column} < CAST(CAST(:end AS date) + 1 AS timestamp) AT TIME ZONE :tz"
-            )
-            params["end"] = q.end
+        lo, hi = local_day_bounds(q.start, q.end)
+        if lo is not None:
+            clauses.append(f"{c.date_column} >= :start")
+            params["start"] = lo
+        if hi is not None:
+            clauses.append(f"{c.date_column} < :end")
+            params["end"] = hi
     return ("WHERE " + " AND ".join(clauses)) if clauses else ""
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zoneinfo
-from collections.abc import Iterable
 from typing import Literal
 
 import folium
@@ -20,7 +19,8 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from gis_service.config import get_settings
+from gis_service.config import get_settings, local_today
+from gis_service.db.queries import local_day_bounds, names, wkb_by_id
 from gis_service.domain.chinacoords import to_wgs84
 from gis_service.domain.rules import RuleSet
 from gis_service.domain.vocab import LEVELS
@@ -90,22 +90,6 @@ def _from_geojson(collection: dict) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame.from_features(collection["features"], crs=4326)
 
 
-def _with_wkb(conn: Connection, table: str, ids: Iterable[str], columns: str = "id") -> list:
-    """Rows (``columns``..., WKB) of the segments or zones with these ids (table and column
-    names come from this module, the ids are bound)."""
-    if table not in ("river_segment", "still_water_zone"):
-        raise ValueError(table)
-    return conn.execute(
-        text(f"SELECT {columns}, ST_AsBinary(geom) FROM {table} WHERE id = ANY(:i)"),
-        {"i": list(ids)},
-    ).all()
-
-
-def _names(conn: Connection, table: str) -> dict[str, str]:
-    key = "code" if table in ("admin_region", "water_body") else "id"
-    return dict(conn.execute(text(f"SELECT {key}, name FROM {table}")).all())
-
-
 def _join(values, names: dict[str, str]) -> str:
     return "、".join(names.get(v, v) for v in values if isinstance(v, str))
 
@@ -139,9 +123,9 @@ def coverage_data(
         ).all(),
         ["code", "name", "level"],
     )
-    region_names = _names(conn, "admin_region")
-    rivers = _names(conn, "water_body")
-    chief_names = _names(conn, "chief")
+    region_names = names(conn, "admin_region")
+    rivers = names(conn, "water_body")
+    chief_names = names(conn, "chief")
     targets = pd.DataFrame(report["targets"])
     posts = pd.DataFrame(report["posts"])
     segments = _targets_frame(conn, targets, posts, "segment", rivers, region_names, chief_names)
@@ -195,7 +179,7 @@ def _targets_frame(
     if len(part) == 0:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=4326)
     table = "river_segment" if kind == "segment" else "still_water_zone"
-    geoms = {r[0]: (r[1], r[2]) for r in _with_wkb(conn, table, part["target_id"], "id, kind")}
+    geoms = {r[0]: (r[1], r[2]) for r in wkb_by_id(conn, table, part["target_id"], "id, kind")}
     counted = _counted_per_target(part, posts, chief_names)
     rows = []
     for t in part.itertuples(index=False):
@@ -285,6 +269,7 @@ def _tracks(
     timezone: str,
 ) -> gpd.GeoDataFrame:
     tz = zoneinfo.ZoneInfo(timezone)
+    lo, hi = local_day_bounds(start, end, timezone)
     rows = conn.execute(
         text(
             "SELECT p.id::text, p.chief_id, p.status, p.started_at, ST_AsBinary(p.track) "
@@ -292,11 +277,7 @@ def _tracks(
             "AND ST_Intersects(p.track, (SELECT geom FROM admin_region WHERE code = :r)) "
             "ORDER BY p.started_at"
         ),
-        {
-            "s": dt.datetime.combine(start, dt.time(), tz),
-            "e": dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), tz),
-            "r": region,
-        },
+        {"s": lo, "e": hi, "r": region},
     ).all()
     frame = _frame(rows, ["id", "chief_id", "status", "started"])
     frame["chief"] = frame["chief_id"].map(chief_names)
@@ -354,11 +335,16 @@ def patrol_data(conn: Connection, patrol_id, *, timezone: str | None = None) -> 
         crs=4326,
     ).sort_values("time", kind="stable")
 
-    rivers = _names(conn, "water_body")
     summary_targets = {t["target_id"]: t for t in patrol["summary"].get("targets", [])}
     ids = list(summary_targets)
+    rivers = names(
+        conn,
+        "water_body",
+        {t.get("water_body_code") for t in summary_targets.values()}
+        | {c["water_body_code"] for c in patrol["coverage"]},
+    )
     targets = _frame(
-        [*_with_wkb(conn, "river_segment", ids), *_with_wkb(conn, "still_water_zone", ids)],
+        [*wkb_by_id(conn, "river_segment", ids), *wkb_by_id(conn, "still_water_zone", ids)],
         ["id"],
     )
     targets["river"] = [
@@ -380,7 +366,7 @@ def patrol_data(conn: Connection, patrol_id, *, timezone: str | None = None) -> 
             pd.DataFrame(rows, columns=["target_id", "river"]), geometry=geoms, crs=4326
         )
 
-    chief = _names(conn, "chief").get(patrol["chief_id"], patrol["chief_id"])
+    chief = names(conn, "chief", [patrol["chief_id"]]).get(patrol["chief_id"], patrol["chief_id"])
     return PatrolData(
         patrol_id=patrol["id"],
         chief=chief,
@@ -412,8 +398,8 @@ def river_data(conn: Connection, code: str, day: dt.date) -> RiverData:
     """One river for a coordination meeting: stretches per level with their chiefs, joint
     sections, and the neighbouring stretches up- and downstream."""
     report = coordination_report(conn, code, day)
-    region_names = _names(conn, "admin_region")
-    rivers = _names(conn, "water_body")
+    region_names = names(conn, "admin_region")
+    rivers = names(conn, "water_body")
     segments = _from_geojson(segments_geojson(conn, water_body=code))
     if len(segments):
         segments = segments[segments["kind"] != "outside"].reset_index(drop=True)
@@ -502,7 +488,7 @@ def _river_neighbours(
 def _neighbour_frame(
     conn: Connection, found: list[dict], region_names: dict[str, str], rivers: dict[str, str]
 ) -> gpd.GeoDataFrame:
-    geoms = dict(_with_wkb(conn, "river_segment", [n["segment_id"] for n in found]))
+    geoms = dict(wkb_by_id(conn, "river_segment", [n["segment_id"] for n in found]))
     rows = [
         {
             "id": n["segment_id"],
@@ -524,7 +510,7 @@ def _neighbour_frame(
 def river_map(
     conn: Connection, code: str, *, day: dt.date | None = None, options: MapOptions | None = None
 ) -> folium.Map:
-    return build_river_map(river_data(conn, code, day or dt.date.today()), options or MapOptions())
+    return build_river_map(river_data(conn, code, day or local_today()), options or MapOptions())
 
 
 def export_mode(offline: bool) -> Literal["inline", "cdn"]:

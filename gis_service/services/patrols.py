@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from gis_service.db.bulk import as_multi, ewkb_hex
 from gis_service.db.models import Patrol, PatrolCoverage, PatrolRaw
+from gis_service.db.queries import local_day_bounds
 from gis_service.db.session import atomic
 from gis_service.domain import crs
 from gis_service.domain.chinacoords import COORDINATE_SYSTEMS, to_wgs84
@@ -208,7 +209,7 @@ def _assignment(
             meta[r.id] = {"target_type": kind, "water_body_code": r.water_body_code, "line": line}
     for k, z in enumerate(zones.itertuples()):
         line = len(river_geoms) + k
-        length = float(lines.lengths[line]) if line < len(lines.lengths) else 0.0
+        length = float(lines.lengths[line])
         if length <= 0:
             continue
         targets.append(
@@ -271,6 +272,7 @@ class _Prepared:
     pid: uuid.UUID | None
     content: str
     source: str
+    day: dt.date  # the patrol's local date (posts are held by local date)
 
 
 def _prepare(upload: Upload, settings: PatrolSettings) -> _Prepared:
@@ -308,7 +310,8 @@ def _prepare(upload: Upload, settings: PatrolSettings) -> _Prepared:
     except ValueError:
         raise InputError(f"patrol_uuid {patrol_uuid!r} is not a UUID", source=source) from None
     content = _content_hash(str(chief_id), raw.lon, raw.lat, raw.time)
-    return _Prepared(upload, raw, str(chief_id), coord_system, mode, pid, content, source)
+    day = _local_day(raw.time, settings.timezone)
+    return _Prepared(upload, raw, str(chief_id), coord_system, mode, pid, content, source, day)
 
 
 @dataclass
@@ -326,7 +329,7 @@ class _Computed:
 
 
 def _compute(
-    conn: Connection, prep: _Prepared, settings: PatrolSettings, now: dt.datetime, states: dict
+    conn: Connection, prep: _Prepared, settings: PatrolSettings, states: dict
 ) -> _Computed:
     """Convert, clean, match and measure one patrol (the verdict comes once the context of
     the whole batch is known)."""
@@ -335,7 +338,7 @@ def _compute(
     t = raw.time.astype("datetime64[ns]").astype(np.int64) / 1e9
     started = dt.datetime.fromtimestamp(float(t.min()), dt.UTC)
     ended = dt.datetime.fromtimestamp(float(t.max()), dt.UTC)
-    day = _local_day(prep, settings)
+    day = prep.day
     run_id, epsg, post_ids = states[(prep.chief_id, day)]
     epsg = int(epsg) if epsg else crs.gauss_kruger_epsg(float(np.nanmedian(lon)))
     x, y = crs.transformer(crs.STORAGE_CRS, f"EPSG:{epsg}").transform(lon, lat)
@@ -358,12 +361,12 @@ def _compute(
     )
 
 
-def _local_day(prep: _Prepared, settings: PatrolSettings) -> dt.date:
+def _local_day(time: np.ndarray, timezone: str) -> dt.date:
     """The patrol's date where the chief lives (posts are held by local date)."""
     first = dt.datetime.fromtimestamp(
-        float(prep.raw.time.min().astype("datetime64[ns]").astype(np.int64)) / 1e9, dt.UTC
+        float(time.min().astype("datetime64[ns]").astype(np.int64)) / 1e9, dt.UTC
     )
-    return first.astimezone(zoneinfo.ZoneInfo(settings.timezone)).date()
+    return first.astimezone(zoneinfo.ZoneInfo(timezone)).date()
 
 
 def _batch_context(items: list[_Computed]) -> None:
@@ -443,32 +446,15 @@ def ingest_patrols(
         if prep.pid is not None:
             seen[prep.pid] = i
         todo.append(i)
-    states = _zoning_states(
-        conn, sorted({(prepared[i].chief_id, _local_day(prepared[i], settings)) for i in todo})
-    )
-    computed = [(i, _compute(conn, prepared[i], settings, now, states)) for i in todo]
+    states = _zoning_states(conn, sorted({(prepared[i].chief_id, prepared[i].day) for i in todo}))
+    computed = [(i, _compute(conn, prepared[i], settings, states)) for i in todo]
     _contexts(conn, [item for _, item in computed], now)
     for _, item in computed:
         item.result = {"id": item.prep.pid or uuid.uuid4()}
     _batch_context([item for _, item in computed])
     for i, item in computed:
         verdict = judge(item.track, item.coverage, item.context, settings.rules)
-        item.result = _result(
-            item.result["id"],
-            item.prep.chief_id,
-            item.prep.raw,
-            item.track,
-            item.coverage,
-            verdict,
-            item.assignment,
-            item.started,
-            item.ended,
-            item.prep.source,
-            item.prep.coord_system,
-            item.prep.mode,
-            item.epsg,
-        )
-        item.result["_verdict"] = verdict
+        item.result = _result(item, verdict)
         results[i] = item.result
     if store and computed:
         _write(conn, [item for _, item in computed])
@@ -481,7 +467,6 @@ def ingest_patrols(
     out = []
     for value in results:
         value = dict(value)
-        value.pop("_verdict", None)
         if "id" in value:
             value["id"] = str(value["id"])
             value.setdefault("duplicate", False)
@@ -515,16 +500,21 @@ def _lookup(conn: Connection, preps: list[_Prepared]) -> tuple[set[str], dict]:
     """Known chiefs, and stored patrols with the same UUID or points, in one query."""
     if not preps:
         return set(), {}
+    # each branch is an index lookup (pkey, uq_patrol_chief_content): no scan of all patrols
     rows = conn.execute(
         text(
             "SELECT 'chief', id, NULL, NULL FROM chief WHERE id = ANY(:c) "
             "UNION ALL SELECT 'patrol', chief_id, content_sha256, id FROM patrol "
-            "WHERE id = ANY(CAST(:i AS uuid[])) OR chief_id || ':' || content_sha256 = ANY(:k)"
+            "WHERE id = ANY(CAST(:i AS uuid[])) "
+            "UNION ALL SELECT 'patrol', p.chief_id, p.content_sha256, p.id FROM patrol p "
+            "JOIN unnest(CAST(:pc AS text[]), CAST(:ph AS text[])) AS q(c, h) "
+            "ON p.chief_id = q.c AND p.content_sha256 = q.h"
         ),
         {
             "c": sorted({p.chief_id for p in preps}),
             "i": [str(p.pid) for p in preps if p.pid is not None],
-            "k": [f"{p.chief_id}:{p.content}" for p in preps],
+            "pc": [p.chief_id for p in preps],
+            "ph": [p.content for p in preps],
         },
     ).all()
     chiefs = {r[1] for r in rows if r[0] == "chief"}
@@ -696,25 +686,13 @@ def _coverage_rows(item: _Computed) -> list[dict]:
     ]
 
 
-def _result(
-    pid,
-    chief_id,
-    raw,
-    track: CleanTrack,
-    coverage: Coverage,
-    verdict: Verdict,
-    assignment: _Assignment,
-    started,
-    ended,
-    source,
-    coord_system,
-    mode,
-    epsg,
-) -> dict:
+def _result(item: _Computed, verdict: Verdict) -> dict:
+    prep, track, coverage, assignment = item.prep, item.track, item.coverage, item.assignment
+    raw, started, ended = prep.raw, item.started, item.ended
     dropped_idx = track.order[~track.kept]
     return {
-        "id": pid,
-        "chief_id": chief_id,
+        "id": item.result["id"],
+        "chief_id": prep.chief_id,
         "status": verdict.status,
         "reasons": [r.to_dict() for r in verdict.reasons],
         "started_at": started.isoformat(),
@@ -730,10 +708,10 @@ def _result(
             "off_assignment_distance_m": round(coverage.off_distance_m, 1),
             "on_assignment_time_s": round(coverage.on_time_s, 1),
             "off_assignment_time_s": round(coverage.off_time_s, 1),
-            "coord_system": coord_system,
-            "mode": mode,
-            "metric_epsg": epsg,
-            "source": source,
+            "coord_system": prep.coord_system,
+            "mode": prep.mode,
+            "metric_epsg": item.epsg,
+            "source": prep.source,
             "targets": [
                 {
                     "target_id": tc.id,
@@ -834,18 +812,20 @@ def list_patrols(
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict]:
+    """Stored patrols started between two local dates (inclusive)."""
+    lo, hi = local_day_bounds(start, end)
     rows = conn.execute(
         text(
             "SELECT id, chief_id, status, started_at, ended_at, "
             "summary->'distance_m' AS distance_m, "
             "jsonb_path_query_array(reasons, '$[*].code') AS reasons FROM patrol "
             "WHERE (CAST(:c AS text) IS NULL OR chief_id = :c) "
-            "AND (CAST(:f AS date) IS NULL OR started_at >= CAST(:f AS date)) "
-            "AND (CAST(:t AS date) IS NULL OR started_at < CAST(:t AS date) + 1) "
+            "AND (CAST(:f AS timestamptz) IS NULL OR started_at >= :f) "
+            "AND (CAST(:t AS timestamptz) IS NULL OR started_at < :t) "
             "AND (CAST(:s AS text) IS NULL OR status = :s) "
             "ORDER BY started_at, id LIMIT :l OFFSET :o"
         ),
-        {"c": chief, "f": start, "t": end, "s": status, "l": limit, "o": offset},
+        {"c": chief, "f": lo, "t": hi, "s": status, "l": limit, "o": offset},
     ).mappings()
     return [
         {

@@ -17,8 +17,8 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from gis_service.config import get_settings
-from gis_service.db.queries import DESCENDANTS
+from gis_service.config import get_settings, local_today
+from gis_service.db.queries import DESCENDANTS, local_day_bounds
 from gis_service.db.session import atomic
 from gis_service.domain.chinacoords import to_wgs84
 from gis_service.domain.problems import (
@@ -52,10 +52,6 @@ SELECT p.id, p.category, p.status, p.description, p.photo_ref, p.found_at, p.rep
        ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat
 FROM problem p JOIN chief c ON c.id = p.chief_id
 """
-
-
-def local_today() -> dt.date:
-    return dt.datetime.now(zoneinfo.ZoneInfo(get_settings().timezone)).date()
 
 
 def decorate_problem(row: dict, today: dt.date) -> dict:
@@ -226,12 +222,12 @@ def problems_frame(
         DESCENDANTS
         + _SELECT
         + " WHERE (CAST(:region AS text) IS NULL OR p.region_code IN (SELECT code FROM sub)) "
-        "AND (CAST(:f AS date) IS NULL OR p.found_at >= CAST(:f AS timestamp) AT TIME ZONE :tz) "
-        "AND (CAST(:t AS date) IS NULL "
-        "     OR p.found_at < CAST(CAST(:t AS date) + 1 AS timestamp) AT TIME ZONE :tz) "
+        "AND (CAST(:f AS timestamptz) IS NULL OR p.found_at >= :f) "
+        "AND (CAST(:t AS timestamptz) IS NULL OR p.found_at < :t) "
         "ORDER BY p.found_at, p.id"
     )
-    params = {"region": region, "f": start, "t": end, "tz": get_settings().timezone}
+    lo, hi = local_day_bounds(start, end)
+    params = {"region": region, "f": lo, "t": hi}
     rows = conn.execute(text(sql), params).mappings().all()
     today = today or local_today()
     records = [decorate_problem(r, today) for r in rows]

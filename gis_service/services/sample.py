@@ -9,7 +9,9 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from gis_service.config import get_settings
 from gis_service.db.session import atomic
+from gis_service.domain.problems import load_calendar
 from gis_service.services.importing import import_chiefs, import_regions, import_water_bodies
 from gis_service.services.problems import advance_problem, report_problem
 from gis_service.services.reports import ImportReport
@@ -35,6 +37,7 @@ def load_problems(conn: Connection, path: Path) -> int:
     """Report each problem (idempotent by its id) and replay its handling on its dates, through
     the same service calls as the API; returns how many were new."""
     rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+    calendar = load_calendar(get_settings().work_calendar_file)  # read once, not per step
     new = 0
     with atomic(conn):
         stored = set(
@@ -73,6 +76,7 @@ def load_problems(conn: Connection, path: Path) -> int:
                         handed_to=r.handed_to or None,
                         note=note,
                         today=dt.date.fromisoformat(day),
+                        calendar=calendar,
                     )
     return new
 

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from gis_service.config import local_today
 from gis_service.db.geojson import feature_collection, geojson_sql
-from gis_service.db.queries import DESCENDANTS, where_clause
+from gis_service.db.queries import DESCENDANTS, names, where_clause
 from gis_service.domain.assignments import assignments, posts_valid_on, unassigned
 from gis_service.domain.network import Confluences, Network
 from gis_service.domain.segmentation import KIND_NAMES, Segments
@@ -242,7 +243,7 @@ def neighbours(
         raise NotFoundError(f"segment {segment_id!r} not found")
     walk = net.upstream if direction == "upstream" else net.downstream
     found = walk(int(hits[0]), max_distance_m)
-    chiefs = _chiefs_by_target(conn, seg, day or dt.date.today())
+    chiefs = _chiefs_by_target(_posts_frame(conn), seg, day or local_today())
     seg = seg.astype(object).where(seg.notna(), None)
     return [
         {
@@ -262,7 +263,7 @@ def neighbours(
 
 
 def _chiefs_by_target(
-    conn: Connection, seg: pd.DataFrame, day: dt.date, zones: pd.DataFrame | None = None
+    posts: pd.DataFrame, seg: pd.DataFrame, day: dt.date, zones: pd.DataFrame | None = None
 ) -> dict[str, list[dict]]:
     zones = (
         zones
@@ -271,7 +272,7 @@ def _chiefs_by_target(
             columns=["id", "water_body_code", "kind", "level", "region_code", "area_m2"]
         )
     )
-    a = assignments(seg, zones, _posts_frame(conn), day)
+    a = assignments(seg, zones, posts, day)
     out: dict[str, list[dict]] = {}
     for r in a.itertuples(index=False):
         out.setdefault(r.target_id, []).append(
@@ -306,14 +307,19 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> dict
     )
     if river is None:
         raise NotFoundError(f"water body {water_body!r} not found")
-    names = dict(conn.execute(text("SELECT code, name FROM admin_region")).all())
+    region_names = names(conn, "admin_region")
     seg = _segments_frame(conn, water_body)
     zones = _zones_frame(conn, water_body)
-    chiefs = _chiefs_by_target(conn, seg, day, zones)
-    gaps = unassigned(seg, zones, _posts_frame(conn), day)
+    posts = _posts_frame(conn)
+    chiefs = _chiefs_by_target(posts, seg, day, zones)
+    gaps = unassigned(seg, zones, posts, day)
 
     def region(code):
-        return None if code is None or pd.isna(code) else {"code": code, "name": names.get(code)}
+        return (
+            None
+            if code is None or pd.isna(code)
+            else {"code": code, "name": region_names.get(code)}
+        )
 
     levels: dict[str, list[dict]] = {}
     for r in seg.itertuples(index=False):
@@ -351,7 +357,6 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> dict
         .mappings()
         .first()
     )
-    posts = _posts_frame(conn)
     valid = posts_valid_on(posts, day)
     river_posts = valid[
         (valid["water_body_code"] == water_body)
@@ -397,7 +402,7 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> dict
             "county": region(convener["convener_region_code"]),
             "lengths_m": {k: round(v, 1) for k, v in convener["lengths_m"].items()},
             "counties": [
-                {"code": k, "name": names.get(k), "length_m": round(v, 1)}
+                {"code": k, "name": region_names.get(k), "length_m": round(v, 1)}
                 for k, v in sorted(convener["lengths_m"].items(), key=lambda kv: -kv[1])
             ],
             "joint_meeting_needed": not has_city_chief,

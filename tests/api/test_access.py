@@ -160,7 +160,9 @@ def test_patrol_uuid_of_another_chief_is_a_conflict(api, tokens, created):
 def test_audits_are_for_the_office(api, tokens):
     params = {"region": "450521", "period": "2026-07", "as_of": "2026-08-01"}
     assert api.get("/audits", params=params, headers=bearer(tokens[OWN])).status_code == 403
-    assert api.get("/audits", params=params, headers=bearer(tokens["office"])).status_code == 200
+    office = api.get("/audits", params=params, headers=bearer(tokens["office"]))
+    assert office.status_code == 200
+    assert office.json()["region"]["code"] == "450521" and office.json()["as_of"] == "2026-08-01"
 
 
 def test_no_phone_number_leaves_the_service_for_viewers(api):

@@ -35,7 +35,7 @@ def test_streamed_body_over_the_limit_is_413(small_limit_api):
     res = small_limit_api.post(
         "/patrols", content=chunks(), headers={"Content-Type": "application/json"}
     )
-    assert res.status_code == 413
+    assert res.status_code == 413 and "2000 bytes" in res.json()["detail"]
 
 
 def test_streamed_body_under_the_limit_reaches_the_route(small_limit_api, tokens):
@@ -70,4 +70,4 @@ def test_nul_characters_are_bad_input_not_a_crash(small_limit_api, tokens):
         "description": "a\u0000b",
     }
     reported = small_limit_api.post("/problems", json=body, headers=office)
-    assert reported.status_code == 400
+    assert reported.status_code == 400 and "NUL" in reported.json()["detail"]

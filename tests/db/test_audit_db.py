@@ -145,3 +145,20 @@ def test_the_offices_rules_file_is_used_when_configured(
     finally:
         get_settings.cache_clear()
     assert report["rules_version"] == "合浦-2026.2"
+
+
+def test_a_broken_rules_file_is_named_not_a_server_error(
+    engine, sample_loaded, tokens, tmp_path, monkeypatch
+):
+    from gis_service.config import get_settings
+
+    broken = tmp_path / "rules.toml"
+    broken.write_text("version = [", encoding="utf-8")
+    monkeypatch.setenv("GIS_RULES_FILE", str(broken))
+    get_settings.cache_clear()
+    try:
+        with TestClient(create_app(engine), headers=bearer(tokens["office"])) as client:
+            res = client.get("/audits", params={"region": "450521", "period": "2026-07"})
+    finally:
+        get_settings.cache_clear()
+    assert res.status_code == 400 and "rules.toml" in res.json()["detail"]

@@ -4,39 +4,18 @@ stopped and started for real, so the shared test database is not disturbed."""
 
 from __future__ import annotations
 
-import shutil
-import socket
 import time
 
-import pytest
 from fastapi.testclient import TestClient
 
 from gis_service.api.app import create_app
 from gis_service.db import admin, migrate
 from gis_service.db.engine import make_engine
-from gis_service.localdb import LocalCluster, find_server_bindir, postgis_available
 from gis_service.services.users import create_user, issue_token
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def cluster(tmp_path):
-    bindir = find_server_bindir()
-    if bindir is None or not postgis_available(bindir):
-        pytest.fail("manage.sh should have installed PostgreSQL with PostGIS")
-    c = LocalCluster(tmp_path, bindir=bindir, port=_free_port())
-    c.start()
-    yield c
-    c.stop()
-    shutil.rmtree(c.data_dir, ignore_errors=True)
-
-
 def test_503_while_the_database_is_down_then_recovery_without_restart(cluster):
+    cluster.start()
     url = cluster.url("restart_check")
     admin.ensure_database(url)
     migrate.upgrade(url)

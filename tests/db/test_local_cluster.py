@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-
-import pytest
 from sqlalchemy import create_engine, text
 
 from gis_service.db import admin
-from gis_service.localdb import LocalCluster, find_server_bindir, postgis_available
-
-
-@pytest.fixture
-def cluster(tmp_path):
-    bindir = find_server_bindir()
-    if bindir is None or not postgis_available(bindir):
-        pytest.fail("manage.sh should have installed PostgreSQL with PostGIS")
-    c = LocalCluster(tmp_path, bindir=bindir, port=56_432)
-    yield c
-    c.stop()
-    shutil.rmtree(c.data_dir, ignore_errors=True)
+from gis_service.localdb import LocalCluster
 
 
 def test_init_start_stop_restart_is_idempotent(cluster):

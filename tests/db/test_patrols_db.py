@@ -236,3 +236,26 @@ def test_walking_on_into_the_neighbours_segment_is_credited_to_it(sample_loaded,
         {"i": result["id"]},
     ).one()
     assert stored[0] == "joint" and stored[1] == pytest.approx(600, abs=60)
+
+
+def test_patrols_are_listed_by_their_local_date(sample_loaded, conn):
+    """A patrol at 07:30 in Beihai (23:30 UTC the day before) is listed on its local date."""
+    from gis_service.services.patrols import list_patrols
+
+    t0 = dt.datetime(2026, 7, 1, 23, 30, tzinfo=dt.UTC).timestamp()
+    body = json.dumps(
+        {
+            "chief_id": "P0145",
+            "points": [
+                {"lon": 109.2 + 1e-4 * k, "lat": 21.6, "time": t0 + 10 * k, "accuracy": 5}
+                for k in range(30)
+            ],
+        }
+    ).encode()
+    pid = ingest_patrol(conn, body, fmt="json", now=NOW)["id"]
+
+    def listed(day: dt.date) -> bool:
+        return pid in {p["id"] for p in list_patrols(conn, chief="P0145", start=day, end=day)}
+
+    assert listed(dt.date(2026, 7, 2))
+    assert not listed(dt.date(2026, 7, 1))

@@ -293,3 +293,10 @@ def test_the_services_maps_in_a_notebook(engine, sample_loaded, tmp_path):
     text_ = saved.read_text(encoding="utf-8")
     assert "合浦县" in text_ and "巡河覆盖图" in text_
     assert "https://cdn" not in text_ and "unpkg.com" not in text_  # inlined: works offline
+
+
+def test_a_bad_date_is_named_before_any_query():
+    with pytest.raises(gis.GisServiceError, match="on expects YYYY-MM-DD, got '2026-13-01'"):
+        gis.chiefs("2026-13-01")
+    with pytest.raises(gis.GisServiceError, match="as_of expects YYYY-MM-DD"):
+        gis.audit("450521", "2026-Q3", as_of="15.10.2026")

@@ -93,6 +93,19 @@ def test_a_track_along_another_river_covers_nothing():
     assert cov.targets[0].covered_m == 0 and cov.matched_points == 0
 
 
+def test_a_neighbours_segment_is_measured_for_credit_only():
+    """多走1公里: walking on into the next segment credits it, not the own distance."""
+    x, y, t, acc = walk(2500)
+    track = clean_track(x, y, t, acc)
+    own = Target("own", 0, 0.0, 800.0, 50.0)
+    neighbour = Target("next", 0, 800.0, 10_000.0, 50.0, credit_only=True)
+    cov = measure(track, _river(), [own, neighbour])
+    assert [tc.credit_only for tc in cov.targets] == [False, True]
+    assert cov.targets[1].covered_m == pytest.approx(1700, abs=30)
+    verdict = judge(track, cov, PatrolContext(now=NOW, post_periods=POSTS))
+    assert "too_short_distance" in verdict.codes()  # 800 m of own water, 1000 m required
+
+
 def _verdict(x, y, t, acc, mode="walk", **context):
     track = clean_track(x, y, t, acc, mode=mode)
     cov = measure(track, _river(), [Target("s", 0, 0.0, 10_000.0, 50.0, 1000.0)])

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
 from gis_service.api.auth import PrincipalDep
 from gis_service.api.deps import ConnDep
+from gis_service.api.params import Level, RegionFilterQ, WaterQ
 from gis_service.api.responses import GeoJSONResponse
 from gis_service.domain.access import Principal, sees_personal_data
 from gis_service.services import collections as svc
 
 BBOX_HELP = "minLon,minLat,maxLon,maxLat (CRS84)"
-REGION_HELP = "region code: the region and all below it"
 DATE_HELP = "a date or start/end, '..' for an open end (problems: when found)"
-Level = Literal["province", "city", "county", "township", "village"]
 
 router = APIRouter(tags=["collections (OGC API - Features)"])
 
@@ -83,9 +82,9 @@ def items(
     bbox: Annotated[str | None, Query(max_length=200, description=BBOX_HELP)] = None,
     limit: Annotated[int, Query(ge=1, le=svc.MAX_LIMIT)] = svc.DEFAULT_LIMIT,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
-    region: Annotated[str | None, Query(pattern=r"^[0-9]{6,12}$", description=REGION_HELP)] = None,
+    region: RegionFilterQ = None,
     level: Level | None = None,
-    water_body: Annotated[str | None, Query(max_length=32)] = None,
+    water_body: WaterQ = None,
     datetime: Annotated[str | None, Query(max_length=50, description=DATE_HELP)] = None,
 ) -> GeoJSONResponse:
     start, end = svc.parse_datetime(datetime)

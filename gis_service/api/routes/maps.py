@@ -7,7 +7,6 @@ patrol tracks: the tracks layer is for the office, a patrol's map for its chief 
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from typing import Annotated, Literal
 
@@ -16,6 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from gis_service.api.auth import PrincipalDep
 from gis_service.api.deps import ConnDep
+from gis_service.api.params import AsOfQ, DateQ, PeriodQ, RegionQ
 from gis_service.config import get_settings
 from gis_service.domain.access import check_patrol_reader, require_office
 from gis_service.services import maps as svc
@@ -23,9 +23,6 @@ from gis_service.services.patrols import patrol_owner
 
 router = APIRouter(tags=["maps"])
 
-RegionQ = Annotated[str, Query(pattern=r"^[0-9]{6,12}$", description="region code")]
-PeriodQ = Annotated[str, Query(max_length=12, description="2026-Q3, 2026-07, 2026-W27, ...")]
-AsOfQ = Annotated[dt.date | None, Query(description="audit as of this date (default today)")]
 LangQ = Annotated[Literal["zh", "en"], Query(description="language of the labels")]
 BasemapQ = Annotated[
     Literal["osm", "tianditu", "none"] | None,
@@ -101,7 +98,7 @@ def patrol_map(
 def river_map(
     conn: ConnDep,
     code: Annotated[str, Path(max_length=32)],
-    date: Annotated[dt.date | None, Query(description="date (default: today)")] = None,
+    date: DateQ = None,
     lang: LangQ = "zh",
     basemap: BasemapQ = None,
     offline: OfflineQ = None,

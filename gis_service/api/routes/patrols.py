@@ -15,11 +15,8 @@ from starlette.concurrency import run_in_threadpool
 
 from gis_service.api.auth import ChiefOrOfficeDep, PrincipalDep
 from gis_service.api.deps import ConnDep
-from gis_service.domain.access import (
-    check_patrol_reader,
-    require_chief_or_office,
-    upload_owner,
-)
+from gis_service.api.params import COORD_SYSTEMS
+from gis_service.domain.access import check_patrol_reader, upload_owner
 from gis_service.errors import InputError, PermissionDeniedError
 from gis_service.services.patrols import (
     Upload,
@@ -33,6 +30,8 @@ router = APIRouter(tags=["patrols"])
 
 MAX_UPLOAD_BYTES = 20_000_000
 Status = Literal["valid", "partial", "invalid", "suspicious"]
+# what an upload may say besides its points: form fields (multipart) or query parameters
+UPLOAD_FIELDS = ("chief_id", "coord_system", "mode", "patrol_uuid")
 
 
 @router.post(
@@ -49,10 +48,7 @@ Status = Literal["valid", "partial", "invalid", "suspicious"]
                         "properties": {
                             "file": {"type": "string", "format": "binary"},
                             "chief_id": {"type": "string"},
-                            "coord_system": {
-                                "type": "string",
-                                "enum": ["wgs84", "cgcs2000", "gcj02", "bd09"],
-                            },
+                            "coord_system": {"type": "string", "enum": list(COORD_SYSTEMS)},
                             "mode": {"type": "string", "enum": ["walk", "bike", "boat", "vehicle"]},
                             "patrol_uuid": {"type": "string", "format": "uuid"},
                         },
@@ -80,7 +76,7 @@ async def upload_patrol(request: Request, conn: ConnDep, who: ChiefOrOfficeDep) 
             raise InputError("multipart upload needs a 'file' part")
         data = await upload.read()
         filename = upload.filename
-        for key in ("chief_id", "coord_system", "mode", "patrol_uuid"):
+        for key in UPLOAD_FIELDS:
             value = form.get(key)
             fields[key] = value if isinstance(value, str) and value else None
         fmt = None
@@ -88,8 +84,7 @@ async def upload_patrol(request: Request, conn: ConnDep, who: ChiefOrOfficeDep) 
         data = await request.body()
         filename = None
         fmt = "json" if "json" in content_type else None
-        for key in ("chief_id", "coord_system", "mode", "patrol_uuid"):
-            fields[key] = request.query_params.get(key)
+        fields = {key: request.query_params.get(key) for key in UPLOAD_FIELDS}
     if len(data) > MAX_UPLOAD_BYTES:
         return JSONResponse({"detail": f"upload larger than {MAX_UPLOAD_BYTES} bytes"}, 413)
     owner = upload_owner(who, fields["chief_id"])
@@ -170,7 +165,7 @@ def read_patrol(conn: ConnDep, who: PrincipalDep, patrol_id: str) -> dict:
 @router.get("/patrols", summary="Patrols by chief, date range and status")
 def patrols(
     conn: ConnDep,
-    who: PrincipalDep,
+    who: ChiefOrOfficeDep,
     chief: Annotated[str | None, Query(max_length=32)] = None,
     from_: Annotated[dt.date | None, Query(alias="from")] = None,
     to: dt.date | None = None,
@@ -179,7 +174,6 @@ def patrols(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[dict]:
     """The office sees everyone's patrols; a chief sees their own (``chief`` defaults to it)."""
-    require_chief_or_office(who, "listing patrols")
     if who.role == "chief":
         if chief not in (None, who.chief_id):
             raise PermissionDeniedError("a chief lists own patrols only")

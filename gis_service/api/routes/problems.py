@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gis_service.api.auth import ChiefOrOfficeDep, OfficeDep, PrincipalDep
 from gis_service.api.deps import ConnDep
+from gis_service.api.params import CoordSystem
 from gis_service.api.responses import GeoJSONResponse
 from gis_service.domain.access import sees_personal_data
 from gis_service.domain.problems import TRANSITIONS
@@ -41,7 +42,7 @@ class ProblemReport(BaseModel):
     photo_ref: str | None = Field(default=None, max_length=1000, description="photo id/URL")
     found_at: dt.datetime | None = Field(default=None, description="default: now")
     patrol_id: uuid.UUID | None = None
-    coord_system: Literal["wgs84", "cgcs2000", "gcj02", "bd09"] = "wgs84"
+    coord_system: CoordSystem = "wgs84"
     chief_id: str | None = Field(
         default=None, max_length=32, description="office only: the chief who found it"
     )

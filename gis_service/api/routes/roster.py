@@ -12,23 +12,20 @@ from sqlalchemy import text
 
 from gis_service.api.auth import OfficeDep, PrincipalDep
 from gis_service.api.deps import ConnDep
+from gis_service.api.params import DateQ, RegionFilterQ, WaterQ
+from gis_service.config import local_today
 from gis_service.db.queries import posts_on
 from gis_service.db.session import atomic
 from gis_service.domain.access import sees_personal_data
 from gis_service.domain.vocab import POST_ROLES
 from gis_service.errors import InputError
 from gis_service.services.importing import import_chiefs, import_regions, import_water_bodies
-from gis_service.services.problems import local_today
 from gis_service.services.zoning import rebuild_zoning
 
 router = APIRouter(tags=["roster and imports"])
 
 Role = Literal[POST_ROLES]  # type: ignore[valid-type]
-IMPORTERS = {
-    "regions": import_regions,
-    "water-bodies": import_water_bodies,
-    "chiefs": import_chiefs,
-}
+GEO_IMPORTERS = {"regions": import_regions, "water-bodies": import_water_bodies}
 MAX_IMPORT_BYTES = 90_000_000
 
 
@@ -36,9 +33,9 @@ MAX_IMPORT_BYTES = 90_000_000
 def posts(
     conn: ConnDep,
     who: PrincipalDep,
-    on: Annotated[dt.date | None, Query(description="date (default: today)")] = None,
-    region: Annotated[str | None, Query(pattern=r"^[0-9]{6,12}$")] = None,
-    water_body: Annotated[str | None, Query(max_length=32)] = None,
+    on: DateQ = None,
+    region: RegionFilterQ = None,
+    water_body: WaterQ = None,
     role: Role | None = None,
 ) -> list[dict]:
     """Names, titles and posts are public (notice boards); phone numbers are for the office."""
@@ -83,7 +80,7 @@ async def import_file(
             if kind == "chiefs":
                 report = import_chiefs(conn, path)
             else:
-                report = IMPORTERS[kind](conn, path, crs=crs)
+                report = GEO_IMPORTERS[kind](conn, path, crs=crs)
             zoning = rebuild_zoning(conn, skip_unchanged=True)
     conn.commit()
     return {"import": report.to_dict(), "summary": report.summary(), "zoning": zoning}

@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import Response
 
 from gis_service.api.deps import ConnDep
+from gis_service.api.params import REGION_PATTERN
 from gis_service.db import tiles as t
 
 router = APIRouter(tags=["tiles"])
@@ -27,7 +28,7 @@ def tile(
     y: Annotated[int, Path(ge=0)],
     region: Annotated[
         str | None,
-        Query(pattern=r"^[0-9]{6,12}$", description="only this region and the regions below it"),
+        Query(pattern=REGION_PATTERN, description="only this region and the regions below it"),
     ] = None,
 ) -> Response:
     try:

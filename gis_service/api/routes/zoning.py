@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
 from gis_service.api.deps import ConnDep
+from gis_service.api.params import DateQ, Level, RegionFilterQ, WaterQ
 from gis_service.api.responses import GeoJSONResponse
+from gis_service.config import local_today
 from gis_service.reports.html import river_report_html
 from gis_service.services import zoning_queries as q
 
 router = APIRouter(tags=["zoning"])
-
-Level = Literal["province", "city", "county", "township", "village"]
-RegionQ = Annotated[
-    str | None,
-    Query(description="region code: this region and all below it", pattern=r"^[0-9]{6,12}$"),
-]
-WaterQ = Annotated[str | None, Query(max_length=32, description="water body code")]
-DateQ = Annotated[dt.date | None, Query(description="date (default: today)")]
 
 
 @router.get(
@@ -31,7 +24,7 @@ DateQ = Annotated[dt.date | None, Query(description="date (default: today)")]
 )
 def segments(
     conn: ConnDep,
-    region: RegionQ = None,
+    region: RegionFilterQ = None,
     level: Level | None = None,
     water_body: WaterQ = None,
     kind: Literal["inside", "boundary", "outside"] | None = None,
@@ -51,7 +44,7 @@ def segments(
 )
 def zones(
     conn: ConnDep,
-    region: RegionQ = None,
+    region: RegionFilterQ = None,
     water_body: WaterQ = None,
     kind: Literal["water_area", "shoreline", "water_share"] | None = None,
 ) -> GeoJSONResponse:
@@ -65,7 +58,7 @@ def zones(
 )
 def joint_sections(
     conn: ConnDep,
-    region: RegionQ = None,
+    region: RegionFilterQ = None,
     level: Level | None = None,
     water_body: WaterQ = None,
     points: bool = False,
@@ -93,19 +86,19 @@ def segment_neighbours(
         segment_id,
         direction=direction,
         max_distance_m=distance_m,
-        day=date or dt.date.today(),
+        day=date,
     )
 
 
 @router.get("/zoning/unassigned", summary="Segments and zones without a chief on a date")
 def unassigned(conn: ConnDep, date: DateQ = None) -> list[dict]:
-    gaps = q.unassigned_on(conn, date or dt.date.today())
+    gaps = q.unassigned_on(conn, date or local_today())
     return gaps.astype(object).where(gaps.notna(), None).to_dict("records")
 
 
 @router.get("/rivers/{code}/report", summary="Coordination report of one river (JSON)")
 def river_report(conn: ConnDep, code: str, date: DateQ = None) -> dict:
-    return q.coordination_report(conn, code, date or dt.date.today())
+    return q.coordination_report(conn, code, date or local_today())
 
 
 @router.get(
@@ -114,6 +107,4 @@ def river_report(conn: ConnDep, code: str, date: DateQ = None) -> dict:
     summary="Printable coordination report for a joint meeting (联席会议)",
 )
 def river_report_page(conn: ConnDep, code: str, date: DateQ = None) -> HTMLResponse:
-    return HTMLResponse(
-        river_report_html(q.coordination_report(conn, code, date or dt.date.today()))
-    )
+    return HTMLResponse(river_report_html(q.coordination_report(conn, code, date or local_today())))
