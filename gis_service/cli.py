@@ -365,7 +365,7 @@ def patrol_upload(
 def _ingest(conn, file: Path, chief, coord_system, mode, *, store: bool = True) -> dict:
     """One track file through the patrol pipeline (stored unless ``store`` is False)."""
     from gis_service.errors import InputError
-    from gis_service.services.patrols import ingest_patrol
+    from gis_service.services.patrols import PatrolSettings, ingest_patrol
 
     try:
         data = file.read_bytes()
@@ -379,6 +379,7 @@ def _ingest(conn, file: Path, chief, coord_system, mode, *, store: bool = True) 
         coord_system=coord_system,
         mode=mode,
         store=store,
+        settings=PatrolSettings(timezone=get_settings().timezone),
     )
 
 
@@ -430,7 +431,14 @@ def audit(
 
     ruleset = configured_rules(rules)
     with engine().connect() as conn:
-        report = run_audit(conn, region, period, as_of=parse_day(as_of), rules=ruleset)
+        report = run_audit(
+            conn,
+            region,
+            period,
+            as_of=parse_day(as_of),
+            rules=ruleset,
+            timezone=get_settings().timezone,
+        )
         gaps = gaps_geojson(conn, report)
     files = write_exports(report, out, chinese=not english)
     geo = out / f"audit_{region}_{report['period']['label']}_gaps.geojson"
@@ -442,7 +450,7 @@ def audit(
         f"{report['region']['name']} {report['period']['label']} (rules "
         f"{report['rules_version']}): {len(report['posts'])} posts {statuses}, "
         f"{sum(t['unassigned'] for t in report['targets'])} unassigned targets, "
-        f"{len(report['reminders'])} reminders"
+        f"{len(report['due'])} behind schedule (待巡提示)"
     )
     for path in [*files, geo]:
         typer.echo(f"  wrote {path}")

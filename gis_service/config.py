@@ -14,6 +14,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gis_service.domain.periods import DEFAULT_TIMEZONE
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GIS_", env_file=".env", extra="ignore")
@@ -29,7 +31,7 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
-    timezone: str = "Asia/Shanghai"
+    timezone: str = DEFAULT_TIMEZONE
     rules_file: Path | None = Field(
         default=None, description="patrol frequency rules (TOML); default data/rules/"
     )

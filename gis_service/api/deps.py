@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Connection
 
+from gis_service.config import get_settings
 from gis_service.db.engine import get_engine
 
 
@@ -19,3 +20,11 @@ def get_connection(request: Request) -> Iterator[Connection]:
 
 
 ConnDep = Annotated[Connection, Depends(get_connection)]
+
+
+def office_timezone() -> str:
+    """The offices' time zone (GIS_TIMEZONE): every local date and naive time is read in it."""
+    return get_settings().timezone
+
+
+TimezoneDep = Annotated[str, Depends(office_timezone)]

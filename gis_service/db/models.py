@@ -36,6 +36,7 @@ from gis_service.domain.vocab import (
     PROBLEM_CATEGORIES,
     PROBLEM_STATUSES,
     REGION_KINDS,
+    REGION_ROLES,
     USER_ROLES,
     WATER_KINDS,
 )
@@ -157,7 +158,7 @@ class ChiefPost(Base):
         CheckConstraint(_in("level", LEVELS), name="chief_post_level"),
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="chief_post_dates"),
         CheckConstraint(
-            "(role = 'general_chief') = (water_body_code IS NULL)",
+            f"({_in('role', REGION_ROLES)}) = (water_body_code IS NULL)",
             name="chief_post_target",
         ),
         Index("ix_chief_post_validity", "validity", postgresql_using="gist"),

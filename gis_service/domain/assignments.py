@@ -1,21 +1,35 @@
-"""Which chief answers for which segment or zone on a given day, and what has no chief.
+"""Which post answers for which segment or zone on a given day, and what has no chief.
 
-Posts name a water body and a region at a level; at one level a river's segments are
-split by region, so ``(water body, level, region)`` names the segment(s) a post covers. A
-boundary stretch has a chief per bank: each bank inside the data needs its own. The water
-area of a reservoir or lake belongs to its reservoir chief (库长) or lake chief (湖长); each
-shoreline piece to the segment chief of its village. Ponds are watched by the village's
-general chief (总河长) when they have no pond chief, so they are never reported unassigned.
+One place for the rules, used by patrol matching, the audit, the roster and the maps:
+
+- **Segments.** A post on a water body at a level in a region covers the segments of that
+  water at that level in that region (``(water body, level, region)`` names them, so the
+  zoning can change without orphaning posts); a boundary stretch has a post per bank.
+  Chiefs, deputies (副河长 share the duty), joint chiefs and patrol staff (巡河员, 保洁员) alike.
+- **Reservoirs and lakes** [seed 001]. The water area (水域) is the reservoir chief's (库长),
+  and a lake chief's when the post's region holds the whole lake. The land/shore zone (陆域)
+  is split into shoreline pieces by village; every other post on the water, at any level,
+  covers the pieces inside its region (a county's 陆域 chief: every piece in the county; a
+  township lake chief of a shared lake: the pieces in the township).
+- **General chiefs** (总河长, 副总河长) hold a region: every water inside it is theirs. They get
+  each water's segments at the coarsest level not coarser than their own (a county general
+  chief: the county-level segments of a city river, the township-level ones of a township
+  river) and the shoreline pieces inside the region, so no stretch is counted twice.
+- Ponds are watched by the village's general chief (总河长) when they have no pond chief, so
+  they are never reported unassigned.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
-SEGMENT_ROLES = ("segment_chief", "river_chief", "lake_chief", "joint_chief")
+from gis_service.domain.vocab import LEVEL_RANK, LEVELS, REGION_ROLES
+
 WATER_AREA_ROLES = ("reservoir_chief", "lake_chief")
+WHOLE_SHARE = 0.999  # a region holding this share of a lake holds all of it
 
 ASSIGNMENT_COLUMNS = [
     "target_type",
@@ -60,43 +74,159 @@ def _segment_banks(segments: pd.DataFrame) -> pd.DataFrame:
     return out[["id", "water_body_code", "level", "bank", "need", "length_m"]]
 
 
+def shoreline_codes(zones: pd.DataFrame) -> pd.DataFrame:
+    """Shoreline pieces with the code of their region at every level (``code_<level>``),
+    from ``region_codes`` (a dict per row) or, without it, their own region only."""
+    shore = zones[zones["kind"] == "shoreline"]
+    codes = shore["region_codes"] if "region_codes" in shore else pd.Series([None] * len(shore))
+    out = shore.assign(
+        **{
+            f"code_{level}": [
+                c.get(level) if isinstance(c, dict) else (r if lv == level else None)
+                for c, r, lv in zip(codes, shore["region_code"], shore["level"], strict=True)
+            ]
+            for level in LEVELS
+        }
+    )
+    return out
+
+
 def assignments(
-    segments: pd.DataFrame, zones: pd.DataFrame, posts: pd.DataFrame, day: dt.date
+    segments: pd.DataFrame,
+    zones: pd.DataFrame,
+    posts: pd.DataFrame,
+    day: dt.date | None,
+    *,
+    ancestors: dict[str, tuple[str, ...]] | None = None,
+    water_kinds: dict[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Every (segment or zone, bank) with the posts that cover it on ``day``."""
-    valid = posts_valid_on(posts, day)
+    """Every (segment or zone, bank) with the posts that cover it on ``day`` (every post
+    given when ``day`` is None).
+
+    ``segments``: id, water_body_code, level, kind, region_code, left/right_region_code,
+    length_m; ``zones``: id, kind, water_body_code, level, region_code, region_codes (dict
+    of codes per level), share; ``posts``: post_id, chief_id, chief_name, role, level,
+    region_code, water_body_code, valid_from, valid_to. ``ancestors`` (code -> codes above
+    it) places segments inside a general chief's region; ``water_kinds`` tells reservoirs
+    and lakes from ponds.
+    """
+    valid = posts if day is None else posts_valid_on(posts, day)
+    kinds = water_kinds or {}
+    on_water = valid[~valid["role"].isin(REGION_ROLES)]
     banks = _segment_banks(segments)
-    seg_posts = valid[valid["role"].isin(SEGMENT_ROLES)]
     a = banks.merge(
-        seg_posts,
+        on_water,
         left_on=["water_body_code", "level", "need"],
         right_on=["water_body_code", "level", "region_code"],
         how="inner",
     )
     a = a.assign(target_type="segment", target_id=a["id_x"] if "id_x" in a else a["id"])
-    parts = [a]
+    parts = [a, _general_segments(banks, valid, ancestors or {})]
     if not zones.empty:
-        water = zones[zones["kind"] == "water_area"]
-        area_posts = valid[valid["role"].isin(WATER_AREA_ROLES)]
-        w = water.merge(area_posts, on="water_body_code", how="inner", suffixes=("", "_post"))
-        parts.append(
-            w.assign(
-                target_type="zone", target_id=w["id"], bank=None, region_code=w["region_code_post"]
-            )
-        )
-        shore = zones[zones["kind"].isin(["shoreline", "water_share"])]
-        s = shore.merge(
-            valid,
-            on=["water_body_code", "level", "region_code"],
-            how="inner",
-            suffixes=("", "_post"),
-        )
-        parts.append(s.assign(target_type="zone", target_id=s["id"], bank=None))
+        parts += _zone_posts(zones, valid, on_water, kinds)
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=ASSIGNMENT_COLUMNS)
     out = pd.concat(parts, ignore_index=True)
     for column in ASSIGNMENT_COLUMNS:
         if column not in out:
             out[column] = None
     return out[ASSIGNMENT_COLUMNS].reset_index(drop=True)
+
+
+def _general_segments(
+    banks: pd.DataFrame, valid: pd.DataFrame, ancestors: dict[str, tuple[str, ...]]
+) -> pd.DataFrame:
+    """Segments (per bank) inside each general chief's region, one level per water."""
+    general = valid[valid["role"].isin(REGION_ROLES)]
+    if len(general) == 0 or len(banks) == 0:
+        return pd.DataFrame()
+    # (bank row, region containing it) for the bank's own region and each one above it
+    need = banks["need"].to_numpy()
+    up = [(i, code) for i, c in enumerate(need) for code in (c, *ancestors.get(c, ()))]
+    pairs = pd.DataFrame(up, columns=["row", "region_code"])
+    m = pairs.merge(general, on="region_code").rename(columns={"level": "post_level"})
+    b = banks.reset_index(drop=True)
+    m = m.assign(
+        id=b["id"].to_numpy()[m["row"]],
+        water_body_code=b["water_body_code"].to_numpy()[m["row"]],
+        seg_level=b["level"].to_numpy()[m["row"]],
+        bank=b["bank"].to_numpy()[m["row"]],
+    )
+    m = m.drop(columns=["water_body_code_x", "water_body_code_y"], errors="ignore")
+    rank = m["seg_level"].map(LEVEL_RANK)
+    m = m[rank >= m["post_level"].map(LEVEL_RANK)].assign(rank=rank)
+    if len(m) == 0:
+        return pd.DataFrame()
+    coarsest = m.groupby(["post_id", "water_body_code"])["rank"].transform("min")
+    m = m[m["rank"] == coarsest].drop_duplicates(["post_id", "id", "bank"])
+    return m.assign(target_type="segment", target_id=m["id"], level=m["post_level"])
+
+
+def _zone_posts(
+    zones: pd.DataFrame, valid: pd.DataFrame, on_water: pd.DataFrame, kinds: dict[str, str]
+) -> list[pd.DataFrame]:
+    """Water areas and shoreline pieces with the posts that cover them (module docstring)."""
+    water = zones[zones["kind"] == "water_area"]
+    shares = zones[zones["kind"] == "water_share"]
+    partial = set()
+    if len(shares) and "share" in shares:
+        part = shares[shares["share"].astype(float) < WHOLE_SHARE]
+        partial = set(zip(part["water_body_code"], part["level"], part["region_code"], strict=True))
+    holds_part = np.array(
+        [
+            (w, lv, r) in partial
+            for w, lv, r in zip(
+                on_water["water_body_code"], on_water["level"], on_water["region_code"], strict=True
+            )
+        ],
+        dtype=bool,
+    )
+    is_pond = on_water["water_body_code"].map(kinds).eq("pond").to_numpy()
+    area_roles = on_water["role"].isin(WATER_AREA_ROLES).to_numpy()
+    # the water area: 库长; a lake chief of the whole lake; anyone on a pond
+    area_posts = on_water[
+        (on_water["role"].eq("reservoir_chief").to_numpy()) | (area_roles & ~holds_part) | is_pond
+    ]
+    w = water.merge(area_posts, on="water_body_code", how="inner", suffixes=("", "_post"))
+    w = w.assign(
+        target_type="zone", target_id=w["id"], bank=None, region_code=w["region_code_post"]
+    )
+    # the shoreline pieces: every other post on the water, by its level's code of the piece
+    shore = shoreline_codes(zones)
+    shore_posts = on_water[~on_water["post_id"].isin(area_posts["post_id"])]
+    general = valid[valid["role"].isin(REGION_ROLES)]
+    parts = [w]
+    for level in LEVELS:
+        column = f"code_{level}"
+        if len(shore) == 0:
+            break
+        posts_here = shore_posts[shore_posts["level"] == level]
+        s = shore.merge(
+            posts_here,
+            left_on=["water_body_code", column],
+            right_on=["water_body_code", "region_code"],
+            how="inner",
+            suffixes=("", "_post"),
+        )
+        g = shore.merge(
+            general[general["level"] == level].drop(columns=["water_body_code"]),
+            left_on=column,
+            right_on="region_code",
+            how="inner",
+            suffixes=("", "_post"),
+        )
+        for frame in (s, g):
+            if len(frame):
+                parts.append(
+                    frame.assign(
+                        target_type="zone",
+                        target_id=frame["id"],
+                        bank=None,
+                        region_code=frame["region_code_post"],
+                    )
+                )
+    return parts
 
 
 def unassigned(
@@ -110,7 +240,7 @@ def unassigned(
     """Segments (per bank) and zones with no chief on ``day``: the gaps an office must fill."""
     valid = posts_valid_on(posts, day)
     banks = _segment_banks(segments)
-    seg_posts = valid[valid["role"].isin(SEGMENT_ROLES)][
+    seg_posts = valid[~valid["role"].isin(REGION_ROLES)][
         ["water_body_code", "level", "region_code"]
     ].drop_duplicates()
     m = banks.merge(

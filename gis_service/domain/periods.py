@@ -12,6 +12,9 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+# the offices' time zone unless GIS_TIMEZONE says otherwise; dates everywhere are local to it
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
 KINDS = ("week", "ten_days", "month", "quarter", "half_year", "year")
 
 _PATTERNS = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import zoneinfo
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -40,6 +41,9 @@ class VerdictRules:
 
     min_duration_s: float = 600.0
     min_distance_m: float = 1000.0
+    # a short own stretch needs this share of its length instead (a 300 m village stretch
+    # can never give 1 km without walking into the neighbour's): as the audit counts
+    own_length_share: float = 0.5
     min_on_assignment_share: float = 0.5  # of the distance, below it the patrol is partial
     walking_max_speed_mps: float = 2.5  # sustained faster than this is not walking
     vehicle_share: float = 0.3  # of the moving time above walking speed: driven
@@ -81,6 +85,9 @@ class PatrolContext:
     reused_from: str | None = None  # id of an earlier patrol with the same geometry
     overlapping: list[str] = field(default_factory=list)  # ids of overlapping patrols
     has_assignment: bool = True
+    # the office's time zone: posts are held by local dates, so a patrol at 06:30 Beijing
+    # time on a successor's first day is the successor's (its UTC date is the day before)
+    timezone: str = "UTC"
 
 
 def geometry_fingerprint(lon: np.ndarray, lat: np.ndarray) -> str:
@@ -120,13 +127,23 @@ def judge(
             )
         )
     # distance along the water (covered chainage), not the sum of noisy GPS steps
-    along = sum(tc.covered_m + tc.extension_m for tc in coverage.targets if not tc.credit_only)
-    if along < rules.min_distance_m:
+    # (or, on a short own stretch, the share of it that the audit asks for: per stretch)
+    own = [tc for tc in coverage.targets if not tc.credit_only]
+    along = sum(tc.covered_m + tc.extension_m for tc in own)
+    need = rules.min_distance_m
+    short_done = [
+        tc
+        for tc in own
+        if 0 < tc.length_m * rules.own_length_share < need
+        and tc.covered_m + tc.extension_m >= rules.own_length_share * tc.length_m
+    ]
+    if short_done:
+        need = min(rules.own_length_share * tc.length_m for tc in short_done)
+    if along < need - 1e-6:
         reasons.append(
             Reason(
                 "too_short_distance",
-                f"{along:.0f} m walked along the assigned water, "
-                f"{rules.min_distance_m:.0f} m required",
+                f"{along:.0f} m walked along the assigned water, {need:.0f} m required",
                 along,
             )
         )
@@ -174,7 +191,9 @@ def judge(
         )
     if end.timestamp() > context.now.timestamp() + rules.future_tolerance_s:
         reasons.append(Reason("future_timestamps", f"ends at {end.isoformat()}, in the future"))
-    if not _within_posts(start.date(), end.date(), context.post_periods):
+    local = zoneinfo.ZoneInfo(context.timezone)
+    first_day, last_day = start.astimezone(local).date(), end.astimezone(local).date()
+    if not _within_posts(first_day, last_day, context.post_periods):
         reasons.append(Reason("outside_post_dates", "the chief held no post on the patrol's dates"))
     if context.reused_from:
         reasons.append(

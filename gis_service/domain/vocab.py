@@ -36,14 +36,30 @@ LINEAR_WATER_KINDS: tuple[str, ...] = ("river", "canal")
 
 POST_ROLE_LABELS: dict[str, str] = {
     "general_chief": "总河长",
+    "deputy_general_chief": "副总河长",
     "river_chief": "河长",
     "lake_chief": "湖长",
     "deputy_chief": "副河长",
     "reservoir_chief": "库长",
     "segment_chief": "河段长",
     "joint_chief": "联合河长",
+    # patrol staff patrol a stretch without being chiefs (local practice, DOMAIN.md)
+    "patrol_staff": "巡河员",
+    "cleaner": "保洁员",
 }
 POST_ROLES: tuple[str, ...] = tuple(POST_ROLE_LABELS)
+# posts on a region, not on a water body: every water inside the region is theirs
+REGION_ROLES: tuple[str, ...] = ("general_chief", "deputy_general_chief")
+
+# audit outcome of a post in a rule period (巡河考核)
+AUDIT_STATUS_LABELS: dict[str, str] = {
+    "met": "达标",
+    "on_track": "进行中",
+    "behind": "滞后",
+    "missed": "未达标",
+    "not_required": "不作要求",
+}
+AUDIT_STATUSES: tuple[str, ...] = tuple(AUDIT_STATUS_LABELS)
 
 # problems found on patrol (巡河发现问题), seeds 000 and 002
 PROBLEM_CATEGORY_LABELS: dict[str, str] = {

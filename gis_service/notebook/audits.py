@@ -12,15 +12,16 @@ import pandas as pd
 from sqlalchemy import text
 
 from gis_service.cli_common import parse_day
+from gis_service.config import get_settings
 from gis_service.db.queries import names
 from gis_service.domain import crs
-from gis_service.domain.audit import BEHIND, COMPLIANT, NO_RULE, NON_COMPLIANT
+from gis_service.domain.audit import BEHIND, MET, MISSED, NOT_REQUIRED, ON_TRACK
 from gis_service.domain.vocab import LEVEL_LABELS, LEVELS
 from gis_service.notebook._connection import Bind, reading
 from gis_service.notebook.layers import read_geo
 from gis_service.services.audit import configured_rules, gaps_geojson, run_audit, write_exports
 
-STATUSES = (COMPLIANT, BEHIND, NON_COMPLIANT, NO_RULE)
+STATUSES = (MET, ON_TRACK, BEHIND, MISSED, NOT_REQUIRED)
 
 
 @dataclass
@@ -32,7 +33,7 @@ class AuditReport:
     targets: gpd.GeoDataFrame
     posts: pd.DataFrame
     regions: pd.DataFrame
-    reminders: pd.DataFrame
+    due: pd.DataFrame  # 待巡提示: posts behind schedule in an open period
     gaps: gpd.GeoDataFrame
     gaps_geojson: dict
 
@@ -55,12 +56,13 @@ class AuditReport:
                 "unassigned_targets": int(self.targets["unassigned"].sum())
                 if len(self.targets)
                 else 0,
-                "reminders": len(self.reminders),
+                "behind_schedule": len(self.due),
             }
         )
 
     def compliance_by_level(self) -> pd.DataFrame:
-        """Posts per level and status, with the share compliant (levels top-down)."""
+        """Posts per level and status, with the share met among posts that owed patrols
+        (levels top-down)."""
         counts = (
             pd.crosstab(self.posts["level"], self.posts["status"])
             if len(self.posts)
@@ -69,7 +71,8 @@ class AuditReport:
         levels = [lv for lv in LEVELS if lv in counts.index]
         table = counts.reindex(index=levels, columns=list(STATUSES), fill_value=0).astype(int)
         table["posts"] = table.sum(axis=1)
-        table["compliance_rate"] = table[COMPLIANT] / table["posts"]
+        owing = table["posts"] - table[NOT_REQUIRED]
+        table["compliance_rate"] = table[MET] / owing.where(owing > 0)
         table.index = pd.Index([f"{lv} {LEVEL_LABELS[lv]}" for lv in levels], name="level")
         return table
 
@@ -95,7 +98,9 @@ def audit(
     day = parse_day(as_of, "as_of")
     ruleset = configured_rules(rules)
     with reading(engine) as conn:
-        report = run_audit(conn, region, period, as_of=day, rules=ruleset)
+        report = run_audit(
+            conn, region, period, as_of=day, rules=ruleset, timezone=get_settings().timezone
+        )
         gaps = gaps_geojson(conn, report)
         geoms = _target_geometries(conn, [t["target_id"] for t in report["targets"]])
         water_names = names(conn, "water_body")
@@ -129,18 +134,18 @@ def audit(
     gap_frame = _gap_frame(gaps, targets)
     gap_frame["water_body_name"] = gap_frame["water_body_code"].map(water_names)
     posts = pd.DataFrame(report["posts"])
-    reminders = pd.DataFrame(
-        report["reminders"], columns=["chief_id", "post_id", "rule_id", "deadline", "missing"]
+    due = pd.DataFrame(
+        report["due"], columns=["chief_id", "post_id", "rule_id", "deadline", "missing"]
     )
-    if len(reminders):
+    if len(due):
         who = posts[["post_id", "chief_name", "role", "level", "region_name", "water_body_code"]]
-        reminders = reminders.merge(who, on="post_id", how="left")
+        due = due.merge(who, on="post_id", how="left")
     return AuditReport(
         raw=report,
         targets=targets,
         posts=posts,
         regions=rates,
-        reminders=reminders,
+        due=due,
         gaps=gap_frame,
         gaps_geojson=gaps,
     )

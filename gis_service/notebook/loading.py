@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from gis_service.config import get_settings
 from gis_service.domain.zoning import ZoningConfig
 from gis_service.notebook._connection import Bind, writing
 from gis_service.services import importing, patrols, zoning
@@ -111,7 +112,12 @@ def upload_tracks(
     results: list[dict] = []
     with writing(engine) as conn:
         for k in range(0, len(uploads), batch_size):
-            results += patrols.ingest_patrols(conn, uploads[k : k + batch_size], now=now)
+            results += patrols.ingest_patrols(
+                conn,
+                uploads[k : k + batch_size],
+                now=now,
+                settings=patrols.PatrolSettings(timezone=get_settings().timezone),
+            )
     rows = [
         {
             "file": p.name,

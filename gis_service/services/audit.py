@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from gis_service.config import get_settings, local_today
+from gis_service.config import get_settings
 from gis_service.db.queries import (
     DESCENDANTS,
     local_day_bounds,
@@ -32,17 +32,19 @@ from gis_service.domain.audit import (
     audit_posts,
     audit_targets,
     counted_patrols,
-    covered_union,
+    due,
     region_rates,
-    reminders,
 )
 from gis_service.domain.linear import LineSet
-from gis_service.domain.periods import parse_period
+from gis_service.domain.periods import Period, parse_period, split
 from gis_service.domain.rules import RulesError, RuleSet, load_rules
+from gis_service.domain.vocab import REGION_ROLES
 from gis_service.errors import InputError, NotFoundError
 
 
 def _targets(conn: Connection, region: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The region's targets: segments of every level touching it, its shoreline pieces and
+    the water areas of its still waters (water shares decide only who holds a lake)."""
     seg = pd.read_sql(
         text(
             f"{DESCENDANTS} SELECT id, water_body_code, level, kind, region_code, "
@@ -57,15 +59,18 @@ def _targets(conn: Connection, region: str) -> tuple[pd.DataFrame, pd.DataFrame,
     )
     zones = pd.read_sql(
         text(
-            f"{DESCENDANTS} SELECT z.id, z.water_body_code, z.kind, z.level, z.region_code, "
-            "z.area_m2, z.shore_length_m FROM still_water_zone z WHERE (z.kind = 'shoreline' AND "
-            "z.region_code IN (SELECT code FROM sub)) OR (z.kind = 'water_area' AND "
-            "z.water_body_code IN (SELECT water_body_code FROM still_water_zone WHERE "
-            "kind = 'shoreline' AND region_code IN (SELECT code FROM sub)))"
+            f"{DESCENDANTS}, here AS (SELECT DISTINCT water_body_code FROM still_water_zone "
+            "WHERE kind IN ('shoreline', 'water_share') AND region_code IN (SELECT code FROM sub)) "
+            "SELECT z.id, z.water_body_code, z.kind, z.level, z.region_code, z.region_codes, "
+            "z.share, z.area_m2, z.shore_length_m FROM still_water_zone z "
+            "WHERE (z.kind = 'shoreline' AND z.region_code IN (SELECT code FROM sub)) "
+            "OR (z.kind IN ('water_area', 'water_share') AND z.water_body_code IN "
+            "(SELECT water_body_code FROM here))"
         ),
         conn,
         params={"region": region},
     )
+    own_zones = zones[zones["kind"] != "water_share"]
     targets = pd.concat(
         [
             pd.DataFrame(
@@ -79,11 +84,11 @@ def _targets(conn: Connection, region: str) -> tuple[pd.DataFrame, pd.DataFrame,
             ),
             pd.DataFrame(
                 {
-                    "target_id": zones["id"],
+                    "target_id": own_zones["id"],
                     "target_type": "zone",
-                    "water_body_code": zones["water_body_code"],
-                    "level": zones["level"],
-                    "length_m": zones["shore_length_m"].fillna(0.0),
+                    "water_body_code": own_zones["water_body_code"],
+                    "level": own_zones["level"],
+                    "length_m": own_zones["shore_length_m"].fillna(0.0),
                 }
             ),
         ],
@@ -101,16 +106,27 @@ def configured_rules(path: Path | str | None = None) -> RuleSet:
         raise InputError(str(exc)) from None
 
 
+def _rule_window(period: Period, rules: RuleSet) -> tuple[dt.date, dt.date]:
+    """First and last day of every rule period overlapping ``period`` (a yearly rule in a
+    quarterly report counts the whole year's patrols)."""
+    kinds = {r.period for r in rules.rules}
+    spans = [q for kind in kinds for q in split(period, kind)]
+    return min(q.start for q in spans), max(q.end for q in spans)
+
+
 def run_audit(
     conn: Connection,
     region: str,
     period_label: str,
     *,
+    timezone: str,
     as_of: dt.date | None = None,
     rules: RuleSet | None = None,
-    timezone: str = "Asia/Shanghai",
 ) -> dict:
-    """The audit of ``region`` (and everything below it) for ``period_label`` (e.g. 2026-Q3)."""
+    """The audit of ``region`` (and everything below it) for ``period_label`` (e.g. 2026-Q3).
+
+    ``timezone`` (the office's, GIS_TIMEZONE, passed in by the front end) makes every
+    patrol's date a local date, like the posts' dates and the periods."""
     try:
         period = parse_period(period_label)
     except ValueError as exc:
@@ -120,35 +136,55 @@ def run_audit(
     ).scalar()
     if name is None:
         raise NotFoundError(f"region {region!r} not found")
+    tz = zoneinfo.ZoneInfo(timezone)
     rules = rules or configured_rules()
-    as_of = as_of or local_today()
+    as_of = as_of or dt.datetime.now(tz).date()
     ancestors = region_ancestors(conn)
     targets, seg, zones = _targets(conn, region)
+    first, last = _rule_window(period, rules)
 
     posts = pd.read_sql(
         text(
-            "SELECT p.id AS post_id, p.chief_id, c.name AS chief_name, p.role, p.level, "
-            "p.region_code, p.water_body_code, p.valid_from, p.valid_to FROM chief_post p "
-            "JOIN chief c ON c.id = p.chief_id WHERE p.water_body_code IS NOT NULL "
-            "AND p.valid_from <= :e AND (p.valid_to IS NULL OR p.valid_to >= :s)"
+            f"{DESCENDANTS} SELECT p.id AS post_id, p.chief_id, c.name AS chief_name, p.role, "
+            "p.level, p.region_code, p.water_body_code, w.kind AS water_kind, p.valid_from, "
+            "p.valid_to FROM chief_post p JOIN chief c ON c.id = p.chief_id "
+            "LEFT JOIN water_body w ON w.code = p.water_body_code "
+            "WHERE p.valid_from <= :e AND (p.valid_to IS NULL OR p.valid_to >= :s) "
+            "AND (p.region_code IN (SELECT code FROM sub) OR p.water_body_code IN "
+            "(SELECT water_body_code FROM river_segment WHERE kind <> 'outside' AND "
+            "(region_code IN (SELECT code FROM sub) OR left_region_code IN (SELECT code FROM sub) "
+            "OR right_region_code IN (SELECT code FROM sub))) OR p.water_body_code IN "
+            "(SELECT water_body_code FROM still_water_zone WHERE region_code IN "
+            "(SELECT code FROM sub))) ORDER BY p.id"
         ),
         conn,
-        params={"s": period.start, "e": period.end},
+        params={"region": region, "s": first, "e": last},
     )
-    # who held each target at some time in the period (validity stretched over the period)
-    stretched = posts.assign(valid_from=period.start, valid_to=None)
-    held = assignments(seg, zones, stretched, period.start)
-    holders: dict[str, list[str]] = {}
-    post_targets: dict[int, set[str]] = {}
-    for h in held.itertuples(index=False):
-        holders.setdefault(h.target_id, []).append(h.chief_id)
-        post_targets.setdefault(int(h.post_id), set()).add(h.target_id)
-    holders = {k: sorted(set(v)) for k, v in holders.items()}
+    kinds = dict(zip(posts["water_body_code"], posts["water_kind"], strict=True))
+    kinds.update(dict(conn.execute(text("SELECT code, kind FROM water_body")).all()))
+    held = assignments(seg, zones, posts, None, ancestors=ancestors, water_kinds=kinds)
     in_region = set(targets["target_id"])
-    posts = posts[posts["post_id"].isin([p for p, ts in post_targets.items() if ts & in_region])]
+    held = held[held["target_id"].isin(in_region)]
+    post_targets = held[["post_id", "target_id"]].drop_duplicates()
+    # a post on a water that crosses the region is audited where its own stretch lies
+    inside = set(post_targets["post_id"])
+    sub = {region} | {c for c, up in ancestors.items() if region in up}
+    posts = posts[posts["post_id"].isin(inside) | posts["region_code"].isin(sub)]
+    region_posts = set(posts.loc[posts["role"].isin(REGION_ROLES), "post_id"])
+    # who held each target in the audit period (general chiefs hold regions, not stretches)
+    in_audit = posts[
+        (posts["valid_from"] <= period.end)
+        & (posts["valid_to"].isna() | (posts["valid_to"] >= period.start))
+        & ~posts["post_id"].isin(region_posts)
+    ]
+    chief_of = dict(zip(in_audit["post_id"], in_audit["chief_id"], strict=True))
+    holders: dict[str, list[str]] = {}
+    for post_id, target in zip(post_targets["post_id"], post_targets["target_id"], strict=True):
+        if post_id in chief_of:
+            holders.setdefault(target, []).append(chief_of[post_id])
+    holders = {k: sorted(set(v)) for k, v in holders.items()}
 
-    tz = zoneinfo.ZoneInfo(timezone)
-    lo, hi = local_day_bounds(period.start, period.end, timezone)
+    lo, hi = local_day_bounds(first, last, timezone)
     patrols = pd.read_sql(
         text(
             "SELECT id AS patrol_id, chief_id, started_at, status, "
@@ -159,28 +195,34 @@ def run_audit(
         conn,
         params={"s": lo, "e": hi},
     )
+    patrols["patrol_id"] = patrols["patrol_id"].astype(str)
     patrols["day"] = [t.astimezone(tz).date() for t in patrols["started_at"]]
-    counted = counted_patrols(patrols, rules)
+    counting = patrols[patrols["status"].isin(rules.counting.statuses)]
     coverage = pd.read_sql(
         text(
-            "SELECT patrol_id, target_id, covered FROM patrol_coverage "
-            "WHERE patrol_id = ANY(CAST(:p AS uuid[]))"
+            "SELECT patrol_id, target_id, covered, covered_m + extension_m AS along_m "
+            "FROM patrol_coverage WHERE patrol_id = ANY(CAST(:p AS uuid[]))"
         ),
         conn,
-        params={"p": [str(p) for p in counted["patrol_id"]]},
+        params={"p": list(counting["patrol_id"])},
     )
     coverage["patrol_id"] = coverage["patrol_id"].astype(str)
-    counted = counted.assign(patrol_id=counted["patrol_id"].astype(str))
 
+    counted = counted_patrols(patrols, rules)
     target_audits = audit_targets(targets, coverage, counted, holders, period)
-    lengths = dict(zip(targets["target_id"], targets["length_m"], strict=True))
-    own = _own_coverage(posts, post_targets, coverage, counted, lengths)
-    post_audits = audit_posts(posts, counted, own, rules, period, ancestors, as_of)
+    post_audits = audit_posts(
+        posts, post_targets, targets, counting, coverage, rules, period, ancestors, as_of
+    )
     target_regions = _target_regions(seg, zones)
     rates = region_rates(post_audits, target_audits, target_regions, ancestors)
     region_names = names(conn, "admin_region")
+    water_names = names(conn, "water_body")
     chief_names = dict(zip(posts["chief_id"], posts["chief_name"], strict=False))
+    chief_names.update(names(conn, "chief", {c for t in target_audits for c in t.chiefs}))
+    levels = dict(conn.execute(text("SELECT code, level FROM admin_region")).all())
+    targets_of = post_targets.groupby("post_id")["target_id"].agg(sorted).to_dict()
     meta = targets.set_index("target_id")
+    in_period = patrols[(patrols["day"] >= period.start) & (patrols["day"] <= period.end)]
     return {
         "region": {"code": region, "name": name},
         "period": {
@@ -189,6 +231,7 @@ def run_audit(
             "end": period.end.isoformat(),
         },
         "as_of": as_of.isoformat(),
+        "timezone": timezone,
         "rules_version": rules.version,
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "targets": [
@@ -196,27 +239,42 @@ def run_audit(
                 **_plain(asdict(t)),
                 "target_type": meta.at[t.target_id, "target_type"],
                 "water_body_code": meta.at[t.target_id, "water_body_code"],
+                "water_body_name": water_names.get(meta.at[t.target_id, "water_body_code"]),
                 "level": meta.at[t.target_id, "level"],
+                "chief_names": [chief_names.get(c, c) for c in t.chiefs],
                 "unassigned": t.unassigned,
                 "regions": target_regions.get(t.target_id, []),
+                "region_names": [
+                    region_names.get(c, c) for c in target_regions.get(t.target_id, [])
+                ],
             }
             for t in target_audits
         ],
         "posts": [
             {
-                **_plain(asdict(a)),
+                **_plain({k: v for k, v in asdict(a).items() if k != "periods"}),
+                "periods": [_plain(asdict(q)) for q in a.periods],
                 "chief_name": chief_names.get(a.chief_id),
                 "region_name": region_names.get(a.region_code),
-                "target_ids": sorted(post_targets.get(a.post_id, ())),
+                "water_body_name": water_names.get(a.water_body_code or ""),
+                "target_ids": targets_of.get(a.post_id, []),
             }
             for a in post_audits
         ],
         "regions": [
-            {**r, "region_name": region_names.get(r["region_code"])} for r in _records(rates)
+            {
+                **r,
+                "region_name": region_names.get(r["region_code"]),
+                "level": levels.get(r["region_code"]),
+            }
+            for r in _records(rates)
         ],
-        "reminders": reminders(post_audits),
-        "counted_patrols": len(counted),
-        "patrols_in_period": len(patrols),
+        "due": [
+            {**_plain(asdict(x)), "chief_name": chief_names.get(x.chief_id)}
+            for x in due(post_audits)
+        ],
+        "counted_patrols": int(in_period["patrol_id"].isin(set(counted["patrol_id"])).sum()),
+        "patrols_in_period": len(in_period),
     }
 
 
@@ -240,29 +298,6 @@ def _target_regions(seg: pd.DataFrame, zones: pd.DataFrame) -> dict[str, list[st
         ]
     for z in zones.itertuples(index=False):
         out[z.id] = [z.region_code] if isinstance(z.region_code, str) else []
-    return out
-
-
-def _own_coverage(
-    posts: pd.DataFrame,
-    post_targets: dict[int, set[str]],
-    coverage: pd.DataFrame,
-    counted: pd.DataFrame,
-    lengths: dict[str, float],
-) -> dict[int, tuple[float, float]]:
-    """Per post: (length of its targets, what the chief's own counted patrols covered)."""
-    by_patrol_chief = dict(zip(counted["patrol_id"], counted["chief_id"], strict=True))
-    cov = coverage.assign(chief_id=coverage["patrol_id"].map(by_patrol_chief))
-    rows = {key: g["covered"] for key, g in cov.groupby(["target_id", "chief_id"])}
-    out = {}
-    for p in posts.itertuples(index=False):
-        length = covered = 0.0
-        for target in post_targets.get(int(p.post_id), ()):
-            if target in lengths:
-                length += lengths[target]
-                union = covered_union(rows.get((target, p.chief_id), []), lengths[target])
-                covered += float((union[:, 1] - union[:, 0]).sum())
-        out[int(p.post_id)] = (length, covered)
     return out
 
 
@@ -302,18 +337,18 @@ HEADERS_ZH = {
     "reasons": "原因",
     "deadline": "截止日期",
     "posts": "河长数",
-    "compliant": "达标人数",
+    "met": "达标人数",
     "compliance_rate": "达标率",
     "coverage_rate": "河段覆盖率",
     "missing": "待办",
 }
-SHEETS = {"targets": "河段覆盖", "posts": "河长履职", "regions": "区域排名", "reminders": "提醒"}
+SHEETS = {"targets": "河段覆盖", "posts": "河长履职", "regions": "区域排名", "due": "待巡提示"}
 
 
 def _frames(report: dict, chinese: bool) -> dict[str, pd.DataFrame]:
     out = {}
     for key in SHEETS:
-        frame = pd.DataFrame(report[key])
+        frame = pd.DataFrame(report.get(key, []))
         for column in frame.columns:
             if frame[column].map(lambda v: isinstance(v, list | dict)).any():
                 frame[column] = frame[column].map(

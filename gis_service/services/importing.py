@@ -33,6 +33,7 @@ from gis_service.domain.vocab import (
     POST_ROLES,
     REGION_KIND_LABELS,
     REGION_KINDS,
+    REGION_ROLES,
     WATER_KIND_LABELS,
     WATER_KINDS,
 )
@@ -472,9 +473,9 @@ def import_chiefs(
         water = _text(row["water_body_code"])
         if water is not None and water not in waters:
             problems.add(where, f"water body {water} is not in the database")
-        if role == "general_chief" and water is not None:
-            problems.add(where, "a general chief (总河长) answers for a region, not a water body")
-        if role not in (None, "general_chief") and water is None:
+        if role in REGION_ROLES and water is not None:
+            problems.add(where, "a general chief (总河长/副总河长) has a region, not a water")
+        if role is not None and role not in REGION_ROLES and water is None:
             problems.add(where, f"a {role} post needs a water_body_code")
         valid_from, ok_from = _parse_date(row["valid_from"])
         valid_to, ok_to = _parse_date(row["valid_to"])

@@ -23,7 +23,7 @@ from gis_service.config import get_settings, local_today
 from gis_service.db.queries import local_day_bounds, names, wkb_by_id
 from gis_service.domain.chinacoords import to_wgs84
 from gis_service.domain.rules import RuleSet
-from gis_service.domain.vocab import LEVELS
+from gis_service.domain.vocab import LEVELS, REGION_ROLES
 from gis_service.errors import InputError
 from gis_service.fileio.tracks import FORMATS, parse_track
 from gis_service.maps import assets
@@ -215,7 +215,8 @@ def _counted_per_target(
     if len(posts) == 0:
         return {}
     by_target: dict[str, list] = {}
-    for p in posts.itertuples(index=False):
+    # a general chief (总河长) holds the whole region: named on the region, not on each stretch
+    for p in posts[~posts["role"].isin(REGION_ROLES)].itertuples(index=False):
         for target_id in p.target_ids:
             by_target.setdefault(target_id, []).append(p)
     out = {}

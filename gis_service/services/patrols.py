@@ -19,19 +19,21 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from gis_service.db.assignment_store import load_post_targets
 from gis_service.db.bulk import as_multi, ewkb_hex
 from gis_service.db.models import Patrol, PatrolCoverage, PatrolRaw
 from gis_service.db.queries import local_day_bounds
 from gis_service.db.session import atomic
 from gis_service.domain import crs
+from gis_service.domain.assignments import assignments
 from gis_service.domain.chinacoords import COORDINATE_SYSTEMS, to_wgs84
 from gis_service.domain.coverage import Coverage, LineMatcher, MatchParams, Target, measure
 from gis_service.domain.linear import LineSet, orient
+from gis_service.domain.periods import DEFAULT_TIMEZONE
 from gis_service.domain.tracks import MODE_MAX_SPEED, CleaningParams, CleanTrack, clean_track
 from gis_service.domain.verdict import (
     PatrolContext,
@@ -40,16 +42,19 @@ from gis_service.domain.verdict import (
     geometry_fingerprint,
     judge,
 )
+from gis_service.domain.vocab import REGION_ROLES
 from gis_service.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from gis_service.fileio.tracks import parse_track
 
 SHORE_MATCH_HALF_WIDTH_M = 100.0
-SEGMENT_ROLES = ("segment_chief", "river_chief", "lake_chief", "joint_chief")
 
 
 @dataclass(frozen=True)
 class PatrolSettings:
-    timezone: str = "Asia/Shanghai"
+    """How patrols are read and judged. Built by the front ends (API, CLI, notebook) from the
+    office's settings: ``timezone`` (GIS_TIMEZONE) reads naive times and makes local dates."""
+
+    timezone: str = DEFAULT_TIMEZONE
     cleaning: CleaningParams = field(default_factory=CleaningParams)
     matching: MatchParams = field(default_factory=MatchParams)
     rules: VerdictRules = field(default_factory=VerdictRules)
@@ -110,60 +115,21 @@ class _Assignment:
 def _assignment(
     conn: Connection, chief_id: str, day: dt.date, epsg: int, reach: float
 ) -> _Assignment:
-    """The chief's segments and zones on ``day`` as lines and chainage targets."""
-    posts = pd.read_sql(
-        text(
-            "SELECT role, level, region_code, water_body_code FROM chief_post WHERE chief_id = :c "
-            "AND validity @> CAST(:d AS date) AND water_body_code IS NOT NULL"
-        ),
-        conn,
-        params={"c": chief_id, "d": day},
-    )
-    seg_posts = posts[posts.role.isin(SEGMENT_ROLES)]
-    segs = pd.read_sql(
-        text(
-            "SELECT s.id, s.water_body_code, s.level, s.region_code, s.left_region_code, "
-            "s.right_region_code, s.chainage_from_m, s.chainage_to_m, w.buffer_width_m "
-            "FROM river_segment s JOIN water_body w ON w.code = s.water_body_code "
-            "WHERE s.kind <> 'outside' AND s.water_body_code = ANY(:w)"
-        ),
-        conn,
-        params={"w": list(seg_posts.water_body_code.unique())},
-    )
-    keys = set(zip(seg_posts.water_body_code, seg_posts.level, seg_posts.region_code, strict=True))
-    mine = (
-        segs[
-            [
-                any(
-                    (r.water_body_code, r.level, c) in keys
-                    for c in (r.region_code, r.left_region_code, r.right_region_code)
-                    if c
-                )
-                for r in segs.itertuples()
-            ]
-        ]
-        if len(segs)
-        else segs
-    )
-    zones = pd.read_sql(
-        text(
-            "SELECT z.id, z.kind, z.water_body_code, z.level, z.region_code, w.buffer_width_m, "
-            "ST_AsBinary(z.geom) AS zone, ST_AsBinary(w.geom) AS water "
-            "FROM still_water_zone z JOIN water_body w ON w.code = z.water_body_code "
-            "WHERE (z.kind = 'shoreline' AND (z.water_body_code, z.level, z.region_code) IN "
-            "(SELECT p.water_body_code, p.level, p.region_code FROM chief_post p "
-            " WHERE p.chief_id = :c AND p.validity @> CAST(:d AS date))) "
-            "OR (z.kind = 'water_area' AND z.water_body_code IN (SELECT p.water_body_code FROM "
-            "chief_post p WHERE p.chief_id = :c AND p.validity @> CAST(:d AS date) AND p.role IN "
-            "('reservoir_chief', 'lake_chief')))"
-        ),
-        conn,
-        params={"c": chief_id, "d": day},
-    )
-    # neighbours' segments within the joint reach: walking into them is credited to them too
-    # (patrols on joint sections count for both sides)
+    """The chief's segments and zones on ``day`` as lines and chainage targets; which ones
+    is decided by ``domain.assignments`` (the rules the audit and the roster use too)."""
+    posts, segs, zones, ancestors, kinds = load_post_targets(conn, chief_id, day)
+    held = assignments(segs, zones, posts, day, ancestors=ancestors, water_kinds=kinds)
+    region_posts = set(posts.loc[posts["role"].isin(REGION_ROLES), "post_id"])
+    by_region = set(held.loc[held["post_id"].isin(region_posts), "target_id"])
+    by_water = set(held.loc[~held["post_id"].isin(region_posts), "target_id"])
+    seg_ids = set(held.loc[held["target_type"] == "segment", "target_id"])
+    mine = segs[segs["id"].isin(seg_ids)]
+    zones = zones[zones["id"].isin(set(held.loc[held["target_type"] == "zone", "target_id"]))]
+    # neighbours' segments within the joint reach of a water post's own segments: walking into
+    # them is credited to them too (patrols on joint sections count for both sides)
+    own = mine[mine["id"].isin(by_water)]
     near = np.zeros(len(segs), dtype=bool)
-    for r in mine.itertuples():
+    for r in own.itertuples():
         near |= (
             (segs.water_body_code == r.water_body_code)
             & (segs.level == r.level)
@@ -171,7 +137,7 @@ def _assignment(
             & (segs.chainage_from_m < r.chainage_to_m + reach)
         ).to_numpy()
     neighbours = segs[near & ~segs.id.isin(mine.id).to_numpy()] if len(segs) else segs
-    waters = list(mine.water_body_code.unique())
+    waters = sorted(set(mine.water_body_code) | set(neighbours.water_body_code))
     rows = conn.execute(
         text(
             "SELECT code, flow_reversed, ST_AsBinary(geom) FROM water_body WHERE code = ANY(:w) "
@@ -191,10 +157,12 @@ def _assignment(
     lines = LineSet.from_lines(np.array(river_geoms + shore_geoms, dtype=object))
     targets, meta = [], {}
     # own segments get joint-section credit beyond their ends; neighbours' segments are
-    # measured only to credit what the patrol walked on them
+    # measured only to credit what the patrol walked on them; a general chief's region
+    # targets are stored only where walked (a city has hundreds)
     for frame, kind, extend in ((mine, "segment", reach), (neighbours, "joint", 0.0)):
         for r in frame.itertuples():
             line = line_of[r.water_body_code]
+            region_only = kind == "segment" and r.id in by_region and r.id not in by_water
             targets.append(
                 Target(
                     r.id,
@@ -202,11 +170,16 @@ def _assignment(
                     r.chainage_from_m,
                     r.chainage_to_m,
                     float(r.buffer_width_m or 50.0),
-                    extend,
+                    0.0 if region_only else extend,
                     credit_only=kind == "joint",
                 )
             )
-            meta[r.id] = {"target_type": kind, "water_body_code": r.water_body_code, "line": line}
+            meta[r.id] = {
+                "target_type": "segment" if kind == "segment" else "joint",
+                "water_body_code": r.water_body_code,
+                "line": line,
+                "walked_only": region_only,
+            }
     for k, z in enumerate(zones.itertuples()):
         line = len(river_geoms) + k
         length = float(lines.lengths[line])
@@ -221,7 +194,12 @@ def _assignment(
                 min(float(z.buffer_width_m or 200.0), SHORE_MATCH_HALF_WIDTH_M),
             )
         )
-        meta[z.id] = {"target_type": "zone", "water_body_code": z.water_body_code, "line": line}
+        meta[z.id] = {
+            "target_type": "zone",
+            "water_body_code": z.water_body_code,
+            "line": line,
+            "walked_only": z.id in by_region and z.id not in by_water,
+        }
     return _Assignment(lines, targets, meta, LineMatcher(lines))
 
 
@@ -380,7 +358,7 @@ def _batch_context(items: list[_Computed]) -> None:
             if (
                 other.fingerprint == item.fingerprint
                 and ctx.reused_from is None
-                and other.started.date() != item.started.date()
+                and other.prep.day != item.prep.day
             ):
                 item.context = replace(ctx, reused_from=other_id)
             elif other.started < item.ended and item.started < other.ended:
@@ -448,7 +426,7 @@ def ingest_patrols(
         todo.append(i)
     states = _zoning_states(conn, sorted({(prepared[i].chief_id, prepared[i].day) for i in todo}))
     computed = [(i, _compute(conn, prepared[i], settings, states)) for i in todo]
-    _contexts(conn, [item for _, item in computed], now)
+    _contexts(conn, [item for _, item in computed], now, settings.timezone)
     for _, item in computed:
         item.result = {"id": item.prep.pid or uuid.uuid4()}
     _batch_context([item for _, item in computed])
@@ -583,7 +561,9 @@ def _write(conn: Connection, items: list[_Computed]) -> None:
             conn.execute(PatrolCoverage.__table__.insert(), coverage_rows)
 
 
-def _contexts(conn: Connection, items: list[_Computed], now: dt.datetime) -> None:
+def _contexts(
+    conn: Connection, items: list[_Computed], now: dt.datetime, timezone: str
+) -> None:
     """Post periods, an earlier upload of the same geometry and overlapping patrols of every
     item, from the database, in one query (the batch's own overlaps: ``_batch_context``)."""
     if not items:
@@ -593,7 +573,8 @@ def _contexts(conn: Connection, items: list[_Computed], now: dt.datetime) -> Non
             "SELECT q.k, (SELECT coalesce(json_agg(json_build_array(valid_from, valid_to)), '[]') "
             "        FROM chief_post WHERE chief_id = q.c), "
             "(SELECT id::text FROM patrol WHERE chief_id = q.c AND geometry_fingerprint = q.f "
-            "        AND started_at::date <> q.s::date ORDER BY started_at LIMIT 1), "
+            "        AND (started_at AT TIME ZONE :tz)::date <> (q.s AT TIME ZONE :tz)::date "
+            "        ORDER BY started_at LIMIT 1), "
             "(SELECT coalesce(array_agg(id::text ORDER BY started_at), '{}') FROM patrol "
             "        WHERE chief_id = q.c AND (q.i IS NULL OR id <> q.i) "
             "        AND tstzrange(started_at, ended_at) && tstzrange(q.s, q.e)) "
@@ -608,6 +589,7 @@ def _contexts(conn: Connection, items: list[_Computed], now: dt.datetime) -> Non
             "s": [it.started for it in items],
             "e": [it.ended for it in items],
             "i": [str(it.prep.pid) if it.prep.pid else None for it in items],
+            "tz": timezone,
         },
     ).all()
     for k, periods, reused, overlapping in rows:
@@ -620,6 +602,7 @@ def _contexts(conn: Connection, items: list[_Computed], now: dt.datetime) -> Non
             reused_from=reused,
             overlapping=list(overlapping),
             has_assignment=bool(items[k].assignment.targets),
+            timezone=timezone,
         )
 
 
@@ -658,7 +641,12 @@ def _stretch_geoms(
 def _coverage_rows(item: _Computed) -> list[dict]:
     coverage, assignment = item.coverage, item.assignment
     # a neighbour's segment is stored only where the patrol actually walked on it
-    keep = [k for k, tc in enumerate(coverage.targets) if not tc.credit_only or tc.covered_m > 0]
+    keep = [
+        k
+        for k, tc in enumerate(coverage.targets)
+        if tc.covered_m > 0
+        or not (tc.credit_only or assignment.meta[tc.id].get("walked_only", False))
+    ]
     if not keep:
         return []
     kept = [coverage.targets[k] for k in keep]
@@ -715,7 +703,11 @@ def _result(item: _Computed, verdict: Verdict) -> dict:
             "targets": [
                 {
                     "target_id": tc.id,
-                    **{k: v for k, v in assignment.meta[tc.id].items() if k != "line"},
+                    **{
+                        k: v
+                        for k, v in assignment.meta[tc.id].items()
+                        if k not in ("line", "walked_only")
+                    },
                     "length_m": round(tc.length_m, 1),
                     "covered_m": round(tc.covered_m, 1),
                     "ratio": round(tc.ratio, 4),
@@ -723,7 +715,8 @@ def _result(item: _Computed, verdict: Verdict) -> dict:
                     "uncovered": [[round(a, 1), round(b, 1)] for a, b in tc.uncovered],
                 }
                 for tc in coverage.targets
-                if not tc.credit_only or tc.covered_m > 0
+                if tc.covered_m > 0
+                or not (tc.credit_only or assignment.meta[tc.id].get("walked_only", False))
             ],
         },
         "dropped": [

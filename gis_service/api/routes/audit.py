@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from gis_service.api.auth import OfficeDep
-from gis_service.api.deps import ConnDep
+from gis_service.api.deps import ConnDep, TimezoneDep
 from gis_service.api.params import AsOfQ, PeriodQ, RegionQ
 from gis_service.api.responses import GeoJSONResponse
 from gis_service.services.audit import gaps_geojson, run_audit, write_exports
@@ -19,9 +19,14 @@ router = APIRouter(tags=["audit"])
 
 @router.get("/audits", summary="Audit: coverage per segment, compliance per chief, rates")
 def audit(
-    conn: ConnDep, who: OfficeDep, region: RegionQ, period: PeriodQ, as_of: AsOfQ = None
+    conn: ConnDep,
+    who: OfficeDep,
+    tz: TimezoneDep,
+    region: RegionQ,
+    period: PeriodQ,
+    as_of: AsOfQ = None,
 ) -> dict:
-    return run_audit(conn, region, period, as_of=as_of)
+    return run_audit(conn, region, period, as_of=as_of, timezone=tz)
 
 
 @router.get(
@@ -30,21 +35,28 @@ def audit(
     summary="The audited period's gap stretches (never patrolled) as GeoJSON",
 )
 def audit_gaps(
-    conn: ConnDep, who: OfficeDep, region: RegionQ, period: PeriodQ, as_of: AsOfQ = None
+    conn: ConnDep,
+    who: OfficeDep,
+    tz: TimezoneDep,
+    region: RegionQ,
+    period: PeriodQ,
+    as_of: AsOfQ = None,
 ) -> GeoJSONResponse:
-    return GeoJSONResponse(gaps_geojson(conn, run_audit(conn, region, period, as_of=as_of)))
+    report = run_audit(conn, region, period, as_of=as_of, timezone=tz)
+    return GeoJSONResponse(gaps_geojson(conn, report))
 
 
 @router.get("/audits/export.xlsx", summary="The audit as an Excel workbook (Chinese headers)")
 def audit_xlsx(
     conn: ConnDep,
     who: OfficeDep,
+    tz: TimezoneDep,
     region: RegionQ,
     period: PeriodQ,
     as_of: AsOfQ = None,
     english: bool = False,
 ) -> Response:
-    report = run_audit(conn, region, period, as_of=as_of)
+    report = run_audit(conn, region, period, as_of=as_of, timezone=tz)
     with tempfile.TemporaryDirectory() as folder:
         xlsx = next(
             p

@@ -14,11 +14,12 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from gis_service.api.auth import ChiefOrOfficeDep, PrincipalDep
-from gis_service.api.deps import ConnDep
+from gis_service.api.deps import ConnDep, office_timezone
 from gis_service.api.params import COORD_SYSTEMS
 from gis_service.domain.access import check_patrol_reader, upload_owner
 from gis_service.errors import InputError, PermissionDeniedError
 from gis_service.services.patrols import (
+    PatrolSettings,
     Upload,
     get_patrol,
     ingest_patrol,
@@ -110,14 +111,18 @@ def ingest_slot() -> asyncio.Semaphore:
     return _slots[loop]
 
 
+def _settings() -> PatrolSettings:
+    return PatrolSettings(timezone=office_timezone())
+
+
 def _ingest_one(conn, data: bytes, **kwargs) -> dict:
-    result = ingest_patrol(conn, data, **kwargs)
+    result = ingest_patrol(conn, data, settings=_settings(), **kwargs)
     conn.commit()
     return result
 
 
 def _ingest_many(conn, uploads: list[Upload]) -> list[dict]:
-    results = ingest_patrols(conn, uploads)
+    results = ingest_patrols(conn, uploads, settings=_settings())
     conn.commit()
     return results
 

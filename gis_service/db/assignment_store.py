@@ -1,0 +1,74 @@
+"""What a chief's posts may cover on a day: the candidate segments and zones, read for
+``domain.assignments`` to decide (patrol matching uses it; the audit reads whole regions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from gis_service.db.queries import region_ancestors
+from gis_service.domain.vocab import LEVELS, REGION_ROLES
+
+_LEVELS_SQL = "ARRAY[" + ", ".join(f"'{level}'" for level in LEVELS) + "]"
+
+
+def load_post_targets(
+    conn: Connection, chief_id: str, day: dt.date
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, tuple[str, ...]], dict[str, str]]:
+    """The chief's posts held on ``day``, the segments and zones they may cover (with the
+    geometry the matcher needs), region ancestors (for general chiefs) and water kinds."""
+    posts = pd.read_sql(
+        text(
+            "SELECT p.id AS post_id, p.chief_id, c.name AS chief_name, p.role, p.level, "
+            "p.region_code, p.water_body_code, p.valid_from, p.valid_to FROM chief_post p "
+            "JOIN chief c ON c.id = p.chief_id "
+            "WHERE p.chief_id = :c AND p.validity @> CAST(:d AS date)"
+        ),
+        conn,
+        params={"c": chief_id, "d": day},
+    )
+    general = posts[posts["role"].isin(REGION_ROLES)]
+    waters = sorted(set(posts["water_body_code"].dropna()))
+    roots = sorted(set(general["region_code"]))
+    coarsest = min((LEVELS.index(lv) for lv in general["level"]), default=len(LEVELS))
+    segs = pd.read_sql(
+        text(
+            "WITH RECURSIVE sub(code) AS (SELECT code FROM admin_region WHERE code = ANY(:r) "
+            "UNION ALL SELECT a.code FROM admin_region a JOIN sub ON a.parent_code = sub.code) "
+            "SELECT s.id, s.water_body_code, s.level, s.kind, s.region_code, s.left_region_code, "
+            "s.right_region_code, s.chainage_from_m, s.chainage_to_m, s.length_m, "
+            "w.buffer_width_m FROM river_segment s JOIN water_body w ON w.code = s.water_body_code "
+            "WHERE s.kind <> 'outside' AND (s.water_body_code = ANY(:w) OR "
+            f"(array_position({_LEVELS_SQL}, s.level::text) > :coarsest AND "
+            "(s.region_code IN (SELECT code FROM sub) OR s.left_region_code IN (SELECT code FROM "
+            "sub) OR s.right_region_code IN (SELECT code FROM sub))))"
+        ),
+        conn,
+        params={"r": roots, "w": waters, "coarsest": coarsest},
+    )
+    zones = pd.read_sql(
+        text(
+            "SELECT z.id, z.kind, z.water_body_code, z.level, z.region_code, z.region_codes, "
+            "z.share, w.buffer_width_m, ST_AsBinary(z.geom) AS zone, ST_AsBinary(w.geom) AS water "
+            "FROM still_water_zone z JOIN water_body w ON w.code = z.water_body_code "
+            "WHERE z.water_body_code = ANY(:w) OR (z.kind = 'shoreline' AND EXISTS ("
+            "SELECT 1 FROM unnest(CAST(:gl AS text[]), CAST(:gr AS text[])) AS g(level, code) "
+            "WHERE z.region_codes ->> g.level = g.code))"
+        ),
+        conn,
+        params={
+            "w": waters,
+            "gl": list(general["level"]),
+            "gr": list(general["region_code"]),
+        },
+    )
+    ancestors = region_ancestors(conn) if len(general) else {}
+    codes = sorted(set(segs["water_body_code"]) | set(zones["water_body_code"]) | set(waters))
+    kinds = dict(
+        conn.execute(
+            text("SELECT code, kind FROM water_body WHERE code = ANY(:w)"), {"w": codes}
+        ).all()
+    )
+    return posts, segs, zones, ancestors, kinds
