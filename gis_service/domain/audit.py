@@ -89,8 +89,8 @@ class PeriodAudit:
 
 @dataclass
 class PostAudit:
-    post_id: int
     chief_id: str
+    post_id: int
     role: str
     audited_as: str
     level: str
@@ -311,8 +311,8 @@ def audit_posts(
         share_k = float(audit_share[k]) if length > 0 else None
         out.append(
             PostAudit(
-                post_id=int(p.post_id),
                 chief_id=p.chief_id,
+                post_id=int(p.post_id),
                 role=p.role,
                 audited_as=audited_as[k],
                 level=p.level,

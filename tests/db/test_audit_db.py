@@ -9,6 +9,7 @@ import openpyxl
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from gis_service.api.app import create_app
 from gis_service.services.audit import gaps_geojson, run_audit, write_exports
@@ -32,7 +33,7 @@ def audited(engine, sample_loaded, sample_tracks):
         ]
         for k in range(0, len(uploads), 50):
             ingest_patrols(conn, uploads[k : k + 50], now=NOW)
-        report = run_audit(conn, "450500", "2026-Q3", as_of=AS_OF)
+        report = run_audit(conn, "450500", "2026-Q3", as_of=AS_OF, timezone="Asia/Shanghai")
         yield conn, report, manifest
         transaction.rollback()
 
@@ -45,22 +46,55 @@ def test_counted_patrols_match_the_manifest(audited):
     in_q3 = good[(days >= dt.date(2026, 7, 1)) & (days <= dt.date(2026, 9, 30))]
     assert report["counted_patrols"] == len(in_q3)
     for chief in ("P0145", "P0210"):
+        # each good track walks the chief's own stretch: it counts for that post
         expected = int((in_q3.person_id == chief).sum())
-        posts = [p for p in report["posts"] if p["chief_id"] == chief]
+        posts = [
+            p
+            for p in report["posts"]
+            if p["chief_id"] == chief and p["role"] == "segment_chief" and p["level"] == "village"
+        ]
         assert posts and all(p["counted"] == expected for p in posts), chief
+
+
+def test_every_post_of_the_roster_is_audited_and_none_is_met_with_nothing_owed(audited):
+    conn, report, _ = audited
+    # every post held at some time of 2026 (the yearly rule's period) whose region is inside
+    # 北海市: general chiefs (总河长) and deputies (副河长) included
+    expected = set(
+        conn.execute(
+            text(
+                "SELECT id FROM chief_post WHERE valid_from <= '2026-12-31' "
+                "AND (valid_to IS NULL OR valid_to >= '2026-01-01')"
+            )
+        ).scalars()
+    )
+    listed = {p["post_id"] for p in report["posts"]}
+    assert listed == expected
+    roles = {p["role"] for p in report["posts"]}
+    assert {"general_chief", "deputy_chief", "reservoir_chief", "lake_chief"} <= roles
+    deputy = next(p for p in report["posts"] if p["role"] == "deputy_chief")
+    assert deputy["audited_as"] == "river_chief" and deputy["required"] >= 1
+    assert not [p for p in report["posts"] if p["status"] == "met" and p["required"] == 0]
+    statuses = {p["status"] for p in report["posts"]}
+    assert statuses <= {"met", "on_track", "behind", "missed", "not_required"}
 
 
 def test_village_chief_requirement_and_status(audited):
     _, report, _ = audited
-    post = next(p for p in report["posts"] if p["chief_id"] == "P0145" and p["level"] == "village")
+    post = next(
+        p
+        for p in report["posts"]
+        if p["chief_id"] == "P0145" and p["level"] == "village" and p["role"] == "segment_chief"
+    )
     assert post["rule_id"] == "village-segment-chief" and post["rules_version"]
     assert post["required"] == 6  # two a month for three months (default rules)
-    assert post["status"] in ("compliant", "non_compliant")
+    assert [q["label"] for q in post["periods"]] == ["2026-07", "2026-08", "2026-09"]
+    assert post["status"] in ("met", "missed")  # Q3 is closed on 15 October
     if post["counted"] < 6:
-        assert post["status"] == "non_compliant" and post["missing_periods"]
+        assert post["status"] == "missed" and post["reasons"]
 
 
-def test_mid_period_change_requires_only_fully_held_months(audited):
+def test_mid_period_change_pro_rates_the_month_of_the_change(audited):
     _, report, _ = audited
     change = [
         p
@@ -72,9 +106,10 @@ def test_mid_period_change_requires_only_fully_held_months(audited):
     by_chief = {p["chief_id"]: p for p in change}
     assert set(by_chief) == {"P0176", "P0251"}
     old, new = by_chief["P0176"], by_chief["P0251"]  # until 15 Aug / from 16 Aug, no tracks
-    assert (old["required"], old["missing_periods"]) == (1, ["2026-07"])
-    assert (new["required"], new["missing_periods"]) == (1, ["2026-09"])
-    assert old["status"] == new["status"] == "non_compliant"
+    # August: 15 of 31 days -> 1 x 0.48 rounds to 0 owed; 16 of 31 -> 0.52 rounds to 1
+    assert [q["required"] for q in old["periods"]] == [1, 0, 0]
+    assert [q["required"] for q in new["periods"]] == [0, 1, 1]
+    assert old["status"] == new["status"] == "missed"
 
 
 def test_unassigned_segment_is_a_gap_never_skipped(audited):
@@ -89,7 +124,7 @@ def test_unassigned_segment_is_a_gap_never_skipped(audited):
 def test_region_rates_and_gap_geojson(audited):
     conn, report, _ = audited
     city = next(r for r in report["regions"] if r["region_code"] == "450500")
-    assert city["posts"] == len(report["posts"])
+    assert city["posts"] == len([p for p in report["posts"] if p["status"] != "not_required"])
     assert 0 <= city["coverage_rate"] <= 1
     gaps = gaps_geojson(conn, report)
     assert gaps["features"]
@@ -105,7 +140,7 @@ def test_xlsx_has_the_expected_sheets_and_rows(audited, tmp_path):
     _, report, _ = audited
     files = write_exports(report, tmp_path)
     book = openpyxl.load_workbook(next(f for f in files if f.suffix == ".xlsx"))
-    assert book.sheetnames == ["概要", "河段覆盖", "河长履职", "区域排名", "提醒"]
+    assert book.sheetnames == ["概要", "河段覆盖", "河长履职", "区域排名", "待巡提示"]
     assert book["河段覆盖"].max_row == len(report["targets"]) + 1
     assert book["河长履职"].max_row == len(report["posts"]) + 1
     assert book["河长履职"]["A1"].value == "河长编号"
@@ -133,7 +168,7 @@ def test_the_offices_rules_file_is_used_when_configured(
     own = tmp_path / "rules.toml"
     own.write_text(
         DEFAULT_RULES_FILE.read_text(encoding="utf-8").replace(
-            'version = "2026.1"', 'version = "合浦-2026.2"'
+            'version = "2026.2"', 'version = "合浦-2026.2"'
         ),
         encoding="utf-8",
     )
@@ -141,7 +176,7 @@ def test_the_offices_rules_file_is_used_when_configured(
     get_settings.cache_clear()
     try:
         with engine.connect() as conn:
-            report = run_audit(conn, "450521", "2026-07", as_of=AS_OF)
+            report = run_audit(conn, "450521", "2026-07", as_of=AS_OF, timezone="Asia/Shanghai")
     finally:
         get_settings.cache_clear()
     assert report["rules_version"] == "合浦-2026.2"

@@ -294,7 +294,7 @@ def _screenshot(cdp: CDP, name: str) -> Path:
 
 def test_coverage_map_in_chromium(app_server, browser):
     origin, conn = app_server
-    report = run_audit(conn, REGION, "2026-Q3", as_of=AS_OF)
+    report = run_audit(conn, REGION, "2026-Q3", as_of=AS_OF, timezone="Asia/Shanghai")
     village = [
         t for t in report["targets"] if t["target_type"] == "segment" and t["level"] == "village"
     ]

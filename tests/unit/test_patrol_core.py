@@ -97,13 +97,32 @@ def test_a_neighbours_segment_is_measured_for_credit_only():
     """多走1公里: walking on into the next segment credits it, not the own distance."""
     x, y, t, acc = walk(2500)
     track = clean_track(x, y, t, acc)
-    own = Target("own", 0, 0.0, 800.0, 50.0)
-    neighbour = Target("next", 0, 800.0, 10_000.0, 50.0, credit_only=True)
+    # the walk covers 0..2500 m: 1,700 m of the neighbour's stretch, 800 m of the own one
+    own = Target("own", 0, 1700.0, 5000.0, 50.0)
+    neighbour = Target("next", 0, 0.0, 1700.0, 50.0, credit_only=True)
     cov = measure(track, _river(), [own, neighbour])
     assert [tc.credit_only for tc in cov.targets] == [False, True]
     assert cov.targets[1].covered_m == pytest.approx(1700, abs=30)
     verdict = judge(track, cov, PatrolContext(now=NOW, post_periods=POSTS))
-    assert "too_short_distance" in verdict.codes()  # 800 m of own water, 1000 m required
+    # 800 m of a 3,300 m own stretch: min(1000 m, 0.5 x 3,300 m) = 1000 m required
+    assert "too_short_distance" in verdict.codes()
+
+
+def test_a_short_own_stretch_walked_whole_is_long_enough():
+    """A 800 m own stretch walked end to end needs 0.5 x 800 = 400 m, not 1 km (issue 13.6);
+    what is walked on the neighbour's stretch still never counts as own distance."""
+    x, y, t, acc = walk(2500)
+    track = clean_track(x, y, t, acc)
+    own = Target("own", 0, 0.0, 800.0, 50.0)
+    neighbour = Target("next", 0, 800.0, 10_000.0, 50.0, credit_only=True)
+    cov = measure(track, _river(), [own, neighbour])
+    verdict = judge(track, cov, PatrolContext(now=NOW, post_periods=POSTS))
+    assert "too_short_distance" not in verdict.codes()
+    half = Target("own", 0, 0.0, 800.0, 50.0)
+    x, y, t, acc = walk(300)
+    cov = measure(clean_track(x, y, t, acc), _river(), [half])
+    short = judge(clean_track(x, y, t, acc), cov, PatrolContext(now=NOW, post_periods=POSTS))
+    assert "too_short_distance" in short.codes()  # 300 m < 400 m
 
 
 def _verdict(x, y, t, acc, mode="walk", **context):

@@ -62,6 +62,7 @@ def test_a_regional_rule_beats_the_general_one():
                 "level": "village",
                 "period": "month",
                 "min_patrols": 2,
+                "source": "test",
             },
             {
                 "id": "hepu",
@@ -69,6 +70,7 @@ def test_a_regional_rule_beats_the_general_one():
                 "region": "450521",
                 "period": "week",
                 "min_patrols": 1,
+                "source": "test",
             },
         ],
     }
