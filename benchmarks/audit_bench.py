@@ -7,9 +7,11 @@ A. a county's quarterly audit from raw points: ~2,000 village segments of a gene
    ``--workers`` processes), then aggregated; baseline: per-point shapely projection.
 B. a quarter's audit from stored per-patrol coverage (what the service keeps in
    patrol_coverage): per-segment coverage unions and gaps, per-post required vs counted,
-   region rates and reminders, for 40,000 segments and 250,000 patrols. Baseline: the obvious
-   loop, each segment filtering the coverage table for its own rows (measured on a subset of
-   segments and extrapolated).
+   region rates and schedule nudges, for 40,000 segments and 250,000 patrols, side by side
+   with the previous implementation (``gis_service/domain/audit.py`` at commit BEFORE, read
+   from git and run in the same process on the same data). Baseline: the obvious loop, each
+   segment filtering the coverage table for its own rows (measured on a subset of segments and
+   extrapolated).
 """
 
 from __future__ import annotations
@@ -17,7 +19,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import multiprocessing as mp
+import subprocess
+import sys
 import time
+import types
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,8 +32,8 @@ from gis_service.domain.audit import (
     audit_posts,
     audit_targets,
     counted_patrols,
+    due,
     region_rates,
-    reminders,
 )
 from gis_service.domain.periods import parse_period
 from gis_service.domain.rules import load_rules
@@ -94,19 +100,54 @@ def province(n_segments: int, n_patrols: int, seed: int = 1):
     return q3, targets, posts, patrols, coverage, ancestors, holders, seg_village
 
 
+BEFORE = "bf65f39"  # the audit before issue 13 (per-target and per-post Python loops)
+
+
+def old_audit() -> types.ModuleType:
+    """The previous ``domain/audit.py`` from git, as a module, to run side by side."""
+    root = Path(__file__).resolve().parents[1]
+    source = subprocess.run(
+        ["git", "show", f"{BEFORE}:gis_service/domain/audit.py"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    module = types.ModuleType("audit_before")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
+    exec(compile(source, f"{BEFORE}:gis_service/domain/audit.py", "exec"), module.__dict__)
+    return module
+
+
 def run(q3, targets, posts, patrols, coverage, ancestors, holders, seg_village, rules):
     counted = counted_patrols(patrols, rules)
     t_audit = audit_targets(targets, coverage, counted, holders, q3)
-    covered = {t.target_id: (t.length_m, t.covered_m) for t in t_audit}
-    own = {int(p): covered[f"S{int(p):06d}"] for p in posts["post_id"]}
-    p_audit = audit_posts(posts, counted, own, rules, q3, ancestors, dt.date(2026, 10, 15))
+    post_targets = pd.DataFrame({"post_id": posts["post_id"], "target_id": targets["target_id"]})
+    p_audit = audit_posts(
+        posts, post_targets, targets, counted, coverage, rules, q3, ancestors, dt.date(2026, 10, 15)
+    )
     rates = region_rates(
         p_audit,
         t_audit,
         dict(zip(targets["target_id"], ([v] for v in seg_village), strict=True)),
         ancestors,
     )
-    return t_audit, p_audit, rates, reminders(p_audit)
+    return t_audit, p_audit, rates, due(p_audit)
+
+
+def run_before(old, q3, targets, posts, patrols, coverage, ancestors, holders, seg_village, rules):
+    counted = old.counted_patrols(patrols, rules)
+    t_audit = old.audit_targets(targets, coverage, counted, holders, q3)
+    covered = {t.target_id: (t.length_m, t.covered_m) for t in t_audit}
+    own = {int(p): covered[f"S{int(p):06d}"] for p in posts["post_id"]}
+    p_audit = old.audit_posts(posts, counted, own, rules, q3, ancestors, dt.date(2026, 10, 15))
+    rates = old.region_rates(
+        p_audit,
+        t_audit,
+        dict(zip(targets["target_id"], ([v] for v in seg_village), strict=True)),
+        ancestors,
+    )
+    return t_audit, p_audit, rates, old.reminders(p_audit)
 
 
 def naive_per_segment(targets, coverage, n: int) -> float:
@@ -239,11 +280,8 @@ def bench_county(n_patrols: int, workers: int, rules) -> None:
         }
     )
     counted = counted_patrols(patrols, rules)
-    t_audit = audit_targets(
-        targets, coverage, counted, {t: [f"C{t[1:]}"] for t in targets["target_id"]}, q3
-    )
-    covered = {t.target_id: (t.length_m, t.covered_m) for t in t_audit}
-    own = {int(p): covered[f"S{village[int(p)]}"] for p in posts["post_id"]}
+    audit_targets(targets, coverage, counted, {t: [f"C{t[1:]}"] for t in targets["target_id"]}, q3)
+    post_targets = pd.DataFrame({"post_id": posts["post_id"], "target_id": targets["target_id"]})
     ancestors = {
         code: tuple(
             str(h.codes[a])
@@ -255,13 +293,15 @@ def bench_county(n_patrols: int, workers: int, rules) -> None:
         for code in posts["region_code"]
         if code in h.index_of
     }
-    p_audit = audit_posts(posts, counted, own, rules, q3, ancestors, dt.date(2026, 10, 15))
+    p_audit = audit_posts(
+        posts, post_targets, targets, counted, coverage, rules, q3, ancestors, dt.date(2026, 10, 15)
+    )
     seconds = time.perf_counter() - started
     print(
         f"A. county audit from raw points: {len(village)} village segments, {len(rows)} "
-        f"patrols, {points:,} points, {workers} workers -> {seconds:.1f} s (goal < 60 s); "
+        f"patrols, {points:,} points, {workers} workers -> {seconds:.1f} s (goal <= 15 s); "
         f"{len(counted)} patrols counted, "
-        f"{sum(a.status == 'compliant' for a in p_audit)} of {len(p_audit)} posts compliant"
+        f"{sum(a.status == 'met' for a in p_audit)} of {len(p_audit)} posts met"
     )
     # baseline: per-point shapely projection of the same points, measured on 100 patrols
     import shapely
@@ -293,6 +333,7 @@ def main() -> None:
     parser.add_argument("--patrols", type=int, default=250_000)
     parser.add_argument("--county-patrols", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--skip-before", action="store_true", help="skip the old audit's run")
     args = parser.parse_args()
     rules = load_rules()
     bench_county(args.county_patrols, args.workers, rules)
@@ -300,13 +341,22 @@ def main() -> None:
     data = province(args.segments, args.patrols)
     print(f"generate province case: {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
-    _, p_audit, rates, due = run(*data, rules)
+    _, p_audit, rates, nudges = run(*data, rules)
     seconds = time.perf_counter() - started
     print(
         f"B. province re-aggregation: {args.segments} segments, {args.patrols} patrols -> "
-        f"{seconds:.1f} s (goal < 60 s); {len(p_audit)} posts, {len(rates)} regions, "
-        f"{len(due)} reminders"
+        f"{seconds:.1f} s (goal <= 10 s); {len(p_audit)} posts, {len(rates)} regions, "
+        f"{len(nudges)} behind schedule"
     )
+    if not args.skip_before:
+        old = old_audit()
+        started = time.perf_counter()
+        run_before(old, *data, rules)
+        before = time.perf_counter() - started
+        print(
+            f"   the same with the audit before issue 13 ({BEFORE}): {before:.1f} s -> "
+            f"ratio {before / seconds:.1f}x"
+        )
     per = naive_per_segment(data[1], data[4], 200)
     print(
         f"baseline per-segment filtering: {per * 1000:.1f} ms/segment -> "

@@ -108,3 +108,38 @@ def test_bad_dates_and_rules_fail_before_any_connection(tmp_path, monkeypatch):
     assert bad_rules.exit_code == 2 and "rules.toml" in bad_rules.output
     assert bad_day.exit_code == 2
     assert "--as-of expects YYYY-MM-DD, got 'x'" in bad_day.output
+
+
+def test_cli_reads_naive_times_in_the_offices_time_zone(tmp_path, db_url, engine, sample_loaded):
+    """GIS_TIMEZONE=UTC: the CLI reads a naive 23:30 as 23:30 UTC, not Beijing time."""
+    cli = str(Path(sys.executable).parent / "gis-service")
+    gpx = tmp_path / "naive.gpx"
+    gpx.write_text(
+        '<?xml version="1.0"?><gpx version="1.1" creator="t" '
+        'xmlns="http://www.topografix.com/GPX/1/1"><trk><trkseg>'
+        + "".join(
+            f'<trkpt lat="21.6" lon="{109.2 + 1e-4 * k}"><time>2026-07-20T23:30:{k:02d}</time>'
+            "</trkpt>"
+            for k in range(0, 20, 2)
+        )
+        + "</trkseg></trk></gpx>",
+        encoding="utf-8",
+    )
+    started = {}
+    for zone in ("UTC", "Asia/Shanghai"):
+        env = {**os.environ, "DATABASE_URL": db_url, "GIS_TIMEZONE": zone}
+        done = subprocess.run(
+            [cli, "patrol", "upload", str(gpx), "--chief", "P0145"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        with engine.begin() as conn:
+            started[zone] = conn.execute(
+                text(
+                    "DELETE FROM patrol WHERE chief_id = 'P0145' AND file_name = 'naive.gpx' "
+                    "RETURNING to_char(started_at AT TIME ZONE 'UTC', 'HH24:MI')"
+                )
+            ).scalar_one()
+    assert started == {"UTC": "23:30", "Asia/Shanghai": "15:30"}

@@ -73,7 +73,7 @@ class TargetAudit:
         return not self.chiefs
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PeriodAudit:
     """One rule period of one post."""
 
@@ -162,19 +162,25 @@ def audit_targets(
     if len(cov):
         firsts = cov.assign(t=t).drop_duplicates(["t", "patrol_id"])
         patrol_count = np.bincount(firsts["t"], minlength=n)
-        for k, day in firsts.groupby("t")["day"].max().items():
+        days = _days(firsts["day"]).astype(np.int64)
+        latest = np.full(n, np.iinfo(np.int64).min)
+        np.maximum.at(latest, firsts["t"].to_numpy(), days)
+        seen = np.flatnonzero(patrol_count > 0)
+        for k, day in zip(seen, latest[seen].astype("datetime64[D]").astype(object), strict=True):
             last[int(k)] = day
 
     row, a, b = explode(cov["covered"].tolist())
     group = t[row] if len(row) else np.zeros(0, dtype=np.int64)
     covered, runs = _union_length(group, a, b, length, n)
     own = np.zeros(len(row), dtype=bool)
-    if len(row):
-        chief = cov["chief_id"].to_numpy()[row]
-        target = ids[group]
-        pairs = [(tid, c) for tid, cs in holders.items() for c in cs]
-        if pairs:
-            own = pd.MultiIndex.from_arrays([target, chief]).isin(pd.MultiIndex.from_tuples(pairs))
+    pairs = pd.DataFrame(
+        [(tid, c) for tid, cs in holders.items() for c in cs], columns=["target_id", "chief_id"]
+    )
+    if len(row) and len(pairs):
+        # rows walked by one of the target's own chiefs: a merge on (target, chief)
+        by_row = cov[["target_id", "chief_id"]].reset_index(drop=True)
+        mine = by_row.merge(pairs.drop_duplicates(), how="left", indicator=True)["_merge"]
+        own = (mine == "both").to_numpy()[row]
     by_chiefs, _ = _union_length(group[own], a[own], b[own], length, n)
     gap_group, gap_lo, gap_hi = grouped_gaps(*runs, n, length, MIN_GAP_M)
     gaps: list[list[tuple[float, float]]] = [[] for _ in range(n)]
@@ -195,6 +201,11 @@ def audit_targets(
         )
         for k in range(n)
     ]
+
+
+def _days(values: pd.Series) -> np.ndarray:
+    """Local dates (date objects or datetime64) as datetime64[D], vectorised."""
+    return pd.to_datetime(values).to_numpy("datetime64[D]")
 
 
 def _union_length(
@@ -298,13 +309,16 @@ def audit_posts(
     )
     audit_share = _period_coverage(audit_frame, pp, pt, coverage, lengths, own_length, post_index)
 
-    by_post = {k: g for k, g in frame.groupby("k", sort=False)}
+    rows_of = _period_rows(frame)
+    k_of = frame["k"].to_numpy(dtype=np.int64)
+    first = np.searchsorted(k_of, np.arange(n), side="left")
+    stop = np.searchsorted(k_of, np.arange(n), side="right")
     out = []
     for k, p in enumerate(posts.itertuples(index=False)):
         rule = rule_of[k]
-        rows = by_post.get(k)
-        periods = [] if rows is None else _period_records(rows)
-        reasons = _reasons(rule, periods, rows, own_length[k], rules)
+        rows = rows_of[first[k] : stop[k]]
+        periods = [r.audit for r in rows]
+        reasons = _reasons(rule, rows, own_length[k], rules)
         status = _BY_SEVERITY[max((SEVERITY[q.status] for q in periods), default=0)]
         open_deadlines = [q.deadline for q in periods if q.status in (BEHIND, ON_TRACK)]
         length = float(own_length[k])
@@ -343,10 +357,17 @@ def _rules_of(
     kinds = posts["water_kind"] if "water_kind" in posts else pd.Series([None] * len(posts))
     cache: dict[tuple, tuple[Rule | None, str]] = {}
     out = []
+    # rules name few regions: posts whose region and ancestors meet the same ones share a rule
+    named = {r.region for r in rules.rules if r.region}
     for role, level, region, kind in zip(
-        posts["role"], posts["level"], posts["region_code"], kinds, strict=True
+        posts["role"].tolist(),
+        posts["level"].tolist(),
+        posts["region_code"].tolist(),
+        kinds.tolist(),
+        strict=True,
     ):
-        key = (role, level, region, kind)
+        up = ancestors.get(region, ())
+        key = (role, level, kind, tuple(c for c in (region, *up) if c in named))
         if key not in cache:
             up = ancestors.get(region, ())
             rule = rules.rule_for(role, level, region, up)
@@ -417,7 +438,10 @@ def _owed(frame: pd.DataFrame, posts: pd.DataFrame, rule_of: list[Rule | None]) 
     held = np.zeros(len(frame), dtype=np.int64)
     full = np.zeros(len(frame), dtype=np.int64)
     minimum = np.zeros(len(frame), dtype=np.int64)
-    seasons = pd.Series([rule_of[k].season if rule_of[k] else None for k in frame["k"]])
+    k_of = frame["k"].to_numpy(dtype=np.int64)
+    seasons = (
+        pd.Series([r.season if r else None for r in rule_of]).iloc[k_of].reset_index(drop=True)
+    )
     for season in seasons.drop_duplicates().tolist():
         mask = (seasons == season).to_numpy() if season is not None else seasons.isna().to_numpy()
         ps, pe = (
@@ -430,7 +454,7 @@ def _owed(frame: pd.DataFrame, posts: pd.DataFrame, rule_of: list[Rule | None]) 
         )
         full[mask] = _season_days(ps, pe, season)
         held[mask] = _season_days(hs, he, season)
-    minimum[:] = [rule_of[k].min_patrols if rule_of[k] else 0 for k in frame["k"]]
+    minimum[:] = np.array([r.min_patrols if r else 0 for r in rule_of], dtype=np.int64)[k_of]
     owed = np.floor(minimum * np.divide(held, full, out=np.zeros(len(frame)), where=full > 0) + 0.5)
     frame["held_days"] = held
     frame["period_days"] = full
@@ -445,12 +469,12 @@ def _counted(frame: pd.DataFrame, pp: pd.DataFrame, rule_of: list[Rule | None]) 
     if len(frame) == 0 or len(pp) == 0:
         return np.zeros(len(frame), dtype=np.int64)
     rows = frame[["k", "hs", "he"]].assign(row=np.arange(len(frame)))
-    days = pp[["k", "day", "patrol_id"]].assign(
-        d=pd.to_datetime(pp["day"]).to_numpy("datetime64[D]")
-    )
+    days = pp[["k", "day", "patrol_id"]].assign(d=_days(pp["day"]))
     m = rows.merge(days, on="k")
     m = m[(m["d"] >= m["hs"]) & (m["d"] <= m["he"])]
-    interval = np.array([rule_of[k].min_interval_days if rule_of[k] else 0 for k in m["k"]])
+    interval = np.array([r.min_interval_days if r else 0 for r in rule_of], dtype=np.int64)[
+        m["k"].to_numpy(dtype=np.int64)
+    ]
     if (interval > 0).any():
         m = m.assign(interval=interval).sort_values(["row", "d"])
         keep = np.ones(len(m), dtype=bool)
@@ -518,9 +542,7 @@ def _period_coverage(
     if len(frame) == 0 or len(pp) == 0:
         return out
     rows = frame[["k", "hs", "he"]].assign(row=np.arange(len(frame)))
-    days = pp[["k", "patrol_id", "day"]].assign(
-        d=pd.to_datetime(pp["day"]).to_numpy("datetime64[D]")
-    )
+    days = pp[["k", "patrol_id", "day"]].assign(d=_days(pp["day"]))
     m = rows.merge(days, on="k")
     m = m[(m["d"] >= m["hs"]) & (m["d"] <= m["he"])]
     if len(m) == 0:
@@ -531,8 +553,11 @@ def _period_coverage(
     )
     if len(m) == 0:
         return out
-    key = pd.MultiIndex.from_arrays([m["row"], m["target_id"]])
-    group_of, uniques = pd.factorize(key)
+    target_code, _ = pd.factorize(m["target_id"])
+    width = int(target_code.max()) + 1
+    uniques, group_of = np.unique(
+        m["row"].to_numpy(dtype=np.int64) * width + target_code, return_inverse=True
+    )
     row, a, b = explode(m["covered"].tolist())
     group = group_of[row]
     limit = m["target_id"].map(lengths).to_numpy(dtype=float)[row]
@@ -540,7 +565,7 @@ def _period_coverage(
     keep = b > a
     g, s, e = grouped_union(group[keep].astype(np.int64), a[keep], b[keep])
     covered = np.bincount(g, weights=e - s, minlength=len(uniques))
-    owner = np.asarray(uniques.get_level_values(0), dtype=np.int64)
+    owner = uniques // width
     per_row = np.bincount(owner, weights=covered, minlength=len(frame))
     length = own_length[frame["k"].to_numpy(dtype=np.int64)]
     return np.divide(per_row, length, out=out, where=length > 0)
@@ -556,11 +581,8 @@ def _statuses(
     required = frame["required"].to_numpy()
     counted = frame["counted"].to_numpy()
     needed_share = np.array(
-        [
-            rule_of[k].coverage_share if rule_of[k] and rule_of[k].coverage_share else 0.0
-            for k in frame["k"]
-        ]
-    )
+        [r.coverage_share if r and r.coverage_share else 0.0 for r in rule_of], dtype=float
+    )[frame["k"].to_numpy(dtype=np.int64)]
     coverage_ok = frame["coverage_share"].to_numpy() >= needed_share - tolerance - 1e-12
     closed = today > he
     owed = np.maximum(required - counted, 0)
@@ -582,36 +604,73 @@ def _statuses(
     frame["coverage_ok"] = coverage_ok
 
 
-def _period_records(rows: pd.DataFrame) -> list[PeriodAudit]:
+@dataclass(slots=True)
+class _Row:
+    """One (post, rule period) row with what the reasons need besides the record."""
+
+    audit: PeriodAudit
+    held_days: int
+    period_days: int
+    needed_share: float
+    coverage_ok: bool
+
+
+def _period_rows(frame: pd.DataFrame) -> list[_Row]:
+    """The rows as records, column by column (no per-row pandas access: 40,000 posts)."""
+    if len(frame) == 0:
+        return []
+    ps = frame["ps"].to_numpy("datetime64[D]").astype(object)
+    pe = frame["pe"].to_numpy("datetime64[D]").astype(object)
+    hs = frame["hs"].to_numpy("datetime64[D]")
+    he = frame["he"].to_numpy("datetime64[D]")
+    deadline = np.where(he >= hs, he, np.datetime64("NaT")).astype(object)
+    needed = frame["needed_share"].to_numpy(dtype=float)
+    share = frame["coverage_share"].to_numpy(dtype=float)
+    columns = zip(
+        frame["label"].tolist(),
+        ps,
+        pe,
+        frame["required"].tolist(),
+        frame["counted"].tolist(),
+        frame["status"].tolist(),
+        deadline,
+        share.tolist(),
+        needed.tolist(),
+        frame["held_days"].tolist(),
+        frame["period_days"].tolist(),
+        frame["coverage_ok"].tolist(),
+        strict=True,
+    )
     return [
-        PeriodAudit(
-            label=r.label,
-            start=pd.Timestamp(r.ps).date(),
-            end=pd.Timestamp(r.pe).date(),
-            required=int(r.required),
-            counted=int(r.counted),
-            status=str(r.status),
-            deadline=pd.Timestamp(r.he).date() if r.he >= r.hs else None,
-            coverage_share=float(r.coverage_share) if r.needed_share > 0 else None,
+        _Row(
+            PeriodAudit(
+                label=label,
+                start=start,
+                end=end,
+                required=int(req),
+                counted=int(cnt),
+                status=str(status),
+                deadline=last,
+                coverage_share=cov if need > 0 else None,
+            ),
+            int(held),
+            int(full),
+            need,
+            bool(ok),
         )
-        for r in rows.itertuples(index=False)
+        for label, start, end, req, cnt, status, last, cov, need, held, full, ok in columns
     ]
 
 
-def _reasons(
-    rule: Rule | None,
-    periods: list[PeriodAudit],
-    rows: pd.DataFrame | None,
-    own_length: float,
-    rules: RuleSet,
-) -> list[str]:
+def _reasons(rule: Rule | None, rows: list[_Row], own_length: float, rules: RuleSet) -> list[str]:
     """Why each period has its status, in words an office can forward."""
     if rule is None:
         return [f"no rule of the rules file ({rules.version}) applies to this post"]
     if own_length <= 0:
         return ["the post's own stretch has no measurable length (check the zoning)"]
     out = []
-    for q, r in zip(periods, [] if rows is None else rows.itertuples(index=False), strict=True):
+    for r in rows:
+        q = r.audit
         if q.status == NOT_REQUIRED:
             if r.period_days == 0:
                 out.append(f"{q.label}: outside the rule's season")
@@ -621,18 +680,18 @@ def _reasons(
                     f"{rule.min_patrols} x {r.held_days}/{r.period_days} rounds to 0"
                 )
             continue
-        short = q.counted < q.required
-        if q.status == MISSED and short:
+        if q.status == MISSED and q.counted < q.required:
             out.append(f"{q.label}: {q.counted} of {q.required} patrol(s)")
         if q.status in (MISSED, BEHIND, ON_TRACK) and not r.coverage_ok:
+            share = q.coverage_share or 0.0
             out.append(
-                f"{q.label}: covered {100 * r.coverage_share:.1f}% of the own stretch, "
+                f"{q.label}: covered {100 * share:.1f}% of the own stretch, "
                 f"{100 * r.needed_share:.1f}% required"
             )
         if q.status == BEHIND:
             out.append(
                 f"{q.label}: still needs {q.required - q.counted} patrol(s) "
-                f"by {q.deadline.isoformat() if q.deadline else q.end.isoformat()}"
+                f"by {(q.deadline or q.end).isoformat()}"
             )
     return out
 

@@ -129,7 +129,7 @@ def audit(
         targets.merge(geoms, on="target_id", how="left"), geometry="geometry", crs=crs.STORAGE_CRS
     )
     rates = pd.DataFrame(report["regions"])
-    if len(rates):
+    if len(rates) and "level" not in rates:
         rates.insert(1, "level", rates["region_code"].map(levels))
     gap_frame = _gap_frame(gaps, targets)
     gap_frame["water_body_name"] = gap_frame["water_body_code"].map(water_names)

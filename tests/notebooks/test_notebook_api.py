@@ -251,7 +251,12 @@ def test_audit_counts_match_the_manifest(uploaded, tmp_path):
     in_q3 = good[(days >= dt.date(2026, 7, 1)) & (days <= dt.date(2026, 9, 30))]
     assert report.raw["counted_patrols"] == len(in_q3)
     for chief in CHIEFS:
-        posts = report.posts[report.posts["chief_id"] == chief]
+        # each good track walks the chief's own village stretch: it counts for that post
+        posts = report.posts[
+            (report.posts["chief_id"] == chief)
+            & (report.posts["role"] == "segment_chief")
+            & (report.posts["level"] == "village")
+        ]
         assert len(posts) and posts["counted"].eq(int((in_q3["person_id"] == chief).sum())).all()
     by_level = report.compliance_by_level()
     assert by_level["posts"].sum() == len(report.posts)
@@ -265,7 +270,7 @@ def test_audit_counts_match_the_manifest(uploaded, tmp_path):
 
     files = gis.export_audit(report, tmp_path)
     book = openpyxl.load_workbook(next(f for f in files if f.suffix == ".xlsx"))
-    assert book.sheetnames == ["概要", "河段覆盖", "河长履职", "区域排名", "提醒"]
+    assert book.sheetnames == ["概要", "河段覆盖", "河长履职", "区域排名", "待巡提示"]
     assert book["河长履职"].max_row == len(report.posts) + 1
     gaps = json.loads(next(f for f in files if f.suffix == ".geojson").read_text("utf-8"))
     assert len(gaps["features"]) == len(report.gaps)
