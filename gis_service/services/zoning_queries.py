@@ -14,7 +14,7 @@ from gis_service.db.queries import DESCENDANTS, names, where_clause
 from gis_service.domain.assignments import assignments, posts_valid_on, unassigned
 from gis_service.domain.network import Confluences, Network
 from gis_service.domain.segmentation import KIND_NAMES, Segments
-from gis_service.domain.vocab import LEVEL_LABELS, LEVEL_RANK, POST_ROLE_LABELS
+from gis_service.domain.vocab import LEVEL_LABELS, LEVEL_RANK, POST_ROLE_LABELS, REGION_ROLES
 from gis_service.errors import NotFoundError
 
 # -- filters: what "in a region" means for each zoning table (API, maps and notebooks) --------
@@ -155,7 +155,7 @@ def _zones_frame(conn: Connection, water_body: str | None = None) -> pd.DataFram
     where = "WHERE water_body_code = :w" if water_body else ""
     return pd.read_sql(
         text(
-            "SELECT id, water_body_code, kind, level, region_code, area_m2, share, "
+            "SELECT id, water_body_code, kind, level, region_code, region_codes, area_m2, share, "
             f"initiates_coordination FROM still_water_zone {where}"
         ),
         conn,
@@ -272,7 +272,8 @@ def _chiefs_by_target(
             columns=["id", "water_body_code", "kind", "level", "region_code", "area_m2"]
         )
     )
-    a = assignments(seg, zones, posts, day)
+    # the chiefs of each stretch; general chiefs (总河长) hold regions and are listed as such
+    a = assignments(seg, zones, posts[~posts["role"].isin(REGION_ROLES)], day)
     out: dict[str, list[dict]] = {}
     for r in a.itertuples(index=False):
         out.setdefault(r.target_id, []).append(

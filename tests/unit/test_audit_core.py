@@ -435,3 +435,17 @@ def test_region_rates_count_met_among_posts_that_owed_something():
     county = rates[rates.region_code == COUNTY].iloc[0]
     assert (county.posts, county.met) == (1, 1)
     assert county.compliance_rate == 1.0 and county.coverage_rate == pytest.approx(0.9)
+
+
+def test_patrol_staff_are_audited_weekly_without_being_chiefs():
+    # 巡河员: the default file's weekly rule (local practice); July has weeks 27-31, of which
+    # ISO week 27 (29 Jun-5 Jul) and 31 (27 Jul-2 Aug) cross the month's ends
+    posts = [_post(1, "S", "village", VILLAGE, d(1, 1), role="patrol_staff")]
+    july = parse_period("2026-07")
+    result = _audit(
+        posts, [(1, "T")], {"T": 800.0}, _patrols([(1, "S", d(7, 8), "valid")]),
+        _coverage([(1, "T", 0, 800)]), as_of=d(8, 10), period=july,
+    )[1]  # fmt: skip
+    assert result.rule_id == "patrol-staff" and result.rule_period == "week"
+    assert [q.label for q in result.periods] == [f"2026-W{w}" for w in range(27, 32)]
+    assert (result.required, result.counted, result.status) == (5, 1, MISSED)
