@@ -12,8 +12,8 @@ from sqlalchemy import text
 
 from gis_service.api.app import create_app
 from gis_service.db.queries import posts_on
-from gis_service.services.problems import problems_frame
 from gis_service.services.accountability import RecordQuery, list_records
+from gis_service.services.problems import problems_frame
 from gis_service.services.sample import (
     SAMPLE_DIR,
     load_accountability,
