@@ -67,3 +67,32 @@ def test_bad_input_is_a_one_line_error(cli_db):
         result = runner.invoke(app, ["accountability", *args])
         assert result.exit_code == 2, (args, result.output)
         assert message in result.output and "Traceback" not in result.output
+
+
+def test_problem_from_the_public_reported_and_handed_over(cli_db, engine):
+    reported = runner.invoke(
+        app,
+        ["problem", "report", "--lon", "109.643", "--lat", "21.7779", "--category",
+         "soil_taking", "--source", "public", "--detail", "市民来电（12345热线）"],
+    )  # fmt: skip
+    assert reported.exit_code == 0, reported.output
+    pid = reported.output.split("\t")[0]
+    try:
+        assert "群众举报\t取土\t已上报" in reported.output
+        handed = runner.invoke(
+            app,
+            ["problem", "step", pid, "hand_over", "--handed-to", "镇政府", "--deadline",
+             "2099-01-31"],
+        )  # fmt: skip
+        assert handed.exit_code == 0, handed.output
+        assert "已交办\t期限 2099-01-31" in handed.output
+        closing = runner.invoke(app, ["problem", "step", pid, "close"])
+        assert closing.exit_code == 2 and "allowed from: reported, verified" in closing.output
+        no_chief = runner.invoke(
+            app, ["problem", "report", "--lon", "109.643", "--lat", "21.7779", "--category",
+                  "dumping"],
+        )  # fmt: skip
+        assert no_chief.exit_code == 2 and "names the chief who found it" in no_chief.output
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM problem WHERE id = CAST(:i AS uuid)"), {"i": pid})
