@@ -55,6 +55,7 @@ def report(
     coord_system: Annotated[str, typer.Option(help="wgs84, cgcs2000, gcj02 or bd09")] = "wgs84",
 ) -> None:
     """Record a problem; one from the public, the media or a superior needs no chief."""
+    from gis_service.config import get_settings
     from gis_service.services.problems import report_problem
 
     try:
@@ -74,6 +75,7 @@ def report(
             reported_by=_user(),
             source=source,
             source_detail=detail,
+            timezone=get_settings().timezone,
         )
     _print(problem)
 

@@ -89,12 +89,15 @@ def report_problem(
     problem_id: uuid.UUID | None = None,
     source: str = "patrol",
     source_detail: str | None = None,
+    timezone: str | None = None,
 ) -> dict:
     """Store a report; an app resending the same ``problem_id`` gets the stored one back.
 
     ``chief_id`` is the reporting chief: required for a problem found on patrol, optional for
     one from the public, the media or a superior (the office records those on the source's
-    behalf, ``source_detail`` saying who: a name and contact, an outlet, a document)."""
+    behalf, ``source_detail`` saying who: a name and contact, an outlet, a document).
+    ``timezone`` (the front end's setting) reads a naive ``found_at``."""
+    timezone = timezone or get_settings().timezone
     check_source(source, chief_id, patrol_id)
     if category not in PROBLEM_CATEGORIES:
         raise InputError(f"category must be one of {', '.join(PROBLEM_CATEGORIES)}")
@@ -103,7 +106,7 @@ def report_problem(
     x, y = to_wgs84([lon], [lat], coord_system)
     found_at = found_at or dt.datetime.now(dt.UTC)
     if found_at.tzinfo is None:
-        found_at = found_at.replace(tzinfo=zoneinfo.ZoneInfo(get_settings().timezone))
+        found_at = found_at.replace(tzinfo=zoneinfo.ZoneInfo(timezone))
     pid = problem_id or uuid.uuid4()
     with atomic(conn):
         stored = conn.execute(
@@ -115,7 +118,7 @@ def report_problem(
                     f"problem id {pid} is already used by another report "
                     f"(chief {stored.chief_id or '-'}, source {stored.source})"
                 )
-            return get_problem(conn, pid)
+            return get_problem(conn, pid, today=local_today(timezone))
         if chief_id is not None and (
             conn.execute(text("SELECT 1 FROM chief WHERE id = :c"), {"c": chief_id}).first() is None
         ):
@@ -154,7 +157,7 @@ def report_problem(
             },
         )
         _event(conn, pid, reported_by, "report", None, "reported", description)
-    return get_problem(conn, pid)
+    return get_problem(conn, pid, today=local_today(timezone))
 
 
 def _event(

@@ -109,6 +109,7 @@ def create_problem(conn: ConnDep, who: ChiefOrOfficeDep, body: ProblemReport) ->
         problem_id=body.problem_id,
         source=body.source,
         source_detail=body.source_detail,
+        timezone=get_settings().timezone,
     )
     conn.commit()
     return JSONResponse(problem_feature(problem, public=False), status_code=201)
