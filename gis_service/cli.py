@@ -9,8 +9,10 @@ from typing import Annotated
 
 import typer
 
+from gis_service.cli_accountability import accountability_app
 from gis_service.cli_common import engine, fail_cleanly, logged_write, parse_day
 from gis_service.cli_maps import map_app
+from gis_service.cli_problems import problem_app
 from gis_service.cli_users import users_app
 from gis_service.config import get_settings, local_today
 from gis_service.errors import GisServiceError
@@ -36,6 +38,8 @@ patrol_app = typer.Typer(help="Patrol tracks: validate or upload.", no_args_is_h
 app.add_typer(patrol_app, name="patrol")
 app.add_typer(users_app, name="users")
 app.add_typer(map_app, name="map")
+app.add_typer(problem_app, name="problem")
+app.add_typer(accountability_app, name="accountability")
 
 
 # -- set-up and serving -------------------------------------------------------------------

@@ -50,6 +50,13 @@ class Settings(BaseSettings):
     work_calendar_file: Path | None = Field(
         default=None, description="public holidays and 调休 workdays (TOML); default data/rules/"
     )
+    handover_working_days: int | None = Field(
+        default=10,
+        ge=1,
+        le=250,
+        description="deadline of a problem hand-over (交办) in working days when the office "
+        "states none (local practice, not from a seed; empty: every hand-over must state it)",
+    )
     public_read: bool = Field(
         default=True,
         description="requests without a token read public information (viewer role)",
@@ -66,7 +73,7 @@ def get_settings() -> Settings:
     return Settings()
 
 
-def local_today() -> dt.date:
-    """Today in the service's time zone (GIS_TIMEZONE), not the server clock's: a patrol,
-    an audit or a roster date near midnight belongs to the offices' day."""
-    return dt.datetime.now(zoneinfo.ZoneInfo(get_settings().timezone)).date()
+def local_today(timezone: str | None = None) -> dt.date:
+    """Today in the service's time zone (``timezone``, else GIS_TIMEZONE), not the server
+    clock's: a patrol, an audit or a roster date near midnight belongs to the offices' day."""
+    return dt.datetime.now(zoneinfo.ZoneInfo(timezone or get_settings().timezone)).date()

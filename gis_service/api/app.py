@@ -11,6 +11,7 @@ from gis_service.api.auth import get_principal
 from gis_service.api.errors import install_error_handlers
 from gis_service.api.middleware import BodyLimit, WriteLog
 from gis_service.api.routes import (
+    accountability,
     audit,
     collections,
     maps,
@@ -42,6 +43,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(patrols.router)
     app.include_router(audit.router)
     app.include_router(problems.router)
+    app.include_router(accountability.router)
     app.include_router(collections.router)
     app.include_router(roster.router)
     app.include_router(maps.router)

@@ -31,9 +31,11 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from gis_service.domain.crs import STORAGE_SRID
 from gis_service.domain.vocab import (
+    ACCOUNTABILITY_KINDS,
     LEVELS,
     POST_ROLES,
     PROBLEM_CATEGORIES,
+    PROBLEM_SOURCES,
     PROBLEM_STATUSES,
     REGION_KINDS,
     REGION_ROLES,
@@ -443,11 +445,14 @@ class ApiToken(Base):
 
 
 class Problem(Base):
-    """A problem found on patrol (巡河发现问题) and where its handling stands."""
+    """A problem (河湖问题) found on patrol, reported by the public or the media, or handed down
+    by a superior, and where its handling stands (交办, 答复, 核查, 销号)."""
 
     __tablename__ = "problem"
     id = mapped_column(UUID(as_uuid=True), primary_key=True)
     category: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16), server_default="patrol")
+    source_detail: Mapped[str | None] = mapped_column(Text)  # who reported it: personal data
     description: Mapped[str | None] = mapped_column(Text)
     photo_ref: Mapped[str | None] = mapped_column(Text)
     geom = mapped_column(Geometry("POINT", srid=STORAGE_SRID, spatial_index=True), nullable=False)
@@ -455,7 +460,10 @@ class Problem(Base):
     reported_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
-    chief_id: Mapped[str] = mapped_column(ForeignKey("chief.id", ondelete="RESTRICT"), index=True)
+    # the chief who reported it: required for a patrol's problem, else optional
+    chief_id: Mapped[str | None] = mapped_column(
+        ForeignKey("chief.id", ondelete="RESTRICT"), index=True
+    )
     patrol_id = mapped_column(
         UUID(as_uuid=True), ForeignKey("patrol.id", ondelete="SET NULL"), nullable=True
     )
@@ -471,10 +479,13 @@ class Problem(Base):
     deadline: Mapped[dt.date | None] = mapped_column(Date)
     answer: Mapped[str | None] = mapped_column(Text)
     answered_on: Mapped[dt.date | None] = mapped_column(Date)
+    verified_on: Mapped[dt.date | None] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     __table_args__ = (
         CheckConstraint(_in("category", PROBLEM_CATEGORIES), name="problem_category"),
         CheckConstraint(_in("status", PROBLEM_STATUSES), name="problem_status"),
+        CheckConstraint(_in("source", PROBLEM_SOURCES), name="problem_source"),
+        CheckConstraint("source <> 'patrol' OR chief_id IS NOT NULL", name="problem_patrol_chief"),
     )
 
 
@@ -492,6 +503,44 @@ class ProblemEvent(Base):
     from_status: Mapped[str | None] = mapped_column(String(16))
     to_status: Mapped[str] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class AccountabilityRecord(Base):
+    """One step of the accountability ladder (提醒, 约谈, 通报批评, 提请问责) against a chief,
+    with the written answer due within 15 working days (seed 000) once it is received."""
+
+    __tablename__ = "accountability_record"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    chief_id: Mapped[str] = mapped_column(ForeignKey("chief.id", ondelete="RESTRICT"), index=True)
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("chief_post.id", ondelete="RESTRICT"))
+    period: Mapped[str | None] = mapped_column(String(16))  # the audit period, e.g. 2026-Q3
+    problem_id = mapped_column(
+        UUID(as_uuid=True), ForeignKey("problem.id", ondelete="RESTRICT"), nullable=True
+    )
+    follows_id: Mapped[int | None] = mapped_column(
+        ForeignKey("accountability_record.id", ondelete="RESTRICT")
+    )
+    reason: Mapped[str] = mapped_column(Text)
+    reference: Mapped[str | None] = mapped_column(Text)  # the document number (文号)
+    issuer: Mapped[str | None] = mapped_column(Text)  # e.g. 北海市河长办, 上级河湖长
+    issued_by: Mapped[str] = mapped_column(Text)  # the account that recorded it
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    feedback: Mapped[str | None] = mapped_column(Text)
+    feedback_on: Mapped[dt.date | None] = mapped_column(Date)
+    feedback_by: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    __table_args__ = (
+        CheckConstraint(_in("kind", ACCOUNTABILITY_KINDS), name="accountability_kind"),
+        CheckConstraint("(kind = 'referral') = (deadline IS NULL)", name="accountability_deadline"),
+        CheckConstraint(
+            "(feedback IS NULL) = (feedback_on IS NULL)", name="accountability_feedback"
+        ),
+        CheckConstraint("kind <> 'referral' OR feedback IS NULL", name="accountability_referral"),
+    )
 
 
 class WriteLog(Base):

@@ -75,3 +75,25 @@ def check_patrol_reader(who: Principal, chief_id: str) -> None:
 def sees_personal_data(who: Principal) -> bool:
     """Phone numbers, tracks, problem photos and descriptions: office only (and own records)."""
     return who.is_office
+
+
+def accountability_scope(who: Principal, requested_chief: str | None) -> str | None:
+    """Whose accountability records (提醒/约谈/通报) this caller may list: the office anyone's
+    (the chief asked for, or all: None), a chief only their own; viewers none (they are
+    personnel matters, not the notice board's)."""
+    require_chief_or_office(who, "reading accountability records")
+    if who.is_office:
+        return requested_chief
+    if requested_chief not in (None, who.chief_id):
+        raise PermissionDeniedError(
+            f"a chief reads own accountability records only ({who.chief_id})"
+        )
+    return who.chief_id
+
+
+def check_accountability_reader(who: Principal, chief_id: str) -> None:
+    require_chief_or_office(who, "reading accountability records")
+    if not (who.is_office or who.chief_id == chief_id):
+        raise PermissionDeniedError(
+            "an accountability record is visible to its chief and the office"
+        )

@@ -61,7 +61,7 @@ AUDIT_STATUS_LABELS: dict[str, str] = {
 }
 AUDIT_STATUSES: tuple[str, ...] = tuple(AUDIT_STATUS_LABELS)
 
-# problems found on patrol (巡河发现问题), seeds 000 and 002
+# problems (河湖问题) and their categories, seeds 000 and 002 and DOMAIN.md
 PROBLEM_CATEGORY_LABELS: dict[str, str] = {
     "sand_mining": "非法采砂",
     "encroachment": "侵占河道/围垦湖泊",
@@ -71,17 +71,50 @@ PROBLEM_CATEGORY_LABELS: dict[str, str] = {
     "illegal_construction": "违章建设",
     "water_pollution": "水体污染",
     "facility_damage": "设施损坏",
+    "illegal_water_intake": "非法取水",
+    "obstruction": "设障",
+    "aquaculture": "养殖",
+    "soil_taking": "取土",
     "other": "其他",
 }
 PROBLEM_CATEGORIES: tuple[str, ...] = tuple(PROBLEM_CATEGORY_LABELS)
+
+# where a problem came from (seed 000: 巡查调研、上级交办、群众举报、媒体曝光)
+PROBLEM_SOURCE_LABELS: dict[str, str] = {
+    "patrol": "河湖长巡查",
+    "public": "群众举报",
+    "media": "媒体曝光",
+    "superior": "上级交办",
+}
+PROBLEM_SOURCES: tuple[str, ...] = tuple(PROBLEM_SOURCE_LABELS)
 
 PROBLEM_STATUS_LABELS: dict[str, str] = {
     "reported": "已上报",
     "handed_over": "已交办",
     "answered": "已答复",
-    "closed": "已办结",
+    "verified": "已核查",
+    "closed": "已销号",
 }
 PROBLEM_STATUSES: tuple[str, ...] = tuple(PROBLEM_STATUS_LABELS)
+
+# the accountability ladder (问责阶梯, seed 000): 提醒, 约谈, 通报 each need a written answer
+# within 15 working days; 提请问责 hands the case to the disciplinary bodies (no answer due)
+ACCOUNTABILITY_KIND_LABELS: dict[str, str] = {
+    "reminder": "提醒",
+    "interview": "约谈",
+    "notice": "通报批评",
+    "referral": "提请问责",
+}
+ACCOUNTABILITY_KINDS: tuple[str, ...] = tuple(ACCOUNTABILITY_KIND_LABELS)
+
+ACCOUNTABILITY_STATUS_LABELS: dict[str, str] = {
+    "awaiting_feedback": "待书面反馈",
+    "overdue": "逾期未反馈",
+    "answered": "已书面反馈",
+    "answered_late": "逾期后反馈",
+    "referred": "已移交问责",
+}
+ACCOUNTABILITY_STATUSES: tuple[str, ...] = tuple(ACCOUNTABILITY_STATUS_LABELS)
 
 USER_ROLE_LABELS: dict[str, str] = {
     "office": "河长办",

@@ -289,6 +289,7 @@ def _problem_layer(m: folium.Map, problems: gpd.GeoDataFrame, lang: str) -> None
     rows = []
     keys = [
         ("category", "category_label"),
+        ("source", "source_label"),
         ("status", "status_label"),
         ("description", "description"),
         ("reported_at", "reported_at"),

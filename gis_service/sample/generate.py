@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 
 from . import realdata_dir
-from .problems import build_problems
+from .problems import build_accountability, build_problems
 from .region import build_regions
 from .roster import build_roster
 from .tracks import write_tracks
@@ -60,6 +60,9 @@ def generate(
         problems = build_problems(segments, regions, water, person_ids, rng_problems)
         problems.to_csv(
             out_dir / "problems.csv", index=False, lineterminator="\n", encoding="utf-8"
+        )
+        build_accountability(problems).to_csv(
+            out_dir / "accountability.csv", index=False, lineterminator="\n", encoding="utf-8"
         )
 
     result: dict = {

@@ -87,16 +87,18 @@ COLLECTIONS: dict[str, Collection] = {
             level_column="level", water_column="water_body_code",
         ),
         Collection(
-            "problems", "巡河发现问题 Problems found on patrol",
-            "Problems reported by chiefs, with their handling status and answer deadline "
-            "(15 working days after hand-over).",
+            "problems", "河湖问题 Problems",
+            "Problems found on patrol, reported by the public (群众举报) or the media, or handed "
+            "down by a superior, with their handling status and the hand-over deadline (set "
+            "per case).",
             "problem", "id",
-            ("category", "status", "description", "photo_ref", "found_at", "reported_at",
-             "handed_to", "handed_over_on", "deadline", "answer", "answered_on", "closed_on",
-             "chief_id", "patrol_id", "water_body_code", "region_code"),
+            ("category", "source", "source_detail", "status", "description", "photo_ref",
+             "found_at", "reported_at", "handed_to", "handed_over_on", "deadline", "answer",
+             "answered_on", "verified_on", "closed_on", "chief_id", "patrol_id",
+             "water_body_code", "region_code"),
             region_columns=("region_code",), water_column="water_body_code",
             date_column="found_at",
-            public_hidden=("description", "photo_ref", "patrol_id", "answer"),
+            public_hidden=("description", "photo_ref", "patrol_id", "answer", "source_detail"),
         ),
     )
 }  # fmt: skip
@@ -200,7 +202,9 @@ def _feature(c: Collection, row: dict, public: bool) -> dict:
         extra = decorate_problem(
             {**{k: row[k] for k in c.properties}, "id": row["fid"]}, local_today()
         )
-        props |= {k: extra[k] for k in ("category_label", "status_label", "overdue")}
+        props |= {
+            k: extra[k] for k in ("category_label", "source_label", "status_label", "overdue")
+        }
     for key, value in props.items():
         if isinstance(value, dt.date | dt.datetime):
             props[key] = value.isoformat()

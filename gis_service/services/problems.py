@@ -1,4 +1,5 @@
-"""Problems found on patrol (巡河发现问题): report, hand over (交办), answer, close.
+"""Problems (河湖问题): found on patrol, reported by the public or the media, or handed down by a
+superior; hand over (交办), answer, verify (核查), close (销号).
 
 The lifecycle rules live in ``gis_service.domain.problems``; this module stores and reads.
 A report is located in the finest administrative region containing it and the nearest water
@@ -22,16 +23,17 @@ from gis_service.db.queries import DESCENDANTS, local_day_bounds
 from gis_service.db.session import atomic
 from gis_service.domain.chinacoords import to_wgs84
 from gis_service.domain.problems import (
-    ANSWER_WORKING_DAYS,
     WorkCalendar,
-    add_working_days,
+    check_source,
+    check_step,
+    handover_deadline,
     is_overdue,
-    load_calendar,
     next_status,
 )
 from gis_service.domain.vocab import (
     PROBLEM_CATEGORIES,
     PROBLEM_CATEGORY_LABELS,
+    PROBLEM_SOURCE_LABELS,
     PROBLEM_STATUS_LABELS,
 )
 from gis_service.errors import ConflictError, InputError, NotFoundError
@@ -40,17 +42,19 @@ from gis_service.services.patrols import patrol_owner
 NEAR_WATER_M = 500.0
 
 PROBLEM_COLUMNS = [
-    "id", "category", "category_label", "status", "status_label", "description",
-    "photo_ref", "found_at", "reported_at", "handed_to", "deadline", "overdue", "answer",
-    "chief_id", "chief_name", "patrol_id", "water_body_code", "region_code",
+    "id", "category", "category_label", "source", "source_label", "status", "status_label",
+    "description", "photo_ref", "found_at", "reported_at", "handed_to", "deadline", "overdue",
+    "answer", "verified_on", "chief_id", "chief_name", "patrol_id", "water_body_code",
+    "region_code",
 ]  # fmt: skip
 
 _SELECT = """
-SELECT p.id, p.category, p.status, p.description, p.photo_ref, p.found_at, p.reported_at,
-       p.handed_to, p.handed_over_on, p.deadline, p.answer, p.answered_on, p.closed_on,
+SELECT p.id, p.category, p.source, p.source_detail, p.status, p.description, p.photo_ref,
+       p.found_at, p.reported_at, p.handed_to, p.handed_over_on, p.deadline, p.answer,
+       p.answered_on, p.verified_on, p.closed_on,
        p.chief_id, c.name AS chief_name, p.patrol_id, p.water_body_code, p.region_code,
        ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat
-FROM problem p JOIN chief c ON c.id = p.chief_id
+FROM problem p LEFT JOIN chief c ON c.id = p.chief_id
 """
 
 
@@ -60,6 +64,7 @@ def decorate_problem(row: dict, today: dt.date) -> dict:
     out["id"] = str(out["id"])
     out["patrol_id"] = str(out["patrol_id"]) if out["patrol_id"] else None
     out["category_label"] = PROBLEM_CATEGORY_LABELS[out["category"]]
+    out["source_label"] = PROBLEM_SOURCE_LABELS[out["source"]]
     out["status_label"] = PROBLEM_STATUS_LABELS[out["status"]]
     out["overdue"] = is_overdue(out["status"], out["deadline"], today)
     for key, value in out.items():
@@ -71,7 +76,7 @@ def decorate_problem(row: dict, today: dt.date) -> dict:
 def report_problem(
     conn: Connection,
     *,
-    chief_id: str,
+    chief_id: str | None,
     lon: float,
     lat: float,
     category: str,
@@ -82,8 +87,18 @@ def report_problem(
     coord_system: str = "wgs84",
     reported_by: str = "system",
     problem_id: uuid.UUID | None = None,
+    source: str = "patrol",
+    source_detail: str | None = None,
+    timezone: str | None = None,
 ) -> dict:
-    """Store a report; an app resending the same ``problem_id`` gets the stored one back."""
+    """Store a report; an app resending the same ``problem_id`` gets the stored one back.
+
+    ``chief_id`` is the reporting chief: required for a problem found on patrol, optional for
+    one from the public, the media or a superior (the office records those on the source's
+    behalf, ``source_detail`` saying who: a name and contact, an outlet, a document).
+    ``timezone`` (the front end's setting) reads a naive ``found_at``."""
+    timezone = timezone or get_settings().timezone
+    check_source(source, chief_id, patrol_id)
     if category not in PROBLEM_CATEGORIES:
         raise InputError(f"category must be one of {', '.join(PROBLEM_CATEGORIES)}")
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
@@ -91,17 +106,22 @@ def report_problem(
     x, y = to_wgs84([lon], [lat], coord_system)
     found_at = found_at or dt.datetime.now(dt.UTC)
     if found_at.tzinfo is None:
-        found_at = found_at.replace(tzinfo=zoneinfo.ZoneInfo(get_settings().timezone))
+        found_at = found_at.replace(tzinfo=zoneinfo.ZoneInfo(timezone))
     pid = problem_id or uuid.uuid4()
     with atomic(conn):
         stored = conn.execute(
-            text("SELECT chief_id FROM problem WHERE id = :i"), {"i": pid}
-        ).scalar()
+            text("SELECT chief_id, source FROM problem WHERE id = :i"), {"i": pid}
+        ).first()
         if stored is not None:
-            if stored != chief_id:
-                raise ConflictError(f"problem id {pid} is already used by another chief")
-            return get_problem(conn, pid)
-        if conn.execute(text("SELECT 1 FROM chief WHERE id = :c"), {"c": chief_id}).first() is None:
+            if tuple(stored) != (chief_id, source):
+                raise ConflictError(
+                    f"problem id {pid} is already used by another report "
+                    f"(chief {stored.chief_id or '-'}, source {stored.source})"
+                )
+            return get_problem(conn, pid, today=local_today(timezone))
+        if chief_id is not None and (
+            conn.execute(text("SELECT 1 FROM chief WHERE id = :c"), {"c": chief_id}).first() is None
+        ):
             raise NotFoundError(f"chief {chief_id!r} not found")
         if patrol_id is not None and patrol_owner(conn, patrol_id) != chief_id:
             raise InputError(f"patrol {patrol_id} belongs to another chief")
@@ -109,9 +129,10 @@ def report_problem(
             text(
                 """
                 WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:x, :y), 4326) AS g)
-                INSERT INTO problem (id, category, description, photo_ref, geom, found_at,
-                                     chief_id, patrol_id, region_code, water_body_code)
-                SELECT :id, :cat, :desc, :photo, pt.g, :found, :chief, :patrol,
+                INSERT INTO problem (id, category, source, source_detail, description,
+                                     photo_ref, geom, found_at, chief_id, patrol_id,
+                                     region_code, water_body_code)
+                SELECT :id, :cat, :source, :detail, :desc, :photo, pt.g, :found, :chief, :patrol,
                     (SELECT code FROM admin_region r WHERE ST_Intersects(r.geom, pt.g)
                      ORDER BY length(code) DESC, code LIMIT 1),
                     (SELECT code FROM water_body w
@@ -125,6 +146,8 @@ def report_problem(
                 "y": float(y[0]),
                 "id": pid,
                 "cat": category,
+                "source": source,
+                "detail": source_detail,
                 "desc": description,
                 "photo": photo_ref,
                 "found": found_at,
@@ -134,7 +157,7 @@ def report_problem(
             },
         )
         _event(conn, pid, reported_by, "report", None, "reported", description)
-    return get_problem(conn, pid)
+    return get_problem(conn, pid, today=local_today(timezone))
 
 
 def _event(
@@ -155,14 +178,19 @@ def advance_problem(
     action: str,
     *,
     user: str,
+    today: dt.date,
+    calendar: WorkCalendar,
     handed_to: str | None = None,
     note: str | None = None,
-    today: dt.date | None = None,
-    calendar: WorkCalendar | None = None,
+    deadline: dt.date | None = None,
+    working_days: int | None = None,
+    default_working_days: int | None = None,
 ) -> dict:
-    """Apply one lifecycle step; a hand-over sets the 15-working-day answer deadline."""
-    today = today or local_today()
-    calendar = calendar or load_calendar(get_settings().work_calendar_file)
+    """Apply one lifecycle step on ``today`` (the office's local date). A hand-over sets its
+    deadline: the date given, or ``working_days`` (else ``default_working_days``, the office's
+    setting) working days on ``calendar``."""
+    check_step(action, handed_to=handed_to, note=note, deadline=deadline,
+               working_days=working_days)  # fmt: skip
     with atomic(conn):
         current = conn.execute(
             text("SELECT status FROM problem WHERE id = :i FOR UPDATE"), {"i": problem_id}
@@ -170,27 +198,31 @@ def advance_problem(
         if current is None:
             raise NotFoundError(f"problem {problem_id} not found")
         status = next_status(current, action)
-        values: dict = {"i": problem_id, "s": status}
+        values: dict = {"i": problem_id, "s": status, "d0": today}
         sets = ["status = :s"]
         if action == "hand_over":
-            if not handed_to:
-                raise InputError("a hand-over (交办) names who must answer (handed_to)")
-            deadline = add_working_days(today, ANSWER_WORKING_DAYS, calendar)
+            due = handover_deadline(
+                today,
+                calendar,
+                deadline=deadline,
+                working_days=working_days,
+                default_working_days=default_working_days,
+            )
             sets += ["handed_to = :h", "handed_over_on = :d0", "deadline = :d1"]
-            values |= {"h": handed_to, "d0": today, "d1": deadline}
+            values |= {"h": handed_to, "d1": due}
+            note = f"{note + '; ' if note else ''}deadline {due.isoformat()}"
         elif action == "answer":
-            if not note:
-                raise InputError("an answer (答复) needs its text (note)")
             sets += ["answer = :a", "answered_on = :d0"]
-            values |= {"a": note, "d0": today}
+            values |= {"a": note}
+        elif action == "verify":
+            sets += ["verified_on = :d0"]
         elif action == "close":
             sets += ["closed_on = :d0"]
-            values |= {"d0": today}
         elif action == "reopen":
-            sets += ["closed_on = NULL"]
+            sets += ["closed_on = NULL", "verified_on = NULL"]
         conn.execute(text(f"UPDATE problem SET {', '.join(sets)} WHERE id = :i"), values)
         _event(conn, problem_id, user, action, current, status, note)
-    return get_problem(conn, problem_id)
+    return get_problem(conn, problem_id, today=today)
 
 
 def get_problem(conn: Connection, problem_id, *, today: dt.date | None = None) -> dict:
@@ -239,7 +271,11 @@ def problems_frame(
 def problem_feature(problem: dict, *, public: bool) -> dict:
     """A problem as a GeoJSON feature; the public sees what, where and how far it is handled,
     not the reporter's description, photo or patrol."""
-    hidden = {"description", "photo_ref", "patrol_id", "answer", "events"} if public else set()
+    hidden = (
+        {"description", "photo_ref", "patrol_id", "answer", "events", "source_detail"}
+        if public
+        else set()
+    )
     props = {k: v for k, v in problem.items() if k not in hidden | {"lon", "lat", "id"}}
     return {
         "type": "Feature",

@@ -11,7 +11,9 @@ from sqlalchemy import Connection, text
 
 from gis_service.config import get_settings
 from gis_service.db.session import atomic
-from gis_service.domain.problems import load_calendar
+from gis_service.domain.problems import WorkCalendar, load_calendar
+from gis_service.errors import InputError
+from gis_service.services.accountability import NewRecord, issue_record, record_feedback
 from gis_service.services.importing import import_chiefs, import_regions, import_water_bodies
 from gis_service.services.problems import advance_problem, report_problem
 from gis_service.services.reports import ImportReport
@@ -20,8 +22,10 @@ SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
 def load_sample(conn: Connection, data_dir: Path = SAMPLE_DIR) -> list[ImportReport]:
-    """Import regions, water bodies, the chief roster and the problems found on patrol;
-    unchanged files are skipped, problems already stored are left as they are."""
+    """Import regions, water bodies, the chief roster, the problems and the accountability
+    records; unchanged files are skipped, problems and records already stored are left as
+    they are."""
+    calendar = load_calendar(get_settings().work_calendar_file)  # read once, not per step
     with atomic(conn):
         reports = [
             import_regions(conn, data_dir / "regions.geojson", skip_unchanged=True),
@@ -29,15 +33,17 @@ def load_sample(conn: Connection, data_dir: Path = SAMPLE_DIR) -> list[ImportRep
             import_chiefs(conn, data_dir / "chiefs.csv", skip_unchanged=True),
         ]
         if (data_dir / "problems.csv").exists():
-            load_problems(conn, data_dir / "problems.csv")
+            load_problems(conn, data_dir / "problems.csv", calendar)
+        if (data_dir / "accountability.csv").exists():
+            load_accountability(conn, data_dir / "accountability.csv", calendar)
         return reports
 
 
-def load_problems(conn: Connection, path: Path) -> int:
+def load_problems(conn: Connection, path: Path, calendar: WorkCalendar | None = None) -> int:
     """Report each problem (idempotent by its id) and replay its handling on its dates, through
     the same service calls as the API; returns how many were new."""
     rows = pd.read_csv(path, dtype=str, keep_default_na=False)
-    calendar = load_calendar(get_settings().work_calendar_file)  # read once, not per step
+    calendar = calendar or load_calendar(get_settings().work_calendar_file)
     new = 0
     with atomic(conn):
         stored = set(
@@ -51,7 +57,9 @@ def load_problems(conn: Connection, path: Path) -> int:
                 continue  # stored and perhaps handled since: leave it
             report_problem(
                 conn,
-                chief_id=r.person_id,
+                chief_id=r.person_id or None,
+                source=r.source,
+                source_detail=r.source_detail or None,
                 lon=float(r.lon),
                 lat=float(r.lat),
                 category=r.category,
@@ -64,21 +72,85 @@ def load_problems(conn: Connection, path: Path) -> int:
             steps = [
                 ("hand_over", r.handed_over_on, None),
                 ("answer", r.answered_on, r.answer),
+                ("verify", r.verified_on, None),
                 ("close", r.closed_on, None),
             ]
             for action, day, note in steps:
-                if day:
-                    advance_problem(
-                        conn,
-                        problem_id=uuid.UUID(r.problem_id),
-                        action=action,
-                        user="sample",
-                        handed_to=r.handed_to or None,
-                        note=note,
-                        today=dt.date.fromisoformat(day),
-                        calendar=calendar,
-                    )
+                if not day:
+                    continue
+                handing = action == "hand_over"
+                advance_problem(
+                    conn,
+                    problem_id=uuid.UUID(r.problem_id),
+                    action=action,
+                    user="sample",
+                    handed_to=(r.handed_to or None) if handing else None,
+                    note=note,
+                    deadline=dt.date.fromisoformat(r.deadline) if handing and r.deadline else None,
+                    working_days=int(r.working_days) if handing and r.working_days else None,
+                    today=dt.date.fromisoformat(day),
+                    calendar=calendar,
+                )
     return new
+
+
+def load_accountability(
+    conn: Connection, path: Path, calendar: WorkCalendar | None = None
+) -> int:
+    """Issue each record (idempotent by its document number, ``reference``) and record its
+    answer on its date, through the same service calls as the API; returns how many were new.
+    Each step is recorded "on" its own date, as an office entering its files would."""
+    rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+    calendar = calendar or load_calendar(get_settings().work_calendar_file)
+    new = 0
+    with atomic(conn):
+        ids = dict(
+            conn.execute(
+                text(
+                    "SELECT reference, id FROM accountability_record "
+                    "WHERE reference = ANY(:r)"
+                ),
+                {"r": list(rows["reference"])},
+            ).all()
+        )
+        for r in rows.itertuples():
+            if r.reference in ids:
+                continue
+            issued = dt.date.fromisoformat(r.issued_on)
+            record = issue_record(
+                conn,
+                NewRecord(
+                    kind=r.kind,
+                    chief_id=r.person_id,
+                    reason=r.reason,
+                    issued_on=issued,
+                    issuer=r.issuer or None,
+                    reference=r.reference,
+                    period=r.period or None,
+                    problem_id=uuid.UUID(r.problem_id) if r.problem_id else None,
+                    follows_id=_follows(ids, r.follows_reference),
+                ),
+                user="sample",
+                today=issued,
+                calendar=calendar,
+            )
+            ids[r.reference] = record.id
+            new += 1
+            if r.feedback_on:
+                received = dt.date.fromisoformat(r.feedback_on)
+                record_feedback(
+                    conn, record.id, r.feedback, received_on=received, user="sample",
+                    today=received,
+                )  # fmt: skip
+    return new
+
+
+def _follows(ids: dict[str, int], reference: str) -> int | None:
+    if not reference:
+        return None
+    if reference not in ids:
+        raise InputError(f"follows_reference {reference!r} is not an earlier record's reference")
+    return ids[reference]
 
 
 def ensure_tracks(data_dir: Path = SAMPLE_DIR) -> None:

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from gis_service.api.app import create_app
 from gis_service.config import get_settings
-from gis_service.domain.problems import WorkCalendar, add_working_days
+from gis_service.domain.problems import WorkCalendar, add_working_days, load_calendar
 from gis_service.services.problems import local_today, problems_frame
 from tests.conftest import bearer
 
@@ -66,7 +66,10 @@ def test_chief_reports_a_problem_located_in_village_and_water(api, tokens, probl
     assert again.status_code == first.status_code == 201 and first.json()["id"] == feature["id"]
 
 
-def test_lifecycle_hand_over_answer_close_with_deadline(api, tokens, problem_ids):
+def test_lifecycle_hand_over_answer_verify_close_with_deadline(api, tokens, problem_ids):
+    """Adapted for issue 13 item 8: a hand-over no longer gets 15 working days (that is the
+    accountability answer's deadline): without a deadline of its own it gets the office's
+    default (GIS_HANDOVER_WORKING_DAYS, 10); an answer is verified (核查) before 销号."""
     pid = _report(api, tokens[CHIEF], problem_ids).json()["id"]
     office = bearer(tokens["office"])
     denied = api.post(
@@ -83,16 +86,104 @@ def test_lifecycle_hand_over_answer_close_with_deadline(api, tokens, problem_ids
     assert handed.status_code == 200, handed.text
     props = handed.json()["properties"]
     assert props["status"] == "handed_over" and props["handed_to"] == "合浦县水利局"
-    assert props["deadline"] == add_working_days(local_today(), 15).isoformat()
+    assert props["deadline"] == add_working_days(local_today(), 10, load_calendar()).isoformat()
     assert props["overdue"] is False
     wrong = api.post(f"/problems/{pid}/events", json={"action": "close"}, headers=office)
     assert wrong.status_code == 400 and "handed_over" in wrong.json()["detail"]
     api.post(f"/problems/{pid}/events", json={"action": "answer", "note": "已拆除"}, headers=office)
+    unverified = api.post(f"/problems/{pid}/events", json={"action": "close"}, headers=office)
+    assert unverified.status_code == 400 and "核查" in unverified.json()["detail"]
+    verified = api.post(
+        f"/problems/{pid}/events", json={"action": "verify", "note": "现场核查属实"}, headers=office
+    )
+    assert verified.json()["properties"]["status"] == "verified"
+    assert verified.json()["properties"]["status_label"] == "已核查"
     closed = api.post(f"/problems/{pid}/events", json={"action": "close"}, headers=office)
     assert closed.json()["properties"]["status"] == "closed"
+    assert closed.json()["properties"]["status_label"] == "已销号"
     history = api.get(f"/problems/{pid}", headers=office).json()["properties"]["events"]
-    assert [e["action"] for e in history] == ["report", "hand_over", "answer", "close"]
+    assert [e["action"] for e in history] == ["report", "hand_over", "answer", "verify", "close"]
     assert history[1]["user_name"] == "test-office"
+    reopened = api.post(f"/problems/{pid}/events", json={"action": "reopen"}, headers=office)
+    assert reopened.json()["properties"]["status"] == "reported"
+    assert reopened.json()["properties"]["verified_on"] is None
+
+
+def test_hand_over_deadline_per_case(api, tokens, problem_ids):
+    office = bearer(tokens["office"])
+    today = local_today()
+
+    def hand_over(**extra):
+        pid = _report(api, tokens[CHIEF], problem_ids).json()["id"]
+        body = {"action": "hand_over", "handed_to": "镇政府"} | extra
+        return api.post(f"/problems/{pid}/events", json=body, headers=office)
+
+    due = (today + dt.timedelta(days=30)).isoformat()
+    assert hand_over(deadline=due).json()["properties"]["deadline"] == due
+    by_days = hand_over(working_days=3).json()["properties"]["deadline"]
+    assert by_days == add_working_days(today, 3, load_calendar()).isoformat()
+    both = hand_over(deadline=due, working_days=3)
+    assert both.status_code == 400 and "not both" in both.json()["detail"]
+    past = hand_over(deadline=(today - dt.timedelta(days=1)).isoformat())
+    assert past.status_code == 400 and "before the hand-over day" in past.json()["detail"]
+    assert hand_over(working_days=0).status_code == 422
+    pid = _report(api, tokens[CHIEF], problem_ids).json()["id"]
+    stray = api.post(
+        f"/problems/{pid}/events", json={"action": "close", "deadline": due}, headers=office
+    )
+    assert stray.status_code == 400 and "only a hand-over" in stray.json()["detail"]
+
+
+def test_default_hand_over_deadline_is_the_offices_setting(
+    api, tokens, problem_ids, monkeypatch
+):
+    monkeypatch.setenv("GIS_HANDOVER_WORKING_DAYS", "4")
+    get_settings.cache_clear()
+    try:
+        pid = _report(api, tokens[CHIEF], problem_ids).json()["id"]
+        handed = api.post(
+            f"/problems/{pid}/events",
+            json={"action": "hand_over", "handed_to": "镇政府"},
+            headers=bearer(tokens["office"]),
+        ).json()["properties"]
+    finally:
+        get_settings.cache_clear()
+    assert handed["deadline"] == add_working_days(local_today(), 4, load_calendar()).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("category", "label"),
+    [("illegal_water_intake", "非法取水"), ("obstruction", "设障"), ("aquaculture", "养殖"),
+     ("soil_taking", "取土")],
+)  # fmt: skip
+def test_new_categories(api, tokens, problem_ids, category, label):
+    res = _report(api, tokens[CHIEF], problem_ids, category=category)
+    assert res.status_code == 201, res.text
+    assert res.json()["properties"]["category_label"] == label
+
+
+def test_public_media_and_superior_reports_need_no_chief_or_patrol(api, tokens, problem_ids):
+    office = tokens["office"]
+    for source, label in [("public", "群众举报"), ("media", "媒体曝光"), ("superior", "上级交办")]:
+        res = _report(api, office, problem_ids, source=source, category="soil_taking",
+                      source_detail="市民来电 138xxxx0000")  # fmt: skip
+        assert res.status_code == 201, res.text
+        props = res.json()["properties"]
+        assert props["source"] == source and props["source_label"] == label
+        assert props["chief_id"] is None and props["source_detail"] == "市民来电 138xxxx0000"
+        public = api.get(f"/problems/{res.json()['id']}").json()["properties"]
+        assert "source_detail" not in public and public["source_label"] == label
+    patrol_default = _report(api, tokens[CHIEF], problem_ids).json()["properties"]
+    assert patrol_default["source"] == "patrol" and patrol_default["chief_id"] == CHIEF
+    relayed = _report(api, tokens[CHIEF], problem_ids, source="public")  # a chief relays
+    assert relayed.status_code == 201 and relayed.json()["properties"]["chief_id"] == CHIEF
+    with_patrol = _report(api, office, problem_ids, source="media", patrol_id=str(uuid.uuid4()))
+    assert with_patrol.status_code == 400 and "patrol_id" in with_patrol.json()["detail"]
+    assert _report(api, office, problem_ids, source="gossip").status_code == 422
+    listed = api.get("/collections/problems/items", params={"limit": 1000}).json()
+    sources = {f["properties"]["source"] for f in listed["features"]}
+    assert {"public", "media", "superior", "patrol"} <= sources
+    assert all("source_detail" not in f["properties"] for f in listed["features"])
 
 
 def test_the_offices_work_calendar_moves_the_deadline(
@@ -108,7 +199,7 @@ def test_the_offices_work_calendar_moves_the_deadline(
         pid = _report(api, tokens[CHIEF], problem_ids).json()["id"]
         handed = api.post(
             f"/problems/{pid}/events",
-            json={"action": "hand_over", "handed_to": "镇政府"},
+            json={"action": "hand_over", "handed_to": "镇政府", "working_days": 15},
             headers=bearer(tokens["office"]),
         ).json()["properties"]
     finally:

@@ -12,8 +12,14 @@ from sqlalchemy import text
 
 from gis_service.api.app import create_app
 from gis_service.db.queries import posts_on
+from gis_service.services.accountability import RecordQuery, list_records
 from gis_service.services.problems import problems_frame
-from gis_service.services.sample import SAMPLE_DIR, load_problems, load_sample
+from gis_service.services.sample import (
+    SAMPLE_DIR,
+    load_accountability,
+    load_problems,
+    load_sample,
+)
 
 
 def test_sample_counts_match_the_files(sample_loaded, engine, sample_dir):
@@ -60,7 +66,9 @@ def test_sample_problems_show_every_stage_and_reload_changes_nothing(engine, sam
         assert load_problems(conn, SAMPLE_DIR / "problems.csv") == 0
         assert conn.execute(text("SELECT count(*) FROM problem_event")).scalar_one() == events
         conn.rollback()
-    sample = frame[frame["id"].isin(_sample_problem_ids())]
+    everything = frame[frame["id"].isin(_sample_problem_ids())]
+    assert len(everything) == 38
+    sample = everything[everything["source"] == "patrol"]
     assert len(sample) == 32
     assert Counter(sample["status"]) == {
         "reported": 8,
@@ -72,6 +80,42 @@ def test_sample_problems_show_every_stage_and_reload_changes_nothing(engine, sam
     assert waiting["overdue"].all() and waiting["deadline"].notna().all()
     assert sample["region_code"].str.len().eq(12).all()  # each placed in its village
     assert sample["water_body_code"].notna().all()  # and at its river
+    assert sample["chief_id"].notna().all()
+    assert (sample.loc[sample["status"] == "closed", "verified_on"].notna()).all()
+    others = everything[everything["source"] != "patrol"]
+    assert Counter(others["source"]) == {"public": 3, "media": 2, "superior": 1}
+    assert Counter(others["status"]) == {
+        "reported": 1, "handed_over": 2, "answered": 1, "verified": 1, "closed": 1,
+    }  # fmt: skip
+    assert others["chief_id"].isna().all() and others["patrol_id"].isna().all()
+    assert {"illegal_water_intake", "soil_taking", "aquaculture", "obstruction"} <= set(
+        others["category"]
+    )
+
+
+def test_sample_accountability_records_and_reload_changes_nothing(engine, sample_loaded):
+    as_of = dt.date(2026, 11, 29)
+    with engine.connect() as conn:
+        assert load_accountability(conn, SAMPLE_DIR / "accountability.csv") == 0
+        records = [
+            r
+            for r in list_records(conn, RecordQuery(), today=as_of)
+            if r.reference and r.issued_by == "sample"
+        ]
+        conn.rollback()
+    by_ref = {r.reference: r for r in records}
+    assert len(by_ref) == 5
+    first = by_ref["北河长办提醒〔2026〕1号"]
+    # issued Wed 30 Sep: 1-7 Oct off, Sat 10 Oct worked -> 8, 9, 10, 12-16, 19-23, 26, 27
+    assert first.deadline == dt.date(2026, 10, 27) and first.status(as_of) == "answered"
+    interview = by_ref["北河长办约谈〔2026〕1号"]
+    assert interview.follows_id == by_ref["北河长办提醒〔2026〕2号"].id
+    assert interview.deadline == dt.date(2026, 9, 21)  # Sun 20 Sep worked (调休)
+    assert [by_ref[k].status(as_of) for k in ("北河长办提醒〔2026〕2号", "北河长办约谈〔2026〕1号",
+            "北河长办问责〔2026〕1号", "北河长办通报〔2026〕1号")] == [
+        "overdue", "overdue", "referred", "answered_late",
+    ]  # fmt: skip
+    assert by_ref["北河长办通报〔2026〕1号"].problem_id is not None
 
 
 def _sample_problem_ids() -> set[str]:

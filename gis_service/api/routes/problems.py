@@ -1,4 +1,4 @@
-"""Problems found on patrol (巡河发现问题): report, follow, hand over, answer, close."""
+"""Problems (河湖问题): report, follow, hand over (交办), answer, verify (核查), close (销号)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,10 @@ from gis_service.api.auth import ChiefOrOfficeDep, OfficeDep, PrincipalDep
 from gis_service.api.deps import ConnDep
 from gis_service.api.params import CoordSystem
 from gis_service.api.responses import GeoJSONResponse
+from gis_service.config import get_settings, local_today
 from gis_service.domain.access import sees_personal_data
-from gis_service.domain.problems import TRANSITIONS
-from gis_service.domain.vocab import PROBLEM_CATEGORIES
+from gis_service.domain.problems import MAX_HANDOVER_WORKING_DAYS, TRANSITIONS, load_calendar
+from gis_service.domain.vocab import PROBLEM_CATEGORIES, PROBLEM_SOURCES
 from gis_service.errors import InputError, PermissionDeniedError
 from gis_service.services.problems import (
     advance_problem,
@@ -28,23 +29,33 @@ from gis_service.services.problems import (
 router = APIRouter(tags=["problems"])
 
 Category = Literal[PROBLEM_CATEGORIES]  # type: ignore[valid-type]
+Source = Literal[PROBLEM_SOURCES]  # type: ignore[valid-type]
 Action = Literal[tuple(TRANSITIONS)]  # type: ignore[valid-type]
 
 
 class ProblemReport(BaseModel):
-    """What the phone app sends when a chief finds a problem on patrol."""
+    """What the phone app sends when a chief finds a problem on patrol, or what the office
+    records for a report from the public (群众举报), the media or a superior (上级交办)."""
 
     model_config = ConfigDict(extra="forbid")
     lon: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
     category: Category
+    source: Source = Field(default="patrol", description="patrol | public | media | superior")
+    source_detail: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="who reported it (name and contact, outlet, document): office and chief only",
+    )
     description: str | None = Field(default=None, max_length=4000)
     photo_ref: str | None = Field(default=None, max_length=1000, description="photo id/URL")
     found_at: dt.datetime | None = Field(default=None, description="default: now")
     patrol_id: uuid.UUID | None = None
     coord_system: CoordSystem = "wgs84"
     chief_id: str | None = Field(
-        default=None, max_length=32, description="office only: the chief who found it"
+        default=None,
+        max_length=32,
+        description="office only: the chief who found it (required for source patrol)",
     )
     problem_id: uuid.UUID | None = Field(
         default=None, description="the app's id: a resend returns the stored report"
@@ -57,21 +68,30 @@ class ProblemStep(BaseModel):
     handed_to: str | None = Field(
         default=None, max_length=500, description="hand_over: who must answer"
     )
+    deadline: dt.date | None = Field(default=None, description="hand_over: the date due")
+    working_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_HANDOVER_WORKING_DAYS,
+        description="hand_over: working days until due (default: GIS_HANDOVER_WORKING_DAYS)",
+    )
     note: str | None = Field(default=None, max_length=4000, description="answer text, remarks")
 
 
 ProblemId = Annotated[uuid.UUID, Path(description="problem id")]
 
 
-@router.post("/problems", status_code=201, summary="Report a problem found on patrol")
+@router.post("/problems", status_code=201, summary="Report a problem")
 def create_problem(conn: ConnDep, who: ChiefOrOfficeDep, body: ProblemReport) -> JSONResponse:
-    """A chief reports for themself; the office reports on a chief's behalf (``chief_id``)."""
+    """A chief reports for themself (found on patrol, or relaying what the public, the media
+    or a superior brought to them); the office reports on a chief's behalf (``chief_id``) or,
+    for a problem from the public, the media or a superior, on the source's behalf."""
     if who.role == "chief":
         if body.chief_id not in (None, who.chief_id):
             raise PermissionDeniedError("a chief reports own problems only")
         chief_id = who.chief_id
     else:
-        if not body.chief_id:
+        if not body.chief_id and body.source == "patrol":
             raise InputError("chief_id: which chief found the problem")
         chief_id = body.chief_id
     problem = report_problem(
@@ -87,6 +107,9 @@ def create_problem(conn: ConnDep, who: ChiefOrOfficeDep, body: ProblemReport) ->
         coord_system=body.coord_system,
         reported_by=who.name,
         problem_id=body.problem_id,
+        source=body.source,
+        source_detail=body.source_detail,
+        timezone=get_settings().timezone,
     )
     conn.commit()
     return JSONResponse(problem_feature(problem, public=False), status_code=201)
@@ -108,14 +131,26 @@ def read_problem(conn: ConnDep, who: PrincipalDep, problem_id: ProblemId) -> Geo
 @router.post(
     "/problems/{problem_id}/events",
     response_class=GeoJSONResponse,
-    summary="Hand over (交办), record the answer (答复), close (办结) or reopen",
+    summary="Hand over (交办), record the answer (答复), verify (核查), close (销号) or reopen",
 )
 def problem_step(
     conn: ConnDep, who: OfficeDep, problem_id: ProblemId, body: ProblemStep
 ) -> GeoJSONResponse:
-    """A hand-over sets the answer deadline 15 working days ahead (seeds 000, 002)."""
+    """A hand-over states its deadline (seed 000: 交办时要明确完成时限) as a date or a number
+    of working days; without either, the office's default (GIS_HANDOVER_WORKING_DAYS)."""
+    settings = get_settings()
     problem = advance_problem(
-        conn, problem_id, body.action, user=who.name, handed_to=body.handed_to, note=body.note
+        conn,
+        problem_id,
+        body.action,
+        user=who.name,
+        today=local_today(settings.timezone),
+        calendar=load_calendar(settings.work_calendar_file),
+        handed_to=body.handed_to,
+        note=body.note,
+        deadline=body.deadline,
+        working_days=body.working_days,
+        default_working_days=settings.handover_working_days,
     )
     conn.commit()
     return GeoJSONResponse(problem_feature(problem, public=False))
