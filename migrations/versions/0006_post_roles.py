@@ -1,8 +1,8 @@
 """Post roles for the audit: 副总河长 (deputy_general_chief) on a region like 总河长, and
 patrol staff (巡河员 patrol_staff, 保洁员 cleaner) who patrol a stretch without being chiefs.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-29
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
