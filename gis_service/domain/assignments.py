@@ -197,10 +197,9 @@ def _zone_posts(
     shore_posts = on_water[~on_water["post_id"].isin(area_posts["post_id"])]
     general = valid[valid["role"].isin(REGION_ROLES)]
     parts = [w]
-    for level in LEVELS:
+    levels = set(shore_posts["level"]) | set(general["level"]) if len(shore) else set()
+    for level in [lv for lv in LEVELS if lv in levels]:
         column = f"code_{level}"
-        if len(shore) == 0:
-            break
         posts_here = shore_posts[shore_posts["level"] == level]
         s = shore.merge(
             posts_here,
