@@ -221,17 +221,6 @@ def _union_length(
     return np.bincount(g, weights=e - s, minlength=n), (g, s, e)
 
 
-def covered_union(covered, length: float) -> np.ndarray:
-    """Union of the [a, b] lists of some coverage rows, clipped to the target."""
-    _, a, b = explode(list(covered))
-    if len(a) == 0:
-        return np.zeros((0, 2))
-    a, b = np.clip(a, 0.0, length), np.clip(b, 0.0, length)
-    keep = b > a
-    _, s, e = grouped_union(np.zeros(int(keep.sum()), dtype=np.int64), a[keep], b[keep])
-    return np.column_stack([s, e])
-
-
 # -- posts -------------------------------------------------------------------------------------
 
 
