@@ -131,9 +131,7 @@ def _gdal_error(
             "simplify it or split it",
             source=source,
         )
-    if path is not None and (
-        message.startswith("Failed to read GeoJSON data") or "JSON parsing error" in message
-    ):
+    if path is not None and DATASET_SUFFIXES.get(path.suffix.lower()) == "GeoJSON":
         try:
             json.loads(path.read_bytes())  # stops at the first error: it says where
         except json.JSONDecodeError as err:
@@ -145,6 +143,10 @@ def _gdal_error(
         except UnicodeDecodeError as err:
             return InputError(f"not UTF-8 text: {err}", source=source)
         return InputError("invalid GeoJSON (GDAL could not parse it)", source=source)
+    if path is not None:  # never show the server's folders
+        message = message.replace(str(path), path.name)
+    if "not recognized as" in message:
+        return InputError(f"not a readable {SUPPORTED} file", source=source)
     return InputError(f"cannot read: {message.splitlines()[0][:300]}", source=source)
 
 
