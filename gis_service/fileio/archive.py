@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 import stat
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -112,17 +113,7 @@ def extract_dataset(archive: Path, folder: Path, limits: ImportLimits) -> Path:
                     "an archive holds one dataset and its sidecar files only",
                     source=source,
                 )
-            target = folder / name.name
-            with zf.open(member) as src, target.open("wb") as dst:
-                while block := src.read(_COPY_BLOCK):
-                    budget -= len(block)
-                    if budget < 0:
-                        raise InputError(
-                            f"unpacks to more than {limits.max_unpacked_bytes:,} bytes "
-                            "(max_unpacked_bytes)",
-                            source=source,
-                        )
-                    dst.write(block)
+            budget = _copy(zf, member, folder / name.name, budget, limits, source=source)
     path = folder / dataset.name
     if DATASET_SUFFIXES[dataset.suffix.lower()] == "ESRI Shapefile":
         # sidecars may differ in case (X.SHP, x.dbf): GDAL looks for the dataset's own case
@@ -131,3 +122,31 @@ def extract_dataset(archive: Path, folder: Path, limits: ImportLimits) -> Path:
             if head.lower() == path.stem.lower() and head != path.stem:
                 shutil.move(part, part.with_name(f"{path.stem}.{tail}"))
     return path
+
+
+def _copy(
+    zf: zipfile.ZipFile,
+    member: zipfile.ZipInfo,
+    target: Path,
+    budget: int,
+    limits: ImportLimits,
+    *,
+    source: str,
+) -> int:
+    """Copy one member, counting the bytes really unpacked (headers may lie)."""
+    try:
+        with zf.open(member) as src, target.open("wb") as dst:
+            while block := src.read(_COPY_BLOCK):
+                budget -= len(block)
+                if budget < 0:
+                    raise InputError(
+                        f"unpacks to more than {limits.max_unpacked_bytes:,} bytes "
+                        "(max_unpacked_bytes)",
+                        source=source,
+                    )
+                dst.write(block)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+        raise InputError(
+            f"member {member.filename!r}: damaged or unsupported zip data ({exc})", source=source
+        ) from None
+    return budget
