@@ -84,40 +84,64 @@ def _check_content(path: Path, driver: str, *, source: str) -> None:
         raise InputError(f"not a {driver} file (wrong file signature)", source=source)
 
 
+_FULL_PARSE_BYTES = 20_000_000
+
+
 def _geojson_declared_crs(path: Path, *, source: str) -> CRS | None:
     """The legacy ``crs`` member of a GeoJSON file, checked strictly.
 
     GDAL falls back to WGS84 when it cannot parse the member, which would silently misplace
-    every feature; we refuse such a file instead. The document is parsed in Python only
-    when the text mentions ``"crs"`` at all (big files without it are never parsed twice).
+    every feature; we refuse such a file instead. Only the member itself is decoded when it
+    comes before the features (as every writer puts it); the whole document only for a small
+    file that mentions ``"crs"`` further on.
     """
     raw = path.read_bytes()
     try:
-        raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text: {exc}", source=source) from None
-    if b'"crs"' not in raw:
+    at, features = text.find('"crs"'), text.find('"features"')
+    if at < 0:
         return None
-    try:
-        doc = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"invalid JSON ({exc.msg})",
-            source=source,
-            location=f"line {exc.lineno} column {exc.colno}",
-        ) from None
-    if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature"):
-        raise InputError("not a GeoJSON FeatureCollection", source=source)
-    member = doc.get("crs")
-    if member is None:
-        return None
+    if features < 0 or at < features:
+        colon = text.find(":", at + 5)
+        try:
+            member, _ = json.JSONDecoder().raw_decode(text, colon + 1 + _spaces(text, colon + 1))
+        except (json.JSONDecodeError, ValueError):
+            raise InputError("unreadable 'crs' member", source=source) from None
+    else:
+        if len(raw) > _FULL_PARSE_BYTES:
+            raise InputError(
+                'a large file mentions "crs" after its features: put the crs member first',
+                source=source,
+            )
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(
+                f"invalid JSON ({exc.msg})",
+                source=source,
+                location=f"line {exc.lineno} column {exc.colno}",
+            ) from None
+        if not isinstance(doc, dict) or doc.get("type") not in ("FeatureCollection", "Feature"):
+            raise InputError("not a GeoJSON FeatureCollection", source=source)
+        member = doc.get("crs")
+        if member is None:
+            return None
     name = (member.get("properties") or {}).get("name") if isinstance(member, dict) else None
     if not name:
-        raise InputError(f"unreadable 'crs' member {member!r}", source=source)
+        raise InputError(f"unreadable 'crs' member {str(member)[:200]!r}", source=source)
     try:
         return CRS.from_user_input(name)
     except CRSError:
         raise InputError(f"unknown CRS {name!r}", source=source) from None
+
+
+def _spaces(text: str, start: int) -> int:
+    end = start
+    while end < len(text) and text[end] in " \t\r\n":
+        end += 1
+    return end - start
 
 
 def _gdal_error(

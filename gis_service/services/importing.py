@@ -87,7 +87,9 @@ def _vocab(value: object, labels: Mapping[str, str]) -> str | None:
 
 
 def _already_imported(conn: Connection, kind: str, sha: str) -> bool:
-    stmt = select(DataImport.id).where(DataImport.kind == kind, DataImport.sha256 == sha)
+    stmt = select(DataImport.id).where(
+        DataImport.kind == kind, DataImport.sha256 == sha, DataImport.status == "applied"
+    )
     return conn.execute(stmt.limit(1)).first() is not None
 
 

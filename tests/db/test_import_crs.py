@@ -171,24 +171,30 @@ def test_columns_are_recognised_and_unused_ones_listed(conn, tmp_path):
 
 
 def test_missing_parent_is_an_error_without_derive_parents(conn, tmp_path):
-    path = shutil.copy(REALDATA / "450500_full.json", tmp_path / "beihai.json")
-    with pytest.raises(InputError, match=r"parent 450500 is neither.*--derive-parents"):
+    # Yulin: its city 450900 is in no other test data (the sample is Beihai)
+    path = shutil.copy(REALDATA / "450900_full.json", tmp_path / "yulin.json")
+    with pytest.raises(InputError, match=r"parent 450900 is neither.*--derive-parents"):
         import_regions(conn, path, crs="gcj02")
 
 
 def test_derive_parents_builds_the_prefecture_from_its_counties(conn, tmp_path):
-    path = shutil.copy(REALDATA / "450500_full.json", tmp_path / "beihai.json")
+    path = shutil.copy(REALDATA / "450900_full.json", tmp_path / "yulin.json")
     report = import_regions(conn, path, crs="gcj02", derive_parents=True)
-    assert report.derived and report.derived[0].startswith("450500 (city) built from its 4")
-    city = _row(conn, "450500")
+    assert report.derived and report.derived[0].startswith("450900 (city) built from its 7")
+    city = _row(conn, "450900")
     assert city.level == "city"
-    counties = [_stored(conn, c) for c in ("450502", "450503", "450512", "450521")]
+    counties = [
+        _stored(conn, c)
+        for c in ("450902", "450903", "450921", "450922", "450923", "450924", "450981")
+    ]
     union = shapely.union_all(counties)
     area_union = abs(GEOD.geometry_area_perimeter(union)[0])
-    area_city = abs(GEOD.geometry_area_perimeter(_stored(conn, "450500"))[0])
+    area_city = abs(GEOD.geometry_area_perimeter(_stored(conn, "450900"))[0])
     assert abs(area_city - area_union) / area_union < 1e-4
-    # Beihai: 3,337 km² of land by the published figure; DataV outlines are generalised
-    assert 3.0e9 < area_city < 4.2e9
+    # Yulin: 12,838 km² by the published figure; DataV outlines are generalised
+    assert 12.0e9 < area_city < 13.6e9
+    # the counties' nested parent.adcode now points at the derived city
+    assert {_row(conn, c).parent_code for c in ("450902", "450981")} == {"450900"}
 
 
 def test_file_without_geometry_is_refused_naming_the_problem(conn, tmp_path):

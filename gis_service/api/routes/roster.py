@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, UploadFile
+from fastapi import Path as PathParam
 from sqlalchemy import text
 
 from gis_service.api.auth import OfficeDep, PrincipalDep
@@ -100,7 +101,11 @@ def imports(conn: ConnDep, who: OfficeDep) -> list[dict]:
 
 
 @router.post("/imports/{import_id}/undo", summary="Undo an import (office)")
-def undo(conn: ConnDep, who: OfficeDep, import_id: int) -> dict:
+def undo(
+    conn: ConnDep,
+    who: OfficeDep,
+    import_id: Annotated[int, PathParam(ge=1, le=2**31 - 1, description="from GET /imports")],
+) -> dict:
     """Removes what the import inserted and restores what it updated, with the zoning, in one
     transaction; 409 naming the patrols, posts or other data that depend on it."""
     result = undo_import(conn, import_id)
