@@ -93,3 +93,59 @@ def test_cli_import_list_and_undo(monkeypatch, db_url, sample_loaded):
         get_engine.cache_clear()
     assert listed.exit_code == 0 and "chiefs.csv" in listed.output
     assert missing.exit_code == 2 and "import 999999999 not found" in missing.output
+
+
+def test_cli_zoning_rebuild_prints_the_consistency_report_and_strict_fails(
+    monkeypatch, db_url, engine, sample_loaded
+):
+    """The sample leaves 6 segments and zones without a chief on purpose (see `zoning
+    unassigned`): printed and stored after a rebuild; ``--strict`` makes that exit 3."""
+    from gis_service.config import get_settings
+    from gis_service.db.engine import get_engine
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    runner = CliRunner()
+    try:
+        plain = runner.invoke(cli_app, ["zoning", "rebuild"])
+        strict = runner.invoke(cli_app, ["zoning", "rebuild", "--strict"])
+    finally:
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+    assert plain.exit_code == 0, plain.output
+    assert "segments and zones without a chief" in plain.output
+    assert strict.exit_code == 3 and "strict:" in strict.output
+    with engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT trigger, problem_count FROM consistency_check ORDER BY id DESC LIMIT 1")
+        ).one()
+    assert stored.trigger == "zoning rebuild" and stored.problem_count > 0
+
+
+def test_http_import_declares_gcj02_and_derives_parents(api, tokens, engine):
+    """The DataV file of Yulin (GCJ-02) over HTTP, as with `--crs gcj02 --derive-parents`."""
+    from pathlib import Path
+
+    data = (Path(__file__).parents[2] / "data" / "realdata" / "450900_full.json").read_bytes()
+    office = bearer(tokens["office"])
+    res = api.post(
+        "/imports/regions",
+        params={"crs": "gcj02", "derive_parents": True},
+        files={"file": ("450900_full.json", data, "application/json")},
+        headers=office,
+    )
+    assert res.status_code == 200, res.text
+    body = res.json()["import"]
+    assert "GCJ-02" in body["crs"] and body["warnings"] == []
+    assert body["derived"][0].startswith("450900 (city)")
+    assert body["unused_columns"] == [
+        "center",
+        "centroid",
+        "childrenNum",
+        "subFeatureIndex",
+        "acroutes",
+    ]
+    undo = api.post(f"/imports/{body['import_id']}/undo", headers=office)
+    assert undo.status_code == 200, undo.text
+    assert _count(engine, "SELECT count(*) FROM admin_region WHERE code LIKE '4509%'") == 0
