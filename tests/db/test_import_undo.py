@@ -44,6 +44,10 @@ def test_undo_restores_every_table_to_its_checksum(conn, tmp_path):
     changed = write(pd.concat([frame, extra], ignore_index=True), tmp_path / "b.gpkg")
     report = import_regions(conn, changed)
     assert (report.inserted, report.updated) == (1, 4)
+    raw = conn.execute(
+        text("SELECT raw FROM data_import WHERE id = :i"), {"i": report.import_id}
+    ).scalar_one()
+    assert bytes(raw) == changed.read_bytes()  # the file as received, kept as evidence
     assert _data(conn) != before
     result = undo_import(conn, report.import_id)
     assert result.deleted == {"admin_region": 1} and result.restored == {"admin_region": 4}
