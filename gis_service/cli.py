@@ -164,7 +164,11 @@ SetOpt = Annotated[
     typer.Option("--set", help="FIELD=VALUE: use VALUE for every feature (repeatable)"),
 ]
 CrsOpt = Annotated[
-    str | None, typer.Option(help="CRS for a file that declares none, e.g. EPSG:4490")
+    str | None,
+    typer.Option(
+        help="CRS of a file that declares none: EPSG:4490, EPSG:4545, ..., or gcj02 / bd09 "
+        "(AMap/Tencent/DataV, Baidu: converted to WGS84)"
+    ),
 ]
 RepairOpt = Annotated[
     bool,
@@ -172,59 +176,129 @@ RepairOpt = Annotated[
         help="repair invalid polygons with make_valid (reported) instead of rejecting them"
     ),
 ]
+StrictOpt = Annotated[
+    bool, typer.Option(help="exit with status 3 when the consistency report lists problems")
+]
+STRICT_EXIT = 3
 
 
-def _run_import(func, file: Path, mapping, constants, crs, repair) -> None:
+def _run_import(kind: str, file: Path, mapping=None, constants=None, **options) -> None:
     from gis_service.fileio.attributes import parse_pairs
+    from gis_service.services.import_run import run_import
 
+    strict = options.pop("strict", False)
     with engine().connect() as conn:
-        report = func(
+        outcome = run_import(
             conn,
+            kind,
             file,
+            day=local_today(),
             mapping=parse_pairs(mapping or [], option="--map"),
             constants=parse_pairs(constants or [], option="--set"),
-            crs=crs,
-            repair=repair,
+            **options,
         )
         conn.commit()
+    typer.echo(outcome.report.summary())
+    typer.echo(f"zoning: {json.dumps(outcome.zoning, ensure_ascii=False)}")
+    _echo_consistency(outcome.consistency, strict)
+
+
+def _echo_consistency(report, strict: bool) -> None:
     typer.echo(report.summary())
+    if strict and report.problem_count:
+        typer.secho("strict: the consistency report lists problems", fg=typer.colors.RED, err=True)
+        raise typer.Exit(STRICT_EXIT)
 
 
 @import_app.command("regions")
 @logged_write
 @fail_cleanly
 def import_regions_cmd(
-    file: Path, map: MapOpt = None, set: SetOpt = None, crs: CrsOpt = None, repair: RepairOpt = True
+    file: Path,
+    map: MapOpt = None,
+    set: SetOpt = None,
+    crs: CrsOpt = None,
+    repair: RepairOpt = True,
+    derive_parents: Annotated[
+        bool,
+        typer.Option(
+            help="build a parent missing from file and database by dissolving its children "
+            "(a prefecture from its counties)"
+        ),
+    ] = False,
+    strict: StrictOpt = False,
 ) -> None:
     """Import administrative regions: code, name, level, parent_code, kind + polygons."""
-    from gis_service.services.importing import import_regions
-
-    _run_import(import_regions, file, map, set, crs, repair)
+    _run_import(
+        "regions",
+        file,
+        map,
+        set,
+        crs=crs,
+        repair=repair,
+        derive_parents=derive_parents,
+        strict=strict,
+    )
 
 
 @import_app.command("water-bodies")
 @logged_write
 @fail_cleanly
 def import_water_cmd(
-    file: Path, map: MapOpt = None, set: SetOpt = None, crs: CrsOpt = None, repair: RepairOpt = True
+    file: Path,
+    map: MapOpt = None,
+    set: SetOpt = None,
+    crs: CrsOpt = None,
+    repair: RepairOpt = True,
+    strict: StrictOpt = False,
 ) -> None:
     """Import rivers, canals (lines, source to mouth), lakes, reservoirs, ponds (polygons)."""
-    from gis_service.services.importing import import_water_bodies
-
-    _run_import(import_water_bodies, file, map, set, crs, repair)
+    _run_import("water-bodies", file, map, set, crs=crs, repair=repair, strict=strict)
 
 
 @import_app.command("chiefs")
 @logged_write
 @fail_cleanly
-def import_chiefs_cmd(file: Path) -> None:
+def import_chiefs_cmd(file: Path, strict: StrictOpt = False) -> None:
     """Import a roster CSV of chief posts (person_id, name, role, level, region_code, ...)."""
-    from gis_service.services.importing import import_chiefs
+    _run_import("chiefs", file, strict=strict)
+
+
+@import_app.command("list")
+@fail_cleanly
+def import_list_cmd() -> None:
+    """Every import with its id, file, counts and status (applied or undone)."""
+    from gis_service.services.import_log import list_imports
 
     with engine().connect() as conn:
-        report = import_chiefs(conn, file)
+        entries = list_imports(conn)
+    if not entries:
+        typer.echo("no imports")
+    for e in entries:
+        typer.echo(
+            f"{e.id:>5}  {e.imported_at[:19]}  {e.kind:<12} {e.file}  {e.features} read, "
+            f"{e.inserted} inserted, {e.updated} updated  [{e.status}]"
+        )
+
+
+@import_app.command("undo")
+@logged_write
+@fail_cleanly
+def import_undo_cmd(
+    import_id: Annotated[int, typer.Argument(help="the import's id (gis-service import list)")],
+    strict: StrictOpt = False,
+) -> None:
+    """Remove what an import inserted and restore what it updated (one transaction, zoning
+    rebuilt); refused, naming them, when patrols, posts or other data depend on it."""
+    from gis_service.services.consistency import check_and_store
+    from gis_service.services.import_log import undo_import
+
+    with engine().connect() as conn:
+        result = undo_import(conn, import_id)
+        consistency = check_and_store(conn, local_today(), f"undo {import_id}")
         conn.commit()
-    typer.echo(report.summary())
+    typer.echo(result.summary())
+    _echo_consistency(consistency, strict)
 
 
 # -- sample -------------------------------------------------------------------------------
@@ -263,13 +337,16 @@ def _load_sample() -> None:
     _rebuild_zoning(skip_unchanged=True)
 
 
-def _rebuild_zoning(*, skip_unchanged: bool) -> dict:
+def _rebuild_zoning(*, skip_unchanged: bool, strict: bool = False) -> dict:
+    from gis_service.services.consistency import check_and_store
     from gis_service.services.zoning import rebuild_zoning
 
     with engine().connect() as conn:
         result = rebuild_zoning(conn, skip_unchanged=skip_unchanged)
+        consistency = check_and_store(conn, local_today(), "zoning rebuild")
         conn.commit()
     typer.echo(f"zoning: {json.dumps(result, ensure_ascii=False)}")
+    _echo_consistency(consistency, strict)
     return result
 
 
@@ -286,9 +363,10 @@ def _day(value: str | None):
 @zoning_app.command("rebuild")
 @logged_write
 @fail_cleanly
-def zoning_rebuild() -> None:
-    """Recompute segments, zones, joint sections, confluences and conveners."""
-    _rebuild_zoning(skip_unchanged=False)
+def zoning_rebuild(strict: StrictOpt = False) -> None:
+    """Recompute segments, zones, joint sections, confluences and conveners; print the
+    consistency report."""
+    _rebuild_zoning(skip_unchanged=False, strict=strict)
 
 
 @zoning_app.command("report")

@@ -189,6 +189,48 @@ class DataImport(Base):
     imported_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    # migration 0005: undo (applied -> undone), the options used, the file as received
+    status: Mapped[str] = mapped_column(String(16), server_default="applied")
+    undone_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    options = mapped_column(JSONB, nullable=True)
+    raw: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    __table_args__ = (
+        CheckConstraint("status IN ('applied', 'undone')", name="data_import_status"),
+    )
+
+
+class DataImportChange(Base):
+    """One row an import inserted or updated, with the row as it was before (for undo).
+
+    ``before`` is the row as JSON with geometries as hex EWKB, so a restore is exact.
+    """
+
+    __tablename__ = "data_import_change"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    import_id: Mapped[int] = mapped_column(
+        ForeignKey("data_import.id", ondelete="CASCADE"), index=True
+    )
+    table_name: Mapped[str] = mapped_column(String(32))
+    row_key: Mapped[str] = mapped_column(Text)
+    action: Mapped[str] = mapped_column(String(8))
+    before = mapped_column(JSONB, nullable=True)
+    __table_args__ = (
+        CheckConstraint("action IN ('insert', 'update')", name="data_import_change_action"),
+        Index("ix_data_import_change_row", "table_name", "row_key"),
+    )
+
+
+class ConsistencyCheck(Base):
+    """The consistency report stored after every import, undo and zoning rebuild."""
+
+    __tablename__ = "consistency_check"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    checked_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    trigger: Mapped[str] = mapped_column(Text)
+    problem_count: Mapped[int] = mapped_column(Integer)
+    report = mapped_column(JSONB)
 
 
 # -- zoning results (migration 0002): rebuilt as a whole by `gis-service zoning rebuild` ------

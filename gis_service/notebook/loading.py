@@ -35,12 +35,21 @@ def import_regions(
     constants: Mapping[str, str] | None = None,
     crs: str | None = None,
     repair: bool = True,
+    derive_parents: bool = False,
     engine: Bind | None = None,
 ) -> ImportReport:
-    """Import regions from GeoJSON/GeoPackage/Shapefile (``mapping``: field -> column)."""
+    """Import regions from GeoJSON/GeoPackage/Shapefile (``mapping``: field -> column;
+    ``crs``: for a file that declares none, also ``gcj02``/``bd09``; ``derive_parents``:
+    build missing parents from their children)."""
     with writing(engine) as conn:
         return importing.import_regions(
-            conn, path, mapping=mapping, constants=constants, crs=crs, repair=repair
+            conn,
+            path,
+            mapping=mapping,
+            constants=constants,
+            crs=crs,
+            repair=repair,
+            derive_parents=derive_parents,
         )
 
 

@@ -24,6 +24,7 @@ from gis_service.db.models import AdminRegion, Chief, ChiefPost, DataImport, Wat
 from gis_service.db.session import atomic
 from gis_service.domain.admin_codes import code_problem, normalise_code, normalise_level
 from gis_service.domain.crs import STORAGE_SRID
+from gis_service.domain.derived_regions import derive_missing_parents
 from gis_service.domain.geometry_checks import check_geometries
 from gis_service.domain.vocab import (
     LEVEL_RANK,
@@ -38,20 +39,28 @@ from gis_service.domain.vocab import (
     WATER_KINDS,
 )
 from gis_service.errors import InputError
-from gis_service.fileio.attributes import select_fields
+from gis_service.fileio.archive import ImportLimits
+from gis_service.fileio.attributes import REGION_ALIASES, WATER_ALIASES, select_fields
 from gis_service.fileio.vector import read_vector
+from gis_service.services import import_log
 from gis_service.services.reports import ImportReport, ProblemList
 
 _TRUE = {"true", "1", "yes", "y", "t", "是"}
 _FALSE = {"false", "0", "no", "n", "f", "否", ""}
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def _raw(path: Path, limits: ImportLimits) -> tuple[bytes, str]:
+    """The file as received (kept as evidence with the import) and its SHA-256."""
+    if not path.is_file():
+        raise InputError("file not found", source=str(path))
+    size = path.stat().st_size
+    if size > limits.max_unpacked_bytes:
+        raise InputError(
+            f"{size:,} bytes, over the limit of {limits.max_unpacked_bytes:,} (max_unpacked_bytes)",
+            source=path.name,
+        )
+    data = path.read_bytes()
+    return data, hashlib.sha256(data).hexdigest()
 
 
 def _blank(value: object) -> bool:
@@ -79,36 +88,41 @@ def _vocab(value: object, labels: Mapping[str, str]) -> str | None:
 
 
 def _already_imported(conn: Connection, kind: str, sha: str) -> bool:
-    stmt = select(DataImport.id).where(DataImport.kind == kind, DataImport.sha256 == sha)
+    stmt = select(DataImport.id).where(
+        DataImport.kind == kind, DataImport.sha256 == sha, DataImport.status == "applied"
+    )
     return conn.execute(stmt.limit(1)).first() is not None
 
 
-def _record(conn: Connection, report: ImportReport, sha: str) -> None:
-    conn.execute(
-        pg_insert(DataImport).values(
-            kind=report.kind,
-            file_name=report.file,
-            sha256=sha,
-            feature_count=report.features,
-            report=report.to_dict(),
-        )
-    )
-
-
-def _upsert(conn: Connection, model, rows: list[dict], key: str) -> tuple[int, int]:
-    """Insert or update by natural key; return (inserted, updated)."""
+def _upsert(conn: Connection, model, rows: list[dict], key: str, import_id: int) -> tuple[int, int]:
+    """Insert or update by natural key, logging each row (and its state before) for undo;
+    return (inserted, updated)."""
     if not rows:
         return 0, 0
+    table = model.__tablename__
+    before = import_log.before_images(conn, table, [r[key] for r in rows])
     stmt = pg_insert(model).values(rows)
     columns = {c: stmt.excluded[c] for c in rows[0] if c != key}
     if "updated_at" in model.__table__.c:
         columns["updated_at"] = func.now()
     stmt = stmt.on_conflict_do_update(index_elements=[key], set_=columns).returning(
-        text("(xmax = 0) AS inserted")
+        model.__table__.c[key], text("(xmax = 0) AS inserted")
     )
-    flags = [row.inserted for row in conn.execute(stmt)]
-    inserted = sum(flags)
-    return inserted, len(flags) - inserted
+    changes = [(str(row[0]), bool(row.inserted)) for row in conn.execute(stmt)]
+    import_log.record_changes(conn, import_id, table, changes, before)
+    inserted = sum(flag for _, flag in changes)
+    return inserted, len(changes) - inserted
+
+
+def _begin(conn: Connection, kind: str, path: Path, raw: bytes, sha: str, options: dict) -> int:
+    return import_log.begin_import(
+        conn, kind=kind, file_name=path.name, sha=sha, raw=raw, options=options
+    )
+
+
+def _finish(conn: Connection, import_id: int, report: ImportReport) -> None:
+    report.import_id = import_id
+    import_log.finish_import(conn, import_id, features=report.features, report=report.to_dict())
 
 
 def _existing(conn: Connection, column, values: set[str]) -> dict[str, object]:
@@ -132,23 +146,33 @@ def import_regions(
     crs: str | None = None,
     repair: bool = True,
     skip_unchanged: bool = False,
+    derive_parents: bool = False,
+    limits: ImportLimits | None = None,
 ) -> ImportReport:
-    """Import administrative regions (code, name, level, parent_code, kind, polygons)."""
+    """Import administrative regions (code, name, level, parent_code, kind, polygons).
+
+    A parent that is neither in the file nor in the database is an error, or with
+    ``derive_parents`` it is built by dissolving its children (a prefecture from its
+    counties) and listed in the report.
+    """
     path = Path(path)
-    sha = file_sha256(path)
+    limits = limits or ImportLimits()
+    raw, sha = _raw(path, limits)
     if skip_unchanged and _already_imported(conn, "regions", sha):
         return ImportReport("regions", path.name, 0, skipped_unchanged=True)
-    gdf = read_vector(path, crs=crs)
-    attrs = select_fields(
-        gdf,
+    vector = read_vector(path, crs=crs, limits=limits)
+    selected = select_fields(
+        vector.attributes,
         required=("code", "name", "level"),
         optional=("parent_code", "kind"),
+        aliases=REGION_ALIASES,
         mapping=mapping,
         constants=constants,
         source=path.name,
     )
+    attrs = selected.frame
     problems = ProblemList(path.name)
-    check = check_geometries(gdf.geometry.values, "polygon", repair=repair)
+    check = check_geometries(vector.geometries, "polygon", repair=repair)
     codes = [normalise_code(v) for v in attrs["code"]]
     levels = [normalise_level(v) for v in attrs["level"]]
     parents = [normalise_code(v) for v in attrs["parent_code"]]
@@ -161,9 +185,22 @@ def import_regions(
     in_file = {c: lv for c, lv in zip(codes, levels, strict=True) if c and lv}
     outside = {p for p in parents if p and p not in in_file}
     known = {**_existing(conn, AdminRegion.code, outside), **in_file}
+    derived = []
+    if derive_parents:
+        derived, derive_problems = derive_missing_parents(
+            codes, levels, parents, check.geometries, known
+        )
+        for where, reason in derive_problems:
+            problems.add(where, reason)
+        known.update({d.code: d.level for d in derived})
+        grandparents = {d.parent_code for d in derived if d.parent_code}
+        known.update(_existing(conn, AdminRegion.code, grandparents - set(known)))
+        for d in derived:
+            if d.parent_code not in known:
+                d.parent_code = None
 
     rows: list[dict] = []
-    for i in range(len(gdf)):
+    for i in range(len(vector)):
         where = f"feature {i + 1}" + (f" (code {codes[i]})" if codes[i] else "")
         level = levels[i]
         if level is None:
@@ -184,7 +221,11 @@ def import_regions(
         if parent is not None and level is not None:
             parent_level = known.get(parent)
             if parent_level is None:
-                problems.add(where, f"parent {parent} is neither in the file nor in the database")
+                problems.add(
+                    where,
+                    f"parent {parent} is neither in the file nor in the database (import it "
+                    "first, or build it from its children with --derive-parents)",
+                )
             elif LEVEL_RANK[parent_level] >= LEVEL_RANK[level]:
                 problems.add(where, f"parent {parent} is a {parent_level}, not above a {level}")
         if i in check.rejected:
@@ -202,24 +243,59 @@ def import_regions(
             }
         )
     problems.raise_if_any()
+    for d in derived:
+        rows.append(
+            {
+                "code": d.code,
+                "name": d.name,
+                "level": d.level,
+                "parent_code": d.parent_code,
+                "kind": "government",
+                "geom": from_shape(d.geometry, srid=STORAGE_SRID),
+            }
+        )
 
     report = ImportReport(
         "regions",
         path.name,
-        len(rows),
+        len(vector),
         repaired=[
             f"feature {i + 1} (code {codes[i]}): repaired {reason}"
             for i, reason in check.repaired.items()
         ],
+        **_file_notes(vector, selected),
+        derived=[d.describe() for d in derived],
     )
+    options = _options(mapping, constants, crs, repair, derive_parents=derive_parents)
     with atomic(conn):
+        import_id = _begin(conn, "regions", path, raw, sha, options)
         for level in LEVELS:  # parents before children
             batch = [r for r in rows if r["level"] == level]
-            ins, upd = _upsert(conn, AdminRegion, batch, "code")
+            ins, upd = _upsert(conn, AdminRegion, batch, "code", import_id)
             report.inserted += ins
             report.updated += upd
-        _record(conn, report, sha)
+        _finish(conn, import_id, report)
     return report
+
+
+def _file_notes(vector, selected) -> dict:
+    """What the report says about how the file was read: CRS, columns, warnings."""
+    return {
+        "crs": vector.source_crs.describe(),
+        "columns": dict(selected.used),
+        "unused_columns": list(selected.unused),
+        "warnings": list(vector.warnings),
+    }
+
+
+def _options(mapping, constants, crs, repair, **extra) -> dict:
+    return {
+        "map": dict(mapping or {}),
+        "set": dict(constants or {}),
+        "crs": crs,
+        "repair": repair,
+        **extra,
+    }
 
 
 # -- water bodies ---------------------------------------------------------------------------
@@ -258,15 +334,17 @@ def import_water_bodies(
     crs: str | None = None,
     repair: bool = True,
     skip_unchanged: bool = False,
+    limits: ImportLimits | None = None,
 ) -> ImportReport:
     """Import rivers and canals (centre lines, source -> mouth) and water polygons."""
     path = Path(path)
-    sha = file_sha256(path)
+    limits = limits or ImportLimits()
+    raw, sha = _raw(path, limits)
     if skip_unchanged and _already_imported(conn, "water_bodies", sha):
         return ImportReport("water_bodies", path.name, 0, skipped_unchanged=True)
-    gdf = read_vector(path, crs=crs)
-    attrs = select_fields(
-        gdf,
+    vector = read_vector(path, crs=crs, limits=limits)
+    selected = select_fields(
+        vector.attributes,
         required=("code", "name", "kind"),
         optional=(
             "parent_code",
@@ -276,10 +354,12 @@ def import_water_bodies(
             "buffer_width_m",
             "source",
         ),
+        aliases=WATER_ALIASES,
         mapping=mapping,
         constants=constants,
         source=path.name,
     )
+    attrs = selected.frame
     problems = ProblemList(path.name)
     codes = [_text(v) for v in attrs["code"]]
     kinds = [_vocab(v, WATER_KIND_LABELS) for v in attrs["kind"]]
@@ -288,13 +368,13 @@ def import_water_bodies(
     duplicated = pd.Series(codes).duplicated(keep=False).to_numpy()
 
     linear = np.array([k in LINEAR_WATER_KINDS for k in kinds])
-    geoms = np.empty(len(gdf), dtype=object)
+    geoms = np.empty(len(vector), dtype=object)
     rejected: dict[int, str] = {}
     repaired: dict[int, str] = {}
     for family, mask in (("line", linear), ("polygon", ~linear)):
         idx = np.flatnonzero(mask)
         if len(idx):
-            check = check_geometries(gdf.geometry.values[idx], family, repair=repair)
+            check = check_geometries(vector.geometries[idx], family, repair=repair)
             geoms[idx] = check.geometries
             rejected.update({int(idx[k]): v for k, v in check.rejected.items()})
             repaired.update({int(idx[k]): v for k, v in check.repaired.items()})
@@ -305,7 +385,7 @@ def import_water_bodies(
     region_levels = _existing(conn, AdminRegion.code, {r for r in regions if r})
 
     rows: list[dict] = []
-    for i in range(len(gdf)):
+    for i in range(len(vector)):
         where = f"feature {i + 1}" + (f" (code {codes[i]})" if codes[i] else "")
         if not codes[i]:
             problems.add(where, "missing code")
@@ -380,6 +460,7 @@ def import_water_bodies(
             f"feature {i + 1} (code {codes[i]}): repaired {reason}"
             for i, reason in repaired.items()
         ],
+        **_file_notes(vector, selected),
     )
     by_code = {r["code"]: r for r in rows}
 
@@ -390,12 +471,15 @@ def import_water_bodies(
             code, d = p, d + 1
         return d
 
+    options = _options(mapping, constants, crs, repair)
     with atomic(conn):
+        import_id = _begin(conn, "water_bodies", path, raw, sha, options)
         for d in sorted({depth(c) for c in by_code}):  # main stems before tributaries
-            ins, upd = _upsert(conn, WaterBody, [r for r in rows if depth(r["code"]) == d], "code")
+            batch = [r for r in rows if depth(r["code"]) == d]
+            ins, upd = _upsert(conn, WaterBody, batch, "code", import_id)
             report.inserted += ins
             report.updated += upd
-        _record(conn, report, sha)
+        _finish(conn, import_id, report)
     return report
 
 
@@ -419,18 +503,17 @@ def import_chiefs(
 ) -> ImportReport:
     """Import a roster CSV: one row per post, people repeated by ``person_id``."""
     path = Path(path)
-    if not path.exists():
-        raise InputError("file not found", source=str(path))
-    sha = file_sha256(path)
+    raw, sha = _raw(path, ImportLimits())
     if skip_unchanged and _already_imported(conn, "chiefs", sha):
         return ImportReport("chiefs", path.name, 0, skipped_unchanged=True)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"cannot read CSV: {exc}", source=path.name) from None
-    attrs = select_fields(
+    selected = select_fields(
         frame, required=CHIEF_COLUMNS_REQUIRED, optional=CHIEF_COLUMNS_OPTIONAL, source=path.name
     )
+    attrs = selected.frame
     problems = ProblemList(path.name)
     regions = _existing(
         conn, AdminRegion.code, {normalise_code(v) for v in attrs["region_code"]} - {None}
@@ -496,9 +579,17 @@ def import_chiefs(
         )
     problems.raise_if_any()
 
-    report = ImportReport("chiefs", path.name, len(posts))
+    report = ImportReport(
+        "chiefs",
+        path.name,
+        len(posts),
+        columns=dict(selected.used),
+        unused_columns=list(selected.unused),
+    )
     with atomic(conn):
-        _upsert(conn, Chief, list(people.values()), "id")
+        import_id = _begin(conn, "chiefs", path, raw, sha, {})
+        _upsert(conn, Chief, list(people.values()), "id", import_id)
+        before = _post_images(conn, posts)
         stmt = pg_insert(ChiefPost).values(posts)
         stmt = stmt.on_conflict_do_update(
             index_elements=[
@@ -509,9 +600,17 @@ def import_chiefs(
                 "valid_from",
             ],
             set_={"level": stmt.excluded.level, "valid_to": stmt.excluded.valid_to},
-        ).returning(text("(xmax = 0) AS inserted"))
-        flags = [r.inserted for r in conn.execute(stmt)]
-        report.inserted = sum(flags)
-        report.updated = len(flags) - report.inserted
-        _record(conn, report, sha)
+        ).returning(ChiefPost.id, text("(xmax = 0) AS inserted"))
+        changes = [(str(r.id), bool(r.inserted)) for r in conn.execute(stmt)]
+        import_log.record_changes(conn, import_id, "chief_post", changes, before)
+        report.inserted = sum(flag for _, flag in changes)
+        report.updated = len(changes) - report.inserted
+        _finish(conn, import_id, report)
     return report
+
+
+def _post_images(conn: Connection, posts: list[dict]) -> dict[str, dict]:
+    """Before-images of the posts an upsert of ``posts`` may update (same natural key)."""
+    chiefs = sorted({p["chief_id"] for p in posts})
+    ids = conn.execute(select(ChiefPost.id).where(ChiefPost.chief_id.in_(chiefs))).scalars().all()
+    return import_log.before_images(conn, "chief_post", list(ids))

@@ -18,6 +18,12 @@ class ImportReport:
     updated: int = 0
     repaired: list[str] = field(default_factory=list)
     skipped_unchanged: bool = False
+    import_id: int | None = None
+    crs: str | None = None
+    columns: dict[str, str] = field(default_factory=dict)  # our field -> the file's column
+    unused_columns: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    derived: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -25,12 +31,26 @@ class ImportReport:
     def summary(self) -> str:
         if self.skipped_unchanged:
             return f"{self.file}: unchanged since its last import, skipped"
+        ident = f"import {self.import_id}: " if self.import_id is not None else ""
         text = (
-            f"{self.file}: {self.features} {self.kind} read, {self.inserted} inserted, "
+            f"{ident}{self.file}: {self.features} {self.kind} read, {self.inserted} inserted, "
             f"{self.updated} updated"
         )
         if self.repaired:
             text += f", {len(self.repaired)} repaired:\n  " + "\n  ".join(self.repaired)
+        if self.crs:
+            text += f"\n  coordinates: {self.crs}"
+        if self.columns:
+            text += "\n  columns used: " + ", ".join(
+                f"{ours}<-{theirs}" if ours != theirs else ours
+                for ours, theirs in self.columns.items()
+            )
+        if self.unused_columns:
+            text += "\n  columns not used: " + ", ".join(self.unused_columns)
+        for d in self.derived:
+            text += f"\n  derived: {d}"
+        for w in self.warnings:
+            text += f"\n  warning: {w}"
         return text
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, UploadFile
+from fastapi import Path as PathParam
 from sqlalchemy import text
 
 from gis_service.api.auth import OfficeDep, PrincipalDep
@@ -15,17 +16,20 @@ from gis_service.api.deps import ConnDep
 from gis_service.api.params import DateQ, RegionFilterQ, WaterQ
 from gis_service.config import local_today
 from gis_service.db.queries import posts_on
-from gis_service.db.session import atomic
 from gis_service.domain.access import sees_personal_data
 from gis_service.domain.vocab import POST_ROLES
 from gis_service.errors import InputError
-from gis_service.services.importing import import_chiefs, import_regions, import_water_bodies
-from gis_service.services.zoning import rebuild_zoning
+from gis_service.services.consistency import (
+    check_and_store,
+    check_consistency,
+    latest_consistency,
+)
+from gis_service.services.import_log import list_imports, undo_import
+from gis_service.services.import_run import run_import
 
 router = APIRouter(tags=["roster and imports"])
 
 Role = Literal[POST_ROLES]  # type: ignore[valid-type]
-GEO_IMPORTERS = {"regions": import_regions, "water-bodies": import_water_bodies}
 MAX_IMPORT_BYTES = 90_000_000
 
 
@@ -60,27 +64,61 @@ def posts(
 
 
 @router.post("/imports/{kind}", summary="Import regions, water bodies or a roster (office)")
-async def import_file(
+def import_file(
     conn: ConnDep,
     who: OfficeDep,
     kind: Literal["regions", "water-bodies", "chiefs"],
     file: UploadFile,
-    crs: Annotated[str | None, Query(max_length=40, description="e.g. EPSG:4545")] = None,
+    crs: Annotated[
+        str | None,
+        Query(max_length=40, description="e.g. EPSG:4545, or gcj02 / bd09 (converted to WGS84)"),
+    ] = None,
+    derive_parents: Annotated[
+        bool, Query(description="build missing parents by dissolving their children")
+    ] = False,
 ) -> dict:
     """GeoJSON, GeoPackage or zipped Shapefile (regions, water bodies) or CSV (chiefs). One
-    transaction with the zoning rebuild: a bad file, named with its problems, changes nothing."""
+    transaction with the zoning rebuild and the consistency report: a bad file, named with
+    its problems, changes nothing. A plain ``def``: the blocking GDAL and database work runs
+    in the threadpool, never on the event loop."""
     name = Path(file.filename or "upload").name
-    data = await file.read(MAX_IMPORT_BYTES + 1)
+    data = file.file.read(MAX_IMPORT_BYTES + 1)
     if len(data) > MAX_IMPORT_BYTES:
         raise InputError(f"larger than {MAX_IMPORT_BYTES} bytes", source=name)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / name
         path.write_bytes(data)
-        with atomic(conn):
-            if kind == "chiefs":
-                report = import_chiefs(conn, path)
-            else:
-                report = GEO_IMPORTERS[kind](conn, path, crs=crs)
-            zoning = rebuild_zoning(conn, skip_unchanged=True)
+        outcome = run_import(
+            conn, kind, path, day=local_today(), crs=crs, derive_parents=derive_parents
+        )
     conn.commit()
-    return {"import": report.to_dict(), "summary": report.summary(), "zoning": zoning}
+    return outcome.to_dict()
+
+
+@router.get("/imports", summary="Every import with its id and status (office)")
+def imports(conn: ConnDep, who: OfficeDep) -> list[dict]:
+    return [e.to_dict() for e in list_imports(conn)]
+
+
+@router.post("/imports/{import_id}/undo", summary="Undo an import (office)")
+def undo(
+    conn: ConnDep,
+    who: OfficeDep,
+    import_id: Annotated[int, PathParam(ge=1, le=2**31 - 1, description="from GET /imports")],
+) -> dict:
+    """Removes what the import inserted and restores what it updated, with the zoning, in one
+    transaction; 409 naming the patrols, posts or other data that depend on it."""
+    result = undo_import(conn, import_id)
+    consistency = check_and_store(conn, local_today(), f"undo {import_id}")
+    conn.commit()
+    return {**result.to_dict(), "summary": result.summary(), "consistency": consistency.to_dict()}
+
+
+@router.get("/consistency", summary="The latest consistency report (office)")
+def consistency(conn: ConnDep, who: OfficeDep, fresh: bool = False) -> dict:
+    """Stored after every import, undo and zoning rebuild; ``fresh=true`` computes it now."""
+    if not fresh:
+        stored = latest_consistency(conn)
+        if stored is not None:
+            return stored
+    return check_consistency(conn, local_today()).to_dict()
