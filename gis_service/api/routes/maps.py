@@ -33,10 +33,26 @@ OfflineQ = Annotated[
 ]
 
 
+# first thing in the page: a link's ``access_token`` leaves the address bar before any other
+# script runs (bookmarks, shared screenshots and later scripts never see it)
+_FORGET_TOKEN = (
+    "<script>(function () { var u = new URL(window.location.href);"
+    " if (u.searchParams.has('access_token')) { u.searchParams.delete('access_token');"
+    " window.history.replaceState(null, '', u.toString()); } })();</script>"
+)
+# never send the page's address (which may hold a token) to tile servers or CDNs
+PAGE_HEADERS = {
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "private, no-store",
+}
+
+
 def _page(m, offline: bool | None) -> HTMLResponse:
     settings = get_settings()
     mode = svc.served_mode(settings.offline if offline is None else offline)
-    return HTMLResponse(svc.render(m, mode))
+    page = svc.render(m, mode).replace("<head>", "<head>" + _FORGET_TOKEN, 1)
+    return HTMLResponse(page, headers=PAGE_HEADERS)
 
 
 @router.get("/maps/coverage", response_class=HTMLResponse, summary="Coverage map (巡河覆盖图)")
