@@ -53,6 +53,7 @@ def options_from_settings(
     lang: str = "zh",
     basemap: str | None = None,
     include_tracks: bool = False,
+    personal: bool = True,
 ) -> MapOptions:
     """Map options from the request and the settings (Tianditu when a key is configured)."""
     chosen = basemap or (
@@ -64,6 +65,7 @@ def options_from_settings(
             basemap=chosen,
             tianditu_key=settings.tianditu_key,
             include_tracks=include_tracks,
+            personal=personal,
         )
     except ValueError as exc:
         raise InputError(str(exc)) from None

@@ -17,7 +17,11 @@ from gis_service.api.auth import PrincipalDep
 from gis_service.api.deps import ConnDep
 from gis_service.api.params import AsOfQ, DateQ, PeriodQ, RegionQ
 from gis_service.config import get_settings
-from gis_service.domain.access import check_patrol_reader, require_office
+from gis_service.domain.access import (
+    check_patrol_reader,
+    require_office,
+    sees_personal_data,
+)
 from gis_service.services import maps as svc
 from gis_service.services.patrols import patrol_owner
 
@@ -74,7 +78,11 @@ def coverage_map(
         require_office(who, "the patrol tracks layer")
     settings = get_settings()
     options = svc.options_from_settings(
-        settings, lang=lang, basemap=basemap, include_tracks=include_tracks
+        settings,
+        lang=lang,
+        basemap=basemap,
+        include_tracks=include_tracks,
+        personal=sees_personal_data(who),
     )
     threshold = settings.map_tile_threshold if tiles is None else (0 if tiles else None)
     m = svc.coverage_map(
