@@ -12,8 +12,9 @@ from sqlalchemy import Engine
 from gis_service import __version__
 from gis_service.api.auth import get_principal
 from gis_service.api.errors import install_error_handlers
+from gis_service.api.guard import Limits, WriteGuard
 from gis_service.api.links import redact_access_log
-from gis_service.api.middleware import BodyLimit, WriteLog
+from gis_service.api.middleware import WriteLog
 from gis_service.api.routes import (
     audit,
     collections,
@@ -62,6 +63,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(tiles.router)
     # the maps' JS/CSS, served by the app itself for offline intranets
     app.mount("/static/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor")
+    # inner to outer: the write guard (token, per-user concurrency, body caps and deadlines,
+    # then the body read whole before the route takes a connection), the write log around it
+    # (refused writes are logged too)
+    app.add_middleware(WriteGuard, limits=Limits(max_body_bytes=get_settings().max_body_bytes))
     app.add_middleware(WriteLog)
-    app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
     return app
