@@ -22,6 +22,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 from starlette.responses import JSONResponse
@@ -124,7 +126,12 @@ class WriteGuard:
         if token is None:
             raise _Refused(401, "this request needs a token (Authorization: Bearer …)")
         engine = scope["app"].state.engine or get_engine()
-        who = await run_in_threadpool(_lookup, engine, token)
+        try:
+            who = await run_in_threadpool(_lookup, engine, token)
+        except (OperationalError, InterfaceError, PoolTimeout):  # outside the app's handlers
+            raise _Refused(
+                503, "the database is unavailable; try again shortly", {"Retry-After": "5"}
+            ) from None
         if who is None:
             raise _Refused(401, "the token is unknown, expired or revoked")
         scope.setdefault("state", {})["principal"] = who

@@ -7,7 +7,9 @@ patrol tracks: the tracks layer is for the office, a patrol's map for its chief 
 
 from __future__ import annotations
 
+import threading
 import uuid
+from collections import OrderedDict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -16,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from gis_service.api.auth import PrincipalDep
 from gis_service.api.deps import ConnDep
 from gis_service.api.params import AsOfQ, DateQ, PeriodQ, RegionQ
-from gis_service.config import get_settings
+from gis_service.config import get_settings, local_today
 from gis_service.domain.access import (
     check_patrol_reader,
     require_office,
@@ -53,10 +55,41 @@ PAGE_HEADERS = {
 
 
 def _page(m, offline: bool | None) -> HTMLResponse:
+    return HTMLResponse(_html(m, offline), headers=PAGE_HEADERS)
+
+
+def _html(m, offline: bool | None) -> str:
     settings = get_settings()
     mode = svc.served_mode(settings.offline if offline is None else offline)
-    page = svc.render(m, mode).replace("<head>", "<head>" + _FORGET_TOKEN, 1)
-    return HTMLResponse(page, headers=PAGE_HEADERS)
+    return svc.render(m, mode).replace("<head>", "<head>" + _FORGET_TOKEN, 1)
+
+
+class RenderCache:
+    """Rendered coverage maps (about 1.6 s of CPU each), kept per everything that changes
+    the page: region, period, as-of date, what the caller's role shows, the options and the
+    data version (``services.maps.data_version``). A small LRU per process."""
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self.pages: OrderedDict[tuple, str] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> str | None:
+        with self.lock:
+            page = self.pages.get(key)
+            if page is not None:
+                self.pages.move_to_end(key)
+            return page
+
+    def put(self, key: tuple, page: str) -> None:
+        with self.lock:
+            self.pages[key] = page
+            self.pages.move_to_end(key)
+            while len(self.pages) > self.size:
+                self.pages.popitem(last=False)
+
+
+COVERAGE_CACHE = RenderCache()
 
 
 @router.get("/maps/coverage", response_class=HTMLResponse, summary="Coverage map (巡河覆盖图)")
@@ -85,15 +118,30 @@ def coverage_map(
         personal=sees_personal_data(who),
     )
     threshold = settings.map_tile_threshold if tiles is None else (0 if tiles else None)
-    m = svc.coverage_map(
-        conn,
+    key = (
         region,
         period,
-        options=options,
-        as_of=as_of,
-        tile_threshold=threshold,
+        as_of or local_today(),
+        options,
+        threshold,
+        settings.offline if offline is None else offline,
+        str(settings.rules_file),
+        str(settings.work_calendar_file),
+        svc.data_version(conn),
     )
-    return _page(m, offline)
+    page = COVERAGE_CACHE.get(key)
+    if page is None:
+        m = svc.coverage_map(
+            conn,
+            region,
+            period,
+            options=options,
+            as_of=as_of,
+            tile_threshold=threshold,
+        )
+        page = _html(m, offline)
+        COVERAGE_CACHE.put(key, page)
+    return HTMLResponse(page, headers=PAGE_HEADERS)
 
 
 @router.get(
