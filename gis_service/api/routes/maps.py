@@ -15,7 +15,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse
 
-from gis_service.api.auth import PrincipalDep
+from gis_service.api.auth import ChiefOrOfficeDep, PrincipalDep
 from gis_service.api.deps import ConnDep
 from gis_service.api.params import AsOfQ, DateQ, PeriodQ, RegionQ
 from gis_service.config import get_settings, local_today
@@ -151,7 +151,7 @@ def coverage_map(
 )
 def patrol_map(
     conn: ConnDep,
-    who: PrincipalDep,
+    who: ChiefOrOfficeDep,  # before the lookup: a refusal never tells whether it exists
     patrol_id: Annotated[uuid.UUID, Path()],
     lang: LangQ = "zh",
     basemap: BasemapQ = None,

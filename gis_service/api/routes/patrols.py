@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from gis_service.api.auth import ChiefOrOfficeDep, PrincipalDep
+from gis_service.api.auth import ChiefOrOfficeDep
 from gis_service.api.deps import ConnDep
 from gis_service.api.params import COORD_SYSTEMS
 from gis_service.db.engine import get_engine
@@ -161,8 +161,9 @@ async def upload_batch(request: Request, who: ChiefOrOfficeDep) -> JSONResponse:
 
 
 @router.get("/patrols/{patrol_id}", summary="One patrol with its verdict and coverage")
-def read_patrol(conn: ConnDep, who: PrincipalDep, patrol_id: str) -> dict:
-    """For the patrol's chief and the office (tracks are personal data)."""
+def read_patrol(conn: ConnDep, who: ChiefOrOfficeDep, patrol_id: str) -> dict:
+    """For the patrol's chief and the office (tracks are personal data). Anonymous callers
+    and viewers are refused before the lookup: the answer never tells whether it exists."""
     try:
         pid = uuid.UUID(patrol_id)
     except ValueError:
