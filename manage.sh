@@ -65,8 +65,9 @@ serve_unprivileged() {
     say "serving as the unprivileged user $SERVICE_USER"
     exec runuser -u "$SERVICE_USER" -- "$VENV/bin/gis-service" serve "$@"
   fi
-  say "WARNING: $SERVICE_USER cannot read $(pwd) (a parent folder is private):"
-  say "the server runs as ROOT. Move the checkout to a readable place to avoid this."
+  say "WARNING: $SERVICE_USER cannot read $(pwd) or run $(readlink -f "$VENV/bin/python")"
+  say "(a private parent folder such as /root): the server runs as ROOT. Move the checkout,"
+  say "or build the venv from a system Python (PYTHON=/usr/bin/python3), to avoid this."
   exec "$VENV/bin/gis-service" serve "$@"
 }
 
