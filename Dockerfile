@@ -2,11 +2,15 @@
 FROM python:3.11-slim
 WORKDIR /app
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
-COPY pyproject.toml README.md alembic.ini ./
+COPY pyproject.toml README.md alembic.ini constraints.txt ./
 COPY gis_service ./gis_service
 COPY migrations ./migrations
 COPY data ./data
-RUN pip install -e .
+RUN pip install -c constraints.txt -e . \
+    && useradd --system --no-create-home --shell /usr/sbin/nologin gis \
+    && chown -R gis data
+# the service runs unprivileged (it writes only the generated sample tracks under data/)
+USER gis
 EXPOSE 8000
 # DATABASE_URL points at the compose database: no local cluster, no apt inside the image
 CMD ["sh", "-c", "gis-service setup --no-install && gis-service serve --host 0.0.0.0 --port 8000"]

@@ -62,6 +62,17 @@ class Settings(BaseSettings):
         description="requests without a token read public information (viewer role)",
     )
     max_body_bytes: int = Field(default=100_000_000, description="largest request body")
+    # links in answers (OGC ``self``/``next``): never from the request's Host header
+    base_url: str | None = Field(
+        default=None,
+        description="the service's public address for links, e.g. https://gis.example/api "
+        "(default: http://GIS_HOST:GIS_PORT)",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses of reverse proxies whose X-Forwarded-Proto/"
+        "X-Forwarded-Host make the links' base (only when base_url is unset)",
+    )
 
     @property
     def local_dir(self) -> Path:

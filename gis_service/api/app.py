@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -9,7 +12,9 @@ from sqlalchemy import Engine
 from gis_service import __version__
 from gis_service.api.auth import get_principal
 from gis_service.api.errors import install_error_handlers
-from gis_service.api.middleware import BodyLimit, WriteLog
+from gis_service.api.guard import Limits, WriteGuard
+from gis_service.api.links import redact_access_log
+from gis_service.api.middleware import WriteLog
 from gis_service.api.routes import (
     accountability,
     audit,
@@ -26,6 +31,12 @@ from gis_service.config import get_settings
 from gis_service.maps.vendor import VENDOR_DIR
 
 
+@asynccontextmanager
+async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+    redact_access_log()
+    yield
+
+
 def create_app(engine: Engine | None = None) -> FastAPI:
     """Build the app; ``engine`` defaults to the configured database (tests pass their own)."""
     app = FastAPI(
@@ -35,8 +46,12 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         "the River and Lake Chief System (河湖长制).",
         # every request: a token, if sent, must be valid (cached per request for the routes)
         dependencies=[Depends(get_principal)],
+        lifespan=_lifespan,
     )
     app.state.engine = engine
+    # tokens never reach the access log (installed again at start-up: a server configuring
+    # its logging after the app was built keeps the filters of existing loggers)
+    redact_access_log()
     install_error_handlers(app)
     app.include_router(meta.router)
     app.include_router(zoning.router)
@@ -50,6 +65,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(tiles.router)
     # the maps' JS/CSS, served by the app itself for offline intranets
     app.mount("/static/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor")
+    # inner to outer: the write guard (token, per-user concurrency, body caps and deadlines,
+    # then the body read whole before the route takes a connection), the write log around it
+    # (refused writes are logged too)
+    app.add_middleware(WriteGuard, limits=Limits(max_body_bytes=get_settings().max_body_bytes))
     app.add_middleware(WriteLog)
-    app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
     return app

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from gis_service.config import get_settings
 from gis_service.db.engine import get_engine
@@ -24,14 +25,19 @@ bearer = HTTPBearer(
 )
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
     """The caller; anonymous callers read public information when ``public_read`` is on.
 
     A browser following a link cannot send a header, so the token may also come as the
-    ``access_token`` query parameter (RFC 6750, 2.3); the write log never records it."""
+    ``access_token`` query parameter (RFC 6750, 2.3); the write log never records it.
+    Async: an anonymous caller costs no worker thread; a write was already authenticated by
+    the write guard (``api.guard``), whose answer is reused."""
+    known = getattr(request.state, "principal", None)
+    if known is not None:
+        return known
     if credentials is None and (query_token := request.query_params.get("access_token")):
         credentials = HTTPAuthorizationCredentials(scheme="Bearer", credentials=query_token)
     if credentials is None:
@@ -42,12 +48,16 @@ def get_principal(
         who = ANONYMOUS
     else:
         engine = request.app.state.engine or get_engine()
-        with engine.connect() as conn:
-            who = principal_for(conn, credentials.credentials)
+        who = await run_in_threadpool(_lookup, engine, credentials.credentials)
         if who is None:
             raise AuthenticationError("the token is unknown, expired or revoked")
     request.state.principal = who
     return who
+
+
+def _lookup(engine, token: str) -> Principal | None:
+    with engine.connect() as conn:
+        return principal_for(conn, token)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -7,7 +7,9 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from gis_service.db.engine import DISCARD_SQLSTATES
 from gis_service.errors import (
     AuthenticationError,
     ConflictError,
@@ -47,6 +49,26 @@ def install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(OperationalError, _db_down)
     app.add_exception_handler(InterfaceError, _db_down)
+
+    async def _busy(_: Request, exc: Exception) -> JSONResponse:
+        # every pooled connection in use for longer than the pool's timeout: overloaded,
+        # not broken (a 500 would tell clients not to retry)
+        log.warning("database connection pool exhausted: %s", exc)
+        return JSONResponse(
+            {"detail": "the service is busy; try again shortly"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
+
+    app.add_exception_handler(PoolTimeout, _busy)
+
+    @app.exception_handler(DBAPIError)
+    async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if getattr(exc.orig, "pgcode", None) in DISCARD_SQLSTATES:
+            # read-only or shutting down: the database refuses writes for now (the
+            # connection was discarded, see db.engine)
+            return await _db_down(request, exc)
+        return await _unexpected(request, exc)
 
     @app.exception_handler(ValueError)
     async def _value(request: Request, exc: ValueError) -> JSONResponse:

@@ -1,73 +1,26 @@
-"""Request body limit and the write log, as ASGI middleware around every route."""
+"""The write log, as ASGI middleware around every route (the body limits: ``api.guard``)."""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
 import logging
+import threading
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gis_service.config import get_settings
 from gis_service.db.engine import get_engine
-from gis_service.domain.access import ANONYMOUS
+from gis_service.domain.access import ANONYMOUS, Principal
 from gis_service.services.users import log_write
 
 log = logging.getLogger(__name__)
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-
-
-class BodyLimit:
-    """413 before the route runs when a body is larger than ``max_bytes``, whether the client
-    declared its length or streams it chunked (then the body is read here and replayed)."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        declared = headers.get(b"content-length")
-        if declared is not None:
-            if not declared.isdigit() or int(declared) > self.max_bytes:
-                await self._too_large(scope, receive, send)
-                return
-            await self.app(scope, receive, send)
-            return
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return
-            size += len(message.get("body", b""))
-            if size > self.max_bytes:
-                await self._too_large(scope, receive, send)
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        body = b"".join(chunks)
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse(
-            {"detail": f"request body larger than {self.max_bytes} bytes"}, status_code=413
-        )
-        await response(scope, receive, send)
 
 
 class WriteLog:
@@ -114,6 +67,64 @@ def _logged_path(scope: Scope) -> str:
     return scope["path"] + (f"?{urlencode(query)}" if query else "")
 
 
+_spill_lock = threading.Lock()
+
+
+def spill_path(engine) -> Path:
+    """Where write-log lines wait while the database is away (one JSON object a line); one
+    file per database, so lines go back only where they belong."""
+    where = engine.url.render_as_string(hide_password=True)
+    key = hashlib.sha256(where.encode()).hexdigest()[:16]
+    return get_settings().local_dir / f"write-log-spill-{key}.jsonl"
+
+
 def _log(engine, who, method, path, status, client) -> None:
-    with engine.connect() as conn:
-        log_write(conn, who, method, path, status, client)
+    """Store the line; when the database refuses, keep it in the spill file (a write refused
+    during an outage is still accounted for) and store it with the next line that gets in."""
+    try:
+        with engine.connect() as conn:
+            log_write(conn, who, method, path, status, client)
+    except Exception:
+        _spill(engine, who, method, path, status, client)
+        raise
+    _flush_spill(engine)
+
+
+def _spill(engine, who: Principal, method: str, path: str, status: int, client: str | None) -> None:
+    line = {
+        "at": dt.datetime.now(dt.UTC).isoformat(),
+        "who": [who.role, who.user_id, who.name, who.chief_id],
+        "method": method,
+        "path": path,
+        "status": status,
+        "client": client,
+    }
+    target = spill_path(engine)
+    with _spill_lock:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def _flush_spill(engine) -> None:
+    target = spill_path(engine)
+    if not target.exists():
+        return
+    with _spill_lock:
+        if not target.exists():
+            return
+        lines = [json.loads(x) for x in target.read_text(encoding="utf-8").splitlines() if x]
+        with engine.connect() as conn, conn.begin():
+            for x in lines:
+                role, user_id, name, chief_id = x["who"]
+                who = Principal(role=role, user_id=user_id, name=name, chief_id=chief_id)
+                log_write(
+                    conn,
+                    who,
+                    x["method"],
+                    x["path"],
+                    x["status"],
+                    x["client"],
+                    at=dt.datetime.fromisoformat(x["at"]),
+                )
+        target.unlink()

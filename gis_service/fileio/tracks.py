@@ -241,6 +241,7 @@ def _is_geojson(doc: Any) -> bool:
 def _parse_gpx(text: str, ctx: _Context) -> RawTrack:
     """Track points of all tracks and segments in document order (route points if none)."""
     version = _gpx_version(text, ctx)
+    _gpx_count_points(text, ctx)
     try:
         gpx = gpxpy.parse(text, version=version)
     except gpxpy.gpx.GPXXMLSyntaxException as exc:
@@ -290,6 +291,35 @@ def _parse_gpx(text: str, ctx: _Context) -> RawTrack:
         ref=refs,
         meta={"gpx_version": version},
     )
+
+
+def _gpx_count_points(text: str, ctx: _Context) -> None:
+    """Refuse a GPX over the point limit while streaming through it, before gpxpy builds its
+    objects (an 18.9 MB file took 30 s and 336 MB that way only to be refused afterwards).
+    Malformed XML is left to gpxpy's pass, which names the place."""
+    parser = expat.ParserCreate(namespace_separator=" ")
+    seen = 0
+
+    class _Over(Exception):
+        pass
+
+    def start(name: str, _attrs: dict[str, str]) -> None:
+        nonlocal seen
+        if name.endswith(("trkpt", "rtept")) and name.rpartition(" ")[2] in ("trkpt", "rtept"):
+            seen += 1
+            if seen > ctx.max_points:
+                raise _Over
+
+    parser.StartElementHandler = start
+    try:
+        parser.Parse(text, True)
+    except _Over:
+        # the size for the message: a cheap count of the tags (prefixed tags aside)
+        total = text.count("<trkpt") + text.count("<rtept")
+        ctx.check_count(total if total > ctx.max_points else seen, exact=total > ctx.max_points)
+        ctx.check_count(seen, exact=False)
+    except expat.ExpatError:
+        pass
 
 
 def _gpx_version(text: str, ctx: _Context) -> str:

@@ -38,6 +38,9 @@ class MapOptions:
     basemap: str = "osm"
     tianditu_key: str | None = None
     include_tracks: bool = False
+    # problem descriptions in popups: the reporter's notes are for the office (and exported
+    # files the office makes); served maps for anyone else leave them out
+    personal: bool = True
 
     def __post_init__(self) -> None:
         check_lang(self.lang)

@@ -133,7 +133,7 @@ def build_coverage_map(
         )
     if options.include_tracks and data.tracks is not None:
         _track_layer(m, data.tracks, detail, lang)
-    _problem_layer(m, data.problems, lang)
+    _problem_layer(m, data.problems, lang, personal=options.personal)
     if tiles_url:
         _search_index(m, data.segments, lang)
     Legend(label("coverage_legend", lang), style.coverage_legend(lang)).add_to(m)
@@ -282,7 +282,9 @@ function (row) {
 """
 
 
-def _problem_layer(m: folium.Map, problems: gpd.GeoDataFrame, lang: str) -> None:
+def _problem_layer(
+    m: folium.Map, problems: gpd.GeoDataFrame, lang: str, *, personal: bool = True
+) -> None:
     if problems is None or len(problems) == 0:
         return
     points = problems[problems.geometry.notna() & ~problems.geometry.is_empty]
@@ -295,6 +297,8 @@ def _problem_layer(m: folium.Map, problems: gpd.GeoDataFrame, lang: str) -> None
         ("reported_at", "reported_at"),
         ("deadline", "deadline"),
     ]
+    if not personal:
+        keys = [k for k in keys if k[0] != "description"]
     records = points.drop(columns="geometry").to_dict("records")
     for record, x, y in zip(records, points.geometry.x, points.geometry.y, strict=True):
         cells = "".join(

@@ -8,6 +8,7 @@ decimals as that tolerance deserves (6 decimals = 0.1 m at most, RFC 7946's advi
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from collections.abc import Iterable, Sequence
@@ -111,6 +112,16 @@ def _plain(value):
     return value
 
 
+def html_text(value):
+    """A property for a map page: text HTML-escaped, anything else as ``_plain`` makes it.
+
+    Folium's popups, tooltips and leaflet-search put property values into the page as HTML
+    (``innerHTML``), and the data sits inside a ``<script>``: a name such as
+    ``<img src=x onerror=…>`` or ``</script>`` would run. Escaping here covers every layer."""
+    value = _plain(value)
+    return html.escape(value) if isinstance(value, str) else value
+
+
 def feature_collection(
     frame: gpd.GeoDataFrame,
     detail: Detail,
@@ -118,7 +129,9 @@ def feature_collection(
     columns: Iterable[str] | None = None,
     id_column: str | None = None,
 ) -> dict:
-    """RFC 7946 FeatureCollection of ``frame`` (WGS84) at ``detail``; empty rows dropped."""
+    """RFC 7946 FeatureCollection of ``frame`` (WGS84) at ``detail``; empty rows dropped.
+
+    For map pages only: text properties are HTML-escaped (see ``html_text``)."""
     if frame is None or len(frame) == 0:
         return {"type": "FeatureCollection", "features": []}
     geoms = simplify(frame.geometry.to_numpy(), detail)
@@ -131,7 +144,7 @@ def feature_collection(
     for row, text, fid in zip(rows, texts, ids, strict=True):
         feature = {
             "type": "Feature",
-            "properties": {k: _plain(v) for k, v in row.items()},
+            "properties": {k: html_text(v) for k, v in row.items()},
             "geometry": json.loads(text),
         }
         if fid is not None:

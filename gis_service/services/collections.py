@@ -105,6 +105,23 @@ COLLECTIONS: dict[str, Collection] = {
 
 
 @dataclass(frozen=True)
+class Reader:
+    """Who reads a collection: personal fields (``public_hidden``) are shown to the office
+    (``everything``) and, on a chief's own records (``chief_id``), to that chief."""
+
+    everything: bool = False
+    own_chief: str | None = None
+
+    def sees(self, row: dict) -> bool:
+        return self.everything or (
+            self.own_chief is not None and row.get("chief_id") == self.own_chief
+        )
+
+
+PUBLIC = Reader()
+
+
+@dataclass(frozen=True)
 class ItemQuery:
     bbox: tuple[float, float, float, float] | None = None
     limit: int = DEFAULT_LIMIT
@@ -196,8 +213,9 @@ def _where(c: Collection, q: ItemQuery, params: dict) -> str:
     return ("WHERE " + " AND ".join(clauses)) if clauses else ""
 
 
-def _feature(c: Collection, row: dict, public: bool) -> dict:
-    props = {k: row[k] for k in c.properties if not (public and k in c.public_hidden)}
+def _feature(c: Collection, row: dict, reader: Reader) -> dict:
+    shown = reader.sees(row)
+    props = {k: row[k] for k in c.properties if shown or k not in c.public_hidden}
     if c.id == "problems":
         extra = decorate_problem(
             {**{k: row[k] for k in c.properties}, "id": row["fid"]}, local_today()
@@ -218,7 +236,9 @@ def _feature(c: Collection, row: dict, public: bool) -> dict:
     }
 
 
-def items(conn: Connection, cid: str, q: ItemQuery, *, public: bool) -> tuple[list[dict], int]:
+def items(
+    conn: Connection, cid: str, q: ItemQuery, *, reader: Reader = PUBLIC
+) -> tuple[list[dict], int]:
     """One page of features and the number matched."""
     c = collection(cid)
     if not 1 <= q.limit <= MAX_LIMIT:
@@ -233,10 +253,10 @@ def items(conn: Connection, cid: str, q: ItemQuery, *, public: bool) -> tuple[li
     )
     rows = conn.execute(text(sql), params).mappings().all()
     matched = conn.execute(text(f"{head}SELECT count(*) FROM {c.table} {where}"), params).scalar()
-    return [_feature(c, dict(r), public) for r in rows], int(matched)
+    return [_feature(c, dict(r), reader) for r in rows], int(matched)
 
 
-def item(conn: Connection, cid: str, fid: str, *, public: bool) -> dict:
+def item(conn: Connection, cid: str, fid: str, *, reader: Reader = PUBLIC) -> dict:
     c = collection(cid)
     key = "CAST(:fid AS uuid)" if c.id == "problems" else ":fid"
     if c.id == "problems":
@@ -258,7 +278,7 @@ def item(conn: Connection, cid: str, fid: str, *, public: bool) -> dict:
     )
     if row is None:
         raise NotFoundError(f"{cid}/{fid} not found")
-    return _feature(c, dict(row), public)
+    return _feature(c, dict(row), reader)
 
 
 def extent(conn: Connection, cid: str) -> list[float] | None:

@@ -216,14 +216,17 @@ def _shore_line(zone_wkb: bytes, water_wkb: bytes, epsg: int) -> shapely.Geometr
 
 def _existing(
     conn: Connection, *, patrol_id: uuid.UUID | None, chief_id: str, content: str
-) -> uuid.UUID | None:
+) -> tuple[uuid.UUID, str] | None:
+    """The stored patrol an insert collided with, and its chief: the row with the same UUID
+    first (whoever owns it), else the same chief's patrol with the same points."""
     row = conn.execute(
         text(
-            "SELECT id FROM patrol WHERE id = :i OR (chief_id = :c AND content_sha256 = :h) LIMIT 1"
+            "SELECT id, chief_id FROM patrol WHERE id = :i "
+            "OR (chief_id = :c AND content_sha256 = :h) ORDER BY (id = :i) DESC NULLS LAST LIMIT 1"
         ),
         {"i": patrol_id, "c": chief_id, "h": content},
-    ).scalar()
-    return row
+    ).first()
+    return (row[0], row[1]) if row else None
 
 
 @dataclass
@@ -365,6 +368,10 @@ def _batch_context(items: list[_Computed]) -> None:
                 item.context = replace(ctx, overlapping=[*ctx.overlapping, other_id])
 
 
+def _uuid_taken(pid: uuid.UUID | None) -> str:
+    return f"patrol_uuid {pid} is already used by another chief's patrol"
+
+
 def ingest_patrols(
     conn: Connection,
     uploads: list[Upload],
@@ -401,7 +408,7 @@ def ingest_patrols(
             continue
         found = existing.get(prep.pid) or existing.get((prep.chief_id, prep.content))
         if store and found and found[1] != prep.chief_id:
-            message = f"patrol_uuid {prep.pid} is already used by another chief's patrol"
+            message = _uuid_taken(prep.pid)
             if raise_errors:
                 raise ConflictError(message)
             results[i] = {"error": message, "status": 409}
@@ -437,7 +444,11 @@ def ingest_patrols(
     if store and computed:
         _write(conn, [item for _, item in computed])
         for i, item in computed:
-            if item.result.get("duplicate"):
+            if item.result.get("status") == 409 and "error" in item.result:
+                if raise_errors:
+                    raise ConflictError(item.result["error"])
+                results[i] = item.result
+            elif item.result.get("duplicate"):
                 results[i] = item.result
     for i, value in enumerate(results):
         if isinstance(value, tuple):  # the same patrol twice in one batch: count once
@@ -541,7 +552,12 @@ def _write(conn: Connection, items: list[_Computed]) -> None:
                     chief_id=item.prep.chief_id,
                     content=item.prep.content,
                 )
-                item.result = {**get_patrol(conn, winner), "duplicate": True}
+                if winner is None or winner[1] != item.prep.chief_id:
+                    # another chief's patrol took this UUID meanwhile: never hand it out as
+                    # a "duplicate" (a leak, and the loser's patrol would never be resent)
+                    item.result = {"error": _uuid_taken(item.prep.pid), "status": 409}
+                    continue
+                item.result = {**get_patrol(conn, winner[0]), "duplicate": True}
         if not won:
             return
         conn.execute(

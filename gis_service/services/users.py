@@ -100,9 +100,18 @@ def list_users(conn: Connection) -> list[dict]:
 
 
 def log_write(
-    conn: Connection, who: Principal, method: str, path: str, status: int, client: str | None
+    conn: Connection,
+    who: Principal,
+    method: str,
+    path: str,
+    status: int,
+    client: str | None,
+    *,
+    at: dt.datetime | None = None,
 ) -> None:
-    """One line of the write log (its own transaction: a rejected write is logged too)."""
+    """One line of the write log (its own transaction: a rejected write is logged too);
+    ``at`` for lines kept while the database was away (default: now)."""
+    when = {"at": at} if at is not None else {}
     with atomic(conn):
         conn.execute(
             insert(WriteLog).values(
@@ -113,5 +122,6 @@ def log_write(
                 path=path[:2000],
                 status=status,
                 client=client,
+                **when,
             )
         )

@@ -27,15 +27,32 @@ def test_declared_length_over_the_limit_is_413(small_limit_api):
     assert res.status_code == 413 and "2000 bytes" in res.json()["detail"]
 
 
-def test_streamed_body_over_the_limit_is_413(small_limit_api):
+def test_streamed_body_over_the_limit_is_413(small_limit_api, tokens):
     def chunks():
         for _ in range(10):
             yield b"y" * 500
 
     res = small_limit_api.post(
-        "/patrols", content=chunks(), headers={"Content-Type": "application/json"}
+        "/patrols",
+        content=chunks(),
+        headers={"Content-Type": "application/json", **bearer(tokens["office"])},
     )
     assert res.status_code == 413 and "2000 bytes" in res.json()["detail"]
+
+
+def test_an_anonymous_streamed_body_is_401_before_it_is_read(small_limit_api):
+    """Issue 16, defect 8: a write's caller is checked before its body is read."""
+    sent = []
+
+    def chunks():
+        for _ in range(10):
+            sent.append(1)
+            yield b"y" * 500
+
+    res = small_limit_api.post(
+        "/patrols", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert res.status_code == 401 and "token" in res.json()["detail"]
 
 
 def test_streamed_body_under_the_limit_reaches_the_route(small_limit_api, tokens):

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 from gis_service.api.app import create_app
 from gis_service.api.deps import get_connection
@@ -393,3 +393,63 @@ def test_patrol_playback_in_chromium(app_server, browser, tokens):
     _screenshot(browser, "patrol_map.png")
     remote, errors = _problems(browser, origin)
     assert remote == [] and errors == [], (remote, errors)
+
+
+# a region, river and chief name an intruder could import: each of its parts runs script
+# when a page puts it into HTML unescaped (an image's error handler, a closed <script>)
+HOSTILE = (
+    '<img src=x onerror="window.__xss=(window.__xss||0)+1">'
+    "</script><script>window.__xss=(window.__xss||0)+1</script>"
+)
+# every feature's popup and tooltip opened, and leaflet-search's list filled
+_OPEN_EVERYTHING = """
+(function () {
+  var map = Object.keys(window).map(function (k) { return window[k]; })
+    .filter(function (v) { return v instanceof L.Map; })[0];
+  var n = 0;
+  map.eachLayer(function (l) {
+    if (!l.feature) { return; }
+    var at = l.getLatLng ? l.getLatLng() : l.getBounds().getCenter();
+    l.fire('click', {latlng: at, layer: l}, true);
+    l.fire('mouseover', {latlng: at, layer: l}, true);
+    n++;
+  });
+  var input = document.querySelector('.leaflet-control-search input');
+  if (input) {
+    input.value = '<img';
+    input.dispatchEvent(new KeyboardEvent('keyup', {bubbles: true, keyCode: 71}));
+  }
+  return n;
+})()
+"""
+
+
+def test_hostile_names_run_no_script_in_any_map(app_server, browser, tokens):
+    """Stored XSS (issue 16, defect 5): names are escaped in popups, tooltips and titles."""
+    origin, conn = app_server
+    patrol_id, _ = patrol_with_dropped_points(conn)
+    savepoint = conn.begin_nested()
+    try:
+        conn.execute(text("UPDATE admin_region SET name = :h || name"), {"h": HOSTILE})
+        conn.execute(text("UPDATE water_body SET name = :h || name"), {"h": HOSTILE})
+        conn.execute(text("UPDATE chief SET name = :h || name"), {"h": HOSTILE})
+        token = tokens["office"]
+        pages = {
+            "coverage": f"/maps/coverage?region={REGION}&period=2026-Q3&as_of=2026-10-15",
+            "river": "/maps/rivers/R4505-01?",
+            "patrol": f"/maps/patrols/{patrol_id}?access_token={token}",
+        }
+        for name, path in pages.items():
+            _open(browser, f"{origin}{path}&basemap=none&offline=true")
+            opened = browser.evaluate(_OPEN_EVERYTHING)
+            assert opened > 0, name
+            time.sleep(1.0)  # image errors fire asynchronously
+            assert browser.evaluate("window.__xss || 0") == 0, f"script ran in the {name} map"
+            # the name is shown as text, not lost
+            shown = browser.evaluate("document.body.innerText")
+            assert "<img src=x" in shown, name
+            _screenshot(browser, f"hostile_{name}_map.png")
+            # a link's token is gone from the address bar before any script of the page runs
+            assert "access_token" not in browser.evaluate("window.location.href"), name
+    finally:
+        savepoint.rollback()

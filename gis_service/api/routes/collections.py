@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from gis_service.api.auth import PrincipalDep
 from gis_service.api.deps import ConnDep
+from gis_service.api.links import base_url, link
 from gis_service.api.params import Level, RegionFilterQ, WaterQ
 from gis_service.api.responses import GeoJSONResponse
 from gis_service.domain.access import Principal, sees_personal_data
@@ -26,7 +27,7 @@ CONFORMANCE = [
 
 
 def _links(request: Request, cid: str) -> list[dict]:
-    base = str(request.base_url).rstrip("/")
+    base = base_url(request)
     return [
         {"rel": "self", "type": "application/json", "href": f"{base}/collections/{cid}"},
         {"rel": "items", "type": "application/geo+json", "href": f"{base}/collections/{cid}/items"},
@@ -53,7 +54,7 @@ def conformance() -> dict:
 
 @router.get("/collections", summary="The feature collections")
 def collections(conn: ConnDep, request: Request) -> dict:
-    base = str(request.base_url).rstrip("/")
+    base = base_url(request)
     return {
         "collections": [_describe(conn, request, c) for c in svc.COLLECTIONS.values()],
         "links": [{"rel": "self", "type": "application/json", "href": f"{base}/collections"}],
@@ -65,8 +66,12 @@ def collection(conn: ConnDep, request: Request, collection_id: str) -> dict:
     return _describe(conn, request, svc.collection(collection_id))
 
 
-def _public(who: Principal) -> bool:
-    return not (sees_personal_data(who) or who.role == "chief")
+def _reader(who: Principal) -> svc.Reader:
+    """What the caller may see of personal fields: everything (office), a chief their own
+    records only, the public none."""
+    if sees_personal_data(who):
+        return svc.Reader(everything=True)
+    return svc.Reader(own_chief=who.chief_id if who.role == "chief" else None)
 
 
 @router.get(
@@ -98,15 +103,15 @@ def items(
         start=start,
         end=end,
     )
-    features, matched = svc.items(conn, collection_id, query, public=_public(who))
-    url = request.url
-    links = [{"rel": "self", "type": "application/geo+json", "href": str(url)}]
+    features, matched = svc.items(conn, collection_id, query, reader=_reader(who))
+    path = request.url.path
+    links = [{"rel": "self", "type": "application/geo+json", "href": link(request, path)}]
     if offset + len(features) < matched:
-        nxt = url.include_query_params(offset=offset + limit, limit=limit)
-        links.append({"rel": "next", "type": "application/geo+json", "href": str(nxt)})
+        nxt = link(request, path, offset=offset + limit, limit=limit)
+        links.append({"rel": "next", "type": "application/geo+json", "href": nxt})
     if offset > 0:
-        prev = url.include_query_params(offset=max(0, offset - limit), limit=limit)
-        links.append({"rel": "prev", "type": "application/geo+json", "href": str(prev)})
+        prev = link(request, path, offset=max(0, offset - limit), limit=limit)
+        links.append({"rel": "prev", "type": "application/geo+json", "href": prev})
     return GeoJSONResponse(
         {
             "type": "FeatureCollection",
@@ -129,4 +134,4 @@ def item(
     collection_id: str,
     feature_id: Annotated[str, Path(max_length=200)],
 ) -> GeoJSONResponse:
-    return GeoJSONResponse(svc.item(conn, collection_id, feature_id, public=_public(who)))
+    return GeoJSONResponse(svc.item(conn, collection_id, feature_id, reader=_reader(who)))

@@ -11,11 +11,13 @@ from typing import Annotated, Literal
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from gis_service.api.auth import ChiefOrOfficeDep, PrincipalDep
+from gis_service.api.auth import ChiefOrOfficeDep
 from gis_service.api.deps import ConnDep, office_timezone
 from gis_service.api.params import COORD_SYSTEMS
+from gis_service.db.engine import get_engine
 from gis_service.domain.access import check_patrol_reader, upload_owner
 from gis_service.errors import InputError, PermissionDeniedError
 from gis_service.services.patrols import (
@@ -61,7 +63,7 @@ UPLOAD_FIELDS = ("chief_id", "coord_system", "mode", "patrol_uuid")
         }
     },
 )
-async def upload_patrol(request: Request, conn: ConnDep, who: ChiefOrOfficeDep) -> JSONResponse:
+async def upload_patrol(request: Request, who: ChiefOrOfficeDep) -> JSONResponse:
     """Idempotent: the same patrol UUID or the same points again return the stored patrol
     (200, ``duplicate: true``) and count once. A rejected upload stores nothing (4xx).
     A chief's token files the patrol for that chief only; the office may file for anyone."""
@@ -91,7 +93,7 @@ async def upload_patrol(request: Request, conn: ConnDep, who: ChiefOrOfficeDep) 
     owner = upload_owner(who, fields["chief_id"])
     async with ingest_slot():
         result = await run_in_threadpool(
-            _ingest_one, conn, data, filename=filename, fmt=fmt, owner=owner, **fields
+            _ingest_one, _engine(request), data, filename=filename, fmt=fmt, owner=owner, **fields
         )
     return JSONResponse(result, status_code=200 if result.get("duplicate") else 201)
 
@@ -111,24 +113,32 @@ def ingest_slot() -> asyncio.Semaphore:
     return _slots[loop]
 
 
+def _engine(request: Request) -> Engine:
+    return request.app.state.engine or get_engine()
+
+
 def _settings() -> PatrolSettings:
     return PatrolSettings(timezone=office_timezone())
 
 
-def _ingest_one(conn, data: bytes, **kwargs) -> dict:
-    result = ingest_patrol(conn, data, settings=_settings(), **kwargs)
-    conn.commit()
+# uploads take their database connection only here, in their turn for an ingest slot: a
+# waiting or slowly sending upload holds none (the pool stays free for everyone else)
+def _ingest_one(engine: Engine, data: bytes, **kwargs) -> dict:
+    with engine.connect() as conn:
+        result = ingest_patrol(conn, data, settings=_settings(), **kwargs)
+        conn.commit()
     return result
 
 
-def _ingest_many(conn, uploads: list[Upload]) -> list[dict]:
-    results = ingest_patrols(conn, uploads, settings=_settings())
-    conn.commit()
+def _ingest_many(engine: Engine, uploads: list[Upload]) -> list[dict]:
+    with engine.connect() as conn:
+        results = ingest_patrols(conn, uploads, settings=_settings())
+        conn.commit()
     return results
 
 
 @router.post("/patrols/batch", summary="Upload many patrols at once (offline sync)")
-async def upload_batch(request: Request, conn: ConnDep, who: ChiefOrOfficeDep) -> JSONResponse:
+async def upload_batch(request: Request, who: ChiefOrOfficeDep) -> JSONResponse:
     """``{"patrols": [<app JSON body>, ...]}``: one transaction, one result per patrol in
     order; a bad patrol gets ``{"error", "status"}`` and does not stop the others. The stored
     evidence of each patrol is its JSON object as received (re-serialised)."""
@@ -151,13 +161,14 @@ async def upload_batch(request: Request, conn: ConnDep, who: ChiefOrOfficeDep) -
         for k, item in enumerate(items)
     ]
     async with ingest_slot():
-        results = await run_in_threadpool(_ingest_many, conn, uploads)
+        results = await run_in_threadpool(_ingest_many, _engine(request), uploads)
     return JSONResponse({"results": results})
 
 
 @router.get("/patrols/{patrol_id}", summary="One patrol with its verdict and coverage")
-def read_patrol(conn: ConnDep, who: PrincipalDep, patrol_id: str) -> dict:
-    """For the patrol's chief and the office (tracks are personal data)."""
+def read_patrol(conn: ConnDep, who: ChiefOrOfficeDep, patrol_id: str) -> dict:
+    """For the patrol's chief and the office (tracks are personal data). Anonymous callers
+    and viewers are refused before the lookup: the answer never tells whether it exists."""
     try:
         pid = uuid.UUID(patrol_id)
     except ValueError:
