@@ -329,7 +329,11 @@ class _Computed:
 
 
 def _compute(
-    conn: Connection, prep: _Prepared, settings: PatrolSettings, states: dict
+    conn: Connection,
+    prep: _Prepared,
+    settings: PatrolSettings,
+    states: dict,
+    now: dt.datetime | None = None,
 ) -> _Computed:
     """Convert, clean, match and measure one patrol (the verdict comes once the context of
     the whole batch is known)."""
@@ -343,7 +347,13 @@ def _compute(
     epsg = int(epsg) if epsg else crs.gauss_kruger_epsg(float(np.nanmedian(lon)))
     x, y = crs.transformer(crs.STORAGE_CRS, f"EPSG:{epsg}").transform(lon, lat)
     track = clean_track(
-        np.asarray(x), np.asarray(y), t, raw.accuracy, mode=prep.mode, params=settings.cleaning
+        np.asarray(x),
+        np.asarray(y),
+        t,
+        raw.accuracy,
+        mode=prep.mode,
+        params=settings.cleaning,
+        now_s=now.timestamp() if now else None,
     )
     reach = settings.matching.joint_reach_m
     assignment = _cached_assignment(
@@ -447,7 +457,7 @@ def ingest_patrols(
             seen[prep.pid] = i
         todo.append(i)
     states = _zoning_states(conn, sorted({(prepared[i].chief_id, prepared[i].day) for i in todo}))
-    computed = [(i, _compute(conn, prepared[i], settings, states)) for i in todo]
+    computed = [(i, _compute(conn, prepared[i], settings, states, now)) for i in todo]
     _contexts(conn, [item for _, item in computed], now)
     for _, item in computed:
         item.result = {"id": item.prep.pid or uuid.uuid4()}
