@@ -257,7 +257,15 @@ def _parse_gpx(text: str, ctx: _Context) -> RawTrack:
 
     points: list[gpxpy.gpx.GPXTrackPoint | gpxpy.gpx.GPXRoutePoint] = []
     refs: list[str] = []
+    untimed = _untimed_tracks(gpx)
+    notes = [
+        f"track {t} ({gpx.tracks[t - 1].name or 'unnamed'}): {n} points without any time "
+        "skipped (a saved, untimed copy beside the timed log)"
+        for t, n in untimed.items()
+    ]
     for t, track in enumerate(gpx.tracks, 1):
+        if t in untimed:
+            continue
         for s, segment in enumerate(track.segments, 1):
             points.extend(segment.points)
             refs.extend(
@@ -288,8 +296,24 @@ def _parse_gpx(text: str, ctx: _Context) -> RawTrack:
         * HDOP_METRES,
         speed=np.array([_gpx_speed(p) for p in points], dtype=np.float64),
         ref=refs,
-        meta={"gpx_version": version},
+        meta={"gpx_version": version, **({"notes": notes} if notes else {})},
     )
+
+
+def _untimed_tracks(gpx: gpxpy.gpx.GPX) -> dict[int, int]:
+    """Tracks (1-based number -> points) without a single time, when another track of the
+    file is timed: devices such as Garmin's save an untimed copy of a track beside the timed
+    ACTIVE LOG. They are skipped with a note; a file with no timed track stays an error."""
+    counts = {
+        t: (
+            sum(len(s.points) for s in track.segments),
+            any(p.time is not None for s in track.segments for p in s.points),
+        )
+        for t, track in enumerate(gpx.tracks, 1)
+    }
+    if not any(timed for n, timed in counts.values() if n):
+        return {}
+    return {t: n for t, (n, timed) in counts.items() if n and not timed}
 
 
 def _gpx_version(text: str, ctx: _Context) -> str:

@@ -722,6 +722,7 @@ def _result(item: _Computed, verdict: Verdict) -> dict:
             "mode": prep.mode,
             "metric_epsg": item.epsg,
             "source": prep.source,
+            "notes": list(raw.meta.get("notes", [])),
             "targets": [
                 {
                     "target_id": tc.id,
