@@ -15,7 +15,7 @@ import pytest
 import shapely
 from pyproj import Geod, Transformer
 
-from gis_service.domain.coverage import Target, measure
+from gis_service.domain.coverage import MatchParams, Target, measure
 from gis_service.domain.linear import LineSet
 from gis_service.domain.tracks import clean_track
 from gis_service.domain.verdict import PatrolContext, judge
@@ -142,3 +142,22 @@ def test_times_a_day_ahead_and_one_time_for_distinct_places_are_bad_clock():
     x[150], y[150], t[150] = x[149], y[149], t[149]  # a true copy (sent twice)
     track = clean_track(x, y, t, acc, now_s=NOW.timestamp())
     assert track.dropped() == {"bad_clock": 24, "duplicate": 1}
+
+
+def test_a_real_walk_split_by_pauses_keeps_the_stretches_walked_through_them():
+    """cerknicko-jezero.gpx pauses three times for over ten minutes. Measured along the walk's
+    own path, each pause whose two ends lie on the path at a walking pace (by shapely's
+    projection, not the code under test) adds exactly its stretch to the coverage."""
+    raw, x, y, t = load("cerknicko-jezero.gpx")
+    track = clean_track(x, y, t, raw.accuracy)
+    road = shapely.simplify(shapely.LineString(np.column_stack([track.x, track.y])), 2.0)
+    lines = LineSet.from_lines([road])
+    target = [Target("s", 0, 0.0, float(lines.lengths[0]), 30.0)]
+    walked = measure(track, lines, target).targets[0].covered_m
+    strict = measure(track, lines, target, MatchParams(silence_max_speed_mps=0.0))
+    ends = np.flatnonzero(np.diff(track.kpart))  # last point before each pause
+    s = shapely.line_locate_point(road, shapely.points(track.kx, track.ky))
+    pace = np.abs(s[ends + 1] - s[ends]) / (track.kt[ends + 1] - track.kt[ends])
+    assert len(ends) == 3 and (pace <= 2.0).sum() >= 1
+    expected = np.abs(s[ends + 1] - s[ends])[pace <= 2.0].sum()
+    assert walked - strict.targets[0].covered_m == pytest.approx(expected, abs=1.0)
