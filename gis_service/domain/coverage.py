@@ -10,7 +10,7 @@ clipped to a segment's chainage range, is what the patrol covered there. Area zo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -282,4 +282,25 @@ def measure(
         matched_points=int(on_point.sum()),
         kept_points=n,
         unions=unions,
+    )
+
+
+def without_credit(coverage: Coverage) -> Coverage:
+    """The same measurement with nothing covered: for a track whose coordinates cannot be
+    trusted to lie where it was walked (an undeclared GCJ-02/BD-09 offset), the stretches it
+    happens to cross are not credited. Distances and times stay as measured."""
+    return replace(
+        coverage,
+        targets=[
+            replace(
+                tc,
+                covered_m=0.0,
+                ratio=0.0,
+                covered=[],
+                uncovered=[(0.0, tc.length_m)] if tc.length_m > 0 else [],
+                extension_m=0.0,
+            )
+            for tc in coverage.targets
+        ],
+        unions={},
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gis_service.domain.coverage import Coverage
+from gis_service.domain.offsets import OffsetCheck
 from gis_service.domain.tracks import BAD_CLOCK, JUMP, SPEED_SPIKE, CleanTrack
 
 VALID, PARTIAL, INVALID, SUSPICIOUS = "valid", "partial", "invalid", "suspicious"
@@ -85,6 +86,7 @@ class PatrolContext:
     reused_from: str | None = None  # id of an earlier patrol with the same geometry
     overlapping: list[str] = field(default_factory=list)  # ids of overlapping patrols
     has_assignment: bool = True
+    offset: OffsetCheck | None = None  # the undeclared GCJ-02/BD-09 test, when it was run
 
 
 def geometry_fingerprint(lon: np.ndarray, lat: np.ndarray) -> str:
@@ -147,6 +149,9 @@ def judge(
                     kmh,
                 )
             )
+    if context.offset is not None and context.offset.likely:
+        likely = context.offset
+        reasons.append(Reason(f"likely_{likely.likely}", likely.message(), likely.declared_m))
     bad_clock = int((track.reason == BAD_CLOCK).sum())
     if bad_clock >= rules.bad_clock_points:
         reasons.append(
