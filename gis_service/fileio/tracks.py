@@ -43,8 +43,9 @@ import pandas as pd
 
 from gis_service.domain.tracks import RawTrack
 from gis_service.errors import InputError
+from gis_service.fileio.kml import kml_kind, read_kml
 
-FORMATS = ("gpx", "geojson", "csv", "json")
+FORMATS = ("gpx", "geojson", "csv", "json", "kml", "kmz")
 HDOP_METRES = 5.0
 """Metres of horizontal error per unit of HDOP (see the module docstring)."""
 SAME_POINT_LIMIT = 1000
@@ -132,6 +133,11 @@ def parse_track(
 
     if not data.lstrip(b" \t\r\n\x00\xef\xbb\xbf").strip(b"\x00"):
         raise ctx.error("the file is empty")
+    kml = kml_kind(filename, fmt, data)
+    if kml is not None:  # KML/KMZ: their own reader (fileio.kml), then the shared checks
+        parsed = read_kml(data, kml, ctx)
+        parsed.meta["format"] = kml
+        return _finish(parsed, ctx)
     _refuse_binary(data, ctx)
     text = _decode(data, ctx)
 
