@@ -179,7 +179,13 @@ def clean_track(
         # step speeds between the kept points and what counts as too fast for each step
         v = _speed(idx[:-1], idx[1:], x, y, t, acc, params.noise_m)
         d = np.hypot(np.diff(x[idx]), np.diff(y[idx]))
-        limit = np.maximum(vmax, params.pace_factor * _own_pace(v, params.pace_window))
+        # only steps beyond the mode's speed and the noise can be jumps: the track's own pace
+        # (a rolling median) is needed at those alone
+        limit = np.full(len(v), vmax)
+        maybe = np.flatnonzero((v > vmax) & (d > params.jump_min_m))
+        if len(maybe):
+            pace = _own_pace(v, params.pace_window, maybe)
+            limit[maybe] = np.maximum(vmax, params.pace_factor * pace)
         fast = (v > limit) & (d > params.jump_min_m)
         if not _drop_excursions(idx, fast, limit, d, x, y, t, acc, params, reason):
             break
@@ -196,14 +202,14 @@ def clean_track(
     return CleanTrack(order, x, y, t, kept, reason.astype(str), part, mode, raw_part)
 
 
-def _own_pace(v: Floats, window: int) -> Floats:
-    """Median step speed over ``window`` steps around each step: the track's own pace (a drive
-    is fast everywhere, a jump only at its two edges)."""
+def _own_pace(v: Floats, window: int, at: NDArray[np.int64]) -> Floats:
+    """Median step speed over ``window`` steps around the steps ``at``: the track's own pace
+    (a drive is fast everywhere, a jump only at its two edges)."""
     if len(v) <= window:
-        return np.full(len(v), float(np.median(v)) if len(v) else 0.0)
+        return np.full(len(at), float(np.median(v)))
     half = window // 2
     padded = np.pad(v, half, mode="edge")
-    return np.median(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)[: len(v)]
+    return np.median(np.lib.stride_tricks.sliding_window_view(padded, window)[at], axis=1)
 
 
 def _drop_excursions(idx, fast, limit, d, x, y, t, acc, params, reason) -> bool:

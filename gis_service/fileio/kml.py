@@ -35,6 +35,8 @@ def kml_kind(filename: str | None, fmt: str | None, data: bytes) -> str | None:
     suffix = PurePath(filename).suffix.lower().lstrip(".") if filename else ""
     if suffix in KML_FORMATS:
         return suffix
+    if suffix in ("gpx", "geojson", "csv", "json"):  # named as another format: parsed as that
+        return None
     if data.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
