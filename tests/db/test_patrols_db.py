@@ -327,3 +327,16 @@ def test_a_device_file_with_an_untimed_saved_track_is_stored_with_a_note(sample_
         text("SELECT summary->'notes' FROM patrol WHERE id = :i"), {"i": result["id"]}
     ).scalar()
     assert stored == [note]
+
+
+def test_a_device_with_a_broken_clock_is_bad_clock_not_duplicates(sample_loaded, conn):
+    """Mojstrovka.gpx (real; see tests/data/real/SOURCES.md): 184 points, all stamped in
+    1901. They used to go as 182 duplicates under an ordinary verdict."""
+    from pathlib import Path
+
+    data = (Path(__file__).parents[1] / "data" / "real" / "Mojstrovka.gpx").read_bytes()
+    result = ingest_patrol(conn, data, filename="Mojstrovka.gpx", chief_id="P0145", now=NOW)
+    assert result["status"] == "invalid"
+    assert "bad_clock" in {r["code"] for r in result["reasons"]}
+    assert result["summary"]["dropped"] == {"bad_clock": 184}
+    assert {reason for _, reason in result["dropped"]} == {"bad_clock"}
