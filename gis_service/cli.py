@@ -320,9 +320,29 @@ def sample_generate(
 @sample_app.command("load")
 @logged_write
 @fail_cleanly
-def sample_load() -> None:
-    """Import the sample region into the database (skips files already imported)."""
+def sample_load(
+    with_tracks: Annotated[
+        bool, typer.Option(help="also upload the sample patrol tracks (coverage maps)")
+    ] = False,
+) -> None:
+    """Import the sample region into the database (skips files already imported); with
+    ``--with-tracks`` also its patrol tracks, so the coverage maps are not empty."""
     _load_sample()
+    if with_tracks:
+        from gis_service.fileio.manifest import read_manifest
+        from gis_service.services.bulk import plan
+        from gis_service.services.sample import SAMPLE_DIR
+
+        folder = SAMPLE_DIR / "tracks"
+        items, _ = plan(folder, read_manifest(folder / "manifest.csv"))
+        report = _bulk_upload(items, batch=25)
+        typer.echo(
+            f"sample tracks: {report.count('stored')} stored, {report.count('duplicate')} "
+            f"already stored, {report.count('rejected')} rejected"
+        )
+        if report.count("rejected"):
+            _print_bulk(report)
+            raise typer.Exit(1)
 
 
 def _load_sample() -> None:
@@ -431,17 +451,98 @@ def patrol_validate(
 @logged_write
 @fail_cleanly
 def patrol_upload(
-    files: list[Path],
+    paths: Annotated[list[Path], typer.Argument(help="track files, or a folder of them")],
     chief: Annotated[str | None, typer.Option(help="chief (person) id")] = None,
     coord_system: CoordOpt = None,
     mode: ModeOpt = None,
+    manifest: Annotated[
+        Path | None,
+        typer.Option(help="CSV: file, chief, coord_system, mode per track (of the folder)"),
+    ] = None,
+    batch: Annotated[int, typer.Option(help="uploads per transaction")] = 25,
+    auto_convert: Annotated[
+        bool,
+        typer.Option(help="convert tracks that fit only as GCJ-02/BD-09 (recorded in notes)"),
+    ] = False,
 ) -> None:
-    """Store patrols (each file its own transaction; re-uploads count once)."""
-    for file in files:
-        with engine().connect() as conn:
-            result = _ingest(conn, file, chief, coord_system, mode)
-            conn.commit()
-        _print_patrol(result)
+    """Store patrols in one process through the batch path: files, or a folder with
+    ``--manifest``. Prints a summary (stored, duplicates, rejected with reasons) and the patrol
+    ids (open them at /maps/patrols/{id}). Re-uploads count once; a bad file never stops the
+    others (exit status 1 when any was rejected)."""
+    from gis_service.services.bulk import plan
+
+    items, not_listed = _bulk_items(paths, manifest, chief, coord_system, mode, plan)
+    report = _bulk_upload(items, batch=batch, auto_convert=auto_convert)
+    report.not_listed = not_listed
+    _print_bulk(report)
+    if report.count("rejected"):
+        raise typer.Exit(1)
+
+
+def _bulk_items(paths, manifest, chief, coord_system, mode, plan):
+    from gis_service.errors import InputError
+    from gis_service.fileio.manifest import read_manifest
+    from gis_service.services.bulk import BulkItem
+
+    listing = read_manifest(manifest) if manifest else None
+    folders = [p for p in paths if p.is_dir()]
+    if folders and len(paths) > 1:
+        raise InputError("give one folder, or track files, not both")
+    if folders:
+        return plan(folders[0], listing, chief=chief, coord_system=coord_system, mode=mode)
+    if listing is not None:
+        raise InputError("--manifest needs the folder its files are in")
+    return [BulkItem(p, chief, coord_system, mode) for p in paths], []
+
+
+def _bulk_upload(items, *, batch: int, auto_convert: bool = False):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from gis_service.services.bulk import upload
+    from gis_service.services.patrols import PatrolSettings
+
+    settings = PatrolSettings(timezone=get_settings().timezone, auto_convert_offsets=auto_convert)
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        transient=not sys.stderr.isatty(),
+    ) as progress:
+        task = progress.add_task("uploading patrols", total=len(items))
+        return upload(
+            engine(),
+            items,
+            settings=settings,
+            batch_size=max(batch, 1),
+            progress=lambda n: progress.advance(task, n),
+        )
+
+
+def _print_bulk(report) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    ids = Table(title="patrols")
+    for column in ("file", "outcome", "verdict", "patrol id / reason"):
+        ids.add_column(column)
+    for o in report.outcomes:
+        ids.add_row(o.file, o.outcome, o.status or "", o.patrol_id or (o.error or ""))
+    console.print(ids)
+    summary = Table(title="summary")
+    summary.add_column("")
+    summary.add_column("files", justify="right")
+    for outcome in ("stored", "duplicate", "rejected"):
+        summary.add_row(outcome, str(report.count(outcome)))
+    for status, n in sorted(report.statuses().items()):
+        summary.add_row(f"  verdict {status}", str(n))
+    console.print(summary)
+    if report.not_listed:
+        console.print(
+            f"not in the manifest, not uploaded ({len(report.not_listed)}): "
+            + ", ".join(report.not_listed)
+        )
 
 
 def _ingest(conn, file: Path, chief, coord_system, mode, *, store: bool = True) -> dict:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from gis_service.cli import app
@@ -143,3 +144,63 @@ def test_cli_reads_naive_times_in_the_offices_time_zone(tmp_path, db_url, engine
                 )
             ).scalar_one()
     assert started == {"UTC": "23:30", "Asia/Shanghai": "15:30"}
+
+
+def test_bulk_upload_of_a_folder_with_a_manifest(tmp_path, monkeypatch, db_url, sample_loaded):
+    """One command: stored (with their patrol ids), a duplicate, a rejected file with its
+    reason, and a file the manifest does not list (named, not uploaded)."""
+    import pandas as pd
+
+    from gis_service.config import get_settings
+    from gis_service.db.engine import get_engine
+    from gis_service.services.sample import SAMPLE_DIR
+
+    tracks = SAMPLE_DIR / "tracks"
+    sample = pd.read_csv(tracks / "manifest.csv")
+    rows = sample[sample.kind == "good"].head(3)
+    for r in rows.itertuples():
+        (tmp_path / r.file).write_bytes((tracks / r.file).read_bytes())
+    first = rows.iloc[0]
+    (tmp_path / "copy.gpx").write_bytes((tracks / first.file).read_bytes())
+    (tmp_path / "broken.gpx").write_text("<gpx", encoding="utf-8")
+    (tmp_path / "stray.gpx").write_bytes((tracks / first.file).read_bytes())
+    lines = ["file,chief,coord_system,mode"]
+    lines += [f"{r.file},{r.person_id},{r.coord_system},walk" for r in rows.itertuples()]
+    lines += [f"copy.gpx,{first.person_id},wgs84,", f"broken.gpx,{first.person_id},,"]
+    (tmp_path / "list.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        result = runner.invoke(
+            app,
+            ["patrol", "upload", str(tmp_path), "--manifest", str(tmp_path / "list.csv")],
+            env={"COLUMNS": "200"},
+        )
+    finally:
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            stored = dict(
+                conn.execute(
+                    text("SELECT file_name, id::text FROM patrol WHERE file_name = ANY(:f)"),
+                    {"f": list(rows.file)},
+                ).all()
+            )
+        assert result.exit_code == 1, result.output  # one file was rejected
+        assert len(stored) == 3
+        for name, pid in stored.items():
+            assert pid in result.output and name in result.output
+        assert "broken.gpx" in result.output and "malformed or truncated XML" in result.output
+        assert "not in the manifest, not uploaded (1): stray.gpx" in result.output
+        summary = result.output[result.output.index("summary") :]
+        for label, n in (("stored", 3), ("duplicate", 1), ("rejected", 1)):
+            assert re.search(rf"│ {label}\s*│\s*{n} │", summary), summary
+    finally:
+        with engine.begin() as conn:
+            conn.execute(
+                text("DELETE FROM patrol WHERE file_name = ANY(:f)"), {"f": list(rows.file)}
+            )
+        engine.dispose()

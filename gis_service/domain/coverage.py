@@ -10,7 +10,7 @@ clipped to a segment's chainage range, is what the patrol covered there. Area zo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,6 +26,7 @@ class MatchParams:
     gps_margin_m: float = 20.0  # added to the zone half-width to get the match tolerance
     max_link_m: float = 150.0  # consecutive matches further apart along the line: not linked
     joint_reach_m: float = 1000.0  # 多走1公里: credit for walking past the segment's ends
+    silence_max_speed_mps: float = 2.0  # across a silence on one segment at most this: walked
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,29 @@ class LineMatcher:
         return matched, chainage
 
 
+def _walked_silences(
+    matched: NDArray[np.bool_],
+    chainage: Floats,
+    t: Floats,
+    same_part: NDArray[np.bool_],
+    group: list[Target],
+    params: MatchParams,
+) -> NDArray[np.bool_]:
+    """Steps across a silence (a gap that split the patrol) that were walked all the same:
+    both ends lie on the line within the tolerance, inside one and the same target, and the
+    way along the line between them fits a walking pace over the time of the silence."""
+    across = ~same_part & matched[:-1] & matched[1:]
+    if not across.any():
+        return across
+    a, b = chainage[:-1], chainage[1:]
+    pace = np.abs(b - a) / np.maximum(np.diff(t), 1e-3)
+    across &= pace <= params.silence_max_speed_mps
+    same_target = np.zeros(len(across), dtype=bool)
+    for tg in group:  # a handful of targets per line
+        same_target |= (a >= tg.start) & (a <= tg.end) & (b >= tg.start) & (b <= tg.end)
+    return across & same_target
+
+
 def measure(
     track: CleanTrack,
     lines: LineSet,
@@ -214,9 +238,10 @@ def measure(
                 matched & (chainage >= tg.start - tg.extend_m) & (chainage <= tg.end + tg.extend_m)
             )
         on_point |= in_range
-        link = matched[:-1] & matched[1:] & (part[:-1] == part[1:])
+        same_part = part[:-1] == part[1:]
         dc = np.abs(np.diff(chainage))
-        link &= dc <= params.max_link_m
+        link = matched[:-1] & matched[1:] & same_part & (dc <= params.max_link_m)
+        link |= _walked_silences(matched, chainage, t, same_part, group, params)
         i = np.flatnonzero(link)
         unions[line] = union_intervals(
             np.minimum(chainage[i], chainage[i + 1]), np.maximum(chainage[i], chainage[i + 1])
@@ -257,4 +282,25 @@ def measure(
         matched_points=int(on_point.sum()),
         kept_points=n,
         unions=unions,
+    )
+
+
+def without_credit(coverage: Coverage) -> Coverage:
+    """The same measurement with nothing covered: for a track whose coordinates cannot be
+    trusted to lie where it was walked (an undeclared GCJ-02/BD-09 offset), the stretches it
+    happens to cross are not credited. Distances and times stay as measured."""
+    return replace(
+        coverage,
+        targets=[
+            replace(
+                tc,
+                covered_m=0.0,
+                ratio=0.0,
+                covered=[],
+                uncovered=[(0.0, tc.length_m)] if tc.length_m > 0 else [],
+                extension_m=0.0,
+            )
+            for tc in coverage.targets
+        ],
+        unions={},
     )

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gis_service.domain.coverage import Coverage
-from gis_service.domain.tracks import JUMP, SPEED_SPIKE, CleanTrack
+from gis_service.domain.offsets import OffsetCheck
+from gis_service.domain.tracks import BAD_CLOCK, JUMP, SPEED_SPIKE, CleanTrack
 
 VALID, PARTIAL, INVALID, SUSPICIOUS = "valid", "partial", "invalid", "suspicious"
 
@@ -29,6 +30,9 @@ INVALIDATING = {
     "outside_post_dates",
     "off_assignment",
     "no_assignment",
+    "bad_clock",
+    "likely_gcj02",
+    "likely_bd09",
 }
 SUSPECT = {"jumps", "regular_spacing", "straight_line", "reused_geometry", "overlapping_patrol"}
 
@@ -55,6 +59,7 @@ class VerdictRules:
     straight_min_length_m: float = 300.0
     future_tolerance_s: float = 300.0
     speed_window_s: float = 60.0  # speeds over a minute: GPS noise cancels out
+    bad_clock_points: int = 3  # this many points with impossible times: the clock is broken
 
 
 @dataclass
@@ -88,6 +93,7 @@ class PatrolContext:
     # the office's time zone: posts are held by local dates, so a patrol at 06:30 Beijing
     # time on a successor's first day is the successor's (its UTC date is the day before)
     timezone: str = "UTC"
+    offset: OffsetCheck | None = None  # the undeclared GCJ-02/BD-09 test, when it was run
 
 
 def geometry_fingerprint(lon: np.ndarray, lat: np.ndarray) -> str:
@@ -149,15 +155,10 @@ def judge(
         )
     if context.has_assignment and coverage.matched_points == 0:
         reasons.append(Reason("off_assignment", "no point came near the assigned water"))
-    if track.mode in WALKING_MODES and len(d):
-        speed, window = _window_speeds(track, rules.speed_window_s)
-        fast = speed > rules.walking_max_speed_mps
-        fast_time = float(window[fast].sum())
-        moving = float(window.sum())
-        if fast_time >= rules.vehicle_min_s or (
-            moving > 0 and fast_time >= rules.vehicle_share * moving
-        ):
-            kmh = float(np.median(speed[fast]) * 3.6)
+    if track.mode in WALKING_MODES:
+        vehicle = _vehicle_evidence(track, rules)
+        if vehicle is not None:
+            fast_time, kmh = vehicle
             reasons.append(
                 Reason(
                     "vehicle_speed",
@@ -165,6 +166,20 @@ def judge(
                     kmh,
                 )
             )
+    if context.offset is not None and context.offset.likely:
+        likely = context.offset
+        reasons.append(Reason(f"likely_{likely.likely}", likely.message(), likely.declared_m))
+    bad_clock = int((track.reason == BAD_CLOCK).sum())
+    if bad_clock >= rules.bad_clock_points:
+        reasons.append(
+            Reason(
+                "bad_clock",
+                f"{bad_clock} of {len(track.t)} points carry impossible times (before 2000, more "
+                "than a day ahead, or one time for distinct positions): the device clock is "
+                "broken and the patrol's time cannot be checked",
+                bad_clock,
+            )
+        )
     jumps = int(np.isin(track.reason, [JUMP, SPEED_SPIKE]).sum())
     if jumps >= rules.jump_points:
         reasons.append(Reason("jumps", f"{jumps} points jumped away and back", jumps))
@@ -232,10 +247,42 @@ def judge(
     return Verdict(status, reasons)
 
 
-def _window_speeds(track: CleanTrack, window_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """Speed over about ``window_s`` from each kept point (same part), and the window's
-    duration: over a minute, 5-10 m of GPS noise no longer looks like running."""
-    x, y, t, part = track.kx, track.ky, track.kt, track.kpart
+def _vehicle_evidence(track: CleanTrack, rules: VerdictRules) -> tuple[float, float] | None:
+    """(time at vehicle speed, its median point-to-point speed in km/h) of a walking patrol,
+    or None. Computed on the raw timed points, before jumps and spikes are removed: cleaning
+    must never turn a drive into a walk (the points of a drive are all "too fast")."""
+    timed = track.timed
+    x, y, t = track.x[timed], track.y[timed], track.t[timed]
+    part = track.raw_part[timed] if track.raw_part is not None else np.zeros(len(t), np.int64)
+    if len(t) < 2:
+        return None
+    speed, window, ok = _window_speeds(x, y, t, part, rules.speed_window_s)
+    fast = ok & (speed > rules.walking_max_speed_mps)
+    fast_time = float(window[fast].sum())
+    moving = float(window[ok].sum())
+    if not (
+        fast_time >= rules.vehicle_min_s
+        or (moving > 0 and fast_time >= rules.vehicle_share * moving)
+    ):
+        return None
+    # the pace reported is the median speed from point to point over the fast stretches
+    # (every step inside a fast window, slowing at a crossing included)
+    j = np.minimum(np.searchsorted(t, t + rules.speed_window_s), len(t) - 1)
+    mark = np.zeros(len(t) + 1, dtype=np.int64)
+    np.add.at(mark, np.flatnonzero(fast), 1)
+    np.add.at(mark, j[fast], -1)
+    inside = np.cumsum(mark)[: len(t) - 1] > 0
+    step = (part[:-1] == part[1:]) & (np.diff(t) > 0) & inside
+    v = np.hypot(np.diff(x), np.diff(y))[step] / np.diff(t)[step]
+    kmh = float(np.median(v) * 3.6) if len(v) else float(np.median(speed[fast]) * 3.6)
+    return fast_time, kmh
+
+
+def _window_speeds(
+    x: np.ndarray, y: np.ndarray, t: np.ndarray, part: np.ndarray, window_s: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Speed over about ``window_s`` from each point (same part), the time it stands for, and
+    whether it has a window: over a minute, 5-10 m of GPS noise no longer looks like running."""
     j = np.searchsorted(t, t + window_s)
     ok = j < len(t)
     j = np.minimum(j, len(t) - 1)
@@ -245,8 +292,8 @@ def _window_speeds(track: CleanTrack, window_s: float) -> tuple[np.ndarray, np.n
     dist = np.hypot(x[j] - x, y[j] - y)
     speed = np.where(ok, dist / np.maximum(span, 1e-3), 0.0)
     # each window stands for window_s of the patrol, count it once per window length
-    weight = np.where(ok, np.diff(t, append=t[-1]) if len(t) else 0.0, 0.0)
-    return speed[ok], weight[ok]
+    weight = np.where(ok, np.diff(t, append=t[-1]), 0.0)
+    return speed, weight, ok
 
 
 def _max_deviation_from_chord(x: np.ndarray, y: np.ndarray) -> float:

@@ -43,8 +43,9 @@ import pandas as pd
 
 from gis_service.domain.tracks import RawTrack
 from gis_service.errors import InputError
+from gis_service.fileio.kml import kml_kind, read_kml
 
-FORMATS = ("gpx", "geojson", "csv", "json")
+FORMATS = ("gpx", "geojson", "csv", "json", "kml", "kmz")
 HDOP_METRES = 5.0
 """Metres of horizontal error per unit of HDOP (see the module docstring)."""
 SAME_POINT_LIMIT = 1000
@@ -132,6 +133,11 @@ def parse_track(
 
     if not data.lstrip(b" \t\r\n\x00\xef\xbb\xbf").strip(b"\x00"):
         raise ctx.error("the file is empty")
+    kml = kml_kind(filename, fmt, data)
+    if kml is not None:  # KML/KMZ: their own reader (fileio.kml), then the shared checks
+        parsed = read_kml(data, kml, ctx)
+        parsed.meta["format"] = kml
+        return _finish(parsed, ctx)
     _refuse_binary(data, ctx)
     text = _decode(data, ctx)
 
@@ -258,7 +264,15 @@ def _parse_gpx(text: str, ctx: _Context) -> RawTrack:
 
     points: list[gpxpy.gpx.GPXTrackPoint | gpxpy.gpx.GPXRoutePoint] = []
     refs: list[str] = []
+    untimed = _untimed_tracks(gpx)
+    notes = [
+        f"track {t} ({gpx.tracks[t - 1].name or 'unnamed'}): {n} points without any time "
+        "skipped (a saved, untimed copy beside the timed log)"
+        for t, n in untimed.items()
+    ]
     for t, track in enumerate(gpx.tracks, 1):
+        if t in untimed:
+            continue
         for s, segment in enumerate(track.segments, 1):
             points.extend(segment.points)
             refs.extend(
@@ -289,7 +303,7 @@ def _parse_gpx(text: str, ctx: _Context) -> RawTrack:
         * HDOP_METRES,
         speed=np.array([_gpx_speed(p) for p in points], dtype=np.float64),
         ref=refs,
-        meta={"gpx_version": version},
+        meta={"gpx_version": version, **({"notes": notes} if notes else {})},
     )
 
 
@@ -320,6 +334,22 @@ def _gpx_count_points(text: str, ctx: _Context) -> None:
         ctx.check_count(seen, exact=False)
     except expat.ExpatError:
         pass
+
+
+def _untimed_tracks(gpx: gpxpy.gpx.GPX) -> dict[int, int]:
+    """Tracks (1-based number -> points) without a single time, when another track of the
+    file is timed: devices such as Garmin's save an untimed copy of a track beside the timed
+    ACTIVE LOG. They are skipped with a note; a file with no timed track stays an error."""
+    counts = {
+        t: (
+            sum(len(s.points) for s in track.segments),
+            any(p.time is not None for s in track.segments for p in s.points),
+        )
+        for t, track in enumerate(gpx.tracks, 1)
+    }
+    if not any(timed for n, timed in counts.values() if n):
+        return {}
+    return {t: n for t, (n, timed) in counts.items() if n and not timed}
 
 
 def _gpx_version(text: str, ctx: _Context) -> str:

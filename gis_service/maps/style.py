@@ -79,6 +79,7 @@ LABELS: dict[str, dict[str, str]] = {
         "status_invalid": "无效",
         "status_suspicious": "存疑",
         "duplicate": "重复点",
+        "bad_clock": "时间错误",
         "poor_accuracy": "精度差",
         "speed_spike": "速度突变",
         "jump": "跳点",
@@ -150,6 +151,7 @@ LABELS: dict[str, dict[str, str]] = {
         "status_invalid": "invalid",
         "status_suspicious": "suspicious",
         "duplicate": "duplicate",
+        "bad_clock": "bad clock",
         "poor_accuracy": "poor accuracy",
         "speed_spike": "speed spike",
         "jump": "jump",
@@ -210,6 +212,7 @@ TRACK_COLOURS = {
 PROBLEM_COLOUR = "#e6550d"
 DROPPED_COLOURS = {
     "duplicate": "#969696",
+    "bad_clock": "#8c510a",
     "poor_accuracy": "#fd8d3c",
     "speed_spike": "#e31a1c",
     "jump": "#6a3d9a",

@@ -16,7 +16,7 @@ from gis_service.services import importing, patrols, zoning
 from gis_service.services.reports import ImportReport
 from gis_service.services.sample import SAMPLE_DIR, ensure_tracks
 
-TRACK_SUFFIXES = (".gpx", ".geojson", ".json", ".csv")
+TRACK_SUFFIXES = (".gpx", ".geojson", ".json", ".csv", ".kml", ".kmz")
 
 PerFile = str | Mapping[str, str] | Callable[[Path], str | None] | None
 

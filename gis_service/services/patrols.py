@@ -31,8 +31,16 @@ from gis_service.db.session import atomic
 from gis_service.domain import crs
 from gis_service.domain.assignments import assignments
 from gis_service.domain.chinacoords import COORDINATE_SYSTEMS, to_wgs84
-from gis_service.domain.coverage import Coverage, LineMatcher, MatchParams, Target, measure
+from gis_service.domain.coverage import (
+    Coverage,
+    LineMatcher,
+    MatchParams,
+    Target,
+    measure,
+    without_credit,
+)
 from gis_service.domain.linear import LineSet, orient
+from gis_service.domain.offsets import OffsetCheck, check_offset
 from gis_service.domain.periods import DEFAULT_TIMEZONE
 from gis_service.domain.tracks import MODE_MAX_SPEED, CleaningParams, CleanTrack, clean_track
 from gis_service.domain.verdict import (
@@ -58,6 +66,9 @@ class PatrolSettings:
     cleaning: CleaningParams = field(default_factory=CleaningParams)
     matching: MatchParams = field(default_factory=MatchParams)
     rules: VerdictRules = field(default_factory=VerdictRules)
+    # convert a track declared WGS84 that fits only as GCJ-02/BD-09 (recorded in its notes),
+    # instead of judging it likely_gcj02/likely_bd09 without coverage credit
+    auto_convert_offsets: bool = False
 
 
 def _content_hash(chief_id: str, lon: np.ndarray, lat: np.ndarray, t: np.ndarray) -> str:
@@ -307,13 +318,20 @@ class _Computed:
     epsg: int
     context: PatrolContext | None = None
     result: dict | None = None
+    offset: OffsetCheck | None = None  # the undeclared GCJ-02/BD-09 test
 
 
 def _compute(
-    conn: Connection, prep: _Prepared, settings: PatrolSettings, states: dict
+    conn: Connection,
+    prep: _Prepared,
+    settings: PatrolSettings,
+    states: dict,
+    now: dt.datetime | None = None,
 ) -> _Computed:
     """Convert, clean, match and measure one patrol (the verdict comes once the context of
-    the whole batch is known)."""
+    the whole batch is known). A track declared WGS84 that fits the assigned water only as
+    GCJ-02/BD-09 gets no coverage credit, or, with ``auto_convert_offsets``, is converted
+    (and says so in its notes)."""
     raw = prep.raw
     lon, lat = to_wgs84(raw.lon, raw.lat, prep.coord_system)
     t = raw.time.astype("datetime64[ns]").astype(np.int64) / 1e9
@@ -322,23 +340,69 @@ def _compute(
     day = prep.day
     run_id, epsg, post_ids = states[(prep.chief_id, day)]
     epsg = int(epsg) if epsg else crs.gauss_kruger_epsg(float(np.nanmedian(lon)))
-    x, y = crs.transformer(crs.STORAGE_CRS, f"EPSG:{epsg}").transform(lon, lat)
-    track = clean_track(
-        np.asarray(x), np.asarray(y), t, raw.accuracy, mode=prep.mode, params=settings.cleaning
-    )
+    to_metric = crs.transformer(crs.STORAGE_CRS, f"EPSG:{epsg}").transform
     reach = settings.matching.joint_reach_m
     assignment = _cached_assignment(
         conn, prep.chief_id, day, epsg, reach, (run_id, epsg, reach, prep.chief_id, post_ids)
     )
-    coverage = measure(
-        track,
-        assignment.lines,
-        assignment.targets,
-        settings.matching,
-        assignment.matcher,
-    )
-    return _Computed(
+
+    def clean_and_measure(lon, lat) -> tuple[CleanTrack, Coverage]:
+        x, y = to_metric(lon, lat)
+        track = clean_track(
+            np.asarray(x),
+            np.asarray(y),
+            t,
+            raw.accuracy,
+            mode=prep.mode,
+            params=settings.cleaning,
+            now_s=now.timestamp() if now else None,
+        )
+        coverage = measure(
+            track, assignment.lines, assignment.targets, settings.matching, assignment.matcher
+        )
+        return track, coverage
+
+    track, coverage = clean_and_measure(lon, lat)
+    offset = None
+    # most of the points matched: their median lies within the tolerance, no offset to find
+    if coverage.matched_points < 0.5 * coverage.kept_points:
+        offset = _offset_check(prep, lon, lat, track, assignment, to_metric, settings)
+    if offset is not None and offset.likely:
+        if settings.auto_convert_offsets:
+            declared = prep.coord_system
+            prep.coord_system = offset.likely
+            lon, lat = to_wgs84(raw.lon, raw.lat, offset.likely)
+            track, coverage = clean_and_measure(lon, lat)
+            raw.meta.setdefault("notes", []).append(
+                f"declared {declared}, but the points fit the assigned water only as "
+                f"{offset.likely} ({offset.declared_m:.0f} m -> "
+                f"{offset.converted_m[offset.likely]:.0f} m median): converted from "
+                f"{offset.likely} (office setting auto_convert_offsets)"
+            )
+            offset = None
+        else:
+            coverage = without_credit(coverage)
+    item = _Computed(
         prep, track, coverage, assignment, geometry_fingerprint(lon, lat), started, ended, epsg
+    )
+    item.offset = offset
+    return item
+
+
+def _offset_check(
+    prep: _Prepared, lon, lat, track: CleanTrack, assignment: _Assignment, to_metric, settings
+) -> OffsetCheck | None:
+    """The undeclared GCJ-02/BD-09 test (domain.offsets) of a track declared WGS84/CGCS2000
+    with assigned water, on its kept points."""
+    if prep.coord_system not in ("wgs84", "cgcs2000") or not assignment.targets:
+        return None
+    kept = track.order[track.kept]
+    if len(kept) == 0:
+        return None
+    line_ids = sorted({tg.line for tg in assignment.targets})
+    tolerance = max(tg.half_width_m for tg in assignment.targets) + settings.matching.gps_margin_m
+    return check_offset(
+        lon[kept], lat[kept], to_metric, assignment.lines.lines[line_ids], tolerance
     )
 
 
@@ -432,11 +496,13 @@ def ingest_patrols(
             seen[prep.pid] = i
         todo.append(i)
     states = _zoning_states(conn, sorted({(prepared[i].chief_id, prepared[i].day) for i in todo}))
-    computed = [(i, _compute(conn, prepared[i], settings, states)) for i in todo]
+    computed = [(i, _compute(conn, prepared[i], settings, states, now)) for i in todo]
     _contexts(conn, [item for _, item in computed], now, settings.timezone)
     for _, item in computed:
         item.result = {"id": item.prep.pid or uuid.uuid4()}
     _batch_context([item for _, item in computed])
+    for _, item in computed:
+        item.context = replace(item.context, offset=item.offset)
     for i, item in computed:
         verdict = judge(item.track, item.coverage, item.context, settings.rules)
         item.result = _result(item, verdict)
@@ -716,6 +782,7 @@ def _result(item: _Computed, verdict: Verdict) -> dict:
             "mode": prep.mode,
             "metric_epsg": item.epsg,
             "source": prep.source,
+            "notes": list(raw.meta.get("notes", [])),
             "targets": [
                 {
                     "target_id": tc.id,

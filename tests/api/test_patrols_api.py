@@ -105,3 +105,58 @@ def test_offline_sync_batch_keeps_good_patrols_and_reports_bad_ones(client, clea
     assert third["id"] == pid and third["duplicate"] is True  # the same patrol twice: once
     assert client.get(f"/patrols/{pid}").status_code == 200
     assert client.post("/patrols/batch", json={"patrols": []}).status_code == 400
+
+
+def _kmz_of(gpx: bytes, *, timed: bool = True) -> bytes:
+    """A sample track (generated) as a KMZ the way 六只脚/Google Earth export one: doc.kml
+    with a gx:Track (or, untimed, a LineString), beside an icon that is never read."""
+    import io
+    import zipfile
+
+    import numpy as np
+
+    from gis_service.fileio.tracks import parse_track
+
+    raw = parse_track(gpx, filename="t.gpx")
+    when = np.datetime_as_string(raw.time.astype("datetime64[s]"), unit="s")
+    pairs = list(zip(raw.lon.tolist(), raw.lat.tolist(), strict=True))
+    if timed:
+        body = (
+            "<gx:Track>"
+            + "".join(f"<when>{w}Z</when>" for w in when)
+            + "".join(f"<gx:coord>{a} {b} 0</gx:coord>" for a, b in pairs)
+            + "</gx:Track>"
+        )
+    else:
+        coords = " ".join(f"{a},{b},0" for a, b in pairs)
+        body = f"<LineString><coordinates>{coords}</coordinates></LineString>"
+    doc = (
+        '<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2" '
+        'xmlns:gx="http://www.google.com/kml/ext/2.2"><Document><Placemark><name>巡河</name>'
+        f"{body}</Placemark></Document></kml>"
+    )
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("doc.kml", doc)
+        archive.writestr("files/icon.png", b"\x89PNG")
+    return buffer.getvalue()
+
+
+def test_kmz_upload_gets_the_same_verdict_as_its_gpx_and_untimed_is_a_400(
+    client, sample_tracks, cleanup
+):
+    gpx = (sample_tracks / "P0145_0001.gpx").read_bytes()
+    res = client.post(
+        "/patrols", files={"file": ("巡河.kmz", _kmz_of(gpx))}, data={"chief_id": "P0145"}
+    )
+    assert res.status_code == 201, res.text
+    body = res.json()
+    cleanup.append(body["id"])
+    assert body["status"] == "valid" and body["summary"]["points"] > 100
+    untimed = client.post(
+        "/patrols",
+        files={"file": ("route.kmz", _kmz_of(gpx, timed=False))},
+        data={"chief_id": "P0145"},
+    )
+    assert untimed.status_code == 400
+    assert "route.kmz" in untimed.text and "no timed track" in untimed.text

@@ -259,3 +259,84 @@ def test_patrols_are_listed_by_their_local_date(sample_loaded, conn):
 
     assert listed(dt.date(2026, 7, 2))
     assert not listed(dt.date(2026, 7, 1))
+
+
+def _as_json(raw, lon, lat, chief: str) -> bytes:
+    t = raw.time.astype("datetime64[ns]").astype(np.int64) / 1e9
+    return json.dumps(
+        {
+            "chief_id": chief,
+            "points": [
+                {"lon": a, "lat": b, "time": c}
+                for a, b, c in zip(lon.tolist(), lat.tolist(), t.tolist(), strict=True)
+            ],
+        }
+    ).encode()
+
+
+def test_an_undeclared_gcj02_walk_is_likely_gcj02_without_credit(
+    sample_loaded, sample_tracks, manifest, conn
+):
+    """A sample walk (generated) re-expressed in GCJ-02: undeclared it earns nothing and says
+    why; declared it covers what the WGS84 copy covers (±1 pp); with the office setting it
+    is converted and says so."""
+    from gis_service.domain.chinacoords import wgs84_to_gcj02
+    from gis_service.fileio.tracks import parse_track
+    from gis_service.services.patrols import PatrolSettings
+
+    row = next(manifest[manifest.kind == "good"].itertuples())
+    raw = parse_track((sample_tracks / row.file).read_bytes(), filename=row.file)
+    glon, glat = wgs84_to_gcj02(raw.lon, raw.lat)
+    wgs = ingest_patrol(
+        conn, _as_json(raw, raw.lon, raw.lat, row.person_id), fmt="json", now=NOW, store=False
+    )
+    gcj = _as_json(raw, glon, glat, row.person_id)
+    undeclared = ingest_patrol(conn, gcj, fmt="json", now=NOW, store=False)
+    declared = ingest_patrol(conn, gcj, fmt="json", coord_system="gcj02", now=NOW, store=False)
+    assert wgs["status"] == "valid"
+    assert undeclared["status"] == "invalid"
+    assert "likely_gcj02" in {r["code"] for r in undeclared["reasons"]}
+    assert _coverage(undeclared)[0] == 0  # nothing credited
+    covered, length = _coverage(wgs)
+    assert abs(_coverage(declared)[0] / length - covered / length) <= 0.01
+    assert declared["status"] == "valid"
+    auto = ingest_patrol(
+        conn,
+        gcj,
+        fmt="json",
+        now=NOW,
+        store=False,
+        settings=PatrolSettings(auto_convert_offsets=True),
+    )
+    assert auto["status"] == "valid" and auto["summary"]["coord_system"] == "gcj02"
+    assert any("auto_convert_offsets" in note for note in auto["summary"]["notes"])
+    assert abs(_coverage(auto)[0] - _coverage(declared)[0]) <= 0.01 * length
+
+
+def test_a_device_file_with_an_untimed_saved_track_is_stored_with_a_note(sample_loaded, conn):
+    """korita-zbevnica.gpx (real, Garmin; see tests/data/real/SOURCES.md): its untimed saved
+    track is skipped and named in the result (it lies in Slovenia: off the assignment)."""
+    from pathlib import Path
+
+    data = (Path(__file__).parents[1] / "data" / "real" / "korita-zbevnica.gpx").read_bytes()
+    result = ingest_patrol(conn, data, filename="korita.gpx", chief_id="P0145", now=NOW)
+    assert result["summary"]["points"] == 176 + 337
+    (note,) = result["summary"]["notes"]
+    assert "358 points without any time skipped" in note
+    stored = conn.execute(
+        text("SELECT summary->'notes' FROM patrol WHERE id = :i"), {"i": result["id"]}
+    ).scalar()
+    assert stored == [note]
+
+
+def test_a_device_with_a_broken_clock_is_bad_clock_not_duplicates(sample_loaded, conn):
+    """Mojstrovka.gpx (real; see tests/data/real/SOURCES.md): 184 points, all stamped in
+    1901. They used to go as 182 duplicates under an ordinary verdict."""
+    from pathlib import Path
+
+    data = (Path(__file__).parents[1] / "data" / "real" / "Mojstrovka.gpx").read_bytes()
+    result = ingest_patrol(conn, data, filename="Mojstrovka.gpx", chief_id="P0145", now=NOW)
+    assert result["status"] == "invalid"
+    assert "bad_clock" in {r["code"] for r in result["reasons"]}
+    assert result["summary"]["dropped"] == {"bad_clock": 184}
+    assert {reason for _, reason in result["dropped"]} == {"bad_clock"}

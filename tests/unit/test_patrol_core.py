@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import shapely
 
-from gis_service.domain.coverage import Target, measure, union_intervals
+from gis_service.domain.coverage import MatchParams, Target, measure, union_intervals
 from gis_service.domain.linear import LineSet
 from gis_service.domain.tracks import clean_track
 from gis_service.domain.verdict import PatrolContext, judge
@@ -172,3 +172,44 @@ def test_future_dates_posts_reuse_and_overlap_come_from_the_context():
     reused = _verdict(x, y, t, acc, reused_from="abc")
     assert reused.status == "suspicious" and "reused_geometry" in reused.codes()
     assert "overlapping_patrol" in _verdict(x, y, t, acc, overlapping=["abc"]).codes()
+
+
+def _pause(x, y, t, acc, at: int, pause_s: float, skip_m: float):
+    """Generated: the walk stops after point ``at`` for ``pause_s`` and resumes ``skip_m``
+    further along the river than where it stopped."""
+    t = t.copy()
+    x = x.copy()
+    t[at + 1 :] += pause_s
+    x[at + 1 :] += skip_m - (x[at + 1] - x[at])
+    return x, y, t, acc
+
+
+def test_a_silence_on_one_segment_at_walking_pace_counts_as_walked():
+    """12 minutes of silence, resumed 17 m further on the same segment: 17 m / 720 s is a
+    walking pace (0.02 m/s), so the stretch in between is walked (it used to be lost)."""
+    x, y, t, acc = walk(1000, noise=0.0, x0=1000)  # exact positions: hand-checkable figures
+    x, y, t, acc = _pause(x, y, t, acc, at=80, pause_s=720.0, skip_m=17.0)
+    track = clean_track(x, y, t, acc)
+    assert track.kpart.max() == 1
+    target = Target("s", 0, 0.0, 5000.0, 50.0)
+    walked = measure(track, _river(), [target]).targets[0]
+    assert walked.covered_m == pytest.approx(x[-1] - x[0], abs=0.01)
+    strict = MatchParams(silence_max_speed_mps=0.0)
+    old = measure(track, _river(), [target], strict).targets[0]
+    assert walked.covered_m - old.covered_m == pytest.approx(17.0, abs=0.01)
+
+
+def test_a_silence_across_segments_or_at_driving_pace_is_not_walked():
+    x, y, t, acc = walk(1000, noise=0.0, x0=1000)
+    # resumed 2 km further after 12 minutes: 2.8 m/s along the river, not a walk
+    fast = clean_track(*_pause(x, y, t, acc, at=80, pause_s=720.0, skip_m=2000.0))
+    target = Target("s", 0, 0.0, 5000.0, 50.0)
+    gap = fast.kx[81] - fast.kx[80]
+    covered = measure(fast, _river(), [target]).targets[0].covered_m
+    assert covered == pytest.approx(fast.kx[-1] - fast.kx[0] - gap, abs=0.01)
+    # resumed 17 m further, but on the next segment (the boundary lies between the two)
+    slow = clean_track(*_pause(x, y, t, acc, at=80, pause_s=720.0, skip_m=17.0))
+    edge = float(slow.kx[80] + 8.0)
+    a, b = Target("a", 0, 0.0, edge, 50.0), Target("b", 0, edge, 5000.0, 50.0)
+    cov = measure(slow, _river(), [a, b]).targets
+    assert cov[0].covered_m + cov[1].covered_m == pytest.approx(slow.kx[-1] - slow.kx[0] - 17.0)

@@ -460,8 +460,8 @@ def test_binary_garbage(name: str | None) -> None:
 
 
 def test_unknown_format_and_zone() -> None:
-    with pytest.raises(InputError, match=r"unknown track format 'kml'"):
-        parse_track(b"x", filename="a.kml", fmt="kml")
+    with pytest.raises(InputError, match=r"unknown track format 'fit'"):
+        parse_track(b"x", filename="a.fit", fmt="fit")
     with pytest.raises(InputError, match=r"unknown time zone 'Mars/Olympus'"):
         parse_track(b"lon,lat,time\n", timezone="Mars/Olympus")
 
