@@ -42,6 +42,7 @@ from gis_service.domain.verdict import (
 )
 from gis_service.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from gis_service.fileio.tracks import parse_track
+from gis_service.services.service_area import ServiceArea, service_area
 
 SHORE_MATCH_HALF_WIDTH_M = 100.0
 SEGMENT_ROLES = ("segment_chief", "river_chief", "lake_chief", "joint_chief")
@@ -189,6 +190,7 @@ def _assignment(
     line_of = {code: i for i, (code, _, _) in enumerate(rows)}
     shore_geoms = [_shore_line(bytes(z.zone), bytes(z.water), epsg) for z in zones.itertuples()]
     lines = LineSet.from_lines(np.array(river_geoms + shore_geoms, dtype=object))
+    scale = _chainage_scale(conn, [code for code, _, _ in rows], lines.lengths[: len(rows)])
     targets, meta = [], {}
     # own segments get joint-section credit beyond their ends; neighbours' segments are
     # measured only to credit what the patrol walked on them
@@ -199,8 +201,8 @@ def _assignment(
                 Target(
                     r.id,
                     line,
-                    r.chainage_from_m,
-                    r.chainage_to_m,
+                    r.chainage_from_m * scale[line],
+                    r.chainage_to_m * scale[line],
                     float(r.buffer_width_m or 50.0),
                     extend,
                     credit_only=kind == "joint",
@@ -223,6 +225,24 @@ def _assignment(
         )
         meta[z.id] = {"target_type": "zone", "water_body_code": z.water_body_code, "line": line}
     return _Assignment(lines, targets, meta, LineMatcher(lines))
+
+
+def _chainage_scale(conn: Connection, codes: list[str], lengths: np.ndarray) -> np.ndarray:
+    """Per river, this patrol's metres per stored chainage metre. The zoning measured each
+    river in the zone of its region, the patrol in the zone where it was walked; where the
+    two zones differ, the stored chainage is carried over proportionally (1.0 when equal)."""
+    totals = dict(
+        conn.execute(
+            text(
+                "SELECT water_body_code, max(chainage_to_m) FROM river_segment "
+                "WHERE water_body_code = ANY(:w) GROUP BY water_body_code"
+            ),
+            {"w": codes},
+        ).all()
+    )
+    stored = np.array([float(totals.get(c) or 0.0) for c in codes])
+    lengths = np.asarray(lengths, dtype=float)
+    return np.where(stored > 0, lengths / np.where(stored > 0, stored, 1.0), 1.0)
 
 
 def _shore_line(zone_wkb: bytes, water_wkb: bytes, epsg: int) -> shapely.Geometry:
@@ -321,6 +341,7 @@ class _Computed:
     coverage: Coverage
     assignment: _Assignment
     fingerprint: str
+    area: ServiceArea
     started: dt.datetime
     ended: dt.datetime
     epsg: int
@@ -339,8 +360,10 @@ def _compute(
     started = dt.datetime.fromtimestamp(float(t.min()), dt.UTC)
     ended = dt.datetime.fromtimestamp(float(t.max()), dt.UTC)
     day = prep.day
-    run_id, epsg, post_ids = states[(prep.chief_id, day)]
-    epsg = int(epsg) if epsg else crs.gauss_kruger_epsg(float(np.nanmedian(lon)))
+    run_id, _, post_ids = states[(prep.chief_id, day)]
+    # measured where it was walked: the track's own GK zone (its UTM zone abroad), never
+    # the zone the database's zoning happens to be recorded in
+    epsg = crs.local_metric_epsg(float(np.nanmedian(lon)), float(np.nanmedian(lat)))
     x, y = crs.transformer(crs.STORAGE_CRS, f"EPSG:{epsg}").transform(lon, lat)
     track = clean_track(
         np.asarray(x), np.asarray(y), t, raw.accuracy, mode=prep.mode, params=settings.cleaning
@@ -356,8 +379,18 @@ def _compute(
         settings.matching,
         assignment.matcher,
     )
+    kept = track.kept if len(track.kept) == len(lon) else np.ones(len(lon), dtype=bool)
+    area = service_area(conn, lon[kept], lat[kept])
     return _Computed(
-        prep, track, coverage, assignment, geometry_fingerprint(lon, lat), started, ended, epsg
+        prep,
+        track,
+        coverage,
+        assignment,
+        geometry_fingerprint(lon, lat),
+        area,
+        started,
+        ended,
+        epsg,
     )
 
 
@@ -620,6 +653,11 @@ def _contexts(conn: Connection, items: list[_Computed], now: dt.datetime) -> Non
             reused_from=reused,
             overlapping=list(overlapping),
             has_assignment=bool(items[k].assignment.targets),
+            outside_service_area_m=(
+                (items[k].area.distance_m if items[k].area.distance_m is not None else -1.0)
+                if items[k].area.mostly_outside()
+                else None
+            ),
         )
 
 
