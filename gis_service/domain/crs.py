@@ -95,9 +95,7 @@ def zones_of(geometries: np.ndarray) -> np.ndarray:
     return out
 
 
-def apply_in_zones(
-    geometries: np.ndarray, func: Callable[[np.ndarray], np.ndarray]
-) -> np.ndarray:
+def apply_in_zones(geometries: np.ndarray, func: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     """Apply a metric operation (``func`` on an array of metric geometries) to lon/lat
     geometries, each in the zone where it lies; returns lon/lat geometries. One transform
     per zone present, vectorised within it."""

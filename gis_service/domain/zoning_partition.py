@@ -95,10 +95,15 @@ def partition_by_zone(
     group = connected_groups(n, a, b)
     # each group's extent (its top regions' and waters' bounds) chooses its zone
     node_bounds = np.vstack(
-        [shapely.bounds(region_geoms[tops]).reshape(-1, 4), shapely.bounds(water_geoms).reshape(-1, 4)]
+        [
+            shapely.bounds(region_geoms[tops]).reshape(-1, 4),
+            shapely.bounds(water_geoms).reshape(-1, 4),
+        ]
     )
     frame = pd.DataFrame(node_bounds, columns=["x0", "y0", "x1", "y1"]).assign(group=group)
-    ext = frame.groupby("group").agg(x0=("x0", "min"), y0=("y0", "min"), x1=("x1", "max"), y1=("y1", "max"))
+    ext = frame.groupby("group").agg(
+        x0=("x0", "min"), y0=("y0", "min"), x1=("x1", "max"), y1=("y1", "max")
+    )
     boxes = shapely.box(ext.x0, ext.y0, ext.x1, ext.y1)
     group_epsg = pd.Series(crs.zones_of(boxes), index=ext.index)
     node_epsg = group_epsg.reindex(group).to_numpy()

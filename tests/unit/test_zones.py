@@ -140,9 +140,9 @@ def test_three_zones_in_one_run_match_each_alone_and_the_ellipsoid():
     seg = together.segments
     assert set(seg.kind) == {"inside", "outside"}
     geodesic = crs.geodesic_lengths(seg["geometry"].to_numpy())
-    assert (np.abs(seg.length_m / geodesic - 1) < 5e-4).all(), (
-        seg.assign(geodesic=geodesic)[["id", "length_m", "geodesic"]]
-    )
+    assert (np.abs(seg.length_m / geodesic - 1) < 5e-4).all(), seg.assign(geodesic=geodesic)[
+        ["id", "length_m", "geodesic"]
+    ]
     for n, (key, place) in enumerate(PLACES.items()):
         alone, _ = compute(*_frames({key: place}))
         mine = seg[seg.water_body_code == f"{key}-R1"].reset_index(drop=True)
