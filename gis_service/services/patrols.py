@@ -201,8 +201,8 @@ def _assignment(
                 Target(
                     r.id,
                     line,
-                    r.chainage_from_m * scale[line],
-                    r.chainage_to_m * scale[line],
+                    float(r.chainage_from_m * scale[line]),
+                    float(r.chainage_to_m * scale[line]),
                     float(r.buffer_width_m or 50.0),
                     extend,
                     credit_only=kind == "joint",

@@ -35,6 +35,7 @@ from gis_service.domain.vocab import (
     PROBLEM_STATUS_LABELS,
 )
 from gis_service.errors import ConflictError, InputError, NotFoundError
+from gis_service.services.service_area import service_area
 from gis_service.services.patrols import patrol_owner
 
 NEAR_WATER_M = 500.0
@@ -105,6 +106,17 @@ def report_problem(
             raise NotFoundError(f"chief {chief_id!r} not found")
         if patrol_id is not None and patrol_owner(conn, patrol_id) != chief_id:
             raise InputError(f"patrol {patrol_id} belongs to another chief")
+        area = service_area(conn, x, y)
+        if area.mostly_outside():
+            far = (
+                f", {area.distance_m / 1000:.1f} km from the nearest"
+                if area.distance_m is not None
+                else " (the database holds no region)"
+            )
+            raise InputError(
+                f"outside_service_area: ({lon}, {lat}) lies outside every region of the "
+                f"service{far}; check the coordinates and coord_system"
+            )
         conn.execute(
             text(
                 """
