@@ -35,8 +35,8 @@ from gis_service.domain.vocab import (
     PROBLEM_STATUS_LABELS,
 )
 from gis_service.errors import ConflictError, InputError, NotFoundError
-from gis_service.services.service_area import service_area
 from gis_service.services.patrols import patrol_owner
+from gis_service.services.service_area import service_area
 
 NEAR_WATER_M = 500.0
 
