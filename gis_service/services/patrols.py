@@ -180,17 +180,15 @@ def _assignment(
         ),
         {"w": waters},
     ).all()
-    river_geoms = [
-        orient(
-            crs.transform(shapely.from_wkb(bytes(g)), crs.STORAGE_CRS, epsg),
-            reversed_flow=bool(rev),
-        )
-        for _, rev, g in rows
-    ]
+    lonlat = np.array(
+        [orient(shapely.from_wkb(bytes(g)), reversed_flow=bool(rev)) for _, rev, g in rows],
+        dtype=object,
+    )
+    river_geoms = list(crs.transform(lonlat, crs.STORAGE_CRS, epsg)) if len(rows) else []
     line_of = {code: i for i, (code, _, _) in enumerate(rows)}
     shore_geoms = [_shore_line(bytes(z.zone), bytes(z.water), epsg) for z in zones.itertuples()]
     lines = LineSet.from_lines(np.array(river_geoms + shore_geoms, dtype=object))
-    scale = _chainage_scale(conn, [code for code, _, _ in rows], lines.lengths[: len(rows)])
+    here = _chainage_maps(conn, [code for code, _, _ in rows], lonlat, lines, epsg)
     targets, meta = [], {}
     # own segments get joint-section credit beyond their ends; neighbours' segments are
     # measured only to credit what the patrol walked on them
@@ -201,8 +199,8 @@ def _assignment(
                 Target(
                     r.id,
                     line,
-                    float(r.chainage_from_m * scale[line]),
-                    float(r.chainage_to_m * scale[line]),
+                    float(np.interp(r.chainage_from_m, *here[line])),
+                    float(np.interp(r.chainage_to_m, *here[line])),
                     float(r.buffer_width_m or 50.0),
                     extend,
                     credit_only=kind == "joint",
@@ -227,10 +225,15 @@ def _assignment(
     return _Assignment(lines, targets, meta, LineMatcher(lines))
 
 
-def _chainage_scale(conn: Connection, codes: list[str], lengths: np.ndarray) -> np.ndarray:
-    """Per river, this patrol's metres per stored chainage metre. The zoning measured each
-    river in the zone of its region, the patrol in the zone where it was walked; where the
-    two zones differ, the stored chainage is carried over proportionally (1.0 when equal)."""
+def _chainage_maps(
+    conn: Connection, codes: list[str], lonlat: np.ndarray, lines: LineSet, epsg: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per river, (stored chainage, this patrol's chainage) at every vertex.
+
+    The zoning measured each river in the zone of its unit of work, the patrol measures in
+    the zone where it was walked. The river's zoning zone is the one of the last run whose
+    length of the river equals its stored length; the stored chainage is then carried
+    over vertex by vertex (identity when the zones agree)."""
     totals = dict(
         conn.execute(
             text(
@@ -241,8 +244,38 @@ def _chainage_scale(conn: Connection, codes: list[str], lengths: np.ndarray) -> 
         ).all()
     )
     stored = np.array([float(totals.get(c) or 0.0) for c in codes])
-    lengths = np.asarray(lengths, dtype=float)
-    return np.where(stored > 0, lengths / np.where(stored > 0, stored, 1.0), 1.0)
+    n = len(codes)
+    best_err = np.abs(lines.lengths[:n] - stored)
+    chosen = np.zeros(n, dtype=object)
+    chosen[:] = [lines] * n
+    counts = conn.execute(
+        text("SELECT counts -> 'metric_zones' FROM zoning_run ORDER BY id DESC LIMIT 1")
+    ).scalar()
+    for zone in sorted(int(z) for z in (counts or {})):
+        if zone == epsg or n == 0:
+            continue
+        other = LineSet.from_lines(crs.transform(lonlat, crs.STORAGE_CRS, zone))
+        err = np.abs(other.lengths - stored)
+        better = err < best_err
+        chosen[better] = other
+        best_err = np.where(better, err, best_err)
+    out = []
+    for k in range(n):
+        zoned = chosen[k]
+        a, b = zoned.line_seg_start[k], zoned.line_seg_start[k + 1]
+        c, d = lines.line_seg_start[k], lines.line_seg_start[k + 1]
+        if zoned is lines or b - a != d - c or stored[k] <= 0:
+            # same zone, or no vertex-wise match: in proportion of the lengths
+            total = stored[k] if stored[k] > 0 else lines.lengths[k]
+            out.append((np.array([0.0, total]), np.array([0.0, lines.lengths[k]])))
+            continue
+        out.append(
+            (
+                np.append(zoned.seg_c0[a:b], zoned.lengths[k]),
+                np.append(lines.seg_c0[c:d], lines.lengths[k]),
+            )
+        )
+    return out
 
 
 def _shore_line(zone_wkb: bytes, water_wkb: bytes, epsg: int) -> shapely.Geometry:
@@ -360,7 +393,7 @@ def _compute(
     started = dt.datetime.fromtimestamp(float(t.min()), dt.UTC)
     ended = dt.datetime.fromtimestamp(float(t.max()), dt.UTC)
     day = prep.day
-    run_id, _, post_ids = states[(prep.chief_id, day)]
+    run_id, run_epsg, post_ids = states[(prep.chief_id, day)]
     # measured where it was walked: the track's own GK zone (its UTM zone abroad), never
     # the zone the database's zoning happens to be recorded in
     epsg = crs.local_metric_epsg(float(np.nanmedian(lon)), float(np.nanmedian(lat)))
@@ -368,19 +401,27 @@ def _compute(
     track = clean_track(
         np.asarray(x), np.asarray(y), t, raw.accuracy, mode=prep.mode, params=settings.cleaning
     )
+    area = service_area(conn, lon, lat)
+    # a track far from every region covers nothing: its chief's water is not measured in the
+    # track's (foreign) zone but looked up in the zoning's, only to know it exists
+    outside = area.mostly_outside()
+    lines_epsg = int(run_epsg) if outside and run_epsg else epsg
     reach = settings.matching.joint_reach_m
     assignment = _cached_assignment(
-        conn, prep.chief_id, day, epsg, reach, (run_id, epsg, reach, prep.chief_id, post_ids)
+        conn,
+        prep.chief_id,
+        day,
+        lines_epsg,
+        reach,
+        (run_id, lines_epsg, reach, prep.chief_id, post_ids),
     )
     coverage = measure(
         track,
         assignment.lines,
-        assignment.targets,
+        [] if outside else assignment.targets,
         settings.matching,
         assignment.matcher,
     )
-    kept = track.kept if len(track.kept) == len(lon) else np.ones(len(lon), dtype=bool)
-    area = service_area(conn, lon[kept], lat[kept])
     return _Computed(
         prep,
         track,

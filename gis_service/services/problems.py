@@ -106,17 +106,6 @@ def report_problem(
             raise NotFoundError(f"chief {chief_id!r} not found")
         if patrol_id is not None and patrol_owner(conn, patrol_id) != chief_id:
             raise InputError(f"patrol {patrol_id} belongs to another chief")
-        area = service_area(conn, x, y)
-        if area.mostly_outside():
-            far = (
-                f", {area.distance_m / 1000:.1f} km from the nearest"
-                if area.distance_m is not None
-                else " (the database holds no region)"
-            )
-            raise InputError(
-                f"outside_service_area: ({lon}, {lat}) lies outside every region of the "
-                f"service{far}; check the coordinates and coord_system"
-            )
         conn.execute(
             text(
                 """
@@ -145,6 +134,18 @@ def report_problem(
                 "near": NEAR_WATER_M,
             },
         )
+        # after the insert, so that bad text (NUL) is named first; refusing rolls it back
+        area = service_area(conn, x, y)
+        if area.mostly_outside():
+            far = (
+                f", {area.distance_m / 1000:.1f} km from the nearest"
+                if area.distance_m is not None
+                else " (the database holds no region)"
+            )
+            raise InputError(
+                f"outside_service_area: ({lon}, {lat}) lies outside every region of the "
+                f"service{far}; check the coordinates and coord_system"
+            )
         _event(conn, pid, reported_by, "report", None, "reported", description)
     return get_problem(conn, pid)
 

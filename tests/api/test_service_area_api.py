@@ -131,3 +131,8 @@ def test_a_problem_reported_outside_is_refused(client, tokens, engine):
             text("SELECT count(*) FROM problem WHERE id = CAST(:i AS uuid)"), {"i": pid}
         )
         assert stored.scalar() == 0
+
+
+def test_nothing_is_covered_far_from_the_water(europe_patrol):
+    assert europe_patrol["summary"]["targets"] == []
+    assert "off_assignment" in [r["code"] for r in europe_patrol["reasons"]]

@@ -97,3 +97,31 @@ def test_rivers_at_75_105_134_east_in_one_database(sample_loaded, conn):
         own = alone.segments.sort_values("id")
         assert mine.id.tolist() == own.id.tolist()
         assert np.allclose(mine.length_m, own.length_m, rtol=0, atol=0.005)
+
+
+def test_a_patrol_in_the_next_zone_covers_the_same_stretches(sample_loaded, conn):
+    """马江's source lies at 109.65E, in the 111E zone, while Beihai is zoned in the 108E
+    one: the patrol is measured in its own zone and the stored chainage is carried over, so
+    each target's stretch (covered + missed) is the stored segment, to the centimetre."""
+    import json
+
+    from gis_service.services.patrols import ingest_patrol
+    from tests.api.bodies import app_body
+
+    body = app_body("5f0e9a52-6a55-4d4b-9b07-3c8d4c1e0a14")
+    result = ingest_patrol(conn, json.dumps(body).encode(), fmt="json")
+    assert result["summary"]["metric_epsg"] == 4546
+    rows = conn.execute(
+        text(
+            "SELECT c.target_id, s.chainage_to_m, ST_HausdorffDistance("
+            "ST_Transform(ST_LineMerge(ST_Union(array_remove(ARRAY[c.covered_geom, "
+            "c.uncovered_geom], NULL))), 4546), "
+            "ST_Transform(ST_LineMerge(s.geom), 4546)) FROM patrol_coverage c "
+            "JOIN river_segment s ON s.id = c.target_id "
+            "WHERE c.patrol_id = CAST(:i AS uuid) AND c.target_type = 'segment'"
+        ),
+        {"i": result["id"]},
+    ).all()
+    assert rows and max(r[1] for r in rows) > 10_000
+    for target, _, distance in rows:
+        assert distance < 0.05, (target, distance)
