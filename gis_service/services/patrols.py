@@ -30,7 +30,14 @@ from gis_service.db.queries import local_day_bounds
 from gis_service.db.session import atomic
 from gis_service.domain import crs
 from gis_service.domain.chinacoords import COORDINATE_SYSTEMS, to_wgs84
-from gis_service.domain.coverage import Coverage, LineMatcher, MatchParams, Target, measure
+from gis_service.domain.coverage import (
+    Coverage,
+    LineMatcher,
+    MatchParams,
+    Target,
+    TargetCoverage,
+    measure,
+)
 from gis_service.domain.linear import LineSet, orient
 from gis_service.domain.tracks import MODE_MAX_SPEED, CleaningParams, CleanTrack, clean_track
 from gis_service.domain.verdict import (
@@ -106,6 +113,9 @@ class _Assignment:
     targets: list[Target]
     meta: dict[str, dict]  # target id -> type, water body, level, region
     matcher: LineMatcher | None = None  # built once, reused by every patrol of the chief
+    # river target id -> (patrol chainage, stored chainage) at the river's vertices and the
+    # target's stored start: what is reported is in the zoning's chainage
+    stored: dict[str, tuple[np.ndarray, np.ndarray, float]] = field(default_factory=dict)
 
 
 def _assignment(
@@ -189,7 +199,7 @@ def _assignment(
     shore_geoms = [_shore_line(bytes(z.zone), bytes(z.water), epsg) for z in zones.itertuples()]
     lines = LineSet.from_lines(np.array(river_geoms + shore_geoms, dtype=object))
     here = _chainage_maps(conn, [code for code, _, _ in rows], lonlat, lines, epsg)
-    targets, meta = [], {}
+    targets, meta, stored = [], {}, {}
     # own segments get joint-section credit beyond their ends; neighbours' segments are
     # measured only to credit what the patrol walked on them
     for frame, kind, extend in ((mine, "segment", reach), (neighbours, "joint", 0.0)):
@@ -207,6 +217,7 @@ def _assignment(
                 )
             )
             meta[r.id] = {"target_type": kind, "water_body_code": r.water_body_code, "line": line}
+            stored[r.id] = (here[line][1], here[line][0], float(r.chainage_from_m))
     for k, z in enumerate(zones.itertuples()):
         line = len(river_geoms) + k
         length = float(lines.lengths[line])
@@ -222,7 +233,7 @@ def _assignment(
             )
         )
         meta[z.id] = {"target_type": "zone", "water_body_code": z.water_body_code, "line": line}
-    return _Assignment(lines, targets, meta, LineMatcher(lines))
+    return _Assignment(lines, targets, meta, LineMatcher(lines), stored)
 
 
 def _chainage_maps(
@@ -740,12 +751,15 @@ def _coverage_rows(item: _Computed) -> list[dict]:
     keep = [k for k, tc in enumerate(coverage.targets) if not tc.credit_only or tc.covered_m > 0]
     if not keep:
         return []
-    kept = [coverage.targets[k] for k in keep]
+    measured = [coverage.targets[k] for k in keep]
     kept_targets = [assignment.targets[k] for k in keep]
-    covered = _stretch_geoms([tc.covered for tc in kept], kept_targets, assignment.lines, item.epsg)
-    uncovered = _stretch_geoms(
-        [tc.uncovered for tc in kept], kept_targets, assignment.lines, item.epsg
+    covered = _stretch_geoms(
+        [tc.covered for tc in measured], kept_targets, assignment.lines, item.epsg
     )
+    uncovered = _stretch_geoms(
+        [tc.uncovered for tc in measured], kept_targets, assignment.lines, item.epsg
+    )
+    kept = [_in_stored(tc, t, assignment) for tc, t in zip(measured, kept_targets, strict=True)]
     return [
         {
             "patrol_id": item.result["id"],
@@ -763,6 +777,32 @@ def _coverage_rows(item: _Computed) -> list[dict]:
         }
         for k, tc in enumerate(kept)
     ]
+
+
+def _in_stored(tc: TargetCoverage, target: Target, assignment: _Assignment) -> TargetCoverage:
+    """A river target's coverage in the zoning's chainage (the patrol measured in its own
+    zone): ranges stay relative to the target's start; shore targets are unchanged."""
+    conv = assignment.stored.get(tc.id)
+    if conv is None:
+        return tc
+    here, there, start = conv
+
+    def to_stored(a: float) -> float:
+        return float(np.interp(target.start + a, here, there)) - start
+
+    covered = [(to_stored(a), to_stored(b)) for a, b in tc.covered]
+    length = to_stored(target.end - target.start)
+    covered_m = sum(b - a for a, b in covered)
+    scale = length / tc.length_m if tc.length_m > 0 else 1.0
+    return replace(
+        tc,
+        length_m=length,
+        covered_m=covered_m,
+        ratio=covered_m / length if length > 0 else 0.0,
+        covered=covered,
+        uncovered=[(to_stored(a), to_stored(b)) for a, b in tc.uncovered],
+        extension_m=tc.extension_m * scale,
+    )
 
 
 def _result(item: _Computed, verdict: Verdict) -> dict:
@@ -801,7 +841,11 @@ def _result(item: _Computed, verdict: Verdict) -> dict:
                     "extension_m": round(tc.extension_m, 1),
                     "uncovered": [[round(a, 1), round(b, 1)] for a, b in tc.uncovered],
                 }
-                for tc in coverage.targets
+                for tc in (
+                    _in_stored(c, t, assignment)
+                    # measured against all the targets, or none (far from every region)
+                    for c, t in zip(coverage.targets, assignment.targets, strict=False)
+                )
                 if not tc.credit_only or tc.covered_m > 0
             ],
         },

@@ -102,7 +102,8 @@ def test_rivers_at_75_105_134_east_in_one_database(sample_loaded, conn):
 def test_a_patrol_in_the_next_zone_covers_the_same_stretches(sample_loaded, conn):
     """马江's source lies at 109.65E, in the 111E zone, while Beihai is zoned in the 108E
     one: the patrol is measured in its own zone and the stored chainage is carried over, so
-    each target's stretch (covered + missed) is the stored segment, to the centimetre."""
+    each target's stretch (covered + missed) is the stored segment, to the centimetre, and
+    its reported length is the segment's."""
     import json
 
     from gis_service.services.patrols import ingest_patrol
@@ -113,7 +114,7 @@ def test_a_patrol_in_the_next_zone_covers_the_same_stretches(sample_loaded, conn
     assert result["summary"]["metric_epsg"] == 4546
     rows = conn.execute(
         text(
-            "SELECT c.target_id, s.chainage_to_m, ST_HausdorffDistance("
+            "SELECT c.target_id, s.chainage_to_m, c.length_m - s.length_m, ST_HausdorffDistance("
             "ST_Transform(ST_LineMerge(ST_Union(array_remove(ARRAY[c.covered_geom, "
             "c.uncovered_geom], NULL))), 4546), "
             "ST_Transform(ST_LineMerge(s.geom), 4546)) FROM patrol_coverage c "
@@ -123,5 +124,7 @@ def test_a_patrol_in_the_next_zone_covers_the_same_stretches(sample_loaded, conn
         {"i": result["id"]},
     ).all()
     assert rows and max(r[1] for r in rows) > 10_000
-    for target, _, distance in rows:
+    for target, _, length_diff, distance in rows:
         assert distance < 0.05, (target, distance)
+        # reported in the zoning's chainage: the segment's own length
+        assert abs(length_diff) < 0.01, (target, length_diff)
