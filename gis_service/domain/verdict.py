@@ -33,6 +33,7 @@ INVALIDATING = {
     "bad_clock",
     "likely_gcj02",
     "likely_bd09",
+    "outside_service_area",
 }
 SUSPECT = {"jumps", "regular_spacing", "straight_line", "reused_geometry", "overlapping_patrol"}
 
@@ -94,6 +95,9 @@ class PatrolContext:
     # time on a successor's first day is the successor's (its UTC date is the day before)
     timezone: str = "UTC"
     offset: OffsetCheck | None = None  # the undeclared GCJ-02/BD-09 test, when it was run
+    # set when most points lie outside every region: metres to the nearest region
+    # (negative: the database holds no region at all)
+    outside_service_area_m: float | None = None
 
 
 def geometry_fingerprint(lon: np.ndarray, lat: np.ndarray) -> str:
@@ -122,6 +126,16 @@ def judge(
     start = dt.datetime.fromtimestamp(float(t.min()), dt.UTC) if len(t) else context.now
     end = dt.datetime.fromtimestamp(float(t.max()), dt.UTC) if len(t) else context.now
 
+    if context.outside_service_area_m is not None:
+        far = context.outside_service_area_m
+        reasons.append(
+            Reason(
+                "outside_service_area",
+                "most points lie outside every region of the service"
+                + (f", {far / 1000:.1f} km from the nearest" if far >= 0 else ""),
+                far if far >= 0 else None,
+            )
+        )
     if not context.has_assignment:
         reasons.append(Reason("no_assignment", "the chief has no segment or zone on this date"))
     if duration < rules.min_duration_s:

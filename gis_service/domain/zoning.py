@@ -73,6 +73,8 @@ class Zoning:
     confluences: pd.DataFrame
     conveners: pd.DataFrame
     segmentation: RiverSegmentation | None
+    # EPSG code of each metric zone the zoning was measured in -> number of waters in it
+    metric_zones: dict[int, int] = field(default_factory=dict)
 
     def counts(self) -> dict:
         seg = self.segments

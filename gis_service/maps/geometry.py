@@ -75,7 +75,7 @@ def detail_for(bounds: Sequence[float], headroom: int = ZOOM_HEADROOM) -> Detail
 
 
 def simplify(geoms: np.ndarray, detail: Detail) -> np.ndarray:
-    """Simplify lon/lat geometries in metres, then round lon/lat (vectorised, no loops)."""
+    """Simplify lon/lat geometries in metres, then round lon/lat (vectorised per zone)."""
     geoms = np.asarray(geoms, dtype=object)
     present = ~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)
     if not present.any():
@@ -83,12 +83,11 @@ def simplify(geoms: np.ndarray, detail: Detail) -> np.ndarray:
     out = geoms.copy()
     work = geoms[present]
     if detail.tolerance_m > 0:
-        metric = crs.metric_crs_for(work)
-        work = crs.to_storage(
-            shapely.simplify(
-                crs.to_metric(work, metric), detail.tolerance_m, preserve_topology=True
-            ),
-            metric,
+        # each feature in the zone where it lies (a track abroad: its UTM zone), so a
+        # tolerance in metres means metres everywhere and nothing is out of a zone's range
+        tolerance = detail.tolerance_m
+        work = crs.apply_in_zones(
+            work, lambda g: shapely.simplify(g, tolerance, preserve_topology=True)
         )
     if detail.decimals is not None:
         d = detail.decimals

@@ -36,6 +36,7 @@ from gis_service.domain.coverage import (
     LineMatcher,
     MatchParams,
     Target,
+    TargetCoverage,
     measure,
     without_credit,
 )
@@ -53,6 +54,7 @@ from gis_service.domain.verdict import (
 from gis_service.domain.vocab import REGION_ROLES
 from gis_service.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
 from gis_service.fileio.tracks import parse_track
+from gis_service.services.service_area import ServiceArea, service_area
 
 SHORE_MATCH_HALF_WIDTH_M = 100.0
 
@@ -121,6 +123,9 @@ class _Assignment:
     targets: list[Target]
     meta: dict[str, dict]  # target id -> type, water body, level, region
     matcher: LineMatcher | None = None  # built once, reused by every patrol of the chief
+    # river target id -> (patrol chainage, stored chainage) at the river's vertices and the
+    # target's stored start: what is reported is in the zoning's chainage
+    stored: dict[str, tuple[np.ndarray, np.ndarray, float]] = field(default_factory=dict)
 
 
 def _assignment(
@@ -156,17 +161,16 @@ def _assignment(
         ),
         {"w": waters},
     ).all()
-    river_geoms = [
-        orient(
-            crs.transform(shapely.from_wkb(bytes(g)), crs.STORAGE_CRS, epsg),
-            reversed_flow=bool(rev),
-        )
-        for _, rev, g in rows
-    ]
+    lonlat = np.array(
+        [orient(shapely.from_wkb(bytes(g)), reversed_flow=bool(rev)) for _, rev, g in rows],
+        dtype=object,
+    )
+    river_geoms = list(crs.transform(lonlat, crs.STORAGE_CRS, epsg)) if len(rows) else []
     line_of = {code: i for i, (code, _, _) in enumerate(rows)}
     shore_geoms = [_shore_line(bytes(z.zone), bytes(z.water), epsg) for z in zones.itertuples()]
     lines = LineSet.from_lines(np.array(river_geoms + shore_geoms, dtype=object))
-    targets, meta = [], {}
+    here = _chainage_maps(conn, [code for code, _, _ in rows], lonlat, lines, epsg)
+    targets, meta, stored = [], {}, {}
     # own segments get joint-section credit beyond their ends; neighbours' segments are
     # measured only to credit what the patrol walked on them; a general chief's region
     # targets are stored only where walked (a city has hundreds)
@@ -178,8 +182,8 @@ def _assignment(
                 Target(
                     r.id,
                     line,
-                    r.chainage_from_m,
-                    r.chainage_to_m,
+                    float(np.interp(r.chainage_from_m, *here[line])),
+                    float(np.interp(r.chainage_to_m, *here[line])),
                     float(r.buffer_width_m or 50.0),
                     0.0 if region_only else extend,
                     credit_only=kind == "joint",
@@ -191,6 +195,7 @@ def _assignment(
                 "line": line,
                 "walked_only": region_only,
             }
+            stored[r.id] = (here[line][1], here[line][0], float(r.chainage_from_m))
     for k, z in enumerate(zones.itertuples()):
         line = len(river_geoms) + k
         length = float(lines.lengths[line])
@@ -211,7 +216,60 @@ def _assignment(
             "line": line,
             "walked_only": z.id in by_region and z.id not in by_water,
         }
-    return _Assignment(lines, targets, meta, LineMatcher(lines))
+    return _Assignment(lines, targets, meta, LineMatcher(lines), stored)
+
+
+def _chainage_maps(
+    conn: Connection, codes: list[str], lonlat: np.ndarray, lines: LineSet, epsg: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per river, (stored chainage, this patrol's chainage) at every vertex.
+
+    The zoning measured each river in the zone of its unit of work, the patrol measures in
+    the zone where it was walked. The river's zoning zone is the one of the last run whose
+    length of the river equals its stored length; the stored chainage is then carried
+    over vertex by vertex (identity when the zones agree)."""
+    totals = dict(
+        conn.execute(
+            text(
+                "SELECT water_body_code, max(chainage_to_m) FROM river_segment "
+                "WHERE water_body_code = ANY(:w) GROUP BY water_body_code"
+            ),
+            {"w": codes},
+        ).all()
+    )
+    stored = np.array([float(totals.get(c) or 0.0) for c in codes])
+    n = len(codes)
+    best_err = np.abs(lines.lengths[:n] - stored)
+    chosen = np.zeros(n, dtype=object)
+    chosen[:] = [lines] * n
+    counts = conn.execute(
+        text("SELECT counts -> 'metric_zones' FROM zoning_run ORDER BY id DESC LIMIT 1")
+    ).scalar()
+    for zone in sorted(int(z) for z in (counts or {})):
+        if zone == epsg or n == 0:
+            continue
+        other = LineSet.from_lines(crs.transform(lonlat, crs.STORAGE_CRS, zone))
+        err = np.abs(other.lengths - stored)
+        better = err < best_err
+        chosen[better] = other
+        best_err = np.where(better, err, best_err)
+    out = []
+    for k in range(n):
+        zoned = chosen[k]
+        a, b = zoned.line_seg_start[k], zoned.line_seg_start[k + 1]
+        c, d = lines.line_seg_start[k], lines.line_seg_start[k + 1]
+        if zoned is lines or b - a != d - c or stored[k] <= 0:
+            # same zone, or no vertex-wise match: in proportion of the lengths
+            total = stored[k] if stored[k] > 0 else lines.lengths[k]
+            out.append((np.array([0.0, total]), np.array([0.0, lines.lengths[k]])))
+            continue
+        out.append(
+            (
+                np.append(zoned.seg_c0[a:b], zoned.lengths[k]),
+                np.append(lines.seg_c0[c:d], lines.lengths[k]),
+            )
+        )
+    return out
 
 
 def _shore_line(zone_wkb: bytes, water_wkb: bytes, epsg: int) -> shapely.Geometry:
@@ -313,6 +371,7 @@ class _Computed:
     coverage: Coverage
     assignment: _Assignment
     fingerprint: str
+    area: ServiceArea
     started: dt.datetime
     ended: dt.datetime
     epsg: int
@@ -338,12 +397,24 @@ def _compute(
     started = dt.datetime.fromtimestamp(float(t.min()), dt.UTC)
     ended = dt.datetime.fromtimestamp(float(t.max()), dt.UTC)
     day = prep.day
-    run_id, epsg, post_ids = states[(prep.chief_id, day)]
-    epsg = int(epsg) if epsg else crs.gauss_kruger_epsg(float(np.nanmedian(lon)))
+    run_id, run_epsg, post_ids = states[(prep.chief_id, day)]
+    # measured where it was walked: the track's own GK zone (its UTM zone abroad), never
+    # the zone the database's zoning happens to be recorded in
+    epsg = crs.local_metric_epsg(float(np.nanmedian(lon)), float(np.nanmedian(lat)))
     to_metric = crs.transformer(crs.STORAGE_CRS, f"EPSG:{epsg}").transform
+    area = service_area(conn, lon, lat)
+    # a track far from every region covers nothing: its chief's water is not measured in the
+    # track's (foreign) zone but looked up in the zoning's, only to know it exists
+    outside = area.mostly_outside()
+    lines_epsg = int(run_epsg) if outside and run_epsg else epsg
     reach = settings.matching.joint_reach_m
     assignment = _cached_assignment(
-        conn, prep.chief_id, day, epsg, reach, (run_id, epsg, reach, prep.chief_id, post_ids)
+        conn,
+        prep.chief_id,
+        day,
+        lines_epsg,
+        reach,
+        (run_id, lines_epsg, reach, prep.chief_id, post_ids),
     )
 
     def clean_and_measure(lon, lat) -> tuple[CleanTrack, Coverage]:
@@ -358,14 +429,18 @@ def _compute(
             now_s=now.timestamp() if now else None,
         )
         coverage = measure(
-            track, assignment.lines, assignment.targets, settings.matching, assignment.matcher
+            track,
+            assignment.lines,
+            [] if outside else assignment.targets,
+            settings.matching,
+            assignment.matcher,
         )
         return track, coverage
 
     track, coverage = clean_and_measure(lon, lat)
     offset = None
     # most of the points matched: their median lies within the tolerance, no offset to find
-    if coverage.matched_points < 0.5 * coverage.kept_points:
+    if not outside and coverage.matched_points < 0.5 * coverage.kept_points:
         offset = _offset_check(prep, lon, lat, track, assignment, to_metric, settings)
     if offset is not None and offset.likely:
         if settings.auto_convert_offsets:
@@ -383,7 +458,15 @@ def _compute(
         else:
             coverage = without_credit(coverage)
     item = _Computed(
-        prep, track, coverage, assignment, geometry_fingerprint(lon, lat), started, ended, epsg
+        prep,
+        track,
+        coverage,
+        assignment,
+        geometry_fingerprint(lon, lat),
+        area,
+        started,
+        ended,
+        epsg,
     )
     item.offset = offset
     return item
@@ -643,9 +726,7 @@ def _write(conn: Connection, items: list[_Computed]) -> None:
             conn.execute(PatrolCoverage.__table__.insert(), coverage_rows)
 
 
-def _contexts(
-    conn: Connection, items: list[_Computed], now: dt.datetime, timezone: str
-) -> None:
+def _contexts(conn: Connection, items: list[_Computed], now: dt.datetime, timezone: str) -> None:
     """Post periods, an earlier upload of the same geometry and overlapping patrols of every
     item, from the database, in one query (the batch's own overlaps: ``_batch_context``)."""
     if not items:
@@ -685,6 +766,11 @@ def _contexts(
             overlapping=list(overlapping),
             has_assignment=bool(items[k].assignment.targets),
             timezone=timezone,
+            outside_service_area_m=(
+                (items[k].area.distance_m if items[k].area.distance_m is not None else -1.0)
+                if items[k].area.mostly_outside()
+                else None
+            ),
         )
 
 
@@ -731,12 +817,15 @@ def _coverage_rows(item: _Computed) -> list[dict]:
     ]
     if not keep:
         return []
-    kept = [coverage.targets[k] for k in keep]
+    measured = [coverage.targets[k] for k in keep]
     kept_targets = [assignment.targets[k] for k in keep]
-    covered = _stretch_geoms([tc.covered for tc in kept], kept_targets, assignment.lines, item.epsg)
-    uncovered = _stretch_geoms(
-        [tc.uncovered for tc in kept], kept_targets, assignment.lines, item.epsg
+    covered = _stretch_geoms(
+        [tc.covered for tc in measured], kept_targets, assignment.lines, item.epsg
     )
+    uncovered = _stretch_geoms(
+        [tc.uncovered for tc in measured], kept_targets, assignment.lines, item.epsg
+    )
+    kept = [_in_stored(tc, t, assignment) for tc, t in zip(measured, kept_targets, strict=True)]
     return [
         {
             "patrol_id": item.result["id"],
@@ -754,6 +843,32 @@ def _coverage_rows(item: _Computed) -> list[dict]:
         }
         for k, tc in enumerate(kept)
     ]
+
+
+def _in_stored(tc: TargetCoverage, target: Target, assignment: _Assignment) -> TargetCoverage:
+    """A river target's coverage in the zoning's chainage (the patrol measured in its own
+    zone): ranges stay relative to the target's start; shore targets are unchanged."""
+    conv = assignment.stored.get(tc.id)
+    if conv is None:
+        return tc
+    here, there, start = conv
+
+    def to_stored(a: float) -> float:
+        return float(np.interp(target.start + a, here, there)) - start
+
+    covered = [(to_stored(a), to_stored(b)) for a, b in tc.covered]
+    length = to_stored(target.end - target.start)
+    covered_m = sum(b - a for a, b in covered)
+    scale = length / tc.length_m if tc.length_m > 0 else 1.0
+    return replace(
+        tc,
+        length_m=length,
+        covered_m=covered_m,
+        ratio=covered_m / length if length > 0 else 0.0,
+        covered=covered,
+        uncovered=[(to_stored(a), to_stored(b)) for a, b in tc.uncovered],
+        extension_m=tc.extension_m * scale,
+    )
 
 
 def _result(item: _Computed, verdict: Verdict) -> dict:
@@ -797,7 +912,11 @@ def _result(item: _Computed, verdict: Verdict) -> dict:
                     "extension_m": round(tc.extension_m, 1),
                     "uncovered": [[round(a, 1), round(b, 1)] for a, b in tc.uncovered],
                 }
-                for tc in coverage.targets
+                for tc in (
+                    _in_stored(c, t, assignment)
+                    # measured against all the targets, or none (far from every region)
+                    for c, t in zip(coverage.targets, assignment.targets, strict=False)
+                )
                 if tc.covered_m > 0
                 or not (tc.credit_only or assignment.meta[tc.id].get("walked_only", False))
             ],

@@ -38,6 +38,7 @@ from gis_service.domain.vocab import (
 )
 from gis_service.errors import ConflictError, InputError, NotFoundError
 from gis_service.services.patrols import patrol_owner
+from gis_service.services.service_area import service_area
 
 NEAR_WATER_M = 500.0
 
@@ -156,6 +157,18 @@ def report_problem(
                 "near": NEAR_WATER_M,
             },
         )
+        # after the insert, so that bad text (NUL) is named first; refusing rolls it back
+        area = service_area(conn, x, y)
+        if area.mostly_outside():
+            far = (
+                f", {area.distance_m / 1000:.1f} km from the nearest"
+                if area.distance_m is not None
+                else " (the database holds no region)"
+            )
+            raise InputError(
+                f"outside_service_area: ({lon}, {lat}) lies outside every region of the "
+                f"service{far}; check the coordinates and coord_system"
+            )
         _event(conn, pid, reported_by, "report", None, "reported", description)
     return get_problem(conn, pid, today=local_today(timezone))
 

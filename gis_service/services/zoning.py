@@ -1,8 +1,10 @@
 """Rebuild the zoning from the database's regions and waters, and store it.
 
-Read regions and water bodies, project them to the metric CRS of the data (Gauss-Kruger
-zone at its centre), run the pure zoning (``gis_service.domain.zoning``), and replace the
-zoning tables in one transaction: readers see the old zoning or the new one, never a mix.
+Read regions and water bodies, split them into units of work, one per CGCS2000
+Gauss-Kruger zone (``gis_service.domain.zoning_partition``: each region and river measured in
+the zone where it lies, never one zone for the whole database), run the pure zoning of each
+unit, and replace the zoning tables in one transaction: readers see the old zoning or the
+new one, never a mix.
 """
 
 from __future__ import annotations
@@ -19,8 +21,13 @@ from sqlalchemy import Connection, text
 from gis_service.db.bulk import as_multi, copy_frame, ewkb_hex
 from gis_service.db.models import ZoningRun
 from gis_service.db.session import atomic
-from gis_service.domain import crs
-from gis_service.domain.zoning import STILL_ZONE_COLUMNS, Zoning, ZoningConfig, build_zoning
+from gis_service.domain.zoning import STILL_ZONE_COLUMNS, Zoning, ZoningConfig
+from gis_service.domain.zoning_partition import (
+    ZonePartition,
+    merge_zonings,
+    partition_by_zone,
+    zoning_of_partition,
+)
 
 ZONING_TABLES = (
     "river_segment",
@@ -60,39 +67,59 @@ def _input_digest(regions: pd.DataFrame, waters: pd.DataFrame, config: ZoningCon
     return digest.hexdigest()
 
 
+def partitions(regions: gpd.GeoDataFrame, waters: gpd.GeoDataFrame) -> list[ZonePartition]:
+    """The units of zoning work of the database's regions and waters (one per zone)."""
+    return partition_by_zone(
+        regions["code"],
+        regions["parent_code"],
+        regions.geometry.values,
+        waters["code"],
+        waters["parent_code"],
+        waters.geometry.values,
+    )
+
+
+def _unit_frames(
+    regions: gpd.GeoDataFrame, waters: gpd.GeoDataFrame, unit: ZonePartition
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    r = pd.DataFrame(regions.iloc[unit.region_rows]).rename(columns={"geom": "geometry"})
+    w = pd.DataFrame(waters.iloc[unit.water_rows]).rename(columns={"geom": "geometry"})
+    return r.reset_index(drop=True), w.reset_index(drop=True)
+
+
 def compute(
     regions: gpd.GeoDataFrame, waters: gpd.GeoDataFrame, config: ZoningConfig | None = None
 ) -> tuple[Zoning, int]:
-    """Project to the metric CRS and run the pure zoning. Returns (zoning, metric EPSG)."""
+    """Run the pure zoning per zone; returns the zoning (lon/lat geometries) and the EPSG
+    code of the zone holding the most regions (the main zone, recorded with the run)."""
     config = config or ZoningConfig()
-    metric = crs.metric_crs_for(regions.geometry.values)
-    r = pd.DataFrame(
-        {
-            "code": regions["code"],
-            "level": regions["level"],
-            "parent_code": regions["parent_code"],
-            "geometry": crs.to_metric(regions.geometry.values, metric),
-        }
+    units = partitions(regions, waters)
+    parts = [
+        zoning_of_partition(*_unit_frames(regions, waters, unit), unit.epsg, config)
+        for unit in units
+    ]
+    main = max(
+        units,
+        key=lambda u: (not u.borrowed_regions, len(u.region_rows), len(u.water_rows), -u.epsg),
     )
-    w = pd.DataFrame({c: waters[c] for c in waters.columns if c != "geom"})
-    w["geometry"] = crs.to_metric(waters.geometry.values, metric)
-    w["management_range"] = crs.to_metric(waters["management_range"].to_numpy(), metric)
-    return build_zoning(r, w, config), metric.to_epsg()
+    zoning = merge_zonings(parts)
+    zoning.metric_zones = {u.epsg: len(u.water_rows) for u in units}
+    return zoning, main.epsg
 
 
-def _storage(geoms, metric_epsg: int, kind: str | None = None) -> list[str | None]:
-    out = crs.to_storage(np.asarray(geoms, dtype=object), metric_epsg)
+def _storage(geoms, kind: str | None = None) -> list[str | None]:
+    out = np.asarray(geoms, dtype=object)
     if kind:
         out = as_multi(out, kind)
     return ewkb_hex(out)
 
 
-def write(conn: Connection, zoning: Zoning, metric_epsg: int) -> None:
-    """Replace every zoning table's content with ``zoning`` (caller's transaction)."""
+def write(conn: Connection, zoning: Zoning) -> None:
+    """Replace every zoning table's content with ``zoning`` (lon/lat, caller's transaction)."""
     conn.execute(text(f"TRUNCATE {', '.join(ZONING_TABLES)}"))
     seg = zoning.segments.copy()
-    seg["geom"] = _storage(seg["geometry"], metric_epsg, "line")
-    seg["zone_geom"] = _storage(seg["zone_geometry"], metric_epsg, "polygon")
+    seg["geom"] = _storage(seg["geometry"], "line")
+    seg["zone_geom"] = _storage(seg["zone_geometry"], "polygon")
     copy_frame(
         conn,
         "river_segment",
@@ -115,7 +142,7 @@ def write(conn: Connection, zoning: Zoning, metric_epsg: int) -> None:
         ],
     )
     zones = zoning.still_zones.copy()
-    zones["geom"] = _storage(zones["geometry"], metric_epsg, "polygon")
+    zones["geom"] = _storage(zones["geometry"], "polygon")
     copy_frame(
         conn,
         "still_water_zone",
@@ -124,8 +151,8 @@ def write(conn: Connection, zoning: Zoning, metric_epsg: int) -> None:
     )
     joints = zoning.joint_sections.copy()
     if not joints.empty:
-        joints["geom"] = _storage(joints["geometry"], metric_epsg, "line")
-        joints["crossing_point"] = _storage(joints["crossing_point"], metric_epsg)
+        joints["geom"] = _storage(joints["geometry"], "line")
+        joints["crossing_point"] = _storage(joints["crossing_point"])
     copy_frame(
         conn,
         "joint_section",
@@ -146,7 +173,7 @@ def write(conn: Connection, zoning: Zoning, metric_epsg: int) -> None:
     )
     conf = zoning.confluences.copy()
     if not conf.empty:
-        conf["geom"] = _storage(conf["geometry"], metric_epsg)
+        conf["geom"] = _storage(conf["geometry"])
     copy_frame(
         conn,
         "confluence",
@@ -183,8 +210,11 @@ def rebuild_zoning(
             return {"skipped": "inputs unchanged since the last rebuild"}
     zoning, epsg = compute(regions, waters, config)
     with atomic(conn):
-        write(conn, zoning, epsg)
-        counts = zoning.counts()
+        write(conn, zoning)
+        counts = {
+            **zoning.counts(),
+            "metric_zones": {str(k): v for k, v in zoning.metric_zones.items()},
+        }
         seconds = time.perf_counter() - started
         conn.execute(
             ZoningRun.__table__.insert().values(
@@ -195,4 +225,8 @@ def rebuild_zoning(
                 seconds=round(seconds, 3),
             )
         )
-    return {**counts, "metric_epsg": epsg, "seconds": round(seconds, 3)}
+    return {
+        **counts,
+        "metric_epsg": epsg,
+        "seconds": round(seconds, 3),
+    }

@@ -453,3 +453,27 @@ def test_hostile_names_run_no_script_in_any_map(app_server, browser, tokens):
             assert "access_token" not in browser.evaluate("window.location.href"), name
     finally:
         savepoint.rollback()
+
+
+def test_patrol_walked_in_europe_renders_in_chromium(app_server, browser, tokens):
+    """Issue 14: a patrol outside the service area (Slovenia) is stored with its verdict and
+    its map renders (it answered 500 when measured in a Chinese zone)."""
+    import json as _json
+    import uuid as _uuid
+
+    from gis_service.services.patrols import ingest_patrol
+    from tests.api.test_service_area_api import _slovenian_walk
+
+    origin, conn = app_server
+    body = _slovenian_walk(str(_uuid.uuid4()))
+    stored = ingest_patrol(conn, _json.dumps(body).encode(), fmt="json", chief_id=body["chief_id"])
+    assert "outside_service_area" in [r["code"] for r in stored["reasons"]]
+    token = tokens["office"]
+    url = f"{origin}/maps/patrols/{stored['id']}?basemap=none&offline=true&access_token={token}"
+    with urllib.request.urlopen(url, timeout=30) as res:
+        assert res.status == 200
+    _open(browser, url)
+    assert browser.wait_for("document.querySelectorAll('path.leaflet-interactive').length") > 0
+    _screenshot(browser, "patrol_map_europe.png")
+    remote, errors = _problems(browser, origin)
+    assert remote == [] and errors == [], (remote, errors)

@@ -1,0 +1,63 @@
+"""Is a place inside the service area (the regions in the database), and how far off is it?
+
+A track recorded abroad, or a problem reported at the wrong end of the country, is not an
+error of the service: it is named as such (``outside_service_area``, with the distance to the
+nearest region) instead of crashing a map or passing for an unassigned patrol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from sqlalchemy import Connection, text
+
+# points tested per track: evenly spaced, enough to tell "mostly outside" to a few percent
+MAX_TESTED_POINTS = 200
+
+
+@dataclass(frozen=True)
+class ServiceArea:
+    """Share of the tested points inside some region, and the geodesic distance in metres
+    from the points to the nearest region (0 when some point is inside; None: no regions)."""
+
+    inside_share: float
+    distance_m: float | None
+
+    def mostly_outside(self, share: float = 0.5) -> bool:
+        return self.inside_share < share
+
+
+def service_area(conn: Connection, lon: np.ndarray, lat: np.ndarray) -> ServiceArea:
+    """Where points lie relative to the database's regions (two indexed queries)."""
+    lon = np.asarray(lon, dtype=float)
+    lat = np.asarray(lat, dtype=float)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    lon, lat = lon[ok], lat[ok]
+    if len(lon) == 0:
+        return ServiceArea(0.0, None)
+    pick = np.unique(np.linspace(0, len(lon) - 1, min(len(lon), MAX_TESTED_POINTS)).astype(int))
+    x, y = lon[pick].tolist(), lat[pick].tolist()
+    inside = conn.execute(
+        text(
+            "SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM admin_region r "
+            "WHERE ST_Intersects(r.geom, ST_SetSRID(ST_MakePoint(q.x, q.y), 4326)))), count(*) "
+            "FROM unnest(CAST(:x AS float8[]), CAST(:y AS float8[])) AS q(x, y)"
+        ),
+        {"x": x, "y": y},
+    ).one()
+    share = float(inside[0]) / max(int(inside[1]), 1)
+    if inside[0]:
+        return ServiceArea(share, 0.0)
+    points = shapely.to_wkt(shapely.multipoints(np.column_stack([x, y])))
+    # nearest by bounding box first (index), then the true geodesic distance of a few
+    distance = conn.execute(
+        text(
+            "SELECT min(ST_Distance(r.geom::geography, p.g::geography)) FROM "
+            "(SELECT ST_GeomFromText(:p, 4326) AS g) p, LATERAL (SELECT geom FROM admin_region "
+            "ORDER BY geom <-> p.g LIMIT 5) r"
+        ),
+        {"p": points},
+    ).scalar()
+    return ServiceArea(share, None if distance is None else float(distance))
