@@ -405,20 +405,22 @@ def gaps_geojson(conn: Connection, report: dict) -> dict:
         return {"type": "FeatureCollection", "features": []}
     ids = sorted({r[0] for r in rows})
     geoms = dict(wkb_by_id(conn, "river_segment", ids))
-    epsg = (
-        conn.execute(text("SELECT metric_epsg FROM zoning_run ORDER BY id DESC LIMIT 1")).scalar()
-        or 4545
-    )
-    order = {k: n for n, k in enumerate(ids)}
-    lines = LineSet.from_lines(
-        crs.transform(shapely.from_wkb([bytes(geoms[k]) for k in ids]), crs.STORAGE_CRS, epsg)
-    )
-    pieces = lines.substrings(
-        np.array([order[r[0]] for r in rows]),
-        np.array([r[1] for r in rows]),
-        np.array([r[2] for r in rows]),
-    )
-    wgs = crs.transform(pieces, epsg, crs.STORAGE_CRS)
+    lengths = {t["target_id"]: float(t["length_m"]) for t in report["targets"]}
+    # each gap is cut in the zone where its segment lies, at the share of the segment's
+    # stored length (measured in its zoning unit's zone) that its chainage gives
+    lonlat = shapely.from_wkb([bytes(geoms[r[0]]) for r in rows])
+    stored = np.array([lengths[r[0]] for r in rows])
+    start = np.array([r[1] for r in rows]) / np.maximum(stored, 1e-9)
+    end = np.array([r[2] for r in rows]) / np.maximum(stored, 1e-9)
+    zones = crs.zones_of(lonlat)
+    wgs = np.empty(len(rows), dtype=object)
+    wgs[:] = [shapely.LineString()] * len(rows)
+    for epsg in np.unique(zones[zones > 0]):
+        idx = np.flatnonzero(zones == epsg)
+        lines = LineSet.from_lines(crs.to_metric(lonlat[idx], int(epsg)))
+        local = lines.lengths[: len(idx)]
+        cut = lines.substrings(np.arange(len(idx)), start[idx] * local, end[idx] * local)
+        wgs[idx] = crs.to_storage(cut, int(epsg))
     features = [
         {
             "type": "Feature",

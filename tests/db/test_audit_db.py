@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zoneinfo
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -134,6 +136,16 @@ def test_region_rates_and_gap_geojson(audited):
         else gaps["features"][0]["geometry"]["coordinates"][0][0]
     )
     assert 108 < lon < 111 and 20 < lat < 23
+    # each gap's geometry is as long as its chainage says (cut in its segment's own zone)
+    import shapely
+
+    from gis_service.domain.crs import geodesic_lengths
+
+    shapes = shapely.from_geojson([json.dumps(f["geometry"]) for f in gaps["features"]])
+    walked = geodesic_lengths(shapes)
+    said = np.array([f["properties"]["length_m"] for f in gaps["features"]])
+    long = said > 50
+    assert np.allclose(walked[long], said[long], rtol=0.01)
 
 
 def test_xlsx_has_the_expected_sheets_and_rows(audited, tmp_path):
