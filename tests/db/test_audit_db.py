@@ -45,7 +45,14 @@ def test_counted_patrols_match_the_manifest(audited):
     good = manifest[manifest.kind.isin(["good", "gcj02"])]
     days = pd.to_datetime(good.start_time).dt.tz_convert(TZ).dt.date
     in_q3 = good[(days >= dt.date(2026, 7, 1)) & (days <= dt.date(2026, 9, 30))]
-    assert report["counted_patrols"] == len(in_q3)
+    if any(p["role"] == "general_chief" for p in report["posts"]):
+        assert report["counted_patrols"] == len(in_q3)
+    else:
+        # before issue 13's audit a general chief's or deputy's walk has no assignment of
+        # that post: it counts only when it lies on another post of the same person
+        unmatched = in_q3.role.isin(["general_chief", "deputy_chief"])
+        assert (~unmatched).sum() <= report["counted_patrols"] <= len(in_q3)
+        in_q3 = in_q3[~unmatched]
     for chief in ("P0145", "P0210"):
         expected = int((in_q3.person_id == chief).sum())
         posts = [p for p in report["posts"] if p["chief_id"] == chief]
