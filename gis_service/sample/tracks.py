@@ -34,8 +34,9 @@ PLAN_START = dt.date(2026, 7, 1)
 PERIOD_DAYS = 92  # 2026-07-01 .. 2026-09-30, Asia/Shanghai local days
 UTC_OFFSET_H = 8
 UTC_OFFSET = np.timedelta64(UTC_OFFSET_H, "h")
-# a piece shorter than this is not walked: one patrol must reach the 1 km counting distance
-MIN_STRETCH_FOR_TRACKS_M = 1200.0
+# a walkable span shorter than this is not walked: a patrol must reach the 1 km counting
+# distance (the verdict's and the rules' default)
+MIN_STRETCH_FOR_TRACKS_M = 1100.0
 # seconds between points, as phone apps record them (every 5-20 s)
 INTERVALS = (5.0, 10.0, 10.0, 15.0)
 SEGMENT_ROLES = ("segment_chief", "river_chief", "lake_chief")
@@ -494,7 +495,7 @@ def _interval(length_m: float, rng: np.random.Generator) -> float:
 
 
 def _span(st: Stretch | None, full: bool = False) -> tuple[float, float]:
-    """Where on its piece a chief walks: (first chainage, length), 0 length if under 1.2 km.
+    """Where on its piece a chief walks: (first chainage, length), 0 length if under 1.1 km.
 
     Walks keep 40 m from the piece's ends (GPS noise there is matched to the neighbour's
     segment or not at all, so the measured coverage would fall short of the plan); a chief
