@@ -246,8 +246,10 @@ def plan_tracks(
     all_stretches: list[Stretch],
     person_ids: list[str],
     rng: np.random.Generator,
+    followed: frozenset[int] = frozenset(),
 ) -> list[Track]:
-    """The planned patrols as tracks, then the deficient kinds on chiefs' own stretches."""
+    """The planned patrols as tracks, then the deficient kinds on chiefs' own stretches
+    (re-uploads copy tracks of the ``followed`` people)."""
     used: set[tuple[int, int]] = set()
     tracks: list[Track] = []
     numbers: dict[int, int] = {}
@@ -361,7 +363,9 @@ def plan_tracks(
             st = order[(cursor + 7 * i) % len(order)]
             cursor += 1
             if kind == "reupload":
+                # copies of the followed chiefs' tracks (the tests and notebooks upload theirs)
                 own = [g for g in goods if g.role in SEGMENT_ROLES]
+                own = [g for g in own if g.segment.person in followed] or own
                 src = own[(3 * i) % len(own)]
                 shift = np.timedelta64(0 if i % 2 == 0 else int(rng.integers(3, 20)), "D")
                 st_src = next(s for s in all_stretches if s.segment == src.segment)
@@ -573,7 +577,8 @@ def write_tracks(
         and _walkable(s) > 0
         and plan.behaviour.get(s.segment.person) != "absent"
     ]
-    tracks = plan_tracks(plan, walked, pool, allst, person_ids, rng)
+    followed = frozenset(int(p[1:]) - 1 for p in (fixed or {}))
+    tracks = plan_tracks(plan, walked, pool, allst, person_ids, rng, followed)
     to_lonlat = transformer(METRIC_CRS, STORAGE_CRS)
     rows = []
     for tr in tracks:
