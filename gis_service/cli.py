@@ -602,15 +602,11 @@ def audit(
         "audit-output"
     ),
     rules: Annotated[Path | None, typer.Option(help="rules file (TOML)")] = None,
-    english: Annotated[bool, typer.Option(help="English column headers")] = False,
+    english: Annotated[bool, typer.Option(help="English labels, headers and sheet names")] = False,
 ) -> None:
     """Patrol coverage and frequency audit (巡河考核) of a region for a period."""
-    from gis_service.services.audit import (
-        configured_rules,
-        gaps_geojson,
-        run_audit,
-        write_exports,
-    )
+    from gis_service.services.audit import configured_rules, gaps_geojson, run_audit
+    from gis_service.services.audit_export import write_exports
 
     ruleset = configured_rules(rules)
     with engine().connect() as conn:

@@ -204,3 +204,42 @@ def test_bulk_upload_of_a_folder_with_a_manifest(tmp_path, monkeypatch, db_url, 
                 text("DELETE FROM patrol WHERE file_name = ANY(:f)"), {"f": list(rows.file)}
             )
         engine.dispose()
+
+
+def test_audit_writes_the_office_files_in_english(tmp_path, monkeypatch, db_url, sample_loaded):
+    """`gis-service audit --out DIR --english`: JSON, CSV per table, the workbook, the gaps."""
+    import openpyxl
+
+    from gis_service.config import get_settings
+    from gis_service.db.engine import get_engine
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        result = runner.invoke(
+            app,
+            [
+                "audit",
+                "--region",
+                "450521",
+                "--period",
+                "2026-07",
+                "--as-of",
+                "2026-10-15",
+                "--out",
+                str(tmp_path),
+                "--english",
+            ],
+        )
+    finally:
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+    assert result.exit_code == 0, result.output
+    stem = tmp_path / "audit_450521_2026-07"
+    book = openpyxl.load_workbook(f"{stem}.xlsx")
+    assert book.sheetnames == ["summary", "posts", "periods", "targets", "regions", "due"]
+    assert book["posts"]["E1"].value == "name"
+    for key in ("posts", "periods", "targets", "regions", "due"):
+        assert (tmp_path / f"audit_450521_2026-07_{key}.csv").exists(), key
+    assert (tmp_path / "audit_450521_2026-07_gaps.geojson").exists()

@@ -19,7 +19,8 @@ from gis_service.domain.audit import BEHIND, MET, MISSED, NOT_REQUIRED, ON_TRACK
 from gis_service.domain.vocab import LEVEL_LABELS, LEVELS
 from gis_service.notebook._connection import Bind, reading
 from gis_service.notebook.layers import read_geo
-from gis_service.services.audit import configured_rules, gaps_geojson, run_audit, write_exports
+from gis_service.services.audit import configured_rules, gaps_geojson, run_audit
+from gis_service.services.audit_export import write_exports
 
 STATUSES = (MET, ON_TRACK, BEHIND, MISSED, NOT_REQUIRED)
 

@@ -24,6 +24,8 @@ from .water import build_water
 
 DEFAULT_OUT = Path("data/sample")
 DEFAULT_SEED = 20260701
+# chiefs the tests, notebooks and README follow: they patrol as their rules ask
+FOLLOWED = {"P0145": "diligent", "P0210": "diligent"}
 _GEOJSON_OPTIONS = {"COORDINATE_PRECISION": 7, "RFC7946": "YES", "WRITE_NAME": "NO"}
 
 
@@ -75,17 +77,23 @@ def generate(
     }
     if with_tracks:
         change = defects["chief_change"]
-        keep = [
-            s
-            for s in segments
-            if not (
-                s.water_code == change["water_body_code"]
-                and s.region_code == change["region_code"]
-                and s.level == change["level"]
-            )
-        ]
-        manifest = write_tracks(out_dir / "tracks", keep, regions, water, person_ids, rng_tracks)
+        manifest, plan = write_tracks(
+            out_dir / "tracks",
+            segments,
+            chiefs,
+            regions,
+            water,
+            person_ids,
+            rng_tracks,
+            # the chief replaced on 16 August and his successor: no patrol (audit test case)
+            absent={change["old_person_id"], change["new_person_id"]},
+            fixed=FOLLOWED,
+        )
         result["tracks"] = manifest["kind"].value_counts().sort_index().to_dict()
+        result["behaviour"] = (
+            plan.drop_duplicates("person_id")["behaviour"].value_counts().to_dict()
+        )
+        result["expected_status"] = plan["expected_status"].value_counts().to_dict()
     result["seconds"] = round(time.perf_counter() - started, 2)
     return result
 

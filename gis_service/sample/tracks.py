@@ -10,6 +10,8 @@ with a plain XML template: it is ten times faster than building gpxpy objects.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,15 +23,26 @@ import shapely
 
 from gis_service.domain.chinacoords import wgs84_to_gcj02
 from gis_service.domain.crs import transform, transformer
+from gis_service.domain.rules import Rule, RuleSet, load_rules
 
 from . import METRIC_CRS, STORAGE_CRS
+from .plan import Duty, Plan, mix, plan_patrols
 from .roster import Segment
 
 PERIOD_START = np.datetime64("2026-07-01")
+PLAN_START = dt.date(2026, 7, 1)
 PERIOD_DAYS = 92  # 2026-07-01 .. 2026-09-30, Asia/Shanghai local days
 UTC_OFFSET_H = 8
-MIN_STRETCH_FOR_TRACKS_M = 1200.0
-MAX_POINTS = 100_000  # keeps tracks/ around 10 MB
+UTC_OFFSET = np.timedelta64(UTC_OFFSET_H, "h")
+# a walkable span shorter than this is not walked: a patrol must reach the 1 km counting
+# distance (the verdict's and the rules' default)
+MIN_STRETCH_FOR_TRACKS_M = 1100.0
+# seconds between points, as phone apps record them (every 5-20 s)
+INTERVALS = (5.0, 10.0, 10.0, 15.0)
+SEGMENT_ROLES = ("segment_chief", "river_chief", "lake_chief")
+MOUTH_M = 80.0  # how far short of its water line's ends (mouth, offtake) a walk stops
+MARGIN_M = 40.0  # how far from its piece's ends a walk stays (unless it must cover it all)
+PAST_END_M = 40.0  # how far past its piece's ends a full-coverage walk goes
 DEFICIENT = {
     "too_short": 4,
     "off_segment": 4,
@@ -52,6 +65,8 @@ MANIFEST_COLUMNS = [
     "covered_from_m",
     "covered_to_m",
     "stretch_length_m",
+    "role",
+    "behaviour",
 ]
 
 
@@ -63,6 +78,9 @@ class Stretch:
     piece: np.ndarray  # metric xy of the longest piece, flow direction
     offset_m: float  # chainage of the piece start within the whole stretch
     length_m: float  # total stretch length inside the region
+    river: np.ndarray | None = None  # the whole water line, flow direction (finds the mouth)
+    piece_on_river_m: float = 0.0  # chainage of the piece start along ``river``
+    side: float = 0.0  # +1/-1: the bank inside the region (a boundary river), 0: either
 
 
 @dataclass
@@ -77,6 +95,7 @@ class Track:
     covered: tuple[float, float] | None
     stretch_length: float
     coord_system: str = "wgs84"
+    role: str = ""  # the post the patrol is for (a general chief walks another post's water)
 
 
 def stretches(
@@ -95,7 +114,7 @@ def stretches(
     reg = dict(zip(regions["code"], regions.geometry, strict=True))
     out = []
     for seg in segments:
-        if seg.water_code not in geoms or seg.role == "deputy_chief":
+        if seg.water_code not in geoms:
             continue
         line = geoms[seg.water_code]
         if flip[seg.water_code]:
@@ -111,15 +130,34 @@ def stretches(
         order = np.argsort(np.minimum(starts, ends), kind="stable")
         parts, lengths = parts[order], shapely.length(parts[order])
         best = int(np.argmax(lengths))
+        piece = shapely.get_coordinates(parts[best])
         out.append(
             Stretch(
                 seg,
-                shapely.get_coordinates(parts[best]),
+                piece,
                 float(lengths[:best].sum()),
                 float(lengths.sum()),
+                shapely.get_coordinates(line),
+                float(np.minimum(starts, ends)[order][best]),
+                _own_bank(piece, region),
             )
         )
     return out
+
+
+def _own_bank(piece: np.ndarray, region) -> float:
+    """The bank a chief walks where his river runs along his region's boundary (a 界河, whose
+    banks are two regions' segments): the one more often inside his region (+1 left, -1
+    right); 0 when both banks are inside all along (the usual river inside the region)."""
+    length = float(np.hypot(*np.diff(piece, axis=0).T).sum())
+    s = np.linspace(0.1, 0.9, 9) * length
+    xy, normal = _along(piece, s)
+    inside = [
+        shapely.contains_xy(region, *(xy + side * 30.0 * normal).T).mean() for side in (1.0, -1.0)
+    ]
+    if min(inside) >= 1.0:
+        return 0.0
+    return 1.0 if inside[0] >= inside[1] else -1.0
 
 
 def _along(piece: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -132,7 +170,7 @@ def _along(piece: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return xy, np.column_stack([-d[:, 1], d[:, 0]])
 
 
-def walk(
+def walk_track(
     piece: np.ndarray,
     s0: float,
     s1: float,
@@ -140,14 +178,17 @@ def walk(
     speed: float = 1.2,
     interval: float = 5.0,
     noisy: bool = True,
+    side: float = 0.0,
 ):
-    """A patrol from chainage s0 to s1 on one bank: (xy, seconds, hdop)."""
+    """A patrol from chainage s0 to s1 on one bank (``side``, or drawn when 0): (xy, seconds,
+    hdop)."""
     step = np.abs(rng.normal(speed, 0.15 * speed, int(abs(s1 - s0) / (speed * interval)) + 8))
     s = s0 + np.sign(s1 - s0) * np.concatenate([[0.0], np.cumsum(step * interval)])
     s = s[: int(np.searchsorted(np.abs(s - s0), abs(s1 - s0))) + 1]
     s[-1] = s1
     xy, normal = _along(piece, s)
-    side = rng.choice([-1.0, 1.0])
+    drawn = rng.choice([-1.0, 1.0])
+    side = side or drawn
     bank = side * (12.5 + 7.5 * np.sin(np.arange(len(s)) / rng.uniform(20, 60)))
     xy = xy + normal * bank[:, None]
     t = np.arange(len(s)) * interval
@@ -167,12 +208,12 @@ def _gpx(
     stamps = np.datetime_as_string(times, unit="s")
     if hdop is None:
         pts = [
-            f'<trkpt lat="{b:.7f}" lon="{a:.7f}"><time>{t}Z</time></trkpt>'
+            f'<trkpt lat="{b:.6f}" lon="{a:.6f}"><time>{t}Z</time></trkpt>'
             for a, b, t in zip(lon, lat, stamps, strict=True)
         ]
     else:
         pts = [
-            f'<trkpt lat="{b:.7f}" lon="{a:.7f}"><time>{t}Z</time><hdop>{h:.1f}</hdop></trkpt>'
+            f'<trkpt lat="{b:.6f}" lon="{a:.6f}"><time>{t}Z</time><hdop>{h:.1f}</hdop></trkpt>'
             for a, b, t, h in zip(lon, lat, stamps, hdop, strict=True)
         ]
     return (
@@ -199,30 +240,40 @@ def _start(rng: np.random.Generator, used: set[tuple[int, int]], person: int) ->
 
 
 def plan_tracks(
+    plan: Plan,
+    walked: dict[str, Stretch],
     pool: list[Stretch],
     all_stretches: list[Stretch],
     person_ids: list[str],
     rng: np.random.Generator,
+    followed: frozenset[int] = frozenset(),
 ) -> list[Track]:
-    """Patrol list: 1-4 good patrols per chosen chief plus the deficient kinds."""
+    """The planned patrols as tracks, then the deficient kinds on chiefs' own stretches
+    (re-uploads copy tracks of the ``followed`` people)."""
     used: set[tuple[int, int]] = set()
     tracks: list[Track] = []
-    points = 0
+    numbers: dict[int, int] = {}
 
     def add(st: Stretch, kind: str, xy, t, hdop, covered, start=None, system="wgs84") -> Track:
-        nonlocal points
-        points += len(xy)
         start = _start(rng, used, st.segment.person) if start is None else start
-        name = f"{person_ids[st.segment.person]}_{len(tracks) + 1:04d}.gpx"
+        person = st.segment.person
+        numbers[person] = numbers.get(person, 0) + 1
+        name = f"{person_ids[person]}_{numbers[person]:04d}.gpx"
         tr = Track(name, st.segment, kind, xy, t, start, hdop, covered, st.length_m, system)
+        tr.role = st.segment.role
         tracks.append(tr)
         return tr
 
     def good_range(st: Stretch, lo: float = 1000.0, hi: float = 5000.0) -> tuple[float, float]:
         n = len(st.piece)
         length = float(np.hypot(*np.diff(st.piece, axis=0).T).sum()) if n > 1 else 0.0
+        lead, walkable = _span(st)
+        if walkable:  # short of the water's ends, as the planned walks
+            length = walkable
+        else:
+            lead = 0.0
         span = min(length, rng.uniform(lo, hi))
-        a = rng.uniform(0.0, length - span)
+        a = lead + rng.uniform(0.0, length - span)
         return (a, a + span) if rng.random() < 0.7 else (a + span, a)
 
     def covered(st: Stretch, a: float, b: float) -> tuple[float, float]:
@@ -232,7 +283,8 @@ def plan_tracks(
 
     def good(st: Stretch, kind: str = "good", system: str = "wgs84") -> Track:
         a, b = good_range(st)
-        xy, t, h = walk(st.piece, a, b, rng, interval=float(rng.choice([3.0, 5.0, 5.0, 10.0])))
+        interval = float(rng.choice(INTERVALS))
+        xy, t, h = walk_track(st.piece, a, b, rng, interval=interval, side=st.side)
         return add(st, kind, xy, t, h, covered(st, a, b), system=system)
 
     makers["good"] = good
@@ -240,7 +292,7 @@ def plan_tracks(
 
     def too_short(st: Stretch) -> Track:
         a, b = good_range(st, 300.0, 800.0)
-        xy, t, h = walk(st.piece, a, b, rng, interval=5.0)
+        xy, t, h = walk_track(st.piece, a, b, rng, interval=5.0)
         return add(st, "too_short", xy, t, h, covered(st, a, b))
 
     def off_segment(st: Stretch) -> Track:
@@ -251,17 +303,17 @@ def plan_tracks(
         ]
         other = others[int(rng.integers(len(others)))]
         a, b = good_range(other, 1000.0, 3000.0)
-        xy, t, h = walk(other.piece, a, b, rng, interval=5.0)
+        xy, t, h = walk_track(other.piece, a, b, rng, interval=5.0)
         return add(st, "off_segment", xy, t, h, None)
 
     def vehicle(st: Stretch) -> Track:
         a, b = good_range(st, 2500.0, 6000.0)
-        xy, t, h = walk(st.piece, a, b, rng, speed=rng.uniform(8.5, 16.5), interval=2.0)
+        xy, t, h = walk_track(st.piece, a, b, rng, speed=rng.uniform(8.5, 16.5), interval=2.0)
         return add(st, "vehicle", xy, t, h, covered(st, a, b))
 
     def jumps(st: Stretch) -> Track:
         a, b = good_range(st)
-        xy, t, h = walk(st.piece, a, b, rng, interval=5.0)
+        xy, t, h = walk_track(st.piece, a, b, rng, interval=5.0)
         idx = rng.choice(np.arange(5, len(xy) - 5), size=min(3, len(xy) - 10), replace=False)
         ang = rng.uniform(0, 2 * np.pi, len(idx))
         dist = rng.uniform(1000.0, 5000.0, len(idx))
@@ -283,23 +335,41 @@ def plan_tracks(
         straight_synthetic=straight,
     )
 
-    order = [pool[i] for i in rng.permutation(len(pool))]
     goods: list[Track] = []
-    for st in order:
-        for _ in range(int(rng.integers(1, 5))):
-            goods.append(good(st))
-        if points > MAX_POINTS * 0.75:
-            break
+    busy: dict[tuple[int, int], np.datetime64] = {}  # (person, day) -> end of the last walk
+    for walk in plan.walks:
+        st = walked[walk.duty.key]
+        full = _full(walk.duty.rule)
+        lead = _span(st, full)[0]
+        a, b = walk.start_m + lead, walk.end_m + lead
+        line, ra, rb = _past_the_ends(st, a, b) if full else (st.piece, a, b)
+        xy, t, h = walk_track(line, ra, rb, rng, interval=_interval(abs(b - a), rng), side=st.side)
+        local = np.datetime64(walk.day.isoformat()) + np.timedelta64(
+            int(rng.integers(7 * 3600, 16 * 3600)), "s"
+        )
+        # a second walk of the same person that day (another post) starts after the first
+        day_key = (st.segment.person, (walk.day - PLAN_START).days)
+        if day_key in busy:
+            local = max(local, busy[day_key] + np.timedelta64(1800, "s"))
+        busy[day_key] = local + np.timedelta64(int(t[-1]), "s")
+        used.add(day_key)
+        tr = add(st, "good", xy, t, h, covered(st, a, b), start=local - UTC_OFFSET)
+        tr.role = walk.duty.role
+        goods.append(tr)
+    order = [pool[i] for i in rng.permutation(len(pool))]
     cursor = 0
     for kind, count in DEFICIENT.items():
         for i in range(count):
             st = order[(cursor + 7 * i) % len(order)]
             cursor += 1
             if kind == "reupload":
-                src = goods[(3 * i) % len(goods)]
+                # copies of the followed chiefs' tracks (the tests and notebooks upload theirs)
+                own = [g for g in goods if g.role in SEGMENT_ROLES]
+                own = [g for g in own if g.segment.person in followed] or own
+                src = own[(3 * i) % len(own)]
                 shift = np.timedelta64(0 if i % 2 == 0 else int(rng.integers(3, 20)), "D")
-                st_src = next(s for s in pool if s.segment == src.segment)
-                add(
+                st_src = next(s for s in all_stretches if s.segment == src.segment)
+                copy = add(
                     st_src,
                     "reupload",
                     src.xy,
@@ -308,41 +378,207 @@ def plan_tracks(
                     src.covered,
                     start=src.start + shift,
                 )
+                copy.role = src.role
                 continue
             makers[kind](st)
     return tracks
 
 
+def duties(
+    segments: list[Segment],
+    chiefs: pd.DataFrame,
+    regions: gpd.GeoDataFrame,
+    allst: list[Stretch],
+    rules: RuleSet,
+    person_ids: list[str],
+) -> tuple[list[Duty], dict[str, Stretch]]:
+    """Every post of the roster with its rule and what can be walked for it; the stretch
+    each walkable duty walks (a general chief's: the longest water piece in his region)."""
+    parent = dict(zip(regions["code"], regions["parent_code"], strict=True))
+
+    def ancestors(code: str) -> tuple[str, ...]:
+        chain, p = [], parent.get(code)
+        while isinstance(p, str) and p:
+            chain.append(p)
+            p = parent.get(p)
+        return tuple(chain)
+
+    def rule_for(role: str, level: str, region: str):
+        rule = rules.rule_for(role, level, region, ancestors(region))
+        if rule is None and role == "deputy_chief":  # audited as the role deputised
+            rule = rules.rule_for("river_chief", level, region, ancestors(region))
+        return rule
+
+    by_segment = {st.segment: st for st in allst}
+    out: list[Duty] = []
+    walked: dict[str, Stretch] = {}
+    for seg in segments:
+        st = by_segment.get(seg)
+        rule = rule_for(seg.role, seg.level, seg.region_code)
+        longest = _walkable(st, _full(rule))
+        key = f"{seg.role}/{seg.level}/{seg.region_code}/{seg.water_code}/{person_ids[seg.person]}"
+        out.append(
+            Duty(
+                key,
+                seg.person,
+                seg.role,
+                seg.level,
+                seg.region_code,
+                seg.water_code,
+                rule,
+                longest,
+                st.length_m if st else 0.0,
+            )
+        )
+        if longest > 0:
+            walked[key] = st
+    own = {(d.person, d.region_code): d for d in out if d.walkable_m > 0}
+    by_region: dict[str, list[Stretch]] = {}
+    for st in allst:
+        if st.segment.role in SEGMENT_ROLES and _walkable(st) > 0:
+            by_region.setdefault(st.segment.region_code, []).append(st)
+    general = chiefs[chiefs["role"] == "general_chief"]
+    for row in general.itertuples(index=False):
+        person = int(row.person_id[1:]) - 1
+        key = f"general_chief/{row.level}/{row.region_code}/-/{row.person_id}"
+        rule = rule_for("general_chief", row.level, row.region_code)
+        mine = own.get((person, row.region_code))
+        if mine is not None:  # his own segment patrols are walks on water in his region
+            out.append(
+                Duty(
+                    key,
+                    person,
+                    "general_chief",
+                    row.level,
+                    row.region_code,
+                    None,
+                    rule,
+                    mine.walkable_m,
+                    mine.own_m,
+                    shared_with=mine.key,
+                )
+            )
+            continue
+        choices = by_region.get(row.region_code, [])
+        st = max(choices, key=_walkable) if choices else None
+        out.append(
+            Duty(
+                key,
+                person,
+                "general_chief",
+                row.level,
+                row.region_code,
+                st.segment.water_code if st else None,
+                rule,
+                _walkable(st),
+                st.length_m if st else 0.0,
+            )
+        )
+        if st is not None:
+            # the general chief walks that water as himself
+            walked[key] = Stretch(
+                Segment(st.segment.water_code, row.region_code, row.level, "general_chief", person),
+                st.piece,
+                st.offset_m,
+                st.length_m,
+                st.river,
+                st.piece_on_river_m,
+                st.side,
+            )
+    return out, walked
+
+
+def _interval(length_m: float, rng: np.random.Generator) -> float:
+    """Seconds between points: long walks are recorded sparser (apps save battery), which
+    keeps tracks/ under 15 MB although township chiefs walk their whole stretch monthly."""
+    if length_m > 4000.0:
+        return float(rng.choice([12.0, 15.0]))
+    if length_m > 2000.0:
+        return float(rng.choice([10.0, 15.0]))
+    return float(rng.choice(INTERVALS))
+
+
+def _span(st: Stretch | None, full: bool = False) -> tuple[float, float]:
+    """Where on its piece a chief walks: (first chainage, length), 0 length if under 1.1 km.
+
+    Walks keep 40 m from the piece's ends (GPS noise there is matched to the neighbour's
+    segment or not at all, so the measured coverage would fall short of the plan); a chief
+    who must cover all of his stretch (``full``) walks to its ends and on past them instead
+    (see :func:`_past_the_ends`). Every walk stops 80 m short of its water line's own ends:
+    a mouth or an offtake lies on another water, whose bank takes the GPS points there."""
+    if st is None or len(st.piece) < 2 or st.side:
+        return 0.0, 0.0  # not walked along a region boundary: see the sample's README
+    length = float(np.hypot(*np.diff(st.piece, axis=0).T).sum())
+    at_start = at_end = False
+    if st.river is not None:
+        total = float(np.hypot(*np.diff(st.river, axis=0).T).sum())
+        at_start = st.piece_on_river_m <= 1.0
+        at_end = st.piece_on_river_m + length >= total - 1.0
+    margin = 0.0 if full else MARGIN_M
+    lo = MOUTH_M if at_start else margin
+    hi = length - (MOUTH_M if at_end else margin)
+    return lo, (hi - lo if hi - lo >= MIN_STRETCH_FOR_TRACKS_M else 0.0)
+
+
+def _full(rule: Rule | None) -> bool:
+    """Whether the rule asks the whole own stretch walked in each period."""
+    return rule is not None and rule.coverage_share is not None and rule.coverage_share >= 1.0
+
+
+def _walkable(st: Stretch | None, full: bool = False) -> float:
+    return _span(st, full)[1]
+
+
+def _past_the_ends(st: Stretch, a: float, b: float) -> tuple[np.ndarray, float, float]:
+    """A full-coverage walk reaching an end of its piece (not of its water) goes on 40 m
+    along the water past it (多走), so that end is walked in full."""
+    length = float(np.hypot(*np.diff(st.piece, axis=0).T).sum())
+    if st.river is None or not (min(a, b) <= 0.5 or max(a, b) >= length - 0.5):
+        return st.piece, a, b
+    total = float(np.hypot(*np.diff(st.river, axis=0).T).sum())
+
+    def on_river(s: float) -> float:
+        extra = -PAST_END_M if s <= 0.5 else PAST_END_M if s >= length - 0.5 else 0.0
+        return float(np.clip(st.piece_on_river_m + s + extra, 0.0, total))
+
+    return st.river, on_river(a), on_river(b)
+
+
 def write_tracks(
     out_dir: Path,
     segments: list[Segment],
+    chiefs: pd.DataFrame,
     regions: gpd.GeoDataFrame,
     water: gpd.GeoDataFrame,
     person_ids: list[str],
     rng: np.random.Generator,
-) -> pd.DataFrame:
-    """Generate, write the GPX files and manifest.csv into out_dir; return the manifest."""
+    *,
+    absent: set[str] = frozenset(),
+    fixed: dict[str, str] | None = None,
+    rules: RuleSet | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Plan the patrols against the rules, write the GPX files, manifest.csv (one row per
+    track) and plan.csv (one row per post: behaviour, planned patrols, expected status)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("*.gpx"):
         old.unlink()
+    rules = rules or load_rules()
     allst = stretches(segments, regions, water)
+    duty_list, walked = duties(segments, chiefs, regions, allst, rules, person_ids)
+    keep = {int(p[1:]) - 1: b for p, b in (fixed or {}).items()}
+    keep |= {int(p[1:]) - 1: "absent" for p in absent}
+    plan = plan_patrols(duty_list, rng, keep)
+    # the deficient kinds: on own stretches of village and township chiefs who patrol at all
     pool = [
         s
         for s in allst
-        if s.segment.role in ("segment_chief", "river_chief")
+        if s.segment.role in SEGMENT_ROLES
         and s.segment.level in ("village", "township")
-        and len(s.piece) > 1
-        and shapely.length(shapely.linestrings(s.piece)) >= MIN_STRETCH_FOR_TRACKS_M
+        and _walkable(s) > 0
+        and plan.behaviour.get(s.segment.person) != "absent"
     ]
-    bosses = [
-        s
-        for s in allst
-        if s.segment.level in ("city", "county")
-        and len(s.piece) > 1
-        and shapely.length(shapely.linestrings(s.piece)) >= MIN_STRETCH_FOR_TRACKS_M
-    ]
-    pool += [bosses[i] for i in rng.choice(len(bosses), size=min(8, len(bosses)), replace=False)]
-    tracks = plan_tracks(pool, allst, person_ids, rng)
+    followed = frozenset(int(p[1:]) - 1 for p in (fixed or {}))
+    tracks = plan_tracks(plan, walked, pool, allst, person_ids, rng, followed)
     to_lonlat = transformer(METRIC_CRS, STORAGE_CRS)
     rows = []
     for tr in tracks:
@@ -368,8 +604,53 @@ def write_tracks(
                 "" if cov is None else f"{cov[0]:.1f}",
                 "" if cov is None else f"{cov[1]:.1f}",
                 f"{tr.stretch_length:.1f}",
+                tr.role,
+                plan.behaviour.get(tr.segment.person, ""),
             )
         )
     manifest = pd.DataFrame(rows, columns=MANIFEST_COLUMNS)
     manifest.to_csv(out_dir / "manifest.csv", index=False, lineterminator="\n")
-    return manifest
+    _, status = mix(duty_list, plan)
+    walks = Counter(w.duty.key for w in plan.walks)
+    plan_rows = pd.DataFrame(
+        [
+            (
+                person_ids[d.person],
+                d.role,
+                d.level,
+                d.region_code,
+                d.water_code or "",
+                d.rule.id if d.rule else "",
+                d.rule.period if d.rule else "",
+                d.rule.min_patrols if d.rule else "",
+                "" if d.rule is None or d.rule.coverage_share is None else d.rule.coverage_share,
+                plan.behaviour.get(d.person, ""),
+                f"{d.walkable_m:.1f}",
+                f"{d.own_m:.1f}",
+                walks.get(d.shared_with or d.key, 0),
+                status[d.key],
+            )
+            for d in duty_list
+        ],
+        columns=PLAN_COLUMNS,
+    )
+    plan_rows.to_csv(out_dir / "plan.csv", index=False, lineterminator="\n")
+    return manifest, plan_rows
+
+
+PLAN_COLUMNS = [
+    "person_id",
+    "role",
+    "level",
+    "region_code",
+    "water_body_code",
+    "rule_id",
+    "rule_period",
+    "min_patrols",
+    "coverage_share",
+    "behaviour",
+    "walkable_m",
+    "own_length_m",
+    "planned_patrols",
+    "expected_status",
+]

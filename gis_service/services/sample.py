@@ -154,8 +154,10 @@ def _follows(ids: dict[str, int], reference: str) -> int | None:
 
 
 def ensure_tracks(data_dir: Path = SAMPLE_DIR) -> None:
-    """The GPX tracks are not in git (tens of MB): generate them once, deterministically."""
-    if not (data_dir / "tracks" / "manifest.csv").exists():
+    """The GPX tracks are not in git (tens of MB): generate them once, deterministically;
+    tracks of an older generator (no plan.csv: not planned against the rules) are replaced."""
+    folder = data_dir / "tracks"
+    if not (folder / "manifest.csv").exists() or not (folder / "plan.csv").exists():
         from gis_service.sample.generate import generate
 
         generate(data_dir, with_tracks=True, write_base=False)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import zoneinfo
 
@@ -14,7 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from gis_service.api.app import create_app
-from gis_service.services.audit import gaps_geojson, run_audit, write_exports
+from gis_service.services.audit import gaps_geojson, run_audit
+from gis_service.services.audit_export import write_exports
 from gis_service.services.patrols import Upload, ingest_patrols
 from tests.conftest import bearer
 
@@ -46,6 +48,7 @@ def test_counted_patrols_match_the_manifest(audited):
     good = manifest[manifest.kind.isin(["good", "gcj02"])]
     days = pd.to_datetime(good.start_time).dt.tz_convert(TZ).dt.date
     in_q3 = good[(days >= dt.date(2026, 7, 1)) & (days <= dt.date(2026, 9, 30))]
+    # general chiefs' and deputies' walks included: they have their posts' waters now
     assert report["counted_patrols"] == len(in_q3)
     for chief in ("P0145", "P0210"):
         # each good track walks the chief's own stretch: it counts for that post
@@ -149,13 +152,18 @@ def test_region_rates_and_gap_geojson(audited):
 
 
 def test_xlsx_has_the_expected_sheets_and_rows(audited, tmp_path):
+    """Through the real audit: the workbook opens with every sheet and a row per record
+    (labels and formats are checked on hand-built reports in tests/unit/test_audit_export)."""
     _, report, _ = audited
     files = write_exports(report, tmp_path)
     book = openpyxl.load_workbook(next(f for f in files if f.suffix == ".xlsx"))
-    assert book.sheetnames == ["概要", "河段覆盖", "河长履职", "区域排名", "待巡提示"]
+    assert book.sheetnames == ["概要", "河长履职", "分期明细", "河段覆盖", "区域排名", "待巡提示"]
     assert book["河段覆盖"].max_row == len(report["targets"]) + 1
     assert book["河长履职"].max_row == len(report["posts"]) + 1
-    assert book["河长履职"]["A1"].value == "河长编号"
+    assert book["区域排名"].max_row == len(report["regions"]) + 1
+    assert book["待巡提示"].max_row == len(report.get("due", report.get("reminders", []))) + 1
+    assert book["河长履职"]["D1"].value == "河长编号" and book["河长履职"]["E1"].value == "姓名"
+    assert all(ws.freeze_panes == "A2" for ws in book)
     assert any(f.suffix == ".csv" for f in files)
 
 
@@ -169,6 +177,14 @@ def test_audit_api(engine, sample_loaded, tokens):
         assert bad.status_code == 400 and "unknown period" in bad.json()["detail"]
         xlsx = client.get("/audits/export.xlsx", params={"region": "450521", "period": "2026-07"})
         assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+        assert openpyxl.load_workbook(io.BytesIO(xlsx.content)).sheetnames[0] == "概要"
+        params = {"region": "450521", "period": "2026-07", "lang": "en"}
+        english = client.get("/audits/export.xlsx", params=params)
+        assert openpyxl.load_workbook(io.BytesIO(english.content)).sheetnames[0] == "summary"
+        both = client.get("/audits/export.xlsx", params=params | {"english": "true"})
+        assert both.status_code == 200
+        clash = client.get("/audits/export.xlsx", params=params | {"lang": "zh", "english": "true"})
+        assert clash.status_code == 400 and "lang=zh" in clash.json()["detail"]
 
 
 def test_the_offices_rules_file_is_used_when_configured(

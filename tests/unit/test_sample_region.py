@@ -155,6 +155,30 @@ def test_tracks_manifest(sample):
     assert (good["covered_to_m"] <= good["stretch_length_m"] + 1e-6).all()
 
 
+def test_tracks_are_planned_against_the_rules(sample, chiefs):
+    folder = sample[0] / "tracks"
+    plan = pd.read_csv(folder / "plan.csv", dtype=str, keep_default_na=False)
+    manifest = pd.read_csv(folder / "manifest.csv", dtype=str, keep_default_na=False)
+    assert len(plan) == len(chiefs)  # every post: planned, or named as having nothing to walk
+    assert set(plan["role"]) == set(chiefs["role"])
+    behaviour = plan.drop_duplicates("person_id").set_index("person_id")["behaviour"]
+    assert set(behaviour) == {"diligent", "late", "partial", "absent"}
+    change = sample[1]["chief_change"]
+    assert behaviour[change["old_person_id"]] == behaviour[change["new_person_id"]] == "absent"
+    assert behaviour["P0145"] == behaviour["P0210"] == "diligent"
+    good = manifest[manifest["kind"] == "good"]
+    absent = set(behaviour[behaviour == "absent"].index)
+    assert not good["person_id"].isin(absent).any()
+    assert set(good["role"]) >= {"segment_chief", "general_chief", "deputy_chief"}
+    # late chiefs patrol in the last five days of a month (local dates, UTC+8)
+    late = good[good["behaviour"] == "late"]
+    days = pd.to_datetime(late["start_time"]).dt.tz_convert("Asia/Shanghai")
+    assert len(late) and (days.dt.days_in_month - days.dt.day < 5).all()
+    # what an audit of the closed quarter should show for the posts with water to walk
+    planned = plan[plan["expected_status"] != "unplanned"]
+    assert 0.6 <= (planned["expected_status"] == "met").mean() <= 0.8
+
+
 def test_deterministic(tmp_path, sample):
     generate(tmp_path, with_tracks=False)
     for name in ("regions.geojson", "water_bodies.geojson", "chiefs.csv"):

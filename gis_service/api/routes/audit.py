@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from gis_service.api.auth import OfficeDep
 from gis_service.api.deps import ConnDep, TimezoneDep
 from gis_service.api.params import AsOfQ, PeriodQ, RegionQ
 from gis_service.api.responses import GeoJSONResponse
-from gis_service.services.audit import gaps_geojson, run_audit, write_exports
+from gis_service.errors import InputError
+from gis_service.services.audit import gaps_geojson, run_audit
+from gis_service.services.audit_export import export_stem, write_workbook
 
 router = APIRouter(tags=["audit"])
+LangQ = Annotated[
+    Literal["zh", "en"] | None, Query(description="language of the labels (default zh)")
+]
 
 
 @router.get("/audits", summary="Audit: coverage per segment, compliance per chief, rates")
@@ -46,7 +52,10 @@ def audit_gaps(
     return GeoJSONResponse(gaps_geojson(conn, report))
 
 
-@router.get("/audits/export.xlsx", summary="The audit as an Excel workbook (Chinese headers)")
+@router.get(
+    "/audits/export.xlsx",
+    summary="The audit as a print-ready Excel workbook (Chinese labels; lang=en for English)",
+)
 def audit_xlsx(
     conn: ConnDep,
     who: OfficeDep,
@@ -54,14 +63,16 @@ def audit_xlsx(
     region: RegionQ,
     period: PeriodQ,
     as_of: AsOfQ = None,
-    english: bool = False,
+    lang: LangQ = None,
+    english: Annotated[bool, Query(description="the same as lang=en (older links)")] = False,
 ) -> Response:
+    if english and lang == "zh":
+        raise InputError("english=true contradicts lang=zh: give one of them")
+    chinese = not english and lang != "en"
     report = run_audit(conn, region, period, as_of=as_of, timezone=tz)
     with tempfile.TemporaryDirectory() as folder:
-        xlsx = next(
-            p
-            for p in write_exports(report, Path(folder), chinese=not english)
-            if p.suffix == ".xlsx"
+        xlsx = write_workbook(
+            report, Path(folder) / f"{export_stem(report)}.xlsx", lang="zh" if chinese else "en"
         )
         data = xlsx.read_bytes()
     return Response(
