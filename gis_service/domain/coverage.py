@@ -211,6 +211,36 @@ def _walked_silences(
     return across & same_target
 
 
+def _over_strays(
+    matched: NDArray[np.bool_],
+    chainage: Floats,
+    t: Floats,
+    part: NDArray[np.int64],
+    group: list[Target],
+    params: MatchParams,
+) -> tuple[Floats, Floats]:
+    """Chainage pairs of matched points with stray (unmatched) points between them, in the
+    same part: a point thrown beyond the tolerance by GPS noise does not cut the walk when
+    the matched points around it are close along the line, at a walking pace, on one
+    target (the silence rule's test, for a stray point instead of a silence)."""
+    k = np.flatnonzero(matched)
+    if len(k) < 2:
+        return np.zeros(0), np.zeros(0)
+    a, b = k[:-1], k[1:]
+    ok = (b - a > 1) & (part[a] == part[b])
+    ca, cb = chainage[a], chainage[b]
+    ok &= np.abs(cb - ca) <= params.max_link_m
+    # the pace along the line, less the GPS margin at the two ends (a few seconds apart,
+    # noise would otherwise look like a sprint)
+    along = np.maximum(np.abs(cb - ca) - params.gps_margin_m, 0.0)
+    ok &= along / np.maximum(t[b] - t[a], 1e-3) <= params.silence_max_speed_mps
+    same_target = np.zeros(len(a), dtype=bool)
+    for tg in group:  # a handful of targets per line
+        same_target |= (ca >= tg.start) & (ca <= tg.end) & (cb >= tg.start) & (cb <= tg.end)
+    ok &= same_target
+    return ca[ok], cb[ok]
+
+
 def measure(
     track: CleanTrack,
     lines: LineSet,
@@ -243,8 +273,10 @@ def measure(
         link = matched[:-1] & matched[1:] & same_part & (dc <= params.max_link_m)
         link |= _walked_silences(matched, chainage, t, same_part, group, params)
         i = np.flatnonzero(link)
+        ja, jb = _over_strays(matched, chainage, t, part, group, params)
         unions[line] = union_intervals(
-            np.minimum(chainage[i], chainage[i + 1]), np.maximum(chainage[i], chainage[i + 1])
+            np.concatenate([np.minimum(chainage[i], chainage[i + 1]), np.minimum(ja, jb)]),
+            np.concatenate([np.maximum(chainage[i], chainage[i + 1]), np.maximum(ja, jb)]),
         )
     results = []
     for target in targets:

@@ -213,3 +213,25 @@ def test_a_silence_across_segments_or_at_driving_pace_is_not_walked():
     a, b = Target("a", 0, 0.0, edge, 50.0), Target("b", 0, edge, 5000.0, 50.0)
     cov = measure(slow, _river(), [a, b]).targets
     assert cov[0].covered_m + cov[1].covered_m == pytest.approx(slow.kx[-1] - slow.kx[0] - 17.0)
+
+
+def test_a_stray_point_beyond_the_tolerance_does_not_cut_the_walk():
+    """One fix thrown 80 m off the river (beyond 50 + 20 m; at 36 m steps every 30 s it is no
+    jump) between two fixes 72 m apart along it: (72 - 20 m of GPS margin) / 60 s is a
+    walking pace, so the 72 m are walked. The same stray between two targets still cuts."""
+    x, y, t, acc = walk(2000, noise=0.0, x0=1000, step_s=30.0)
+    y = y.copy()
+    y[30] = 80.0
+    track = clean_track(x, y, t, acc)
+    assert track.kept[30]  # kept: not a jump, only off the water
+    target = Target("s", 0, 0.0, 5000.0, 50.0)
+    walked = measure(track, _river(), [target]).targets[0]
+    assert walked.covered_m == pytest.approx(x[-1] - x[0], abs=0.01)
+    strict = MatchParams(silence_max_speed_mps=0.0)
+    before = measure(track, _river(), [target], strict).targets[0]
+    assert walked.covered_m - before.covered_m == pytest.approx(x[31] - x[29], abs=0.01)
+    edge = float(x[30])
+    a, b = Target("a", 0, 0.0, edge, 50.0), Target("b", 0, edge, 5000.0, 50.0)
+    cov = measure(track, _river(), [a, b]).targets
+    step = x[31] - x[29]
+    assert cov[0].covered_m + cov[1].covered_m == pytest.approx(x[-1] - x[0] - step, abs=0.01)
