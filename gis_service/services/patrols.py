@@ -501,17 +501,18 @@ def _batch_context(items: list[_Computed]) -> None:
     """Reuse and overlap among patrols of one batch (the database knows only earlier ones)."""
     for k, item in enumerate(items):
         for other in items[:k]:
-            if other.prep.chief_id != item.prep.chief_id or item.context is None:
+            if item.context is None:
                 continue
+            same_chief = other.prep.chief_id == item.prep.chief_id
             other_id = str(other.result["id"]) if other.result else "?"
             ctx = item.context
             if (
                 other.fingerprint == item.fingerprint
                 and ctx.reused_from is None
-                and other.prep.day != item.prep.day
+                and (not same_chief or other.prep.day != item.prep.day)
             ):
                 item.context = replace(ctx, reused_from=other_id)
-            elif other.started < item.ended and item.started < other.ended:
+            elif same_chief and other.started < item.ended and item.started < other.ended:
                 item.context = replace(ctx, overlapping=[*ctx.overlapping, other_id])
 
 
@@ -735,8 +736,11 @@ def _contexts(conn: Connection, items: list[_Computed], now: dt.datetime, timezo
         text(
             "SELECT q.k, (SELECT coalesce(json_agg(json_build_array(valid_from, valid_to)), '[]') "
             "        FROM chief_post WHERE chief_id = q.c), "
-            "(SELECT id::text FROM patrol WHERE chief_id = q.c AND geometry_fingerprint = q.f "
-            "        AND (started_at AT TIME ZONE :tz)::date <> (q.s AT TIME ZONE :tz)::date "
+            # the same points before: the chief's own on another day, or another chief's
+            # on any day (someone else's GPX filed as one's own)
+            "(SELECT id::text FROM patrol WHERE geometry_fingerprint = q.f "
+            "        AND (q.i IS NULL OR id <> q.i) AND (chief_id <> q.c OR "
+            "        (started_at AT TIME ZONE :tz)::date <> (q.s AT TIME ZONE :tz)::date) "
             "        ORDER BY started_at LIMIT 1), "
             "(SELECT coalesce(array_agg(id::text ORDER BY started_at), '{}') FROM patrol "
             "        WHERE chief_id = q.c AND (q.i IS NULL OR id <> q.i) "

@@ -351,3 +351,33 @@ def test_a_device_with_a_broken_clock_is_bad_clock_not_duplicates(sample_loaded,
     assert "bad_clock" in {r["code"] for r in result["reasons"]}
     assert result["summary"]["dropped"] == {"bad_clock": 184}
     assert {reason for _, reason in result["dropped"]} == {"bad_clock"}
+
+
+def test_another_chiefs_track_filed_as_ones_own_is_flagged(
+    sample_loaded, sample_tracks, manifest, conn
+):
+    """Issue 16 (minor): the same points uploaded by a second chief are reused evidence,
+    whether the first copy is stored already or comes in the same batch."""
+    from gis_service.services.patrols import Upload, ingest_patrols
+
+    row = manifest[manifest.kind == "good"].iloc[0]
+    data = (sample_tracks / row.file).read_bytes()
+    first = _ingest(conn, sample_tracks, row)
+    other = "P0210" if row.person_id != "P0210" else "P0145"
+    second = ingest_patrol(conn, data, filename="mine.gpx", chief_id=other, now=NOW)
+    codes = {r["code"] for r in second["reasons"]}
+    # (it is off that chief's water too: the reuse is the evidence of what happened)
+    assert "reused_geometry" in codes and second["status"] != "valid"
+    assert first["id"] in next(
+        r["message"] for r in second["reasons"] if r["code"] == "reused_geometry"
+    )
+    third = "P0145" if other != "P0145" and row.person_id != "P0145" else "P0022"
+    batch = ingest_patrols(
+        conn,
+        [
+            Upload(data, "a.gpx", third, row.coord_system),
+            Upload(data, "b.gpx", "P0037", row.coord_system),
+        ],
+        now=NOW,
+    )
+    assert all("reused_geometry" in {r["code"] for r in b["reasons"]} for b in batch)
