@@ -14,6 +14,7 @@ from gis_service.api.routes import (
     accountability,
     audit,
     collections,
+    docs,
     maps,
     meta,
     patrols,
@@ -23,7 +24,7 @@ from gis_service.api.routes import (
     zoning,
 )
 from gis_service.config import get_settings
-from gis_service.maps.vendor import VENDOR_DIR
+from gis_service.maps.vendor import DOCS_VENDOR_DIR, VENDOR_DIR
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -35,10 +36,14 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         "the River and Lake Chief System (河湖长制).",
         # every request: a token, if sent, must be valid (cached per request for the routes)
         dependencies=[Depends(get_principal)],
+        # /docs and /redoc with the app's own Swagger UI and ReDoc (routes/docs.py)
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.engine = engine
     install_error_handlers(app)
     app.include_router(meta.router)
+    app.include_router(docs.router)
     app.include_router(zoning.router)
     app.include_router(patrols.router)
     app.include_router(audit.router)
@@ -50,6 +55,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(tiles.router)
     # the maps' JS/CSS, served by the app itself for offline intranets
     app.mount("/static/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor")
+    # Swagger UI and ReDoc for /docs and /redoc (routes/docs.py), never from a CDN
+    app.mount("/static/docs", StaticFiles(directory=DOCS_VENDOR_DIR), name="docs-vendor")
     app.add_middleware(WriteLog)
     app.add_middleware(BodyLimit, max_bytes=get_settings().max_body_bytes)
     return app

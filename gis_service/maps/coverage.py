@@ -25,6 +25,7 @@ from folium import plugins
 from gis_service.domain.vocab import LEVEL_RANK
 from gis_service.maps import base, geometry, style
 from gis_service.maps.elements import Legend, Title, VectorGridLayer
+from gis_service.maps.gap_table import add_gap_table
 from gis_service.maps.geometry import Detail
 from gis_service.maps.layers import add_joint_layers, levels_in
 from gis_service.maps.style import label, level_label
@@ -119,6 +120,7 @@ def build_coverage_map(
         _zone_layer(m, data, detail, lang)
         _segment_layers(m, data, detail, lang)
     _gap_layers(m, data, detail, lang)
+    add_gap_table(m, data.gaps, region=data.region_code, period=data.period, lang=lang)
     if not tiles_url:
         add_joint_layers(
             m,
@@ -134,8 +136,8 @@ def build_coverage_map(
     if options.include_tracks and data.tracks is not None:
         _track_layer(m, data.tracks, detail, lang)
     _problem_layer(m, data.problems, lang)
-    if tiles_url:
-        _search_index(m, data.segments, lang)
+    # one index of every level's segments and zones: a chief, river or region by any part
+    _search_index(m, [data.segments, data.zones], lang)
     Legend(label("coverage_legend", lang), style.coverage_legend(lang)).add_to(m)
     return base.finish(m)
 
@@ -201,7 +203,7 @@ def _segment_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str
     for level in levels:
         part = frame[frame["level"] == level]
         weight = style.LEVEL_WEIGHTS.get(level, 3)
-        layer = folium.GeoJson(
+        folium.GeoJson(
             geometry.feature_collection(
                 part, detail, columns=[*POPUP_FIELDS, "colour", "search"], id_column="id"
             ),
@@ -216,8 +218,6 @@ def _segment_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str
             tooltip=folium.GeoJsonTooltip(fields=["river", "coverage"], labels=False),
             show=level == levels[-1],
         ).add_to(m)
-        if level == levels[-1] and len(part):
-            _search_control(layer, "LineString", lang).add_to(m)
 
 
 def _gap_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str) -> None:
@@ -229,12 +229,18 @@ def _gap_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str) ->
     frame["level_label"] = [level_label(v, lang) for v in frame["level"]]
     frame["length_m"] = frame["length_m"].astype(float).round(0)
     frame["river"] = frame["river"].fillna("–")
+    # the responsible chiefs and their region, when the data carries them (services.maps)
+    keys = [k for k in ("region", "chiefs", "last_patrol") if k in frame.columns]
+    for key in keys:
+        values = frame[key].astype(object)
+        frame[key] = values.where(values.notna(), "–").astype(str).replace({"": "–"})
+    fields = ["river", "level_label", *keys, "length_m"]
+    aliases = [label("river", lang), label("level", lang), *(label(k, lang) for k in keys)]
+    aliases.append(label("gap_m", lang))
     for level in levels_in(frame):
         part = frame[frame["level"] == level]
         folium.GeoJson(
-            geometry.feature_collection(
-                part, detail, columns=["target_id", "river", "level_label", "length_m"]
-            ),
+            geometry.feature_collection(part, detail, columns=["target_id", *fields]),
             name=f"{label('gaps', lang)} · {level_label(level, lang)} ({len(part)})",
             style_function=lambda _f, lv=level: {
                 "color": style.GAP_COLOUR,
@@ -243,10 +249,7 @@ def _gap_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str) ->
                 "dashArray": "10 6",
                 "className": f"{GAP_CLASS} gis-{lv}",
             },
-            popup=folium.GeoJsonPopup(
-                fields=["river", "level_label", "length_m"],
-                aliases=[label("river", lang), label("level", lang), label("gap_m", lang)],
-            ),
+            popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
             show=bool(levels) and level == levels[-1],
         ).add_to(m)
 
@@ -413,15 +416,16 @@ def _tiled_layers(m: folium.Map, data: CoverageData, url: str, lang: str) -> Non
     ).add_to(m)
 
 
-def _search_index(m: folium.Map, segments: gpd.GeoDataFrame, lang: str) -> None:
-    """Tile mode: a hidden layer of one point per segment, so search still finds names."""
-    if segments is None or len(segments) == 0:
+def _search_index(m: folium.Map, frames: list[gpd.GeoDataFrame | None], lang: str) -> None:
+    """A hidden layer of one point per segment or zone (every level) carrying its search
+    text, so leaflet-search (``initial: false`` for points) matches any part of a river,
+    region or chief name, whichever level is shown and in vector-tile mode too."""
+    parts = [f for f in frames if f is not None and len(f) and "search" in f.columns]
+    if not parts:
         return
-    frame = gpd.GeoDataFrame(
-        {"search": segments["search"].to_numpy()},
-        geometry=geometry.midpoints(segments.geometry.to_numpy()),
-        crs=4326,
-    )
+    search = np.concatenate([f["search"].astype(str).to_numpy() for f in parts])
+    geoms = np.concatenate([f.geometry.to_numpy() for f in parts])
+    frame = gpd.GeoDataFrame({"search": search}, geometry=geometry.midpoints(geoms), crs=4326)
     group = folium.FeatureGroup(name="search", control=False, show=False).add_to(m)
     # leaflet-search puts its layer on the map: invisible circle markers, no pins
     layer = folium.GeoJson(

@@ -136,6 +136,11 @@ def coverage_data(
         meta = targets.set_index("target_id")
         gaps["level"] = gaps["target_id"].map(meta["level"])
         gaps["river"] = gaps["target_id"].map(meta["water_body_code"]).map(rivers)
+        # from a gap to its chiefs: who is responsible, where, and when it was last walked
+        owners = pd.concat([segments, zones])[["id", "region", "chiefs", "last_patrol"]]
+        owners = owners.drop_duplicates("id").set_index("id")
+        for column in ("region", "chiefs", "last_patrol"):
+            gaps[column] = gaps["target_id"].map(owners[column]).fillna("")
     else:
         gaps = gpd.GeoDataFrame(
             {"target_id": [], "level": [], "river": [], "length_m": []}, geometry=[], crs=4326
@@ -198,7 +203,8 @@ def _targets_frame(
                 "last_patrol": t.last_patrol or "",
                 "length_m": float(t.length_m),
                 "unassigned": bool(t.unassigned),
-                "search": " ".join([river, *names]),
+                # leaflet-search matches any part of it: river, region or chief
+                "search": " ".join([river, _join(t.regions, region_names), *names]),
                 "kind": kind_value,
                 "water_body_code": t.water_body_code,
                 "wkb": wkb,

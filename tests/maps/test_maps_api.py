@@ -218,3 +218,43 @@ def test_cli_exports_a_standalone_file(tmp_path, monkeypatch, db_url, sample_loa
     assert "<script src=" not in html and "L.Control.Measure" in html
     assert assets.remote_references(html) == []
     assert feature_counts(html, "gis-river-segment") > 0
+
+
+def _vendored_sources(client: TestClient, html: str) -> list[str]:
+    """The /static/vendor (maps) and /static/docs (API docs) files a page loads, each checked
+    to be served (200)."""
+    sources = re.findall(r'(?:src|href)="(/static/(?:vendor|docs)/[^"]+)"', html)
+    for src in sources:
+        assert client.get(src).status_code == 200, src
+    return sources
+
+
+def test_served_maps_use_the_apps_assets_without_being_asked(served):
+    """No ``offline=true`` and no setting: the page still loads nothing from a CDN."""
+    _, client = served
+    for url in (COVERAGE, "/maps/rivers/R4505-01?basemap=none"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert assets.remote_references(response.text) == [], url
+        assert any("leaflet.js" in s for s in _vendored_sources(client, response.text)), url
+
+
+def test_served_maps_refuse_offline_false(served):
+    _, client = served
+    response = client.get(COVERAGE + "&offline=false")
+    assert response.status_code == 400
+    assert "offline=false" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "script"),
+    [("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")],
+)
+def test_api_docs_pages_use_the_apps_assets(served, path, script):
+    _, client = served
+    response = client.get(path)
+    assert response.status_code == 200
+    assert assets.remote_references(response.text) == []
+    assert "fonts.googleapis" not in response.text
+    sources = _vendored_sources(client, response.text)
+    assert any(s.endswith(script) for s in sources), sources

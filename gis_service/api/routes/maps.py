@@ -1,13 +1,17 @@
 """HTML maps (Folium/Leaflet): coverage of a region and period, one patrol, one river.
 
-``offline=true`` (or ``GIS_OFFLINE``) makes the page load every script and stylesheet from
-the app's ``/static/vendor``: nothing from a CDN. Maps are public information, except
-patrol tracks: the tracks layer is for the office, a patrol's map for its chief and the office.
+A served page loads every script and stylesheet from the app's own ``/static/vendor``,
+always: an intranet without internet gets the same page (CDN links only in exported files,
+when asked: ``gis-service map ... --online``). ``offline=false`` is refused, not ignored.
+Maps are public information, except patrol tracks: the tracks layer is for the office, a
+patrol's map for its chief and the office.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+import zoneinfo
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -18,8 +22,12 @@ from gis_service.api.deps import ConnDep
 from gis_service.api.params import AsOfQ, DateQ, PeriodQ, RegionQ
 from gis_service.config import get_settings
 from gis_service.domain.access import check_patrol_reader, require_office
+from gis_service.errors import InputError
+from gis_service.maps.navigation import PortalBar
+from gis_service.maps.print_layout import PrintLayout
 from gis_service.services import maps as svc
 from gis_service.services.patrols import patrol_owner
+from gis_service.services.portal import period_choices
 
 router = APIRouter(tags=["maps"])
 
@@ -28,15 +36,27 @@ BasemapQ = Annotated[
     Literal["osm", "tianditu", "none"] | None,
     Query(description="default: the configured one (Tianditu when a key is configured)"),
 ]
+LayoutQ = Annotated[
+    Literal["screen", "print"],
+    Query(description="print: the print layout on screen (controls hidden, north arrow)"),
+]
+PaperQ = Annotated[Literal["a4", "a3"], Query(description="paper of the print layout (landscape)")]
 OfflineQ = Annotated[
-    bool | None, Query(description="scripts and styles from /static/vendor (default: setting)")
+    bool | None,
+    Query(
+        description="kept for old links: served maps always load their scripts and styles "
+        "from /static/vendor; false is refused (CDN links only in exports)"
+    ),
 ]
 
 
 def _page(m, offline: bool | None) -> HTMLResponse:
-    settings = get_settings()
-    mode = svc.served_mode(settings.offline if offline is None else offline)
-    return HTMLResponse(svc.render(m, mode))
+    if offline is False:
+        raise InputError(
+            "offline=false: served maps always use the app's own scripts and styles "
+            "(/static/vendor); for a file linking CDNs export it: gis-service map ... --online"
+        )
+    return HTMLResponse(svc.render(m, "served"))
 
 
 @router.get("/maps/coverage", response_class=HTMLResponse, summary="Coverage map (巡河覆盖图)")
@@ -53,6 +73,8 @@ def coverage_map(
         bool | None, Query(description="vector tiles (default: above the feature threshold)")
     ] = None,
     offline: OfflineQ = None,
+    layout: LayoutQ = "screen",
+    paper: PaperQ = "a4",
 ) -> HTMLResponse:
     if include_tracks:
         require_office(who, "the patrol tracks layer")
@@ -69,7 +91,26 @@ def coverage_map(
         as_of=as_of,
         tile_threshold=threshold,
     )
+    PortalBar(
+        region=region, period=period, periods=_period_labels(period, settings.timezone)
+    ).add_to(m)
+    PrintLayout(
+        source=source_line(settings.timezone), paper=paper, on_screen=layout == "print"
+    ).add_to(m)
     return _page(m, offline)
+
+
+def source_line(timezone: str) -> str:
+    """The source line of a printed map: who made it and when (local time)."""
+    now = dt.datetime.now(zoneinfo.ZoneInfo(timezone))
+    return f"数据来源：河湖长制 GIS 服务 · 制图时间 {now:%Y-%m-%d %H:%M} ({timezone})"
+
+
+def _period_labels(chosen: str, timezone: str) -> list[str]:
+    """The portal's period choices (this year and the last), the map's own among them."""
+    today = dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date()
+    labels = [p.label for p in period_choices(today)]
+    return labels if chosen in labels else [chosen, *labels]
 
 
 @router.get(
