@@ -51,6 +51,9 @@ class PortalBar(MacroElement):
             return div;
         };
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        (function (div) {  // first in its corner: above zoom and search, not under a list
+            div.parentNode.insertBefore(div, div.parentNode.firstChild);
+        })({{ this.get_name() }}.getContainer());
         {% endmacro %}
         """
     )

@@ -14,6 +14,7 @@ from gis_service.domain.periods import Period
 from gis_service.domain.vocab import LEVEL_LABELS, WATER_KIND_LABELS
 from gis_service.services.portal import PortalView, RegionNode
 
+_UNFOLDED_LEVELS = ("province", "city")
 KIND_LABELS = {"year": "年度", "half_year": "半年", "quarter": "季度", "month": "月"}
 
 _STYLE = """
@@ -44,7 +45,8 @@ def _href(path: str, **query: str | None) -> str:
 def _tree(
     nodes: list[RegionNode], current: str | None, opened: set[str], period: str, depth: int = 0
 ) -> str:
-    """Nested lists; the top level and the chosen region's ancestors are unfolded."""
+    """Nested lists; counties are in sight (levels above them unfolded) and so is the
+    chosen region (its ancestors unfolded)."""
     items = []
     for node in nodes:
         cls = ' class="current"' if node.code == current else ""
@@ -54,7 +56,8 @@ def _tree(
             f'<span class="level">{escape(LEVEL_LABELS.get(node.level, node.level))}</span>'
         )
         if node.children:
-            unfold = " open" if node.code in opened or depth < 1 else ""
+            above_counties = node.level in _UNFOLDED_LEVELS
+            unfold = " open" if node.code in opened or above_counties or depth < 1 else ""
             items.append(
                 f"<li><details{unfold}><summary>{link}</summary>"
                 f"{_tree(node.children, current, opened, period, depth + 1)}</details></li>"
