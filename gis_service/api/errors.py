@@ -16,6 +16,7 @@ from gis_service.errors import (
     InputError,
     NotFoundError,
     PermissionDeniedError,
+    ToolUnavailableError,
 )
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ STATUS: dict[type[GisServiceError], int] = {
     NotFoundError: 404,
     ConflictError: 409,
     DatabaseUnavailableError: 503,
+    ToolUnavailableError: 503,
 }
 
 

@@ -9,6 +9,7 @@ rendered to PDF/PNG by headless Chromium, before printing.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 from branca.element import MacroElement
@@ -43,7 +44,7 @@ class PrintLayout(MacroElement):
         """
         {% macro header(this, kwargs) %}
         <style>
-          @page { size: {{ this.page_size }}; margin: 6mm; }
+          @page { size: {{ this.page_size }}; margin: {{ this.margin_mm }}mm; }
           .gis-north, .gis-source { display: none; }
           .gis-north { position: absolute; top: 60px; right: 14px; z-index: 1000;
             background: rgba(255,255,255,0.9); padding: 2px 4px; border-radius: 4px; }
@@ -52,7 +53,8 @@ class PrintLayout(MacroElement):
             padding: 1px 8px; white-space: nowrap; }
           {{ this.rules }}
           @media print {
-            html, body { width: {{ this.width_mm }}mm; height: {{ this.height_mm }}mm; }
+            html, body { width: {{ this.width_mm - 2 * this.margin_mm }}mm;
+              height: {{ this.height_mm - 2 * this.margin_mm }}mm; overflow: hidden; }
             {{ this.print_rules }}
           }
         </style>
@@ -78,6 +80,7 @@ class PrintLayout(MacroElement):
         if paper not in PAPER_MM:
             raise ValueError(f"paper {paper!r}: use one of {', '.join(PAPER_MM)}")
         self.width_mm, self.height_mm = PAPER_MM[paper]
+        self.margin_mm = 6  # within every printer's unprintable border
         self.page_size = f"{paper.upper()} landscape"
         hidden = ", ".join(HIDDEN)
         shown = ".gis-north, .gis-source { display: block !important; }"
@@ -91,3 +94,9 @@ class PrintLayout(MacroElement):
         self.north_js = js_string(_NORTH_ARROW)
         self.source_js = js_string(source)
         self.on_screen = on_screen
+
+
+def source_line(now: dt.datetime) -> str:
+    """The source line of a printed map: who made it and when (``now`` in the office's zone)."""
+    zone = now.tzinfo.key if hasattr(now.tzinfo, "key") else now.strftime("%Z")
+    return f"数据来源：河湖长制 GIS 服务 · 制图时间 {now:%Y-%m-%d %H:%M} ({zone})"

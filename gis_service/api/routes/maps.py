@@ -15,7 +15,7 @@ import zoneinfo
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from gis_service.api.auth import PrincipalDep
 from gis_service.api.deps import ConnDep
@@ -24,8 +24,9 @@ from gis_service.config import get_settings
 from gis_service.domain.access import check_patrol_reader, require_office
 from gis_service.errors import InputError
 from gis_service.maps.navigation import PortalBar
-from gis_service.maps.print_layout import PrintLayout
+from gis_service.maps.print_layout import PrintLayout, source_line
 from gis_service.services import maps as svc
+from gis_service.services.map_print import coverage_print
 from gis_service.services.patrols import patrol_owner
 from gis_service.services.portal import period_choices
 
@@ -95,15 +96,50 @@ def coverage_map(
         region=region, period=period, periods=_period_labels(period, settings.timezone)
     ).add_to(m)
     PrintLayout(
-        source=source_line(settings.timezone), paper=paper, on_screen=layout == "print"
+        source=source_line(dt.datetime.now(zoneinfo.ZoneInfo(settings.timezone))),
+        paper=paper,
+        on_screen=layout == "print",
     ).add_to(m)
     return _page(m, offline)
 
 
-def source_line(timezone: str) -> str:
-    """The source line of a printed map: who made it and when (local time)."""
-    now = dt.datetime.now(zoneinfo.ZoneInfo(timezone))
-    return f"数据来源：河湖长制 GIS 服务 · 制图时间 {now:%Y-%m-%d %H:%M} ({timezone})"
+@router.get(
+    "/maps/coverage.{fmt}",
+    summary="Coverage map for a meeting: one landscape PDF page or a PNG (headless Chromium)",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}, "image/png": {}}},
+        503: {"description": "Chromium is not installed (Debian package chromium)"},
+    },
+)
+def coverage_printed(
+    conn: ConnDep,
+    fmt: Annotated[Literal["pdf", "png"], Path(description="pdf or png")],
+    region: RegionQ,
+    period: PeriodQ,
+    as_of: AsOfQ = None,
+    lang: LangQ = "zh",
+    basemap: BasemapQ = None,
+    paper: PaperQ = "a4",
+) -> Response:
+    settings = get_settings()
+    options = svc.options_from_settings(settings, lang=lang, basemap=basemap)
+    body = coverage_print(
+        conn,
+        region,
+        period,
+        fmt=fmt,
+        options=options,
+        timezone=settings.timezone,
+        as_of=as_of,
+        paper=paper,
+    )
+    name = f"coverage_{region}_{period}.{fmt}"
+    return Response(
+        body,
+        media_type="application/pdf" if fmt == "pdf" else "image/png",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
 
 
 def _period_labels(chosen: str, timezone: str) -> list[str]:
