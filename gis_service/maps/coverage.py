@@ -132,6 +132,7 @@ def build_coverage_map(
             line_weight=6,
             line_opacity=0.35,
             show_crossings=False,
+            show_joint=False,  # off by default: a layer to switch on, not a colour over gaps
         )
     if options.include_tracks and data.tracks is not None:
         _track_layer(m, data.tracks, detail, lang)
@@ -244,9 +245,9 @@ def _gap_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str) ->
             name=f"{label('gaps', lang)} · {level_label(level, lang)} ({len(part)})",
             style_function=lambda _f, lv=level: {
                 "color": style.GAP_COLOUR,
-                "weight": 7,
-                "opacity": 0.85,
-                "dashArray": "10 6",
+                "weight": 4,
+                "opacity": 0.9,
+                "dashArray": "8 5",
                 "className": f"{GAP_CLASS} gis-{lv}",
             },
             popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
@@ -285,6 +286,14 @@ function (row) {
 """
 
 
+_CLUSTER_CSS = (
+    "<style>.marker-cluster-small, .marker-cluster-medium, .marker-cluster-large "
+    f"{{background-color: {style.PROBLEM_COLOUR}66;}} "
+    ".marker-cluster-small div, .marker-cluster-medium div, .marker-cluster-large div "
+    f"{{background-color: {style.PROBLEM_COLOUR}; color: #fff;}}</style>"
+)
+
+
 def _problem_layer(m: folium.Map, problems: gpd.GeoDataFrame, lang: str) -> None:
     if problems is None or len(problems) == 0:
         return
@@ -308,6 +317,8 @@ def _problem_layer(m: folium.Map, problems: gpd.GeoDataFrame, lang: str) -> None
         if record.get("overdue"):
             cells += f'<tr><td colspan="2"><b>{html.escape(label("overdue", lang))}</b></td></tr>'
         rows.append([round(float(y), 6), round(float(x), 6), f"<table>{cells}</table>"])
+    # clusters in the problems' colour, not markercluster's green/yellow (the coverage ramp)
+    m.get_root().header.add_child(folium.Element(_CLUSTER_CSS))
     plugins.FastMarkerCluster(
         rows,
         callback=_PROBLEM_CALLBACK.replace("%COLOUR%", style.PROBLEM_COLOUR),
@@ -413,6 +424,7 @@ def _tiled_layers(m: folium.Map, data: CoverageData, url: str, lang: str) -> Non
         name=label("joint_sections", lang),
         style_js=_JOINT_TILE_STYLE,
         data={"colour": style.JOINT_COLOUR, "ids": dict.fromkeys(data.joint_sections["id"], 1)},
+        show=False,
     ).add_to(m)
 
 

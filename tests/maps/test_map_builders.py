@@ -153,11 +153,11 @@ def test_coverage_colours_bins():
         np.array([0.0, 0.2, 0.6, 0.9, 1.0, 0.5]), np.array([0, 0, 0, 0, 0, 1], dtype=bool)
     )
     assert list(colours) == [
-        "#d73027",
-        "#fc8d59",
-        "#fee08b",
-        "#91cf60",
-        "#1a9850",
+        "#d7301f",
+        "#fdae61",
+        "#6baed6",
+        "#2171b5",
+        "#08306b",
         style.UNASSIGNED_COLOUR,
     ]
 
