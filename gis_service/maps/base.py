@@ -38,6 +38,8 @@ class MapOptions:
     basemap: str = "osm"
     tianditu_key: str | None = None
     include_tracks: bool = False
+    # chiefs' phone numbers in gap popups: for the office only (personal data)
+    include_contacts: bool = False
 
     def __post_init__(self) -> None:
         check_lang(self.lang)

@@ -22,7 +22,7 @@ import geopandas as gpd
 import numpy as np
 from folium import plugins
 
-from gis_service.domain.vocab import LEVEL_RANK
+from gis_service.domain.vocab import LEVEL_RANK, WATER_KIND_LABELS
 from gis_service.maps import base, geometry, style
 from gis_service.maps.elements import Legend, Title, VectorGridLayer
 from gis_service.maps.gap_table import add_gap_table
@@ -90,8 +90,24 @@ def _popup_frame(frame: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
     return out
 
 
-def _aliases(lang: str) -> list[str]:
-    return [label(k, lang) for k in (*_POPUP_KEYS, "length_m")]
+def _aliases(lang: str, frame: gpd.GeoDataFrame | None = None) -> list[str]:
+    """The popup's row labels; the water's row says what the layer holds (水库, 渠道...)."""
+    out = [label(k, lang) for k in (*_POPUP_KEYS, "length_m")]
+    out[0] = water_label(frame, lang)
+    return out
+
+
+def water_label(frame: gpd.GeoDataFrame | None, lang: str) -> str:
+    """河流, 水库, 湖泊, 渠道 or a few of them ("河流/渠道") from the frame's water kinds."""
+    if frame is None or "water_kind" not in frame.columns:
+        return label("river", lang)
+    present = set(frame["water_kind"].dropna())
+    kinds = [k for k in WATER_KIND_LABELS if k in present]
+    if not kinds:
+        return label("river", lang)
+    if lang == "zh":
+        return "/".join(WATER_KIND_LABELS[k] for k in kinds)
+    return "/".join(k.capitalize() for k in kinds)
 
 
 def build_coverage_map(
@@ -109,7 +125,9 @@ def build_coverage_map(
     if not all(np.isfinite(bounds)):
         bounds = geometry.total_bounds(data.segments, data.zones)
     detail = detail or geometry.detail_for(bounds)
-    m = base.new_map(options, bounds)
+    # open on the waters (a city's far islands would shrink the mainland), keep the detail
+    waters = geometry.total_bounds(data.segments, data.zones)
+    m = base.new_map(options, waters if all(np.isfinite(waters)) else bounds)
     title = f"{data.region_name} {label('coverage_title', lang)}"
     Title(title, f"{data.period} · {label('as_of', lang)} {data.as_of}").add_to(m)
 
@@ -192,7 +210,7 @@ def _zone_layer(m: folium.Map, data: CoverageData, detail: Detail, lang: str) ->
         collection,
         name=label("zones", lang),
         style_function=zone_style,
-        popup=folium.GeoJsonPopup(fields=list(POPUP_FIELDS), aliases=_aliases(lang)),
+        popup=folium.GeoJsonPopup(fields=list(POPUP_FIELDS), aliases=_aliases(lang, zones)),
     ).add_to(m)
 
 
@@ -215,7 +233,10 @@ def _segment_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str
                 "opacity": 0.9,
                 "className": f"{SEGMENT_CLASS} gis-{lv}",
             },
-            popup=folium.GeoJsonPopup(fields=list(POPUP_FIELDS), aliases=_aliases(lang)),
+            popup=folium.GeoJsonPopup(
+                fields=list(POPUP_FIELDS),
+                aliases=_aliases(lang, data.segments[data.segments["level"] == level]),
+            ),
             tooltip=folium.GeoJsonTooltip(fields=["river", "coverage"], labels=False),
             show=level == levels[-1],
         ).add_to(m)
@@ -231,7 +252,7 @@ def _gap_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str) ->
     frame["length_m"] = frame["length_m"].astype(float).round(0)
     frame["river"] = frame["river"].fillna("–")
     # the responsible chiefs and their region, when the data carries them (services.maps)
-    keys = [k for k in ("region", "chiefs", "last_patrol") if k in frame.columns]
+    keys = [k for k in ("region", "chiefs", "contacts", "last_patrol") if k in frame.columns]
     for key in keys:
         values = frame[key].astype(object)
         frame[key] = values.where(values.notna(), "–").astype(str).replace({"": "–"})
@@ -400,7 +421,11 @@ def _tiled_layers(m: folium.Map, data: CoverageData, url: str, lang: str) -> Non
             name=label("zones", lang),
             style_js=_ZONE_TILE_STYLE,
             popup_js=_TILE_POPUP,
-            data={"segments": zones, "fields": fields, "water": style.WATER_COLOUR},
+            data={
+                "segments": zones,
+                "fields": [water_label(data.zones, lang), *fields[1:]],
+                "water": style.WATER_COLOUR,
+            },
         ).add_to(m)
     levels = levels_in(data.segments)
     for level in levels:
@@ -412,7 +437,10 @@ def _tiled_layers(m: folium.Map, data: CoverageData, url: str, lang: str) -> Non
             popup_js=_TILE_POPUP,
             data={
                 "segments": _tile_lookup(data.segments[data.segments["level"] == level], lang),
-                "fields": fields,
+                "fields": [
+                    water_label(data.segments[data.segments["level"] == level], lang),
+                    *fields[1:],
+                ],
                 "level": level,
                 "weight": style.LEVEL_WEIGHTS.get(level, 3),
             },

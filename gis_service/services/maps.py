@@ -53,6 +53,7 @@ def options_from_settings(
     lang: str = "zh",
     basemap: str | None = None,
     include_tracks: bool = False,
+    include_contacts: bool = False,
 ) -> MapOptions:
     """Map options from the request and the settings (Tianditu when a key is configured)."""
     chosen = basemap or (
@@ -64,6 +65,7 @@ def options_from_settings(
             basemap=chosen,
             tianditu_key=settings.tianditu_key,
             include_tracks=include_tracks,
+            include_contacts=include_contacts,
         )
     except ValueError as exc:
         raise InputError(str(exc)) from None
@@ -106,6 +108,7 @@ def coverage_data(
     include_tracks: bool = False,
     rules: RuleSet | None = None,
     timezone: str | None = None,
+    include_contacts: bool = False,
 ) -> CoverageData:
     """The audit of ``region`` for ``period`` with the geometry the coverage map draws."""
     timezone = timezone or get_settings().timezone
@@ -141,6 +144,9 @@ def coverage_data(
         owners = owners.drop_duplicates("id").set_index("id")
         for column in ("region", "chiefs", "last_patrol"):
             gaps[column] = gaps["target_id"].map(owners[column]).fillna("")
+        if include_contacts:  # the office's view: whom to call about the gap
+            gaps["contacts"] = gaps["target_id"].map(_contacts(conn, targets, chief_names))
+            gaps["contacts"] = gaps["contacts"].fillna("")
     else:
         gaps = gpd.GeoDataFrame(
             {"target_id": [], "level": [], "river": [], "length_m": []}, geometry=[], crs=4326
@@ -168,6 +174,19 @@ def coverage_data(
     )
 
 
+def _contacts(
+    conn: Connection, targets: pd.DataFrame, chief_names: dict[str, str]
+) -> dict[str, str]:
+    """Target id -> "name phone、..." of its chiefs who have a phone on record."""
+    phones = dict(conn.execute(text("SELECT id, phone FROM chief WHERE phone <> ''")).all())
+    return {
+        t.target_id: "、".join(
+            f"{chief_names.get(c, c)} {phones[c]}" for c in t.chiefs if c in phones
+        )
+        for t in targets.itertuples(index=False)
+    }
+
+
 def _targets_frame(
     conn: Connection,
     targets: pd.DataFrame,
@@ -179,10 +198,17 @@ def _targets_frame(
 ) -> gpd.GeoDataFrame:
     """Segments or zones of the audit with their figures as the popups show them."""
     columns = ["id", "river", "level", "region", "chiefs", "ratio", "patrols", "last_patrol"]
-    columns += ["length_m", "unassigned", "search", "kind", "water_body_code"]
+    columns += ["length_m", "unassigned", "search", "kind", "water_body_code", "water_kind"]
     part = targets[targets["target_type"] == kind] if len(targets) else targets
     if len(part) == 0:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=4326)
+    # 河流/渠道/水库/湖泊: popups name the water by its kind, not "river" for a reservoir
+    water_kinds = dict(
+        conn.execute(
+            text("SELECT code, kind FROM water_body WHERE code = ANY(:codes)"),
+            {"codes": sorted(set(part["water_body_code"].dropna()))},
+        ).all()
+    )
     table = "river_segment" if kind == "segment" else "still_water_zone"
     geoms = {r[0]: (r[1], r[2]) for r in wkb_by_id(conn, table, part["target_id"], "id, kind")}
     counted = _counted_per_target(part, posts, chief_names)
@@ -207,6 +233,7 @@ def _targets_frame(
                 "search": " ".join([river, _join(t.regions, region_names), *names]),
                 "kind": kind_value,
                 "water_body_code": t.water_body_code,
+                "water_kind": water_kinds.get(t.water_body_code),
                 "wkb": wkb,
             }
         )
@@ -307,7 +334,13 @@ def coverage_map(
     features (None: always embedded GeoJSON, as a standalone file needs)."""
     options = options or MapOptions()
     data = coverage_data(
-        conn, region, period, as_of=as_of, include_tracks=options.include_tracks, rules=rules
+        conn,
+        region,
+        period,
+        as_of=as_of,
+        include_tracks=options.include_tracks,
+        rules=rules,
+        include_contacts=options.include_contacts,
     )
     tiled = tile_threshold is not None and data.feature_count > tile_threshold
     # the tiles carry only the audited region's features (the rest of the province stays out)

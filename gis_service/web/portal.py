@@ -12,9 +12,22 @@ from urllib.parse import quote, urlencode
 
 from gis_service.domain.periods import Period
 from gis_service.domain.vocab import LEVEL_LABELS, WATER_KIND_LABELS
+from gis_service.services.collections import MAX_LIMIT
 from gis_service.services.portal import PortalView, RegionNode
 
 _UNFOLDED_LEVELS = ("province", "city")
+DOWNLOAD_COLLECTIONS = (
+    ("segments", "河段"),
+    ("zones", "水库水域与库区沿岸"),
+    ("water-bodies", "河湖"),
+    ("regions", "行政区划"),
+)
+DOWNLOAD_FORMATS = (
+    ("gpkg", "GeoPackage"),
+    ("shp", "Shapefile"),
+    ("kml", "KML"),
+    ("json", "GeoJSON"),
+)
 KIND_LABELS = {"year": "年度", "half_year": "半年", "quarter": "季度", "month": "月"}
 
 _STYLE = """
@@ -40,6 +53,10 @@ footer{padding:8px 18px;color:#555;font-size:12px}
 def _href(path: str, **query: str | None) -> str:
     kept = {k: v for k, v in query.items() if v}
     return escape(f"{path}?{urlencode(kept)}" if kept else path)
+
+
+def _download(collection: str, region: str, fmt: str) -> str:
+    return _href(f"/collections/{collection}/items", region=region, limit=str(MAX_LIMIT), f=fmt)
 
 
 def _tree(
@@ -101,6 +118,15 @@ def _panel(view: PortalView) -> str:
         f"{escape(WATER_KIND_LABELS.get(w.kind, w.kind))}</span></li>"
         for w in view.waters
     )
+    downloads = "".join(
+        f"<tr><th>{escape(title)}</th><td>"
+        + " ".join(
+            f'<a href="{_download(cid, r.code, fmt)}">{escape(text)}</a>'
+            for fmt, text in DOWNLOAD_FORMATS
+        )
+        + "</td></tr>"
+        for cid, title in DOWNLOAD_COLLECTIONS
+    )
     return f"""
 <p class="crumbs">{crumbs}</p>
 <h2 id="region-name">{escape(r.name)} <span class="level">{level} {escape(r.code)}</span></h2>
@@ -121,6 +147,8 @@ def _panel(view: PortalView) -> str:
  <a href="{_href("/audits/export.xlsx", **q)}">考核表 (Excel)</a>
  <a href="{_href("/audits/gaps", **q)}">未巡河段 (GeoJSON)</a>
 </p>
+<h3>下载（ArcGIS / QGIS）</h3>
+<table class="downloads">{downloads}</table>
 <h3>河湖 ({len(view.waters)})</h3>
 <ul class="waters">{waters or "<li>此区域没有河湖</li>"}</ul>
 """

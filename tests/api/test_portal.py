@@ -66,6 +66,9 @@ def test_portal_for_a_region_and_period(client):
     assert page.index("广西壮族自治区") < page.index("北海市") < page.index('id="region-name"')
     for code, name in (("R4505-01", "南流江"), ("K4505-01", "洪潮江水库")):
         assert f'href="/maps/rivers/{code}"' in page and name in page
+    # downloads for ArcGIS and QGIS of the region's segments (a whole page of them)
+    for fmt in ("gpkg", "shp", "kml"):
+        assert f"/collections/segments/items?region=450521&amp;limit=10000&amp;f={fmt}" in page
     # the period selector of another period keeps the region
     other = client.get("/?region=450521&period=2026-07&f=html").text
     assert '<option value="2026-07" selected>' in other

@@ -561,3 +561,33 @@ def test_portal_to_a_gap_and_its_chief_in_chromium(app_server, browser, monkeypa
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+def test_patrol_playback_clock_in_the_configured_zone(app_server, browser, tokens):
+    """The slider shows the offices' time (Asia/Shanghai), not the browser's (UTC here)."""
+    import datetime as dt
+    import zoneinfo
+
+    origin, conn = app_server
+    patrol_id, _ = patrol_with_dropped_points(conn)
+    token = tokens["office"]
+    _open(browser, f"{origin}/maps/patrols/{patrol_id}?basemap=none&access_token={token}")
+    browser.wait_for("document.querySelector('.timecontrol-date') !== null")
+    last = browser.evaluate(
+        "(function () {"
+        "  var map = Object.keys(window).map(function (k) { return window[k]; })"
+        "    .filter(function (v) { return v instanceof L.Map; })[0];"
+        "  var td = map.timeDimension, times = td.getAvailableTimes();"
+        "  td.setCurrentTime(times[times.length - 1]);"
+        "  return times[times.length - 1]; })()"
+    )
+    local = dt.datetime.fromtimestamp(last / 1000, dt.UTC).astimezone(
+        zoneinfo.ZoneInfo("Asia/Shanghai")
+    )
+    shown = browser.wait_for(
+        "(function () { var t = document.querySelector('.timecontrol-date').innerText;"
+        " return /\\d\\d:\\d\\d:\\d\\d/.test(t) ? t : null; })()"
+    )
+    assert local.strftime("%Y-%m-%d %H:%M:%S") in shown and "Asia/Shanghai" in shown, shown
+    remote, errors = _problems(browser, origin)
+    assert remote == [] and errors == [], (remote, errors)

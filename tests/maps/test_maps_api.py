@@ -258,3 +258,42 @@ def test_api_docs_pages_use_the_apps_assets(served, path, script):
     assert "fonts.googleapis" not in response.text
     sources = _vendored_sources(client, response.text)
     assert any(s.endswith(script) for s in sources), sources
+
+
+def test_gap_popups_name_chiefs_and_region_and_phones_only_for_the_office(served, engine):
+    conn, office = served
+    report = run_audit(conn, REGION, "2026-Q3", as_of=AS_OF, timezone="Asia/Shanghai")
+    gap = next(t for t in report["targets"] if t["gaps"] and t["chief_names"])
+    phone = conn.execute(
+        text("SELECT phone FROM chief WHERE id = :c"), {"c": gap["chiefs"][0]}
+    ).scalar_one()
+    html = office.get(COVERAGE).text
+    # the gap layers' popups carry the chiefs, their region and (office) the phone numbers
+    assert 'let fields = ["river", "level_label", "region", "chiefs", "contacts"' in html
+    assert json.dumps(f"{gap['chief_names'][0]} {phone}")[1:-1] in html
+    with client_on(conn, engine) as public:
+        public_html = public.get(COVERAGE).text
+    assert 'let fields = ["river", "level_label", "region", "chiefs", "last_patrol"' in public_html
+    assert phone not in public_html and "199-0000-" not in public_html
+    assert json.dumps(gap["chief_names"][0])[1:-1] in public_html
+
+
+def test_popups_label_the_water_by_its_kind(served):
+    conn, client = served
+    html = client.get(COVERAGE).text
+    kinds = {
+        k
+        for (k,) in conn.execute(
+            text(
+                "SELECT DISTINCT w.kind FROM still_water_zone z JOIN water_body w "
+                "ON w.code = z.water_body_code"
+            )
+        ).all()
+    }
+    assert kinds and kinds <= {"reservoir", "lake", "pond"}
+    # the zones' popup says 水库 (or 湖泊...), never 河流, for a reservoir
+    zone_part = html[html.index("gis-zone") :]
+    zone_alias = json.loads(re.search(r"let aliases = (\[[^\]]*\])", zone_part).group(1))[0]
+    assert "河流" not in zone_alias and ("水库" in zone_alias or "湖泊" in zone_alias), zone_alias
+    # the canal among the segments makes their label 河流/渠道
+    assert json.dumps("河流/渠道") in html

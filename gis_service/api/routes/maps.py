@@ -81,7 +81,11 @@ def coverage_map(
         require_office(who, "the patrol tracks layer")
     settings = get_settings()
     options = svc.options_from_settings(
-        settings, lang=lang, basemap=basemap, include_tracks=include_tracks
+        settings,
+        lang=lang,
+        basemap=basemap,
+        include_tracks=include_tracks,
+        include_contacts=who.is_office,  # phone numbers in gap popups: the office's
     )
     threshold = settings.map_tile_threshold if tiles is None else (0 if tiles else None)
     m = svc.coverage_map(
