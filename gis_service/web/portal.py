@@ -146,6 +146,8 @@ def _panel(view: PortalView) -> str:
  <a id="open-audit" href="{_href("/audits", **q)}">考核结果 (JSON)</a>
  <a href="{_href("/audits/export.xlsx", **q)}">考核表 (Excel)</a>
  <a href="{_href("/audits/gaps", **q)}">未巡河段 (GeoJSON)</a>
+ <a href="{_href("/audits/gaps", **q, f="gpkg")}">未巡河段 (GeoPackage)</a>
+ <a href="{_href("/audits/gaps", **q, f="shp")}">未巡河段 (Shapefile)</a>
 </p>
 <h3>下载（ArcGIS / QGIS）</h3>
 <table class="downloads">{downloads}</table>

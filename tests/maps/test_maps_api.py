@@ -297,3 +297,19 @@ def test_popups_label_the_water_by_its_kind(served):
     assert "河流" not in zone_alias and ("水库" in zone_alias or "湖泊" in zone_alias), zone_alias
     # the canal among the segments makes their label 河流/渠道
     assert json.dumps("河流/渠道") in html
+
+
+def test_audit_gaps_download_as_geopackage(served, tmp_path):
+    import pyogrio
+
+    _, client = served
+    url = f"/audits/gaps?region={REGION}&period=2026-Q3&as_of=2026-10-15"
+    gaps = client.get(url).json()["features"]
+    response = client.get(url + "&f=gpkg")
+    assert response.status_code == 200
+    assert f"gaps_{REGION}_2026-Q3.gpkg" in response.headers["content-disposition"]
+    path = tmp_path / "gaps.gpkg"
+    path.write_bytes(response.content)
+    frame = pyogrio.read_dataframe(path)
+    assert len(frame) == len(gaps) > 0
+    assert sorted(frame["target_id"]) == sorted(g["properties"]["target_id"] for g in gaps)

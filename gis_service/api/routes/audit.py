@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from gis_service.api.auth import OfficeDep
 from gis_service.api.deps import ConnDep, TimezoneDep
 from gis_service.api.params import AsOfQ, PeriodQ, RegionQ
 from gis_service.api.responses import GeoJSONResponse
+from gis_service.fileio.downloads import features_download
 from gis_service.services.audit import gaps_geojson, run_audit, write_exports
 
 router = APIRouter(tags=["audit"])
@@ -41,9 +43,21 @@ def audit_gaps(
     region: RegionQ,
     period: PeriodQ,
     as_of: AsOfQ = None,
-) -> GeoJSONResponse:
+    f: Annotated[
+        Literal["json", "gpkg", "shp", "kml"],
+        Query(description="json (GeoJSON, default); gpkg, shp (zipped) or kml for ArcGIS/QGIS"),
+    ] = "json",
+) -> Response:
     report = run_audit(conn, region, period, as_of=as_of, timezone=tz)
-    return GeoJSONResponse(gaps_geojson(conn, report))
+    collection = gaps_geojson(conn, report)
+    if f == "json":
+        return GeoJSONResponse(collection)
+    download = features_download(collection["features"], f, f"gaps_{region}_{period}")
+    return Response(
+        download.body,
+        media_type=download.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{download.filename}"'},
+    )
 
 
 @router.get("/audits/export.xlsx", summary="The audit as an Excel workbook (Chinese headers)")
