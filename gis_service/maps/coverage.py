@@ -309,9 +309,9 @@ function (row) {
 
 _CLUSTER_CSS = (
     "<style>.marker-cluster-small, .marker-cluster-medium, .marker-cluster-large "
-    f"{{background-color: {style.PROBLEM_COLOUR}66;}} "
+    f"{{background-color: {style.PROBLEM_COLOUR}66 !important;}} "
     ".marker-cluster-small div, .marker-cluster-medium div, .marker-cluster-large div "
-    f"{{background-color: {style.PROBLEM_COLOUR}; color: #fff;}}</style>"
+    f"{{background-color: {style.PROBLEM_COLOUR} !important; color: #fff;}}</style>"
 )
 
 

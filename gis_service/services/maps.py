@@ -459,6 +459,7 @@ def river_data(conn: Connection, code: str, day: dt.date) -> RiverData:
     joint = _joint_frame(conn, "", rivers, region_names, points=False, water_body=code)
     crossings = _joint_frame(conn, "", rivers, region_names, points=True, water_body=code)
     convener = report.get("convener") or {}
+    base_regions, base_waters = _offline_base(conn, segments, code)
     return RiverData(
         code=code,
         name=report["river"]["name"],
@@ -470,7 +471,38 @@ def river_data(conn: Connection, code: str, day: dt.date) -> RiverData:
         downstream=down,
         shown_level=level,
         convener=((convener.get("county") or {}).get("name")) if convener else None,
+        base_regions=base_regions,
+        base_waters=base_waters,
     )
+
+
+def _offline_base(
+    conn: Connection, segments: gpd.GeoDataFrame, code: str
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """What a map without tiles draws as its base around the river: county and township
+    boundaries with their names, and the water polygons (lakes, reservoirs, ponds)."""
+    empty = _frame([], ["code", "name", "level"]), _frame([], ["code", "name", "kind"])
+    if len(segments) == 0:
+        return empty
+    x0, y0, x1, y1 = (float(v) for v in segments.total_bounds)
+    box = {"x0": x0, "y0": y0, "x1": x1, "y1": y1}
+    envelope = "ST_Transform(ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326), ST_SRID(geom))"
+    regions = conn.execute(
+        text(
+            "SELECT code, name, level, ST_AsBinary(ST_Transform(geom, 4326)) FROM admin_region "
+            f"WHERE level IN ('county', 'township') AND ST_Intersects(geom, {envelope})"
+        ),
+        box,
+    ).all()
+    waters = conn.execute(
+        text(
+            "SELECT code, name, kind, ST_AsBinary(ST_Transform(geom, 4326)) FROM water_body "
+            "WHERE kind IN ('lake', 'reservoir', 'pond') AND code <> :code "
+            f"AND ST_Intersects(geom, {envelope})"
+        ),
+        {**box, "code": code},
+    ).all()
+    return _frame(regions, ["code", "name", "level"]), _frame(waters, ["code", "name", "kind"])
 
 
 def _river_neighbours(

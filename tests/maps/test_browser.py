@@ -519,6 +519,12 @@ def test_portal_to_a_gap_and_its_chief_in_chromium(app_server, browser, monkeypa
         )
         assert any(name in tip for tip in tips), (middle, tips[:5])
         _screenshot(browser, "coverage_search.png")
+        # problem clusters in the problems' colour, not markercluster's green (the ramp's)
+        cluster = browser.evaluate(
+            "(function () { var c = document.querySelector('.marker-cluster div');"
+            " return c ? getComputedStyle(c).backgroundColor : null; })()"
+        )
+        assert cluster == "rgb(204, 121, 167)", cluster
         browser.evaluate("document.querySelector('.leaflet-control-search .search-cancel').click()")
         # the gap table beside the map, sorted by missing metres (largest first)
         browser.evaluate("document.querySelector('.gis-gap-table button.toggle').click()")
@@ -589,5 +595,16 @@ def test_patrol_playback_clock_in_the_configured_zone(app_server, browser, token
         " return /\\d\\d:\\d\\d:\\d\\d/.test(t) ? t : null; })()"
     )
     assert local.strftime("%Y-%m-%d %H:%M:%S") in shown and "Asia/Shanghai" in shown, shown
+    remote, errors = _problems(browser, origin)
+    assert remote == [] and errors == [], (remote, errors)
+
+
+def test_river_map_without_tiles_in_chromium(app_server, browser):
+    """No tile service: region boundaries, their names and water polygons are the base."""
+    origin, _ = app_server
+    _open(browser, f"{origin}/maps/rivers/R4505-01?basemap=none")
+    assert browser.wait_for("document.querySelectorAll('path.gis-base-region').length") > 0
+    assert browser.evaluate("document.querySelectorAll('.gis-region-label').length") > 0
+    _screenshot(browser, "river_map_no_tiles.png")
     remote, errors = _problems(browser, origin)
     assert remote == [] and errors == [], (remote, errors)

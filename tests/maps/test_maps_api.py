@@ -313,3 +313,31 @@ def test_audit_gaps_download_as_geopackage(served, tmp_path):
     frame = pyogrio.read_dataframe(path)
     assert len(frame) == len(gaps) > 0
     assert sorted(frame["target_id"]) == sorted(g["properties"]["target_id"] for g in gaps)
+
+
+def test_river_map_without_tiles_draws_its_own_base(served):
+    """basemap=none: county and township boundaries around the river, their names, and the
+    water polygons, so an intranet map without a tile server is readable."""
+    conn, client = served
+    expected = (
+        conn.execute(
+            text(
+                "WITH box AS (SELECT ST_Envelope(ST_Collect(geom)) AS g FROM river_segment "
+                "WHERE water_body_code = 'R4505-01' AND kind <> 'outside') "
+                "SELECT a.name FROM admin_region a, box WHERE a.level IN ('county', 'township') "
+                "AND ST_Intersects(a.geom, box.g)"
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert "合浦县" in expected
+    html = client.get("/maps/rivers/R4505-01?basemap=none").text
+    assert feature_counts(html, "gis-base-region") == len(expected)
+    assert html.count("gis-region-label") == len(expected)
+    for name in expected:
+        assert json.dumps(name)[1:-1] in html or name in html, name
+    assert feature_counts(html, "gis-base-water") > 0
+    # a configured tile service is the base instead
+    with_tiles = client.get("/maps/rivers/R4505-01?basemap=osm").text
+    assert feature_counts(with_tiles, "gis-base-region") == 0
