@@ -76,7 +76,7 @@ def serve(
     port = port or settings.port
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     typer.secho(
-        f"河湖长制 GIS service on http://{shown}:{port}/  (API docs: /docs, "
+        f"河湖长制 GIS service: map portal http://{shown}:{port}/  (API docs: /docs, "
         f"sample summary: /summary)",
         fg=typer.colors.GREEN,
     )

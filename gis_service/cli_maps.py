@@ -1,4 +1,4 @@
-"""``gis-service map ...``: the maps as standalone HTML files.
+"""``gis-service map ...``: the maps as standalone HTML files (the coverage map as PDF/PNG too).
 
 A standalone file embeds its data (never vector tiles: there is no server behind it) and,
 by default, every script and stylesheet too, so it opens in any browser on an intranet
@@ -70,11 +70,21 @@ def coverage(
     basemap: BasemapOpt = None,
     tracks: Annotated[bool, typer.Option(help="add the patrol tracks layer")] = False,
     offline: OfflineOpt = True,
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="one landscape PDF page (print layout, Chromium)")
+    ] = False,
+    png: Annotated[
+        bool, typer.Option("--png", help="a PNG of the print layout (Chromium)")
+    ] = False,
+    paper: Annotated[str, typer.Option(help="paper of --pdf/--png: a4 or a3")] = "a4",
 ) -> None:
-    """Coverage map of a region and period (巡河覆盖图)."""
+    """Coverage map of a region and period (巡河覆盖图): HTML, or PDF/PNG for a meeting."""
     from gis_service.services import maps as svc
 
     day = parse_day(as_of, "--as-of")  # a bad date fails before any connection
+    if pdf or png:
+        _print(region, period, out, day, lang, basemap, paper, pdf=pdf, png=png, tracks=tracks)
+        return
     _export(
         lambda conn, options: svc.coverage_map(conn, region, period, options=options, as_of=day),
         out,
@@ -83,6 +93,37 @@ def coverage(
         offline=offline,
         include_tracks=tracks,
     )
+
+
+def _print(region, period, out, day, lang, basemap, paper, *, pdf, png, tracks) -> None:
+    """The coverage map's print layout through Chromium (``--pdf`` or ``--png``)."""
+    from gis_service.errors import InputError
+    from gis_service.maps.print_layout import PAPER_MM
+    from gis_service.services import maps as svc
+    from gis_service.services.map_print import coverage_print
+
+    if pdf and png:
+        raise InputError("--pdf and --png: choose one")
+    if tracks:
+        raise InputError("--tracks: the printed map has no tracks layer (personal data)")
+    if paper not in PAPER_MM:
+        raise InputError(f"--paper {paper!r}: use one of {', '.join(PAPER_MM)}")
+    settings = get_settings()
+    options = svc.options_from_settings(settings, lang=lang, basemap=basemap)
+    with engine().connect() as conn:
+        body = coverage_print(
+            conn,
+            region,
+            period,
+            fmt="pdf" if pdf else "png",
+            options=options,
+            timezone=settings.timezone,
+            as_of=day,
+            paper=paper,
+        )
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(body)
+    typer.echo(f"{out} ({len(body) / 1e6:.2f} MB)")
 
 
 @map_app.command("patrol")

@@ -40,9 +40,6 @@ class Settings(BaseSettings):
         default="osm", description="osm | tianditu | none | an intranet tile URL template"
     )
     tianditu_key: str | None = Field(default=None, description="天地图 key (tk); enables it")
-    offline: bool = Field(
-        default=False, description="maps load JS/CSS from /static/vendor, never from a CDN"
-    )
     map_tile_threshold: int = Field(
         default=3000, description="above this many features a served map uses vector tiles"
     )

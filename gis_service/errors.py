@@ -40,3 +40,7 @@ class DatabaseUnavailableError(GisServiceError):
 
 class SetupError(GisServiceError):
     """The environment cannot be prepared; the message says what to install or change."""
+
+
+class ToolUnavailableError(GisServiceError):
+    """A program the service runs is not installed here (503), e.g. Chromium for PDF maps."""

@@ -19,6 +19,7 @@ from gis_service.api.routes import (
     accountability,
     audit,
     collections,
+    docs,
     maps,
     meta,
     patrols,
@@ -28,7 +29,7 @@ from gis_service.api.routes import (
     zoning,
 )
 from gis_service.config import get_settings
-from gis_service.maps.vendor import VENDOR_DIR
+from gis_service.maps.vendor import DOCS_VENDOR_DIR, VENDOR_DIR
 
 
 @asynccontextmanager
@@ -47,6 +48,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         # every request: a token, if sent, must be valid (cached per request for the routes)
         dependencies=[Depends(get_principal)],
         lifespan=_lifespan,
+        # /docs and /redoc with the app's own Swagger UI and ReDoc (routes/docs.py)
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.engine = engine
     # tokens never reach the access log (installed again at start-up: a server configuring
@@ -54,6 +58,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     redact_access_log()
     install_error_handlers(app)
     app.include_router(meta.router)
+    app.include_router(docs.router)
     app.include_router(zoning.router)
     app.include_router(patrols.router)
     app.include_router(audit.router)
@@ -69,5 +74,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     # then the body read whole before the route takes a connection), the write log around it
     # (refused writes are logged too)
     app.add_middleware(WriteGuard, limits=Limits(max_body_bytes=get_settings().max_body_bytes))
+    # Swagger UI and ReDoc for /docs and /redoc (routes/docs.py), never from a CDN
+    app.mount("/static/docs", StaticFiles(directory=DOCS_VENDOR_DIR), name="docs-vendor")
     app.add_middleware(WriteLog)
     return app

@@ -18,6 +18,7 @@ from gis_service.errors import (
     InputError,
     NotFoundError,
     PermissionDeniedError,
+    ToolUnavailableError,
 )
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ STATUS: dict[type[GisServiceError], int] = {
     NotFoundError: 404,
     ConflictError: 409,
     DatabaseUnavailableError: 503,
+    ToolUnavailableError: 503,
 }
 
 

@@ -41,6 +41,8 @@ class MapOptions:
     # problem descriptions in popups: the reporter's notes are for the office (and exported
     # files the office makes); served maps for anyone else leave them out
     personal: bool = True
+    # chiefs' phone numbers in gap popups: for the office only (personal data)
+    include_contacts: bool = False
 
     def __post_init__(self) -> None:
         check_lang(self.lang)

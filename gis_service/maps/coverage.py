@@ -22,9 +22,10 @@ import geopandas as gpd
 import numpy as np
 from folium import plugins
 
-from gis_service.domain.vocab import LEVEL_RANK
+from gis_service.domain.vocab import LEVEL_RANK, WATER_KIND_LABELS
 from gis_service.maps import base, geometry, style
 from gis_service.maps.elements import Legend, Title, VectorGridLayer
+from gis_service.maps.gap_table import add_gap_table
 from gis_service.maps.geometry import Detail
 from gis_service.maps.layers import add_joint_layers, levels_in
 from gis_service.maps.style import label, level_label
@@ -89,8 +90,24 @@ def _popup_frame(frame: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
     return out
 
 
-def _aliases(lang: str) -> list[str]:
-    return [label(k, lang) for k in (*_POPUP_KEYS, "length_m")]
+def _aliases(lang: str, frame: gpd.GeoDataFrame | None = None) -> list[str]:
+    """The popup's row labels; the water's row says what the layer holds (水库, 渠道...)."""
+    out = [label(k, lang) for k in (*_POPUP_KEYS, "length_m")]
+    out[0] = water_label(frame, lang)
+    return out
+
+
+def water_label(frame: gpd.GeoDataFrame | None, lang: str) -> str:
+    """河流, 水库, 湖泊, 渠道 or a few of them ("河流/渠道") from the frame's water kinds."""
+    if frame is None or "water_kind" not in frame.columns:
+        return label("river", lang)
+    present = set(frame["water_kind"].dropna())
+    kinds = [k for k in WATER_KIND_LABELS if k in present]
+    if not kinds:
+        return label("river", lang)
+    if lang == "zh":
+        return "/".join(WATER_KIND_LABELS[k] for k in kinds)
+    return "/".join(k.capitalize() for k in kinds)
 
 
 def build_coverage_map(
@@ -108,7 +125,9 @@ def build_coverage_map(
     if not all(np.isfinite(bounds)):
         bounds = geometry.total_bounds(data.segments, data.zones)
     detail = detail or geometry.detail_for(bounds)
-    m = base.new_map(options, bounds)
+    # open on the waters (a city's far islands would shrink the mainland), keep the detail
+    waters = geometry.total_bounds(data.segments, data.zones)
+    m = base.new_map(options, waters if all(np.isfinite(waters)) else bounds)
     title = f"{data.region_name} {label('coverage_title', lang)}"
     Title(title, f"{data.period} · {label('as_of', lang)} {data.as_of}").add_to(m)
 
@@ -119,6 +138,7 @@ def build_coverage_map(
         _zone_layer(m, data, detail, lang)
         _segment_layers(m, data, detail, lang)
     _gap_layers(m, data, detail, lang)
+    add_gap_table(m, data.gaps, region=data.region_code, period=data.period, lang=lang)
     if not tiles_url:
         add_joint_layers(
             m,
@@ -130,12 +150,13 @@ def build_coverage_map(
             line_weight=6,
             line_opacity=0.35,
             show_crossings=False,
+            show_joint=False,  # off by default: a layer to switch on, not a colour over gaps
         )
     if options.include_tracks and data.tracks is not None:
         _track_layer(m, data.tracks, detail, lang)
     _problem_layer(m, data.problems, lang, personal=options.personal)
-    if tiles_url:
-        _search_index(m, data.segments, lang)
+    # one index of every level's segments and zones: a chief, river or region by any part
+    _search_index(m, [data.segments, data.zones], lang)
     Legend(label("coverage_legend", lang), style.coverage_legend(lang)).add_to(m)
     return base.finish(m)
 
@@ -189,7 +210,7 @@ def _zone_layer(m: folium.Map, data: CoverageData, detail: Detail, lang: str) ->
         collection,
         name=label("zones", lang),
         style_function=zone_style,
-        popup=folium.GeoJsonPopup(fields=list(POPUP_FIELDS), aliases=_aliases(lang)),
+        popup=folium.GeoJsonPopup(fields=list(POPUP_FIELDS), aliases=_aliases(lang, zones)),
     ).add_to(m)
 
 
@@ -201,7 +222,7 @@ def _segment_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str
     for level in levels:
         part = frame[frame["level"] == level]
         weight = style.LEVEL_WEIGHTS.get(level, 3)
-        layer = folium.GeoJson(
+        folium.GeoJson(
             geometry.feature_collection(
                 part, detail, columns=[*POPUP_FIELDS, "colour", "search"], id_column="id"
             ),
@@ -212,12 +233,13 @@ def _segment_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str
                 "opacity": 0.9,
                 "className": f"{SEGMENT_CLASS} gis-{lv}",
             },
-            popup=folium.GeoJsonPopup(fields=list(POPUP_FIELDS), aliases=_aliases(lang)),
+            popup=folium.GeoJsonPopup(
+                fields=list(POPUP_FIELDS),
+                aliases=_aliases(lang, data.segments[data.segments["level"] == level]),
+            ),
             tooltip=folium.GeoJsonTooltip(fields=["river", "coverage"], labels=False),
             show=level == levels[-1],
         ).add_to(m)
-        if level == levels[-1] and len(part):
-            _search_control(layer, "LineString", lang).add_to(m)
 
 
 def _gap_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str) -> None:
@@ -229,24 +251,27 @@ def _gap_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str) ->
     frame["level_label"] = [level_label(v, lang) for v in frame["level"]]
     frame["length_m"] = frame["length_m"].astype(float).round(0)
     frame["river"] = frame["river"].fillna("–")
+    # the responsible chiefs and their region, when the data carries them (services.maps)
+    keys = [k for k in ("region", "chiefs", "contacts", "last_patrol") if k in frame.columns]
+    for key in keys:
+        values = frame[key].astype(object)
+        frame[key] = values.where(values.notna(), "–").astype(str).replace({"": "–"})
+    fields = ["river", "level_label", *keys, "length_m"]
+    aliases = [label("river", lang), label("level", lang), *(label(k, lang) for k in keys)]
+    aliases.append(label("gap_m", lang))
     for level in levels_in(frame):
         part = frame[frame["level"] == level]
         folium.GeoJson(
-            geometry.feature_collection(
-                part, detail, columns=["target_id", "river", "level_label", "length_m"]
-            ),
+            geometry.feature_collection(part, detail, columns=["target_id", *fields]),
             name=f"{label('gaps', lang)} · {level_label(level, lang)} ({len(part)})",
             style_function=lambda _f, lv=level: {
                 "color": style.GAP_COLOUR,
-                "weight": 7,
-                "opacity": 0.85,
-                "dashArray": "10 6",
+                "weight": 4,
+                "opacity": 0.9,
+                "dashArray": "8 5",
                 "className": f"{GAP_CLASS} gis-{lv}",
             },
-            popup=folium.GeoJsonPopup(
-                fields=["river", "level_label", "length_m"],
-                aliases=[label("river", lang), label("level", lang), label("gap_m", lang)],
-            ),
+            popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
             show=bool(levels) and level == levels[-1],
         ).add_to(m)
 
@@ -282,6 +307,14 @@ function (row) {
 """
 
 
+_CLUSTER_CSS = (
+    "<style>.marker-cluster-small, .marker-cluster-medium, .marker-cluster-large "
+    f"{{background-color: {style.PROBLEM_COLOUR}66 !important;}} "
+    ".marker-cluster-small div, .marker-cluster-medium div, .marker-cluster-large div "
+    f"{{background-color: {style.PROBLEM_COLOUR} !important; color: #fff;}}</style>"
+)
+
+
 def _problem_layer(
     m: folium.Map, problems: gpd.GeoDataFrame, lang: str, *, personal: bool = True
 ) -> None:
@@ -309,6 +342,8 @@ def _problem_layer(
         if record.get("overdue"):
             cells += f'<tr><td colspan="2"><b>{html.escape(label("overdue", lang))}</b></td></tr>'
         rows.append([round(float(y), 6), round(float(x), 6), f"<table>{cells}</table>"])
+    # clusters in the problems' colour, not markercluster's green/yellow (the coverage ramp)
+    m.get_root().header.add_child(folium.Element(_CLUSTER_CSS))
     plugins.FastMarkerCluster(
         rows,
         callback=_PROBLEM_CALLBACK.replace("%COLOUR%", style.PROBLEM_COLOUR),
@@ -390,7 +425,11 @@ def _tiled_layers(m: folium.Map, data: CoverageData, url: str, lang: str) -> Non
             name=label("zones", lang),
             style_js=_ZONE_TILE_STYLE,
             popup_js=_TILE_POPUP,
-            data={"segments": zones, "fields": fields, "water": style.WATER_COLOUR},
+            data={
+                "segments": zones,
+                "fields": [water_label(data.zones, lang), *fields[1:]],
+                "water": style.WATER_COLOUR,
+            },
         ).add_to(m)
     levels = levels_in(data.segments)
     for level in levels:
@@ -402,7 +441,10 @@ def _tiled_layers(m: folium.Map, data: CoverageData, url: str, lang: str) -> Non
             popup_js=_TILE_POPUP,
             data={
                 "segments": _tile_lookup(data.segments[data.segments["level"] == level], lang),
-                "fields": fields,
+                "fields": [
+                    water_label(data.segments[data.segments["level"] == level], lang),
+                    *fields[1:],
+                ],
                 "level": level,
                 "weight": style.LEVEL_WEIGHTS.get(level, 3),
             },
@@ -414,18 +456,20 @@ def _tiled_layers(m: folium.Map, data: CoverageData, url: str, lang: str) -> Non
         name=label("joint_sections", lang),
         style_js=_JOINT_TILE_STYLE,
         data={"colour": style.JOINT_COLOUR, "ids": dict.fromkeys(data.joint_sections["id"], 1)},
+        show=False,
     ).add_to(m)
 
 
-def _search_index(m: folium.Map, segments: gpd.GeoDataFrame, lang: str) -> None:
-    """Tile mode: a hidden layer of one point per segment, so search still finds names."""
-    if segments is None or len(segments) == 0:
+def _search_index(m: folium.Map, frames: list[gpd.GeoDataFrame | None], lang: str) -> None:
+    """A hidden layer of one point per segment or zone (every level) carrying its search
+    text, so leaflet-search (``initial: false`` for points) matches any part of a river,
+    region or chief name, whichever level is shown and in vector-tile mode too."""
+    parts = [f for f in frames if f is not None and len(f) and "search" in f.columns]
+    if not parts:
         return
-    frame = gpd.GeoDataFrame(
-        {"search": segments["search"].to_numpy()},
-        geometry=geometry.midpoints(segments.geometry.to_numpy()),
-        crs=4326,
-    )
+    search = np.concatenate([f["search"].astype(str).to_numpy() for f in parts])
+    geoms = np.concatenate([f.geometry.to_numpy() for f in parts])
+    frame = gpd.GeoDataFrame({"search": search}, geometry=geometry.midpoints(geoms), crs=4326)
     group = folium.FeatureGroup(name="search", control=False, show=False).add_to(m)
     # leaflet-search puts its layer on the map: invisible circle markers, no pins
     layer = folium.GeoJson(

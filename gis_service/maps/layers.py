@@ -36,6 +36,7 @@ def add_joint_layers(
     line_weight: int,
     line_opacity: float,
     show_crossings: bool,
+    show_joint: bool = True,
 ) -> None:
     """Joint sections as wide translucent lines, crossings as white dots, each one layer.
 
@@ -68,5 +69,5 @@ def add_joint_layers(
             },
             marker=folium.CircleMarker(radius=4) if point else None,
             popup=folium.GeoJsonPopup(fields=fields, aliases=aliases),
-            show=show_crossings if point else True,
+            show=show_crossings if point else show_joint,
         ).add_to(m)

@@ -19,6 +19,7 @@ from folium import plugins
 from gis_service.maps import base, geometry, style
 from gis_service.maps.elements import Legend, Title
 from gis_service.maps.geometry import Detail
+from gis_service.maps.playback_clock import PlaybackClock
 from gis_service.maps.style import label, level_label
 
 PLAYBACK_MAX_POINTS = 2_000
@@ -159,6 +160,8 @@ def build_patrol_map(data: PatrolData, options: base.MapOptions | None = None) -
             date_options="YYYY-MM-DD HH:mm:ss",
             time_slider_drag_update=True,
         ).add_to(m)
+        # the slider in the configured zone, like the title and the popups
+        PlaybackClock(data.timezone, kept["time"].iloc[0].to_pydatetime()).add_to(m)
     _dropped_layer(m, data.points, detail, lang, data.timezone)
 
     rows = [

@@ -8,6 +8,7 @@ whose chiefs a meeting may need to invite.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import folium
@@ -40,6 +41,9 @@ class RiverData:
     downstream: gpd.GeoDataFrame
     shown_level: str | None
     convener: str | None = None
+    # the base of a map without tiles: boundaries and names of regions, water polygons
+    base_regions: gpd.GeoDataFrame | None = None
+    base_waters: gpd.GeoDataFrame | None = None
 
 
 def region_colours(frame: gpd.GeoDataFrame) -> dict[str, str]:
@@ -65,6 +69,8 @@ def build_river_map(data: RiverData, options: base.MapOptions | None = None) -> 
         f" · {label('convener', lang)}: {data.convener}" if data.convener else ""
     )
     Title(f"{data.name} {label('river_title', lang)}", subtitle).add_to(m)
+    if options.basemap == "none":  # no tile service: a base drawn from our own data
+        _offline_base(m, data, detail, lang)
 
     segments = data.segments
     colours = region_colours(segments)
@@ -175,3 +181,59 @@ def _neighbours(
             aliases=[label(k, lang) for k in ("river", "level", "region", "chiefs", "distance_m")],
         ),
     ).add_to(m)
+
+
+BASE_REGION_CLASS = "gis-base-region"
+BASE_WATER_CLASS = "gis-base-water"
+
+
+def _offline_base(m: folium.Map, data: RiverData, detail: Detail, lang: str) -> None:
+    """Water polygons and region boundaries with their names (permanent labels)."""
+    waters = data.base_waters
+    if waters is not None and len(waters):
+        folium.GeoJson(
+            geometry.feature_collection(waters, detail, columns=["name"]),
+            name=label("water_area", lang),
+            style_function=lambda _f: {
+                "color": style.WATER_COLOUR,
+                "weight": 1,
+                "fillColor": style.WATER_COLOUR,
+                "fillOpacity": 0.45,
+                "className": BASE_WATER_CLASS,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+        ).add_to(m)
+    regions = data.base_regions
+    if regions is None or len(regions) == 0:
+        return
+    names = "名称" if lang == "zh" else "names"
+    labels = folium.FeatureGroup(name=f"{label('regions', lang)} · {names}").add_to(m)
+    for level in levels_in(regions):
+        part = regions[regions["level"] == level]
+        weight = style.REGION_WEIGHTS.get(level, 1)
+        folium.GeoJson(
+            geometry.feature_collection(part, detail, columns=["name"], id_column="code"),
+            name=f"{label('regions', lang)} · {level_label(level, lang)}",
+            style_function=lambda _f, w=weight: {
+                "color": "#666666",
+                "weight": w,
+                "fill": False,
+                "dashArray": None if w >= 2 else "4 4",
+                "className": BASE_REGION_CLASS,
+            },
+            interactive=False,
+        ).add_to(m)
+        # names where the region lies (a point inside it), larger for counties
+        size = 14 if level == "county" else 11
+        points = part.geometry.representative_point()
+        for name, point in zip(part["name"], points, strict=True):
+            folium.Marker(
+                [round(point.y, 5), round(point.x, 5)],
+                icon=folium.DivIcon(
+                    html=f'<div class="gis-region-label" style="font-size:{size}px;'
+                    f'color:#444;white-space:nowrap;transform:translate(-50%,-50%)">'
+                    f"{html.escape(str(name))}</div>",
+                    icon_size=(0, 0),
+                ),
+                interactive=False,
+            ).add_to(labels)

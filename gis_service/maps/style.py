@@ -34,6 +34,7 @@ LABELS: dict[str, dict[str, str]] = {
         "level": "层级",
         "region": "行政区",
         "chiefs": "河长",
+        "contacts": "联系电话",
         "coverage": "覆盖率",
         "patrols": "巡河次数(实巡/应巡)",
         "last_patrol": "最近巡河",
@@ -106,6 +107,7 @@ LABELS: dict[str, dict[str, str]] = {
         "level": "Level",
         "region": "Region",
         "chiefs": "Chiefs",
+        "contacts": "Contact",
         "coverage": "Coverage",
         "patrols": "Patrols (counted/required)",
         "last_patrol": "Last patrol",
@@ -190,17 +192,21 @@ class Bin:
     label: str
 
 
-# ColorBrewer RdYlGn, reversed so green means patrolled; 0 % is red, a gap is drawn on top
+# Checked for colour-blind readers (tests/maps/test_colour_scheme.py: every pair of the
+# ramp, gaps, joint sections, problems and "nobody's" stays apart under simulated
+# deuteranomaly, protanomaly and tritanomaly): a blue ramp for patrolled, orange to red for
+# little or none (RdYlGn's greens and reds merge for 1 man in 12); gaps black and dashed on
+# top, joint sections yellow, problems reddish purple (Okabe-Ito).
 COVERAGE_BINS: tuple[Bin, ...] = (
-    Bin(1.0, "#1a9850", "100%"),
-    Bin(0.8, "#91cf60", "80–99%"),
-    Bin(0.5, "#fee08b", "50–79%"),
-    Bin(1e-9, "#fc8d59", "1–49%"),
-    Bin(0.0, "#d73027", "0%"),
+    Bin(1.0, "#08306b", "100%"),
+    Bin(0.8, "#2171b5", "80–99%"),
+    Bin(0.5, "#6baed6", "50–79%"),
+    Bin(1e-9, "#fdae61", "1–49%"),
+    Bin(0.0, "#d7301f", "0%"),
 )
 UNASSIGNED_COLOUR = "#7f7f7f"
-GAP_COLOUR = "#b10dc9"
-JOINT_COLOUR = "#1f4e9c"
+GAP_COLOUR = "#000000"
+JOINT_COLOUR = "#f0e442"
 CROSSING_COLOUR = "#111111"
 WATER_COLOUR = "#6baed6"
 TRACK_COLOURS = {
@@ -209,7 +215,7 @@ TRACK_COLOURS = {
     "invalid": "#737373",
     "suspicious": "#e7298a",
 }
-PROBLEM_COLOUR = "#e6550d"
+PROBLEM_COLOUR = "#cc79a7"
 DROPPED_COLOURS = {
     "duplicate": "#969696",
     "bad_clock": "#8c510a",

@@ -1,4 +1,4 @@
-"""The JavaScript and CSS the maps need, vendored from the npm registry for offline use.
+"""The JavaScript and CSS of the maps and API docs, vendored from the npm registry for offline use.
 
 Folium writes CDN URLs into ``default_js``/``default_css`` of the map and of each plugin. An
 intranet without internet cannot load them, so every URL the maps use is mapped here to a
@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 VENDOR_DIR = Path(__file__).parent / "static" / "vendor"
+# Swagger UI and ReDoc (3 MB) apart from the maps' files, which exports inline and keep small
+DOCS_VENDOR_DIR = Path(__file__).parents[1] / "api" / "static" / "docs"
 
 # timedimension's control CSS loads Bootstrap 3's glyph font from a CDN: point it at ours
 _GLYPH_FONT_FACE = (
@@ -36,6 +38,10 @@ _GLYPH_FONT_FACE = (
 )
 
 
+# ReDoc's side menu shows Redocly's logo from their CDN: an empty image instead
+_EMPTY_SVG = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/%3E"
+
+
 @dataclass(frozen=True)
 class Package:
     """One npm package and the files of it the maps use (paths inside the tarball)."""
@@ -45,8 +51,10 @@ class Package:
     licence: str
     files: tuple[str, ...]
     used_for: str
-    # file -> [(regex, replacement)] applied after extraction (documented in SOURCES.md)
+    # file -> [(regex, replacement)] applied after extraction, and why (in SOURCES.md)
     rewrites: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    rewrite_note: str = ""
+    for_docs: bool = False  # the API docs pages' files go to DOCS_VENDOR_DIR
 
     @property
     def folder(self) -> str:
@@ -140,6 +148,9 @@ PACKAGES: tuple[Package, ...] = (
                 (r"@font-face\s*\{[^}]*\}", _GLYPH_FONT_FACE),
             )
         },
+        rewrite_note="the `@font-face` loading Bootstrap 3's glyph font from "
+        "netdna.bootstrapcdn.com now points at the vendored `bootstrap-3.4.1/fonts/` "
+        "(woff2, woff).",
     ),
     Package(
         "iso8601-js-period",
@@ -166,6 +177,29 @@ PACKAGES: tuple[Package, ...] = (
         ),
         "only the glyph font of the playback buttons (no Bootstrap CSS or JS)",
     ),
+    Package(
+        "swagger-ui-dist",
+        "5.35.0",
+        "Apache-2.0",
+        ("swagger-ui-bundle.js", "swagger-ui.css", "favicon-32x32.png", "LICENSE", "NOTICE"),
+        "the interactive API docs at /docs (FastAPI's Swagger UI, served by the app)",
+        for_docs=True,
+    ),
+    Package(
+        "redoc",
+        "2.5.4",
+        "MIT",
+        ("bundles/redoc.standalone.js", "LICENSE"),
+        "the API reference at /redoc (served by the app, without Google Fonts)",
+        rewrites={
+            "bundles/redoc.standalone.js": (
+                (re.escape("https://cdn.redoc.ly/redoc/logo-mini.svg"), _EMPTY_SVG),
+            )
+        },
+        rewrite_note="the Redocly logo of the side menu, loaded from cdn.redoc.ly, is an "
+        "empty inline SVG (a page served by the app requests nothing from elsewhere).",
+        for_docs=True,
+    ),
 )
 
 _BY_NAME = {p.name: p for p in PACKAGES}
@@ -173,6 +207,13 @@ _BY_NAME = {p.name: p for p in PACKAGES}
 
 def _local(name: str, path: str) -> str:
     return f"{_BY_NAME[name].folder}/{path}"
+
+
+# the API docs pages (/docs, /redoc): vendored files, relative to DOCS_VENDOR_DIR
+SWAGGER_JS = _local("swagger-ui-dist", "swagger-ui-bundle.js")
+SWAGGER_CSS = _local("swagger-ui-dist", "swagger-ui.css")
+SWAGGER_FAVICON = _local("swagger-ui-dist", "favicon-32x32.png")
+REDOC_JS = _local("redoc", "bundles/redoc.standalone.js")
 
 
 # folium's CDN URL -> vendored file (relative to VENDOR_DIR)
@@ -266,8 +307,11 @@ DROPPED: dict[str, str] = {
 
 def missing_files() -> list[str]:
     """Vendored files that the mapping names but that are not on disk."""
-    wanted = {f"{p.folder}/{f}" for p in PACKAGES for f in p.files} | set(CDN.values())
-    return sorted(f for f in wanted if not (VENDOR_DIR / f).is_file())
+    maps = {f"{p.folder}/{f}" for p in PACKAGES if not p.for_docs for f in p.files}
+    docs = {f"{p.folder}/{f}" for p in PACKAGES if p.for_docs for f in p.files}
+    missing = [f for f in maps | set(CDN.values()) if not (VENDOR_DIR / f).is_file()]
+    missing += [f"docs:{f}" for f in docs if not (DOCS_VENDOR_DIR / f).is_file()]
+    return sorted(missing)
 
 
 def _npm_pack(spec: str, dest: Path) -> Path:
@@ -280,7 +324,7 @@ def _npm_pack(spec: str, dest: Path) -> Path:
     return dest / json.loads(out)[0]["filename"]
 
 
-def fetch(target: Path = VENDOR_DIR) -> None:
+def fetch(target: Path = VENDOR_DIR, docs_target: Path = DOCS_VENDOR_DIR) -> None:
     """Download each package with ``npm pack`` and extract the files the maps use."""
     with tempfile.TemporaryDirectory() as tmp:
         for package in PACKAGES:
@@ -293,7 +337,8 @@ def fetch(target: Path = VENDOR_DIR) -> None:
                     data = member.read()
                     for pattern, repl in package.rewrites.get(path, ()):
                         data = re.sub(pattern, lambda _m, r=repl: r, data.decode()).encode()
-                    out = target / package.folder / path
+                    root = docs_target if package.for_docs else target
+                    out = root / package.folder / path
                     out.parent.mkdir(parents=True, exist_ok=True)
                     out.write_bytes(data)
             print(f"{package.name}@{package.version}: {len(package.files)} files")
@@ -306,7 +351,9 @@ def sources_markdown() -> str:
         "",
         "Fetched from the npm registry with `npm pack` by "
         "`python -m gis_service.maps.vendor fetch` (see `gis_service/maps/vendor.py`, which "
-        "also maps each folium CDN URL to these files). Only the files the maps use.",
+        "also maps each folium CDN URL to these files). Only the files the maps use. "
+        "Swagger UI and ReDoc (the API docs pages /docs and /redoc) are kept apart in "
+        "`gis_service/api/static/docs/`, served at `/static/docs`.",
         "",
         "| package | version | licence | files | used for |",
         "|---|---|---|---|---|",
@@ -317,11 +364,7 @@ def sources_markdown() -> str:
     lines += ["", "## Changes to the upstream files", ""]
     for p in PACKAGES:
         for path in p.rewrites:
-            lines.append(
-                f"- `{p.folder}/{path}`: the `@font-face` loading Bootstrap 3's glyph font "
-                "from netdna.bootstrapcdn.com now points at the vendored "
-                "`bootstrap-3.4.1/fonts/` (woff2, woff)."
-            )
+            lines.append(f"- `{p.folder}/{path}`: {p.rewrite_note}")
     lines += [
         "",
         "## folium defaults not vendored",

@@ -54,6 +54,7 @@ def options_from_settings(
     basemap: str | None = None,
     include_tracks: bool = False,
     personal: bool = True,
+    include_contacts: bool = False,
 ) -> MapOptions:
     """Map options from the request and the settings (Tianditu when a key is configured)."""
     chosen = basemap or (
@@ -66,6 +67,7 @@ def options_from_settings(
             tianditu_key=settings.tianditu_key,
             include_tracks=include_tracks,
             personal=personal,
+            include_contacts=include_contacts,
         )
     except ValueError as exc:
         raise InputError(str(exc)) from None
@@ -133,6 +135,7 @@ def coverage_data(
     include_tracks: bool = False,
     rules: RuleSet | None = None,
     timezone: str | None = None,
+    include_contacts: bool = False,
 ) -> CoverageData:
     """The audit of ``region`` for ``period`` with the geometry the coverage map draws."""
     timezone = timezone or get_settings().timezone
@@ -163,6 +166,14 @@ def coverage_data(
         meta = targets.set_index("target_id")
         gaps["level"] = gaps["target_id"].map(meta["level"])
         gaps["river"] = gaps["target_id"].map(meta["water_body_code"]).map(rivers)
+        # from a gap to its chiefs: who is responsible, where, and when it was last walked
+        owners = pd.concat([segments, zones])[["id", "region", "chiefs", "last_patrol"]]
+        owners = owners.drop_duplicates("id").set_index("id")
+        for column in ("region", "chiefs", "last_patrol"):
+            gaps[column] = gaps["target_id"].map(owners[column]).fillna("")
+        if include_contacts:  # the office's view: whom to call about the gap
+            gaps["contacts"] = gaps["target_id"].map(_contacts(conn, targets, chief_names))
+            gaps["contacts"] = gaps["contacts"].fillna("")
     else:
         gaps = gpd.GeoDataFrame(
             {"target_id": [], "level": [], "river": [], "length_m": []}, geometry=[], crs=4326
@@ -190,6 +201,19 @@ def coverage_data(
     )
 
 
+def _contacts(
+    conn: Connection, targets: pd.DataFrame, chief_names: dict[str, str]
+) -> dict[str, str]:
+    """Target id -> "name phone、..." of its chiefs who have a phone on record."""
+    phones = dict(conn.execute(text("SELECT id, phone FROM chief WHERE phone <> ''")).all())
+    return {
+        t.target_id: "、".join(
+            f"{chief_names.get(c, c)} {phones[c]}" for c in t.chiefs if c in phones
+        )
+        for t in targets.itertuples(index=False)
+    }
+
+
 def _targets_frame(
     conn: Connection,
     targets: pd.DataFrame,
@@ -201,10 +225,17 @@ def _targets_frame(
 ) -> gpd.GeoDataFrame:
     """Segments or zones of the audit with their figures as the popups show them."""
     columns = ["id", "river", "level", "region", "chiefs", "ratio", "patrols", "last_patrol"]
-    columns += ["length_m", "unassigned", "search", "kind", "water_body_code"]
+    columns += ["length_m", "unassigned", "search", "kind", "water_body_code", "water_kind"]
     part = targets[targets["target_type"] == kind] if len(targets) else targets
     if len(part) == 0:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=4326)
+    # 河流/渠道/水库/湖泊: popups name the water by its kind, not "river" for a reservoir
+    water_kinds = dict(
+        conn.execute(
+            text("SELECT code, kind FROM water_body WHERE code = ANY(:codes)"),
+            {"codes": sorted(set(part["water_body_code"].dropna()))},
+        ).all()
+    )
     table = "river_segment" if kind == "segment" else "still_water_zone"
     geoms = {r[0]: (r[1], r[2]) for r in wkb_by_id(conn, table, part["target_id"], "id, kind")}
     counted = _counted_per_target(part, posts, chief_names)
@@ -225,9 +256,11 @@ def _targets_frame(
                 "last_patrol": t.last_patrol or "",
                 "length_m": float(t.length_m),
                 "unassigned": bool(t.unassigned),
-                "search": " ".join([river, *names]),
+                # leaflet-search matches any part of it: river, region or chief
+                "search": " ".join([river, _join(t.regions, region_names), *names]),
                 "kind": kind_value,
                 "water_body_code": t.water_body_code,
+                "water_kind": water_kinds.get(t.water_body_code),
                 "wkb": wkb,
             }
         )
@@ -328,7 +361,13 @@ def coverage_map(
     features (None: always embedded GeoJSON, as a standalone file needs)."""
     options = options or MapOptions()
     data = coverage_data(
-        conn, region, period, as_of=as_of, include_tracks=options.include_tracks, rules=rules
+        conn,
+        region,
+        period,
+        as_of=as_of,
+        include_tracks=options.include_tracks,
+        rules=rules,
+        include_contacts=options.include_contacts,
     )
     tiled = tile_threshold is not None and data.feature_count > tile_threshold
     # the tiles carry only the audited region's features (the rest of the province stays out)
@@ -447,6 +486,7 @@ def river_data(conn: Connection, code: str, day: dt.date) -> RiverData:
     joint = _joint_frame(conn, "", rivers, region_names, points=False, water_body=code)
     crossings = _joint_frame(conn, "", rivers, region_names, points=True, water_body=code)
     convener = report.get("convener") or {}
+    base_regions, base_waters = _offline_base(conn, segments, code)
     return RiverData(
         code=code,
         name=report["river"]["name"],
@@ -458,7 +498,38 @@ def river_data(conn: Connection, code: str, day: dt.date) -> RiverData:
         downstream=down,
         shown_level=level,
         convener=((convener.get("county") or {}).get("name")) if convener else None,
+        base_regions=base_regions,
+        base_waters=base_waters,
     )
+
+
+def _offline_base(
+    conn: Connection, segments: gpd.GeoDataFrame, code: str
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """What a map without tiles draws as its base around the river: county and township
+    boundaries with their names, and the water polygons (lakes, reservoirs, ponds)."""
+    empty = _frame([], ["code", "name", "level"]), _frame([], ["code", "name", "kind"])
+    if len(segments) == 0:
+        return empty
+    x0, y0, x1, y1 = (float(v) for v in segments.total_bounds)
+    box = {"x0": x0, "y0": y0, "x1": x1, "y1": y1}
+    envelope = "ST_Transform(ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326), ST_SRID(geom))"
+    regions = conn.execute(
+        text(
+            "SELECT code, name, level, ST_AsBinary(ST_Transform(geom, 4326)) FROM admin_region "
+            f"WHERE level IN ('county', 'township') AND ST_Intersects(geom, {envelope})"
+        ),
+        box,
+    ).all()
+    waters = conn.execute(
+        text(
+            "SELECT code, name, kind, ST_AsBinary(ST_Transform(geom, 4326)) FROM water_body "
+            "WHERE kind IN ('lake', 'reservoir', 'pond') AND code <> :code "
+            f"AND ST_Intersects(geom, {envelope})"
+        ),
+        {**box, "code": code},
+    ).all()
+    return _frame(regions, ["code", "name", "level"]), _frame(waters, ["code", "name", "kind"])
 
 
 def _river_neighbours(

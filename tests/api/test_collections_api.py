@@ -117,3 +117,58 @@ def test_bad_parameters_are_4xx_with_a_message(api, params):
 def test_filters_a_collection_lacks_are_refused(api):
     res = api.get("/collections/segments/items", params={"datetime": "2026-10-01"})
     assert res.status_code == 400 and "datetime" in res.json()["detail"]
+
+
+def _read_download(content: bytes, fmt: str, stem: str, folder):
+    import io
+    import zipfile
+
+    import pyogrio
+
+    if fmt == "shp":
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        cpgs = [n for n in archive.namelist() if n.endswith(".cpg")]
+        assert cpgs and all(archive.read(n).strip() == b"UTF-8" for n in cpgs)
+        archive.extractall(folder)
+        shps = sorted(n for n in archive.namelist() if n.endswith(".shp"))
+        return [pyogrio.read_dataframe(folder / n) for n in shps], shps
+    path = folder / f"{stem}.{fmt}"
+    path.write_bytes(content)
+    return [pyogrio.read_dataframe(path)], [path.name]
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "shp", "kml"])
+def test_items_download_for_arcgis_and_qgis(api, tmp_path, fmt):
+    """f=gpkg|shp|kml: the same page of features, read back by GDAL, Chinese names intact."""
+    query = "/collections/regions/items?level=township&limit=20"
+    page = api.get(query).json()["features"]
+    response = api.get(query + f"&f={fmt}")
+    assert response.status_code == 200
+    assert "attachment" in response.headers["content-disposition"]
+    frames, _ = _read_download(response.content, fmt, "regions", tmp_path)
+    frame = frames[0]
+    assert len(frame) == len(page) == 20
+    values = {str(v) for c in frame.columns if c != "geometry" for v in frame[c]}
+    names = {f["properties"]["name"] for f in page}
+    assert names and all("镇" in n or "乡" in n or "街道" in n for n in names)
+    assert names <= values, names - values
+    assert frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+
+
+def test_shapefile_download_splits_lines_and_polygons(api, tmp_path):
+    """Water bodies are lines (rivers, canals) and polygons (reservoirs...): one file each."""
+    query = "/collections/water-bodies/items?limit=100"
+    page = api.get(query).json()["features"]
+    response = api.get(query + "&f=shp")
+    assert response.status_code == 200
+    frames, names = _read_download(response.content, "shp", "water-bodies", tmp_path)
+    assert names == ["water-bodies_lines.shp", "water-bodies_polygons.shp"]
+    lines = sum(f["geometry"]["type"].endswith("LineString") for f in page)
+    assert [len(f) for f in frames] == [lines, len(page) - lines]
+    assert {f["properties"]["name"] for f in page} == {
+        str(v) for frame in frames for v in frame["name"]
+    }
+
+
+def test_items_download_refuses_other_formats(api):
+    assert api.get("/collections/segments/items?f=dxf").status_code == 422

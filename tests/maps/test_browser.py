@@ -29,7 +29,7 @@ from sqlalchemy import Connection, text
 
 from gis_service.api.app import create_app
 from gis_service.api.deps import get_connection
-from gis_service.services.audit import run_audit
+from gis_service.services.audit import gaps_geojson, run_audit
 from tests.maps.test_maps_api import AS_OF, ingest_tracks, patrol_with_dropped_points
 
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
@@ -475,5 +475,218 @@ def test_patrol_walked_in_europe_renders_in_chromium(app_server, browser, tokens
     _open(browser, url)
     assert browser.wait_for("document.querySelectorAll('path.leaflet-interactive').length") > 0
     _screenshot(browser, "patrol_map_europe.png")
+
+
+def _goto(cdp: CDP, url: str, ready: str, timeout: float = 30.0):
+    """Open ``url`` and wait until the page's own ``ready`` expression is truthy."""
+    cdp.events.clear()
+    cdp.call("Page.navigate", url=url)
+    cdp.wait_for("document.readyState === 'complete'")
+    return cdp.wait_for(ready, timeout)
+
+
+@pytest.mark.parametrize(
+    ("path", "ready", "shot"),
+    [
+        ("/docs", "document.querySelectorAll('.swagger-ui .opblock').length", "docs.png"),
+        ("/redoc", "document.querySelectorAll('.api-content h2').length", "redoc.png"),
+    ],
+)
+def test_api_docs_render_offline_in_chromium(app_server, browser, path, ready, shot):
+    """Swagger UI and ReDoc draw the operations from the app's own files: nothing else."""
+    origin, _ = app_server
+    operations = _goto(browser, origin + path, ready)
+    assert operations > 10
+    _screenshot(browser, shot)
+    remote, errors = _problems(browser, origin)
+    assert remote == [], remote
+    assert errors == [], errors
+
+
+def _click(cdp: CDP, selector: str) -> None:
+    """A real click (mouse events at the element's centre), as a user would."""
+    box = cdp.evaluate(
+        "(function () { var e = document.querySelector(" + json.dumps(selector) + ");"
+        " e.scrollIntoView({block: 'center'}); var r = e.getBoundingClientRect();"
+        " return [r.left + r.width / 2, r.top + r.height / 2]; })()"
+    )
+    cdp.call("Input.dispatchMouseEvent", type="mouseMoved", x=box[0], y=box[1])
+    for kind in ("mousePressed", "mouseReleased"):
+        cdp.call(
+            "Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1], button="left", clickCount=1
+        )
+    time.sleep(0.2)  # a person does not click twice within a double-click interval
+
+
+def _hidden(cdp: CDP, selector: str) -> bool:
+    return cdp.evaluate(
+        "(function () { var e = document.querySelector(" + json.dumps(selector) + ");"
+        " return e !== null && getComputedStyle(e).display === 'none'; })()"
+    )
+
+
+def test_portal_to_a_gap_and_its_chief_in_chromium(app_server, browser, monkeypatch):
+    """Issue 18's walk: portal, region, period, coverage map, a gap's chief, a chief found by
+    a middle part of the name, the print layout without controls. Nothing off localhost."""
+    from gis_service.config import get_settings, local_today
+
+    monkeypatch.setenv("GIS_BASEMAP", "none")  # an intranet without a tile server
+    get_settings.cache_clear()
+    try:
+        origin, conn = app_server
+        _goto(
+            browser, origin + "/", "document.querySelectorAll('#region-tree a[data-region]').length"
+        )
+        _screenshot(browser, "portal.png")
+        _click(browser, '#region-tree a[data-region="450521"]')
+        browser.wait_for(
+            "document.readyState === 'complete' && document.querySelector('#period') !== null"
+        )
+        assert "合浦县" in browser.evaluate("document.querySelector('#region-name').innerText")
+        browser.evaluate(
+            "(function () { window.gisOldPage = true; var s = document.querySelector('#period');"
+            " s.value = '2026-Q3'; s.dispatchEvent(new Event('change')); })()"
+        )
+        browser.wait_for(
+            "!window.gisOldPage && document.readyState === 'complete'"
+            " && document.querySelector('#period') !== null"
+        )
+        assert browser.evaluate("document.querySelector('#period').value") == "2026-Q3"
+        _screenshot(browser, "portal_region.png")
+        _click(browser, "#open-coverage")
+        browser.wait_for(
+            "/\\/maps\\/coverage/.test(location.pathname) && document.readyState === 'complete'"
+            " && typeof L !== 'undefined'"
+            " && document.querySelectorAll('path.gis-gap').length > 0"
+        )
+        # the map's own period selector shows the period, the portal link keeps the region
+        assert browser.evaluate("document.querySelector('#gis-period').value") == "2026-Q3"
+        assert "region=450521" in browser.evaluate(
+            "document.querySelector('#gis-portal-link').href"
+        )
+        report = run_audit(
+            conn, REGION, "2026-Q3", as_of=local_today("Asia/Shanghai"), timezone="Asia/Shanghai"
+        )
+        gap_chiefs = {n for t in report["targets"] if t["gaps"] for n in t["chief_names"]}
+        assert gap_chiefs
+        # click a gap: its popup names the responsible chiefs and their region
+        browser.evaluate(
+            "(function () { var p = document.querySelector('path.gis-gap');"
+            " p.dispatchEvent(new MouseEvent('click', {bubbles: true, clientX: 5, clientY: 5}));"
+            " })()"
+        )
+        popup = browser.wait_for(
+            "(function () { var p = document.querySelector('.leaflet-popup-content');"
+            " return p ? p.innerText : null; })()"
+        )
+        assert "未巡长度" in popup and "行政区" in popup, popup
+        assert any(name in popup for name in gap_chiefs), popup
+        _screenshot(browser, "coverage_gap_popup.png")
+        browser.evaluate(
+            "(function () { var c = document.querySelector('.leaflet-popup-close-button');"
+            " if (c) { c.click(); } })()"
+        )
+        # search a chief by a middle part of the name (not its start), at every level
+        name = max(gap_chiefs, key=len)
+        middle = name[1:-1] if len(name) >= 3 else name[1:]
+        browser.evaluate("document.querySelector('.leaflet-control-search input').focus()")
+        browser.call("Input.insertText", text=middle)
+        browser.call(
+            "Input.dispatchKeyEvent", type="keyUp", key="a", code="KeyA", windowsVirtualKeyCode=65
+        )
+        tips = browser.wait_for(
+            "(function () { var t = Array.prototype.map.call("
+            " document.querySelectorAll('.search-tooltip .search-tip'),"
+            " function (e) { return e.innerText; }); return t.length ? t : null; })()"
+        )
+        assert any(name in tip for tip in tips), (middle, tips[:5])
+        _screenshot(browser, "coverage_search.png")
+        # problem clusters in the problems' colour, not markercluster's green (the ramp's)
+        cluster = browser.evaluate(
+            "(function () { var c = document.querySelector('.marker-cluster div');"
+            " return c ? getComputedStyle(c).backgroundColor : null; })()"
+        )
+        assert cluster == "rgb(204, 121, 167)", cluster
+        browser.evaluate("document.querySelector('.leaflet-control-search .search-cancel').click()")
+        # the gap table beside the map, sorted by missing metres (largest first)
+        browser.evaluate("document.querySelector('.gis-gap-table button.toggle').click()")
+        assert browser.wait_for("document.querySelector('.gis-gap-table.open') !== null")
+        metres = browser.evaluate(
+            "Array.prototype.map.call(document.querySelectorAll('.gis-gap-table tbody tr'),"
+            " function (r) { return Number(r.cells[3].textContent); })"
+        )
+        # one row per gap stretch the audit draws (every level, not only the one shown)
+        gap_count = len(gaps_geojson(conn, report)["features"])
+        assert len(metres) == gap_count > 0 and metres == sorted(metres, reverse=True)
+        _screenshot(browser, "coverage_gap_table.png")
+        # the print layout: controls hidden, legend, scale, north arrow and source shown
+        browser.wait_for("document.querySelector('a.gis-print-link').href.indexOf('#') < 0")
+        _click(browser, "a.gis-print-link[data-paper='a4']")
+        browser.wait_for(
+            "/layout=print/.test(location.search) && document.readyState === 'complete'"
+            " && document.body.classList.contains('gis-print')"
+        )
+        for selector in (
+            ".leaflet-control-zoom",
+            ".leaflet-control-layers",
+            ".leaflet-control-search",
+            ".leaflet-control-measure",
+            ".gis-nav",
+            ".gis-gap-table",
+        ):
+            assert _hidden(browser, selector), selector
+        for selector in (".gis-legend", ".gis-title", ".leaflet-control-scale", ".gis-north"):
+            assert not _hidden(browser, selector), selector
+        assert "数据来源" in browser.evaluate("document.querySelector('.gis-source').innerText")
+        _screenshot(browser, "coverage_print.png")
+        # the same rules on paper, from the ordinary page
+        browser.call("Emulation.setEmulatedMedia", media="print")
+        assert _hidden(browser, ".leaflet-control-layers")
+        browser.call("Emulation.setEmulatedMedia", media="")
+        remote, errors = _problems(browser, origin)
+        assert remote == [], remote
+        assert errors == [], errors
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+def test_patrol_playback_clock_in_the_configured_zone(app_server, browser, tokens):
+    """The slider shows the offices' time (Asia/Shanghai), not the browser's (UTC here)."""
+    import datetime as dt
+    import zoneinfo
+
+    origin, conn = app_server
+    patrol_id, _ = patrol_with_dropped_points(conn)
+    token = tokens["office"]
+    _open(browser, f"{origin}/maps/patrols/{patrol_id}?basemap=none&access_token={token}")
+    browser.wait_for("document.querySelector('.timecontrol-date') !== null")
+    last = browser.evaluate(
+        "(function () {"
+        "  var map = Object.keys(window).map(function (k) { return window[k]; })"
+        "    .filter(function (v) { return v instanceof L.Map; })[0];"
+        "  var td = map.timeDimension, times = td.getAvailableTimes();"
+        "  td.setCurrentTime(times[times.length - 1]);"
+        "  return times[times.length - 1]; })()"
+    )
+    local = dt.datetime.fromtimestamp(last / 1000, dt.UTC).astimezone(
+        zoneinfo.ZoneInfo("Asia/Shanghai")
+    )
+    shown = browser.wait_for(
+        "(function () { var t = document.querySelector('.timecontrol-date').innerText;"
+        " return /\\d\\d:\\d\\d:\\d\\d/.test(t) ? t : null; })()"
+    )
+    assert local.strftime("%Y-%m-%d %H:%M:%S") in shown and "Asia/Shanghai" in shown, shown
+    remote, errors = _problems(browser, origin)
+    assert remote == [] and errors == [], (remote, errors)
+
+
+def test_river_map_without_tiles_in_chromium(app_server, browser):
+    """No tile service: region boundaries, their names and water polygons are the base."""
+    origin, _ = app_server
+    _open(browser, f"{origin}/maps/rivers/R4505-01?basemap=none")
+    assert browser.wait_for("document.querySelectorAll('path.gis-base-region').length") > 0
+    assert browser.evaluate("document.querySelectorAll('.gis-region-label').length") > 0
+    _screenshot(browser, "river_map_no_tiles.png")
     remote, errors = _problems(browser, origin)
     assert remote == [] and errors == [], (remote, errors)

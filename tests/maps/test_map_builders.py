@@ -153,11 +153,11 @@ def test_coverage_colours_bins():
         np.array([0.0, 0.2, 0.6, 0.9, 1.0, 0.5]), np.array([0, 0, 0, 0, 0, 1], dtype=bool)
     )
     assert list(colours) == [
-        "#d73027",
-        "#fc8d59",
-        "#fee08b",
-        "#91cf60",
-        "#1a9850",
+        "#d7301f",
+        "#fdae61",
+        "#6baed6",
+        "#2171b5",
+        "#08306b",
         style.UNASSIGNED_COLOUR,
     ]
 
@@ -172,6 +172,20 @@ def test_every_mapped_asset_is_vendored_and_small():
     sources = (vendor.VENDOR_DIR / "SOURCES.md").read_text(encoding="utf-8")
     for package in vendor.PACKAGES:
         assert f"| {package.name} | {package.version} | {package.licence} |" in sources
+
+
+def test_api_docs_assets_are_vendored_apart_and_load_nothing_remote():
+    """Swagger UI and ReDoc: present, kept out of the maps' folder, no CDN inside (ReDoc's
+    Redocly logo from cdn.redoc.ly is rewritten to an inline image when vendored)."""
+    docs = [p for p in vendor.PACKAGES if p.for_docs]
+    assert {p.name for p in docs} == {"swagger-ui-dist", "redoc"}
+    for package in docs:
+        assert (vendor.DOCS_VENDOR_DIR / package.folder).is_dir()
+        assert not (vendor.VENDOR_DIR / package.folder).exists()
+    size = sum(f.stat().st_size for f in vendor.DOCS_VENDOR_DIR.rglob("*") if f.is_file())
+    assert size < 3_500_000
+    redoc = (vendor.DOCS_VENDOR_DIR / vendor.REDOC_JS).read_text(encoding="utf-8")
+    assert "cdn.redoc.ly" not in redoc and "fonts.googleapis" not in redoc
 
 
 def test_vendored_css_loads_nothing_remote():

@@ -218,3 +218,126 @@ def test_cli_exports_a_standalone_file(tmp_path, monkeypatch, db_url, sample_loa
     assert "<script src=" not in html and "L.Control.Measure" in html
     assert assets.remote_references(html) == []
     assert feature_counts(html, "gis-river-segment") > 0
+
+
+def _vendored_sources(client: TestClient, html: str) -> list[str]:
+    """The /static/vendor (maps) and /static/docs (API docs) files a page loads, each checked
+    to be served (200)."""
+    sources = re.findall(r'(?:src|href)="(/static/(?:vendor|docs)/[^"]+)"', html)
+    for src in sources:
+        assert client.get(src).status_code == 200, src
+    return sources
+
+
+def test_served_maps_use_the_apps_assets_without_being_asked(served):
+    """No ``offline=true`` and no setting: the page still loads nothing from a CDN."""
+    _, client = served
+    for url in (COVERAGE, "/maps/rivers/R4505-01?basemap=none"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert assets.remote_references(response.text) == [], url
+        assert any("leaflet.js" in s for s in _vendored_sources(client, response.text)), url
+
+
+def test_served_maps_refuse_offline_false(served):
+    _, client = served
+    response = client.get(COVERAGE + "&offline=false")
+    assert response.status_code == 400
+    assert "offline=false" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("path", "script"),
+    [("/docs", "swagger-ui-bundle.js"), ("/redoc", "redoc.standalone.js")],
+)
+def test_api_docs_pages_use_the_apps_assets(served, path, script):
+    _, client = served
+    response = client.get(path)
+    assert response.status_code == 200
+    assert assets.remote_references(response.text) == []
+    assert "fonts.googleapis" not in response.text
+    sources = _vendored_sources(client, response.text)
+    assert any(s.endswith(script) for s in sources), sources
+
+
+def test_gap_popups_name_chiefs_and_region_and_phones_only_for_the_office(served, engine):
+    conn, office = served
+    report = run_audit(conn, REGION, "2026-Q3", as_of=AS_OF, timezone="Asia/Shanghai")
+    gap = next(t for t in report["targets"] if t["gaps"] and t["chief_names"])
+    phone = conn.execute(
+        text("SELECT phone FROM chief WHERE id = :c"), {"c": gap["chiefs"][0]}
+    ).scalar_one()
+    html = office.get(COVERAGE).text
+    # the gap layers' popups carry the chiefs, their region and (office) the phone numbers
+    assert 'let fields = ["river", "level_label", "region", "chiefs", "contacts"' in html
+    assert json.dumps(f"{gap['chief_names'][0]} {phone}")[1:-1] in html
+    with client_on(conn, engine) as public:
+        public_html = public.get(COVERAGE).text
+    assert 'let fields = ["river", "level_label", "region", "chiefs", "last_patrol"' in public_html
+    assert phone not in public_html and "199-0000-" not in public_html
+    assert json.dumps(gap["chief_names"][0])[1:-1] in public_html
+
+
+def test_popups_label_the_water_by_its_kind(served):
+    conn, client = served
+    html = client.get(COVERAGE).text
+    kinds = {
+        k
+        for (k,) in conn.execute(
+            text(
+                "SELECT DISTINCT w.kind FROM still_water_zone z JOIN water_body w "
+                "ON w.code = z.water_body_code"
+            )
+        ).all()
+    }
+    assert kinds and kinds <= {"reservoir", "lake", "pond"}
+    # the zones' popup says 水库 (or 湖泊...), never 河流, for a reservoir
+    zone_part = html[html.index("gis-zone") :]
+    zone_alias = json.loads(re.search(r"let aliases = (\[[^\]]*\])", zone_part).group(1))[0]
+    assert "河流" not in zone_alias and ("水库" in zone_alias or "湖泊" in zone_alias), zone_alias
+    # the canal among the segments makes their label 河流/渠道
+    assert json.dumps("河流/渠道") in html
+
+
+def test_audit_gaps_download_as_geopackage(served, tmp_path):
+    import pyogrio
+
+    _, client = served
+    url = f"/audits/gaps?region={REGION}&period=2026-Q3&as_of=2026-10-15"
+    gaps = client.get(url).json()["features"]
+    response = client.get(url + "&f=gpkg")
+    assert response.status_code == 200
+    assert f"gaps_{REGION}_2026-Q3.gpkg" in response.headers["content-disposition"]
+    path = tmp_path / "gaps.gpkg"
+    path.write_bytes(response.content)
+    frame = pyogrio.read_dataframe(path)
+    assert len(frame) == len(gaps) > 0
+    assert sorted(frame["target_id"]) == sorted(g["properties"]["target_id"] for g in gaps)
+
+
+def test_river_map_without_tiles_draws_its_own_base(served):
+    """basemap=none: county and township boundaries around the river, their names, and the
+    water polygons, so an intranet map without a tile server is readable."""
+    conn, client = served
+    expected = (
+        conn.execute(
+            text(
+                "WITH box AS (SELECT ST_Envelope(ST_Collect(geom)) AS g FROM river_segment "
+                "WHERE water_body_code = 'R4505-01' AND kind <> 'outside') "
+                "SELECT a.name FROM admin_region a, box WHERE a.level IN ('county', 'township') "
+                "AND ST_Intersects(a.geom, box.g)"
+            )
+        )
+        .scalars()
+        .all()
+    )
+    assert "合浦县" in expected
+    html = client.get("/maps/rivers/R4505-01?basemap=none").text
+    assert feature_counts(html, "gis-base-region") == len(expected)
+    assert html.count("gis-region-label") == len(expected)
+    for name in expected:
+        assert json.dumps(name)[1:-1] in html or name in html, name
+    assert feature_counts(html, "gis-base-water") > 0
+    # a configured tile service is the base instead
+    with_tiles = client.get("/maps/rivers/R4505-01?basemap=osm").text
+    assert feature_counts(with_tiles, "gis-base-region") == 0

@@ -14,6 +14,7 @@ from gis_service.api.deps import ConnDep, TimezoneDep
 from gis_service.api.params import AsOfQ, PeriodQ, RegionQ
 from gis_service.api.responses import GeoJSONResponse
 from gis_service.errors import InputError
+from gis_service.fileio.downloads import features_download
 from gis_service.services.audit import gaps_geojson, run_audit
 from gis_service.services.audit_export import export_stem, write_workbook
 
@@ -47,9 +48,21 @@ def audit_gaps(
     region: RegionQ,
     period: PeriodQ,
     as_of: AsOfQ = None,
-) -> GeoJSONResponse:
+    f: Annotated[
+        Literal["json", "gpkg", "shp", "kml"],
+        Query(description="json (GeoJSON, default); gpkg, shp (zipped) or kml for ArcGIS/QGIS"),
+    ] = "json",
+) -> Response:
     report = run_audit(conn, region, period, as_of=as_of, timezone=tz)
-    return GeoJSONResponse(gaps_geojson(conn, report))
+    collection = gaps_geojson(conn, report)
+    if f == "json":
+        return GeoJSONResponse(collection)
+    download = features_download(collection["features"], f, f"gaps_{region}_{period}")
+    return Response(
+        download.body,
+        media_type=download.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{download.filename}"'},
+    )
 
 
 @router.get(

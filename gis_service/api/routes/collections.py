@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from gis_service.api.auth import PrincipalDep
 from gis_service.api.deps import ConnDep
@@ -12,6 +12,7 @@ from gis_service.api.links import base_url, link
 from gis_service.api.params import Level, RegionFilterQ, WaterQ
 from gis_service.api.responses import GeoJSONResponse
 from gis_service.domain.access import Principal, sees_personal_data
+from gis_service.fileio.downloads import features_download
 from gis_service.services import collections as svc
 
 BBOX_HELP = "minLon,minLat,maxLon,maxLat (CRS84)"
@@ -91,7 +92,14 @@ def items(
     level: Level | None = None,
     water_body: WaterQ = None,
     datetime: Annotated[str | None, Query(max_length=50, description=DATE_HELP)] = None,
-) -> GeoJSONResponse:
+    f: Annotated[
+        Literal["json", "gpkg", "shp", "kml"],
+        Query(
+            description="json (GeoJSON, default); gpkg, shp (zipped, UTF-8 .cpg) or kml: a "
+            "download for ArcGIS/QGIS of the same page of features"
+        ),
+    ] = "json",
+) -> Response:
     start, end = svc.parse_datetime(datetime)
     query = svc.ItemQuery(
         bbox=svc.parse_bbox(bbox),
@@ -104,6 +112,17 @@ def items(
         end=end,
     )
     features, matched = svc.items(conn, collection_id, query, reader=_reader(who))
+    if f != "json":
+        download = features_download(features, f, collection_id)
+        return Response(
+            download.body,
+            media_type=download.media_type,
+            headers={
+                "Content-Disposition": f'attachment; filename="{download.filename}"',
+                "OGC-NumberMatched": str(matched),
+                "OGC-NumberReturned": str(len(features)),
+            },
+        )
     path = request.url.path
     links = [{"rel": "self", "type": "application/geo+json", "href": link(request, path)}]
     if offset + len(features) < matched:

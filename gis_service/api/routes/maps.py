@@ -1,19 +1,23 @@
 """HTML maps (Folium/Leaflet): coverage of a region and period, one patrol, one river.
 
-``offline=true`` (or ``GIS_OFFLINE``) makes the page load every script and stylesheet from
-the app's ``/static/vendor``: nothing from a CDN. Maps are public information, except
-patrol tracks: the tracks layer is for the office, a patrol's map for its chief and the office.
+A served page loads every script and stylesheet from the app's own ``/static/vendor``,
+always: an intranet without internet gets the same page (CDN links only in exported files,
+when asked: ``gis-service map ... --online``). ``offline=false`` is refused, not ignored.
+Maps are public information, except patrol tracks: the tracks layer is for the office, a
+patrol's map for its chief and the office.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import uuid
+import zoneinfo
 from collections import OrderedDict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from gis_service.api.auth import ChiefOrOfficeDep, PrincipalDep
 from gis_service.api.deps import ConnDep
@@ -24,8 +28,13 @@ from gis_service.domain.access import (
     require_office,
     sees_personal_data,
 )
+from gis_service.errors import InputError
+from gis_service.maps.navigation import PortalBar
+from gis_service.maps.print_layout import PrintLayout, source_line
 from gis_service.services import maps as svc
+from gis_service.services.map_print import coverage_print
 from gis_service.services.patrols import patrol_owner
+from gis_service.services.portal import period_choices
 
 router = APIRouter(tags=["maps"])
 
@@ -34,8 +43,17 @@ BasemapQ = Annotated[
     Literal["osm", "tianditu", "none"] | None,
     Query(description="default: the configured one (Tianditu when a key is configured)"),
 ]
+LayoutQ = Annotated[
+    Literal["screen", "print"],
+    Query(description="print: the print layout on screen (controls hidden, north arrow)"),
+]
+PaperQ = Annotated[Literal["a4", "a3"], Query(description="paper of the print layout (landscape)")]
 OfflineQ = Annotated[
-    bool | None, Query(description="scripts and styles from /static/vendor (default: setting)")
+    bool | None,
+    Query(
+        description="kept for old links: served maps always load their scripts and styles "
+        "from /static/vendor; false is refused (CDN links only in exports)"
+    ),
 ]
 
 
@@ -59,9 +77,12 @@ def _page(m, offline: bool | None) -> HTMLResponse:
 
 
 def _html(m, offline: bool | None) -> str:
-    settings = get_settings()
-    mode = svc.served_mode(settings.offline if offline is None else offline)
-    return svc.render(m, mode).replace("<head>", "<head>" + _FORGET_TOKEN, 1)
+    if offline is False:
+        raise InputError(
+            "offline=false: served maps always use the app's own scripts and styles "
+            "(/static/vendor); for a file linking CDNs export it: gis-service map ... --online"
+        )
+    return svc.render(m, "served").replace("<head>", "<head>" + _FORGET_TOKEN, 1)
 
 
 class RenderCache:
@@ -106,6 +127,8 @@ def coverage_map(
         bool | None, Query(description="vector tiles (default: above the feature threshold)")
     ] = None,
     offline: OfflineQ = None,
+    layout: LayoutQ = "screen",
+    paper: PaperQ = "a4",
 ) -> HTMLResponse:
     if include_tracks:
         require_office(who, "the patrol tracks layer")
@@ -116,6 +139,7 @@ def coverage_map(
         basemap=basemap,
         include_tracks=include_tracks,
         personal=sees_personal_data(who),
+        include_contacts=who.is_office,  # phone numbers in gap popups: the office's
     )
     threshold = settings.map_tile_threshold if tiles is None else (0 if tiles else None)
     key = (
@@ -124,7 +148,8 @@ def coverage_map(
         as_of or local_today(),
         options,
         threshold,
-        settings.offline if offline is None else offline,
+        layout,
+        paper,
         str(settings.rules_file),
         str(settings.work_calendar_file),
         svc.data_version(conn),
@@ -139,9 +164,63 @@ def coverage_map(
             as_of=as_of,
             tile_threshold=threshold,
         )
+        PortalBar(
+            region=region, period=period, periods=_period_labels(period, settings.timezone)
+        ).add_to(m)
+        PrintLayout(
+            source=source_line(dt.datetime.now(zoneinfo.ZoneInfo(settings.timezone))),
+            paper=paper,
+            on_screen=layout == "print",
+        ).add_to(m)
         page = _html(m, offline)
         COVERAGE_CACHE.put(key, page)
     return HTMLResponse(page, headers=PAGE_HEADERS)
+
+
+@router.get(
+    "/maps/coverage.{fmt}",
+    summary="Coverage map for a meeting: one landscape PDF page or a PNG (headless Chromium)",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}, "image/png": {}}},
+        503: {"description": "Chromium is not installed (Debian package chromium)"},
+    },
+)
+def coverage_printed(
+    conn: ConnDep,
+    fmt: Annotated[Literal["pdf", "png"], Path(description="pdf or png")],
+    region: RegionQ,
+    period: PeriodQ,
+    as_of: AsOfQ = None,
+    lang: LangQ = "zh",
+    basemap: BasemapQ = None,
+    paper: PaperQ = "a4",
+) -> Response:
+    settings = get_settings()
+    options = svc.options_from_settings(settings, lang=lang, basemap=basemap)
+    body = coverage_print(
+        conn,
+        region,
+        period,
+        fmt=fmt,
+        options=options,
+        timezone=settings.timezone,
+        as_of=as_of,
+        paper=paper,
+    )
+    name = f"coverage_{region}_{period}.{fmt}"
+    return Response(
+        body,
+        media_type="application/pdf" if fmt == "pdf" else "image/png",
+        headers={"Content-Disposition": f'inline; filename="{name}"'},
+    )
+
+
+def _period_labels(chosen: str, timezone: str) -> list[str]:
+    """The portal's period choices (this year and the last), the map's own among them."""
+    today = dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date()
+    labels = [p.label for p in period_choices(today)]
+    return labels if chosen in labels else [chosen, *labels]
 
 
 @router.get(

@@ -1,27 +1,71 @@
-"""Landing page, health and the database summary."""
+"""Landing page (the portal for browsers, links for programs), health, database summary."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import time
+import zoneinfo
 from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from gis_service import __version__
-from gis_service.api.deps import ConnDep
+from gis_service.api.deps import ConnDep, TimezoneDep
+from gis_service.api.negotiate import prefers_html
+from gis_service.api.params import REGION_PATTERN
 from gis_service.db.engine import get_engine
+from gis_service.errors import InputError
+from gis_service.services.portal import portal_view
 from gis_service.services.summary import database_summary
+from gis_service.web.portal import portal_html
 
 router = APIRouter(tags=["service"])
 
 
-@router.get("/", summary="Service entry point")
-def root(request: Request) -> dict:
+@router.get(
+    "/",
+    summary="Service entry point: the map portal for browsers, links (JSON) for programs",
+    responses={200: {"content": {"text/html": {}, "application/json": {}}}},
+)
+def root(
+    request: Request,
+    conn: ConnDep,
+    tz: TimezoneDep,
+    region: Annotated[
+        str | None, Query(pattern=REGION_PATTERN, description="portal: the chosen region")
+    ] = None,
+    period: Annotated[
+        str | None, Query(max_length=12, description="portal: the chosen period (2026-Q3)")
+    ] = None,
+    f: Annotated[
+        Literal["html", "json"] | None,
+        Query(description="html or json (default: by the Accept header)"),
+    ] = None,
+):
+    html = prefers_html(request.headers.get("accept")) if f is None else f == "html"
+    if not html:
+        if region or period:
+            raise InputError("region and period choose what the portal page shows: add f=html")
+        return JSONResponse(_links(request), headers={"Vary": "Accept"})
+    today = dt.datetime.now(zoneinfo.ZoneInfo(tz)).date()
+    view = portal_view(conn, region=region, period=period, today=today, timezone=tz)
+    page = portal_html(view, title=request.app.title, version=__version__)
+    return HTMLResponse(page, headers={"Vary": "Accept"})
+
+
+@router.get("/maps", include_in_schema=False)
+def maps_index() -> RedirectResponse:
+    """The maps start at the portal (region and period first)."""
+    return RedirectResponse("/", status_code=303)
+
+
+def _links(request: Request) -> dict:
     return {
         "title": request.app.title,
         "version": __version__,
@@ -32,6 +76,7 @@ def root(request: Request) -> dict:
             {"rel": "conformance", "href": "/conformance"},
             {"rel": "summary", "href": "/summary", "title": "what the database holds"},
             {"rel": "health", "href": "/health"},
+            {"rel": "alternate", "href": "/?f=html", "type": "text/html", "title": "map portal"},
         ],
     }
 
