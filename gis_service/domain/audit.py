@@ -41,7 +41,7 @@ import pandas as pd
 
 from gis_service.domain.intervals import explode, grouped_gaps, grouped_union
 from gis_service.domain.periods import Period, split
-from gis_service.domain.rules import Rule, RuleSet, audited_role
+from gis_service.domain.rules import Counting, Rule, RuleSet, audited_role
 
 MET, ON_TRACK, BEHIND, MISSED, NOT_REQUIRED = (
     "met",
@@ -281,7 +281,7 @@ def audit_posts(
     frame["counted"] = counted
     share = _period_coverage(frame, pp, pt, coverage, lengths, own_length, post_index)
     frame["coverage_share"] = share
-    _statuses(frame, rule_of, as_of, rules.counting.coverage_tolerance)
+    _statuses(frame, rule_of, as_of, rules.counting, own_length)
 
     # the audit period's own coverage of each post (what the map and the table show)
     audit_frame = pd.DataFrame(
@@ -561,7 +561,11 @@ def _period_coverage(
 
 
 def _statuses(
-    frame: pd.DataFrame, rule_of: list[Rule | None], as_of: dt.date, tolerance: float
+    frame: pd.DataFrame,
+    rule_of: list[Rule | None],
+    as_of: dt.date,
+    counting: Counting,
+    own_length: np.ndarray,
 ) -> None:
     """The status of every (post, period) row (see the module docstring for the rules)."""
     today = np.datetime64(as_of, "D")
@@ -572,6 +576,14 @@ def _statuses(
     needed_share = np.array(
         [r.coverage_share if r and r.coverage_share else 0.0 for r in rule_of], dtype=float
     )[frame["k"].to_numpy(dtype=np.int64)]
+    # the larger of the share tolerance and the metres' share of the own stretch (capped)
+    length = own_length[frame["k"].to_numpy(dtype=np.int64)]
+    metres = np.divide(
+        counting.coverage_tolerance_m, length, out=np.zeros(len(frame)), where=length > 0
+    )
+    tolerance = np.maximum(
+        counting.coverage_tolerance, np.minimum(metres, counting.coverage_tolerance_max)
+    )
     coverage_ok = frame["coverage_share"].to_numpy() >= needed_share - tolerance - 1e-12
     closed = today > he
     owed = np.maximum(required - counted, 0)

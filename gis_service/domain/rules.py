@@ -26,7 +26,11 @@ class Counting:
     extensions included), not anywhere: local rules count per responsible water (每条责任河湖).
     Because a 300 m village stretch can never give 1 km, the minimum for a post is the smaller
     of the rule's distance and ``own_length_share`` of the post's own length.
-    ``coverage_tolerance`` absorbs GPS and chainage rounding in coverage shares (99.8 % of a
+    ``coverage_tolerance`` (a share) and ``coverage_tolerance_m`` (metres, as a share of the
+    own stretch, at most ``coverage_tolerance_max``; the larger of the two applies) absorb GPS
+    and chainage rounding in coverage shares: 99.8 % of a stretch is all of it, and so is a
+    10 km stretch whose last 80 m run into a river mouth or a canal offtake, where the bank
+    of the other water takes the GPS points; a 300 m stretch gets no more than 2 % (99.8 % of a
     stretch is all of it).
     """
 
@@ -35,6 +39,8 @@ class Counting:
     min_distance_m: float = 1000.0
     own_length_share: float = 0.5
     coverage_tolerance: float = 0.005
+    coverage_tolerance_m: float = 100.0
+    coverage_tolerance_max: float = 0.02
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,8 @@ _COUNTING_KEYS = {
     "min_distance_m",
     "own_length_share",
     "coverage_tolerance",
+    "coverage_tolerance_m",
+    "coverage_tolerance_max",
 }
 _RULE_KEYS = {
     "id",
@@ -210,6 +218,15 @@ def parse_rules(doc: dict, *, source: str = "rules") -> RuleSet:
         coverage_tolerance=_number(
             c.get("coverage_tolerance", 0.005),
             "coverage_tolerance",
+            f"{source} [counting]",
+            upper=0.1,
+        ),
+        coverage_tolerance_m=_number(
+            c.get("coverage_tolerance_m", 100), "coverage_tolerance_m", f"{source} [counting]"
+        ),
+        coverage_tolerance_max=_number(
+            c.get("coverage_tolerance_max", 0.02),
+            "coverage_tolerance_max",
             f"{source} [counting]",
             upper=0.1,
         ),

@@ -299,17 +299,28 @@ def test_short_stretch_minimum_is_half_its_length_and_extensions_count():
 
 
 def test_coverage_share_tolerance_and_one_decimal():
-    # township rule: 1 a month covering 100 %. July: 998 of 1000 m (99.8 %) -> met within the
-    # 0.5-point tolerance. August: 900 m -> missed, "covered 90.0% ..., 100.0% required".
+    # township rule: 1 a month covering 100 %. Tolerance: the larger of 0.5 % and 100 m (at
+    # most 2 %) of the own stretch. On 1,000 m: max(0.5 %, min(10 %, 2 %)) = 2 %.
+    # July: 998 m (99.8 %) -> met. August: 985 m (98.5 %) -> met. September: 900 m -> missed,
+    # "covered 90.0% ..., 100.0% required".
     posts = [_post(1, "A", "township", TOWNSHIP, d(1, 1))]
-    patrols = _patrols([(1, "A", d(7, 3), "valid"), (2, "A", d(8, 3), "valid")])
-    coverage = _coverage([(1, "T", 0, 998), (2, "T", 0, 900)])
+    patrols = _patrols(
+        [(1, "A", d(7, 3), "valid"), (2, "A", d(8, 3), "valid"), (3, "A", d(9, 3), "valid")]
+    )
+    coverage = _coverage([(1, "T", 0, 998), (2, "T", 15, 1000), (3, "T", 0, 900)])
     result = _audit(posts, [(1, "T")], {"T": 1000.0}, patrols, coverage, as_of=d(10, 1))[1]
     july, august, september = result.periods
     assert july.status == MET and july.coverage_share == pytest.approx(0.998)
-    assert august.status == MISSED
-    assert "2026-08: covered 90.0% of the own stretch, 100.0% required" in result.reasons
-    assert september.status == MISSED  # no patrol at all
+    assert august.status == MET and august.coverage_share == pytest.approx(0.985)
+    assert september.status == MISSED
+    assert "2026-09: covered 90.0% of the own stretch, 100.0% required" in result.reasons
+    # on a 10 km stretch 100 m is 1 %: 9,920 m (a mouth's 80 m short) is all of it, 9,880 is not
+    long = _audit(
+        posts, [(1, "T")], {"T": 10_000.0}, patrols,
+        _coverage([(1, "T", 80, 10_000), (2, "T", 120, 10_000), (3, "T", 0, 10_000)]),
+        as_of=d(10, 1),
+    )[1]  # fmt: skip
+    assert [q.status for q in long.periods] == [MET, MISSED, MET]
 
 
 # -- behind schedule: the exact rule -------------------------------------------------------------
