@@ -76,12 +76,16 @@ def _page(m, offline: bool | None) -> HTMLResponse:
     return HTMLResponse(_html(m, offline), headers=PAGE_HEADERS)
 
 
-def _html(m, offline: bool | None) -> str:
+def _refuse_cdn(offline: bool | None) -> None:
     if offline is False:
         raise InputError(
             "offline=false: served maps always use the app's own scripts and styles "
             "(/static/vendor); for a file linking CDNs export it: gis-service map ... --online"
         )
+
+
+def _html(m, offline: bool | None) -> str:
+    _refuse_cdn(offline)
     return svc.render(m, "served").replace("<head>", "<head>" + _FORGET_TOKEN, 1)
 
 
@@ -154,6 +158,7 @@ def coverage_map(
         str(settings.work_calendar_file),
         svc.data_version(conn),
     )
+    _refuse_cdn(offline)  # before the cache: a refused request never gets a cached page
     page = COVERAGE_CACHE.get(key)
     if page is None:
         m = svc.coverage_map(
