@@ -205,10 +205,15 @@ def _walked_silences(
     a, b = chainage[:-1], chainage[1:]
     pace = np.abs(b - a) / np.maximum(np.diff(t), 1e-3)
     across &= pace <= params.silence_max_speed_mps
-    same_target = np.zeros(len(across), dtype=bool)
+    return across & _on_one_target(a, b, group)
+
+
+def _on_one_target(a: Floats, b: Floats, group: list[Target]) -> NDArray[np.bool_]:
+    """Chainage pairs that lie both inside one and the same target of the line."""
+    same_target = np.zeros(len(a), dtype=bool)
     for tg in group:  # a handful of targets per line
         same_target |= (a >= tg.start) & (a <= tg.end) & (b >= tg.start) & (b <= tg.end)
-    return across & same_target
+    return same_target
 
 
 def _over_strays(
@@ -234,10 +239,7 @@ def _over_strays(
     # noise would otherwise look like a sprint)
     along = np.maximum(np.abs(cb - ca) - params.gps_margin_m, 0.0)
     ok &= along / np.maximum(t[b] - t[a], 1e-3) <= params.silence_max_speed_mps
-    same_target = np.zeros(len(a), dtype=bool)
-    for tg in group:  # a handful of targets per line
-        same_target |= (ca >= tg.start) & (ca <= tg.end) & (cb >= tg.start) & (cb <= tg.end)
-    ok &= same_target
+    ok &= _on_one_target(ca, cb, group)
     return ca[ok], cb[ok]
 
 
