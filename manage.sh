@@ -82,15 +82,16 @@ case "$cmd" in
   test)
     ensure_venv
     "$VENV/bin/gis-service" setup --no-sample
-    # the map tests drive Debian's headless Chromium (CJK fonts for the screenshots)
-    if [ ! -x /usr/bin/chromium ]; then
+    # the map tests drive Debian's headless Chromium (CJK fonts for the screenshots); the
+    # printed map's PDF is read back with poppler's pdftotext
+    if [ ! -x /usr/bin/chromium ] || ! command -v pdftotext >/dev/null; then
       if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        say "installing chromium and fonts-noto-cjk (browser tests of the maps)"
+        say "installing chromium, fonts-noto-cjk and poppler-utils (browser and print tests)"
         { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-            apt-get install -y -qq chromium fonts-noto-cjk; } >/dev/null \
+            apt-get install -y -qq chromium fonts-noto-cjk poppler-utils; } >/dev/null \
           || say "chromium could not be installed: the browser tests will be skipped"
       else
-        say "browser tests need: sudo apt-get install chromium fonts-noto-cjk"
+        say "browser and print tests need: sudo apt-get install chromium fonts-noto-cjk poppler-utils"
       fi
     fi
     exec "$VENV/bin/python" -m pytest "$@"
