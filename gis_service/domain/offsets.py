@@ -75,7 +75,8 @@ def check_offset(
     ``to_metric(lon, lat)`` projects WGS84 to the metric CRS of ``lines`` (the assigned
     rivers and shore lines). At most ``sample`` evenly spread points are measured.
     """
-    lines = np.asarray([g for g in lines if g is not None and not g.is_empty], dtype=object)
+    lines = np.asarray(lines, dtype=object)
+    lines = lines[~shapely.is_missing(lines) & ~shapely.is_empty(lines)]
     if len(lon) == 0 or len(lines) == 0:
         return OffsetCheck(float("nan"))
     pick = np.unique(np.linspace(0, len(lon) - 1, min(sample, len(lon))).astype(np.int64))

@@ -12,8 +12,8 @@ region needs (segments, boundary stretches, joint sections, conveners, confluenc
 group's zoning is the same whether it is run alone or beside others in another zone.
 Groups are measured in the zone at the centre of their extent, and the groups of one zone
 form one unit (the unit of parallel work). A group wider than a zone (a river system
-crossing provinces far apart) is measured in its central zone: its scale error is reported
-by :func:`gis_service.services.zoning.compute`.
+crossing provinces far apart) is measured in its central zone; its scale error (about
+0.2 % at 4 degrees from the central meridian) is not reported yet.
 
 Pure: lon/lat shapely geometries in, row numbers out; no database, no transforms.
 """

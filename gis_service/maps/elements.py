@@ -21,8 +21,9 @@ VECTORGRID_JS = (
 )
 
 
-def js_string(text: str) -> str:
-    """A JavaScript string literal keeping Chinese readable in the page (``</`` escaped)."""
+def js_string(text: object) -> str:
+    """A JavaScript literal (a string, or any JSON value) keeping Chinese readable in the
+    page (``</`` escaped)."""
     return json.dumps(text, ensure_ascii=False).replace("</", "<\\/")
 
 

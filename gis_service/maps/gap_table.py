@@ -9,14 +9,14 @@ click on a row flies the map there, and "CSV" downloads the table as the browser
 
 from __future__ import annotations
 
-import json
-
 import geopandas as gpd
 import numpy as np
+import shapely
 from branca.element import MacroElement
 from folium.template import Template
 
 from gis_service.maps import geometry
+from gis_service.maps.elements import js_string
 from gis_service.maps.style import label, level_label
 
 _WORDS = {
@@ -156,8 +156,8 @@ def gap_rows(gaps: gpd.GeoDataFrame, lang: str) -> list[list]:
             frame[column] = values.where(values.notna(), "").astype(str)
     middle = geometry.midpoints(frame.geometry.to_numpy())
     cells = frame[[c for _, c, _ in COLUMNS]].to_numpy().tolist()
-    lat = np.round(np.asarray([p.y for p in middle], dtype=float), 6)
-    lon = np.round(np.asarray([p.x for p in middle], dtype=float), 6)
+    lat = np.round(shapely.get_y(middle), 6)
+    lon = np.round(shapely.get_x(middle), 6)
     return [[*row, float(y), float(x)] for row, y, x in zip(cells, lat, lon, strict=True)]
 
 
@@ -173,5 +173,5 @@ def add_gap_table(m, gaps: gpd.GeoDataFrame, *, region: str, period: str, lang: 
         "words": _WORDS.get(lang, _WORDS["zh"]),
         "filename": f"{_WORDS.get(lang, _WORDS['zh'])['title']}_{region}_{period}.csv",
     }
-    spec_js = json.dumps(spec, ensure_ascii=False).replace("</", "<\\/")
+    spec_js = js_string(spec)
     GapTable(spec_js).add_to(m)

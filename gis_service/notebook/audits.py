@@ -9,7 +9,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import text
 
 from gis_service.cli_common import parse_day
 from gis_service.config import get_settings
@@ -105,7 +104,6 @@ def audit(
         gaps = gaps_geojson(conn, report)
         geoms = _target_geometries(conn, [t["target_id"] for t in report["targets"]])
         water_names = names(conn, "water_body")
-        levels = dict(conn.execute(text("SELECT code, level FROM admin_region")).all())
     targets = pd.DataFrame(
         report["targets"],
         columns=[
@@ -130,8 +128,8 @@ def audit(
         targets.merge(geoms, on="target_id", how="left"), geometry="geometry", crs=crs.STORAGE_CRS
     )
     rates = pd.DataFrame(report["regions"])
-    if len(rates) and "level" not in rates:
-        rates.insert(1, "level", rates["region_code"].map(levels))
+    if len(rates):  # the report names each region's level: show it beside the code
+        rates.insert(1, "level", rates.pop("level"))
     gap_frame = _gap_frame(gaps, targets)
     gap_frame["water_body_name"] = gap_frame["water_body_code"].map(water_names)
     posts = pd.DataFrame(report["posts"])

@@ -11,12 +11,13 @@ import pandas as pd
 
 from gis_service.config import get_settings
 from gis_service.domain.zoning import ZoningConfig
+from gis_service.fileio.tracks import FORMATS
 from gis_service.notebook._connection import Bind, writing
 from gis_service.services import importing, patrols, zoning
 from gis_service.services.reports import ImportReport
 from gis_service.services.sample import SAMPLE_DIR, ensure_tracks
 
-TRACK_SUFFIXES = (".gpx", ".geojson", ".json", ".csv", ".kml", ".kmz")
+TRACK_SUFFIXES = tuple(f".{fmt}" for fmt in FORMATS)  # every format the parser reads
 
 PerFile = str | Mapping[str, str] | Callable[[Path], str | None] | None
 

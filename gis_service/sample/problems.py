@@ -156,7 +156,8 @@ def build_problems(
                 "deadline": _iso(
                     handed + pd.Timedelta(days=20) if stage == "handed_over_date" else None
                 ),
-                "working_days": OTHER_WORKING_DAYS if handed and stage != "handed_over_date"
+                "working_days": OTHER_WORKING_DAYS
+                if handed and stage != "handed_over_date"
                 else "",
                 "answer": "已责令停止并恢复原状" if answered else "",
                 "answered_on": _iso(answered),

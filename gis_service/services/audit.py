@@ -160,8 +160,7 @@ def run_audit(
         conn,
         params={"region": region, "s": first, "e": last},
     )
-    kinds = dict(zip(posts["water_body_code"], posts["water_kind"], strict=True))
-    kinds.update(dict(conn.execute(text("SELECT code, kind FROM water_body")).all()))
+    kinds = dict(conn.execute(text("SELECT code, kind FROM water_body")).all())
     held = assignments(seg, zones, posts, None, ancestors=ancestors, water_kinds=kinds)
     in_region = set(targets["target_id"])
     held = held[held["target_id"].isin(in_region)]
@@ -215,11 +214,12 @@ def run_audit(
     )
     target_regions = _target_regions(seg, zones)
     rates = region_rates(post_audits, target_audits, target_regions, ancestors)
-    region_names = names(conn, "admin_region")
+    region_rows = conn.execute(text("SELECT code, name, level FROM admin_region")).all()
+    region_names = {code: name for code, name, _ in region_rows}
+    levels = {code: level for code, _, level in region_rows}
     water_names = names(conn, "water_body")
     chief_names = dict(zip(posts["chief_id"], posts["chief_name"], strict=False))
     chief_names.update(names(conn, "chief", {c for t in target_audits for c in t.chiefs}))
-    levels = dict(conn.execute(text("SELECT code, level FROM admin_region")).all())
     targets_of = post_targets.groupby("post_id")["target_id"].agg(sorted).to_dict()
     meta = targets.set_index("target_id")
     in_period = patrols[(patrols["day"] >= period.start) & (patrols["day"] <= period.end)]

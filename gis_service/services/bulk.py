@@ -16,9 +16,10 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from gis_service.fileio.manifest import Manifest
+from gis_service.fileio.tracks import FORMATS
 from gis_service.services.patrols import PatrolSettings, Upload, ingest_patrols
 
-TRACK_SUFFIXES = (".gpx", ".geojson", ".json", ".csv", ".kml", ".kmz")
+TRACK_SUFFIXES = tuple(f".{fmt}" for fmt in FORMATS)  # every format the parser reads
 
 
 @dataclass(frozen=True)

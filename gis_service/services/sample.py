@@ -94,9 +94,7 @@ def load_problems(conn: Connection, path: Path, calendar: WorkCalendar | None = 
     return new
 
 
-def load_accountability(
-    conn: Connection, path: Path, calendar: WorkCalendar | None = None
-) -> int:
+def load_accountability(conn: Connection, path: Path, calendar: WorkCalendar | None = None) -> int:
     """Issue each record (idempotent by its document number, ``reference``) and record its
     answer on its date, through the same service calls as the API; returns how many were new.
     Each step is recorded "on" its own date, as an office entering its files would."""
@@ -106,10 +104,7 @@ def load_accountability(
     with atomic(conn):
         ids = dict(
             conn.execute(
-                text(
-                    "SELECT reference, id FROM accountability_record "
-                    "WHERE reference = ANY(:r)"
-                ),
+                text("SELECT reference, id FROM accountability_record WHERE reference = ANY(:r)"),
                 {"r": list(rows["reference"])},
             ).all()
         )

@@ -6,13 +6,13 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from gis_service.api.auth import OfficeDep
 from gis_service.api.deps import ConnDep, TimezoneDep
 from gis_service.api.params import AsOfQ, PeriodQ, RegionQ
-from gis_service.api.responses import GeoJSONResponse
+from gis_service.api.responses import GeoJSONResponse, download_response
 from gis_service.errors import InputError
 from gis_service.fileio.downloads import features_download
 from gis_service.services.audit import gaps_geojson, run_audit
@@ -24,8 +24,7 @@ LangQ = Annotated[
 ]
 
 
-@router.get("/audits", summary="Audit: coverage per segment, compliance per chief, rates")
-def audit(
+def _report(
     conn: ConnDep,
     who: OfficeDep,
     tz: TimezoneDep,
@@ -33,7 +32,16 @@ def audit(
     period: PeriodQ,
     as_of: AsOfQ = None,
 ) -> dict:
+    """The audit the office asked for, in the office's time zone (one place for the routes)."""
     return run_audit(conn, region, period, as_of=as_of, timezone=tz)
+
+
+ReportDep = Annotated[dict, Depends(_report)]
+
+
+@router.get("/audits", summary="Audit: coverage per segment, compliance per chief, rates")
+def audit(report: ReportDep) -> dict:
+    return report
 
 
 @router.get(
@@ -43,26 +51,17 @@ def audit(
 )
 def audit_gaps(
     conn: ConnDep,
-    who: OfficeDep,
-    tz: TimezoneDep,
-    region: RegionQ,
-    period: PeriodQ,
-    as_of: AsOfQ = None,
+    report: ReportDep,
     f: Annotated[
         Literal["json", "gpkg", "shp", "kml"],
         Query(description="json (GeoJSON, default); gpkg, shp (zipped) or kml for ArcGIS/QGIS"),
     ] = "json",
 ) -> Response:
-    report = run_audit(conn, region, period, as_of=as_of, timezone=tz)
     collection = gaps_geojson(conn, report)
     if f == "json":
         return GeoJSONResponse(collection)
-    download = features_download(collection["features"], f, f"gaps_{region}_{period}")
-    return Response(
-        download.body,
-        media_type=download.media_type,
-        headers={"Content-Disposition": f'attachment; filename="{download.filename}"'},
-    )
+    name = f"gaps_{report['region']['code']}_{report['period']['label']}"
+    return download_response(features_download(collection["features"], f, name))
 
 
 @router.get(

@@ -10,7 +10,7 @@ from gis_service.api.auth import PrincipalDep
 from gis_service.api.deps import ConnDep
 from gis_service.api.links import base_url, link
 from gis_service.api.params import Level, RegionFilterQ, WaterQ
-from gis_service.api.responses import GeoJSONResponse
+from gis_service.api.responses import GeoJSONResponse, download_response
 from gis_service.domain.access import Principal, sees_personal_data
 from gis_service.fileio.downloads import features_download
 from gis_service.services import collections as svc
@@ -114,14 +114,9 @@ def items(
     features, matched = svc.items(conn, collection_id, query, reader=_reader(who))
     if f != "json":
         download = features_download(features, f, collection_id)
-        return Response(
-            download.body,
-            media_type=download.media_type,
-            headers={
-                "Content-Disposition": f'attachment; filename="{download.filename}"',
-                "OGC-NumberMatched": str(matched),
-                "OGC-NumberReturned": str(len(features)),
-            },
+        return download_response(
+            download,
+            {"OGC-NumberMatched": str(matched), "OGC-NumberReturned": str(len(features))},
         )
     path = request.url.path
     links = [{"rel": "self", "type": "application/geo+json", "href": link(request, path)}]

@@ -223,7 +223,7 @@ def coverage_printed(
 
 def _period_labels(chosen: str, timezone: str) -> list[str]:
     """The portal's period choices (this year and the last), the map's own among them."""
-    today = dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date()
+    today = local_today(timezone)
     labels = [p.label for p in period_choices(today)]
     return labels if chosen in labels else [chosen, *labels]
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import time
-import zoneinfo
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Literal
 
@@ -19,6 +17,7 @@ from gis_service import __version__
 from gis_service.api.deps import ConnDep, TimezoneDep
 from gis_service.api.negotiate import prefers_html
 from gis_service.api.params import REGION_PATTERN
+from gis_service.config import local_today
 from gis_service.db.engine import get_engine
 from gis_service.errors import InputError
 from gis_service.services.portal import portal_view
@@ -53,7 +52,7 @@ def root(
         if region or period:
             raise InputError("region and period choose what the portal page shows: add f=html")
         return JSONResponse(_links(request), headers={"Vary": "Accept"})
-    today = dt.datetime.now(zoneinfo.ZoneInfo(tz)).date()
+    today = local_today(tz)
     view = portal_view(conn, region=region, period=period, today=today, timezone=tz)
     page = portal_html(view, title=request.app.title, version=__version__)
     return HTMLResponse(page, headers={"Vary": "Accept"})
