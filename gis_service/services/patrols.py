@@ -90,8 +90,9 @@ def _zoning_states(conn: Connection, keys: list[tuple[str, dt.date]]) -> dict[tu
             "SELECT q.c, q.d, r.id, r.metric_epsg, (SELECT coalesce(array_agg(p.id ORDER BY p.id), "
             "'{}') FROM chief_post p WHERE p.chief_id = q.c AND p.validity @> q.d) "
             "FROM unnest(CAST(:c AS text[]), CAST(:d AS date[])) AS q(c, d) "
-            "LEFT JOIN LATERAL (SELECT id, metric_epsg FROM zoning_run ORDER BY id DESC LIMIT 1) r "
-            "ON true"
+            # the run in force that day: the newest effective by then (db.zoning_runs)
+            "LEFT JOIN LATERAL (SELECT id, metric_epsg FROM zoning_run WHERE effective_from <= q.d "
+            "ORDER BY id DESC LIMIT 1) r ON true"
         ),
         {"c": [k[0] for k in keys], "d": [k[1] for k in keys]},
     ).all()
@@ -110,7 +111,7 @@ def _cached_assignment(
     if key in _ASSIGNMENTS:
         _ASSIGNMENTS.move_to_end(key)
         return _ASSIGNMENTS[key]
-    value = _assignment(conn, chief_id, day, epsg, reach)
+    value = _assignment(conn, chief_id, day, epsg, reach, key[0])
     _ASSIGNMENTS[key] = value
     if len(_ASSIGNMENTS) > _ASSIGNMENT_CACHE_SIZE:
         _ASSIGNMENTS.popitem(last=False)
@@ -126,14 +127,15 @@ class _Assignment:
     # river target id -> (patrol chainage, stored chainage) at the river's vertices and the
     # target's stored start: what is reported is in the zoning's chainage
     stored: dict[str, tuple[np.ndarray, np.ndarray, float]] = field(default_factory=dict)
+    run_id: int | None = None  # the zoning run the targets are of (in force on the day)
 
 
 def _assignment(
-    conn: Connection, chief_id: str, day: dt.date, epsg: int, reach: float
+    conn: Connection, chief_id: str, day: dt.date, epsg: int, reach: float, run_id: int | None
 ) -> _Assignment:
     """The chief's segments and zones on ``day`` as lines and chainage targets; which ones
     is decided by ``domain.assignments`` (the rules the audit and the roster use too)."""
-    posts, segs, zones, ancestors, kinds = load_post_targets(conn, chief_id, day)
+    posts, segs, zones, ancestors, kinds = load_post_targets(conn, chief_id, day, run_id)
     held = assignments(segs, zones, posts, day, ancestors=ancestors, water_kinds=kinds)
     region_posts = set(posts.loc[posts["role"].isin(REGION_ROLES), "post_id"])
     by_region = set(held.loc[held["post_id"].isin(region_posts), "target_id"])
@@ -169,7 +171,7 @@ def _assignment(
     line_of = {code: i for i, (code, _, _) in enumerate(rows)}
     shore_geoms = [_shore_line(bytes(z.zone), bytes(z.water), epsg) for z in zones.itertuples()]
     lines = LineSet.from_lines(np.array(river_geoms + shore_geoms, dtype=object))
-    here = _chainage_maps(conn, [code for code, _, _ in rows], lonlat, lines, epsg)
+    here = _chainage_maps(conn, run_id, [code for code, _, _ in rows], lonlat, lines, epsg)
     targets, meta, stored = [], {}, {}
     # own segments get joint-section credit beyond their ends; neighbours' segments are
     # measured only to credit what the patrol walked on them; a general chief's region
@@ -216,11 +218,16 @@ def _assignment(
             "line": line,
             "walked_only": z.id in by_region and z.id not in by_water,
         }
-    return _Assignment(lines, targets, meta, LineMatcher(lines), stored)
+    return _Assignment(lines, targets, meta, LineMatcher(lines), stored, run_id)
 
 
 def _chainage_maps(
-    conn: Connection, codes: list[str], lonlat: np.ndarray, lines: LineSet, epsg: int
+    conn: Connection,
+    run_id: int | None,
+    codes: list[str],
+    lonlat: np.ndarray,
+    lines: LineSet,
+    epsg: int,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per river, (stored chainage, this patrol's chainage) at every vertex.
 
@@ -231,10 +238,10 @@ def _chainage_maps(
     totals = dict(
         conn.execute(
             text(
-                "SELECT water_body_code, max(chainage_to_m) FROM river_segment "
-                "WHERE water_body_code = ANY(:w) GROUP BY water_body_code"
+                "SELECT water_body_code, max(chainage_to_m) FROM river_segment_version "
+                "WHERE run_id = :run AND water_body_code = ANY(:w) GROUP BY water_body_code"
             ),
-            {"w": codes},
+            {"w": codes, "run": run_id},
         ).all()
     )
     stored = np.array([float(totals.get(c) or 0.0) for c in codes])
@@ -243,7 +250,7 @@ def _chainage_maps(
     chosen = np.zeros(n, dtype=object)
     chosen[:] = [lines] * n
     counts = conn.execute(
-        text("SELECT counts -> 'metric_zones' FROM zoning_run ORDER BY id DESC LIMIT 1")
+        text("SELECT counts -> 'metric_zones' FROM zoning_run WHERE id = :run"), {"run": run_id}
     ).scalar()
     for zone in sorted(int(z) for z in (counts or {})):
         if zone == epsg or n == 0:
@@ -684,6 +691,7 @@ def _write(conn: Connection, items: list[_Computed]) -> None:
                 "summary": item.result["summary"],
                 "dropped": item.result["dropped"],
                 "track": _track_ewkb(item.track, item.epsg),
+                "zoning_run_id": item.assignment.run_id,
             }
             for item in items
         ]
@@ -835,6 +843,7 @@ def _coverage_rows(item: _Computed) -> list[dict]:
             "patrol_id": item.result["id"],
             "target_type": assignment.meta[tc.id]["target_type"],
             "target_id": tc.id,
+            "run_id": assignment.run_id,
             "water_body_code": assignment.meta[tc.id]["water_body_code"],
             "length_m": tc.length_m,
             "covered_m": tc.covered_m,
