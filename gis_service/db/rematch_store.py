@@ -147,7 +147,7 @@ def stale_patrols(
 ) -> Iterator[list[StoredPatrol]]:
     """The partition's stale patrols with their raw evidence, in upload order, ``chunk`` at a
     time from a server-side cursor (a partition is never held whole in memory)."""
-    result = conn.execution_options(stream_results=True, yield_per=chunk).execute(
+    result = conn.execute(
         text(
             "SELECT p.id::text, p.chief_id, p.file_name, p.source_format, p.coord_system, "
             "p.mode, p.uploaded_at, p.reasons, p.summary, w.data, w.encoding "
@@ -157,6 +157,7 @@ def stale_patrols(
             "ORDER BY p.uploaded_at, p.started_at, p.id"
         ),
         {"tz": timezone, "run": job.run_id, "zone": job.zone_epsg, "month": job.month},
+        execution_options={"stream_results": True, "yield_per": chunk},
     )
     for part in result.partitions(chunk):
         yield [_stored(row) for row in part]

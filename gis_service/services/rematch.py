@@ -232,5 +232,3 @@ def progress_summary(conn: Connection) -> dict:
         "patrols_done": sum(j.done for j in all_jobs),
         "jobs": [j.to_dict() for j in all_jobs],
     }
-
-

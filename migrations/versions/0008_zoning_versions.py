@@ -73,9 +73,7 @@ def upgrade() -> None:
         sa.Column("shore_length_m", sa.Float(), nullable=True),
         sa.Column("share", sa.Float(), nullable=True),
         sa.Column("initiates_coordination", sa.Boolean(), nullable=True),
-        sa.Column(
-            "geom", Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=False
-        ),
+        sa.Column("geom", Geometry("MULTIPOLYGON", srid=SRID, spatial_index=False), nullable=False),
         sa.ForeignKeyConstraint(["run_id"], ["zoning_run.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("run_id", "id"),
     )
