@@ -41,14 +41,28 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 _DECLARED = re.compile(r"^declared (\w+), but the points fit the assigned water only as")
 
 
-def _upload(p: StoredPatrol) -> Upload:
-    """The upload as it was made: the stored file under its name, with what was declared
-    (a coordinate system converted by the office setting is the one the note names)."""
-    coord_system = p.coord_system
+def _declared(p: StoredPatrol) -> str | None:
+    """The coordinate system declared at upload when the office setting converted it (its
+    note names it), else None."""
     for note in p.summary.get("notes", []):
         found = _DECLARED.match(note)
         if found:
-            coord_system = found.group(1)
+            return found.group(1)
+    return None
+
+
+def _settings(p: StoredPatrol, settings: PatrolSettings) -> PatrolSettings:
+    """The settings of the upload: a patrol converted by ``auto_convert_offsets`` was
+    uploaded with it on."""
+    if _declared(p) and not settings.auto_convert_offsets:
+        return replace(settings, auto_convert_offsets=True)
+    return settings
+
+
+def _upload(p: StoredPatrol) -> Upload:
+    """The upload as it was made: the stored file under its name, with what was declared
+    (a coordinate system converted by the office setting is the one the note names)."""
+    coord_system = _declared(p) or p.coord_system
     fmt = None if p.file_name else (p.source_format if p.source_format in FORMATS else None)
     return Upload(
         p.data,
@@ -78,16 +92,19 @@ def rematch_chunk(
 ) -> tuple[list[dict], list[dict]]:
     """The patrol rows (verdict columns) and coverage rows of ``stored``, judged again
     against the run in force on each one's day."""
-    preps = [pipeline._prepare(_upload(p), settings) for p in stored]
+    own = [_settings(p, settings) for p in stored]
+    preps = [pipeline._prepare(_upload(p), s) for p, s in zip(stored, own, strict=True)]
     states = pipeline._zoning_states(conn, sorted({(p.chief_id, p.day) for p in preps}))
     rows: list[dict] = []
     coverage: list[dict] = []
-    by_upload = itertools.groupby(zip(stored, preps, strict=True), key=lambda sp: sp[0].uploaded_at)
+    by_upload = itertools.groupby(
+        zip(stored, preps, own, strict=True), key=lambda sp: sp[0].uploaded_at
+    )
     for now, group in by_upload:
-        pairs = list(group)
-        items = [pipeline._compute(conn, prep, settings, states, now) for _, prep in pairs]
+        triples = list(group)
+        items = [pipeline._compute(conn, prep, s, states, now) for _, prep, s in triples]
         pipeline._contexts(conn, items, now, settings.timezone)
-        for (p, _), item in zip(pairs, items, strict=True):
+        for (p, _, _), item in zip(triples, items, strict=True):
             reused, overlapping = _relations(p.reasons)
             item.context = replace(
                 item.context, reused_from=reused, overlapping=overlapping, offset=item.offset

@@ -108,3 +108,26 @@ def river_report(conn: ConnDep, code: str, date: DateQ = None) -> dict:
 )
 def river_report_page(conn: ConnDep, code: str, date: DateQ = None) -> HTMLResponse:
     return HTMLResponse(river_report_html(q.coordination_report(conn, code, date or local_today())))
+
+
+@router.get(
+    "/zoning/runs",
+    summary="Zoning runs: from when each applies, what still refers to it, which can be pruned",
+)
+def zoning_runs(conn: ConnDep) -> list[dict]:
+    from dataclasses import asdict
+
+    from gis_service.db.zoning_runs import list_runs, prunable
+
+    gone = set(prunable(conn))
+    return [{**asdict(r), "prunable": r.id in gone} for r in list_runs(conn)]
+
+
+@router.get(
+    "/zoning/rematch",
+    summary="Re-match jobs (one per Gauss-Kruger zone x month) and their progress",
+)
+def rematch_progress(conn: ConnDep) -> dict:
+    from gis_service.services.rematch import progress_summary
+
+    return progress_summary(conn)
