@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, insert, text
 
 from gis_service.db.models import PatrolCoverage
 
@@ -164,9 +164,20 @@ def stale_patrols(
 
 
 def _stored(row) -> StoredPatrol:
-    *head, data, encoding = row
+    pid, chief, name, fmt, coords, mode, uploaded, reasons, summary, data, encoding = row
     raw = bytes(data)
-    return StoredPatrol(*head, data=zlib.decompress(raw) if encoding == "zlib" else raw)
+    return StoredPatrol(
+        pid,
+        chief,
+        name,
+        fmt,
+        coords,
+        mode,
+        uploaded,
+        reasons,
+        summary,
+        zlib.decompress(raw) if encoding == "zlib" else raw,
+    )
 
 
 def replace_rows(conn: Connection, patrols: list[dict], coverage: list[dict]) -> None:
@@ -188,4 +199,4 @@ def replace_rows(conn: Connection, patrols: list[dict], coverage: list[dict]) ->
         {"i": [p["id"] for p in patrols]},
     )
     if coverage:
-        conn.execute(PatrolCoverage.__table__.insert(), coverage)
+        conn.execute(insert(PatrolCoverage), coverage)

@@ -173,7 +173,7 @@ def run_audit(
         conn,
         params={"region": region, "s": first, "e": last, "runs": in_period_runs},
     )
-    kinds = dict(conn.execute(text("SELECT code, kind FROM water_body")).all())
+    kinds: dict[str, str] = dict(conn.execute(text("SELECT code, kind FROM water_body")).all())
     held = assignments(seg, zones, posts, None, ancestors=ancestors, water_kinds=kinds)
     in_region = set(targets["target_id"])
     held = held[held["target_id"].isin(in_region)]
@@ -337,7 +337,7 @@ def gaps_geojson(conn: Connection, report: dict) -> dict:
         return {"type": "FeatureCollection", "features": []}
     ids = sorted({r[0] for r in rows})
     runs = {t["target_id"]: t["run_id"] for t in report["targets"]}
-    geoms = dict(
+    geoms: dict[str, bytes] = dict(
         conn.execute(
             text(
                 "SELECT s.id, ST_AsBinary(s.geom) FROM river_segment_version s "

@@ -106,6 +106,7 @@ def rematch_chunk(
         pipeline._contexts(conn, items, now, settings.timezone)
         for (p, _, _), item in zip(triples, items, strict=True):
             reused, overlapping = _relations(p.reasons)
+            assert item.context is not None  # set by _contexts
             item.context = replace(
                 item.context, reused_from=reused, overlapping=overlapping, offset=item.offset
             )

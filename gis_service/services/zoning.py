@@ -23,7 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, insert, text
 
 from gis_service.db.bulk import as_multi, copy_frame, ewkb_hex
 from gis_service.db.models import ZoningRun
@@ -260,7 +260,7 @@ def rebuild_zoning(
         }
         seconds = time.perf_counter() - started
         run_id = conn.execute(
-            ZoningRun.__table__.insert()
+            insert(ZoningRun)
             .values(
                 metric_epsg=epsg,
                 params=config.to_dict(),

@@ -190,6 +190,7 @@ def test_the_cluster_gives_the_single_process_rows_also_when_a_worker_dies(moved
     thread.join(timeout=300)
     assert not failure, failure
     assert killed is not None, "no job was caught running"
+    assert killed.worker is not None
     assert pids[int(killed.worker.rsplit(":", 1)[1])].wait(timeout=10) == -signal.SIGKILL
     with engine.connect() as conn:
         jobs = store.jobs(conn)

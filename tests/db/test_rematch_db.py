@@ -124,7 +124,9 @@ def _audit(conn: Connection, period: str) -> dict:
 def _rows(conn: Connection) -> tuple[list, list]:
     """Every stored patrol and coverage row, keyed by the patrol's content (ids of uploads
     without an app UUID are drawn at random), other patrols' ids in messages likewise."""
-    key = dict(conn.execute(text("SELECT id::text, content_sha256 FROM patrol")).all())
+    key: dict[str, str] = dict(
+        conn.execute(text("SELECT id::text, content_sha256 FROM patrol")).all()
+    )
 
     def named(value):
         return re.sub(
