@@ -199,3 +199,59 @@ def test_the_cluster_gives_the_single_process_rows_also_when_a_worker_dies(moved
     again = next(j for j in jobs if j.id == killed.id)
     assert again.done == again.patrols and again.worker != killed.worker
     assert _rows_of(engine) == single
+
+
+def test_runs_and_progress_over_http_and_the_command_line(moved_db, monkeypatch):
+    """After the re-match: the runs with what refers to them, the jobs' progress, pruning."""
+    from fastapi.testclient import TestClient
+    from typer.testing import CliRunner
+
+    from gis_service.api.app import create_app
+    from gis_service.cli import app
+    from gis_service.config import get_settings
+    from gis_service.db.engine import get_engine
+
+    url, engine, new_run = moved_db
+    with engine.begin() as conn:
+        _stale_again(conn, new_run)
+    monkeypatch.setenv("DATABASE_URL", url)
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    try:
+        runner = CliRunner()
+        done = runner.invoke(app, ["rematch"])
+        assert done.exit_code == 0, done.output
+        assert "re-match: 33 patrols in 3 partitions" in done.output
+        listed = runner.invoke(app, ["jobs"])
+        assert listed.exit_code == 0 and listed.output.count(" done ") == 3
+        runs = runner.invoke(app, ["zoning", "runs"])
+        assert f"run {new_run}  from 2026-10-01" in runs.output
+        nothing = runner.invoke(app, ["zoning", "prune"])
+        assert "nothing to prune" in nothing.output  # the old run governs Q3
+    finally:
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+    with TestClient(create_app(engine)) as client:
+        body = client.get("/zoning/runs").json()
+        by_id = {r["id"]: r for r in body}
+        assert by_id[new_run]["effective_from"] == "2026-10-01"
+        assert by_id[new_run]["patrols"] == 33 and by_id[new_run]["coverage_rows"] > 0
+        assert by_id[new_run]["newest"] and not any(r["prunable"] for r in body)
+        progress = client.get("/zoning/rematch").json()
+        assert progress["partitions"] == progress["partitions_done"] == 3
+        assert progress["patrols"] == progress["patrols_done"] == 33
+        assert {j["month"] for j in progress["jobs"]} == {"2026-10", "2026-11", "2026-12"}
+    # a run superseded from the same date on, to which nothing refers, can go
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO zoning_run (metric_epsg, params, input_sha256, counts, seconds, "
+                "effective_from) SELECT metric_epsg, params, input_sha256, counts, 0, "
+                "'2026-10-01' FROM zoning_run WHERE id = :r"
+            ),
+            {"r": new_run},
+        )
+        from gis_service.db.zoning_runs import prunable
+
+        assert prunable(conn) == []  # the new run's coverage rows still refer to it
+        conn.rollback()
