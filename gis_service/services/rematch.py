@@ -29,6 +29,7 @@ from dataclasses import replace
 from sqlalchemy import Connection, create_engine
 
 from gis_service.db import rematch_store as store
+from gis_service.db.engine import database_url
 from gis_service.db.rematch_store import Job, StoredPatrol
 from gis_service.domain.verdict import judge
 from gis_service.fileio.tracks import FORMATS
@@ -177,7 +178,7 @@ def rematch(
 
 
 def run_job(
-    db_url: str,
+    db_url: str | None,
     job_id: int,
     settings: PatrolSettings,
     chunk: int = 200,
@@ -185,8 +186,9 @@ def run_job(
 ) -> dict:
     """Run one job on its own connections (a Dask task, a process): the rows and the job's
     ``done`` commit together, progress is committed aside; a job another worker holds, or
-    one already done, is skipped."""
-    engine = create_engine(db_url, pool_size=2, max_overflow=0)
+    one already done, is skipped. ``db_url`` None: the database of this process's settings
+    (a cluster's worker uses its own DATABASE_URL: no password travels with the task)."""
+    engine = create_engine(db_url or database_url(), pool_size=2, max_overflow=0)
     try:
         with engine.connect() as status, engine.connect() as work:
             work.begin()

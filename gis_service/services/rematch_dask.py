@@ -40,13 +40,16 @@ def run_on_dask(
     on_done: Callable[[dict], None] | None = None,
 ) -> list[dict]:
     """Plan, then run every unfinished job as a Dask task; returns the tasks' results in
-    the order they finished. ``workers`` sizes the local cluster (default: the cores)."""
+    the order they finished. ``workers`` sizes the local cluster (default: the cores). A
+    real cluster's workers connect with their own database settings; a local cluster's are
+    given ``db_url``."""
     from distributed import Client, LocalCluster, as_completed
 
     pending = plan(db_url, settings.timezone)
     if not pending:
         return []
     cluster = None
+    task_url = None if scheduler else db_url
     if scheduler:
         client = Client(scheduler)
     else:
@@ -62,7 +65,7 @@ def run_on_dask(
             # retries: a task whose worker died is run again elsewhere (the job rolled back)
             client.submit(
                 run_job,
-                db_url,
+                task_url,
                 job.id,
                 settings,
                 key=f"rematch-{job.id}-{uuid4().hex[:8]}",

@@ -77,8 +77,10 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def cluster(tmp_path):
-    """A scheduler and two single-threaded workers, each its own process, on loopback."""
+def cluster(moved_db, tmp_path):
+    """A scheduler and two single-threaded workers, each its own process, on loopback; the
+    workers reach the module's database through their own environment (DATABASE_URL)."""
+    env = {**os.environ, "DATABASE_URL": moved_db[0]}
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     logs = [open(tmp_path / f"{name}.log", "w") for name in ("scheduler", "w1", "w2")]  # noqa: SIM115
@@ -104,6 +106,7 @@ def cluster(tmp_path):
             ],
             stdout=logs[k],
             stderr=subprocess.STDOUT,
+            env=env,
         )
         for k in (1, 2)
     ]
@@ -177,19 +180,23 @@ def test_the_cluster_gives_the_single_process_rows_also_when_a_worker_dies(moved
     thread.start()
     pids = {p.pid: p for p in workers}
     killed = None
+    seen: set = set()
     deadline = time.monotonic() + 180
     while killed is None and thread.is_alive() and time.monotonic() < deadline:
         with engine.connect() as conn:
             for job in store.jobs(conn):
+                seen.add((job.id, job.status, job.done, job.worker))
                 pid = int((job.worker or ":0").rsplit(":", 1)[1])
-                if job.status == "running" and job.done >= 1 and pid in pids:
+                # mid-job: its transaction open, several patrols to go (the kill lands before
+                # the job's commit)
+                if job.status == "running" and job.done <= job.patrols - 4 and pid in pids:
                     os.kill(pid, signal.SIGKILL)
                     killed = job
                     break
-        time.sleep(0.02)
+        time.sleep(0.005)
     thread.join(timeout=300)
     assert not failure, failure
-    assert killed is not None, "no job was caught running"
+    assert killed is not None, f"no job was caught running: {sorted(seen)} {pids}"
     assert killed.worker is not None
     assert pids[int(killed.worker.rsplit(":", 1)[1])].wait(timeout=10) == -signal.SIGKILL
     with engine.connect() as conn:
