@@ -125,6 +125,8 @@ def main() -> None:
             partitions = conn.execute(text("SELECT count(*) FROM rematch_job")).scalar_one()
         print(f"partitions (GK zone x month): {partitions}")
         peaks = {}
+        # the cluster's workers connect with their own settings (a real cluster's way)
+        os.environ["DATABASE_URL"] = url
         for workers in (1, 2):
             _stale(engine)
             from distributed import Client, LocalCluster
