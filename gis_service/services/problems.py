@@ -108,6 +108,8 @@ def report_problem(
     found_at = found_at or dt.datetime.now(dt.UTC)
     if found_at.tzinfo is None:
         found_at = found_at.replace(tzinfo=zoneinfo.ZoneInfo(timezone))
+    # the same instant in UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts
+    found_at = found_at.astimezone(dt.UTC)
     pid = problem_id or uuid.uuid4()
     with atomic(conn):
         stored = conn.execute(
