@@ -116,6 +116,16 @@ ACCOUNTABILITY_STATUS_LABELS: dict[str, str] = {
 }
 ACCOUNTABILITY_STATUSES: tuple[str, ...] = tuple(ACCOUNTABILITY_STATUS_LABELS)
 
+# coordinate systems a track or a point may come in: WGS84 (GPS), CGCS2000 (the same to
+# centimetres), GCJ-02 (AMap/Tencent) and BD-09 (Baidu), the last two converted on the way in
+COORD_SYSTEMS: tuple[str, ...] = ("wgs84", "cgcs2000", "gcj02", "bd09")
+# how a patrol went (the fastest plausible pace of each: domain.tracks.MODE_MAX_SPEED)
+TRAVEL_MODES: tuple[str, ...] = ("walk", "bike", "boat", "vehicle")
+# a patrol's verdict (domain.verdict)
+PATROL_STATUSES: tuple[str, ...] = ("valid", "partial", "invalid", "suspicious")
+# roles that may write (upload patrols, report problems); viewers read only
+WRITER_ROLES: tuple[str, ...] = ("chief", "office")
+
 USER_ROLE_LABELS: dict[str, str] = {
     "office": "河长办",
     "chief": "河湖长",

@@ -19,7 +19,6 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from gis_service.config import get_settings, local_today
 from gis_service.db.queries import local_day_bounds, names, wkb_by_id
 from gis_service.domain.chinacoords import to_wgs84
 from gis_service.domain.rules import RuleSet
@@ -133,12 +132,12 @@ def coverage_data(
     *,
     as_of: dt.date | None = None,
     include_tracks: bool = False,
+    timezone: str,
     rules: RuleSet | None = None,
-    timezone: str | None = None,
     include_contacts: bool = False,
 ) -> CoverageData:
-    """The audit of ``region`` for ``period`` with the geometry the coverage map draws."""
-    timezone = timezone or get_settings().timezone
+    """The audit of ``region`` for ``period`` with the geometry the coverage map draws;
+    ``timezone`` and ``rules``: the office's, passed in by the front end."""
     report = run_audit(conn, region, period, as_of=as_of, rules=rules, timezone=timezone)
     regions = _frame(
         conn.execute(
@@ -196,7 +195,7 @@ def coverage_data(
         joint_sections=joint,
         crossings=crossings,
         tracks=tracks,
-        problems=problems_frame(conn, region=region, start=start, end=end),
+        problems=problems_frame(conn, region=region, start=start, end=end, timezone=timezone),
         region_level=str(own["level"].iloc[0]) if len(own) else "city",
     )
 
@@ -351,6 +350,7 @@ def coverage_map(
     region: str,
     period: str,
     *,
+    timezone: str,
     options: MapOptions | None = None,
     as_of: dt.date | None = None,
     rules: RuleSet | None = None,
@@ -367,6 +367,7 @@ def coverage_map(
         as_of=as_of,
         include_tracks=options.include_tracks,
         rules=rules,
+        timezone=timezone,
         include_contacts=options.include_contacts,
     )
     tiled = tile_threshold is not None and data.feature_count > tile_threshold
@@ -378,10 +379,10 @@ def coverage_map(
 # -- patrol --------------------------------------------------------------------------------------
 
 
-def patrol_data(conn: Connection, patrol_id, *, timezone: str | None = None) -> PatrolData:
+def patrol_data(conn: Connection, patrol_id, *, timezone: str) -> PatrolData:
     """One stored patrol: its points re-read from the upload (the evidence), what was dropped
-    and why (as stored at ingest), its targets with covered and missed stretches."""
-    timezone = timezone or get_settings().timezone
+    and why (as stored at ingest), its targets with covered and missed stretches; times read
+    and shown in ``timezone`` (the office's)."""
     patrol = get_patrol(conn, patrol_id)
     raw = parse_track(
         raw_upload(conn, patrol_id),
@@ -454,8 +455,12 @@ def _json(value) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def patrol_map(conn: Connection, patrol_id, *, options: MapOptions | None = None) -> folium.Map:
-    return build_patrol_map(patrol_data(conn, patrol_id), options or MapOptions())
+def patrol_map(
+    conn: Connection, patrol_id, *, timezone: str, options: MapOptions | None = None
+) -> folium.Map:
+    return build_patrol_map(
+        patrol_data(conn, patrol_id, timezone=timezone), options or MapOptions()
+    )
 
 
 # -- river ---------------------------------------------------------------------------------------
@@ -607,9 +612,10 @@ def _neighbour_frame(
 
 
 def river_map(
-    conn: Connection, code: str, *, day: dt.date | None = None, options: MapOptions | None = None
+    conn: Connection, code: str, *, day: dt.date, options: MapOptions | None = None
 ) -> folium.Map:
-    return build_river_map(river_data(conn, code, day or local_today()), options or MapOptions())
+    """The river map on ``day`` (the front end's today when the user gives none)."""
+    return build_river_map(river_data(conn, code, day), options or MapOptions())
 
 
 def export_mode(offline: bool) -> Literal["inline", "cdn"]:

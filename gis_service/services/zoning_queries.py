@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from gis_service.config import local_today
 from gis_service.db.geojson import feature_collection, geojson_sql
 from gis_service.db.queries import DESCENDANTS, names, where_clause
 from gis_service.domain.assignments import assignments, posts_valid_on, unassigned
@@ -234,7 +233,7 @@ def neighbours(
     *,
     direction: str,
     max_distance_m: float = float("inf"),
-    day: dt.date | None = None,
+    day: dt.date,
 ) -> list[dict]:
     """Segments upstream or downstream of a segment, with their chiefs on ``day``."""
     net, seg, rivers = _network(conn)
@@ -243,7 +242,7 @@ def neighbours(
         raise NotFoundError(f"segment {segment_id!r} not found")
     walk = net.upstream if direction == "upstream" else net.downstream
     found = walk(int(hits[0]), max_distance_m)
-    chiefs = _chiefs_by_target(_posts_frame(conn), seg, day or local_today())
+    chiefs = _chiefs_by_target(_posts_frame(conn), seg, day)
     seg = seg.astype(object).where(seg.notna(), None)
     return [
         {
