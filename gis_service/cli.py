@@ -404,7 +404,7 @@ def zoning_report(
     from gis_service.services.zoning_queries import coordination_report
 
     with engine().connect() as conn:
-        report = coordination_report(conn, river, _day(date))
+        report = coordination_report(conn, river, _day(date)).to_dict()
     if html:
         html.write_text(river_report_html(report), encoding="utf-8")
         typer.echo(f"wrote {html}")

@@ -14,58 +14,21 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection, text
 
+from gis_service.db.columns import (
+    JOINT_FIELDS,
+    REGION_FIELDS,
+    SEGMENT_FIELDS,
+    WATER_BODY_FIELDS,
+    ZONE_FIELDS,
+)
 from gis_service.db.queries import DESCENDANTS, where_clause
 from gis_service.domain import crs
 
-# the columns of each layer, named once (the notebook's frames and their order)
-REGION_COLUMNS = ("code", "name", "level", "parent_code", "kind")
-WATER_BODY_COLUMNS = (
-    "code",
-    "name",
-    "kind",
-    "parent_code",
-    "managing_level",
-    "managing_region_code",
-    "flow_reversed",
-    "buffer_width_m",
-    "source",
-)
-SEGMENT_COLUMNS = (
-    "id",
-    "water_body_code",
-    "level",
-    "kind",
-    "region_code",
-    "left_region_code",
-    "right_region_code",
-    "ordinal",
-    "chainage_from_m",
-    "chainage_to_m",
-    "length_m",
-    "parent_id",
-)
-ZONE_COLUMNS = (
-    "id",
-    "water_body_code",
-    "kind",
-    "level",
-    "region_code",
-    "area_m2",
-    "shore_length_m",
-    "share",
-    "initiates_coordination",
-)
-JOINT_COLUMNS = (
-    "id",
-    "water_body_code",
-    "level",
-    "crossing_chainage_m",
-    "chainage_from_m",
-    "chainage_to_m",
-    "upstream_region_code",
-    "downstream_region_code",
-    "along_boundary",
-)
+REGION_COLUMNS = REGION_FIELDS
+WATER_BODY_COLUMNS = (*WATER_BODY_FIELDS, "flow_reversed", "buffer_width_m", "source")
+SEGMENT_COLUMNS = ("id", *SEGMENT_FIELDS, "parent_id")
+ZONE_COLUMNS = ("id", *ZONE_FIELDS)
+JOINT_COLUMNS = ("id", *JOINT_FIELDS)
 
 
 def read_geo(conn: Connection, sql: str, params: dict | None = None) -> gpd.GeoDataFrame:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, Date, and_, literal, select, text
+from sqlalchemy import Connection, Date, Row, and_, literal, select, text
 
 from gis_service.db.models import Chief, ChiefPost
 
@@ -75,7 +75,9 @@ def names(conn: Connection, table: str, keys: Iterable[str] | None = None) -> di
     )
 
 
-def wkb_by_id(conn: Connection, table: str, ids: Iterable[str], columns: str = "id") -> list:
+def wkb_by_id(
+    conn: Connection, table: str, ids: Iterable[str], columns: str = "id"
+) -> Sequence[Row]:
     """Rows (``columns``..., WKB of ``geom``) of the segments or zones with these ids (table
     and column names come from the caller's code, the ids are bound)."""
     if table not in ("river_segment", "still_water_zone"):
@@ -88,7 +90,9 @@ def wkb_by_id(conn: Connection, table: str, ids: Iterable[str], columns: str = "
 
 def region_ancestors(conn: Connection) -> dict[str, tuple[str, ...]]:
     """Each region's ancestors, nearest first (one query, walked in memory)."""
-    parent = dict(conn.execute(text("SELECT code, parent_code FROM admin_region")).all())
+    parent: dict[str, str | None] = dict(
+        conn.execute(text("SELECT code, parent_code FROM admin_region")).all()
+    )
     out = {}
     for code in parent:
         chain, p = [], parent.get(code)

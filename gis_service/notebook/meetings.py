@@ -154,7 +154,7 @@ def coordination(
     """The coordination report of one river on a date (default today)."""
     on = parse_day(day, "day") or local_today(settings().timezone)
     with reading(engine) as conn:
-        raw = coordination_report(conn, water_body_code, on)
+        raw = coordination_report(conn, water_body_code, on).to_dict()
         ids = [s["id"] for stretches in raw["levels"].values() for s in stretches]
         geoms = segment_geometries(conn, ids)
         ancestors = region_ancestors(conn)

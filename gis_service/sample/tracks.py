@@ -553,7 +553,7 @@ def write_tracks(
     person_ids: list[str],
     rng: np.random.Generator,
     *,
-    absent: set[str] = frozenset(),
+    absent: frozenset[str] | set[str] = frozenset(),
     fixed: dict[str, str] | None = None,
     rules: RuleSet | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -14,6 +14,13 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
+from gis_service.db.columns import (
+    JOINT_FIELDS,
+    REGION_FIELDS,
+    SEGMENT_FIELDS,
+    WATER_BODY_FIELDS,
+    ZONE_FIELDS,
+)
 from gis_service.db.geojson import geojson_sql
 from gis_service.db.queries import DESCENDANTS, local_day_bounds
 from gis_service.domain.periods import local_today
@@ -46,14 +53,14 @@ COLLECTIONS: dict[str, Collection] = {
         Collection(
             "regions", "行政区划 Administrative regions",
             "Province, city, county, township and village boundaries.",
-            "admin_region", "code", ("code", "name", "level", "parent_code", "kind"),
+            "admin_region", "code", REGION_FIELDS,
             region_columns=("code",), level_column="level",
         ),
         Collection(
             "water-bodies", "水体 Water bodies",
             "Rivers and canals (centre lines), lakes, reservoirs and ponds (water polygons).",
             "water_body", "code",
-            ("code", "name", "kind", "parent_code", "managing_level", "managing_region_code"),
+            WATER_BODY_FIELDS,
             region_columns=("managing_region_code",), level_column="managing_level",
             water_column="code",
         ),
@@ -62,8 +69,7 @@ COLLECTIONS: dict[str, Collection] = {
             "Each river's stretches per administrative level, with the responsible region "
             "(or left/right bank regions on a boundary stretch).",
             "river_segment", "id",
-            ("water_body_code", "level", "kind", "region_code", "left_region_code",
-             "right_region_code", "ordinal", "chainage_from_m", "chainage_to_m", "length_m"),
+            SEGMENT_FIELDS,
             region_columns=("region_code", "left_region_code", "right_region_code"),
             level_column="level", water_column="water_body_code",
         ),
@@ -71,8 +77,7 @@ COLLECTIONS: dict[str, Collection] = {
             "zones", "水域与岸线 Lake and reservoir zones",
             "Water areas (水域), shoreline zones by village (岸线) and regions' water shares.",
             "still_water_zone", "id",
-            ("water_body_code", "kind", "level", "region_code", "area_m2", "shore_length_m",
-             "share", "initiates_coordination"),
+            ZONE_FIELDS,
             region_columns=("region_code",), level_column="level",
             water_column="water_body_code",
         ),
@@ -80,9 +85,7 @@ COLLECTIONS: dict[str, Collection] = {
             "joint-sections", "联防联控河段 Cross-boundary joint sections",
             "1 km up and down from every boundary crossing, shared by both sides.",
             "joint_section", "id",
-            ("water_body_code", "level", "crossing_chainage_m", "chainage_from_m",
-             "chainage_to_m", "upstream_region_code", "downstream_region_code",
-             "along_boundary"),
+            JOINT_FIELDS,
             region_columns=("upstream_region_code", "downstream_region_code"),
             level_column="level", water_column="water_body_code",
         ),
@@ -254,7 +257,7 @@ def items(
     )
     rows = conn.execute(text(sql), params).mappings().all()
     matched = conn.execute(text(f"{head}SELECT count(*) FROM {c.table} {where}"), params).scalar()
-    return [_feature(c, dict(r), reader, timezone) for r in rows], int(matched)
+    return [_feature(c, dict(r), reader, timezone) for r in rows], int(matched or 0)
 
 
 def item(conn: Connection, cid: str, fid: str, *, timezone: str, reader: Reader = PUBLIC) -> dict:

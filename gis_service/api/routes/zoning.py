@@ -98,7 +98,7 @@ def unassigned(conn: ConnDep, today: TodayDep, date: DateQ = None) -> list[dict]
 
 @router.get("/rivers/{code}/report", summary="Coordination report of one river (JSON)")
 def river_report(conn: ConnDep, today: TodayDep, code: str, date: DateQ = None) -> dict:
-    return q.coordination_report(conn, code, date or today)
+    return q.coordination_report(conn, code, date or today).to_dict()
 
 
 @router.get(
@@ -109,4 +109,5 @@ def river_report(conn: ConnDep, today: TodayDep, code: str, date: DateQ = None) 
 def river_report_page(
     conn: ConnDep, today: TodayDep, code: str, date: DateQ = None
 ) -> HTMLResponse:
-    return HTMLResponse(river_report_html(q.coordination_report(conn, code, date or today)))
+    report = q.coordination_report(conn, code, date or today)
+    return HTMLResponse(river_report_html(report.to_dict()))
