@@ -17,9 +17,11 @@ from gis_service.services.audit import configured_rules
 
 
 def app_engine(app) -> Engine:
-    """The app's engine: the one it was built with, else the configured database's (the one
-    place the API looks it up)."""
-    return app.state.engine or get_engine(database_url(app_settings_of(app)))
+    """The app's engine: the one it was built with, else the configured database's, looked
+    up on first use and kept (the one place the API looks it up)."""
+    if app.state.engine is None:
+        app.state.engine = get_engine(database_url(app_settings_of(app)))
+    return app.state.engine
 
 
 def app_settings_of(app) -> Settings:
