@@ -172,12 +172,6 @@ def conveners(segments: Segments, codes: NDArray[np.str_]) -> dict[int, dict]:
     return out
 
 
-# the posts a river's own chiefs hold (the coordination report's "river chiefs")
-RIVER_CHIEF_ROLES: tuple[str, ...] = ("river_chief", "deputy_chief", "lake_chief")
-# posts whose holder answers for a tributary in a river's report
-TRIBUTARY_CHIEF_ROLES: tuple[str, ...] = ("river_chief", "segment_chief")
-
-
 def joint_meeting_needed(roles: Sequence[str], levels: Sequence[str]) -> bool:
     """Whether a river's convener must call a joint meeting (联席会议, seed 001).
 

@@ -50,6 +50,10 @@ POST_ROLE_LABELS: dict[str, str] = {
 POST_ROLES: tuple[str, ...] = tuple(POST_ROLE_LABELS)
 # posts on a region, not on a water body: every water inside the region is theirs
 REGION_ROLES: tuple[str, ...] = ("general_chief", "deputy_general_chief")
+# a river's own chiefs (its coordination report's "river chiefs")
+RIVER_CHIEF_ROLES: tuple[str, ...] = ("river_chief", "deputy_chief", "lake_chief")
+# posts whose holders answer for a tributary in the report of the river it flows into
+TRIBUTARY_CHIEF_ROLES: tuple[str, ...] = ("river_chief", "segment_chief")
 
 # audit outcome of a post in a rule period (巡河考核)
 AUDIT_STATUS_LABELS: dict[str, str] = {

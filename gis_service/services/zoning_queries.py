@@ -14,14 +14,17 @@ from gis_service.db.columns import SEGMENT_FIELDS
 from gis_service.db.geojson import feature_collection, geojson_sql
 from gis_service.db.queries import DESCENDANTS, names, where_clause
 from gis_service.domain.assignments import assignments, posts_valid_on, unassigned
-from gis_service.domain.joint import (
-    RIVER_CHIEF_ROLES,
-    TRIBUTARY_CHIEF_ROLES,
-    joint_meeting_needed,
-)
+from gis_service.domain.joint import joint_meeting_needed
 from gis_service.domain.network import Confluences, Network
 from gis_service.domain.segmentation import KIND_NAMES, Segments
-from gis_service.domain.vocab import LEVEL_LABELS, LEVEL_RANK, POST_ROLE_LABELS, REGION_ROLES
+from gis_service.domain.vocab import (
+    LEVEL_LABELS,
+    LEVEL_RANK,
+    POST_ROLE_LABELS,
+    REGION_ROLES,
+    RIVER_CHIEF_ROLES,
+    TRIBUTARY_CHIEF_ROLES,
+)
 from gis_service.errors import NotFoundError
 
 # -- filters: what "in a region" means for each zoning table (API, maps and notebooks) --------
