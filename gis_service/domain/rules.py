@@ -1,8 +1,9 @@
 """Patrol frequency rules: load, validate and choose the rule for a post.
 
 Rules live in a versioned TOML file (``gis_service/rules/patrol_rules.toml``, shipped with
-the package, by default) that an office can copy and edit; loading fails loudly on anything it does not understand, naming
-the rule, because a silently ignored rule would make an audit wrong.
+the package, by default) that an office can copy and edit; loading fails loudly on anything
+it does not understand, naming the rule, because a silently ignored rule would make an audit
+wrong.
 """
 
 from __future__ import annotations

@@ -76,7 +76,8 @@ def test_the_rules_and_calendar_load_from_the_installed_package(installed: Path,
         "from gis_service.domain.workdays import load_calendar, DEFAULT_CALENDAR_FILE\n"
         "from gis_service.config import Settings\n"
         "s = Settings()\n"
-        "assert s.rules_file == DEFAULT_RULES_FILE and s.work_calendar_file == DEFAULT_CALENDAR_FILE\n"
+        "assert s.rules_file == DEFAULT_RULES_FILE\n"
+        "assert s.work_calendar_file == DEFAULT_CALENDAR_FILE\n"
         "r = load_rules(s.rules_file); c = load_calendar(s.work_calendar_file)\n"
         "print(DEFAULT_RULES_FILE); print(r.version, len(r.rules), len(c.holidays))\n"
     )
