@@ -85,7 +85,7 @@ def wkb_by_id(conn: Connection, table: str, ids: Iterable[str], columns: str = "
 def region_ancestors(conn: Connection) -> dict[str, tuple[str, ...]]:
     """Each region's ancestors, nearest first (one query, walked in memory)."""
     parent: dict[str, str | None] = dict(
-        conn.execute(text("SELECT code, parent_code FROM admin_region")).tuples().all()
+        conn.execute(text("SELECT code, parent_code FROM admin_region")).all()
     )
     out: dict[str, tuple[str, ...]] = {}
     for code in parent:
