@@ -6,9 +6,11 @@ installed package. One wheel build and one venv for the whole module (~1-2 min).
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,11 +36,28 @@ def _run(args: list[str | Path], **kwargs) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel built from a clean copy of this checkout (once per module): a build in the
+    checkout would pack whatever an earlier build left in its build/ folder."""
+    tmp = tmp_path_factory.mktemp("build")
+    source = tmp / "source"
+    shutil.copytree(
+        ROOT / "gis_service",
+        source / "gis_service",
+        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+    )
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, source / name)
+    dist = tmp / "dist"
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", dist, source])
+    (built,) = dist.glob("gis_service-*.whl")
+    return built
+
+
+@pytest.fixture(scope="module")
+def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The bin folder of a fresh venv holding the wheel built from this checkout."""
     tmp = tmp_path_factory.mktemp("wheel")
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", tmp / "dist", ROOT])
-    (wheel,) = (tmp / "dist").glob("gis_service-*.whl")
     venv.create(tmp / "venv", with_pip=True, system_site_packages=False)
     bin_dir = tmp / "venv" / "bin"
     _run(
@@ -46,6 +65,20 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         cwd=tmp,
     )
     yield bin_dir
+
+
+def test_every_file_of_the_package_is_in_the_wheel(wheel: Path):
+    """Package data is declared file family by file family in pyproject.toml: a new kind of
+    file (a template, an asset, a rules file) left out of it would be missing from installs."""
+    package = ROOT / "gis_service"
+    source = {
+        p.relative_to(ROOT).as_posix()
+        for p in package.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    }
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {name for name in archive.namelist() if name.startswith("gis_service/")}
+    assert source - shipped == set()
 
 
 def _outside_checkout(tmp_path: Path, **env: str) -> dict:
