@@ -48,9 +48,10 @@ async def get_principal(
         who = ANONYMOUS
     else:
         engine = request.app.state.engine or get_engine()
-        who = await run_in_threadpool(_lookup, engine, credentials.credentials)
-        if who is None:
+        found = await run_in_threadpool(_lookup, engine, credentials.credentials)
+        if found is None:
             raise AuthenticationError("the token is unknown, expired or revoked")
+        who = found
     request.state.principal = who
     return who
 

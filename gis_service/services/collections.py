@@ -252,7 +252,9 @@ def items(
         f"FROM {c.table} {where} ORDER BY {c.id_column} LIMIT :limit OFFSET :offset"
     )
     rows = conn.execute(text(sql), params).mappings().all()
-    matched = conn.execute(text(f"{head}SELECT count(*) FROM {c.table} {where}"), params).scalar()
+    matched = conn.execute(
+        text(f"{head}SELECT count(*) FROM {c.table} {where}"), params
+    ).scalar_one()
     return [_feature(c, dict(r), reader) for r in rows], int(matched)
 
 
