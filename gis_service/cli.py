@@ -53,7 +53,7 @@ def setup(
     install: Annotated[bool, typer.Option(help="install PostGIS with apt when missing")] = True,
 ) -> None:
     """Start the database (local cluster unless DATABASE_URL is set), migrate, load the sample."""
-    from gis_service.setup import prepare_database
+    from gis_service.devtools.provision import prepare_database
 
     url = prepare_database(get_settings(), install=install)
     typer.echo(f"database ready: {_hide_password(url)}")
@@ -103,7 +103,7 @@ def summary() -> None:
 
 
 def _cluster(install: bool = False):
-    from gis_service.localdb import local_cluster
+    from gis_service.devtools.localdb import local_cluster
 
     s = get_settings()
     if s.database_url:

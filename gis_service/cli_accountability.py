@@ -16,7 +16,7 @@ from gis_service.domain.periods import parse_day
 from gis_service.domain.vocab import ACCOUNTABILITY_KINDS, ACCOUNTABILITY_STATUSES
 from gis_service.errors import InputError
 
-if TYPE_CHECKING:  # imported late at run time: ``--help`` stays fast
+if TYPE_CHECKING:  # imported lazily at run time: the CLI starts fast
     from gis_service.domain.workdays import WorkCalendar
 
 accountability_app = typer.Typer(

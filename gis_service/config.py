@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gis_service.domain import periods
 from gis_service.domain.periods import DEFAULT_TIMEZONE
+from gis_service.packaged import RULES_FILE, WORK_CALENDAR_FILE
 
 
 class Settings(BaseSettings):
@@ -32,8 +33,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     timezone: str = DEFAULT_TIMEZONE
-    rules_file: Path | None = Field(
-        default=None, description="patrol frequency rules (TOML); default data/rules/"
+    rules_file: Path = Field(
+        default=RULES_FILE,
+        description="patrol frequency rules (TOML); default: the copy shipped in the package",
     )
     # maps (gis_service.maps)
     basemap: str = Field(
@@ -44,8 +46,10 @@ class Settings(BaseSettings):
         default=3000, description="above this many features a served map uses vector tiles"
     )
 
-    work_calendar_file: Path | None = Field(
-        default=None, description="public holidays and 调休 workdays (TOML); default data/rules/"
+    work_calendar_file: Path = Field(
+        default=WORK_CALENDAR_FILE,
+        description="public holidays and 调休 workdays (TOML); default: the copy shipped in "
+        "the package",
     )
     handover_working_days: int | None = Field(
         default=10,

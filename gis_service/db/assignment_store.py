@@ -66,7 +66,7 @@ def load_post_targets(
     )
     ancestors = region_ancestors(conn) if len(general) else {}
     codes = sorted(set(segs["water_body_code"]) | set(zones["water_body_code"]) | set(waters))
-    kinds = dict(
+    kinds: dict[str, str] = dict(
         conn.execute(
             text("SELECT code, kind FROM water_body WHERE code = ANY(:w)"), {"w": codes}
         ).all()

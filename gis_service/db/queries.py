@@ -82,10 +82,12 @@ def wkb_by_id(
     and column names come from the caller's code, the ids are bound)."""
     if table not in ("river_segment", "still_water_zone"):
         raise ValueError(table)
-    return conn.execute(
-        text(f"SELECT {columns}, ST_AsBinary(geom) FROM {table} WHERE id = ANY(:i)"),
-        {"i": list(ids)},
-    ).all()
+    return list(
+        conn.execute(
+            text(f"SELECT {columns}, ST_AsBinary(geom) FROM {table} WHERE id = ANY(:i)"),
+            {"i": list(ids)},
+        )
+    )
 
 
 def region_ancestors(conn: Connection) -> dict[str, tuple[str, ...]]:
@@ -93,7 +95,7 @@ def region_ancestors(conn: Connection) -> dict[str, tuple[str, ...]]:
     parent: dict[str, str | None] = dict(
         conn.execute(text("SELECT code, parent_code FROM admin_region")).all()
     )
-    out = {}
+    out: dict[str, tuple[str, ...]] = {}
     for code in parent:
         chain, p = [], parent.get(code)
         while p:

@@ -877,7 +877,7 @@ def _times_to_utc(values: Sequence[object], refs: list[str], ctx: _Context) -> n
             raise ctx.error(f"time {v!r} is not a time", refs[i])
         if isinstance(v, int | float):
             epoch[0].append(i)
-            epoch[1].append(v)  # type: ignore[arg-type]
+            epoch[1].append(v)
         elif isinstance(v, datetime):
             if v.tzinfo is not None and v.utcoffset() is not None:
                 aware[0].append(i)

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -101,7 +101,12 @@ def _pick(table: dict[Any, tuple[str, str]], code: Any, lang: str) -> str | None
     return code if pair is None else pair[0 if _zh(lang) else 1]
 
 
+@overload
+def status_label(code: str, lang: str = "zh") -> str: ...
+@overload
+def status_label(code: None, lang: str = "zh") -> None: ...
 def status_label(code: str | None, lang: str = "zh") -> str | None:
+    """A status's label; a code without one is shown as it is (so a code gives a string)."""
     return _pick(STATUS_LABELS, code, lang)
 
 

@@ -256,8 +256,10 @@ def items(
         f"FROM {c.table} {where} ORDER BY {c.id_column} LIMIT :limit OFFSET :offset"
     )
     rows = conn.execute(text(sql), params).mappings().all()
-    matched = conn.execute(text(f"{head}SELECT count(*) FROM {c.table} {where}"), params).scalar()
-    return [_feature(c, dict(r), reader, timezone) for r in rows], int(matched or 0)
+    matched = conn.execute(
+        text(f"{head}SELECT count(*) FROM {c.table} {where}"), params
+    ).scalar_one()
+    return [_feature(c, dict(r), reader, timezone) for r in rows], int(matched)
 
 
 def item(conn: Connection, cid: str, fid: str, *, timezone: str, reader: Reader = PUBLIC) -> dict:

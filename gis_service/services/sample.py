@@ -12,13 +12,27 @@ from sqlalchemy import Connection, text
 from gis_service.db.session import atomic
 from gis_service.domain.periods import DEFAULT_TIMEZONE
 from gis_service.domain.problems import WorkCalendar, load_calendar
-from gis_service.errors import InputError
+from gis_service.errors import InputError, SetupError
 from gis_service.services.accountability import NewRecord, issue_record, record_feedback
 from gis_service.services.importing import import_chiefs, import_regions, import_water_bodies
 from gis_service.services.problems import advance_problem, report_problem
 from gis_service.services.reports import ImportReport
 
+# The sample region is data of the checkout (data/sample), not of the package: a wheel does
+# not carry it, and the sample commands say so (require_sample_dir) instead of failing later.
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "sample"
+
+
+def require_sample_dir(data_dir: Path = SAMPLE_DIR) -> Path:
+    """``data_dir`` when it holds the sample region; otherwise a message naming the folder
+    (an installed wheel has no ``data/sample``: the sample ships with the source checkout)."""
+    if not (data_dir / "regions.geojson").is_file():
+        raise SetupError(
+            f"the sample region folder {data_dir} is missing (no regions.geojson): the sample "
+            "data ships with the source checkout (data/sample), not with the installed package; "
+            "run the sample commands from a checkout"
+        )
+    return data_dir
 
 
 def load_sample(
@@ -28,6 +42,7 @@ def load_sample(
     records; unchanged files are skipped, problems and records already stored are left as
     they are. ``calendar``: the office's (the front end's GIS_WORK_CALENDAR_FILE), else the
     bundled one."""
+    require_sample_dir(data_dir)
     calendar = calendar or load_calendar()  # read once, not per step
     with atomic(conn):
         reports = [
@@ -156,7 +171,7 @@ def _follows(ids: dict[str, int], reference: str) -> int | None:
 def ensure_tracks(data_dir: Path = SAMPLE_DIR) -> None:
     """The GPX tracks are not in git (tens of MB): generate them once, deterministically;
     tracks of an older generator (no plan.csv: not planned against the rules) are replaced."""
-    folder = data_dir / "tracks"
+    folder = require_sample_dir(data_dir) / "tracks"
     if not (folder / "manifest.csv").exists() or not (folder / "plan.csv").exists():
         from gis_service.sample.generate import generate
 
