@@ -33,6 +33,7 @@ import orjson
 import pandas as pd
 from sqlalchemy import create_engine, text
 
+from gis_service.config import get_settings
 from gis_service.db import admin, migrate
 from gis_service.db.engine import database_url, with_database
 from gis_service.fileio.tracks import parse_track
@@ -206,7 +207,7 @@ def main() -> int:
     parser.add_argument("--chiefs", type=int, default=10)
     args = parser.parse_args()
 
-    url = with_database(database_url(), f"gis_service_load_{os.getpid()}")
+    url = with_database(database_url(get_settings()), f"gis_service_load_{os.getpid()}")
     t0 = time.perf_counter()
     tokens, tracks = prepare(url, args.chiefs)
     print(

@@ -25,6 +25,7 @@ import numpy as np
 import shapely
 from sqlalchemy import create_engine, text
 
+from gis_service.config import get_settings
 from gis_service.db import admin, migrate
 from gis_service.db.engine import database_url, with_database
 from gis_service.domain.coverage import Target, measure
@@ -101,7 +102,7 @@ def _scratch_database() -> str:
     from gis_service.services.sample import load_sample
     from gis_service.services.zoning import rebuild_zoning
 
-    url = with_database(database_url(), f"gis_service_bench_{os.getpid()}")
+    url = with_database(database_url(get_settings()), f"gis_service_bench_{os.getpid()}")
     admin.ensure_database(url, fresh=True)
     migrate.upgrade(url)
     engine = create_engine(url)

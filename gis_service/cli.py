@@ -10,11 +10,12 @@ from typing import Annotated
 import typer
 
 from gis_service.cli_accountability import accountability_app
-from gis_service.cli_common import engine, fail_cleanly, logged_write, parse_day
+from gis_service.cli_common import engine, fail_cleanly, logged_write
 from gis_service.cli_maps import map_app
 from gis_service.cli_problems import problem_app
 from gis_service.cli_users import users_app
 from gis_service.config import get_settings, local_today
+from gis_service.domain.periods import parse_day
 from gis_service.errors import GisServiceError
 
 app = typer.Typer(
@@ -140,7 +141,7 @@ def db_upgrade(revision: str = "head") -> None:
     from gis_service.db import migrate
     from gis_service.db.engine import database_url
 
-    migrate.upgrade(database_url(), revision)
+    migrate.upgrade(database_url(get_settings()), revision)
 
 
 @db_app.command("downgrade")
@@ -150,7 +151,7 @@ def db_downgrade(revision: str) -> None:
     from gis_service.db import migrate
     from gis_service.db.engine import database_url
 
-    migrate.downgrade(database_url(), revision)
+    migrate.downgrade(database_url(get_settings()), revision)
 
 
 # -- imports ------------------------------------------------------------------------------
@@ -346,11 +347,13 @@ def sample_load(
 
 
 def _load_sample() -> None:
-    from gis_service.services.sample import ensure_tracks, load_sample
+    from gis_service.domain.problems import load_calendar
+    from gis_service.services.sample import SAMPLE_DIR, ensure_tracks, load_sample
 
     ensure_tracks()
+    calendar = load_calendar(get_settings().work_calendar_file)
     with engine().connect() as conn:
-        reports = load_sample(conn)
+        reports = load_sample(conn, SAMPLE_DIR, calendar)
         conn.commit()
     for report in reports:
         typer.echo(report.summary())
@@ -401,7 +404,7 @@ def zoning_report(
     from gis_service.services.zoning_queries import coordination_report
 
     with engine().connect() as conn:
-        report = coordination_report(conn, river, _day(date))
+        report = coordination_report(conn, river, _day(date)).to_dict()
     if html:
         html.write_text(river_report_html(report), encoding="utf-8")
         typer.echo(f"wrote {html}")
@@ -608,7 +611,7 @@ def audit(
     from gis_service.services.audit import configured_rules, gaps_geojson, run_audit
     from gis_service.services.audit_export import write_exports
 
-    ruleset = configured_rules(rules)
+    ruleset = configured_rules(rules or get_settings().rules_file)
     with engine().connect() as conn:
         report = run_audit(
             conn,

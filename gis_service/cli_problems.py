@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from gis_service.cli_common import engine, fail_cleanly, logged_write, parse_day
+from gis_service.cli_common import engine, fail_cleanly, logged_write
+from gis_service.domain.periods import parse_day
 from gis_service.domain.problems import TRANSITIONS
 from gis_service.domain.vocab import PROBLEM_CATEGORIES, PROBLEM_SOURCES
 from gis_service.errors import InputError

@@ -7,13 +7,13 @@ PostGIS; when it is unset, the project-local cluster under ``.gis-local/`` is us
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gis_service.domain import periods
 from gis_service.domain.periods import DEFAULT_TIMEZONE
 from gis_service.packaged import RULES_FILE, WORK_CALENDAR_FILE
 
@@ -86,6 +86,6 @@ def get_settings() -> Settings:
 
 
 def local_today(timezone: str | None = None) -> dt.date:
-    """Today in the service's time zone (``timezone``, else GIS_TIMEZONE), not the server
-    clock's: a patrol, an audit or a roster date near midnight belongs to the offices' day."""
-    return dt.datetime.now(zoneinfo.ZoneInfo(timezone or get_settings().timezone)).date()
+    """Today in ``timezone``, else in GIS_TIMEZONE: for the front ends (API, CLI, notebook)
+    and tests; below them ``domain.periods.local_today`` takes the time zone passed in."""
+    return periods.local_today(timezone or get_settings().timezone)

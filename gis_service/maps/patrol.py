@@ -16,6 +16,7 @@ import pandas as pd
 import shapely
 from folium import plugins
 
+from gis_service.domain.periods import DEFAULT_TIMEZONE
 from gis_service.maps import base, geometry, style
 from gis_service.maps.elements import Legend, Title
 from gis_service.maps.geometry import Detail
@@ -42,7 +43,7 @@ class PatrolData:
     targets: gpd.GeoDataFrame
     covered: gpd.GeoDataFrame
     missed: gpd.GeoDataFrame
-    timezone: str = "Asia/Shanghai"  # local time shown in titles and popups
+    timezone: str = DEFAULT_TIMEZONE  # local time shown in titles and popups
 
 
 def playback_period(seconds: float, steps: int = PLAYBACK_STEPS) -> str:

@@ -10,14 +10,13 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from gis_service.cli_common import parse_day
-from gis_service.config import get_settings
+from gis_service.db.layer_store import target_geometries
 from gis_service.db.queries import names
 from gis_service.domain import crs
 from gis_service.domain.audit import BEHIND, MET, MISSED, NOT_REQUIRED, ON_TRACK
+from gis_service.domain.periods import parse_day
 from gis_service.domain.vocab import LEVEL_LABELS, LEVELS
-from gis_service.notebook._connection import Bind, reading
-from gis_service.notebook.layers import read_geo
+from gis_service.notebook._connection import Bind, reading, settings
 from gis_service.services.audit import configured_rules, gaps_geojson, run_audit
 from gis_service.services.audit_export import write_exports
 
@@ -77,15 +76,6 @@ class AuditReport:
         return table
 
 
-def _target_geometries(conn, ids: list[str]) -> gpd.GeoDataFrame:
-    return read_geo(
-        conn,
-        "SELECT id AS target_id, geom AS geometry FROM river_segment WHERE id = ANY(:i) "
-        "UNION ALL SELECT id, geom FROM still_water_zone WHERE id = ANY(:i)",
-        {"i": ids},
-    )
-
-
 def audit(
     region: str,
     period: str,
@@ -96,13 +86,12 @@ def audit(
 ) -> AuditReport:
     """Audit ``region`` (and all below it) for ``period`` (2026-Q3, 2026-07, 2026-W27, ...)."""
     day = parse_day(as_of, "as_of")
-    ruleset = configured_rules(rules)
+    own = settings()
+    ruleset = configured_rules(rules or own.rules_file)
     with reading(engine) as conn:
-        report = run_audit(
-            conn, region, period, as_of=day, rules=ruleset, timezone=get_settings().timezone
-        )
+        report = run_audit(conn, region, period, as_of=day, rules=ruleset, timezone=own.timezone)
         gaps = gaps_geojson(conn, report)
-        geoms = _target_geometries(conn, [t["target_id"] for t in report["targets"]])
+        geoms = target_geometries(conn, [t["target_id"] for t in report["targets"]])
         water_names = names(conn, "water_body")
     targets = pd.DataFrame(
         report["targets"],

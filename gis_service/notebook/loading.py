@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from gis_service.config import get_settings
 from gis_service.domain.zoning import ZoningConfig
 from gis_service.fileio.tracks import FORMATS
-from gis_service.notebook._connection import Bind, writing
+from gis_service.notebook._connection import Bind, settings, writing
 from gis_service.services import importing, patrols, zoning
 from gis_service.services.reports import ImportReport
 from gis_service.services.sample import SAMPLE_DIR, ensure_tracks
@@ -126,7 +125,7 @@ def upload_tracks(
                 conn,
                 uploads[k : k + batch_size],
                 now=now,
-                settings=patrols.PatrolSettings(timezone=get_settings().timezone),
+                settings=patrols.PatrolSettings(timezone=settings().timezone),
             )
     rows = [
         {

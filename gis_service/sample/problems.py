@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from gis_service.domain.crs import transform
+from gis_service.domain.periods import DEFAULT_TIMEZONE
 
 from . import METRIC_CRS, STORAGE_CRS
 from .roster import Segment
@@ -77,7 +78,7 @@ def _spot(stretch, rng: np.random.Generator) -> tuple[float, float]:
 
 
 def _found(rng: np.random.Generator) -> pd.Timestamp:
-    return pd.Timestamp("2026-07-01 08:00", tz="Asia/Shanghai") + pd.Timedelta(
+    return pd.Timestamp("2026-07-01 08:00", tz=DEFAULT_TIMEZONE) + pd.Timedelta(
         days=int(rng.integers(0, 110)), minutes=int(rng.integers(0, 600))
     )
 

@@ -31,7 +31,7 @@ from .roster import Segment
 
 PERIOD_START = np.datetime64("2026-07-01")
 PLAN_START = dt.date(2026, 7, 1)
-PERIOD_DAYS = 92  # 2026-07-01 .. 2026-09-30, Asia/Shanghai local days
+PERIOD_DAYS = 92  # 2026-07-01 .. 2026-09-30, local days (DEFAULT_TIMEZONE)
 UTC_OFFSET_H = 8
 UTC_OFFSET = np.timedelta64(UTC_OFFSET_H, "h")
 # a walkable span shorter than this is not walked: a patrol must reach the 1 km counting
@@ -553,7 +553,7 @@ def write_tracks(
     person_ids: list[str],
     rng: np.random.Generator,
     *,
-    absent: set[str] = frozenset(),
+    absent: frozenset[str] | set[str] = frozenset(),
     fixed: dict[str, str] | None = None,
     rules: RuleSet | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

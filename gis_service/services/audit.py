@@ -18,7 +18,6 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from gis_service.config import get_settings
 from gis_service.db.queries import (
     DESCENDANTS,
     local_day_bounds,
@@ -98,10 +97,11 @@ def _targets(conn: Connection, region: str) -> tuple[pd.DataFrame, pd.DataFrame,
 
 
 def configured_rules(path: Path | str | None = None) -> RuleSet:
-    """The frequency rules of ``path``, else the office's ``GIS_RULES_FILE``, else the
-    bundled ones; a file that cannot be read or used is bad input, named, not a crash."""
+    """The frequency rules of ``path`` (the front end's choice: an option, else the office's
+    ``GIS_RULES_FILE``), else the bundled ones; a file that cannot be read or used is bad
+    input, named, not a crash."""
     try:
-        return load_rules(path or get_settings().rules_file)
+        return load_rules(path)
     except (RulesError, OSError) as exc:
         raise InputError(str(exc)) from None
 
@@ -160,7 +160,7 @@ def run_audit(
         conn,
         params={"region": region, "s": first, "e": last},
     )
-    kinds = dict(conn.execute(text("SELECT code, kind FROM water_body")).all())
+    kinds: dict[str, str] = dict(conn.execute(text("SELECT code, kind FROM water_body")).all())
     held = assignments(seg, zones, posts, None, ancestors=ancestors, water_kinds=kinds)
     in_region = set(targets["target_id"])
     held = held[held["target_id"].isin(in_region)]

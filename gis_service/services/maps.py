@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zoneinfo
+from collections.abc import Sequence
 from typing import Literal
 
 import folium
@@ -19,7 +20,6 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from gis_service.config import get_settings, local_today
 from gis_service.db.queries import local_day_bounds, names, wkb_by_id
 from gis_service.domain.chinacoords import to_wgs84
 from gis_service.domain.rules import RuleSet
@@ -80,7 +80,7 @@ def render(m: folium.Map, mode: assets.AssetMode) -> str:
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _frame(rows: list, columns: list[str]) -> gpd.GeoDataFrame:
+def _frame(rows: Sequence, columns: list[str]) -> gpd.GeoDataFrame:
     """GeoDataFrame from rows whose last item is WKB, or from dicts with a ``wkb`` key
     (vectorised decoding)."""
     frame = pd.DataFrame(rows, columns=[*columns, "wkb"])
@@ -133,12 +133,12 @@ def coverage_data(
     *,
     as_of: dt.date | None = None,
     include_tracks: bool = False,
+    timezone: str,
     rules: RuleSet | None = None,
-    timezone: str | None = None,
     include_contacts: bool = False,
 ) -> CoverageData:
-    """The audit of ``region`` for ``period`` with the geometry the coverage map draws."""
-    timezone = timezone or get_settings().timezone
+    """The audit of ``region`` for ``period`` with the geometry the coverage map draws;
+    ``timezone`` and ``rules``: the office's, passed in by the front end."""
     report = run_audit(conn, region, period, as_of=as_of, rules=rules, timezone=timezone)
     regions = _frame(
         conn.execute(
@@ -196,7 +196,7 @@ def coverage_data(
         joint_sections=joint,
         crossings=crossings,
         tracks=tracks,
-        problems=problems_frame(conn, region=region, start=start, end=end),
+        problems=problems_frame(conn, region=region, start=start, end=end, timezone=timezone),
         region_level=str(own["level"].iloc[0]) if len(own) else "city",
     )
 
@@ -205,7 +205,9 @@ def _contacts(
     conn: Connection, targets: pd.DataFrame, chief_names: dict[str, str]
 ) -> dict[str, str]:
     """Target id -> "name phone、..." of its chiefs who have a phone on record."""
-    phones = dict(conn.execute(text("SELECT id, phone FROM chief WHERE phone <> ''")).all())
+    phones: dict[str, str] = dict(
+        conn.execute(text("SELECT id, phone FROM chief WHERE phone <> ''")).all()
+    )
     return {
         t.target_id: "、".join(
             f"{chief_names.get(c, c)} {phones[c]}" for c in t.chiefs if c in phones
@@ -230,7 +232,7 @@ def _targets_frame(
     if len(part) == 0:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=4326)
     # 河流/渠道/水库/湖泊: popups name the water by its kind, not "river" for a reservoir
-    water_kinds = dict(
+    water_kinds: dict[str, str] = dict(
         conn.execute(
             text("SELECT code, kind FROM water_body WHERE code = ANY(:codes)"),
             {"codes": sorted(set(part["water_body_code"].dropna()))},
@@ -351,6 +353,7 @@ def coverage_map(
     region: str,
     period: str,
     *,
+    timezone: str,
     options: MapOptions | None = None,
     as_of: dt.date | None = None,
     rules: RuleSet | None = None,
@@ -367,6 +370,7 @@ def coverage_map(
         as_of=as_of,
         include_tracks=options.include_tracks,
         rules=rules,
+        timezone=timezone,
         include_contacts=options.include_contacts,
     )
     tiled = tile_threshold is not None and data.feature_count > tile_threshold
@@ -378,10 +382,10 @@ def coverage_map(
 # -- patrol --------------------------------------------------------------------------------------
 
 
-def patrol_data(conn: Connection, patrol_id, *, timezone: str | None = None) -> PatrolData:
+def patrol_data(conn: Connection, patrol_id, *, timezone: str) -> PatrolData:
     """One stored patrol: its points re-read from the upload (the evidence), what was dropped
-    and why (as stored at ingest), its targets with covered and missed stretches."""
-    timezone = timezone or get_settings().timezone
+    and why (as stored at ingest), its targets with covered and missed stretches; times read
+    and shown in ``timezone`` (the office's)."""
     patrol = get_patrol(conn, patrol_id)
     raw = parse_track(
         raw_upload(conn, patrol_id),
@@ -454,8 +458,12 @@ def _json(value) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def patrol_map(conn: Connection, patrol_id, *, options: MapOptions | None = None) -> folium.Map:
-    return build_patrol_map(patrol_data(conn, patrol_id), options or MapOptions())
+def patrol_map(
+    conn: Connection, patrol_id, *, timezone: str, options: MapOptions | None = None
+) -> folium.Map:
+    return build_patrol_map(
+        patrol_data(conn, patrol_id, timezone=timezone), options or MapOptions()
+    )
 
 
 # -- river ---------------------------------------------------------------------------------------
@@ -464,7 +472,7 @@ def patrol_map(conn: Connection, patrol_id, *, options: MapOptions | None = None
 def river_data(conn: Connection, code: str, day: dt.date) -> RiverData:
     """One river for a coordination meeting: stretches per level with their chiefs, joint
     sections, and the neighbouring stretches up- and downstream."""
-    report = coordination_report(conn, code, day)
+    report = coordination_report(conn, code, day).to_dict()
     region_names = names(conn, "admin_region")
     rivers = names(conn, "water_body")
     segments = _from_geojson(segments_geojson(conn, water_body=code))
@@ -607,9 +615,10 @@ def _neighbour_frame(
 
 
 def river_map(
-    conn: Connection, code: str, *, day: dt.date | None = None, options: MapOptions | None = None
+    conn: Connection, code: str, *, day: dt.date, options: MapOptions | None = None
 ) -> folium.Map:
-    return build_river_map(river_data(conn, code, day or local_today()), options or MapOptions())
+    """The river map on ``day`` (the front end's today when the user gives none)."""
+    return build_river_map(river_data(conn, code, day), options or MapOptions())
 
 
 def export_mode(offline: bool) -> Literal["inline", "cdn"]:

@@ -20,10 +20,10 @@ import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from gis_service.config import get_settings, local_today
 from gis_service.db.queries import DESCENDANTS, local_day_bounds
 from gis_service.db.session import atomic
 from gis_service.domain.chinacoords import to_wgs84
+from gis_service.domain.periods import local_today
 from gis_service.domain.problems import (
     WorkCalendar,
     check_source,
@@ -92,7 +92,7 @@ def report_problem(
     problem_id: uuid.UUID | None = None,
     source: str = "patrol",
     source_detail: str | None = None,
-    timezone: str | None = None,
+    timezone: str,
 ) -> dict:
     """Store a report; an app resending the same ``problem_id`` gets the stored one back.
 
@@ -100,7 +100,6 @@ def report_problem(
     one from the public, the media or a superior (the office records those on the source's
     behalf, ``source_detail`` saying who: a name and contact, an outlet, a document).
     ``timezone`` (the front end's setting) reads a naive ``found_at``."""
-    timezone = timezone or get_settings().timezone
     check_source(source, chief_id, patrol_id)
     if category not in PROBLEM_CATEGORIES:
         raise InputError(f"category must be one of {', '.join(PROBLEM_CATEGORIES)}")
@@ -240,11 +239,11 @@ def advance_problem(
     return get_problem(conn, problem_id, today=today)
 
 
-def get_problem(conn: Connection, problem_id, *, today: dt.date | None = None) -> dict:
+def get_problem(conn: Connection, problem_id, *, today: dt.date) -> dict:
     row = conn.execute(text(_SELECT + " WHERE p.id = :i"), {"i": problem_id}).mappings().first()
     if row is None:
         raise NotFoundError(f"problem {problem_id} not found")
-    out = decorate_problem(row, today or local_today())
+    out = decorate_problem(row, today)
     events = conn.execute(
         text(
             "SELECT at, user_name, action, from_status, to_status, note FROM problem_event "
@@ -262,9 +261,11 @@ def problems_frame(
     region: str | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    timezone: str,
     today: dt.date | None = None,
 ) -> gpd.GeoDataFrame:
-    """Problems found in the region (and its sub-regions) between two dates, WGS84 points."""
+    """Problems found in the region (and its sub-regions) between two local dates (in
+    ``timezone``, the office's), WGS84 points; overdue as of ``today`` (default: today there)."""
     sql = (
         DESCENDANTS
         + _SELECT
@@ -273,10 +274,10 @@ def problems_frame(
         "AND (CAST(:t AS timestamptz) IS NULL OR p.found_at < :t) "
         "ORDER BY p.found_at, p.id"
     )
-    lo, hi = local_day_bounds(start, end)
+    lo, hi = local_day_bounds(start, end, timezone)
     params = {"region": region, "f": lo, "t": hi}
     rows = conn.execute(text(sql), params).mappings().all()
-    today = today or local_today()
+    today = today or local_today(timezone)
     records = [decorate_problem(r, today) for r in rows]
     frame = pd.DataFrame(records, columns=[*PROBLEM_COLUMNS, "lon", "lat"])
     geometry = shapely.points(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))

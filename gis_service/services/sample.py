@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from gis_service.config import get_settings
 from gis_service.db.session import atomic
+from gis_service.domain.periods import DEFAULT_TIMEZONE
 from gis_service.domain.problems import WorkCalendar, load_calendar
 from gis_service.errors import InputError, SetupError
 from gis_service.services.accountability import NewRecord, issue_record, record_feedback
@@ -35,12 +35,15 @@ def require_sample_dir(data_dir: Path = SAMPLE_DIR) -> Path:
     return data_dir
 
 
-def load_sample(conn: Connection, data_dir: Path = SAMPLE_DIR) -> list[ImportReport]:
+def load_sample(
+    conn: Connection, data_dir: Path = SAMPLE_DIR, calendar: WorkCalendar | None = None
+) -> list[ImportReport]:
     """Import regions, water bodies, the chief roster, the problems and the accountability
     records; unchanged files are skipped, problems and records already stored are left as
-    they are."""
+    they are. ``calendar``: the office's (the front end's GIS_WORK_CALENDAR_FILE), else the
+    bundled one."""
     require_sample_dir(data_dir)
-    calendar = load_calendar(get_settings().work_calendar_file)  # read once, not per step
+    calendar = calendar or load_calendar()  # read once, not per step
     with atomic(conn):
         reports = [
             import_regions(conn, data_dir / "regions.geojson", skip_unchanged=True),
@@ -58,7 +61,7 @@ def load_problems(conn: Connection, path: Path, calendar: WorkCalendar | None = 
     """Report each problem (idempotent by its id) and replay its handling on its dates, through
     the same service calls as the API; returns how many were new."""
     rows = pd.read_csv(path, dtype=str, keep_default_na=False)
-    calendar = calendar or load_calendar(get_settings().work_calendar_file)
+    calendar = calendar or load_calendar()
     new = 0
     with atomic(conn):
         stored = set(
@@ -82,6 +85,8 @@ def load_problems(conn: Connection, path: Path, calendar: WorkCalendar | None = 
                 found_at=dt.datetime.fromisoformat(r.found_at),
                 reported_by="sample",
                 problem_id=uuid.UUID(r.problem_id),
+                # the sample's times carry their offset (+08:00); a naive one is Beijing's
+                timezone=DEFAULT_TIMEZONE,
             )
             new += 1
             steps = [
@@ -114,7 +119,7 @@ def load_accountability(conn: Connection, path: Path, calendar: WorkCalendar | N
     answer on its date, through the same service calls as the API; returns how many were new.
     Each step is recorded "on" its own date, as an office entering its files would."""
     rows = pd.read_csv(path, dtype=str, keep_default_na=False)
-    calendar = calendar or load_calendar(get_settings().work_calendar_file)
+    calendar = calendar or load_calendar()
     new = 0
     with atomic(conn):
         ids: dict[str, int] = dict(

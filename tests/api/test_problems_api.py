@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from gis_service.api.app import create_app
-from gis_service.config import get_settings
+from gis_service.config import get_settings, local_today
+from gis_service.domain.periods import DEFAULT_TIMEZONE
 from gis_service.domain.problems import WorkCalendar, add_working_days, load_calendar
-from gis_service.services.problems import local_today, problems_frame
+from gis_service.services.problems import problems_frame
 from tests.conftest import bearer
 
 CHIEF = "P0203"
@@ -251,8 +252,12 @@ def test_bad_reports_are_4xx(api, tokens, problem_ids):
 def test_problems_frame_for_maps_and_notebooks(api, engine, tokens, problem_ids):
     pid = _report(api, tokens[CHIEF], problem_ids).json()["id"]
     with engine.connect() as conn:
-        frame = problems_frame(conn, region="450500", start=dt.date(2026, 11, 20))
-        outside = problems_frame(conn, region="450500", end=dt.date(2026, 11, 19))
+        frame = problems_frame(
+            conn, region="450500", start=dt.date(2026, 11, 20), timezone=DEFAULT_TIMEZONE
+        )
+        outside = problems_frame(
+            conn, region="450500", end=dt.date(2026, 11, 19), timezone=DEFAULT_TIMEZONE
+        )
     assert pid in set(frame["id"]) and pid not in set(outside["id"])
     assert frame.crs.to_epsg() == 4326
     row = frame[frame["id"] == pid].iloc[0]

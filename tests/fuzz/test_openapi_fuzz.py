@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from gis_service.api.app import create_app
+from gis_service.config import get_settings
 from gis_service.db import admin, migrate
 from gis_service.db.engine import database_url, make_engine, with_database
 from gis_service.services.sample import SAMPLE_DIR, load_sample
@@ -26,7 +27,7 @@ EXAMPLES = 30  # per operation and role (positive and negative cases); under a m
 
 # the engine connects lazily: the app (and its OpenAPI document) exist at import time, the
 # database only once the module fixture has created it
-FUZZ_URL = with_database(database_url(), f"gis_service_test_fuzz_{os.getpid()}")
+FUZZ_URL = with_database(database_url(get_settings()), f"gis_service_test_fuzz_{os.getpid()}")
 FUZZ_ENGINE = make_engine(FUZZ_URL)
 schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(FUZZ_ENGINE))
 

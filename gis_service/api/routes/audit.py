@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from gis_service.api.auth import OfficeDep
-from gis_service.api.deps import ConnDep, TimezoneDep
+from gis_service.api.deps import ConnDep, RulesDep, TimezoneDep
 from gis_service.api.params import AsOfQ, PeriodQ, RegionQ
 from gis_service.api.responses import GeoJSONResponse, download_response
 from gis_service.errors import InputError
@@ -28,12 +28,14 @@ def _report(
     conn: ConnDep,
     who: OfficeDep,
     tz: TimezoneDep,
+    rules: RulesDep,
     region: RegionQ,
     period: PeriodQ,
     as_of: AsOfQ = None,
 ) -> dict:
-    """The audit the office asked for, in the office's time zone (one place for the routes)."""
-    return run_audit(conn, region, period, as_of=as_of, timezone=tz)
+    """The audit the office asked for, in the office's time zone with its rules (one place for
+    the routes)."""
+    return run_audit(conn, region, period, as_of=as_of, rules=rules, timezone=tz)
 
 
 ReportDep = Annotated[dict, Depends(_report)]
@@ -72,6 +74,7 @@ def audit_xlsx(
     conn: ConnDep,
     who: OfficeDep,
     tz: TimezoneDep,
+    rules: RulesDep,
     region: RegionQ,
     period: PeriodQ,
     as_of: AsOfQ = None,
@@ -81,7 +84,7 @@ def audit_xlsx(
     if english and lang == "zh":
         raise InputError("english=true contradicts lang=zh: give one of them")
     chinese = not english and lang != "en"
-    report = run_audit(conn, region, period, as_of=as_of, timezone=tz)
+    report = run_audit(conn, region, period, as_of=as_of, rules=rules, timezone=tz)
     with tempfile.TemporaryDirectory() as folder:
         xlsx = write_workbook(
             report, Path(folder) / f"{export_stem(report)}.xlsx", lang="zh" if chinese else "en"

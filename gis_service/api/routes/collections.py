@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from gis_service.api.auth import PrincipalDep
-from gis_service.api.deps import ConnDep
+from gis_service.api.deps import ConnDep, TimezoneDep
 from gis_service.api.links import base_url, link
 from gis_service.api.params import Level, RegionFilterQ, WaterQ
 from gis_service.api.responses import GeoJSONResponse, download_response
@@ -83,6 +83,7 @@ def _reader(who: Principal) -> svc.Reader:
 def items(
     conn: ConnDep,
     who: PrincipalDep,
+    tz: TimezoneDep,
     request: Request,
     collection_id: str,
     bbox: Annotated[str | None, Query(max_length=200, description=BBOX_HELP)] = None,
@@ -111,7 +112,7 @@ def items(
         start=start,
         end=end,
     )
-    features, matched = svc.items(conn, collection_id, query, reader=_reader(who))
+    features, matched = svc.items(conn, collection_id, query, timezone=tz, reader=_reader(who))
     if f != "json":
         download = features_download(features, f, collection_id)
         return download_response(
@@ -145,7 +146,10 @@ def items(
 def item(
     conn: ConnDep,
     who: PrincipalDep,
+    tz: TimezoneDep,
     collection_id: str,
     feature_id: Annotated[str, Path(max_length=200)],
 ) -> GeoJSONResponse:
-    return GeoJSONResponse(svc.item(conn, collection_id, feature_id, reader=_reader(who)))
+    return GeoJSONResponse(
+        svc.item(conn, collection_id, feature_id, timezone=tz, reader=_reader(who))
+    )

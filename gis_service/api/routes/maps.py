@@ -20,9 +20,9 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from gis_service.api.auth import ChiefOrOfficeDep, PrincipalDep
-from gis_service.api.deps import ConnDep
+from gis_service.api.deps import ConnDep, SettingsDep
 from gis_service.api.params import AsOfQ, DateQ, PeriodQ, RegionQ
-from gis_service.config import get_settings, local_today
+from gis_service.config import local_today
 from gis_service.domain.access import (
     check_patrol_reader,
     require_office,
@@ -32,6 +32,7 @@ from gis_service.errors import InputError
 from gis_service.maps.navigation import PortalBar
 from gis_service.maps.print_layout import PrintLayout, source_line
 from gis_service.services import maps as svc
+from gis_service.services.audit import configured_rules
 from gis_service.services.map_print import coverage_print
 from gis_service.services.patrols import patrol_owner
 from gis_service.services.portal import period_choices
@@ -120,6 +121,7 @@ COVERAGE_CACHE = RenderCache()
 @router.get("/maps/coverage", response_class=HTMLResponse, summary="Coverage map (巡河覆盖图)")
 def coverage_map(
     conn: ConnDep,
+    settings: SettingsDep,
     who: PrincipalDep,
     region: RegionQ,
     period: PeriodQ,
@@ -136,7 +138,6 @@ def coverage_map(
 ) -> HTMLResponse:
     if include_tracks:
         require_office(who, "the patrol tracks layer")
-    settings = get_settings()
     options = svc.options_from_settings(
         settings,
         lang=lang,
@@ -149,7 +150,7 @@ def coverage_map(
     key = (
         region,
         period,
-        as_of or local_today(),
+        as_of or local_today(settings.timezone),
         options,
         threshold,
         layout,
@@ -165,8 +166,10 @@ def coverage_map(
             conn,
             region,
             period,
+            timezone=settings.timezone,
             options=options,
             as_of=as_of,
+            rules=configured_rules(settings.rules_file),
             tile_threshold=threshold,
         )
         PortalBar(
@@ -193,6 +196,7 @@ def coverage_map(
 )
 def coverage_printed(
     conn: ConnDep,
+    settings: SettingsDep,
     fmt: Annotated[Literal["pdf", "png"], Path(description="pdf or png")],
     region: RegionQ,
     period: PeriodQ,
@@ -201,7 +205,6 @@ def coverage_printed(
     basemap: BasemapQ = None,
     paper: PaperQ = "a4",
 ) -> Response:
-    settings = get_settings()
     options = svc.options_from_settings(settings, lang=lang, basemap=basemap)
     body = coverage_print(
         conn,
@@ -210,6 +213,7 @@ def coverage_printed(
         fmt=fmt,
         options=options,
         timezone=settings.timezone,
+        rules=configured_rules(settings.rules_file),
         as_of=as_of,
         paper=paper,
     )
@@ -235,6 +239,7 @@ def _period_labels(chosen: str, timezone: str) -> list[str]:
 )
 def patrol_map(
     conn: ConnDep,
+    settings: SettingsDep,
     who: ChiefOrOfficeDep,  # before the lookup: a refusal never tells whether it exists
     patrol_id: Annotated[uuid.UUID, Path()],
     lang: LangQ = "zh",
@@ -242,8 +247,10 @@ def patrol_map(
     offline: OfflineQ = None,
 ) -> HTMLResponse:
     check_patrol_reader(who, patrol_owner(conn, patrol_id))
-    options = svc.options_from_settings(get_settings(), lang=lang, basemap=basemap)
-    return _page(svc.patrol_map(conn, patrol_id, options=options), offline)
+    options = svc.options_from_settings(settings, lang=lang, basemap=basemap)
+    return _page(
+        svc.patrol_map(conn, patrol_id, timezone=settings.timezone, options=options), offline
+    )
 
 
 @router.get(
@@ -253,11 +260,13 @@ def patrol_map(
 )
 def river_map(
     conn: ConnDep,
+    settings: SettingsDep,
     code: Annotated[str, Path(max_length=32)],
     date: DateQ = None,
     lang: LangQ = "zh",
     basemap: BasemapQ = None,
     offline: OfflineQ = None,
 ) -> HTMLResponse:
-    options = svc.options_from_settings(get_settings(), lang=lang, basemap=basemap)
-    return _page(svc.river_map(conn, code, day=date, options=options), offline)
+    options = svc.options_from_settings(settings, lang=lang, basemap=basemap)
+    day = date or local_today(settings.timezone)
+    return _page(svc.river_map(conn, code, day=day, options=options), offline)

@@ -9,16 +9,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from gis_service import __version__
-from gis_service.api.deps import ConnDep, TimezoneDep
+from gis_service.api.deps import ConnDep, TimezoneDep, app_engine
 from gis_service.api.negotiate import prefers_html
 from gis_service.api.params import REGION_PATTERN
 from gis_service.config import local_today
-from gis_service.db.engine import get_engine
+from gis_service.db.meta_store import postgis_version
 from gis_service.errors import InputError
 from gis_service.services.portal import portal_view
 from gis_service.services.summary import database_summary
@@ -96,12 +96,12 @@ async def health(request: Request) -> JSONResponse:
     if cached is not None and now - cached[0] < HEALTH_CACHE_S:
         return JSONResponse(cached[1], status_code=cached[2])
     if getattr(state, "health_engine", None) is None:
-        engine = state.engine or get_engine()
+        engine = app_engine(request.app)
         state.health_engine = create_engine(engine.url, poolclass=NullPool)
     loop = asyncio.get_running_loop()
     try:
         version = await asyncio.wait_for(
-            loop.run_in_executor(_health_pool, _postgis_version, state.health_engine),
+            loop.run_in_executor(_health_pool, postgis_version, state.health_engine),
             HEALTH_TIMEOUT_S,
         )
         answer = ({"status": "ok", "postgis": version}, 200)
@@ -110,11 +110,6 @@ async def health(request: Request) -> JSONResponse:
     state.health = (now, *answer)
     headers = {"Retry-After": "5"} if answer[1] == 503 else None
     return JSONResponse(answer[0], status_code=answer[1], headers=headers)
-
-
-def _postgis_version(engine) -> str:
-    with engine.connect() as conn:
-        return conn.execute(text("SELECT postgis_lib_version()")).scalar_one()
 
 
 @router.get("/summary", summary="Counts of regions per level, water bodies, chiefs and posts")

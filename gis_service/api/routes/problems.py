@@ -11,10 +11,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from gis_service.api.auth import ChiefOrOfficeDep, OfficeDep, PrincipalDep
-from gis_service.api.deps import ConnDep
+from gis_service.api.deps import ConnDep, SettingsDep, TodayDep
 from gis_service.api.params import CoordSystem
 from gis_service.api.responses import GeoJSONResponse
-from gis_service.config import get_settings, local_today
+from gis_service.config import local_today
 from gis_service.domain.access import sees_personal_data
 from gis_service.domain.problems import MAX_HANDOVER_WORKING_DAYS, TRANSITIONS, load_calendar
 from gis_service.domain.vocab import PROBLEM_CATEGORIES, PROBLEM_SOURCES
@@ -82,7 +82,9 @@ ProblemId = Annotated[uuid.UUID, Path(description="problem id")]
 
 
 @router.post("/problems", status_code=201, summary="Report a problem")
-def create_problem(conn: ConnDep, who: ChiefOrOfficeDep, body: ProblemReport) -> JSONResponse:
+def create_problem(
+    conn: ConnDep, settings: SettingsDep, who: ChiefOrOfficeDep, body: ProblemReport
+) -> JSONResponse:
     """A chief reports for themself (found on patrol, or relaying what the public, the media
     or a superior brought to them); the office reports on a chief's behalf (``chief_id``) or,
     for a problem from the public, the media or a superior, on the source's behalf."""
@@ -109,7 +111,7 @@ def create_problem(conn: ConnDep, who: ChiefOrOfficeDep, body: ProblemReport) ->
         problem_id=body.problem_id,
         source=body.source,
         source_detail=body.source_detail,
-        timezone=get_settings().timezone,
+        timezone=settings.timezone,
     )
     conn.commit()
     return JSONResponse(problem_feature(problem, public=False), status_code=201)
@@ -120,10 +122,12 @@ def create_problem(conn: ConnDep, who: ChiefOrOfficeDep, body: ProblemReport) ->
     response_class=GeoJSONResponse,
     summary="One problem with its handling history",
 )
-def read_problem(conn: ConnDep, who: PrincipalDep, problem_id: ProblemId) -> GeoJSONResponse:
+def read_problem(
+    conn: ConnDep, who: PrincipalDep, today: TodayDep, problem_id: ProblemId
+) -> GeoJSONResponse:
     """The public sees what, where and how far it is handled; the reporting chief and the
     office also see the description, photo, patrol and the history."""
-    problem = get_problem(conn, problem_id)
+    problem = get_problem(conn, problem_id, today=today)
     own = who.role == "chief" and who.chief_id == problem["chief_id"]
     return GeoJSONResponse(problem_feature(problem, public=not (own or sees_personal_data(who))))
 
@@ -134,11 +138,10 @@ def read_problem(conn: ConnDep, who: PrincipalDep, problem_id: ProblemId) -> Geo
     summary="Hand over (交办), record the answer (答复), verify (核查), close (销号) or reopen",
 )
 def problem_step(
-    conn: ConnDep, who: OfficeDep, problem_id: ProblemId, body: ProblemStep
+    conn: ConnDep, settings: SettingsDep, who: OfficeDep, problem_id: ProblemId, body: ProblemStep
 ) -> GeoJSONResponse:
     """A hand-over states its deadline (seed 000: 交办时要明确完成时限) as a date or a number
     of working days; without either, the office's default (GIS_HANDOVER_WORKING_DAYS)."""
-    settings = get_settings()
     problem = advance_problem(
         conn,
         problem_id,

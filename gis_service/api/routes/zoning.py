@@ -7,10 +7,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from gis_service.api.deps import ConnDep
+from gis_service.api.deps import ConnDep, TodayDep
 from gis_service.api.params import DateQ, Level, RegionFilterQ, WaterQ
 from gis_service.api.responses import GeoJSONResponse
-from gis_service.config import local_today
 from gis_service.reports.html import river_report_html
 from gis_service.services import zoning_queries as q
 
@@ -78,6 +77,7 @@ def segment_neighbours(
     conn: ConnDep,
     segment_id: str,
     direction: Literal["upstream", "downstream"],
+    today: TodayDep,
     distance_m: Annotated[float, Query(gt=0, le=1e7)] = 10_000.0,
     date: DateQ = None,
 ) -> list[dict]:
@@ -86,19 +86,19 @@ def segment_neighbours(
         segment_id,
         direction=direction,
         max_distance_m=distance_m,
-        day=date,
+        day=date or today,
     )
 
 
 @router.get("/zoning/unassigned", summary="Segments and zones without a chief on a date")
-def unassigned(conn: ConnDep, date: DateQ = None) -> list[dict]:
-    gaps = q.unassigned_on(conn, date or local_today())
+def unassigned(conn: ConnDep, today: TodayDep, date: DateQ = None) -> list[dict]:
+    gaps = q.unassigned_on(conn, date or today)
     return gaps.astype(object).where(gaps.notna(), None).to_dict("records")
 
 
 @router.get("/rivers/{code}/report", summary="Coordination report of one river (JSON)")
-def river_report(conn: ConnDep, code: str, date: DateQ = None) -> dict:
-    return q.coordination_report(conn, code, date or local_today())
+def river_report(conn: ConnDep, today: TodayDep, code: str, date: DateQ = None) -> dict:
+    return q.coordination_report(conn, code, date or today).to_dict()
 
 
 @router.get(
@@ -106,5 +106,8 @@ def river_report(conn: ConnDep, code: str, date: DateQ = None) -> dict:
     response_class=HTMLResponse,
     summary="Printable coordination report for a joint meeting (联席会议)",
 )
-def river_report_page(conn: ConnDep, code: str, date: DateQ = None) -> HTMLResponse:
-    return HTMLResponse(river_report_html(q.coordination_report(conn, code, date or local_today())))
+def river_report_page(
+    conn: ConnDep, today: TodayDep, code: str, date: DateQ = None
+) -> HTMLResponse:
+    report = q.coordination_report(conn, code, date or today)
+    return HTMLResponse(river_report_html(report.to_dict()))
