@@ -16,6 +16,7 @@ from gis_service.domain.network import Confluences, Network
 from gis_service.domain.segmentation import KIND_NAMES, Segments
 from gis_service.domain.vocab import LEVEL_LABELS, LEVEL_RANK, POST_ROLE_LABELS, REGION_ROLES
 from gis_service.errors import NotFoundError
+from gis_service.records.zoning import ChiefOnTarget, Neighbour, UnassignedTarget
 
 # -- filters: what "in a region" means for each zoning table (API, maps and notebooks) --------
 # Each returns a WHERE clause and its bound parameters; prefix the query with DESCENDANTS.
@@ -235,7 +236,7 @@ def neighbours(
     direction: str,
     max_distance_m: float = float("inf"),
     day: dt.date | None = None,
-) -> list[dict]:
+) -> list[Neighbour]:
     """Segments upstream or downstream of a segment, with their chiefs on ``day``."""
     net, seg, rivers = _network(conn)
     hits = np.flatnonzero(seg["id"].to_numpy() == segment_id)
@@ -246,20 +247,27 @@ def neighbours(
     chiefs = _chiefs_by_target(_posts_frame(conn), seg, day or local_today())
     seg = seg.astype(object).where(seg.notna(), None)
     return [
-        {
-            "segment_id": seg["id"].iloc[n.segment],
-            "water_body_code": seg["water_body_code"].iloc[n.segment],
-            "level": seg["level"].iloc[n.segment],
-            "kind": seg["kind"].iloc[n.segment],
-            "region_code": seg["region_code"].iloc[n.segment],
-            "left_region_code": seg["left_region_code"].iloc[n.segment],
-            "right_region_code": seg["right_region_code"].iloc[n.segment],
-            "distance_m": round(n.distance_m, 1),
-            "via": [rivers[v] for v in n.via],
-            "chiefs": chiefs.get(seg["id"].iloc[n.segment], []),
-        }
+        Neighbour(
+            segment_id=seg["id"].iloc[n.segment],
+            water_body_code=seg["water_body_code"].iloc[n.segment],
+            level=seg["level"].iloc[n.segment],
+            kind=seg["kind"].iloc[n.segment],
+            region_code=seg["region_code"].iloc[n.segment],
+            left_region_code=seg["left_region_code"].iloc[n.segment],
+            right_region_code=seg["right_region_code"].iloc[n.segment],
+            distance_m=round(n.distance_m, 1),
+            via=[rivers[v] for v in n.via],
+            chiefs=[ChiefOnTarget(**c) for c in chiefs.get(seg["id"].iloc[n.segment], [])],
+        )
         for n in found
     ]
+
+
+def unassigned_targets(conn: Connection, day: dt.date) -> list[UnassignedTarget]:
+    """``unassigned_on`` as records (what GET /zoning/unassigned sends)."""
+    gaps = unassigned_on(conn, day)
+    rows = gaps.astype(object).where(gaps.notna(), None).to_dict("records")
+    return [UnassignedTarget(**r) for r in rows]
 
 
 def _chiefs_by_target(

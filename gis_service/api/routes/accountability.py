@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gis_service.api.auth import ChiefOrOfficeDep, OfficeDep
 from gis_service.api.deps import ConnDep
 from gis_service.api.params import RegionFilterQ
+from gis_service.api.schemas.accountability import AccountabilityView
 from gis_service.config import get_settings, local_today
 from gis_service.domain.access import accountability_scope, check_accountability_reader
 from gis_service.domain.problems import load_calendar
@@ -63,7 +64,12 @@ def _today() -> dt.date:
     return local_today(get_settings().timezone)
 
 
-@router.post("/accountability", status_code=201, summary="Issue 提醒, 约谈, 通报批评 or 提请问责")
+@router.post(
+    "/accountability",
+    status_code=201,
+    response_model=AccountabilityView,
+    summary="Issue 提醒, 约谈, 通报批评 or 提请问责",
+)
 def create_record(conn: ConnDep, who: OfficeDep, body: RecordIn) -> JSONResponse:
     settings = get_settings()
     today = local_today(settings.timezone)
@@ -78,7 +84,11 @@ def create_record(conn: ConnDep, who: OfficeDep, body: RecordIn) -> JSONResponse
     return JSONResponse(record.view(today), status_code=201)
 
 
-@router.get("/accountability", summary="Accountability records, with overdue answers flagged")
+@router.get(
+    "/accountability",
+    response_model=list[AccountabilityView],
+    summary="Accountability records, with overdue answers flagged",
+)
 def records(
     conn: ConnDep,
     who: ChiefOrOfficeDep,
@@ -95,14 +105,22 @@ def records(
     return [r.view(today) for r in list_records(conn, query, today=today)]
 
 
-@router.get("/accountability/{record_id}", summary="One accountability record")
+@router.get(
+    "/accountability/{record_id}",
+    response_model=AccountabilityView,
+    summary="One accountability record",
+)
 def record(conn: ConnDep, who: ChiefOrOfficeDep, record_id: RecordId) -> dict:
     found = get_record(conn, record_id)
     check_accountability_reader(who, found.chief_id)
     return found.view(_today())
 
 
-@router.post("/accountability/{record_id}/feedback", summary="Record the written answer (书面反馈)")
+@router.post(
+    "/accountability/{record_id}/feedback",
+    response_model=AccountabilityView,
+    summary="Record the written answer (书面反馈)",
+)
 def feedback(conn: ConnDep, who: OfficeDep, record_id: RecordId, body: FeedbackIn) -> dict:
     today = _today()
     updated = record_feedback(
