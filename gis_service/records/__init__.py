@@ -13,23 +13,11 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, PlainSerializer
 
 
-def _wire(value: Any) -> Any:
-    if isinstance(value, Record):
-        return value
-    if isinstance(value, list):
-        return [_wire(v) for v in value]
-    if isinstance(value, dt.datetime):
-        return value.isoformat(timespec="seconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
 class Record(BaseModel):
     """A record: fields fixed (an unknown key is refused, never dropped) and immutable.
 
     Reading by key (``report["posts"]``) gives the value as the wire JSON holds it (dates as
-    ISO text, nested records readable by key again): callers written against the JSON
+    ISO text, nested records as plain JSON objects): callers written against the JSON
     (notebooks, scripts, older tests) keep working. New code reads attributes."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -41,7 +29,10 @@ class Record(BaseModel):
     def __getitem__(self, key: str) -> Any:
         if key not in type(self).model_fields:
             raise KeyError(key)
-        return _wire(getattr(self, key))
+        return self.model_dump(mode="json", include={key})[key]
+
+    def items(self) -> Any:
+        return self.wire().items()
 
     def get(self, key: str, default: Any = None) -> Any:
         return self[key] if key in type(self).model_fields else default

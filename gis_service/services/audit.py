@@ -171,7 +171,7 @@ def run_audit(
         conn,
         params={"region": region, "s": first, "e": last},
     )
-    kinds = dict(conn.execute(text("SELECT code, kind FROM water_body")).all())
+    kinds: dict[str, str] = dict(conn.execute(text("SELECT code, kind FROM water_body")).all())
     held = assignments(seg, zones, posts, None, ancestors=ancestors, water_kinds=kinds)
     in_region = set(targets["target_id"])
     held = held[held["target_id"].isin(in_region)]

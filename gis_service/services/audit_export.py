@@ -438,9 +438,9 @@ def _summary(
         ("考核职务数" if zh else "posts audited", posts, COUNT),
     ]
     for code in STATUS_ORDER:
-        items.append((status_label(code, lang), counts.get(code, 0), COUNT))
+        items.append((status_label(code, lang) or code, counts.get(code, 0), COUNT))
     others = sorted(k for k in counts if k not in STATUS_ORDER and k is not None)
-    items += [(status_label(code, lang), counts[code], COUNT) for code in others]
+    items += [(status_label(code, lang) or code, counts[code], COUNT) for code in others]
     met_share = counts.get("met", 0) / posts if posts else None
     items += [
         (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -82,7 +83,7 @@ def render(m: folium.Map, mode: assets.AssetMode) -> str:
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _frame(rows: list, columns: list[str]) -> gpd.GeoDataFrame:
+def _frame(rows: Sequence, columns: list[str]) -> gpd.GeoDataFrame:
     """GeoDataFrame from rows whose last item is WKB, or from dicts with a ``wkb`` key
     (vectorised decoding)."""
     frame = pd.DataFrame(rows, columns=[*columns, "wkb"])
@@ -206,7 +207,9 @@ def _contacts(
     conn: Connection, targets: list[TargetAuditRecord], chief_names: dict[str, str]
 ) -> dict[str, str]:
     """Target id -> "name phone、..." of its chiefs who have a phone on record."""
-    phones = dict(conn.execute(text("SELECT id, phone FROM chief WHERE phone <> ''")).all())
+    phones: dict[str, str] = dict(
+        conn.execute(text("SELECT id, phone FROM chief WHERE phone <> ''")).all()
+    )
     return {
         t.target_id: "、".join(
             f"{chief_names.get(c, c)} {phones[c]}" for c in t.chiefs if c in phones
@@ -231,7 +234,7 @@ def _targets_frame(
     if not part:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=4326)
     # 河流/渠道/水库/湖泊: popups name the water by its kind, not "river" for a reservoir
-    water_kinds = dict(
+    water_kinds: dict[str, str] = dict(
         conn.execute(
             text("SELECT code, kind FROM water_body WHERE code = ANY(:codes)"),
             {"codes": sorted({t.water_body_code for t in part})},

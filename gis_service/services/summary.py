@@ -16,7 +16,7 @@ def database_summary(conn: Connection) -> DatabaseSummary:
     waters = dict(conn.execute(select(WaterBody.kind, func.count()).group_by(WaterBody.kind)).all())
     posts = dict(conn.execute(select(ChiefPost.role, func.count()).group_by(ChiefPost.role)).all())
     return DatabaseSummary(
-        regions_per_level={k: regions[k] for k in sorted(regions, key=LEVEL_RANK.get)},
+        regions_per_level={k: regions[k] for k in sorted(regions, key=LEVEL_RANK.__getitem__)},
         water_bodies_per_kind={k: waters[k] for k in WATER_KINDS if k in waters},
         chiefs=conn.execute(select(func.count()).select_from(Chief)).scalar_one(),
         posts_per_role=dict(sorted(posts.items())),

@@ -199,7 +199,7 @@ def _network(conn: Connection) -> tuple[Network, pd.DataFrame, list[str]]:
         }
     )
     index = {c: i for i, c in enumerate(rivers)}
-    lengths = dict(
+    lengths: dict[str, float] = dict(
         conn.execute(
             text("SELECT water_body_code, max(chainage_to_m) FROM river_segment GROUP BY 1")
         ).all()
@@ -418,7 +418,7 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> dict
             "rule": "the county with the longest stretch convenes the joint meeting "
             "(联席会议) of a cross-county river without a city-level chief (seed 001)",
         },
-        "levels": {lv: levels[lv] for lv in sorted(levels, key=LEVEL_RANK.get)},
+        "levels": {lv: levels[lv] for lv in sorted(levels, key=LEVEL_RANK.__getitem__)},
         "level_labels": LEVEL_LABELS,
         "joint_sections": [
             {

@@ -65,7 +65,7 @@ class ProblemReport(BaseModel):
 
 class ProblemStep(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    action: Action
+    action: Action  # type: ignore[valid-type]
     handed_to: str | None = Field(
         default=None, max_length=500, description="hand_over: who must answer"
     )

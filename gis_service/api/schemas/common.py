@@ -18,8 +18,8 @@ class Schema(BaseModel):
 
 class Link(Schema):
     rel: str
-    href: str
     type: str | None = None
+    href: str
     title: str | None = None
 
 
