@@ -265,9 +265,12 @@ def neighbours(
 
 def unassigned_targets(conn: Connection, day: dt.date) -> list[UnassignedTarget]:
     """``unassigned_on`` as records (what GET /zoning/unassigned sends)."""
-    gaps = unassigned_on(conn, day)
-    rows = gaps.astype(object).where(gaps.notna(), None).to_dict("records")
-    return [UnassignedTarget(**r) for r in rows]
+    return [UnassignedTarget(**r) for r in _records(unassigned_on(conn, day))]
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts, None where the table holds NULL (pandas reads NaN)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
 def _chiefs_by_target(
@@ -455,6 +458,6 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> dict
             }
             for t in tributaries
         ],
-        "zones": zones.assign(area_m2=zones["area_m2"].round(1)).to_dict("records"),
-        "unassigned": gaps.astype(object).where(gaps.notna(), None).to_dict("records"),
+        "zones": _records(zones.assign(area_m2=zones["area_m2"].round(1))),
+        "unassigned": _records(gaps),
     }

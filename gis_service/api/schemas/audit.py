@@ -18,5 +18,9 @@ class GapProperties(Schema):
     length_m: float
 
 
-class GapCollection(FeatureCollection[Feature[LineString, GapProperties]]):
+class GapFeature(Feature[LineString, GapProperties]):
+    pass
+
+
+class GapCollection(FeatureCollection[GapFeature]):
     """The period's never-walked stretches of the audited segments (WGS84)."""

@@ -28,7 +28,8 @@ class RegionName(Schema):
     name: str | None
 
 
-AnyFeature = Feature[Geometry, dict[str, Any]]
+class AnyFeature(Feature[Geometry, dict[str, Any]]):
+    """A GeoJSON Feature whose properties depend on its collection."""
 
 
 class Features(FeatureCollection[AnyFeature]):

@@ -37,7 +37,11 @@ class SegmentProperties(Schema):
     parent_id: str | None
 
 
-class SegmentCollection(FeatureCollection[Feature[Geometry, SegmentProperties]]):
+class SegmentFeature(Feature[Geometry, SegmentProperties]):
+    pass
+
+
+class SegmentCollection(FeatureCollection[SegmentFeature]):
     """River segments (河段), lines or their chief segment polygons (WGS84)."""
 
     numberReturned: int
@@ -49,14 +53,18 @@ class ZoneProperties(Schema):
     kind: str = Field(description="water_area, shoreline or water_share")
     level: str | None
     region_code: str | None
-    region_codes: list[str] | None
+    region_codes: dict[str, str] | None = Field(description="level -> code of its regions")
     area_m2: float | None
     shore_length_m: float | None
     share: float | None
     initiates_coordination: bool | None
 
 
-class ZoneCollection(FeatureCollection[Feature[Geometry, ZoneProperties]]):
+class ZoneFeature(Feature[Geometry, ZoneProperties]):
+    pass
+
+
+class ZoneCollection(FeatureCollection[ZoneFeature]):
     """Lake and reservoir zones: the water area, shoreline pieces by village, shares."""
 
     numberReturned: int
@@ -74,7 +82,11 @@ class JointSectionProperties(Schema):
     along_boundary: bool
 
 
-class JointSectionCollection(FeatureCollection[Feature[Geometry, JointSectionProperties]]):
+class JointSectionFeature(Feature[Geometry, JointSectionProperties]):
+    pass
+
+
+class JointSectionCollection(FeatureCollection[JointSectionFeature]):
     """Cross-boundary joint sections (联防河段), lines or their crossing points."""
 
     numberReturned: int
@@ -165,7 +177,7 @@ class ReportZone(Schema):
     kind: str
     level: str | None
     region_code: str | None
-    region_codes: list[str] | None
+    region_codes: dict[str, str] | None = Field(description="level -> code of its regions")
     area_m2: float | None
     share: float | None
     initiates_coordination: bool | None
