@@ -96,7 +96,7 @@ def summary() -> None:
     from gis_service.services.summary import database_summary
 
     with engine().connect() as conn:
-        typer.echo(json.dumps(database_summary(conn), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(database_summary(conn).wire(), ensure_ascii=False, indent=2))
 
 
 # -- database -----------------------------------------------------------------------------
@@ -623,16 +623,16 @@ def audit(
         )
         gaps = gaps_geojson(conn, report)
     files = write_exports(report, out, chinese=not english)
-    geo = out / f"audit_{region}_{report['period']['label']}_gaps.geojson"
+    geo = out / f"audit_{region}_{report.period.label}_gaps.geojson"
     geo.write_text(json.dumps(gaps, ensure_ascii=False), encoding="utf-8")
     statuses: dict[str, int] = {}
-    for post in report["posts"]:
-        statuses[post["status"]] = statuses.get(post["status"], 0) + 1
+    for post in report.posts:
+        statuses[post.status] = statuses.get(post.status, 0) + 1
     typer.echo(
-        f"{report['region']['name']} {report['period']['label']} (rules "
-        f"{report['rules_version']}): {len(report['posts'])} posts {statuses}, "
-        f"{sum(t['unassigned'] for t in report['targets'])} unassigned targets, "
-        f"{len(report['due'])} behind schedule (待巡提示)"
+        f"{report.region.name} {report.period.label} (rules "
+        f"{report.rules_version}): {len(report.posts)} posts {statuses}, "
+        f"{sum(t.unassigned for t in report.targets)} unassigned targets, "
+        f"{len(report.due)} behind schedule (待巡提示)"
     )
     for path in [*files, geo]:
         typer.echo(f"  wrote {path}")

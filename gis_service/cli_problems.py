@@ -16,6 +16,7 @@ from gis_service.domain.periods import parse_day
 from gis_service.domain.problems import TRANSITIONS
 from gis_service.domain.vocab import PROBLEM_CATEGORIES, PROBLEM_SOURCES
 from gis_service.errors import InputError
+from gis_service.records.problems import ProblemRecord
 
 problem_app = typer.Typer(
     help="Problems (河湖问题): report, hand over (交办), answer, verify (核查), close (销号).",
@@ -27,11 +28,12 @@ def _user() -> str:
     return f"{getpass.getuser()}@{socket.gethostname()}"
 
 
-def _print(problem: dict) -> None:
+def _print(problem: ProblemRecord) -> None:
+    deadline = problem.deadline.isoformat() if problem.deadline else "-"
     typer.echo(
-        f"{problem['id']}\t{problem['source_label']}\t{problem['category_label']}\t"
-        f"{problem['status_label']}\t期限 {problem['deadline'] or '-'}"
-        f"{' (逾期)' if problem['overdue'] else ''}\t{problem['region_code'] or '-'}"
+        f"{problem.id}\t{problem.source_label}\t{problem.category_label}\t"
+        f"{problem.status_label}\t期限 {deadline}"
+        f"{' (逾期)' if problem.overdue else ''}\t{problem.region_code or '-'}"
     )
 
 

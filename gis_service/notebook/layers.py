@@ -25,6 +25,7 @@ from gis_service.domain.vocab import (
     WATER_KIND_LABELS,
 )
 from gis_service.notebook._connection import Bind, reading, settings
+from gis_service.records.summary import DatabaseSummary
 from gis_service.services.summary import database_summary
 from gis_service.services.zoning_queries import (
     joint_filter,
@@ -154,7 +155,7 @@ def unassigned(on: dt.date | str | None = None, *, engine: Bind | None = None) -
         return unassigned_on(conn, parse_day(on, "on") or local_today(settings().timezone))
 
 
-def summary(*, engine: Bind | None = None) -> dict:
+def summary(*, engine: Bind | None = None) -> DatabaseSummary:
     """Counts of what the database holds (regions per level, waters, chiefs, posts)."""
     with reading(engine) as conn:
         return database_summary(conn)

@@ -65,7 +65,7 @@ def neighbours(
                 max_distance_m=float("inf") if distance_m is None else distance_m,
                 day=day,
             ):
-                rows.append({"direction": way, **n, "chief_names": _chief_text(n["chiefs"])})
+                rows.append({"direction": way, **n.wire(), "chief_names": _chief_text(n["chiefs"])})
         geoms = segment_geometries(conn, sorted({r["segment_id"] for r in rows}))
     frame = pd.DataFrame(
         rows,

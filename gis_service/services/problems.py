@@ -9,7 +9,6 @@ body within ``NEAR_WATER_M``, so offices can route it without re-digitising.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 import zoneinfo
 from collections.abc import Mapping
@@ -39,6 +38,7 @@ from gis_service.domain.vocab import (
     PROBLEM_STATUS_LABELS,
 )
 from gis_service.errors import ConflictError, InputError, NotFoundError
+from gis_service.records.problems import ProblemEvent, ProblemRecord
 from gis_service.services.patrols import patrol_owner
 from gis_service.services.service_area import service_area
 
@@ -61,7 +61,7 @@ FROM problem p LEFT JOIN chief c ON c.id = p.chief_id
 """
 
 
-def decorate_problem(row: Mapping[Any, Any], today: dt.date) -> dict:
+def _labelled(row: Mapping[Any, Any], today: dt.date) -> dict:
     """Labels and the overdue flag, computed at read time (the deadline does not move)."""
     out = dict(row)
     out["id"] = str(out["id"])
@@ -70,6 +70,12 @@ def decorate_problem(row: Mapping[Any, Any], today: dt.date) -> dict:
     out["source_label"] = PROBLEM_SOURCE_LABELS[out["source"]]
     out["status_label"] = PROBLEM_STATUS_LABELS[out["status"]]
     out["overdue"] = is_overdue(out["status"], out["deadline"], today)
+    return out
+
+
+def decorate_problem(row: Mapping, today: dt.date) -> dict:
+    """A problem row for a table: labels, the overdue flag, dates as ISO text."""
+    out = _labelled(row, today)
     for key, value in out.items():
         if isinstance(value, dt.date | dt.datetime):
             out[key] = value.isoformat()
@@ -93,7 +99,7 @@ def report_problem(
     source: str = "patrol",
     source_detail: str | None = None,
     timezone: str,
-) -> dict:
+) -> ProblemRecord:
     """Store a report; an app resending the same ``problem_id`` gets the stored one back.
 
     ``chief_id`` is the reporting chief: required for a problem found on patrol, optional for
@@ -199,7 +205,7 @@ def advance_problem(
     deadline: dt.date | None = None,
     working_days: int | None = None,
     default_working_days: int | None = None,
-) -> dict:
+) -> ProblemRecord:
     """Apply one lifecycle step on ``today`` (the office's local date). A hand-over sets its
     deadline: the date given, or ``working_days`` (else ``default_working_days``, the office's
     setting) working days on ``calendar``."""
@@ -239,11 +245,10 @@ def advance_problem(
     return get_problem(conn, problem_id, today=today)
 
 
-def get_problem(conn: Connection, problem_id, *, today: dt.date) -> dict:
+def get_problem(conn: Connection, problem_id, *, today: dt.date) -> ProblemRecord:
     row = conn.execute(text(_SELECT + " WHERE p.id = :i"), {"i": problem_id}).mappings().first()
     if row is None:
         raise NotFoundError(f"problem {problem_id} not found")
-    out = decorate_problem(row, today)
     events = conn.execute(
         text(
             "SELECT at, user_name, action, from_status, to_status, note FROM problem_event "
@@ -251,8 +256,7 @@ def get_problem(conn: Connection, problem_id, *, today: dt.date) -> dict:
         ),
         {"i": problem_id},
     ).mappings()
-    out["events"] = [{**e, "at": e["at"].isoformat()} for e in events]
-    return out
+    return ProblemRecord(**_labelled(row, today), events=[ProblemEvent(**e) for e in events])
 
 
 def problems_frame(
@@ -284,7 +288,7 @@ def problems_frame(
     return gpd.GeoDataFrame(frame.drop(columns=["lon", "lat"]), geometry=geometry, crs=4326)
 
 
-def problem_feature(problem: dict, *, public: bool) -> dict:
+def problem_feature(problem: ProblemRecord, *, public: bool) -> dict:
     """A problem as a GeoJSON feature; the public sees what, where and how far it is handled,
     not the reporter's description, photo or patrol."""
     hidden = (
@@ -292,10 +296,10 @@ def problem_feature(problem: dict, *, public: bool) -> dict:
         if public
         else set()
     )
-    props = {k: v for k, v in problem.items() if k not in hidden | {"lon", "lat", "id"}}
+    wire = problem.wire()
     return {
         "type": "Feature",
-        "id": problem["id"],
-        "geometry": {"type": "Point", "coordinates": [problem["lon"], problem["lat"]]},
-        "properties": json.loads(json.dumps(props, default=str)),
+        "id": problem.id,
+        "geometry": {"type": "Point", "coordinates": [problem.lon, problem.lat]},
+        "properties": {k: v for k, v in wire.items() if k not in hidden | {"lon", "lat", "id"}},
     }

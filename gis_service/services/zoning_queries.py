@@ -26,6 +26,7 @@ from gis_service.domain.vocab import (
     TRIBUTARY_CHIEF_ROLES,
 )
 from gis_service.errors import NotFoundError
+from gis_service.records.zoning import ChiefOnTarget, Neighbour, UnassignedTarget
 
 # -- filters: what "in a region" means for each zoning table (API, maps and notebooks) --------
 # Each returns a WHERE clause and its bound parameters; prefix the query with DESCENDANTS.
@@ -244,7 +245,7 @@ def neighbours(
     direction: str,
     max_distance_m: float = float("inf"),
     day: dt.date,
-) -> list[dict]:
+) -> list[Neighbour]:
     """Segments upstream or downstream of a segment, with their chiefs on ``day``."""
     net, seg, rivers = _network(conn)
     hits = np.flatnonzero(seg["id"].to_numpy() == segment_id)
@@ -255,20 +256,30 @@ def neighbours(
     chiefs = _chiefs_by_target(_posts_frame(conn), seg, day)
     seg = seg.astype(object).where(seg.notna(), None)
     return [
-        {
-            "segment_id": seg["id"].iloc[n.segment],
-            "water_body_code": seg["water_body_code"].iloc[n.segment],
-            "level": seg["level"].iloc[n.segment],
-            "kind": seg["kind"].iloc[n.segment],
-            "region_code": seg["region_code"].iloc[n.segment],
-            "left_region_code": seg["left_region_code"].iloc[n.segment],
-            "right_region_code": seg["right_region_code"].iloc[n.segment],
-            "distance_m": round(n.distance_m, 1),
-            "via": [rivers[v] for v in n.via],
-            "chiefs": chiefs.get(seg["id"].iloc[n.segment], []),
-        }
+        Neighbour(
+            segment_id=seg["id"].iloc[n.segment],
+            water_body_code=seg["water_body_code"].iloc[n.segment],
+            level=seg["level"].iloc[n.segment],
+            kind=seg["kind"].iloc[n.segment],
+            region_code=seg["region_code"].iloc[n.segment],
+            left_region_code=seg["left_region_code"].iloc[n.segment],
+            right_region_code=seg["right_region_code"].iloc[n.segment],
+            distance_m=round(n.distance_m, 1),
+            via=[rivers[v] for v in n.via],
+            chiefs=[ChiefOnTarget(**c) for c in chiefs.get(seg["id"].iloc[n.segment], [])],
+        )
         for n in found
     ]
+
+
+def unassigned_targets(conn: Connection, day: dt.date) -> list[UnassignedTarget]:
+    """``unassigned_on`` as records (what GET /zoning/unassigned sends)."""
+    return [UnassignedTarget(**r) for r in _records(unassigned_on(conn, day))]
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts, None where the table holds NULL (pandas reads NaN)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
 def _chiefs_by_target(
@@ -448,6 +459,6 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> Coor
             }
             for t in store.tributaries(conn, water_body)
         ],
-        zones=zones.assign(area_m2=zones["area_m2"].round(1)).to_dict("records"),
-        unassigned=gaps.astype(object).where(gaps.notna(), None).to_dict("records"),
+        zones=_records(zones.assign(area_m2=zones["area_m2"].round(1))),
+        unassigned=_records(gaps),
     )

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from gis_service.api.auth import ChiefOrOfficeDep, OfficeDep
 from gis_service.api.deps import ConnDep, SettingsDep, TodayDep
 from gis_service.api.params import RegionFilterQ
+from gis_service.api.schemas.accountability import AccountabilityView
 from gis_service.domain.access import accountability_scope, check_accountability_reader
 from gis_service.domain.problems import load_calendar
 from gis_service.domain.vocab import ACCOUNTABILITY_KINDS, ACCOUNTABILITY_STATUSES
@@ -58,7 +59,12 @@ class FeedbackIn(BaseModel):
     received_on: dt.date | None = Field(default=None, description="default: today (local)")
 
 
-@router.post("/accountability", status_code=201, summary="Issue 提醒, 约谈, 通报批评 or 提请问责")
+@router.post(
+    "/accountability",
+    status_code=201,
+    response_model=AccountabilityView,
+    summary="Issue 提醒, 约谈, 通报批评 or 提请问责",
+)
 def create_record(
     conn: ConnDep, settings: SettingsDep, today: TodayDep, who: OfficeDep, body: RecordIn
 ) -> JSONResponse:
@@ -73,7 +79,11 @@ def create_record(
     return JSONResponse(record.view(today), status_code=201)
 
 
-@router.get("/accountability", summary="Accountability records, with overdue answers flagged")
+@router.get(
+    "/accountability",
+    response_model=list[AccountabilityView],
+    summary="Accountability records, with overdue answers flagged",
+)
 def records(
     conn: ConnDep,
     who: ChiefOrOfficeDep,
@@ -90,14 +100,22 @@ def records(
     return [r.view(today) for r in list_records(conn, query, today=today)]
 
 
-@router.get("/accountability/{record_id}", summary="One accountability record")
+@router.get(
+    "/accountability/{record_id}",
+    response_model=AccountabilityView,
+    summary="One accountability record",
+)
 def record(conn: ConnDep, who: ChiefOrOfficeDep, today: TodayDep, record_id: RecordId) -> dict:
     found = get_record(conn, record_id)
     check_accountability_reader(who, found.chief_id)
     return found.view(today)
 
 
-@router.post("/accountability/{record_id}/feedback", summary="Record the written answer (书面反馈)")
+@router.post(
+    "/accountability/{record_id}/feedback",
+    response_model=AccountabilityView,
+    summary="Record the written answer (书面反馈)",
+)
 def feedback(
     conn: ConnDep, who: OfficeDep, today: TodayDep, record_id: RecordId, body: FeedbackIn
 ) -> dict:

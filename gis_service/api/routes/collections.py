@@ -11,6 +11,13 @@ from gis_service.api.deps import ConnDep, TimezoneDep
 from gis_service.api.links import base_url, link
 from gis_service.api.params import Level, RegionFilterQ, WaterQ
 from gis_service.api.responses import GeoJSONResponse, download_response
+from gis_service.api.schemas.collections import (
+    AnyFeature,
+    CollectionInfo,
+    CollectionList,
+    Conformance,
+    ItemPage,
+)
 from gis_service.domain.access import Principal, sees_personal_data
 from gis_service.fileio.downloads import features_download
 from gis_service.services import collections as svc
@@ -48,12 +55,17 @@ def _describe(conn, request: Request, c: svc.Collection) -> dict:
     }
 
 
-@router.get("/conformance", summary="OGC API conformance classes")
+@router.get("/conformance", response_model=Conformance, summary="OGC API conformance classes")
 def conformance() -> dict:
     return {"conformsTo": CONFORMANCE}
 
 
-@router.get("/collections", summary="The feature collections")
+@router.get(
+    "/collections",
+    response_model=CollectionList,
+    response_model_exclude_unset=True,
+    summary="The feature collections",
+)
 def collections(conn: ConnDep, request: Request) -> dict:
     base = base_url(request)
     return {
@@ -62,7 +74,12 @@ def collections(conn: ConnDep, request: Request) -> dict:
     }
 
 
-@router.get("/collections/{collection_id}", summary="One collection")
+@router.get(
+    "/collections/{collection_id}",
+    response_model=CollectionInfo,
+    response_model_exclude_unset=True,
+    summary="One collection",
+)
 def collection(conn: ConnDep, request: Request, collection_id: str) -> dict:
     return _describe(conn, request, svc.collection(collection_id))
 
@@ -78,6 +95,7 @@ def _reader(who: Principal) -> svc.Reader:
 @router.get(
     "/collections/{collection_id}/items",
     response_class=GeoJSONResponse,
+    response_model=ItemPage,
     summary="Features: bbox, limit/offset paging with next links, filters",
 )
 def items(
@@ -141,6 +159,7 @@ def items(
 @router.get(
     "/collections/{collection_id}/items/{feature_id}",
     response_class=GeoJSONResponse,
+    response_model=AnyFeature,
     summary="One feature",
 )
 def item(

@@ -17,6 +17,7 @@ from gis_service import __version__
 from gis_service.api.deps import ConnDep, TimezoneDep, app_engine
 from gis_service.api.negotiate import prefers_html
 from gis_service.api.params import REGION_PATTERN
+from gis_service.api.schemas.meta import DatabaseSummary, Health, Landing
 from gis_service.config import local_today
 from gis_service.db.meta_store import postgis_version
 from gis_service.errors import InputError
@@ -30,6 +31,7 @@ router = APIRouter(tags=["service"])
 @router.get(
     "/",
     summary="Service entry point: the map portal for browsers, links (JSON) for programs",
+    response_model=Landing,
     responses={200: {"content": {"text/html": {}, "application/json": {}}}},
 )
 def root(
@@ -85,7 +87,7 @@ HEALTH_CACHE_S = 1.0
 _health_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="health")
 
 
-@router.get("/health", summary="Liveness and database check")
+@router.get("/health", response_model=Health, summary="Liveness and database check")
 async def health(request: Request) -> JSONResponse:
     """Answered on a path of its own: a connection outside the request pool, made in a
     thread of its own (busy map renders and uploads queue elsewhere), the answer kept for a
@@ -112,6 +114,10 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse(answer[0], status_code=answer[1], headers=headers)
 
 
-@router.get("/summary", summary="Counts of regions per level, water bodies, chiefs and posts")
-def summary(conn: ConnDep) -> dict:
+@router.get(
+    "/summary",
+    response_model=DatabaseSummary,
+    summary="Counts of regions per level, water bodies, chiefs and posts",
+)
+def summary(conn: ConnDep) -> DatabaseSummary:
     return database_summary(conn)

@@ -14,6 +14,7 @@ from gis_service.api.auth import ChiefOrOfficeDep, OfficeDep, PrincipalDep
 from gis_service.api.deps import ConnDep, SettingsDep, TodayDep
 from gis_service.api.params import CoordSystem
 from gis_service.api.responses import GeoJSONResponse
+from gis_service.api.schemas.problems import ProblemFeature
 from gis_service.config import local_today
 from gis_service.domain.access import sees_personal_data
 from gis_service.domain.problems import MAX_HANDOVER_WORKING_DAYS, TRANSITIONS, load_calendar
@@ -64,7 +65,7 @@ class ProblemReport(BaseModel):
 
 class ProblemStep(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    action: Action
+    action: Action  # type: ignore[valid-type]
     handed_to: str | None = Field(
         default=None, max_length=500, description="hand_over: who must answer"
     )
@@ -81,7 +82,9 @@ class ProblemStep(BaseModel):
 ProblemId = Annotated[uuid.UUID, Path(description="problem id")]
 
 
-@router.post("/problems", status_code=201, summary="Report a problem")
+@router.post(
+    "/problems", status_code=201, response_model=ProblemFeature, summary="Report a problem"
+)
 def create_problem(
     conn: ConnDep, settings: SettingsDep, who: ChiefOrOfficeDep, body: ProblemReport
 ) -> JSONResponse:
@@ -120,6 +123,7 @@ def create_problem(
 @router.get(
     "/problems/{problem_id}",
     response_class=GeoJSONResponse,
+    response_model=ProblemFeature,
     summary="One problem with its handling history",
 )
 def read_problem(
@@ -128,13 +132,14 @@ def read_problem(
     """The public sees what, where and how far it is handled; the reporting chief and the
     office also see the description, photo, patrol and the history."""
     problem = get_problem(conn, problem_id, today=today)
-    own = who.role == "chief" and who.chief_id == problem["chief_id"]
+    own = who.role == "chief" and who.chief_id == problem.chief_id
     return GeoJSONResponse(problem_feature(problem, public=not (own or sees_personal_data(who))))
 
 
 @router.post(
     "/problems/{problem_id}/events",
     response_class=GeoJSONResponse,
+    response_model=ProblemFeature,
     summary="Hand over (交办), record the answer (答复), verify (核查), close (销号) or reopen",
 )
 def problem_step(

@@ -13,6 +13,14 @@ from fastapi import Path as PathParam
 from gis_service.api.auth import OfficeDep, PrincipalDep
 from gis_service.api.deps import ConnDep, TimezoneDep
 from gis_service.api.params import DateQ, RegionFilterQ, WaterQ
+from gis_service.api.schemas.roster import (
+    ConsistencyView,
+    ImportEntry,
+    ImportOutcome,
+    PostOnDate,
+    StoredConsistency,
+    UndoOutcome,
+)
 from gis_service.config import local_today
 from gis_service.db.queries import posts_on
 from gis_service.db.roster_store import chief_phones
@@ -33,7 +41,12 @@ Role = Literal[POST_ROLES]  # type: ignore[valid-type]
 MAX_IMPORT_BYTES = 90_000_000
 
 
-@router.get("/posts", summary="Who is responsible for what on a date (河湖长公示)")
+@router.get(
+    "/posts",
+    response_model=list[PostOnDate],
+    response_model_exclude_unset=True,
+    summary="Who is responsible for what on a date (河湖长公示)",
+)
 def posts(
     conn: ConnDep,
     who: PrincipalDep,
@@ -59,7 +72,12 @@ def posts(
     return out
 
 
-@router.post("/imports/{kind}", summary="Import regions, water bodies or a roster (office)")
+@router.post(
+    "/imports/{kind}",
+    response_model=ImportOutcome,
+    response_model_exclude_unset=True,
+    summary="Import regions, water bodies or a roster (office)",
+)
 def import_file(
     conn: ConnDep,
     who: OfficeDep,
@@ -92,12 +110,21 @@ def import_file(
     return outcome.to_dict()
 
 
-@router.get("/imports", summary="Every import with its id and status (office)")
+@router.get(
+    "/imports",
+    response_model=list[ImportEntry],
+    summary="Every import with its id and status (office)",
+)
 def imports(conn: ConnDep, who: OfficeDep) -> list[dict]:
     return [e.to_dict() for e in list_imports(conn)]
 
 
-@router.post("/imports/{import_id}/undo", summary="Undo an import (office)")
+@router.post(
+    "/imports/{import_id}/undo",
+    response_model=UndoOutcome,
+    response_model_exclude_unset=True,
+    summary="Undo an import (office)",
+)
 def undo(
     conn: ConnDep,
     who: OfficeDep,
@@ -112,8 +139,15 @@ def undo(
     return {**result.to_dict(), "summary": result.summary(), "consistency": consistency.to_dict()}
 
 
-@router.get("/consistency", summary="The latest consistency report (office)")
-def consistency(conn: ConnDep, who: OfficeDep, tz: TimezoneDep, fresh: bool = False) -> dict:
+@router.get(
+    "/consistency",
+    response_model=ConsistencyView,
+    response_model_exclude_unset=True,
+    summary="The latest consistency report (office)",
+)
+def consistency(
+    conn: ConnDep, who: OfficeDep, tz: TimezoneDep, fresh: bool = False
+) -> StoredConsistency | dict:
     """Stored after every import, undo and zoning rebuild; ``fresh=true`` computes it now."""
     if not fresh:
         stored = latest_consistency(conn)
