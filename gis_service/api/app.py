@@ -28,7 +28,7 @@ from gis_service.api.routes import (
     tiles,
     zoning,
 )
-from gis_service.config import get_settings
+from gis_service.config import Settings, get_settings
 from gis_service.maps.vendor import DOCS_VENDOR_DIR, VENDOR_DIR
 
 
@@ -38,8 +38,9 @@ async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(engine: Engine | None = None) -> FastAPI:
-    """Build the app; ``engine`` defaults to the configured database (tests pass their own)."""
+def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
+    """Build the app; ``engine`` defaults to the configured database (tests pass their own),
+    ``settings`` to the environment's (GIS_*), read once here and kept in ``app.state``."""
     app = FastAPI(
         title="河湖长制 GIS service",
         version=__version__,
@@ -53,6 +54,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine
+    app.state.settings = settings or get_settings()
     # tokens never reach the access log (installed again at start-up: a server configuring
     # its logging after the app was built keeps the filters of existing loggers)
     redact_access_log()
