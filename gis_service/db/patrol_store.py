@@ -14,13 +14,11 @@ import json
 import uuid
 import zlib
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Connection, text
 
-from gis_service.db.models import Patrol, PatrolCoverage, PatrolRaw
 from gis_service.db.queries import local_day_bounds
 from gis_service.errors import NotFoundError
 
@@ -37,22 +35,26 @@ class ZoningState:
     post_ids: tuple[int, ...]
 
 
+_ZONING_STATES_SQL = (
+    "SELECT q.c, q.d, r.id, r.metric_epsg, (SELECT coalesce(array_agg(p.id ORDER BY p.id), "
+    "'{}') FROM chief_post p WHERE p.chief_id = q.c AND p.validity @> q.d) "
+    "FROM unnest(CAST(:zc AS text[]), CAST(:zd AS date[])) AS q(c, d) "
+    "LEFT JOIN LATERAL (SELECT id, metric_epsg FROM zoning_run ORDER BY id DESC LIMIT 1) r "
+    "ON true"
+)
+
+
+def _zoning_params(keys: Sequence[tuple[str, dt.date]]) -> dict[str, Any]:
+    return {"zc": [k[0] for k in keys], "zd": [k[1] for k in keys]}
+
+
 def zoning_states(
     conn: Connection, keys: Sequence[tuple[str, dt.date]]
 ) -> dict[tuple[str, dt.date], ZoningState]:
     """Per (chief, day) of a whole batch, in one query."""
     if not keys:
         return {}
-    rows = conn.execute(
-        text(
-            "SELECT q.c, q.d, r.id, r.metric_epsg, (SELECT coalesce(array_agg(p.id ORDER BY p.id), "
-            "'{}') FROM chief_post p WHERE p.chief_id = q.c AND p.validity @> q.d) "
-            "FROM unnest(CAST(:c AS text[]), CAST(:d AS date[])) AS q(c, d) "
-            "LEFT JOIN LATERAL (SELECT id, metric_epsg FROM zoning_run ORDER BY id DESC LIMIT 1) r "
-            "ON true"
-        ),
-        {"c": [k[0] for k in keys], "d": [k[1] for k in keys]},
-    ).all()
+    rows = conn.execute(text(_ZONING_STATES_SQL), _zoning_params(keys)).all()
     return {(r[0], r[1]): ZoningState(r[2], r[3], tuple(r[4])) for r in rows}
 
 
@@ -79,33 +81,40 @@ class Lookup:
         )
 
 
+# each branch is an index lookup (pkey, uq_patrol_chief_content): no scan of all patrols
+_LOOKUP_SQL = (
+    "SELECT 'chief', id, NULL, NULL FROM chief WHERE id = ANY(:lc) "
+    "UNION ALL SELECT 'patrol', chief_id, content_sha256, id::text FROM patrol "
+    "WHERE id = ANY(CAST(:li AS uuid[])) "
+    "UNION ALL SELECT 'patrol', p.chief_id, p.content_sha256, p.id::text FROM patrol p "
+    "JOIN unnest(CAST(:lpc AS text[]), CAST(:lph AS text[])) AS q(c, h) "
+    "ON p.chief_id = q.c AND p.content_sha256 = q.h"
+)
+
+
+def _lookup_params(items: Sequence[tuple[str, uuid.UUID | None, str]]) -> dict[str, Any]:
+    return {
+        "lc": sorted({chief for chief, _, _ in items}),
+        "li": [str(pid) for _, pid, _ in items if pid is not None],
+        "lpc": [chief for chief, _, _ in items],
+        "lph": [content for _, _, content in items],
+    }
+
+
+def _lookup_of(rows: Sequence[Sequence[Any]]) -> Lookup:
+    out = Lookup(frozenset(r[1] for r in rows if r[0] == "chief"))
+    for _, chief, content, pid in (r for r in rows if r[0] == "patrol"):
+        match = StoredMatch(uuid.UUID(pid), chief)
+        out.by_content[(chief, content)] = match
+        out.by_uuid[match.patrol_id] = match
+    return out
+
+
 def lookup(conn: Connection, items: Sequence[tuple[str, uuid.UUID | None, str]]) -> Lookup:
     """``items``: (chief, patrol UUID or None, content hash) per upload; one query."""
     if not items:
         return Lookup(frozenset())
-    # each branch is an index lookup (pkey, uq_patrol_chief_content): no scan of all patrols
-    rows = conn.execute(
-        text(
-            "SELECT 'chief', id, NULL, NULL FROM chief WHERE id = ANY(:c) "
-            "UNION ALL SELECT 'patrol', chief_id, content_sha256, id FROM patrol "
-            "WHERE id = ANY(CAST(:i AS uuid[])) "
-            "UNION ALL SELECT 'patrol', p.chief_id, p.content_sha256, p.id FROM patrol p "
-            "JOIN unnest(CAST(:pc AS text[]), CAST(:ph AS text[])) AS q(c, h) "
-            "ON p.chief_id = q.c AND p.content_sha256 = q.h"
-        ),
-        {
-            "c": sorted({chief for chief, _, _ in items}),
-            "i": [str(pid) for _, pid, _ in items if pid is not None],
-            "pc": [chief for chief, _, _ in items],
-            "ph": [content for _, _, content in items],
-        },
-    ).all()
-    out = Lookup(frozenset(r[1] for r in rows if r[0] == "chief"))
-    for _, chief, content, pid in (r for r in rows if r[0] == "patrol"):
-        match = StoredMatch(pid, chief)
-        out.by_content[(chief, content)] = match
-        out.by_uuid[pid] = match
-    return out
+    return _lookup_of(conn.execute(text(_LOOKUP_SQL), _lookup_params(items)).all())
 
 
 def existing(
@@ -144,40 +153,38 @@ class StoredContext:
     overlapping: list[str]
 
 
-def contexts(
-    conn: Connection, queries: Sequence[ContextQuery], timezone: str
-) -> list[StoredContext]:
-    """The stored context of every query, in order, in one statement."""
-    if not queries:
-        return []
-    rows = conn.execute(
-        text(
-            "SELECT q.k, (SELECT coalesce(json_agg(json_build_array(valid_from, valid_to)), '[]') "
-            "        FROM chief_post WHERE chief_id = q.c), "
-            # the same points before: the chief's own on another day, or another chief's
-            # on any day (someone else's GPX filed as one's own)
-            "(SELECT id::text FROM patrol WHERE geometry_fingerprint = q.f "
-            "        AND (q.i IS NULL OR id <> q.i) AND (chief_id <> q.c OR "
-            "        (started_at AT TIME ZONE :tz)::date <> (q.s AT TIME ZONE :tz)::date) "
-            "        ORDER BY started_at LIMIT 1), "
-            "(SELECT coalesce(array_agg(id::text ORDER BY started_at), '{}') FROM patrol "
-            "        WHERE chief_id = q.c AND (q.i IS NULL OR id <> q.i) "
-            "        AND tstzrange(started_at, ended_at) && tstzrange(q.s, q.e)) "
-            "FROM unnest(CAST(:k AS int[]), CAST(:c AS text[]), CAST(:f AS text[]), "
-            "CAST(:s AS timestamptz[]), CAST(:e AS timestamptz[]), CAST(:i AS uuid[])) "
-            "AS q(k, c, f, s, e, i)"
-        ),
-        {
-            "k": list(range(len(queries))),
-            "c": [q.chief_id for q in queries],
-            "f": [q.fingerprint for q in queries],
-            "s": [q.started for q in queries],
-            "e": [q.ended for q in queries],
-            "i": [str(q.patrol_id) if q.patrol_id else None for q in queries],
-            "tz": timezone,
-        },
-    ).all()
-    out: list[StoredContext | None] = [None] * len(queries)
+_CONTEXTS_SQL = (
+    "SELECT q.k, (SELECT coalesce(json_agg(json_build_array(valid_from, valid_to)), '[]') "
+    "        FROM chief_post WHERE chief_id = q.c), "
+    # the same points before: the chief's own on another day, or another chief's
+    # on any day (someone else's GPX filed as one's own)
+    "(SELECT id::text FROM patrol WHERE geometry_fingerprint = q.f "
+    "        AND (q.i IS NULL OR id <> q.i) AND (chief_id <> q.c OR "
+    "        (started_at AT TIME ZONE :tz)::date <> (q.s AT TIME ZONE :tz)::date) "
+    "        ORDER BY started_at LIMIT 1), "
+    "(SELECT coalesce(array_agg(id::text ORDER BY started_at), '{}') FROM patrol "
+    "        WHERE chief_id = q.c AND (q.i IS NULL OR id <> q.i) "
+    "        AND tstzrange(started_at, ended_at) && tstzrange(q.s, q.e)) "
+    "FROM unnest(CAST(:ck AS int[]), CAST(:cc AS text[]), CAST(:cf AS text[]), "
+    "CAST(:cs AS timestamptz[]), CAST(:ce AS timestamptz[]), CAST(:ci AS uuid[])) "
+    "AS q(k, c, f, s, e, i)"
+)
+
+
+def _contexts_params(queries: Sequence[ContextQuery], timezone: str) -> dict[str, Any]:
+    return {
+        "ck": list(range(len(queries))),
+        "cc": [q.chief_id for q in queries],
+        "cf": [q.fingerprint for q in queries],
+        "cs": [q.started for q in queries],
+        "ce": [q.ended for q in queries],
+        "ci": [str(q.patrol_id) if q.patrol_id else None for q in queries],
+        "tz": timezone,
+    }
+
+
+def _contexts_of(rows: Sequence[Sequence[Any]], n: int) -> list[StoredContext]:
+    out: list[StoredContext | None] = [None] * n
     for k, periods, reused, overlapping in rows:
         out[k] = StoredContext(
             [
@@ -190,9 +197,58 @@ def contexts(
     return [c for c in out if c is not None]
 
 
-def _columns(row: PatrolRow | CoverageRow) -> dict[str, Any]:
-    """A record as insert parameters (shallow: ``asdict`` would deep-copy every range)."""
-    return {f.name: getattr(row, f.name) for f in fields(row)}
+def contexts(
+    conn: Connection, queries: Sequence[ContextQuery], timezone: str
+) -> list[StoredContext]:
+    """The stored context of every query, in order, in one statement."""
+    if not queries:
+        return []
+    rows = conn.execute(text(_CONTEXTS_SQL), _contexts_params(queries, timezone)).all()
+    return _contexts_of(rows, len(queries))
+
+
+@dataclass(frozen=True)
+class Prefetch:
+    """Everything an upload batch is checked against before it is measured."""
+
+    lookup: Lookup
+    states: dict[tuple[str, dt.date], ZoningState]
+    contexts: list[StoredContext]
+
+
+def prefetch(
+    conn: Connection,
+    items: Sequence[tuple[str, uuid.UUID | None, str]],
+    keys: Sequence[tuple[str, dt.date]],
+    queries: Sequence[ContextQuery],
+    timezone: str,
+) -> Prefetch:
+    """:func:`lookup`, :func:`zoning_states` and :func:`contexts` in one round trip: each
+    query's rows come back as one JSON array (a batch of uploads waits for the database
+    once before it is measured, not three times)."""
+    if not items:
+        return Prefetch(Lookup(frozenset()), {}, [])
+    row = conn.execute(
+        text(
+            "SELECT (SELECT coalesce(json_agg(json_build_array(l.a, l.b, l.c, l.d)), '[]') "
+            "FROM (" + _LOOKUP_SQL + ") l(a, b, c, d)), "
+            "(SELECT coalesce(json_agg(json_build_array(z.a, z.b, z.c, z.d, z.e)), '[]') "
+            "FROM (" + _ZONING_STATES_SQL + ") z(a, b, c, d, e)), "
+            "(SELECT coalesce(json_agg(json_build_array(c.a, c.b, c.c, c.d)), '[]') "
+            "FROM (" + _CONTEXTS_SQL + ") c(a, b, c, d))"
+        ),
+        {
+            **_lookup_params(items),
+            **_zoning_params(keys),
+            **_contexts_params(queries, timezone),
+        },
+    ).one()
+    found, zoned, context_rows = row
+    states = {
+        (c, dt.date.fromisoformat(d)): ZoningState(run, epsg, tuple(posts))
+        for c, d, run, epsg, posts in zoned
+    }
+    return Prefetch(_lookup_of(found), states, _contexts_of(context_rows, len(queries)))
 
 
 # -- what is stored -----------------------------------------------------------------------------
@@ -238,42 +294,98 @@ class CoverageRow:
     uncovered_geom: str | None
 
 
-def insert_patrols(conn: Connection, rows: Sequence[PatrolRow]) -> set[uuid.UUID]:
-    """Insert, skipping rows whose UUID or (chief, points) is stored already (a concurrent
-    copy won the race); the ids actually inserted."""
+# SQL type of each record field: the rows travel as one array per column
+PATROL_COLUMNS: dict[str, str] = {
+    "id": "uuid",
+    "chief_id": "text",
+    "content_sha256": "text",
+    "geometry_fingerprint": "text",
+    "source_format": "text",
+    "file_name": "text",
+    "coord_system": "text",
+    "mode": "text",
+    "started_at": "timestamptz",
+    "ended_at": "timestamptz",
+    "status": "text",
+    "reasons": "jsonb",
+    "summary": "jsonb",
+    "dropped": "jsonb",
+    "track": "geometry",
+}
+COVERAGE_COLUMNS: dict[str, str] = {
+    "patrol_id": "uuid",
+    "target_type": "text",
+    "target_id": "text",
+    "water_body_code": "text",
+    "length_m": "float8",
+    "covered_m": "float8",
+    "ratio": "float8",
+    "extension_m": "float8",
+    "covered": "jsonb",
+    "uncovered": "jsonb",
+    "covered_geom": "geometry",
+    "uncovered_geom": "geometry",
+}
+
+
+def _arrays(
+    prefix: str, columns: dict[str, str], rows: Sequence[PatrolRow | CoverageRow]
+) -> tuple[str, dict[str, Any]]:
+    """``SELECT <columns> FROM unnest(CAST(:p_a AS t[]), ...) AS q(...)`` over the rows, and
+    its parameters: one array per column (JSON as text, geometries as EWKB hex, converted by
+    the server value by value; a geometry array of NULLs is not a valid array literal)."""
+    casts, selected, params = [], [], {}
+    for name, kind in columns.items():
+        values = [getattr(r, name) for r in rows]
+        if kind == "jsonb":
+            values = [json.dumps(v) for v in values]
+        params[f"{prefix}_{name}"] = values
+        sent = "text" if kind == "geometry" else kind
+        casts.append(f"CAST(:{prefix}_{name} AS {sent}[])")
+        selected.append(f"CAST(q.{name} AS geometry)" if kind == "geometry" else f"q.{name}")
+    query = (
+        f"SELECT {', '.join(selected)} FROM unnest({', '.join(casts)}) AS q({', '.join(columns)})"
+    )
+    return query, params
+
+
+def insert_patrols(
+    conn: Connection,
+    rows: Sequence[PatrolRow],
+    uploads: Sequence[tuple[uuid.UUID, bytes]],
+    coverage: Sequence[CoverageRow],
+) -> set[uuid.UUID]:
+    """Insert a batch in one statement: the patrols, skipping those whose UUID or (chief,
+    points) is stored already (a concurrent copy won the race), and for the inserted ones
+    their upload as received (the evidence: zlib, with its SHA-256) and their coverage rows
+    (the only writer of ``patrol_coverage``). The ids actually inserted."""
     if not rows:
         return set()
+    patrols, params = _arrays("p", PATROL_COLUMNS, rows)
+    covers, more = _arrays("c", COVERAGE_COLUMNS, coverage)
+    params.update(more)
+    params.update(
+        r_id=[pid for pid, _ in uploads],
+        r_data=[zlib.compress(data, 1) for _, data in uploads],
+        r_sha=[hashlib.sha256(data).hexdigest() for _, data in uploads],
+    )
+    names = ", ".join(PATROL_COLUMNS)
+    cover_names = ", ".join(COVERAGE_COLUMNS)
     result = conn.execute(
-        pg_insert(Patrol)
-        .values([_columns(r) for r in rows])
-        .on_conflict_do_nothing()
-        .returning(Patrol.id)
+        text(
+            f"WITH p AS (INSERT INTO patrol ({names}) {patrols} "
+            "ON CONFLICT DO NOTHING RETURNING id), "
+            "r AS (INSERT INTO patrol_raw (patrol_id, data, encoding, sha256) "
+            "SELECT q.i, q.d, 'zlib', q.h FROM unnest(CAST(:r_id AS uuid[]), "
+            "CAST(:r_data AS bytea[]), CAST(:r_sha AS text[])) AS q(i, d, h) "
+            "JOIN p ON p.id = q.i), "
+            f"c AS (INSERT INTO patrol_coverage ({cover_names}) {covers} "
+            "JOIN p ON p.id = q.patrol_id) "
+            "SELECT id FROM p"
+        ),
+        params,
     )
     return {r[0] for r in result}
-
-
-def insert_raw_uploads(conn: Connection, uploads: Sequence[tuple[uuid.UUID, bytes]]) -> None:
-    """The evidence: each patrol's upload exactly as received (zlib, with its SHA-256)."""
-    if not uploads:
-        return
-    conn.execute(
-        insert(PatrolRaw),
-        [
-            {
-                "patrol_id": pid,
-                "data": zlib.compress(data, 1),
-                "encoding": "zlib",
-                "sha256": hashlib.sha256(data).hexdigest(),
-            }
-            for pid, data in uploads
-        ],
-    )
-
-
-def insert_coverage(conn: Connection, rows: Sequence[CoverageRow]) -> None:
-    """Every coverage row of a batch in one statement (the only writer of ``patrol_coverage``)."""
-    if rows:
-        conn.execute(insert(PatrolCoverage), [_columns(r) for r in rows])
 
 
 # -- what is read back --------------------------------------------------------------------------

@@ -125,6 +125,11 @@ class PreparedPatrol:
     content: str  # SHA-256 of chief, points and times: the same points again are a duplicate
     source: str
     day: dt.date  # the patrol's local date (posts are held by local date)
+    lon: np.ndarray  # WGS84, converted from the declared coordinate system
+    lat: np.ndarray
+    started: dt.datetime
+    ended: dt.datetime
+    fingerprint: str  # of the points as declared (geometry_fingerprint)
 
 
 @dataclass
@@ -232,7 +237,24 @@ def _prepare(upload: Upload, settings: PatrolSettings) -> PreparedPatrol:
         raise InputError(f"patrol_uuid {patrol_uuid!r} is not a UUID", source=source) from None
     content = _content_hash(str(chief_id), raw.lon, raw.lat, raw.time)
     day = _local_day(raw.time, settings.timezone)
-    return PreparedPatrol(upload, raw, str(chief_id), coord_system, mode, pid, content, source, day)
+    lon, lat = to_wgs84(raw.lon, raw.lat, coord_system)
+    t = raw.time.astype("datetime64[ns]").astype(np.int64) / 1e9
+    return PreparedPatrol(
+        upload,
+        raw,
+        str(chief_id),
+        coord_system,
+        mode,
+        pid,
+        content,
+        source,
+        day,
+        lon,
+        lat,
+        dt.datetime.fromtimestamp(float(t.min()), dt.UTC),
+        dt.datetime.fromtimestamp(float(t.max()), dt.UTC),
+        geometry_fingerprint(lon, lat),
+    )
 
 
 def _compute(
@@ -247,11 +269,11 @@ def _compute(
     GCJ-02/BD-09 gets no coverage credit, or, with ``auto_convert_offsets``, is converted
     (and says so in its notes)."""
     raw = prep.track
-    lon, lat = to_wgs84(raw.lon, raw.lat, prep.coord_system)
+    lon, lat = prep.lon, prep.lat
     t = raw.time.astype("datetime64[ns]").astype(np.int64) / 1e9
-    started = dt.datetime.fromtimestamp(float(t.min()), dt.UTC)
-    ended = dt.datetime.fromtimestamp(float(t.max()), dt.UTC)
+    started, ended = prep.started, prep.ended
     day = prep.day
+    fingerprint = prep.fingerprint
     state = states[(prep.chief_id, day)]
     # measured where it was walked: the track's own GK zone (its UTM zone abroad), never
     # the zone the database's zoning happens to be recorded in
@@ -298,6 +320,7 @@ def _compute(
             declared = prep.coord_system
             prep.coord_system = offset.likely
             lon, lat = to_wgs84(raw.lon, raw.lat, offset.likely)
+            fingerprint = geometry_fingerprint(lon, lat)
             track, coverage = clean_and_measure(lon, lat)
             raw.meta.setdefault("notes", []).append(
                 f"declared {declared}, but the points fit the assigned water only as "
@@ -313,7 +336,7 @@ def _compute(
         track,
         coverage,
         assignment,
-        geometry_fingerprint(lon, lat),
+        fingerprint,
         area,
         started,
         ended,
@@ -456,7 +479,17 @@ def ingest_patrols(
             prepared[i] = _prepare(upload, settings)
         except (InputError, PermissionDeniedError) as exc:
             outcomes[i] = exc
-    stored = store_db.lookup(conn, [(p.chief_id, p.pid, p.content) for p in prepared.values()])
+    preps = list(prepared.values())
+    # chiefs, stored copies, zoning states and stored contexts: one round trip
+    pre = store_db.prefetch(
+        conn,
+        [(p.chief_id, p.pid, p.content) for p in preps],
+        sorted({(p.chief_id, p.day) for p in preps}),
+        [ContextQuery(p.chief_id, p.fingerprint, p.started, p.ended, p.pid) for p in preps],
+        settings.timezone,
+    )
+    stored = pre.lookup
+    context_of = {id(p): c for p, c in zip(preps, pre.contexts, strict=True)}
     todo: list[int] = []
     seen: dict[tuple[str, str] | uuid.UUID, int] = {}
     for i, prep in prepared.items():
@@ -487,12 +520,9 @@ def ingest_patrols(
         if prep.pid is not None:
             seen[prep.pid] = i
         todo.append(i)
-    states = store_db.zoning_states(
-        conn, sorted({(prepared[i].chief_id, prepared[i].day) for i in todo})
-    )
-    computed = [(i, _compute(conn, prepared[i], settings, states, now)) for i in todo]
+    computed = [(i, _compute(conn, prepared[i], settings, pre.states, now)) for i in todo]
     items = [item for _, item in computed]
-    _contexts(conn, items, now, settings.timezone)
+    _contexts(conn, items, context_of, now, settings.timezone)
     for item in items:
         item.patrol_id = item.prep.pid or uuid.uuid4()
     _batch_context(items)
@@ -555,7 +585,7 @@ def ingest_patrol(
 
 
 def _write(conn: Connection, items: list[ComputedPatrol]) -> dict[int, PatrolOutcome]:
-    """Insert the batch with a few statements; copies that lost a race become duplicates (or
+    """Insert the batch in one statement; copies that lost a race become duplicates (or
     conflicts): their outcomes by index into ``items``."""
     lost: dict[int, PatrolOutcome] = {}
     with atomic(conn):
@@ -581,7 +611,13 @@ def _write(conn: Connection, items: list[ComputedPatrol]) -> dict[int, PatrolOut
                     track=_track_ewkb(item.track, item.epsg),
                 )
             )
-        inserted = store_db.insert_patrols(conn, rows)
+        # a patrol is stored with its upload and coverage rows, or (lost a race) not at all
+        inserted = store_db.insert_patrols(
+            conn,
+            rows,
+            [(item.patrol_id, item.prep.upload.data) for item in items if item.patrol_id],
+            [row for item in items for row in _coverage_rows(item)],
+        )
         for k, item in enumerate(items):
             if item.patrol_id in inserted:
                 continue
@@ -598,30 +634,32 @@ def _write(conn: Connection, items: list[ComputedPatrol]) -> dict[int, PatrolOut
                 lost[k] = ConflictError(_uuid_taken(item.prep.pid))
                 continue
             lost[k] = Duplicate(store_db.read_patrol(conn, winner.patrol_id))
-        won = [item for item in items if item.patrol_id in inserted]
-        if not won:
-            return lost
-        store_db.insert_raw_uploads(
-            conn, [(item.patrol_id, item.prep.upload.data) for item in won if item.patrol_id]
-        )
-        store_db.insert_coverage(conn, [row for item in won for row in _coverage_rows(item)])
     return lost
 
 
 def _contexts(
-    conn: Connection, items: list[ComputedPatrol], now: dt.datetime, timezone: str
+    conn: Connection,
+    items: list[ComputedPatrol],
+    prefetched: dict[int, store_db.StoredContext],
+    now: dt.datetime,
+    timezone: str,
 ) -> None:
     """Post periods, an earlier upload of the same geometry and overlapping patrols of every
-    item, from the database, in one query (the batch's own overlaps: ``_batch_context``)."""
-    stored = store_db.contexts(
+    item, from the database (the batch's own overlaps: ``_batch_context``). Prefetched with
+    the points as declared; a track converted from GCJ-02/BD-09 has other points, so its
+    context is read again."""
+    again = [it for it in items if it.fingerprint != it.prep.fingerprint]
+    reread = store_db.contexts(
         conn,
         [
             ContextQuery(it.prep.chief_id, it.fingerprint, it.started, it.ended, it.prep.pid)
-            for it in items
+            for it in again
         ],
         timezone,
     )
-    for item, found in zip(items, stored, strict=True):
+    fresh = {id(it): c for it, c in zip(again, reread, strict=True)}
+    for item in items:
+        found = fresh.get(id(item)) or prefetched[id(item.prep)]
         item.context = PatrolContext(
             now=now,
             post_periods=found.post_periods,

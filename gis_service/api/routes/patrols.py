@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import uuid
 import weakref
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 
 from gis_service.api.auth import ChiefOrOfficeDep
 from gis_service.api.deps import ConnDep
@@ -40,6 +42,7 @@ from gis_service.services.patrols import (
 )
 
 router = APIRouter(tags=["patrols"])
+T = TypeVar("T")
 
 MAX_UPLOAD_BYTES = 20_000_000
 Status = Literal["valid", "partial", "invalid", "suspicious"]
@@ -105,7 +108,7 @@ async def upload_patrol(request: Request, who: ChiefOrOfficeDep) -> JSONResponse
     owner = upload_owner(who, fields["chief_id"])
     sent = Upload(data, filename, fmt=fmt, owner=owner, **fields)
     async with ingest_slot():
-        result = await run_in_threadpool(_ingest_one, _engine(request), sent, _settings(request))
+        result = await in_ingest_thread(_ingest_one, _engine(request), sent, _settings(request))
     return JSONResponse(result.to_json(), status_code=200 if isinstance(result, Duplicate) else 201)
 
 
@@ -122,6 +125,18 @@ def ingest_slot() -> asyncio.Semaphore:
     if loop not in _slots:
         _slots[loop] = asyncio.Semaphore(INGESTS_PER_PROCESS)
     return _slots[loop]
+
+
+# the ingest threads: as many as ingest slots, so each keeps its PROJ transformers (built
+# per thread, ~0.1 s each per zone and direction) and assignment matchers warm; on the
+# 40 threads of the shared threadpool every upload could land on a cold thread
+_INGEST_THREADS = ThreadPoolExecutor(INGESTS_PER_PROCESS, thread_name_prefix="ingest")
+
+
+async def in_ingest_thread(func: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(
+        _INGEST_THREADS, functools.partial(func, *args)
+    )
 
 
 def _engine(request: Request) -> Engine:
@@ -188,7 +203,7 @@ async def upload_batch(request: Request, who: ChiefOrOfficeDep) -> JSONResponse:
         for k, item in enumerate(items)
     ]
     async with ingest_slot():
-        results = await run_in_threadpool(
+        results = await in_ingest_thread(
             _ingest_many, _engine(request), uploads, _settings(request)
         )
     return JSONResponse({"results": [outcome_json(r) for r in results]})
