@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import multiprocessing as mp
 import os
@@ -68,6 +69,38 @@ def naive(x, y, line: shapely.LineString, tol: float = 70.0) -> float:
         if line.distance(p) <= tol:
             covered.append(line.project(p))
     return len(covered)
+
+
+def bench_core(before: str) -> None:
+    """The coverage core alone, today's against ``before``'s, interleaved: one target (a
+    village chief) and 300 targets on the line (a general chief's region)."""
+    _, old_core = load_before(before)
+    line = river()
+    lines = LineSet.from_lines([line])
+    x, y, t, acc = walk_along(line, 5000)
+    track = clean_track(x, y, t, acc)
+    length = float(lines.lengths[0])
+    edges = np.linspace(0, length, 301)
+    cases = {
+        "1 target": [Target("s", 0, 0.0, length, 50.0, 1000.0)],
+        "300 targets": [
+            Target(f"s{k}", 0, float(a), float(b), 50.0, 1000.0)
+            for k, (a, b) in enumerate(itertools.pairwise(edges))
+        ],
+    }
+    for name, targets in cases.items():
+        runs: dict[str, list[float]] = {"today": [], before: []}
+        for k in range(60):
+            for label, core in (("today", measure), (before, old_core.measure))[:: 1 - 2 * (k % 2)]:
+                started = time.perf_counter()
+                core(track, lines, targets)
+                runs[label].append(time.perf_counter() - started)
+        new_ms = statistics.median(runs["today"]) * 1000
+        old_ms = statistics.median(runs[before]) * 1000
+        print(
+            f"   core only, 5,000 points, {name}: today {new_ms:.2f} ms, {before} {old_ms:.2f} ms"
+            f" -> {old_ms / new_ms:.2f}x"
+        )
 
 
 def bench_pure() -> None:
@@ -329,6 +362,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.only in (None, "A"):
         bench_pure()
+        bench_core(args.before)
     if args.skip_db:
         return
     if args.only in (None, "B"):

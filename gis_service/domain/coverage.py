@@ -208,6 +208,9 @@ def _walked_silences(
     return across & _on_one_target(a, b, group)
 
 
+FEW_INTERVALS = 4
+
+
 def within_one(lo: Floats, hi: Floats, a: Floats, b: Floats) -> NDArray[np.bool_]:
     """Whether some interval [lo_k, hi_k] holds both ``a_i`` and ``b_i`` (NaN: never).
 
@@ -215,6 +218,11 @@ def within_one(lo: Floats, hi: Floats, a: Floats, b: Floats) -> NDArray[np.bool_
     among the intervals starting at or before min(a, b), the farthest end reaches max(a, b).
     A general chief has hundreds of targets on a line: no pass over the points per target.
     """
+    if len(lo) <= FEW_INTERVALS:  # a chief's own few targets: a comparison each is cheaper
+        out = np.zeros(len(a), dtype=bool)
+        for s, e in zip(lo.tolist(), hi.tolist(), strict=True):
+            out |= (a >= s) & (a <= e) & (b >= s) & (b <= e)
+        return out
     order = np.argsort(lo, kind="stable")
     starts = lo[order]
     reach = np.maximum.accumulate(hi[order])
