@@ -134,7 +134,9 @@ def test_hand_over_deadline_per_case(api, tokens, problem_ids):
     assert stray.status_code == 400 and "only a hand-over" in stray.json()["detail"]
 
 
-def test_default_hand_over_deadline_is_the_offices_setting(api, tokens, problem_ids, monkeypatch):
+def test_default_hand_over_deadline_is_the_offices_setting(
+    api, tokens, problem_ids, monkeypatch
+):
     monkeypatch.setenv("GIS_HANDOVER_WORKING_DAYS", "4")
     get_settings.cache_clear()
     try:
