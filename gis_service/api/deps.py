@@ -60,14 +60,6 @@ def app_timezone(settings: SettingsDep) -> str:
 TimezoneDep = Annotated[str, Depends(app_timezone)]
 
 
-def office_timezone() -> str:
-    """The environment's time zone, for callers outside a request.
-
-    seams-patrols branch: ``api.routes.patrols`` calls this directly; the lead moves it to
-    ``TimezoneDep`` (the app's settings) and removes this after the merge."""
-    return get_settings().timezone
-
-
 def office_today(tz: TimezoneDep) -> dt.date:
     """Today in the offices' time zone (not the server clock's)."""
     return local_today(tz)

@@ -57,13 +57,7 @@ def _discard_stale(context) -> None:
 
 
 @lru_cache
-def get_engine(url: str | None = None) -> Engine:
+def get_engine(url: str) -> Engine:
     """One engine (one pool) per database URL in the process; the front ends pass the URL of
     their settings (``database_url``)."""
-    if url is None:
-        # seams-patrols branch: api.routes.patrols still calls get_engine() without a URL;
-        # the lead makes ``url`` required once it uses api.deps.app_engine
-        from gis_service.config import get_settings
-
-        url = database_url(get_settings())
     return make_engine(url)

@@ -38,17 +38,11 @@ def where_clause(params: dict, *, region_columns: tuple[str, ...], **equal: str 
 
 
 def local_day_bounds(
-    first: dt.date | None, last: dt.date | None, timezone: str | None = None
+    first: dt.date | None, last: dt.date | None, timezone: str
 ) -> tuple[dt.datetime | None, dt.datetime | None]:
     """Local dates ``first``..``last`` (inclusive; None: open) as timestamp bounds: filter a
     ``timestamptz`` column with ``>= lo`` and ``< hi``, in ``timezone`` (the office's, passed
     in by the front end)."""
-    if timezone is None:
-        # seams-patrols branch: services.patrols.list_patrols still passes none; the lead
-        # makes ``timezone`` required once that caller passes its own
-        from gis_service.config import get_settings
-
-        timezone = get_settings().timezone
     tz = zoneinfo.ZoneInfo(timezone)
     lo = dt.datetime.combine(first, dt.time(), tz) if first is not None else None
     hi = (

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from gis_service.domain.zoning import ZoningConfig
+from gis_service.errors import GisServiceError
 from gis_service.fileio.tracks import FORMATS
 from gis_service.notebook._connection import Bind, settings, writing
 from gis_service.services import importing, patrols, zoning
@@ -121,12 +122,15 @@ def upload_tracks(
     results: list[dict] = []
     with writing(engine) as conn:
         for k in range(0, len(uploads), batch_size):
-            results += patrols.ingest_patrols(
-                conn,
-                uploads[k : k + batch_size],
-                now=now,
-                settings=patrols.PatrolSettings(timezone=settings().timezone),
-            )
+            results += [
+                {"error": str(o)} if isinstance(o, GisServiceError) else o.to_json()
+                for o in patrols.ingest_patrols(
+                    conn,
+                    uploads[k : k + batch_size],
+                    now=now,
+                    settings=patrols.PatrolSettings(timezone=settings().timezone),
+                )
+            ]
     rows = [
         {
             "file": p.name,

@@ -27,10 +27,8 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 
 # where settings are read: the front ends (API, CLI, the notebook's connection) and config
 SETTINGS_READERS = ("api/", "cli.py", "cli_", "notebook/_connection.py", "config.py")
-# seams-patrols branch: fallbacks for callers in files that branch owns (services/patrols.py
-# calls local_day_bounds without a time zone; api/routes/patrols.py calls get_engine() without
-# a URL); the lead empties this list after merging it
-SETTINGS_TEMPORARY = ("db/queries.py", "db/engine.py")
+# no exceptions: every caller passes its settings' values down
+SETTINGS_TEMPORARY: tuple[str, ...] = ()
 
 SQL = re.compile(r"\b(SELECT\s|INSERT\s+INTO\b|UPDATE\s+\w+\s+SET\b|DELETE\s+FROM\b)")
 # the stores, the services (until the seams issue moves the rest) and the Alembic revisions

@@ -266,7 +266,7 @@ def test_patrols_are_listed_by_their_local_date(sample_loaded, conn):
     pid = ingest_patrol(conn, body, fmt="json", now=NOW)["id"]
 
     def listed(day: dt.date) -> bool:
-        return pid in {p["id"] for p in list_patrols(conn, chief="P0145", start=day, end=day)}
+        return pid in {p.id for p in list_patrols(conn, chief="P0145", start=day, end=day)}
 
     assert listed(dt.date(2026, 7, 2))
     assert not listed(dt.date(2026, 7, 1))
@@ -358,7 +358,7 @@ def test_another_chiefs_track_filed_as_ones_own_is_flagged(
 ):
     """Issue 16 (minor): the same points uploaded by a second chief are reused evidence,
     whether the first copy is stored already or comes in the same batch."""
-    from gis_service.services.patrols import Upload, ingest_patrols
+    from gis_service.services.patrols import PatrolResult, Upload, ingest_patrols
 
     row = manifest[manifest.kind == "good"].iloc[0]
     data = (sample_tracks / row.file).read_bytes()
@@ -380,4 +380,5 @@ def test_another_chiefs_track_filed_as_ones_own_is_flagged(
         ],
         now=NOW,
     )
-    assert all("reused_geometry" in {r["code"] for r in b["reasons"]} for b in batch)
+    assert all(isinstance(b, PatrolResult) for b in batch)
+    assert all("reused_geometry" in {r["code"] for r in b.reasons} for b in batch)

@@ -71,14 +71,8 @@ def test_no_input_causes_a_server_error(case, fuzz_tokens: dict[str, str], role:
         assert response.json().get("detail"), response.text
 
 
-# seams-patrols branch: the patrol routes get their response models there; until then their
-# responses are untyped objects
-UNTYPED = {
-    ("post", "/patrols"),
-    ("post", "/patrols/batch"),
-    ("get", "/patrols"),
-    ("get", "/patrols/{patrol_id}"),
-}
+# every JSON route declares its response model: nothing is allowed to be untyped
+UNTYPED: set[tuple[str, str]] = set()
 JSON_MEDIA = ("application/json", "application/geo+json")
 
 
