@@ -266,7 +266,10 @@ def test_patrols_are_listed_by_their_local_date(sample_loaded, conn):
     pid = ingest_patrol(conn, body, fmt="json", now=NOW)["id"]
 
     def listed(day: dt.date) -> bool:
-        return pid in {p.id for p in list_patrols(conn, chief="P0145", start=day, end=day)}
+        return pid in {
+            p.id
+            for p in list_patrols(conn, timezone="Asia/Shanghai", chief="P0145", start=day, end=day)
+        }
 
     assert listed(dt.date(2026, 7, 2))
     assert not listed(dt.date(2026, 7, 1))
