@@ -43,6 +43,9 @@ PLAN_START = dt.date(2026, 7, 1)
 PERIOD_DAYS = 92  # 2026-07-01 .. 2026-09-30, Asia/Shanghai local days
 UTC_OFFSET_H = 8
 UTC_OFFSET = np.timedelta64(UTC_OFFSET_H, "h")
+# written to tracks/VERSION: tracks of another generator version are regenerated on set-up
+# (services.sample.ensure_tracks); change it whenever the generated tracks change
+TRACKS_VERSION = "3: short stretches walked end to end (issue 13)"
 WALK_SPEED = 1.2  # m/s, a patrol on foot; slower on a short stretch (the rule's duration)
 # the deficient kinds are planted on stretches with room for their walks (a too_short walk of
 # 300-800 m, an off_segment walk of 1-3 km); planned patrols use the rules' distances instead
@@ -670,6 +673,7 @@ def write_tracks(
         columns=PLAN_COLUMNS,
     )
     plan_rows.to_csv(out_dir / "plan.csv", index=False, lineterminator="\n")
+    (out_dir / "VERSION").write_text(TRACKS_VERSION + "\n", encoding="utf-8")
     return manifest, plan_rows
 
 

@@ -202,3 +202,18 @@ def test_seed_changes_output(tmp_path, sample):
     assert (tmp_path / "regions.geojson").read_bytes() != (
         sample[0] / "regions.geojson"
     ).read_bytes()
+
+
+def test_tracks_of_another_generator_version_are_regenerated(tmp_path):
+    """A checkout holding tracks of an older generator (git-ignored, so never updated by a
+    pull) gets the current ones on set-up, not a stale plan under new tests and audits."""
+    from gis_service.sample.tracks import TRACKS_VERSION
+    from gis_service.services.sample import ensure_tracks
+
+    folder = tmp_path / "tracks"
+    folder.mkdir()
+    (folder / "manifest.csv").write_text("file\nold.gpx\n", encoding="utf-8")
+    (folder / "VERSION").write_text("2: tracks of stretches over 1.1 km only\n", encoding="utf-8")
+    ensure_tracks(tmp_path)
+    assert (folder / "VERSION").read_text(encoding="utf-8").strip() == TRACKS_VERSION
+    assert len(pd.read_csv(folder / "manifest.csv")) > 500
