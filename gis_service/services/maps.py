@@ -438,7 +438,7 @@ def patrol_data(conn: Connection, patrol_id, *, timezone: str | None = None) -> 
         patrol_id=patrol["id"],
         chief=chief,
         status=patrol["status"],
-        reasons=[r.get("code", "") for r in patrol["reasons"] or []],
+        reasons=list(patrol["reasons"] or []),
         started=patrol["started_at"],
         ended=patrol["ended_at"],
         distance_m=float(patrol["summary"].get("distance_m", 0.0)),
@@ -447,6 +447,11 @@ def patrol_data(conn: Connection, patrol_id, *, timezone: str | None = None) -> 
         covered=stretches("covered_geom"),
         missed=stretches("uncovered_geom"),
         timezone=timezone,
+        waters={
+            c: rivers.get(c, c)
+            for c in sorted({t.get("water_body_code") or "" for t in summary_targets.values()})
+            if c
+        },
     )
 
 
