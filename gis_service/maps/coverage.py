@@ -158,7 +158,7 @@ def build_coverage_map(
     # one index of every level's segments and zones: a chief, river or region by any part
     _search_index(m, [data.segments, data.zones], lang)
     Legend(label("coverage_legend", lang), style.coverage_legend(lang)).add_to(m)
-    return base.finish(m)
+    return base.finish(m, lang=lang)
 
 
 def _region_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str) -> None:

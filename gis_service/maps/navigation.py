@@ -42,6 +42,14 @@ class PortalBar(MacroElement):
                 url.searchParams.set('layout', 'print');
                 url.searchParams.set('paper', a.getAttribute('data-paper'));
                 a.href = url.toString();
+                // switched in the page (print_layout.py), the address updated to match
+                a.addEventListener('click', function (e) {
+                    var paper = a.getAttribute('data-paper');
+                    if (window.gisPrintLayout && window.gisPrintLayout(paper)) {
+                        e.preventDefault();
+                        window.history.replaceState(null, '', a.href);
+                    }
+                });
             });
             var select = div.querySelector('select');
             if (select) {

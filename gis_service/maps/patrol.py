@@ -184,7 +184,7 @@ def build_patrol_map(data: PatrolData, options: base.MapOptions | None = None) -
         if r in present
     ]
     Legend(label("legend", lang), rows).add_to(m)
-    return base.finish(m)
+    return base.finish(m, lang=lang)
 
 
 def _dropped_layer(
