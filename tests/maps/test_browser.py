@@ -678,6 +678,23 @@ def test_patrol_playback_clock_in_the_configured_zone(app_server, browser, token
         " return /\\d\\d:\\d\\d:\\d\\d/.test(t) ? t : null; })()"
     )
     assert local.strftime("%Y-%m-%d %H:%M:%S") in shown and "Asia/Shanghai" in shown, shown
+    # at the start the slider reads the minute the title gives, in the same zone (issue 18)
+    browser.evaluate(
+        "(function () {"
+        "  var map = Object.keys(window).map(function (k) { return window[k]; })"
+        "    .filter(function (v) { return v instanceof L.Map; })[0];"
+        "  var td = map.timeDimension; td.setCurrentTime(td.getAvailableTimes()[0]); })()"
+    )
+    first = browser.wait_for(
+        "(function () { var t = document.querySelector('.timecontrol-date').innerText;"
+        " return t.indexOf("
+        + json.dumps(shown[:10])
+        + ") >= 0 && t !== "
+        + json.dumps(shown)
+        + " ? t : null; })()"
+    )
+    title = browser.evaluate("document.querySelector('.gis-title').innerText")
+    assert f"{first.strip()[:16]} (Asia/Shanghai)" in title, (first, title)
     remote, errors = _problems(browser, origin)
     assert remote == [] and errors == [], (remote, errors)
 
