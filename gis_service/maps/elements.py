@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-from typing import ClassVar
 
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
@@ -147,7 +146,7 @@ class VectorGridLayer(JSCSSMixin, Layer):
         {% endmacro %}
         """
     )
-    default_js: ClassVar[list[tuple[str, str]]] = [("leaflet.vectorgrid", VECTORGRID_JS)]
+    default_js = [("leaflet.vectorgrid", VECTORGRID_JS)]  # noqa: RUF012 (folium's attribute)
 
     def __init__(
         self,

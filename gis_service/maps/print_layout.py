@@ -117,5 +117,5 @@ class PrintLayout(MacroElement):
 
 def source_line(now: dt.datetime) -> str:
     """The source line of a printed map: who made it and when (``now`` in the office's zone)."""
-    zone = now.tzinfo.key if hasattr(now.tzinfo, "key") else now.strftime("%Z")
+    zone = getattr(now.tzinfo, "key", None) or now.strftime("%Z")
     return f"数据来源：河湖长制 GIS 服务 · 制图时间 {now:%Y-%m-%d %H:%M} ({zone})"

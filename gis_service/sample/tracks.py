@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -587,7 +587,7 @@ def write_tracks(
     person_ids: list[str],
     rng: np.random.Generator,
     *,
-    absent: set[str] = frozenset(),
+    absent: Collection[str] = frozenset(),
     fixed: dict[str, str] | None = None,
     rules: RuleSet | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zoneinfo
+from collections.abc import Sequence
 from typing import Literal
 
 import folium
@@ -80,7 +81,7 @@ def render(m: folium.Map, mode: assets.AssetMode) -> str:
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _frame(rows: list, columns: list[str]) -> gpd.GeoDataFrame:
+def _frame(rows: Sequence, columns: list[str]) -> gpd.GeoDataFrame:
     """GeoDataFrame from rows whose last item is WKB, or from dicts with a ``wkb`` key
     (vectorised decoding)."""
     frame = pd.DataFrame(rows, columns=[*columns, "wkb"])
@@ -205,7 +206,9 @@ def _contacts(
     conn: Connection, targets: pd.DataFrame, chief_names: dict[str, str]
 ) -> dict[str, str]:
     """Target id -> "name phone、..." of its chiefs who have a phone on record."""
-    phones = dict(conn.execute(text("SELECT id, phone FROM chief WHERE phone <> ''")).all())
+    phones: dict[str, str] = dict(
+        conn.execute(text("SELECT id, phone FROM chief WHERE phone <> ''")).all()
+    )
     return {
         t.target_id: "、".join(
             f"{chief_names.get(c, c)} {phones[c]}" for c in t.chiefs if c in phones
@@ -230,7 +233,7 @@ def _targets_frame(
     if len(part) == 0:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=4326)
     # 河流/渠道/水库/湖泊: popups name the water by its kind, not "river" for a reservoir
-    water_kinds = dict(
+    water_kinds: dict[str, str] = dict(
         conn.execute(
             text("SELECT code, kind FROM water_body WHERE code = ANY(:codes)"),
             {"codes": sorted(set(part["water_body_code"].dropna()))},

@@ -102,7 +102,7 @@ def load_accountability(conn: Connection, path: Path, calendar: WorkCalendar | N
     calendar = calendar or load_calendar(get_settings().work_calendar_file)
     new = 0
     with atomic(conn):
-        ids = dict(
+        ids: dict[str, int] = dict(
             conn.execute(
                 text("SELECT reference, id FROM accountability_record WHERE reference = ANY(:r)"),
                 {"r": list(rows["reference"])},

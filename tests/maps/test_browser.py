@@ -221,17 +221,19 @@ def browser(chromium) -> Iterator[CDP]:
         text=True,
     )
     try:
+        assert proc.stderr is not None
+        stderr = proc.stderr
         port = None
         deadline = time.monotonic() + 30
         while port is None and time.monotonic() < deadline:
-            line = proc.stderr.readline()
+            line = stderr.readline()
             match = re.search(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
             if match:
                 port = int(match.group(1))
             elif not line and proc.poll() is not None:
                 break
         assert port, "chromium did not open its DevTools port"
-        threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep the pipe drained
+        threading.Thread(target=stderr.read, daemon=True).start()  # keep the pipe drained
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
             pages = [p for p in json.load(r) if p["type"] == "page"]
         cdp = CDP(pages[0]["webSocketDebuggerUrl"])

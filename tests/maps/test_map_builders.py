@@ -106,7 +106,9 @@ def feature_counts(html: str, *css_classes: str) -> int:
         classes = set(" ".join(re.findall(r'"className": "([^"]*)"', styler)).split())
         if not set(css_classes) <= classes:
             continue
-        payload = re.search(rf"{name}_add\((\{{.*?\}})\);\n", html, re.S).group(1)
+        found = re.search(rf"{name}_add\((\{{.*?\}})\);\n", html, re.S)
+        assert found is not None, name
+        payload = found.group(1)
         total += len(json.loads(payload)["features"])
     return total
 
@@ -132,7 +134,7 @@ def test_detail_follows_the_zoom():
     village = geometry.detail_for((109.20, 21.60, 109.21, 21.61))
     province = geometry.detail_for((104.4, 20.9, 112.1, 26.4))
     assert village.tolerance_m < county.tolerance_m < province.tolerance_m
-    assert village.decimals == 6 and province.decimals <= 5
+    assert village.decimals == 6 and province.decimals is not None and province.decimals <= 5
     assert county.decimals in (5, 6)
     assert geometry.decimals_for(0) == 6
 
@@ -468,7 +470,9 @@ def test_a_tile_basemap_gets_the_fallback_to_the_own_base():
     )
     assert "gis-basemap-notice" in tiled and "底图服务无法访问" in tiled
     # the base layers exist but are not added to the map until the tiles fail
-    fallback = re.search(r"var fallback = \[([^\]]*)\]", tiled).group(1).split(", ")
+    found = re.search(r"var fallback = \[([^\]]*)\]", tiled)
+    assert found is not None
+    fallback = found.group(1).split(", ")
     assert len(fallback) == 3  # waters, names, county boundaries
     for name in fallback:
         assert f"{name}.addTo(" not in tiled, name
