@@ -338,6 +338,11 @@ def test_river_map_without_tiles_draws_its_own_base(served):
     for name in expected:
         assert json.dumps(name)[1:-1] in html or name in html, name
     assert feature_counts(html, "gis-base-water") > 0
-    # a configured tile service is the base instead
+    # a configured tile service is the base instead: ours stays off the map, ready for the
+    # browser to switch on when the tiles fail (tile_fallback.py; tests/maps/test_browser.py)
     with_tiles = client.get("/maps/rivers/R4505-01?basemap=osm").text
-    assert feature_counts(with_tiles, "gis-base-region") == 0
+    found = re.search(r"var fallback = \[([^\]]*)\]", with_tiles)
+    assert found is not None
+    hidden = found.group(1).split(", ")
+    assert len(hidden) >= 3 and all(f"{name}.addTo(" not in with_tiles for name in hidden)
+    assert feature_counts(with_tiles, "gis-base-region") == len(expected)
