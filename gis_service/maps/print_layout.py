@@ -26,6 +26,7 @@ HIDDEN = (
     ".leaflet-control-search",
     ".leaflet-control-measure",
     ".leaflet-control-fullscreen",
+    ".leaflet-control-timecontrol",  # a patrol's playback: the title gives its time on paper
     ".gis-nav",
     ".gis-gap-table",
     ".leaflet-popup-pane",

@@ -791,6 +791,7 @@ def test_river_and_patrol_maps_carry_the_portal_bar_and_print(
         assert links and all(h.startswith("/maps/rivers/") for h in links), links
         _screenshot(browser, "patrol_map_reasons.png")
         _print_layout_hides_the_controls(browser)
+        assert _hidden(browser, ".leaflet-control-timecontrol")
         # the reasons stay on paper: they are the title's
         assert "轨迹跳点" in browser.evaluate("document.querySelector('.gis-title').innerText")
         _screenshot(browser, "patrol_map_print.png")
