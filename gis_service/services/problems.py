@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import uuid
 import zoneinfo
+from collections.abc import Mapping
 
 import geopandas as gpd
 import pandas as pd
@@ -59,7 +60,7 @@ FROM problem p LEFT JOIN chief c ON c.id = p.chief_id
 """
 
 
-def decorate_problem(row: dict, today: dt.date) -> dict:
+def decorate_problem(row: Mapping, today: dt.date) -> dict:
     """Labels and the overdue flag, computed at read time (the deadline does not move)."""
     out = dict(row)
     out["id"] = str(out["id"])

@@ -78,13 +78,16 @@ def served(engine, sample_loaded, sample_tracks, tokens):
 
 
 def _village_segments(conn: Connection, region: str) -> int:
-    return conn.execute(
-        text(
-            "SELECT count(*) FROM river_segment WHERE level = 'village' AND kind <> 'outside' "
-            "AND (region_code LIKE :p OR left_region_code LIKE :p OR right_region_code LIKE :p)"
-        ),
-        {"p": f"{region}%"},
-    ).scalar()
+    return (
+        conn.scalar(
+            text(
+                "SELECT count(*) FROM river_segment WHERE level = 'village' AND kind <> 'outside' "
+                "AND (region_code LIKE :p OR left_region_code LIKE :p OR right_region_code LIKE :p)"
+            ),
+            {"p": f"{region}%"},
+        )
+        or 0
+    )
 
 
 def test_coverage_map_offline_counts_and_popups(served):
@@ -293,7 +296,9 @@ def test_popups_label_the_water_by_its_kind(served):
     assert kinds and kinds <= {"reservoir", "lake", "pond"}
     # the zones' popup says 水库 (or 湖泊...), never 河流, for a reservoir
     zone_part = html[html.index("gis-zone") :]
-    zone_alias = json.loads(re.search(r"let aliases = (\[[^\]]*\])", zone_part).group(1))[0]
+    aliases = re.search(r"let aliases = (\[[^\]]*\])", zone_part)
+    assert aliases is not None
+    zone_alias = json.loads(aliases.group(1))[0]
     assert "河流" not in zone_alias and ("水库" in zone_alias or "湖泊" in zone_alias), zone_alias
     # the canal among the segments makes their label 河流/渠道
     assert json.dumps("河流/渠道") in html
