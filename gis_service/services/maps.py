@@ -449,7 +449,7 @@ def patrol_data(conn: Connection, patrol_id, *, timezone: str) -> PatrolData:
         patrol_id=patrol["id"],
         chief=chief,
         status=patrol["status"],
-        reasons=[r.get("code", "") for r in patrol["reasons"] or []],
+        reasons=list(patrol["reasons"] or []),
         started=patrol["started_at"],
         ended=patrol["ended_at"],
         distance_m=float(patrol["summary"].get("distance_m", 0.0)),
@@ -458,6 +458,11 @@ def patrol_data(conn: Connection, patrol_id, *, timezone: str) -> PatrolData:
         covered=stretches("covered_geom"),
         missed=stretches("uncovered_geom"),
         timezone=timezone,
+        waters={
+            c: rivers.get(c, c)
+            for c in sorted({t.get("water_body_code") or "" for t in summary_targets.values()})
+            if c
+        },
     )
 
 

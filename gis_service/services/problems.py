@@ -115,6 +115,12 @@ def report_problem(
     found_at = found_at or dt.datetime.now(dt.UTC)
     if found_at.tzinfo is None:
         found_at = found_at.replace(tzinfo=zoneinfo.ZoneInfo(timezone))
+    offset = found_at.utcoffset()
+    if offset is not None and abs(offset) >= dt.timedelta(hours=16):
+        # no zone is that far from UTC (and PostgreSQL refuses it): a typo, not a time
+        raise InputError(
+            f"found_at {found_at.isoformat()}: UTC offset out of range (-15:59 to +15:59)"
+        )
     pid = problem_id or uuid.uuid4()
     with atomic(conn):
         stored = conn.execute(

@@ -170,9 +170,14 @@ def _follows(ids: dict[str, int], reference: str) -> int | None:
 
 def ensure_tracks(data_dir: Path = SAMPLE_DIR) -> None:
     """The GPX tracks are not in git (tens of MB): generate them once, deterministically;
-    tracks of an older generator (no plan.csv: not planned against the rules) are replaced."""
+    tracks of another generator version (``tracks/VERSION``) are replaced, so a checkout never
+    audits or tests stale tracks against a changed plan."""
+    from gis_service.sample.tracks import TRACKS_VERSION
+
     folder = require_sample_dir(data_dir) / "tracks"
-    if not (folder / "manifest.csv").exists() or not (folder / "plan.csv").exists():
+    stamp = folder / "VERSION"
+    current = stamp.read_text(encoding="utf-8").strip() if stamp.exists() else None
+    if not (folder / "manifest.csv").exists() or current != TRACKS_VERSION:
         from gis_service.sample.generate import generate
 
         generate(data_dir, with_tracks=True, write_base=False)

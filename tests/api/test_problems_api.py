@@ -245,6 +245,9 @@ def test_bad_reports_are_4xx(api, tokens, problem_ids):
     assert unknown_patrol.status_code == 404
     office_without_chief = _report(api, tokens["office"], problem_ids)
     assert office_without_chief.status_code == 400
+    # an offset no zone has (the fuzz's "+20:09" answered 500 from PostgreSQL)
+    far = _report(api, tokens[CHIEF], problem_ids, found_at="2026-11-20T09:30:00+20:09")
+    assert far.status_code == 400 and "UTC offset out of range" in far.text, far.text
 
 
 def test_problems_frame_for_maps_and_notebooks(api, engine, tokens, problem_ids):

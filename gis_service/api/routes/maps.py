@@ -15,7 +15,9 @@ import uuid
 import zoneinfo
 from collections import OrderedDict
 from typing import Annotated, Literal
+from urllib.parse import quote, urlencode
 
+import pandas as pd
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
@@ -28,9 +30,12 @@ from gis_service.domain.access import (
     require_office,
     sees_personal_data,
 )
+from gis_service.domain.periods import period_of
 from gis_service.errors import InputError
 from gis_service.maps.navigation import PortalBar
+from gis_service.maps.patrol import build_patrol_map
 from gis_service.maps.print_layout import PrintLayout, source_line
+from gis_service.maps.river import RiverData, build_river_map
 from gis_service.services import maps as svc
 from gis_service.services.audit import configured_rules
 from gis_service.services.map_print import coverage_print
@@ -245,12 +250,22 @@ def patrol_map(
     lang: LangQ = "zh",
     basemap: BasemapQ = None,
     offline: OfflineQ = None,
+    layout: LayoutQ = "screen",
+    paper: PaperQ = "a4",
 ) -> HTMLResponse:
     check_patrol_reader(who, patrol_owner(conn, patrol_id))
     options = svc.options_from_settings(settings, lang=lang, basemap=basemap)
-    return _page(
-        svc.patrol_map(conn, patrol_id, timezone=settings.timezone, options=options), offline
-    )
+    data = svc.patrol_data(conn, patrol_id, timezone=settings.timezone)
+    m = build_patrol_map(data, options)
+    # the portal at the patrol's quarter, and the river maps of the waters it walked
+    day = pd.Timestamp(data.started).tz_convert(data.timezone).date()
+    links = [
+        (f"河流图 · {name}", f"/maps/rivers/{quote(code)}?date={day.isoformat()}")
+        for code, name in data.waters.items()
+    ]
+    PortalBar(period=period_of(day, "quarter").label, links=links).add_to(m)
+    _print_layout(m, settings.timezone, paper, layout)
+    return _page(m, offline)
 
 
 @router.get(
@@ -266,7 +281,41 @@ def river_map(
     lang: LangQ = "zh",
     basemap: BasemapQ = None,
     offline: OfflineQ = None,
+    layout: LayoutQ = "screen",
+    paper: PaperQ = "a4",
 ) -> HTMLResponse:
     options = svc.options_from_settings(settings, lang=lang, basemap=basemap)
     day = date or local_today(settings.timezone)
-    return _page(svc.river_map(conn, code, day=day, options=options), offline)
+    data = svc.river_data(conn, code, day)
+    m = build_river_map(data, options)
+    # the coverage maps of the counties the river runs through, for the quarter of the date
+    period = period_of(day, "quarter").label
+    PortalBar(period=period, links=_county_links(data, period)).add_to(m)
+    _print_layout(m, settings.timezone, paper, layout)
+    return _page(m, offline)
+
+
+def _county_links(data: RiverData, period: str) -> list[tuple[str, str]]:
+    segments = data.segments
+    if len(segments) == 0:
+        return []
+    county = segments[segments["level"] == "county"]
+    names: dict[str, str] = {}
+    for column, name in (("region_code", "region"), ("left_region_code", "left_bank"),
+                         ("right_region_code", "right_bank")):  # fmt: skip
+        if column in county and name in county:
+            for c, n in zip(county[column], county[name], strict=True):
+                if isinstance(c, str) and c not in names:
+                    names[c] = n if isinstance(n, str) else c
+    return [
+        (f"覆盖图 · {n}", "/maps/coverage?" + urlencode({"region": c, "period": period}))
+        for c, n in names.items()
+    ]
+
+
+def _print_layout(m, timezone: str, paper: str, layout: str) -> None:
+    PrintLayout(
+        source=source_line(dt.datetime.now(zoneinfo.ZoneInfo(timezone))),
+        paper=paper,  # type: ignore[arg-type]
+        on_screen=layout == "print",
+    ).add_to(m)
