@@ -21,6 +21,7 @@ import time
 import pandas as pd
 from sqlalchemy import create_engine, text
 
+from gis_service.config import get_settings
 from gis_service.db import admin, migrate
 from gis_service.db.engine import database_url, with_database
 from gis_service.services.patrols import PatrolSettings, Upload, ingest_patrols
@@ -91,7 +92,7 @@ def main() -> None:
     parser.add_argument("--patrols", type=int, default=2000)
     args = parser.parse_args()
     ensure_tracks(SAMPLE_DIR)
-    url = with_database(database_url(), f"gis_service_bench_rematch_{os.getpid()}")
+    url = with_database(database_url(get_settings()), f"gis_service_bench_rematch_{os.getpid()}")
     admin.ensure_database(url, fresh=True)
     migrate.upgrade(url)
     engine = create_engine(url)
@@ -133,7 +134,11 @@ def main() -> None:
 
             with (
                 LocalCluster(
-                    n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+                    n_workers=workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    preload=["gis_service.cli_worker"],
                 ) as cluster,
                 Client(cluster) as client,
             ):

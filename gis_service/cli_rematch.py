@@ -61,7 +61,7 @@ def run_rematch(*, scheduler: str | None = None, dask: bool = False) -> list[dic
     from gis_service.services.patrols import PatrolSettings
 
     settings = get_settings()
-    url = database_url()
+    url = database_url(settings)
     patrol_settings = PatrolSettings(timezone=settings.timezone)
     scheduler = scheduler or settings.dask_scheduler
     with engine().begin() as conn:
@@ -144,6 +144,11 @@ def worker(
     import asyncio
 
     from distributed import Worker
+
+    from gis_service.cli_worker import dask_setup
+
+    # the tasks of a real cluster carry no database URL: they use this worker's
+    dask_setup()
 
     async def serve() -> None:
         async with Worker(scheduler, nthreads=nthreads) as w:

@@ -5,13 +5,14 @@ month); the job table; reading a partition's raw evidence in chunks; replacing i
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, insert, text
+from sqlalchemy import Connection, text
 
-from gis_service.db.models import PatrolCoverage
+from gis_service.db.patrol_store import CoverageRow, PatrolRow, insert_coverage
 
 # a patrol's partition: the GK zone it was measured in (summary.metric_epsg, chosen from its
 # own points at upload), its local month, and the run in force on its local day
@@ -180,7 +181,9 @@ def _stored(row) -> StoredPatrol:
     )
 
 
-def replace_rows(conn: Connection, patrols: list[dict], coverage: list[dict]) -> None:
+def replace_rows(
+    conn: Connection, patrols: Sequence[PatrolRow], coverage: Sequence[CoverageRow]
+) -> None:
     """Overwrite the re-judged patrols' verdicts and replace their coverage rows."""
     if not patrols:
         return
@@ -190,13 +193,25 @@ def replace_rows(conn: Connection, patrols: list[dict], coverage: list[dict]) ->
             "summary = CAST(:summary AS jsonb), dropped = CAST(:dropped AS jsonb), "
             "track = CAST(:track AS geometry), coord_system = :coord_system, "
             "geometry_fingerprint = :geometry_fingerprint, zoning_run_id = :zoning_run_id "
-            "WHERE id = CAST(:id AS uuid)"
+            "WHERE id = :id"
         ),
-        patrols,
+        [
+            {
+                "id": p.id,
+                "status": p.status,
+                "reasons": json.dumps(p.reasons),
+                "summary": json.dumps(p.summary),
+                "dropped": json.dumps(p.dropped),
+                "track": p.track,
+                "coord_system": p.coord_system,
+                "geometry_fingerprint": p.geometry_fingerprint,
+                "zoning_run_id": p.zoning_run_id,
+            }
+            for p in patrols
+        ],
     )
     conn.execute(
         text("DELETE FROM patrol_coverage WHERE patrol_id = ANY(CAST(:i AS uuid[]))"),
-        {"i": [p["id"] for p in patrols]},
+        {"i": [str(p.id) for p in patrols]},
     )
-    if coverage:
-        conn.execute(insert(PatrolCoverage), coverage)
+    insert_coverage(conn, coverage)

@@ -18,18 +18,18 @@ judged again against every patrol stored now, the first of two copies would beco
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import re
 import socket
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import replace
 
 from sqlalchemy import Connection, create_engine
 
 from gis_service.db import rematch_store as store
-from gis_service.db.engine import database_url
+from gis_service.db.patrol_store import CoverageRow, PatrolRow
 from gis_service.db.rematch_store import Job, StoredPatrol
 from gis_service.domain.verdict import judge
 from gis_service.fileio.tracks import FORMATS
@@ -90,49 +90,34 @@ def _relations(reasons: list) -> tuple[str | None, list[str]]:
 
 def rematch_chunk(
     conn: Connection, stored: list[StoredPatrol], settings: PatrolSettings
-) -> tuple[list[dict], list[dict]]:
+) -> tuple[list[PatrolRow], list[CoverageRow]]:
     """The patrol rows (verdict columns) and coverage rows of ``stored``, judged again
-    against the run in force on each one's day."""
+    against the run in force on each one's day, by the upload's own steps."""
     own = [_settings(p, settings) for p in stored]
-    preps = [pipeline._prepare(_upload(p), s) for p, s in zip(stored, own, strict=True)]
-    states = pipeline._zoning_states(conn, sorted({(p.chief_id, p.day) for p in preps}))
-    rows: list[dict] = []
-    coverage: list[dict] = []
+    preps = [pipeline.prepare_patrol(_upload(p), s) for p, s in zip(stored, own, strict=True)]
+    # zoning states and stored contexts of the whole chunk: one round trip
+    pre, context_of = pipeline.prefetch(conn, preps, settings.timezone)
+    rows: list[PatrolRow] = []
+    coverage: list[CoverageRow] = []
     by_upload = itertools.groupby(
         zip(stored, preps, own, strict=True), key=lambda sp: sp[0].uploaded_at
     )
     for now, group in by_upload:
         triples = list(group)
-        items = [pipeline._compute(conn, prep, s, states, now) for _, prep, s in triples]
-        pipeline._contexts(conn, items, now, settings.timezone)
+        items = [pipeline.compute_patrol(conn, prep, s, pre.states, now) for _, prep, s in triples]
+        pipeline.read_contexts(conn, items, context_of, now, settings.timezone)
         for (p, _, _), item in zip(triples, items, strict=True):
             reused, overlapping = _relations(p.reasons)
-            assert item.context is not None  # set by _contexts
+            assert item.context is not None  # set by read_contexts
             item.context = replace(
                 item.context, reused_from=reused, overlapping=overlapping, offset=item.offset
             )
-            item.result = {"id": p.id}
+            item.patrol_id = uuid.UUID(p.id)
             verdict = judge(item.track, item.coverage, item.context, settings.rules)
-            item.result = pipeline._result(item, verdict)
-            rows.append(
-                {
-                    "id": p.id,
-                    "status": item.result["status"],
-                    "reasons": _json(item.result["reasons"]),
-                    "summary": _json(item.result["summary"]),
-                    "dropped": _json(item.result["dropped"]),
-                    "track": pipeline._track_ewkb(item.track, item.epsg),
-                    "coord_system": item.prep.coord_system,
-                    "geometry_fingerprint": item.fingerprint,
-                    "zoning_run_id": item.assignment.run_id,
-                }
-            )
-            coverage += pipeline._coverage_rows(item)
+            item.result = pipeline.patrol_result(item, verdict)
+            rows.append(pipeline.patrol_row(item))
+            coverage += pipeline.coverage_rows(item)
     return rows, coverage
-
-
-def _json(value) -> str:
-    return json.dumps(value)
 
 
 def run_partition(
@@ -177,6 +162,25 @@ def rematch(
     return store.jobs(conn)
 
 
+_WORKER_DATABASE: list[str] = []
+
+
+def set_worker_database(url: str) -> None:
+    """The database of this process's tasks that come without one (a real cluster's
+    worker: ``gis-service worker`` sets it from its own settings, so no password travels
+    with the tasks)."""
+    _WORKER_DATABASE[:] = [url]
+
+
+def _worker_database() -> str:
+    if not _WORKER_DATABASE:
+        raise RuntimeError(
+            "a re-match task came without a database URL to a worker that has none: "
+            "start workers with `gis-service worker`"
+        )
+    return _WORKER_DATABASE[0]
+
+
 def run_job(
     db_url: str | None,
     job_id: int,
@@ -188,7 +192,7 @@ def run_job(
     ``done`` commit together, progress is committed aside; a job another worker holds, or
     one already done, is skipped. ``db_url`` None: the database of this process's settings
     (a cluster's worker uses its own DATABASE_URL: no password travels with the task)."""
-    engine = create_engine(db_url or database_url(), pool_size=2, max_overflow=0)
+    engine = create_engine(db_url or _worker_database(), pool_size=2, max_overflow=0)
     try:
         with engine.connect() as status, engine.connect() as work:
             work.begin()

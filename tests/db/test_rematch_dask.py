@@ -103,6 +103,9 @@ def cluster(moved_db, tmp_path):
                 f"w{k}",
                 "--host",
                 "127.0.0.1",
+                # the worker's own settings give the tasks their database (a front end)
+                "--preload",
+                "gis_service.cli_worker",
             ],
             stdout=logs[k],
             stderr=subprocess.STDOUT,

@@ -220,7 +220,7 @@ def test_the_village_stretch_changed(moved):
 
 def test_q3_audit_is_unchanged(moved):
     before, after = moved["before"]["2026-Q3"], moved["after"]["2026-Q3"]
-    in_q3 = [s for s in after["zoning_runs"] if s["to"] <= "2026-09-30"]
+    in_q3 = [s for s in after["zoning_runs"] if s["end"] <= "2026-09-30"]
     assert in_q3 and all(s["run_id"] == moved["old_run"] for s in in_q3)
     assert {t["run_id"] for t in after["targets"]} == {moved["old_run"]}
     for key in ("targets", "posts", "regions", "counted_patrols", "patrols_in_period"):
@@ -231,7 +231,7 @@ def test_q4_audit_waits_for_the_rematch_then_uses_the_new_stretches(moved):
     stale, after = moved["stale"], moved["after"]["2026-Q4"]
     assert stale["patrols_not_rematched"] > 0
     assert after["patrols_not_rematched"] == 0
-    assert [s["run_id"] for s in after["zoning_runs"] if s["from"] >= "2026-10-01"] == [
+    assert [s["run_id"] for s in after["zoning_runs"] if s["start"] >= "2026-10-01"] == [
         moved["new_run"]
     ]
     assert {t["run_id"] for t in after["targets"]} == {moved["new_run"]}

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from gis_service.api.deps import ConnDep
+from gis_service.api.deps import ConnDep, TodayDep
 from gis_service.api.params import DateQ, Level, RegionFilterQ, WaterQ
 from gis_service.api.responses import GeoJSONResponse
-from gis_service.config import local_today
+from gis_service.api.schemas.zoning import (
+    CoordinationReport,
+    JointSectionCollection,
+    Neighbour,
+    RematchProgress,
+    SegmentCollection,
+    UnassignedTarget,
+    ZoneCollection,
+    ZoningRun,
+)
+from gis_service.db.zoning_runs import list_runs, prunable
 from gis_service.reports.html import river_report_html
 from gis_service.services import zoning_queries as q
+from gis_service.services.rematch import progress_summary
 
 router = APIRouter(tags=["zoning"])
 
@@ -20,6 +32,7 @@ router = APIRouter(tags=["zoning"])
 @router.get(
     "/segments",
     response_class=GeoJSONResponse,
+    response_model=SegmentCollection,
     summary="River segments (河段) per level, or their chief segment polygons",
 )
 def segments(
@@ -40,6 +53,7 @@ def segments(
 @router.get(
     "/zones",
     response_class=GeoJSONResponse,
+    response_model=ZoneCollection,
     summary="Lake/reservoir zones: water area, shoreline by village, shares",
 )
 def zones(
@@ -54,6 +68,7 @@ def zones(
 @router.get(
     "/joint-sections",
     response_class=GeoJSONResponse,
+    response_model=JointSectionCollection,
     summary="Cross-boundary joint sections (联防河段) or their crossing points",
 )
 def joint_sections(
@@ -72,33 +87,42 @@ def joint_sections(
 
 @router.get(
     "/segments/{segment_id:path}/{direction}",
+    response_model=list[Neighbour],
     summary="Segments upstream or downstream, through tributaries, with their chiefs",
 )
 def segment_neighbours(
     conn: ConnDep,
     segment_id: str,
     direction: Literal["upstream", "downstream"],
+    today: TodayDep,
     distance_m: Annotated[float, Query(gt=0, le=1e7)] = 10_000.0,
     date: DateQ = None,
-) -> list[dict]:
+) -> list[Neighbour]:
     return q.neighbours(
         conn,
         segment_id,
         direction=direction,
         max_distance_m=distance_m,
-        day=date,
+        day=date or today,
     )
 
 
-@router.get("/zoning/unassigned", summary="Segments and zones without a chief on a date")
-def unassigned(conn: ConnDep, date: DateQ = None) -> list[dict]:
-    gaps = q.unassigned_on(conn, date or local_today())
-    return gaps.astype(object).where(gaps.notna(), None).to_dict("records")
+@router.get(
+    "/zoning/unassigned",
+    response_model=list[UnassignedTarget],
+    summary="Segments and zones without a chief on a date",
+)
+def unassigned(conn: ConnDep, today: TodayDep, date: DateQ = None) -> list[UnassignedTarget]:
+    return q.unassigned_targets(conn, date or today)
 
 
-@router.get("/rivers/{code}/report", summary="Coordination report of one river (JSON)")
-def river_report(conn: ConnDep, code: str, date: DateQ = None) -> dict:
-    return q.coordination_report(conn, code, date or local_today())
+@router.get(
+    "/rivers/{code}/report",
+    response_model=CoordinationReport,
+    summary="Coordination report of one river (JSON)",
+)
+def river_report(conn: ConnDep, today: TodayDep, code: str, date: DateQ = None) -> dict:
+    return q.coordination_report(conn, code, date or today).to_dict()
 
 
 @router.get(
@@ -106,28 +130,27 @@ def river_report(conn: ConnDep, code: str, date: DateQ = None) -> dict:
     response_class=HTMLResponse,
     summary="Printable coordination report for a joint meeting (联席会议)",
 )
-def river_report_page(conn: ConnDep, code: str, date: DateQ = None) -> HTMLResponse:
-    return HTMLResponse(river_report_html(q.coordination_report(conn, code, date or local_today())))
+def river_report_page(
+    conn: ConnDep, today: TodayDep, code: str, date: DateQ = None
+) -> HTMLResponse:
+    report = q.coordination_report(conn, code, date or today)
+    return HTMLResponse(river_report_html(report.to_dict()))
 
 
 @router.get(
     "/zoning/runs",
+    response_model=list[ZoningRun],
     summary="Zoning runs: from when each applies, what still refers to it, which can be pruned",
 )
-def zoning_runs(conn: ConnDep) -> list[dict]:
-    from dataclasses import asdict
-
-    from gis_service.db.zoning_runs import list_runs, prunable
-
+def zoning_runs(conn: ConnDep) -> list[ZoningRun]:
     gone = set(prunable(conn))
-    return [{**asdict(r), "prunable": r.id in gone} for r in list_runs(conn)]
+    return [ZoningRun(**asdict(r), prunable=r.id in gone) for r in list_runs(conn)]
 
 
 @router.get(
     "/zoning/rematch",
+    response_model=RematchProgress,
     summary="Re-match jobs (one per Gauss-Kruger zone x month) and their progress",
 )
-def rematch_progress(conn: ConnDep) -> dict:
-    from gis_service.services.rematch import progress_summary
-
-    return progress_summary(conn)
+def rematch_progress(conn: ConnDep) -> RematchProgress:
+    return RematchProgress(**progress_summary(conn))
