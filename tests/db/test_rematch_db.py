@@ -116,7 +116,7 @@ def _move_boundary(conn: Connection, winner: str, loser: str) -> None:
 
 
 def _audit(conn: Connection, period: str) -> dict:
-    report = run_audit(conn, COUNTY, period, timezone=TZ, as_of=dt.date(2027, 1, 10))
+    report = run_audit(conn, COUNTY, period, timezone=TZ, as_of=dt.date(2027, 1, 10)).wire()
     report.pop("generated_at")
     return report
 
