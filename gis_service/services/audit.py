@@ -366,9 +366,7 @@ def gap_stretches(conn: Connection, report: AuditReport) -> gpd.GeoDataFrame:
                 "ON s.id = q.i AND s.run_id = q.r"
             ),
             {"i": ids, "r": [runs[i] for i in ids]},
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     lengths = {t.target_id: float(t.length_m) for t in report.targets}
     # each gap is cut in the zone where its segment lies, at the share of the segment's

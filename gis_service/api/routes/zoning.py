@@ -19,7 +19,7 @@ from gis_service.api.schemas.zoning import (
     SegmentCollection,
     UnassignedTarget,
     ZoneCollection,
-    ZoningRun,
+    ZoningRunListing,
 )
 from gis_service.db.zoning_runs import list_runs, prunable
 from gis_service.reports.html import river_report_html
@@ -139,12 +139,12 @@ def river_report_page(
 
 @router.get(
     "/zoning/runs",
-    response_model=list[ZoningRun],
+    response_model=list[ZoningRunListing],
     summary="Zoning runs: from when each applies, what still refers to it, which can be pruned",
 )
-def zoning_runs(conn: ConnDep) -> list[ZoningRun]:
+def zoning_runs(conn: ConnDep) -> list[ZoningRunListing]:
     gone = set(prunable(conn))
-    return [ZoningRun(**asdict(r), prunable=r.id in gone) for r in list_runs(conn)]
+    return [ZoningRunListing(**asdict(r), prunable=r.id in gone) for r in list_runs(conn)]
 
 
 @router.get(

@@ -20,7 +20,7 @@ __all__ = [
     "SegmentCollection",
     "UnassignedTarget",
     "ZoneCollection",
-    "ZoningRun",
+    "ZoningRunListing",
 ]
 
 
@@ -200,7 +200,7 @@ class CoordinationReport(Schema):
     unassigned: list[UnassignedTarget]
 
 
-class ZoningRun(Schema):
+class ZoningRunListing(Schema):
     """A zoning run: from when it applies, what still refers to it, whether it can go."""
 
     id: int
