@@ -13,6 +13,8 @@ from gis_service.cli_accountability import accountability_app
 from gis_service.cli_common import engine, fail_cleanly, logged_write
 from gis_service.cli_maps import map_app
 from gis_service.cli_problems import problem_app
+from gis_service.cli_rematch import register as register_rematch
+from gis_service.cli_rematch import run_rematch
 from gis_service.cli_users import users_app
 from gis_service.config import get_settings, local_today
 from gis_service.domain.periods import parse_day
@@ -41,6 +43,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(map_app, name="map")
 app.add_typer(problem_app, name="problem")
 app.add_typer(accountability_app, name="accountability")
+register_rematch(app, zoning_app)
 
 
 # -- set-up and serving -------------------------------------------------------------------
@@ -201,6 +204,8 @@ def _run_import(kind: str, file: Path, mapping=None, constants=None, **options) 
         conn.commit()
     typer.echo(outcome.report.summary())
     typer.echo(f"zoning: {json.dumps(outcome.zoning, ensure_ascii=False)}")
+    if isinstance(outcome.zoning, dict) and "run_id" in outcome.zoning:
+        run_rematch()  # the new run applies to every day: stored patrols measured again
     _echo_consistency(outcome.consistency, strict)
 
 
@@ -360,15 +365,20 @@ def _load_sample() -> None:
     _rebuild_zoning(skip_unchanged=True)
 
 
-def _rebuild_zoning(*, skip_unchanged: bool, strict: bool = False) -> dict:
+def _rebuild_zoning(
+    *, skip_unchanged: bool, strict: bool = False, effective=None, rematch: bool = True
+) -> dict:
     from gis_service.services.consistency import check_and_store
     from gis_service.services.zoning import rebuild_zoning
 
     with engine().connect() as conn:
-        result = rebuild_zoning(conn, skip_unchanged=skip_unchanged)
+        result = rebuild_zoning(conn, skip_unchanged=skip_unchanged, effective=effective)
         consistency = check_and_store(conn, local_today(), "zoning rebuild")
         conn.commit()
     typer.echo(f"zoning: {json.dumps(result, ensure_ascii=False)}")
+    if rematch and "run_id" in result:
+        # stored patrols of the days the new run governs are measured against it again
+        run_rematch()
     _echo_consistency(consistency, strict)
     return result
 
@@ -386,10 +396,24 @@ def _day(value: str | None):
 @zoning_app.command("rebuild")
 @logged_write
 @fail_cleanly
-def zoning_rebuild(strict: StrictOpt = False) -> None:
-    """Recompute segments, zones, joint sections, confluences and conveners; print the
-    consistency report."""
-    _rebuild_zoning(skip_unchanged=False, strict=strict)
+def zoning_rebuild(
+    strict: StrictOpt = False,
+    effective: Annotated[
+        str | None,
+        typer.Option(help="first day YYYY-MM-DD the new zoning applies to (default: all days)"),
+    ] = None,
+    rematch: Annotated[
+        bool, typer.Option(help="re-match the stored patrols of the days it governs")
+    ] = True,
+) -> None:
+    """Recompute segments, zones, joint sections, confluences and conveners as a new zoning
+    run, re-match the stored patrols it concerns; print the consistency report."""
+    _rebuild_zoning(
+        skip_unchanged=False,
+        strict=strict,
+        effective=parse_day(effective, "--effective"),
+        rematch=rematch,
+    )
 
 
 @zoning_app.command("report")

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     timezone: str = DEFAULT_TIMEZONE
+    dask_scheduler: str | None = Field(
+        default=None,
+        description="batch jobs' Dask scheduler (tcp://host:8786); none: a local cluster",
+    )
     rules_file: Path = Field(
         default=RULES_FILE,
         description="patrol frequency rules (TOML); default: the copy shipped in the package",

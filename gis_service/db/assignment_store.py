@@ -17,10 +17,11 @@ _LEVELS_SQL = "ARRAY[" + ", ".join(f"'{level}'" for level in LEVELS) + "]"
 
 
 def load_post_targets(
-    conn: Connection, chief_id: str, day: dt.date
+    conn: Connection, chief_id: str, day: dt.date, run_id: int | None
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, tuple[str, ...]], dict[str, str]]:
-    """The chief's posts held on ``day``, the segments and zones they may cover (with the
-    geometry the matcher needs), region ancestors (for general chiefs) and water kinds."""
+    """The chief's posts held on ``day``, the segments and zones of zoning run ``run_id`` (the
+    run in force that day) they may cover (with the geometry the matcher needs), region
+    ancestors (for general chiefs) and water kinds."""
     posts = pd.read_sql(
         text(
             "SELECT p.id AS post_id, p.chief_id, c.name AS chief_name, p.role, p.level, "
@@ -41,29 +42,31 @@ def load_post_targets(
             "UNION ALL SELECT a.code FROM admin_region a JOIN sub ON a.parent_code = sub.code) "
             "SELECT s.id, s.water_body_code, s.level, s.kind, s.region_code, s.left_region_code, "
             "s.right_region_code, s.chainage_from_m, s.chainage_to_m, s.length_m, "
-            "w.buffer_width_m FROM river_segment s JOIN water_body w ON w.code = s.water_body_code "
-            "WHERE s.kind <> 'outside' AND (s.water_body_code = ANY(:w) OR "
+            "w.buffer_width_m FROM river_segment_version s "
+            "JOIN water_body w ON w.code = s.water_body_code "
+            "WHERE s.run_id = :run AND s.kind <> 'outside' AND (s.water_body_code = ANY(:w) OR "
             f"(array_position({_LEVELS_SQL}, s.level::text) > :coarsest AND "
             "(s.region_code IN (SELECT code FROM sub) OR s.left_region_code IN (SELECT code FROM "
             "sub) OR s.right_region_code IN (SELECT code FROM sub))))"
         ),
         conn,
-        params={"r": roots, "w": waters, "coarsest": coarsest},
+        params={"r": roots, "w": waters, "coarsest": coarsest, "run": run_id},
     )
     zones = pd.read_sql(
         text(
             "SELECT z.id, z.kind, z.water_body_code, z.level, z.region_code, z.region_codes, "
             "z.share, w.buffer_width_m, ST_AsBinary(z.geom) AS zone, ST_AsBinary(w.geom) AS water "
-            "FROM still_water_zone z JOIN water_body w ON w.code = z.water_body_code "
-            "WHERE z.water_body_code = ANY(:w) OR (z.kind = 'shoreline' AND EXISTS ("
-            "SELECT 1 FROM unnest(CAST(:gl AS text[]), CAST(:gr AS text[])) AS g(level, code) "
-            "WHERE z.region_codes ->> g.level = g.code))"
+            "FROM still_water_zone_version z JOIN water_body w ON w.code = z.water_body_code "
+            "WHERE z.run_id = :run AND (z.water_body_code = ANY(:w) OR (z.kind = 'shoreline' "
+            "AND EXISTS (SELECT 1 FROM unnest(CAST(:gl AS text[]), CAST(:gr AS text[])) "
+            "AS g(level, code) WHERE z.region_codes ->> g.level = g.code)))"
         ),
         conn,
         params={
             "w": waters,
             "gl": list(general["level"]),
             "gr": list(general["region_code"]),
+            "run": run_id,
         },
     )
     ancestors = region_ancestors(conn) if len(general) else {}
@@ -97,21 +100,23 @@ def water_lines(conn: Connection, codes: Sequence[str]) -> list[WaterLine]:
     return [WaterLine(code, bool(rev), bytes(g)) for code, rev, g in rows]
 
 
-def stored_river_lengths(conn: Connection, codes: Sequence[str]) -> dict[str, float]:
-    """Each river's length in the zoning's chainage (its last segment's end)."""
+def stored_river_lengths(
+    conn: Connection, codes: Sequence[str], run_id: int | None
+) -> dict[str, float]:
+    """Each river's length in the chainage of zoning run ``run_id`` (its last segment's end)."""
     rows = conn.execute(
         text(
-            "SELECT water_body_code, max(chainage_to_m) FROM river_segment "
-            "WHERE water_body_code = ANY(:w) GROUP BY water_body_code"
+            "SELECT water_body_code, max(chainage_to_m) FROM river_segment_version "
+            "WHERE run_id = :run AND water_body_code = ANY(:w) GROUP BY water_body_code"
         ),
-        {"w": list(codes)},
+        {"w": list(codes), "run": run_id},
     ).all()
     return {code: float(total or 0.0) for code, total in rows}
 
 
-def zoning_metric_zones(conn: Connection) -> list[int]:
-    """The metric EPSG codes the latest zoning run measured in."""
+def zoning_metric_zones(conn: Connection, run_id: int | None) -> list[int]:
+    """The metric EPSG codes zoning run ``run_id`` measured in."""
     counts = conn.execute(
-        text("SELECT counts -> 'metric_zones' FROM zoning_run ORDER BY id DESC LIMIT 1")
+        text("SELECT counts -> 'metric_zones' FROM zoning_run WHERE id = :run"), {"run": run_id}
     ).scalar()
     return sorted(int(z) for z in (counts or {}))

@@ -23,6 +23,7 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
@@ -249,6 +250,83 @@ class ZoningRun(Base):
     input_sha256: Mapped[str] = mapped_column(String(64))
     counts = mapped_column(JSONB)
     seconds: Mapped[float] = mapped_column(Float)
+    # migration 0008: the first local day the run applies to (patrols of a day are measured
+    # against the run in force that day: the newest run whose date is not after it)
+    effective_from: Mapped[dt.date] = mapped_column(Date)
+    __table_args__ = (Index("ix_zoning_run_effective", "effective_from", "id"),)
+
+
+class RiverSegmentVersion(Base):
+    """A run's river segments (coverage targets), kept while coverage or reports refer to the
+    run: ``river_segment`` holds only the newest run, for maps and lists."""
+
+    __tablename__ = "river_segment_version"
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("zoning_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    water_body_code: Mapped[str] = mapped_column(String(32))
+    level: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    region_code: Mapped[str | None] = mapped_column(String(12))
+    left_region_code: Mapped[str | None] = mapped_column(String(12))
+    right_region_code: Mapped[str | None] = mapped_column(String(12))
+    ordinal: Mapped[int] = mapped_column(Integer)
+    chainage_from_m: Mapped[float] = mapped_column(Float)
+    chainage_to_m: Mapped[float] = mapped_column(Float)
+    length_m: Mapped[float] = mapped_column(Float)
+    parent_id: Mapped[str | None] = mapped_column(String(96))
+    geom = mapped_column(
+        Geometry("MULTILINESTRING", srid=STORAGE_SRID, spatial_index=False), nullable=False
+    )
+    __table_args__ = (Index("ix_river_segment_version_water", "run_id", "water_body_code"),)
+
+
+class StillWaterZoneVersion(Base):
+    """A run's still-water zones (coverage targets), like ``RiverSegmentVersion``."""
+
+    __tablename__ = "still_water_zone_version"
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("zoning_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    water_body_code: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str | None] = mapped_column(String(16))
+    region_code: Mapped[str | None] = mapped_column(String(12))
+    region_codes = mapped_column(JSONB)
+    area_m2: Mapped[float] = mapped_column(Float)
+    shore_length_m: Mapped[float | None] = mapped_column(Float)
+    share: Mapped[float | None] = mapped_column(Float)
+    initiates_coordination: Mapped[bool | None] = mapped_column(Boolean)
+    geom = mapped_column(
+        Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False), nullable=False
+    )
+
+
+class RematchJob(Base):
+    """One partition (Gauss-Kruger zone of the tracks x local month) of re-matching stored
+    patrols against a zoning run: done partitions are skipped when a job is resumed."""
+
+    __tablename__ = "rematch_job"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("zoning_run.id", ondelete="CASCADE"))
+    zone_epsg: Mapped[int] = mapped_column(Integer)  # 0: patrols without a kept track
+    month: Mapped[dt.date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), server_default="pending")
+    patrols: Mapped[int] = mapped_column(Integer)
+    done: Mapped[int] = mapped_column(Integer, server_default="0")
+    worker: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    seconds: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('pending', 'running', 'done', 'failed')", name="rematch_job_status"
+        ),
+        UniqueConstraint("run_id", "zone_epsg", "month", name="uq_rematch_job_partition"),
+    )
 
 
 class RiverSegment(Base):
@@ -396,6 +474,10 @@ class Patrol(Base):
     track = mapped_column(
         Geometry("MULTILINESTRING", srid=STORAGE_SRID, spatial_index=True), nullable=True
     )
+    # migration 0008: the zoning run it was last measured against (None: no zoning then)
+    zoning_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("zoning_run.id", ondelete="RESTRICT"), index=True
+    )
     __table_args__ = (
         CheckConstraint(
             "status IN ('valid', 'partial', 'invalid', 'suspicious')", name="patrol_status"
@@ -434,6 +516,10 @@ class PatrolCoverage(Base):
     )
     target_type: Mapped[str] = mapped_column(String(16))
     target_id: Mapped[str] = mapped_column(String(96), index=True)
+    # migration 0008: the zoning run whose target this is
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("zoning_run.id", ondelete="RESTRICT"), index=True
+    )
     water_body_code: Mapped[str] = mapped_column(String(32))
     length_m: Mapped[float] = mapped_column(Float)
     covered_m: Mapped[float] = mapped_column(Float)

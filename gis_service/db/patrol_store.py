@@ -27,8 +27,8 @@ from gis_service.errors import NotFoundError
 
 @dataclass(frozen=True)
 class ZoningState:
-    """What a chief's assignment on a day depends on: the latest zoning run (its id and metric
-    EPSG; None before any zoning) and the ids of the posts held that day."""
+    """What a chief's assignment on a day depends on: the zoning run in force that day (its id
+    and metric EPSG; None before any zoning) and the ids of the posts held that day."""
 
     run_id: int | None
     metric_epsg: int | None
@@ -39,8 +39,9 @@ _ZONING_STATES_SQL = (
     "SELECT q.c, q.d, r.id, r.metric_epsg, (SELECT coalesce(array_agg(p.id ORDER BY p.id), "
     "'{}') FROM chief_post p WHERE p.chief_id = q.c AND p.validity @> q.d) "
     "FROM unnest(CAST(:zc AS text[]), CAST(:zd AS date[])) AS q(c, d) "
-    "LEFT JOIN LATERAL (SELECT id, metric_epsg FROM zoning_run ORDER BY id DESC LIMIT 1) r "
-    "ON true"
+    # the run in force that day: the newest effective by then (db.zoning_runs)
+    "LEFT JOIN LATERAL (SELECT id, metric_epsg FROM zoning_run WHERE effective_from <= q.d "
+    "ORDER BY id DESC LIMIT 1) r ON true"
 )
 
 
@@ -273,6 +274,7 @@ class PatrolRow:
     summary: dict[str, Any]
     dropped: list[list[str]]
     track: str | None
+    zoning_run_id: int | None  # the zoning the patrol was matched against
 
 
 @dataclass(frozen=True)
@@ -283,6 +285,7 @@ class CoverageRow:
     patrol_id: uuid.UUID
     target_type: str
     target_id: str
+    run_id: int | None  # the zoning run the target is of
     water_body_code: str
     length_m: float
     covered_m: float
@@ -311,11 +314,13 @@ PATROL_COLUMNS: dict[str, str] = {
     "summary": "jsonb",
     "dropped": "jsonb",
     "track": "geometry",
+    "zoning_run_id": "int",
 }
 COVERAGE_COLUMNS: dict[str, str] = {
     "patrol_id": "uuid",
     "target_type": "text",
     "target_id": "text",
+    "run_id": "int",
     "water_body_code": "text",
     "length_m": "float8",
     "covered_m": "float8",
@@ -386,6 +391,16 @@ def insert_patrols(
         params,
     )
     return {r[0] for r in result}
+
+
+def insert_coverage(conn: Connection, coverage: Sequence[CoverageRow]) -> None:
+    """Insert coverage rows in one statement (a re-match replaces a patrol's rows)."""
+    if not coverage:
+        return
+    covers, params = _arrays("c", COVERAGE_COLUMNS, coverage)
+    conn.execute(
+        text(f"INSERT INTO patrol_coverage ({', '.join(COVERAGE_COLUMNS)}) {covers}"), params
+    )
 
 
 # -- what is read back --------------------------------------------------------------------------

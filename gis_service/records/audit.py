@@ -43,6 +43,7 @@ class TargetAuditRecord(Record):
     chiefs: list[str]
     covered_by_chiefs_m: float
     target_type: str = Field(description="segment or zone")
+    run_id: int = Field(description="the zoning run the target is of")
     water_body_code: str
     water_body_name: str | None
     level: str | None = Field(description="none for a lake's water area")
@@ -119,6 +120,15 @@ class DueRecord(Record):
     chief_name: str | None
 
 
+class ZoningRunSpan(Record):
+    """The zoning run in force from ``start`` to ``end`` (inclusive) of the audited days."""
+
+    run_id: int
+    effective_from: dt.date
+    start: dt.date
+    end: dt.date
+
+
 class AuditReport(Record):
     """The audit of a region and everything below it for one period."""
 
@@ -134,3 +144,9 @@ class AuditReport(Record):
     due: list[DueRecord]
     counted_patrols: int
     patrols_in_period: int
+    zoning_runs: list[ZoningRunSpan] = Field(
+        description="the zoning runs counted against, day by day (the rule window's days)"
+    )
+    patrols_not_rematched: int = Field(
+        description="patrols of the window not yet re-matched against the run in force"
+    )

@@ -24,8 +24,8 @@ from gis_service.db.queries import (
     local_day_bounds,
     names,
     region_ancestors,
-    wkb_by_id,
 )
+from gis_service.db.zoning_runs import run_on, run_spans
 from gis_service.domain import crs
 from gis_service.domain.assignments import assignments
 from gis_service.domain.audit import (
@@ -49,36 +49,43 @@ from gis_service.records.audit import (
     RegionRateRecord,
     RegionRef,
     TargetAuditRecord,
+    ZoningRunSpan,
 )
 
 
-def _targets(conn: Connection, region: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The region's targets: segments of every level touching it, its shoreline pieces and
-    the water areas of its still waters (water shares decide only who holds a lake)."""
+def _targets(
+    conn: Connection, region: str, runs: list[int]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The region's targets in the zoning runs ``runs`` (those in force during the period,
+    oldest first): segments of every level touching it, its shoreline pieces and the water
+    areas of its still waters (water shares decide only who holds a lake). A target id kept
+    by a newer run is that run's (deterministic ids: the same stretch)."""
     seg = pd.read_sql(
         text(
-            f"{DESCENDANTS} SELECT id, water_body_code, level, kind, region_code, "
-            "left_region_code, right_region_code, length_m FROM river_segment "
-            "WHERE kind <> 'outside' AND "
+            f"{DESCENDANTS} SELECT DISTINCT ON (id) id, run_id, water_body_code, level, kind, "
+            "region_code, left_region_code, right_region_code, length_m "
+            "FROM river_segment_version WHERE run_id = ANY(:runs) AND kind <> 'outside' AND "
             "(region_code IN (SELECT code FROM sub) "
             "OR left_region_code IN (SELECT code FROM sub) "
-            "OR right_region_code IN (SELECT code FROM sub))"
+            "OR right_region_code IN (SELECT code FROM sub)) ORDER BY id, run_id DESC"
         ),
         conn,
-        params={"region": region},
+        params={"region": region, "runs": runs},
     )
     zones = pd.read_sql(
         text(
-            f"{DESCENDANTS}, here AS (SELECT DISTINCT water_body_code FROM still_water_zone "
-            "WHERE kind IN ('shoreline', 'water_share') AND region_code IN (SELECT code FROM sub)) "
-            "SELECT z.id, z.water_body_code, z.kind, z.level, z.region_code, z.region_codes, "
-            "z.share, z.area_m2, z.shore_length_m FROM still_water_zone z "
-            "WHERE (z.kind = 'shoreline' AND z.region_code IN (SELECT code FROM sub)) "
+            f"{DESCENDANTS}, here AS (SELECT DISTINCT water_body_code FROM "
+            "still_water_zone_version WHERE run_id = ANY(:runs) "
+            "AND kind IN ('shoreline', 'water_share') AND region_code IN (SELECT code FROM sub)) "
+            "SELECT DISTINCT ON (z.id) z.id, z.run_id, z.water_body_code, z.kind, z.level, "
+            "z.region_code, z.region_codes, z.share, z.area_m2, z.shore_length_m "
+            "FROM still_water_zone_version z WHERE z.run_id = ANY(:runs) AND "
+            "((z.kind = 'shoreline' AND z.region_code IN (SELECT code FROM sub)) "
             "OR (z.kind IN ('water_area', 'water_share') AND z.water_body_code IN "
-            "(SELECT water_body_code FROM here))"
+            "(SELECT water_body_code FROM here))) ORDER BY z.id, z.run_id DESC"
         ),
         conn,
-        params={"region": region},
+        params={"region": region, "runs": runs},
     )
     own_zones = zones[zones["kind"] != "water_share"]
     targets = pd.concat(
@@ -86,6 +93,7 @@ def _targets(conn: Connection, region: str) -> tuple[pd.DataFrame, pd.DataFrame,
             pd.DataFrame(
                 {
                     "target_id": seg["id"],
+                    "run_id": seg["run_id"],
                     "target_type": "segment",
                     "water_body_code": seg["water_body_code"],
                     "level": seg["level"],
@@ -95,6 +103,7 @@ def _targets(conn: Connection, region: str) -> tuple[pd.DataFrame, pd.DataFrame,
             pd.DataFrame(
                 {
                     "target_id": own_zones["id"],
+                    "run_id": own_zones["run_id"],
                     "target_type": "zone",
                     "water_body_code": own_zones["water_body_code"],
                     "level": own_zones["level"],
@@ -151,8 +160,12 @@ def run_audit(
     rules = rules or configured_rules()
     as_of = as_of or dt.datetime.now(tz).date()
     ancestors = region_ancestors(conn)
-    targets, seg, zones = _targets(conn, region)
     first, last = _rule_window(period, rules)
+    # each day counts against the zoning run in force that day; the period's targets are
+    # those of the runs in force during it
+    spans = run_spans(conn, first, last)
+    in_period_runs = [s.run_id for s in spans if s.start <= period.end and s.end >= period.start]
+    targets, seg, zones = _targets(conn, region, in_period_runs)
 
     posts = pd.read_sql(
         text(
@@ -162,14 +175,15 @@ def run_audit(
             "LEFT JOIN water_body w ON w.code = p.water_body_code "
             "WHERE p.valid_from <= :e AND (p.valid_to IS NULL OR p.valid_to >= :s) "
             "AND (p.region_code IN (SELECT code FROM sub) OR p.water_body_code IN "
-            "(SELECT water_body_code FROM river_segment WHERE kind <> 'outside' AND "
+            "(SELECT water_body_code FROM river_segment_version WHERE run_id = ANY(:runs) "
+            "AND kind <> 'outside' AND "
             "(region_code IN (SELECT code FROM sub) OR left_region_code IN (SELECT code FROM sub) "
             "OR right_region_code IN (SELECT code FROM sub))) OR p.water_body_code IN "
-            "(SELECT water_body_code FROM still_water_zone WHERE region_code IN "
-            "(SELECT code FROM sub))) ORDER BY p.id"
+            "(SELECT water_body_code FROM still_water_zone_version WHERE run_id = ANY(:runs) "
+            "AND region_code IN (SELECT code FROM sub))) ORDER BY p.id"
         ),
         conn,
-        params={"region": region, "s": first, "e": last},
+        params={"region": region, "s": first, "e": last, "runs": in_period_runs},
     )
     kinds: dict[str, str] = dict(conn.execute(text("SELECT code, kind FROM water_body")).all())
     held = assignments(seg, zones, posts, None, ancestors=ancestors, water_kinds=kinds)
@@ -197,7 +211,7 @@ def run_audit(
     lo, hi = local_day_bounds(first, last, timezone)
     patrols = pd.read_sql(
         text(
-            "SELECT id AS patrol_id, chief_id, started_at, status, "
+            "SELECT id AS patrol_id, chief_id, started_at, status, zoning_run_id, "
             "(summary->>'duration_s')::float AS duration_s, "
             "(summary->>'distance_m')::float AS distance_m FROM patrol "
             "WHERE started_at >= :s AND started_at < :e"
@@ -207,16 +221,23 @@ def run_audit(
     )
     patrols["patrol_id"] = patrols["patrol_id"].astype(str)
     patrols["day"] = [t.astimezone(tz).date() for t in patrols["started_at"]]
+    patrols["run_id"] = [run_on(spans, d) for d in patrols["day"]]
+    # measured against another run than the one in force on its day: awaiting a re-match
+    stale = patrols["zoning_run_id"].fillna(-1).astype(int) != patrols["run_id"].fillna(-1)
     counting = patrols[patrols["status"].isin(rules.counting.statuses)]
     coverage = pd.read_sql(
         text(
-            "SELECT patrol_id, target_id, covered, covered_m + extension_m AS along_m "
+            "SELECT patrol_id, run_id, target_id, covered, covered_m + extension_m AS along_m "
             "FROM patrol_coverage WHERE patrol_id = ANY(CAST(:p AS uuid[]))"
         ),
         conn,
         params={"p": list(counting["patrol_id"])},
     )
     coverage["patrol_id"] = coverage["patrol_id"].astype(str)
+    in_force = dict(zip(counting["patrol_id"], counting["run_id"], strict=True))
+    coverage = coverage[
+        coverage["run_id"].to_numpy() == coverage["patrol_id"].map(in_force).to_numpy()
+    ].drop(columns="run_id")
 
     counted = counted_patrols(patrols, rules)
     target_audits = audit_targets(targets, coverage, counted, holders, period)
@@ -245,6 +266,7 @@ def run_audit(
             TargetAuditRecord(
                 **_fields(t),
                 target_type=meta.at[t.target_id, "target_type"],
+                run_id=int(meta.at[t.target_id, "run_id"]),
                 water_body_code=meta.at[t.target_id, "water_body_code"],
                 water_body_name=water_names.get(meta.at[t.target_id, "water_body_code"]),
                 level=_text(meta.at[t.target_id, "level"]),
@@ -280,6 +302,16 @@ def run_audit(
         ],
         counted_patrols=int(in_period["patrol_id"].isin(set(counted["patrol_id"])).sum()),
         patrols_in_period=len(in_period),
+        zoning_runs=[
+            ZoningRunSpan(
+                run_id=span.run_id,
+                effective_from=span.effective_from,
+                start=span.start,
+                end=span.end,
+            )
+            for span in spans
+        ],
+        patrols_not_rematched=int(stale.sum()),
     )
 
 
@@ -325,7 +357,17 @@ def gap_stretches(conn: Connection, report: AuditReport) -> gpd.GeoDataFrame:
     if not rows:
         return gpd.GeoDataFrame({c: [] for c in GAP_COLUMNS}, geometry=[], crs=4326)
     ids = sorted({r[0] for r in rows})
-    geoms = dict(wkb_by_id(conn, "river_segment", ids))
+    runs = {t.target_id: t.run_id for t in report.targets}
+    geoms: dict[str, bytes] = dict(
+        conn.execute(
+            text(
+                "SELECT s.id, ST_AsBinary(s.geom) FROM river_segment_version s "
+                "JOIN unnest(CAST(:i AS text[]), CAST(:r AS int[])) AS q(i, r) "
+                "ON s.id = q.i AND s.run_id = q.r"
+            ),
+            {"i": ids, "r": [runs[i] for i in ids]},
+        ).all()
+    )
     lengths = {t.target_id: float(t.length_m) for t in report.targets}
     # each gap is cut in the zone where its segment lies, at the share of the segment's
     # stored length (measured in its zoning unit's zone) that its chainage gives

@@ -54,6 +54,7 @@ class Assignment:
     # river target id -> (patrol chainage, stored chainage) at the river's vertices and the
     # target's stored start: what is reported is in the zoning's chainage
     stored: dict[str, tuple[np.ndarray, np.ndarray, float]] = field(default_factory=dict)
+    run_id: int | None = None  # the zoning run the targets are of (in force on the day)
 
 
 class AssignmentCache:
@@ -96,10 +97,11 @@ ASSIGNMENTS = AssignmentCache()
 
 
 def build_assignment(
-    conn: Connection, chief_id: str, day: dt.date, epsg: int, reach: float
+    conn: Connection, chief_id: str, day: dt.date, epsg: int, reach: float, run_id: int | None
 ) -> Assignment:
-    """The chief's segments and zones on ``day`` as lines and chainage targets."""
-    posts, segs, zones, ancestors, kinds = load_post_targets(conn, chief_id, day)
+    """The chief's segments and zones on ``day`` as lines and chainage targets, of zoning run
+    ``run_id`` (the one in force that day)."""
+    posts, segs, zones, ancestors, kinds = load_post_targets(conn, chief_id, day, run_id)
     held = assignments(segs, zones, posts, day, ancestors=ancestors, water_kinds=kinds)
     region_posts = set(posts.loc[posts["role"].isin(REGION_ROLES), "post_id"])
     by_region = set(held.loc[held["post_id"].isin(region_posts), "target_id"])
@@ -129,7 +131,7 @@ def build_assignment(
     line_of = {w.code: i for i, w in enumerate(rivers)}
     shore_geoms = [_shore_line(bytes(z.zone), bytes(z.water), epsg) for z in zones.itertuples()]
     lines = LineSet.from_lines(np.array(river_geoms + shore_geoms, dtype=object))
-    here = _chainage_maps(conn, [w.code for w in rivers], lonlat, lines, epsg)
+    here = _chainage_maps(conn, run_id, [w.code for w in rivers], lonlat, lines, epsg)
     targets: list[Target] = []
     meta: dict[str, TargetMeta] = {}
     stored: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
@@ -178,11 +180,16 @@ def build_assignment(
             line,
             z.id in by_region and z.id not in by_water,
         )
-    return Assignment(lines, targets, meta, LineMatcher(lines), stored)
+    return Assignment(lines, targets, meta, LineMatcher(lines), stored, run_id)
 
 
 def _chainage_maps(
-    conn: Connection, codes: list[str], lonlat: np.ndarray, lines: LineSet, epsg: int
+    conn: Connection,
+    run_id: int | None,
+    codes: list[str],
+    lonlat: np.ndarray,
+    lines: LineSet,
+    epsg: int,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per river, (stored chainage, this patrol's chainage) at every vertex.
 
@@ -190,13 +197,13 @@ def _chainage_maps(
     the zone where it was walked. The river's zoning zone is the one of the last run whose
     length of the river equals its stored length; the stored chainage is then carried
     over vertex by vertex (identity when the zones agree)."""
-    totals = stored_river_lengths(conn, codes)
+    totals = stored_river_lengths(conn, codes, run_id)
     stored = np.array([float(totals.get(c) or 0.0) for c in codes])
     n = len(codes)
     best_err = np.abs(lines.lengths[:n] - stored)
     chosen = np.zeros(n, dtype=object)
     chosen[:] = [lines] * n
-    for zone in zoning_metric_zones(conn):
+    for zone in zoning_metric_zones(conn, run_id):
         if zone == epsg or n == 0:
             continue
         other = LineSet.from_lines(crs.transform(lonlat, crs.STORAGE_CRS, zone))

@@ -201,7 +201,7 @@ def _content_hash(chief_id: str, lon: np.ndarray, lat: np.ndarray, t: np.ndarray
     return digest.hexdigest()
 
 
-def _prepare(upload: Upload, settings: PatrolSettings) -> PreparedPatrol:
+def prepare_patrol(upload: Upload, settings: PatrolSettings) -> PreparedPatrol:
     """Parse and check what was declared; raises InputError before anything is stored."""
     raw = parse_track(
         upload.data, filename=upload.filename, fmt=upload.fmt, timezone=settings.timezone
@@ -257,7 +257,7 @@ def _prepare(upload: Upload, settings: PatrolSettings) -> PreparedPatrol:
     )
 
 
-def _compute(
+def compute_patrol(
     conn: Connection,
     prep: PreparedPatrol,
     settings: PatrolSettings,
@@ -287,7 +287,7 @@ def _compute(
     reach = settings.matching.joint_reach_m
     assignment = ASSIGNMENTS.get(
         (state.run_id, lines_epsg, reach, prep.chief_id, state.post_ids),
-        lambda: build_assignment(conn, prep.chief_id, day, lines_epsg, reach),
+        lambda: build_assignment(conn, prep.chief_id, day, lines_epsg, reach, state.run_id),
     )
 
     def clean_and_measure(lon: np.ndarray, lat: np.ndarray) -> tuple[CleanTrack, Coverage]:
@@ -457,6 +457,21 @@ def _uuid_taken(pid: uuid.UUID | None) -> str:
     return f"patrol_uuid {pid} is already used by another chief's patrol"
 
 
+def prefetch(
+    conn: Connection, preps: list[PreparedPatrol], timezone: str
+) -> tuple[store_db.Prefetch, dict[int, store_db.StoredContext]]:
+    """Chiefs, stored copies, zoning states and stored contexts of a batch, in one round
+    trip; the contexts keyed by ``id(prep)`` (what :func:`read_contexts` takes)."""
+    pre = store_db.prefetch(
+        conn,
+        [(p.chief_id, p.pid, p.content) for p in preps],
+        sorted({(p.chief_id, p.day) for p in preps}),
+        [ContextQuery(p.chief_id, p.fingerprint, p.started, p.ended, p.pid) for p in preps],
+        timezone,
+    )
+    return pre, {id(p): c for p, c in zip(preps, pre.contexts, strict=True)}
+
+
 def ingest_patrols(
     conn: Connection,
     uploads: list[Upload],
@@ -476,20 +491,12 @@ def ingest_patrols(
     prepared: dict[int, PreparedPatrol] = {}
     for i, upload in enumerate(uploads):
         try:
-            prepared[i] = _prepare(upload, settings)
+            prepared[i] = prepare_patrol(upload, settings)
         except (InputError, PermissionDeniedError) as exc:
             outcomes[i] = exc
     preps = list(prepared.values())
-    # chiefs, stored copies, zoning states and stored contexts: one round trip
-    pre = store_db.prefetch(
-        conn,
-        [(p.chief_id, p.pid, p.content) for p in preps],
-        sorted({(p.chief_id, p.day) for p in preps}),
-        [ContextQuery(p.chief_id, p.fingerprint, p.started, p.ended, p.pid) for p in preps],
-        settings.timezone,
-    )
+    pre, context_of = prefetch(conn, preps, settings.timezone)
     stored = pre.lookup
-    context_of = {id(p): c for p, c in zip(preps, pre.contexts, strict=True)}
     todo: list[int] = []
     seen: dict[tuple[str, str] | uuid.UUID, int] = {}
     for i, prep in prepared.items():
@@ -520,16 +527,18 @@ def ingest_patrols(
         if prep.pid is not None:
             seen[prep.pid] = i
         todo.append(i)
-    computed = [(i, _compute(conn, prepared[i], settings, pre.states, now)) for i in todo]
+    computed = [(i, compute_patrol(conn, prepared[i], settings, pre.states, now)) for i in todo]
     items = [item for _, item in computed]
-    _contexts(conn, items, context_of, now, settings.timezone)
+    read_contexts(conn, items, context_of, now, settings.timezone)
     for item in items:
         item.patrol_id = item.prep.pid or uuid.uuid4()
     _batch_context(items)
     for i, item in computed:
-        assert item.context is not None  # _contexts gave every item one
+        assert item.context is not None  # read_contexts gave every item one
         item.context = replace(item.context, offset=item.offset)
-        item.result = _result(item, judge(item.track, item.coverage, item.context, settings.rules))
+        item.result = patrol_result(
+            item, judge(item.track, item.coverage, item.context, settings.rules)
+        )
         outcomes[i] = item.result
     if store and items:
         lost = _write(conn, items)
@@ -584,39 +593,42 @@ def ingest_patrol(
     return ingest_one(conn, upload, now=now, settings=settings, store=store).to_json()
 
 
+def patrol_row(item: ComputedPatrol) -> PatrolRow:
+    """The ``patrol`` row of a judged patrol (an upload inserts it, a re-match overwrites
+    its verdict columns with it)."""
+    assert item.patrol_id is not None and item.result is not None
+    return PatrolRow(
+        id=item.patrol_id,
+        chief_id=item.prep.chief_id,
+        content_sha256=item.prep.content,
+        geometry_fingerprint=item.fingerprint,
+        source_format=item.prep.track.meta.get("format", "?"),
+        file_name=item.prep.upload.filename,
+        coord_system=item.prep.coord_system,
+        mode=item.prep.mode,
+        started_at=item.started,
+        ended_at=item.ended,
+        status=item.result.status,
+        reasons=item.result.reasons,
+        summary=item.result.summary,
+        dropped=item.result.dropped,
+        track=_track_ewkb(item.track, item.epsg),
+        zoning_run_id=item.assignment.run_id,
+    )
+
+
 def _write(conn: Connection, items: list[ComputedPatrol]) -> dict[int, PatrolOutcome]:
     """Insert the batch in one statement; copies that lost a race become duplicates (or
     conflicts): their outcomes by index into ``items``."""
     lost: dict[int, PatrolOutcome] = {}
     with atomic(conn):
-        rows = []
-        for item in items:
-            assert item.patrol_id is not None and item.result is not None
-            rows.append(
-                PatrolRow(
-                    id=item.patrol_id,
-                    chief_id=item.prep.chief_id,
-                    content_sha256=item.prep.content,
-                    geometry_fingerprint=item.fingerprint,
-                    source_format=item.prep.track.meta.get("format", "?"),
-                    file_name=item.prep.upload.filename,
-                    coord_system=item.prep.coord_system,
-                    mode=item.prep.mode,
-                    started_at=item.started,
-                    ended_at=item.ended,
-                    status=item.result.status,
-                    reasons=item.result.reasons,
-                    summary=item.result.summary,
-                    dropped=item.result.dropped,
-                    track=_track_ewkb(item.track, item.epsg),
-                )
-            )
+        rows = [patrol_row(item) for item in items]
         # a patrol is stored with its upload and coverage rows, or (lost a race) not at all
         inserted = store_db.insert_patrols(
             conn,
             rows,
             [(item.patrol_id, item.prep.upload.data) for item in items if item.patrol_id],
-            [row for item in items for row in _coverage_rows(item)],
+            [row for item in items for row in coverage_rows(item)],
         )
         for k, item in enumerate(items):
             if item.patrol_id in inserted:
@@ -637,7 +649,7 @@ def _write(conn: Connection, items: list[ComputedPatrol]) -> dict[int, PatrolOut
     return lost
 
 
-def _contexts(
+def read_contexts(
     conn: Connection,
     items: list[ComputedPatrol],
     prefetched: dict[int, store_db.StoredContext],
@@ -687,7 +699,7 @@ def _reported(item: ComputedPatrol) -> list[tuple[TargetCoverage, Target]]:
     return out
 
 
-def _coverage_rows(item: ComputedPatrol) -> list[CoverageRow]:
+def coverage_rows(item: ComputedPatrol) -> list[CoverageRow]:
     assignment = item.assignment
     assert item.patrol_id is not None
     reported = _reported(item)
@@ -706,6 +718,7 @@ def _coverage_rows(item: ComputedPatrol) -> list[CoverageRow]:
             patrol_id=item.patrol_id,
             target_type=assignment.meta[tc.id].target_type,
             target_id=tc.id,
+            run_id=assignment.run_id,
             water_body_code=assignment.meta[tc.id].water_body_code,
             length_m=tc.length_m,
             covered_m=tc.covered_m,
@@ -720,7 +733,7 @@ def _coverage_rows(item: ComputedPatrol) -> list[CoverageRow]:
     ]
 
 
-def _result(item: ComputedPatrol, verdict: Verdict) -> PatrolResult:
+def patrol_result(item: ComputedPatrol, verdict: Verdict) -> PatrolResult:
     prep, track, coverage, assignment = item.prep, item.track, item.coverage, item.assignment
     raw = prep.track
     assert item.patrol_id is not None

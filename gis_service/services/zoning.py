@@ -5,10 +5,17 @@ Gauss-Kruger zone (``gis_service.domain.zoning_partition``: each region and rive
 the zone where it lies, never one zone for the whole database), run the pure zoning of each
 unit, and replace the zoning tables in one transaction: readers see the old zoning or the
 new one, never a mix.
+
+Each rebuild is a zoning run with the date from which it applies. The working tables hold
+the newest run (maps, lists, collections); the run-keyed copies of its coverage targets
+(``river_segment_version``, ``still_water_zone_version``) stay as long as stored coverage
+refers to the run, so that a patrol is measured, and an audit day counted, against the run
+in force that day (``gis_service.services.zoning_runs``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import time
 
@@ -28,6 +35,9 @@ from gis_service.domain.zoning_partition import (
     partition_by_zone,
     zoning_of_partition,
 )
+
+# a run without an effective date applies to every day (the earliest date a column holds)
+FROM_THE_BEGINNING = dt.date(1, 1, 1)
 
 ZONING_TABLES = (
     "river_segment",
@@ -188,11 +198,44 @@ def write(conn: Connection, zoning: Zoning) -> None:
     )
 
 
-def rebuild_zoning(
-    conn: Connection, config: ZoningConfig | None = None, *, skip_unchanged: bool = False
-) -> dict:
-    """Recompute and store the zoning; returns the run's counts and timing.
+def _keep_version(conn: Connection, run_id: int) -> None:
+    """Copy the run's coverage targets (segments, still-water zones) into the run-keyed
+    tables: audits of days the run is in force read them after newer runs replaced the
+    working tables."""
+    conn.execute(
+        text(
+            "INSERT INTO river_segment_version (run_id, id, water_body_code, level, kind, "
+            "region_code, left_region_code, right_region_code, ordinal, chainage_from_m, "
+            "chainage_to_m, length_m, parent_id, geom) SELECT :run, id, water_body_code, level, "
+            "kind, region_code, left_region_code, right_region_code, ordinal, chainage_from_m, "
+            "chainage_to_m, length_m, parent_id, geom FROM river_segment"
+        ),
+        {"run": run_id},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO still_water_zone_version (run_id, id, water_body_code, kind, level, "
+            "region_code, region_codes, area_m2, shore_length_m, share, initiates_coordination, "
+            "geom) SELECT :run, id, water_body_code, kind, level, region_code, region_codes, "
+            "area_m2, shore_length_m, share, initiates_coordination, geom FROM still_water_zone"
+        ),
+        {"run": run_id},
+    )
 
+
+def rebuild_zoning(
+    conn: Connection,
+    config: ZoningConfig | None = None,
+    *,
+    skip_unchanged: bool = False,
+    effective: dt.date | None = None,
+) -> dict:
+    """Recompute and store the zoning as a new run; returns the run's id, counts and timing.
+
+    ``effective`` is the first local day the run applies to (patrols of earlier days keep
+    the run in force then); without it the run applies from the beginning and replaces
+    every earlier one. Stored patrols of the days it now governs are measured against an
+    older run until they are re-matched (``gis_service.services.rematch``).
     With ``skip_unchanged`` nothing is done when regions, waters and parameters are those
     of the last run (the set-up's second run stays fast).
     """
@@ -202,7 +245,7 @@ def rebuild_zoning(
     if regions.empty:
         return {"skipped": "no regions"}
     digest = _input_digest(regions, waters, config)
-    if skip_unchanged:
+    if skip_unchanged and effective is None:
         last = conn.execute(
             text("SELECT input_sha256 FROM zoning_run ORDER BY id DESC LIMIT 1")
         ).scalar()
@@ -216,17 +259,23 @@ def rebuild_zoning(
             "metric_zones": {str(k): v for k, v in zoning.metric_zones.items()},
         }
         seconds = time.perf_counter() - started
-        conn.execute(
-            insert(ZoningRun).values(
+        run_id = conn.execute(
+            insert(ZoningRun)
+            .values(
                 metric_epsg=epsg,
                 params=config.to_dict(),
                 input_sha256=digest,
                 counts=counts,
                 seconds=round(seconds, 3),
+                effective_from=effective or FROM_THE_BEGINNING,
             )
-        )
+            .returning(ZoningRun.id)
+        ).scalar_one()
+        _keep_version(conn, run_id)
     return {
         **counts,
+        "run_id": run_id,
+        "effective_from": (effective or FROM_THE_BEGINNING).isoformat(),
         "metric_epsg": epsg,
         "seconds": round(seconds, 3),
     }

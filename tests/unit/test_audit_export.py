@@ -115,10 +115,20 @@ def report(due: bool = True) -> dict:
         "generated_at": "2026-10-15T02:00:00+00:00",
         "counted_patrols": 7,
         "patrols_in_period": 9,
+        "zoning_runs": [
+            {
+                "run_id": 3,
+                "effective_from": "0001-01-01",
+                "start": "2026-07-01",
+                "end": "2026-09-30",
+            }
+        ],
+        "patrols_not_rematched": 0,
         "targets": [
             {
                 "target_id": "R4505-01/village/450521107201/1",
                 "target_type": "segment",
+                "run_id": 3,
                 "water_body_code": "R4505-01",
                 "water_body_name": "南流江",
                 "level": "village",
@@ -138,6 +148,7 @@ def report(due: bool = True) -> dict:
             {
                 "target_id": "R4505-04/village/450512102205/1",
                 "target_type": "zone",
+                "run_id": 3,
                 "water_body_code": "R4505-04",
                 "water_body_name": "马江",
                 "level": "village",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
@@ -14,12 +15,16 @@ from gis_service.api.schemas.zoning import (
     CoordinationReport,
     JointSectionCollection,
     Neighbour,
+    RematchProgress,
     SegmentCollection,
     UnassignedTarget,
     ZoneCollection,
+    ZoningRunListing,
 )
+from gis_service.db.zoning_runs import list_runs, prunable
 from gis_service.reports.html import river_report_html
 from gis_service.services import zoning_queries as q
+from gis_service.services.rematch import progress_summary
 
 router = APIRouter(tags=["zoning"])
 
@@ -130,3 +135,22 @@ def river_report_page(
 ) -> HTMLResponse:
     report = q.coordination_report(conn, code, date or today)
     return HTMLResponse(river_report_html(report.to_dict()))
+
+
+@router.get(
+    "/zoning/runs",
+    response_model=list[ZoningRunListing],
+    summary="Zoning runs: from when each applies, what still refers to it, which can be pruned",
+)
+def zoning_runs(conn: ConnDep) -> list[ZoningRunListing]:
+    gone = set(prunable(conn))
+    return [ZoningRunListing(**asdict(r), prunable=r.id in gone) for r in list_runs(conn)]
+
+
+@router.get(
+    "/zoning/rematch",
+    response_model=RematchProgress,
+    summary="Re-match jobs (one per Gauss-Kruger zone x month) and their progress",
+)
+def rematch_progress(conn: ConnDep) -> RematchProgress:
+    return RematchProgress(**progress_summary(conn))

@@ -65,6 +65,10 @@ class ZoningRun(Schema):
     metric_zones: dict[str, int] | None = None
     metric_epsg: int | None = None
     seconds: float | None = None
+    run_id: int | None = Field(default=None, description="the new zoning run")
+    effective_from: dt.date | None = Field(
+        default=None, description="the first local day it applies to"
+    )
 
 
 class ImportReport(Schema):

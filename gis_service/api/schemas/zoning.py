@@ -16,9 +16,11 @@ __all__ = [
     "CoordinationReport",
     "JointSectionCollection",
     "Neighbour",
+    "RematchProgress",
     "SegmentCollection",
     "UnassignedTarget",
     "ZoneCollection",
+    "ZoningRunListing",
 ]
 
 
@@ -196,3 +198,45 @@ class CoordinationReport(Schema):
     tributaries: list[Tributary]
     zones: list[ReportZone]
     unassigned: list[UnassignedTarget]
+
+
+class ZoningRunListing(Schema):
+    """A zoning run: from when it applies, what still refers to it, whether it can go."""
+
+    id: int
+    created_at: dt.datetime
+    effective_from: dt.date = Field(description="the first local day the run applies to")
+    metric_epsg: int
+    input_sha256: str
+    coverage_rows: int = Field(description="stored coverage rows measured against the run")
+    patrols: int = Field(description="patrols last measured against the run")
+    superseded: bool = Field(description="a newer run applies from an earlier or the same day")
+    newest: bool = Field(description="its zoning is the one in the working tables")
+    prunable: bool = Field(description="nothing refers to it and it governs no day")
+
+
+class RematchJob(Schema):
+    """One re-match partition: a Gauss-Kruger zone x local month of stored patrols."""
+
+    id: int
+    run_id: int
+    zone_epsg: int
+    month: str = Field(description="YYYY-MM, local")
+    status: str
+    patrols: int
+    done: int
+    worker: str | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    seconds: float | None
+    error: str | None
+
+
+class RematchProgress(Schema):
+    """The re-match job table in short: partitions and patrols done."""
+
+    partitions: int
+    partitions_done: int
+    patrols: int
+    patrols_done: int
+    jobs: list[RematchJob]

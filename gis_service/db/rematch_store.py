@@ -1,0 +1,217 @@
+"""The re-match jobs' SQL: which stored patrols are measured against another run than the
+one in force on their day, grouped by partition (the track's Gauss-Kruger zone x local
+month); the job table; reading a partition's raw evidence in chunks; replacing its rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import zlib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+from gis_service.db.patrol_store import CoverageRow, PatrolRow, insert_coverage
+
+# a patrol's partition: the GK zone it was measured in (summary.metric_epsg, chosen from its
+# own points at upload), its local month, and the run in force on its local day
+_IN_FORCE = (
+    "CROSS JOIN LATERAL (SELECT id FROM zoning_run "
+    "WHERE effective_from <= (p.started_at AT TIME ZONE :tz)::date ORDER BY id DESC LIMIT 1) r"
+)
+_STALE = f"FROM patrol p {_IN_FORCE} WHERE p.zoning_run_id IS DISTINCT FROM r.id"
+_ZONE = "coalesce((p.summary ->> 'metric_epsg')::int, 0)"
+_MONTH = "date_trunc('month', p.started_at AT TIME ZONE :tz)::date"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One partition of re-matching, as the job table holds it."""
+
+    id: int
+    run_id: int
+    zone_epsg: int
+    month: dt.date
+    status: str
+    patrols: int
+    done: int
+    worker: str | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    seconds: float | None
+    error: str | None
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "run_id": self.run_id,
+            "zone_epsg": self.zone_epsg,
+            "month": self.month.strftime("%Y-%m"),
+            "status": self.status,
+            "patrols": self.patrols,
+            "done": self.done,
+            "worker": self.worker,
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "seconds": self.seconds,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class StoredPatrol:
+    """What a fresh upload of the stored file would be given, and when it came."""
+
+    id: str
+    chief_id: str
+    file_name: str | None
+    source_format: str
+    coord_system: str
+    mode: str
+    uploaded_at: dt.datetime
+    reasons: list
+    summary: dict
+    data: bytes
+
+
+_JOB_COLUMNS = (
+    "id, run_id, zone_epsg, month, status, patrols, done, worker, started_at, finished_at, "
+    "seconds, error"
+)
+
+
+def plan(conn: Connection, timezone: str) -> list[Job]:
+    """Record a job for every partition holding stale patrols (a done partition that has
+    stale patrols again is pending again); returns the jobs not yet done."""
+    conn.execute(
+        text(
+            "INSERT INTO rematch_job (run_id, zone_epsg, month, patrols) "
+            f"SELECT r.id, {_ZONE}, {_MONTH}, count(*) {_STALE} GROUP BY 1, 2, 3 "
+            "ON CONFLICT (run_id, zone_epsg, month) DO UPDATE SET patrols = excluded.patrols, "
+            "done = 0, status = CASE WHEN rematch_job.status = 'done' THEN 'pending' "
+            "ELSE rematch_job.status END"
+        ),
+        {"tz": timezone},
+    )
+    return jobs(conn, unfinished=True)
+
+
+def jobs(conn: Connection, *, unfinished: bool = False, run_id: int | None = None) -> list[Job]:
+    rows = conn.execute(
+        text(
+            f"SELECT {_JOB_COLUMNS} FROM rematch_job WHERE (NOT :u OR status <> 'done') "
+            "AND (CAST(:r AS int) IS NULL OR run_id = :r) ORDER BY run_id, month, zone_epsg"
+        ),
+        {"u": unfinished, "r": run_id},
+    ).all()
+    return [Job(*row) for row in rows]
+
+
+def job(conn: Connection, job_id: int) -> Job:
+    row = conn.execute(
+        text(f"SELECT {_JOB_COLUMNS} FROM rematch_job WHERE id = :i"), {"i": job_id}
+    ).one()
+    return Job(*row)
+
+
+def try_lock(conn: Connection, job_id: int) -> bool:
+    """Take the job for this transaction (a second worker on the same job skips it)."""
+    return bool(
+        conn.execute(
+            text("SELECT pg_try_advisory_xact_lock(hashtext('rematch_job'), :i)"), {"i": job_id}
+        ).scalar()
+    )
+
+
+def mark(conn: Connection, job_id: int, status: str, **values) -> None:
+    """Set a job's status (and done, worker, error …); ``started_at``/``finished_at`` follow
+    the status."""
+    sets = ["status = :status"]
+    if status == "running":
+        sets.append("started_at = now(), finished_at = NULL, error = NULL")
+    if status in ("done", "failed"):
+        sets.append("finished_at = clock_timestamp()")
+    sets += [f"{k} = :{k}" for k in values if k in ("done", "worker", "error", "seconds")]
+    conn.execute(
+        text(f"UPDATE rematch_job SET {', '.join(sets)} WHERE id = :id"),
+        {"id": job_id, "status": status, **values},
+    )
+
+
+def progress(conn: Connection, job_id: int, done: int) -> None:
+    conn.execute(text("UPDATE rematch_job SET done = :d WHERE id = :i"), {"d": done, "i": job_id})
+
+
+def stale_patrols(
+    conn: Connection, job: Job, timezone: str, chunk: int = 200
+) -> Iterator[list[StoredPatrol]]:
+    """The partition's stale patrols with their raw evidence, in upload order, ``chunk`` at a
+    time from a server-side cursor (a partition is never held whole in memory)."""
+    result = conn.execute(
+        text(
+            "SELECT p.id::text, p.chief_id, p.file_name, p.source_format, p.coord_system, "
+            "p.mode, p.uploaded_at, p.reasons, p.summary, w.data, w.encoding "
+            f"FROM patrol p JOIN patrol_raw w ON w.patrol_id = p.id {_IN_FORCE} "
+            "WHERE p.zoning_run_id IS DISTINCT FROM r.id AND r.id = :run "
+            f"AND {_ZONE} = :zone AND {_MONTH} = :month "
+            "ORDER BY p.uploaded_at, p.started_at, p.id"
+        ),
+        {"tz": timezone, "run": job.run_id, "zone": job.zone_epsg, "month": job.month},
+        execution_options={"stream_results": True, "yield_per": chunk},
+    )
+    for part in result.partitions(chunk):
+        yield [_stored(row) for row in part]
+
+
+def _stored(row) -> StoredPatrol:
+    pid, chief, name, fmt, coords, mode, uploaded, reasons, summary, data, encoding = row
+    raw = bytes(data)
+    return StoredPatrol(
+        pid,
+        chief,
+        name,
+        fmt,
+        coords,
+        mode,
+        uploaded,
+        reasons,
+        summary,
+        zlib.decompress(raw) if encoding == "zlib" else raw,
+    )
+
+
+def replace_rows(
+    conn: Connection, patrols: Sequence[PatrolRow], coverage: Sequence[CoverageRow]
+) -> None:
+    """Overwrite the re-judged patrols' verdicts and replace their coverage rows."""
+    if not patrols:
+        return
+    conn.execute(
+        text(
+            "UPDATE patrol SET status = :status, reasons = CAST(:reasons AS jsonb), "
+            "summary = CAST(:summary AS jsonb), dropped = CAST(:dropped AS jsonb), "
+            "track = CAST(:track AS geometry), coord_system = :coord_system, "
+            "geometry_fingerprint = :geometry_fingerprint, zoning_run_id = :zoning_run_id "
+            "WHERE id = :id"
+        ),
+        [
+            {
+                "id": p.id,
+                "status": p.status,
+                "reasons": json.dumps(p.reasons),
+                "summary": json.dumps(p.summary),
+                "dropped": json.dumps(p.dropped),
+                "track": p.track,
+                "coord_system": p.coord_system,
+                "geometry_fingerprint": p.geometry_fingerprint,
+                "zoning_run_id": p.zoning_run_id,
+            }
+            for p in patrols
+        ],
+    )
+    conn.execute(
+        text("DELETE FROM patrol_coverage WHERE patrol_id = ANY(CAST(:i AS uuid[]))"),
+        {"i": [str(p.id) for p in patrols]},
+    )
+    insert_coverage(conn, coverage)

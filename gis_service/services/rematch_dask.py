@@ -1,0 +1,86 @@
+"""The re-match jobs on Dask's distributed scheduler: one task per partition.
+
+Without a scheduler address the jobs run on a local cluster of this machine's cores (one
+single-threaded worker process per core: shapely and the pipeline's Python hold the GIL).
+With ``GIS_DASK_SCHEDULER=tcp://host:8786`` (or ``scheduler=``) the same tasks go to a real
+cluster, whose workers (``gis-service worker --scheduler …``) have the project's code and
+reach the same database. A task commits its partition together with the job row; a worker
+that dies takes an uncommitted transaction with it, and the job is run again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from uuid import uuid4
+
+from sqlalchemy import create_engine
+
+from gis_service.db import rematch_store as store
+from gis_service.services.patrols import PatrolSettings
+from gis_service.services.rematch import run_job
+
+
+def plan(db_url: str, timezone: str) -> list[store.Job]:
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            return store.plan(conn, timezone)
+    finally:
+        engine.dispose()
+
+
+def run_on_dask(
+    db_url: str,
+    settings: PatrolSettings,
+    *,
+    scheduler: str | None = None,
+    workers: int | None = None,
+    chunk: int = 200,
+    on_done: Callable[[dict], None] | None = None,
+) -> list[dict]:
+    """Plan, then run every unfinished job as a Dask task; returns the tasks' results in
+    the order they finished. ``workers`` sizes the local cluster (default: the cores). A
+    real cluster's workers connect with their own database settings; a local cluster's are
+    given ``db_url``."""
+    from distributed import Client, LocalCluster, as_completed
+
+    pending = plan(db_url, settings.timezone)
+    if not pending:
+        return []
+    cluster = None
+    task_url = None if scheduler else db_url
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
+        client = Client(cluster)
+    try:
+        futures = [
+            # retries: a task whose worker died is run again elsewhere (the job rolled back)
+            client.submit(
+                run_job,
+                task_url,
+                job.id,
+                settings,
+                key=f"rematch-{job.id}-{uuid4().hex[:8]}",
+                retries=2,
+            )
+            for job in pending
+        ]
+        results = []
+        for future in as_completed(futures):
+            result = future.result()
+            results.append(result)
+            if on_done:
+                on_done(result)
+        return results
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
