@@ -6,6 +6,7 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
+from gis_service.config import get_settings
 from gis_service.db.engine import database_url
 from gis_service.db.migrate import include_object
 from gis_service.db.models import Base
@@ -15,7 +16,9 @@ target_metadata = Base.metadata
 
 
 def run_migrations_online() -> None:
-    url = config.attributes.get("url") or database_url()
+    # run by gis-service (which passes its URL) or by the alembic CLI: then this is the front
+    # end, and reads the settings like the others do
+    url = config.attributes.get("url") or database_url(get_settings())
     connection = config.attributes.get("connection")
     if connection is not None:
         _run(connection)

@@ -26,7 +26,14 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
 }
 
 # where settings are read: the front ends (API, CLI, the notebook's connection) and config
-SETTINGS_READERS = ("api/", "cli.py", "cli_", "notebook/_connection.py", "config.py")
+SETTINGS_READERS = (
+    "api/",
+    "cli.py",
+    "cli_",
+    "notebook/_connection.py",
+    "config.py",
+    "migrations/env.py",  # the front end when the alembic CLI runs the revisions
+)
 # no exceptions: every caller passes its settings' values down
 SETTINGS_TEMPORARY: tuple[str, ...] = ()
 
