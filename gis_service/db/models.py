@@ -600,3 +600,7 @@ class WriteLog(Base):
     path: Mapped[str] = mapped_column(Text)
     status: Mapped[int] = mapped_column(Integer)
     client: Mapped[str | None] = mapped_column(Text)
+
+
+# issue 20's tables live in their own module; imported here so Base.metadata holds them
+from gis_service.db import models_seeds as _models_seeds  # noqa: E402,F401
