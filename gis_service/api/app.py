@@ -26,6 +26,7 @@ from gis_service.api.routes import (
     problems,
     roster,
     tiles,
+    water_quality,
     zoning,
 )
 from gis_service.config import get_settings
@@ -68,6 +69,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(roster.router)
     app.include_router(maps.router)
     app.include_router(tiles.router)
+    app.include_router(water_quality.router)
     # the maps' JS/CSS, served by the app itself for offline intranets
     app.mount("/static/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor")
     # inner to outer: the write guard (token, per-user concurrency, body caps and deadlines,

@@ -41,6 +41,7 @@ ROUTE_CAPS: tuple[tuple[str, int], ...] = (
     ("/patrols", 20 * MB),
     ("/problems", 1 * MB),
     ("/imports", 100 * MB),
+    ("/water-quality", 20 * MB),
 )
 WRITES_PER_USER = 4
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import geopandas as gpd
 import pandas as pd
 import shapely
 from sqlalchemy import Connection
@@ -436,3 +437,39 @@ def assess(
             )
         )
     return out
+
+
+# -- the map ----------------------------------------------------------------------------------
+
+
+def section_map_frame(
+    conn: Connection,
+    month: dt.date,
+    *,
+    rule: wq.AssessmentRule,
+    region: str | None = None,
+    water_body: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Sections (of a region or one water) with their class and result in ``month``, as a
+    WGS84 point frame for ``maps.water_quality``."""
+    result = assess(conn, month, month, rule=rule, region=region)
+    by_code = {s.code: s for s in store.load_sections(conn, region=region)}
+    rows = [
+        (r, by_code[r.section_code])
+        for r in result.sections
+        if water_body is None or by_code[r.section_code].water_body_code == water_body
+    ]
+    return gpd.GeoDataFrame(
+        {
+            "code": [s.code for _, s in rows],
+            "name": [s.name for _, s in rows],
+            "water": [s.water_body_name for _, s in rows],
+            "upstream": [s.upstream_region_name for _, s in rows],
+            "downstream": [s.downstream_region_name for _, s in rows],
+            "target_class": [s.target_class for _, s in rows],
+            "month_class": [r.month_class for r, _ in rows],
+            "status": [r.status for r, _ in rows],
+        },
+        geometry=shapely.points([(s.lon, s.lat) for _, s in rows]) if rows else [],
+        crs=4326,
+    )

@@ -1,0 +1,1 @@
+"""Pydantic response models of the JSON routes, one module per feature."""
