@@ -14,6 +14,7 @@ from gis_service.cli_common import engine, fail_cleanly, logged_write, parse_day
 from gis_service.cli_maps import map_app
 from gis_service.cli_problems import problem_app
 from gis_service.cli_users import users_app
+from gis_service.cli_water_quality import water_quality_app
 from gis_service.config import get_settings, local_today
 from gis_service.errors import GisServiceError
 
@@ -40,6 +41,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(map_app, name="map")
 app.add_typer(problem_app, name="problem")
 app.add_typer(accountability_app, name="accountability")
+app.add_typer(water_quality_app, name="water-quality")
 
 
 # -- set-up and serving -------------------------------------------------------------------

@@ -36,10 +36,12 @@ class Settings(BaseSettings):
         default=None, description="patrol frequency rules (TOML); default data/rules/"
     )
     water_quality_rules_file: Path | None = Field(
-        default=None, description="boundary-section reward/deduction rule (TOML); default data/rules/"
+        default=None,
+        description="boundary-section reward/deduction rule (TOML); default data/rules/",
     )
     point_rules_file: Path | None = Field(
-        default=None, description="塘长/泵长/口长/点长 tolerance and frequency (TOML); default data/rules/"
+        default=None,
+        description="塘长/泵长/口长/点长 tolerance and frequency (TOML); default data/rules/",
     )
     # maps (gis_service.maps)
     basemap: str = Field(

@@ -92,9 +92,7 @@ class WaterQualitySample(Base):
         CheckConstraint(
             f"stated_class IS NULL OR stated_class {_CLASS}", name="water_quality_sample_stated"
         ),
-        CheckConstraint(
-            "class_basis IN ('computed', 'stated')", name="water_quality_sample_basis"
-        ),
+        CheckConstraint("class_basis IN ('computed', 'stated')", name="water_quality_sample_basis"),
     )
 
 

@@ -120,14 +120,14 @@ def upsert_sections(conn: Connection, rows: list[dict]) -> tuple[int, int]:
         for r in rows
     ]
     stmt = pg_insert(MonitoringSection).values(values)
-    stmt = stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         index_elements=["code"],
         set_={
             **{c: stmt.excluded[c] for c in values[0] if c != "code"},
             "updated_at": text("now()"),
         },
     ).returning(text("(xmax = 0) AS inserted"))
-    flags = [bool(r.inserted) for r in conn.execute(stmt)]
+    flags = [bool(r.inserted) for r in conn.execute(upsert)]
     return sum(flags), len(flags) - sum(flags)
 
 
@@ -150,14 +150,14 @@ def upsert_samples(conn: Connection, rows: list[dict]) -> tuple[int, int]:
     if not rows:
         return 0, 0
     stmt = pg_insert(WaterQualitySample).values(rows)
-    stmt = stmt.on_conflict_do_update(
+    upsert = stmt.on_conflict_do_update(
         constraint="uq_water_quality_sample_day",
         set_={
             **{c: stmt.excluded[c] for c in rows[0] if c not in ("section_code", "sampled_on")},
             "imported_at": text("now()"),
         },
     ).returning(text("(xmax = 0) AS inserted"))
-    flags = [bool(r.inserted) for r in conn.execute(stmt)]
+    flags = [bool(r.inserted) for r in conn.execute(upsert)]
     return sum(flags), len(flags) - sum(flags)
 
 
@@ -205,9 +205,7 @@ def load_sections(conn: Connection, *, region: str | None = None) -> list[Sectio
     ]
 
 
-def load_samples(
-    conn: Connection, codes: list[str], first: dt.date, last: dt.date
-) -> pd.DataFrame:
+def load_samples(conn: Connection, codes: list[str], first: dt.date, last: dt.date) -> pd.DataFrame:
     """Samples of the sections named, ``first`` <= day <= ``last``: one row each, with the
     class as ``class`` and its basis."""
     rows = conn.execute(

@@ -67,7 +67,9 @@ def load_point_rules(path: Path | str | None = None) -> dict[str, PointRule]:
     for role, table in roles.items():
         extra = set(table) - keys
         if extra:
-            raise ValueError(f"{path.name}: [roles.{role}] unknown key(s) {', '.join(sorted(extra))}")
+            raise ValueError(
+                f"{path.name}: [roles.{role}] unknown key(s) {', '.join(sorted(extra))}"
+            )
         tol, period, count = table.get("tolerance_m"), table.get("period"), table.get("min_patrols")
         if not isinstance(tol, (int, float)) or isinstance(tol, bool) or not 0 < tol <= 5000:
             raise ValueError(f"{path.name}: [roles.{role}] tolerance_m must be in (0, 5000]")

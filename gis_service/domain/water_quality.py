@@ -229,9 +229,7 @@ def assess_months(
     met = has & (grid["month_class"] <= grid["target_class"])
     grid["samples"] = grid["samples"].fillna(0).astype(int)
     grid["status"] = np.where(~has, "no_data", np.where(met, "met", "failed"))
-    grid["amount_yuan"] = np.where(
-        ~has, 0.0, np.where(met, rule.reward_yuan, -rule.deduction_yuan)
-    )
+    grid["amount_yuan"] = np.where(~has, 0.0, np.where(met, rule.reward_yuan, -rule.deduction_yuan))
     grid["month"] = grid["month"].dt.date
     return grid.sort_values(["month", "section_code"], ignore_index=True)
 
@@ -242,8 +240,8 @@ def region_totals(rows: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(
             columns=["upstream_region_code", "month", "met", "failed", "no_data", "amount_yuan"]
         )
-    counts = pd.crosstab(
-        [rows["upstream_region_code"], rows["month"]], rows["status"]
-    ).reindex(columns=["met", "failed", "no_data"], fill_value=0)
+    counts = pd.crosstab([rows["upstream_region_code"], rows["month"]], rows["status"]).reindex(
+        columns=["met", "failed", "no_data"], fill_value=0
+    )
     amount = rows.groupby(["upstream_region_code", "month"])["amount_yuan"].sum()
     return counts.join(amount).reset_index().rename_axis(columns=None)

@@ -86,8 +86,7 @@ def section_frame(frame: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
         for c in out["month_class"]
     ]
     out["fill"] = [
-        NO_DATA_COLOUR if c is None or c != c else CLASS_COLOURS[int(c)]
-        for c in out["month_class"]
+        NO_DATA_COLOUR if c is None or c != c else CLASS_COLOURS[int(c)] for c in out["month_class"]
     ]
     out["border"] = [FAILED_BORDER if s == "failed" else MET_BORDER for s in out["status"]]
     out["status"] = [words[s] for s in out["status"]]
@@ -121,8 +120,13 @@ def add_section_layer(
     ).add_to(m)
     rows = [("dot", CLASS_COLOURS[c], CLASS_LABELS[c]) for c in CLASS_COLOURS]
     rows.append(("dot", NO_DATA_COLOUR, words["no_data"]))
-    rows.append(("dot", FAILED_BORDER, f"{words['failed']} (边框)" if lang == "zh" else
-                 f"{words['failed']} (border)"))
+    rows.append(
+        (
+            "dot",
+            FAILED_BORDER,
+            f"{words['failed']} (边框)" if lang == "zh" else f"{words['failed']} (border)",
+        )
+    )
     return rows
 
 

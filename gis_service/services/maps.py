@@ -32,6 +32,7 @@ from gis_service.maps.coverage import CoverageData, build_coverage_map
 from gis_service.maps.layers import levels_in
 from gis_service.maps.patrol import PatrolData, build_patrol_map
 from gis_service.maps.river import RiverData, build_river_map
+from gis_service.services import water_quality
 from gis_service.services.audit import gaps_geojson, run_audit
 from gis_service.services.patrols import get_patrol, raw_upload
 from gis_service.services.problems import problems_frame
@@ -500,6 +501,7 @@ def river_data(conn: Connection, code: str, day: dt.date) -> RiverData:
         convener=((convener.get("county") or {}).get("name")) if convener else None,
         base_regions=base_regions,
         base_waters=base_waters,
+        sections=water_quality.river_sections(conn, code, day),
     )
 
 

@@ -12,9 +12,10 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import Connection
@@ -127,10 +128,8 @@ def import_sections(
         seen[code] = i + 2
         target = wq.parse_class(row["target_class"])
         if target is None:
-            problems.add(
-                where, f"target_class {row['target_class']!r} is not a class Ⅰ..Ⅴ or 劣Ⅴ"
-            )
-        record = {
+            problems.add(where, f"target_class {row['target_class']!r} is not a class Ⅰ..Ⅴ or 劣Ⅴ")
+        record: dict[str, Any] = {
             "code": code,
             "name": name,
             "target_class": target,
@@ -207,7 +206,10 @@ def import_sections(
                 )
     problems.raise_if_any()
     report = ImportReport(
-        "sections", path.name, len(rows), columns=dict(selected.used),
+        "sections",
+        path.name,
+        len(rows),
+        columns=dict(selected.used),
         unused_columns=list(selected.unused),
     )
     with atomic(conn):
@@ -251,7 +253,9 @@ def import_samples(conn: Connection, path: Path | str) -> ImportReport:
         row = attrs.iloc[i]
         section = _text(row["section_code"])
         if section not in kinds:
-            problems.add(where, f"section {section!r} is not in the database (import sections first)")
+            problems.add(
+                where, f"section {section!r} is not in the database (import sections first)"
+            )
         try:
             days[i] = dt.date.fromisoformat(str(row["sampled_on"]).strip()[:10])
         except ValueError:
@@ -309,7 +313,10 @@ def import_samples(conn: Connection, path: Path | str) -> ImportReport:
         )
     problems.raise_if_any()
     report = ImportReport(
-        "water_quality", path.name, len(rows), columns=dict(selected.used),
+        "water_quality",
+        path.name,
+        len(rows),
+        columns=dict(selected.used),
         unused_columns=list(selected.unused),
     )
     n_stated = sum(r["class_basis"] == "stated" for r in rows)
@@ -473,3 +480,13 @@ def section_map_frame(
         geometry=shapely.points([(s.lon, s.lat) for _, s in rows]) if rows else [],
         crs=4326,
     )
+
+
+def river_sections(conn: Connection, water_body: str, day: dt.date) -> gpd.GeoDataFrame:
+    """The sections of one water for its river map: the class of the last complete month
+    before ``day`` (the month an office assesses), by the configured rule file."""
+    from gis_service.config import get_settings
+
+    month = (day.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    rule = wq.load_assessment_rule(get_settings().water_quality_rules_file)
+    return section_map_frame(conn, month, rule=rule, water_body=water_body)

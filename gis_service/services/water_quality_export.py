@@ -17,7 +17,7 @@ from gis_service.domain.water_quality import STANDARD, class_label
 from gis_service.services.water_quality import Assessment
 
 STATUS_LABELS = {"met": "达标", "failed": "未达标", "no_data": "无监测数据"}
-MONEY = '#,##0;[Red]-#,##0'
+MONEY = "#,##0;[Red]-#,##0"
 
 
 def _width(value: object) -> int:
@@ -56,7 +56,15 @@ def assessment_workbook(result: Assessment) -> bytes:
     _sheet(
         book.active,
         "区域汇总",
-        ["考核区域代码", "考核区域", "月份", "达标断面", "未达标断面", "无数据断面", "奖惩金额(元)"],
+        [
+            "考核区域代码",
+            "考核区域",
+            "月份",
+            "达标断面",
+            "未达标断面",
+            "无数据断面",
+            "奖惩金额(元)",
+        ],
         [
             [r.region_code, r.region_name, r.month, r.met, r.failed, r.no_data, r.amount_yuan]
             for r in result.regions
@@ -67,14 +75,31 @@ def assessment_workbook(result: Assessment) -> bytes:
         book.create_sheet(),
         "断面逐月",
         [
-            "断面编码", "断面名称", "河流", "上游(考核)区域", "下游区域", "月份", "目标类别",
-            "当月类别", "样品数", "结果", "奖惩金额(元)",
+            "断面编码",
+            "断面名称",
+            "河流",
+            "上游(考核)区域",
+            "下游区域",
+            "月份",
+            "目标类别",
+            "当月类别",
+            "样品数",
+            "结果",
+            "奖惩金额(元)",
         ],
         [
             [
-                s.section_code, s.section_name, s.water_body_name, s.upstream_region_name,
-                s.downstream_region_name or "–", s.month, class_label(s.target_class),
-                class_label(s.month_class), s.samples, STATUS_LABELS[s.status], s.amount_yuan,
+                s.section_code,
+                s.section_name,
+                s.water_body_name,
+                s.upstream_region_name,
+                s.downstream_region_name or "–",
+                s.month,
+                class_label(s.target_class),
+                class_label(s.month_class),
+                s.samples,
+                STATUS_LABELS[s.status],
+                s.amount_yuan,
             ]
             for s in result.sections
         ],
@@ -91,8 +116,11 @@ def assessment_workbook(result: Assessment) -> bytes:
             ["未达标扣减(元/断面·月)", rule.deduction_yuan],
             ["当月类别", "当月各次监测中最差的类别（每次均须达标）"],
             ["无监测数据", "不奖不扣，列出待补"],
-            ["水质类别", f"{STANDARD} 单因子评价（溶解氧、高锰酸盐指数、化学需氧量、"
-                       "五日生化需氧量、氨氮、总磷）或监测报告所列类别"],
+            [
+                "水质类别",
+                f"{STANDARD} 单因子评价（溶解氧、高锰酸盐指数、化学需氧量、"
+                "五日生化需氧量、氨氮、总磷）或监测报告所列类别",
+            ],
             ["依据", rule.source],
             ["合计(元)", result.total_yuan],
         ],

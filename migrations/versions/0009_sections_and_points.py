@@ -37,7 +37,9 @@ def upgrade() -> None:
         sa.Column("joint_section_id", sa.String(length=96), nullable=True),
         sa.Column("geom", _point(), nullable=False),
         sa.Column(
-            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
             nullable=False,
         ),
         sa.CheckConstraint(f"target_class {_CLASS}", name="monitoring_section_target_class"),
@@ -81,7 +83,9 @@ def upgrade() -> None:
         sa.Column("class_basis", sa.String(length=8), nullable=False),
         sa.Column("source_file", sa.Text(), nullable=True),
         sa.Column(
-            "imported_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
+            "imported_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
             nullable=False,
         ),
         sa.CheckConstraint(f"quality_class {_CLASS}", name="water_quality_sample_class"),
@@ -91,9 +95,7 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "class_basis IN ('computed', 'stated')", name="water_quality_sample_basis"
         ),
-        sa.ForeignKeyConstraint(
-            ["section_code"], ["monitoring_section.code"], ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["section_code"], ["monitoring_section.code"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("section_code", "sampled_on", name="uq_water_quality_sample_day"),
     )
@@ -109,7 +111,9 @@ def upgrade() -> None:
         sa.Column("water_body_code", sa.String(length=32), nullable=True),
         sa.Column("geom", _point(), nullable=False),
         sa.Column(
-            "updated_at", sa.DateTime(timezone=True), server_default=sa.text("now()"),
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
             nullable=False,
         ),
         sa.CheckConstraint(
@@ -151,17 +155,13 @@ def upgrade() -> None:
         ),
         sa.CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="point_post_dates"),
         sa.ForeignKeyConstraint(["chief_id"], ["chief.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(
-            ["point_code"], ["responsibility_point.code"], ondelete="CASCADE"
-        ),
+        sa.ForeignKeyConstraint(["point_code"], ["responsibility_point.code"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("chief_id", "role", "point_code", "valid_from", name="uq_point_post"),
     )
     op.create_index(op.f("ix_point_post_chief_id"), "point_post", ["chief_id"])
     op.create_index(op.f("ix_point_post_point_code"), "point_post", ["point_code"])
-    op.create_index(
-        "ix_point_post_validity", "point_post", ["validity"], postgresql_using="gist"
-    )
+    op.create_index("ix_point_post_validity", "point_post", ["validity"], postgresql_using="gist")
 
 
 def downgrade() -> None:

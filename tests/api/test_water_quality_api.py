@@ -46,7 +46,9 @@ def test_only_the_office_imports_and_proposes(api, tokens):
     csv = ("sections.csv", b"code,name,target_class\n", "text/csv")
     assert api.post("/water-quality/sections", files={"file": csv}).status_code == 401
     viewer = bearer(tokens["viewer"])
-    assert api.post("/water-quality/samples", files={"file": csv}, headers=viewer).status_code == 403
+    assert (
+        api.post("/water-quality/samples", files={"file": csv}, headers=viewer).status_code == 403
+    )
     assert api.get("/water-quality/sections/proposals", headers=viewer).status_code == 403
 
 
@@ -119,3 +121,9 @@ def test_assessment_json_xlsx_and_map(api, tokens, sections):
     # the name reaches the page escaped (folium writes the JSON with \\u escapes)
     assert "\\u0026lt;b\\u0026gt;" in page.text and "<b>" not in page.text
     assert "#31a354" in page.text and "#fed976" in page.text  # Ⅲ green, Ⅳ yellow
+
+    # the river map shows its sections with last month's class (January for a February day)
+    river = sections[0]["water_body_code"]
+    page = api.get(f"/maps/rivers/{river}", params={"date": "2026-02-10"})
+    assert page.status_code == 200
+    assert "gis-water-quality-section" in page.text and "#31a354" in page.text

@@ -14,7 +14,6 @@ from gis_service.domain.water_quality import load_assessment_rule
 from gis_service.errors import InputError
 from gis_service.services import water_quality as svc
 from gis_service.services.importing import import_regions, import_water_bodies
-from gis_service.services.zoning import rebuild_zoning
 from tests.db.builders import GK_108, X0, Y0, regions_frame, rivers_frame, write
 from tests.db.snapshots import snapshot
 
@@ -107,7 +106,9 @@ def test_a_section_placed_at_a_zoning_crossing(conn, sample_loaded, tmp_path):
     assert proposals, "the sample's zoning has township crossings"
     crossing = proposals[0]
     path = _csv(
-        tmp_path, "at_crossing.csv", "code,name,target_class,joint_section_id\n",
+        tmp_path,
+        "at_crossing.csv",
+        "code,name,target_class,joint_section_id\n",
         f"J1,镇界断面,Ⅲ,{crossing.joint_section_id}",
     )
     svc.import_sections(conn, path)
@@ -123,10 +124,12 @@ def test_a_section_placed_at_a_zoning_crossing(conn, sample_loaded, tmp_path):
     assert (section.lon, section.lat) == (point[0], point[1])
     # a row may repeat the crossing's codes, never contradict them
     wrong = _csv(
-        tmp_path, "wrong.csv", "code,name,target_class,joint_section_id,upstream_region_code\n",
+        tmp_path,
+        "wrong.csv",
+        "code,name,target_class,joint_section_id,upstream_region_code\n",
         f"J2,镇界断面,Ⅲ,{crossing.joint_section_id},{crossing.downstream_region_code}",
     )
-    with pytest.raises(InputError, match=f"line 2: upstream_region_code .* contradicts crossing"):
+    with pytest.raises(InputError, match=r"line 2: upstream_region_code .* contradicts crossing"):
         svc.import_sections(conn, wrong)
 
 

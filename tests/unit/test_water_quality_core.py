@@ -62,8 +62,18 @@ def test_a_sample_without_values_has_no_computed_class():
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("Ⅲ", 3), ("III", 3), ("3", 3), ("Ⅲ类", 3), ("劣Ⅴ", 6), ("劣V类", 6), ("ii", 2), ("Ⅵ", None),
-     ("7", None), ("", None)],
+    [
+        ("Ⅲ", 3),
+        ("III", 3),
+        ("3", 3),
+        ("Ⅲ类", 3),
+        ("劣Ⅴ", 6),
+        ("劣V类", 6),
+        ("ii", 2),
+        ("Ⅵ", None),
+        ("7", None),
+        ("", None),
+    ],
 )
 def test_parse_class(text, expected):
     assert wq.parse_class(text) == expected
@@ -80,8 +90,12 @@ def test_a_stated_class_may_be_worse_than_the_parameters_never_better():
 
 def test_months_between_crosses_the_year():
     got = wq.months_between(dt.date(2025, 11, 20), dt.date(2026, 2, 3))
-    assert got == [dt.date(2025, 11, 1), dt.date(2025, 12, 1), dt.date(2026, 1, 1),
-                   dt.date(2026, 2, 1)]
+    assert got == [
+        dt.date(2025, 11, 1),
+        dt.date(2025, 12, 1),
+        dt.date(2026, 1, 1),
+        dt.date(2026, 2, 1),
+    ]
 
 
 def test_monthly_assessment_rewards_deducts_and_lists_months_without_data():
@@ -91,8 +105,12 @@ def test_monthly_assessment_rewards_deducts_and_lists_months_without_data():
     samples = pd.DataFrame(
         {
             "section_code": ["A", "A", "A", "B"],
-            "sampled_on": [dt.date(2026, 1, 5), dt.date(2026, 1, 20), dt.date(2026, 2, 3),
-                           dt.date(2026, 1, 9)],
+            "sampled_on": [
+                dt.date(2026, 1, 5),
+                dt.date(2026, 1, 20),
+                dt.date(2026, 2, 3),
+                dt.date(2026, 1, 9),
+            ],
             # A: January Ⅲ then Ⅳ -> worst Ⅳ fails Ⅲ; February Ⅲ meets; B: January Ⅱ meets
             "class": [3, 4, 3, 2],
         }
@@ -119,7 +137,7 @@ def test_rules_file_loads_seed_004_amounts_and_refuses_unknown_keys(tmp_path):
     assert (rule.reward_yuan, rule.deduction_yuan) == (100_000, 100_000)
     bad = tmp_path / "wq.toml"
     bad.write_text("[boundary_sections]\nreward_yuan = 5\ndeduction_yuan = 5\nbonus = 1\n")
-    with pytest.raises(ValueError, match="unknown key.*bonus"):
+    with pytest.raises(ValueError, match=r"unknown key.*bonus"):
         wq.load_assessment_rule(bad)
     bad.write_text("[boundary_sections]\nreward_yuan = -5\ndeduction_yuan = 5\n")
     with pytest.raises(ValueError, match="reward_yuan must be a number >= 0"):

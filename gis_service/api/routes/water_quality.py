@@ -55,8 +55,10 @@ def _import(file: UploadFile, run) -> ImportOut:
         path = Path(folder) / name
         path.write_bytes(data)
         report: ImportReport = run(path)
-    return ImportOut(**{k: getattr(report, k) for k in ImportOut.model_fields if k != "summary"},
-                     summary=report.summary())
+    return ImportOut(
+        **{k: getattr(report, k) for k in ImportOut.model_fields if k != "summary"},
+        summary=report.summary(),
+    )
 
 
 @router.get(
@@ -192,9 +194,7 @@ def section_map(
         chosen = (first_of_month - dt.timedelta(days=1)).replace(day=1)
     else:
         chosen = svc.parse_month(month)
-    frame = svc.section_map_frame(
-        conn, chosen, rule=_rule(), region=region, water_body=water_body
-    )
+    frame = svc.section_map_frame(conn, chosen, rule=_rule(), region=region, water_body=water_body)
     options = map_svc.options_from_settings(get_settings(), lang=lang)
     m = build_section_map(SectionMapData(f"{chosen:%Y-%m}", frame, STANDARD), options)
     return HTMLResponse(_html(m, None), headers=PAGE_HEADERS)
