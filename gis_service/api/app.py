@@ -23,6 +23,7 @@ from gis_service.api.routes import (
     maps,
     meta,
     patrols,
+    point_sources,
     problems,
     roster,
     tiles,
@@ -70,6 +71,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(maps.router)
     app.include_router(tiles.router)
     app.include_router(water_quality.router)
+    app.include_router(point_sources.router)
     # the maps' JS/CSS, served by the app itself for offline intranets
     app.mount("/static/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor")
     # inner to outer: the write guard (token, per-user concurrency, body caps and deadlines,

@@ -65,8 +65,9 @@ def upsert_points(conn: Connection, rows: list[dict]) -> tuple[int, int]:
     """Insert or update by code; rows carry ``geom`` as a shapely point (WGS84)."""
     if not rows:
         return 0, 0
-    values = [{**r, "geom": f"SRID=4326;{shapely.to_wkt(r['geom'], rounding_precision=-1)}"}
-              for r in rows]
+    values = [
+        {**r, "geom": f"SRID=4326;{shapely.to_wkt(r['geom'], rounding_precision=-1)}"} for r in rows
+    ]
     stmt = pg_insert(ResponsibilityPoint).values(values)
     upsert = stmt.on_conflict_do_update(
         index_elements=["code"],
@@ -127,9 +128,7 @@ def posts_on(
     ]
 
 
-def posts_in_window(
-    conn: Connection, region: str, first: dt.date, last: dt.date
-) -> pd.DataFrame:
+def posts_in_window(conn: Connection, region: str, first: dt.date, last: dt.date) -> pd.DataFrame:
     """Point posts of ``region`` (and below) held at any time from ``first`` to ``last``."""
     rows = conn.execute(
         text(
@@ -176,9 +175,11 @@ def points_in(conn: Connection, region: str | None) -> pd.DataFrame:
     """Points (of ``region`` and below) with lon/lat, kind, region and water names."""
     prefix, where, params = "", "", {}
     if region:
-        prefix, where, params = _SUBREGIONS, "WHERE t.region_code IN (SELECT code FROM sub)", {
-            "r": region
-        }
+        prefix, where, params = (
+            _SUBREGIONS,
+            "WHERE t.region_code IN (SELECT code FROM sub)",
+            {"r": region},
+        )
     rows = conn.execute(
         text(
             prefix + "SELECT t.code, t.name, t.kind, t.region_code, a.name AS region_name, "
@@ -188,6 +189,15 @@ def points_in(conn: Connection, region: str | None) -> pd.DataFrame:
         ),
         params,
     ).mappings()
-    columns = ["code", "name", "kind", "region_code", "region_name", "water_body_code",
-               "water_name", "lon", "lat"]
+    columns = [
+        "code",
+        "name",
+        "kind",
+        "region_code",
+        "region_name",
+        "water_body_code",
+        "water_name",
+        "lon",
+        "lat",
+    ]
     return pd.DataFrame([dict(r) for r in rows], columns=columns)

@@ -40,6 +40,7 @@ from gis_service.domain.periods import Period, parse_period, split
 from gis_service.domain.rules import RulesError, RuleSet, load_rules
 from gis_service.domain.vocab import REGION_ROLES
 from gis_service.errors import InputError, NotFoundError
+from gis_service.services import point_sources
 
 
 def _targets(conn: Connection, region: str) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -275,6 +276,16 @@ def run_audit(
         ],
         "counted_patrols": int(in_period["patrol_id"].isin(set(counted["patrol_id"])).sum()),
         "patrols_in_period": len(in_period),
+        # 塘长/泵长/口长/点长 (issue 20): patrols passing within the role's tolerance of the point
+        "point_posts": point_sources.audit_points(
+            conn,
+            region,
+            period.label,
+            timezone=timezone,
+            as_of=as_of,
+            rules=point_sources.configured_point_rules(),
+            statuses=rules.counting.statuses,
+        ).to_dict()["rows"],
     }
 
 

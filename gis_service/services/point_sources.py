@@ -58,8 +58,13 @@ ROLE_KINDS: dict[str, tuple[str, ...]] = {
     "outfall_chief": ("outfall",),
     "point_chief": ps.POINT_KINDS,
 }
-_KIND_WORDS = {**{v: k for k, v in ps.POINT_KIND_LABELS.items()}, "排污口": "outfall",
-               "点源": "point_source", "池塘": "pond", "泵": "pump_station"}
+_KIND_WORDS = {
+    **{v: k for k, v in ps.POINT_KIND_LABELS.items()},
+    "排污口": "outfall",
+    "点源": "point_source",
+    "池塘": "pond",
+    "泵": "pump_station",
+}
 _ROLE_WORDS = {v: k for k, v in ps.POINT_ROLE_LABELS.items()}
 
 
@@ -166,13 +171,23 @@ def import_points(conn: Connection, path: Path | str, *, crs: str | None = None)
                 problems.add(where, f"expected a point, got {kind_of}")
                 continue
         rows.append(
-            {"code": code, "name": name, "kind": kind, "region_code": region,
-             "water_body_code": water, "geom": point}
+            {
+                "code": code,
+                "name": name,
+                "kind": kind,
+                "region_code": region,
+                "water_body_code": water,
+                "geom": point,
+            }
         )
     problems.raise_if_any()
     report = ImportReport(
-        "points", path.name, len(rows), columns=dict(selected.used),
-        unused_columns=list(selected.unused), warnings=list(warnings),
+        "points",
+        path.name,
+        len(rows),
+        columns=dict(selected.used),
+        unused_columns=list(selected.unused),
+        warnings=list(warnings),
     )
     with atomic(conn):
         report.inserted, report.updated = store.upsert_points(conn, rows)
@@ -210,8 +225,12 @@ def import_point_posts(conn: Connection, path: Path | str) -> ImportReport:
         if stored is not None and stored != name:
             problems.add(where, f"person {person} is {stored!r}, not {name!r}")
         elif person not in known:
-            people[person] = {"id": person, "name": name, "phone": _text(row["phone"]),
-                              "title": _text(row["title"])}
+            people[person] = {
+                "id": person,
+                "name": name,
+                "phone": _text(row["phone"]),
+                "title": _text(row["title"]),
+            }
         role = _word(row["role"], _ROLE_WORDS, ps.POINT_ROLES)
         if role is None:
             problems.add(
@@ -236,12 +255,20 @@ def import_point_posts(conn: Connection, path: Path | str) -> ImportReport:
         elif valid_to is not None and valid_to < valid_from:
             problems.add(where, f"valid_to {valid_to} is before valid_from {valid_from}")
         rows.append(
-            {"chief_id": person, "role": role, "point_code": point, "valid_from": valid_from,
-             "valid_to": valid_to}
+            {
+                "chief_id": person,
+                "role": role,
+                "point_code": point,
+                "valid_from": valid_from,
+                "valid_to": valid_to,
+            }
         )
     problems.raise_if_any()
     report = ImportReport(
-        "point_posts", path.name, len(rows), columns=dict(selected.used),
+        "point_posts",
+        path.name,
+        len(rows),
+        columns=dict(selected.used),
         unused_columns=list(selected.unused),
     )
     with atomic(conn):
@@ -323,8 +350,10 @@ def passing_days(
     tz = zoneinfo.ZoneInfo(timezone)
     hits = pairs[passed]
     return pd.DataFrame(
-        {"post_id": hits["post_id"].to_numpy(),
-         "day": [t.astimezone(tz).date() for t in hits["started_at"]]}
+        {
+            "post_id": hits["post_id"].to_numpy(),
+            "day": [t.astimezone(tz).date() for t in hits["started_at"]],
+        }
     )
 
 
@@ -357,9 +386,20 @@ def audit_points(
         p = meta.loc[r.post_id]
         out.rows.append(
             PointPostPeriod(
-                int(r.post_id), p.chief_id, p.chief_name, p.role, p.point_code, p.point_name,
-                p.point_kind, p.region_code, p.region_name, str(r.period), int(r.required),
-                int(r.counted), str(r.status), rules[p.role].tolerance_m,
+                int(r.post_id),
+                p.chief_id,
+                p.chief_name,
+                p.role,
+                p.point_code,
+                p.point_name,
+                p.point_kind,
+                p.region_code,
+                p.region_name,
+                str(r.period),
+                int(r.required),
+                int(r.counted),
+                str(r.status),
+                rules[p.role].tolerance_m,
             )
         )
     return out
@@ -372,3 +412,17 @@ def configured_point_rules() -> dict[str, ps.PointRule]:
         return ps.load_point_rules(get_settings().point_rules_file)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+
+
+def point_map_data(
+    conn: Connection, day: dt.date, *, region: str | None = None
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Points (of ``region`` and below) and, per point, its chiefs on ``day`` as text
+    (names and roles: public, like the notice boards; never phone numbers)."""
+    points = store.points_in(conn, region)
+    chiefs: dict[str, list[str]] = {}
+    for p in store.posts_on(conn, day, region=region):
+        chiefs.setdefault(p.point_code, []).append(
+            f"{p.chief_name}({ps.POINT_ROLE_LABELS[p.role]})"
+        )
+    return points, {k: "、".join(v) for k, v in chiefs.items()}

@@ -76,7 +76,10 @@ def test_points_and_posts_import_and_the_roster(conn, tmp_path, patrol):
     assert (report.inserted, report.derived) == (2, ["1 new chief(s) added"])
     public = svc.roster(conn, dt.date(2026, 6, 1), region=patrol["region"])
     got = {(p.point_code, p.role, p.chief_id, p.phone) for p in public}
-    assert got == {("PT-POND", "pond_chief", chief, None), ("PT-OUT", "outfall_chief", "X9001", None)}
+    assert got == {
+        ("PT-POND", "pond_chief", chief, None),
+        ("PT-OUT", "outfall_chief", "X9001", None),
+    }
     office = svc.roster(conn, dt.date(2026, 6, 1), region=patrol["region"], with_phone=True)
     assert {p.phone for p in office if p.chief_id == "X9001"} == {"199-0000-0001"}
     assert svc.roster(conn, dt.date(2025, 12, 31), region=patrol["region"]) == []
@@ -155,6 +158,10 @@ def test_a_patrol_counts_within_the_roles_tolerance(conn, tmp_path, patrol):
     assert json.loads(json.dumps(audit.to_dict()))["period"] == month
     with pytest.raises(InputError, match="2026-13"):
         svc.audit_points(
-            conn, patrol["region"], "2026-13", timezone="Asia/Shanghai",
-            as_of=dt.date(2026, 12, 31), rules=load_point_rules(),
+            conn,
+            patrol["region"],
+            "2026-13",
+            timezone="Asia/Shanghai",
+            as_of=dt.date(2026, 12, 31),
+            rules=load_point_rules(),
         )

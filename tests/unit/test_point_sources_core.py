@@ -95,4 +95,7 @@ def test_audit_of_a_quarter_month_by_month():
 
 
 def test_rule_window_covers_the_quarter_of_a_month():
-    assert ps.rule_window(parse_period("2026-02"), RULES) == (dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+    assert ps.rule_window(parse_period("2026-02"), RULES) == (
+        dt.date(2026, 1, 1),
+        dt.date(2026, 3, 31),
+    )
