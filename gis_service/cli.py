@@ -12,6 +12,7 @@ import typer
 from gis_service.cli_accountability import accountability_app
 from gis_service.cli_common import engine, fail_cleanly, logged_write, parse_day
 from gis_service.cli_maps import map_app
+from gis_service.cli_point_sources import points_app
 from gis_service.cli_problems import problem_app
 from gis_service.cli_users import users_app
 from gis_service.cli_water_quality import water_quality_app
@@ -42,6 +43,7 @@ app.add_typer(map_app, name="map")
 app.add_typer(problem_app, name="problem")
 app.add_typer(accountability_app, name="accountability")
 app.add_typer(water_quality_app, name="water-quality")
+app.add_typer(points_app, name="points")
 
 
 # -- set-up and serving -------------------------------------------------------------------

@@ -377,6 +377,7 @@ def audit_points(
     first, last = ps.rule_window(period, rules)
     posts = store.posts_in_window(conn, region, first, last)
     start, end = local_day_bounds(first, last, timezone)
+    assert start is not None and end is not None  # both days are given
     patrols = store.patrol_tracks(conn, sorted(set(posts["chief_id"])), start, end, statuses)
     passes = passing_days(posts, patrols, rules, timezone)
     table = ps.audit_point_posts(posts, passes, rules, period, as_of)

@@ -28,7 +28,9 @@ def points(api, tokens, engine):
         f"APT-2,排污口甲,outfall,{REGION},109.21,21.71\n"
     )
     answer = api.post(
-        "/point-sources/points", files={"file": ("p.csv", body.encode(), "text/csv")}, headers=office
+        "/point-sources/points",
+        files={"file": ("p.csv", body.encode(), "text/csv")},
+        headers=office,
     )
     assert answer.status_code == 200, answer.text
     posts = (
