@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -51,7 +52,7 @@ def test_propose_import_assess_and_map(cli_db, tmp_path):
 
     samples = tmp_path / "samples.csv"
     samples.write_text(
-        "断面编码,采样日期,氨氮\nCLI-1,2026-03-03,0.9\nCLI-1,2026-04-03,1.6\n", encoding="utf-8"
+        "断面编码,采样日期,氨氮\nCLI-1,2027-03-03,0.9\nCLI-1,2027-04-03,1.6\n", encoding="utf-8"
     )
     result = runner.invoke(app, ["water-quality", "import-samples", str(samples)])
     assert result.exit_code == 0, result.output
@@ -60,17 +61,18 @@ def test_propose_import_assess_and_map(cli_db, tmp_path):
     book = tmp_path / "wq.xlsx"
     result = runner.invoke(
         app,
-        ["water-quality", "assess", "--from", "2026-03", "--to", "2026-04", "--xlsx", str(book)],
+        ["water-quality", "assess", "--from", "2027-03", "--to", "2027-04", "--xlsx", str(book)],
     )
     assert result.exit_code == 0, result.output
     # 0.9 mg/L 氨氮 is Ⅲ (meets, +100,000); 1.6 is Ⅴ (fails, -100,000)
-    assert "\t2026-03\t1\t0\t0\t+100,000" in result.output
-    assert "\t2026-04\t0\t1\t0\t-100,000" in result.output
+    # (the sample's own sections of the same township have no 2027 data: no_data, 0 yuan)
+    assert re.search(r"\t2027-03\t1\t0\t\d+\t\+100,000", result.output), result.output
+    assert re.search(r"\t2027-04\t0\t1\t\d+\t-100,000", result.output), result.output
     assert load_workbook(book).sheetnames == ["区域汇总", "断面逐月", "规则"]
 
     page = tmp_path / "wq.html"
     result = runner.invoke(
-        app, ["water-quality", "map", "--month", "2026-04", "--out", str(page), "--basemap", "none"]
+        app, ["water-quality", "map", "--month", "2027-04", "--out", str(page), "--basemap", "none"]
     )
     assert result.exit_code == 0, result.output
     assert "#fd8d3c" in page.read_text(encoding="utf-8")  # Ⅴ orange

@@ -17,6 +17,7 @@ from gis_service.services.accountability import NewRecord, issue_record, record_
 from gis_service.services.importing import import_chiefs, import_regions, import_water_bodies
 from gis_service.services.problems import advance_problem, report_problem
 from gis_service.services.reports import ImportReport
+from gis_service.services.sample_extras import load_extras
 
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "sample"
 
@@ -36,6 +37,7 @@ def load_sample(conn: Connection, data_dir: Path = SAMPLE_DIR) -> list[ImportRep
             load_problems(conn, data_dir / "problems.csv", calendar)
         if (data_dir / "accountability.csv").exists():
             load_accountability(conn, data_dir / "accountability.csv", calendar)
+        load_extras(conn, data_dir)  # issue 20: sections, samples, point posts (upserts)
         return reports
 
 

@@ -53,7 +53,7 @@ def test_only_the_office_imports_and_proposes(api, tokens):
 
 
 def test_a_bad_samples_file_is_refused_naming_the_line(api, tokens, sections, engine):
-    body = "断面编码,采样日期,氨氮,水质类别\nWQT-0,2026-01-05,1.2,Ⅱ\n"
+    body = "断面编码,采样日期,氨氮,水质类别\nWQT-0,2027-01-05,1.2,Ⅱ\n"
     answer = api.post(
         "/water-quality/samples",
         files={"file": ("s.csv", body.encode(), "text/csv")},
@@ -62,16 +62,17 @@ def test_a_bad_samples_file_is_refused_naming_the_line(api, tokens, sections, en
     assert answer.status_code == 400
     assert "line 2: class Ⅱ类 stated, but 氨氮 give Ⅳ类" in answer.json()["detail"]
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM water_quality_sample")).scalar_one() == 0
+        stored = "SELECT count(*) FROM water_quality_sample WHERE section_code LIKE 'WQT-%'"
+        assert conn.execute(text(stored)).scalar_one() == 0
 
 
 def test_assessment_json_xlsx_and_map(api, tokens, sections):
     office = bearer(tokens["office"])
     body = (
         "断面编码,采样日期,溶解氧,氨氮,总磷\n"
-        "WQT-0,2026-01-05,6.5,0.8,0.15\n"  # Ⅲ (氨氮, 总磷): meets Ⅲ
-        "WQT-0,2026-02-05,6.5,1.2,0.15\n"  # Ⅳ (氨氮): fails
-        "WQT-1,2026-01-07,4.0,0.4,0.1\n"  # Ⅳ (溶解氧): fails
+        "WQT-0,2027-01-05,6.5,0.8,0.15\n"  # Ⅲ (氨氮, 总磷): meets Ⅲ
+        "WQT-0,2027-02-05,6.5,1.2,0.15\n"  # Ⅳ (氨氮): fails
+        "WQT-1,2027-01-07,4.0,0.4,0.1\n"  # Ⅳ (溶解氧): fails
     )
     answer = api.post(
         "/water-quality/samples",
@@ -86,24 +87,26 @@ def test_assessment_json_xlsx_and_map(api, tokens, sections):
     assert mine["WQT-0"]["target_class_label"] == "Ⅲ类"
     assert mine["WQT-0"]["upstream_region_code"] == sections[0]["upstream_region_code"]
 
-    params = {"first": "2026-01", "last": "2026-02"}
+    params = {"first": "2027-01", "last": "2027-02"}  # after the sample's months
     assert api.get("/water-quality/assessment", params=params).status_code == 401
     viewer = bearer(tokens["viewer"])
     assert api.get("/water-quality/assessment", params=params, headers=viewer).status_code == 403
     result = api.get("/water-quality/assessment", params=params, headers=office).json()
     rows = {(s["section_code"], s["month"]): s for s in result["sections"]}
-    assert (rows["WQT-0", "2026-01"]["status"], rows["WQT-0", "2026-01"]["amount_yuan"]) == (
+    assert (rows["WQT-0", "2027-01"]["status"], rows["WQT-0", "2027-01"]["amount_yuan"]) == (
         "met",
         100_000,
     )
-    assert rows["WQT-0", "2026-02"]["month_class_label"] == "Ⅳ类"
-    assert rows["WQT-0", "2026-02"]["amount_yuan"] == -100_000
-    assert rows["WQT-1", "2026-01"]["status_label"] == "未达标"
-    assert rows["WQT-1", "2026-02"]["status"] == "no_data"
-    assert result["total_yuan"] == -100_000
+    assert rows["WQT-0", "2027-02"]["month_class_label"] == "Ⅳ类"
+    assert rows["WQT-0", "2027-02"]["amount_yuan"] == -100_000
+    assert rows["WQT-1", "2027-01"]["status_label"] == "未达标"
+    assert rows["WQT-1", "2027-02"]["status"] == "no_data"
+    mine = [s for s in result["sections"] if s["section_code"].startswith("WQT-")]
+    assert sum(s["amount_yuan"] for s in mine) == -100_000
+    assert result["total_yuan"] == sum(r["amount_yuan"] for r in result["regions"])
     assert result["rule"]["reward_yuan"] == 100_000 and "seed 004" in result["rule"]["source"]
     bad = api.get(
-        "/water-quality/assessment", params={"first": "2026-13", "last": "2026-02"}, headers=office
+        "/water-quality/assessment", params={"first": "2026-13", "last": "2027-02"}, headers=office
     )
     assert bad.status_code == 400 and "first '2026-13' is not a month" in bad.json()["detail"]
 
@@ -112,11 +115,11 @@ def test_assessment_json_xlsx_and_map(api, tokens, sections):
     book = load_workbook(io.BytesIO(xlsx.content))
     assert book.sheetnames == ["区域汇总", "断面逐月", "规则"]
     section_rows = list(book["断面逐月"].iter_rows(min_row=2, values_only=True))
-    first = next(r for r in section_rows if r[0] == "WQT-0" and r[5] == "2026-01")
+    first = next(r for r in section_rows if r[0] == "WQT-0" and r[5] == "2027-01")
     assert first[6:] == ("Ⅲ类", "Ⅲ类", 1, "达标", 100_000)
     assert sum(r[6] for r in book["区域汇总"].iter_rows(min_row=2, values_only=True)) == -100_000
 
-    page = api.get("/maps/water-quality", params={"month": "2026-01"})
+    page = api.get("/maps/water-quality", params={"month": "2027-01"})
     assert page.status_code == 200
     # the name reaches the page escaped (folium writes the JSON with \\u escapes)
     assert "\\u0026lt;b\\u0026gt;" in page.text and "<b>" not in page.text
@@ -124,6 +127,6 @@ def test_assessment_json_xlsx_and_map(api, tokens, sections):
 
     # the river map shows its sections with last month's class (January for a February day)
     river = sections[0]["water_body_code"]
-    page = api.get(f"/maps/rivers/{river}", params={"date": "2026-02-10"})
+    page = api.get(f"/maps/rivers/{river}", params={"date": "2027-02-10"})
     assert page.status_code == 200
     assert "gis-water-quality-section" in page.text and "#31a354" in page.text
