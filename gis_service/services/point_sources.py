@@ -374,9 +374,12 @@ def audit_points(
         raise InputError(str(exc)) from None
     if not store.existing(conn, "admin_region", "code", {region}):
         raise NotFoundError(f"region {region!r} not found")
-    first, last = ps.rule_window(period, rules)
+    try:
+        first, last = ps.rule_window(period, rules)
+        start, end = local_day_bounds(first, last, timezone)
+    except OverflowError:
+        raise InputError(f"period {period_label!r} is outside the calendar") from None
     posts = store.posts_in_window(conn, region, first, last)
-    start, end = local_day_bounds(first, last, timezone)
     assert start is not None and end is not None  # both days are given
     patrols = store.patrol_tracks(conn, sorted(set(posts["chief_id"])), start, end, statuses)
     passes = passing_days(posts, patrols, rules, timezone)

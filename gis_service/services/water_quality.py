@@ -8,6 +8,7 @@ only when there is none, in one savepoint: a refused file changes nothing.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 from dataclasses import dataclass, field
@@ -377,9 +378,12 @@ class Assessment:
 def parse_month(value: str, *, option: str = "month") -> dt.date:
     """'2026-03' -> 2026-03-01; refuses anything else, naming the option."""
     try:
-        return dt.date.fromisoformat(f"{value.strip()}-01")
+        month = dt.date.fromisoformat(f"{value.strip()}-01")
     except ValueError:
         raise InputError(f"{option} {value!r} is not a month YYYY-MM") from None
+    if not 1900 <= month.year <= 2999:
+        raise InputError(f"{option} {value!r} is outside the years 1900-2999")
+    return month
 
 
 def assess(
@@ -397,10 +401,8 @@ def assess(
     if len(months) > 120:
         raise InputError(f"{len(months)} months asked; at most 120 (ten years) at once")
     sections = store.load_sections(conn, region=region)
-    end = dt.date(months[-1].year + months[-1].month // 12, months[-1].month % 12 + 1, 1)
-    samples = store.load_samples(
-        conn, [s.code for s in sections], months[0], end - dt.timedelta(days=1)
-    )
+    last_day = months[-1].replace(day=calendar.monthrange(months[-1].year, months[-1].month)[1])
+    samples = store.load_samples(conn, [s.code for s in sections], months[0], last_day)
     frame = pd.DataFrame(
         {
             "code": [s.code for s in sections],

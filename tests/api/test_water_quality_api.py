@@ -109,6 +109,8 @@ def test_assessment_json_xlsx_and_map(api, tokens, sections):
         "/water-quality/assessment", params={"first": "2026-13", "last": "2027-02"}, headers=office
     )
     assert bad.status_code == 400 and "first '2026-13' is not a month" in bad.json()["detail"]
+    far = api.get("/maps/water-quality", params={"month": "9999-12"})
+    assert far.status_code == 400 and "outside the years 1900-2999" in far.json()["detail"]
 
     xlsx = api.get("/water-quality/assessment.xlsx", params=params, headers=office)
     assert xlsx.status_code == 200
