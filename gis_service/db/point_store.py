@@ -163,8 +163,8 @@ def patrol_tracks(
     ).all()
     return pd.DataFrame(
         {
-            "patrol_id": [str(r.id) for r in rows],
-            "chief_id": [r.chief_id for r in rows],
+            "patrol_id": pd.Series([str(r.id) for r in rows], dtype=object),
+            "chief_id": pd.Series([r.chief_id for r in rows], dtype=object),
             "started_at": [r.started_at for r in rows],
             "track": shapely.from_wkb([bytes(r.track) for r in rows]) if rows else [],
         }

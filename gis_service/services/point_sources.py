@@ -332,6 +332,8 @@ def passing_days(
 ) -> pd.DataFrame:
     """(post_id, day) for every patrol of a post's chief that passed within the role's
     tolerance of the point, measured in the Gauss-Kruger zone of the point."""
+    if posts.empty or patrols.empty:  # (empty frames may disagree on dtypes: no merge)
+        return pd.DataFrame(columns=["post_id", "day"])
     pairs = posts[["post_id", "chief_id", "role", "lon", "lat"]].merge(patrols, on="chief_id")
     if pairs.empty:
         return pd.DataFrame(columns=["post_id", "day"])
