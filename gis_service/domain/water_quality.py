@@ -206,6 +206,19 @@ def assess_months(
     its target only if every sample does); a month without a sample is ``no_data`` and
     moves no money: it is listed, never guessed.
     """
+    columns = [
+        "section_code",
+        "month",
+        "month_class",
+        "samples",
+        "target_class",
+        "upstream_region_code",
+        "status",
+        "amount_yuan",
+    ]
+    if sections.empty or not months:
+        return pd.DataFrame(columns=columns)
+    samples = samples.astype({"section_code": object}) if len(samples) else samples
     grid = pd.MultiIndex.from_product(
         [sections["code"].to_numpy(), pd.to_datetime(months)], names=["section_code", "month"]
     ).to_frame(index=False)
@@ -217,7 +230,15 @@ def assess_months(
             .agg(month_class=("class", "max"), samples=("class", "size"))
         )
     else:
-        worst = pd.DataFrame(columns=["section_code", "month", "month_class", "samples"])
+        worst = pd.DataFrame(
+            {
+                "section_code": pd.Series([], dtype=object),
+                "month": pd.Series([], dtype="datetime64[ns]"),
+                "month_class": pd.Series([], dtype=float),
+                "samples": pd.Series([], dtype=float),
+            }
+        )
+    grid["section_code"] = grid["section_code"].astype(object)
     grid = grid.merge(worst, on=["section_code", "month"], how="left")
     grid = grid.merge(
         sections[["code", "target_class", "upstream_region_code"]],
@@ -231,7 +252,7 @@ def assess_months(
     grid["status"] = np.where(~has, "no_data", np.where(met, "met", "failed"))
     grid["amount_yuan"] = np.where(~has, 0.0, np.where(met, rule.reward_yuan, -rule.deduction_yuan))
     grid["month"] = grid["month"].dt.date
-    return grid.sort_values(["month", "section_code"], ignore_index=True)
+    return grid[columns].sort_values(["month", "section_code"], ignore_index=True)
 
 
 def region_totals(rows: pd.DataFrame) -> pd.DataFrame:

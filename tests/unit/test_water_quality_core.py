@@ -142,3 +142,19 @@ def test_rules_file_loads_seed_004_amounts_and_refuses_unknown_keys(tmp_path):
     bad.write_text("[boundary_sections]\nreward_yuan = -5\ndeduction_yuan = 5\n")
     with pytest.raises(ValueError, match="reward_yuan must be a number >= 0"):
         wq.load_assessment_rule(bad)
+
+
+def test_no_sections_give_an_empty_assessment():
+    sections = pd.DataFrame({"code": [], "target_class": [], "upstream_region_code": []})
+    samples = pd.DataFrame({"section_code": [], "sampled_on": [], "class": []})
+    rows = wq.assess_months(sections, samples, [dt.date(2026, 1, 1)], RULE)
+    assert rows.empty and wq.region_totals(rows).empty
+
+
+def test_sections_without_any_sample_are_no_data():
+    sections = pd.DataFrame({"code": ["A"], "target_class": [3], "upstream_region_code": ["T1"]})
+    samples = pd.DataFrame({"section_code": [], "sampled_on": [], "class": []})
+    rows = wq.assess_months(sections, samples, [dt.date(2026, 1, 1)], RULE)
+    assert rows[["section_code", "samples", "status", "amount_yuan"]].values.tolist() == [
+        ["A", 0, "no_data", 0.0]
+    ]
