@@ -39,8 +39,8 @@ def _popups(points: pd.DataFrame, chiefs: dict[str, str]) -> list[str]:
         points["code"],
         points["kind"].map(POINT_KIND_LABELS),
         points["region_name"],
-        points["water_name"].fillna("–"),
-        points["code"].map(chiefs).fillna("无"),
+        points["water_name"].astype(object).fillna("–"),
+        points["code"].map(chiefs).astype(object).fillna("无"),
         strict=True,
     )
     return [

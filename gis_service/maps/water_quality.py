@@ -90,7 +90,7 @@ def section_frame(frame: gpd.GeoDataFrame, lang: str) -> gpd.GeoDataFrame:
     ]
     out["border"] = [FAILED_BORDER if s == "failed" else MET_BORDER for s in out["status"]]
     out["status"] = [words[s] for s in out["status"]]
-    out["downstream"] = out["downstream"].fillna("–")
+    out["downstream"] = out["downstream"].astype(object).fillna("–")
     return out
 
 
