@@ -2,9 +2,9 @@
 FROM python:3.11-slim
 WORKDIR /app
 ENV PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
-COPY pyproject.toml README.md alembic.ini constraints.txt ./
+COPY pyproject.toml README.md constraints.txt ./
+# the migrations and rules are inside the package; data/ holds the sample region
 COPY gis_service ./gis_service
-COPY migrations ./migrations
 COPY data ./data
 RUN pip install -c constraints.txt -e . \
     && useradd --system --no-create-home --shell /usr/sbin/nologin gis \

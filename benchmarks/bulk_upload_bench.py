@@ -24,6 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
+from gis_service.config import get_settings
 from gis_service.db import admin, migrate
 from gis_service.db.engine import database_url, with_database
 from gis_service.services.sample import SAMPLE_DIR, ensure_tracks
@@ -35,7 +36,7 @@ def _scratch_database() -> str:
     from gis_service.services.sample import load_sample
     from gis_service.services.zoning import rebuild_zoning
 
-    url = with_database(database_url(), f"gis_service_bulkbench_{os.getpid()}")
+    url = with_database(database_url(get_settings()), f"gis_service_bulkbench_{os.getpid()}")
     admin.ensure_database(url, fresh=True)
     migrate.upgrade(url)
     engine = create_engine(url)

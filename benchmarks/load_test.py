@@ -9,7 +9,10 @@ loops for ``--seconds``: it uploads one of its chief's sample tracks as the phon
 one upload in twenty is a retry of an earlier one (an offline phone resending), which must
 come back ``200 duplicate`` with the same id. Afterwards the database must hold exactly the
 acknowledged patrols. Baseline, same process and server: one client uploading sequentially.
-Prints throughput and p50/p95/p99 latency for both, and the ratio.
+Prints throughput and p50/p95/p99 latency for both, and the ratio. With ``--before REV``
+the same runs follow against a server of git revision REV (its ``gis_service`` extracted
+with ``git archive`` and put first on the server's PYTHONPATH), on the same database: today's
+path and the earlier one side by side, under the same machine load.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -33,6 +38,7 @@ import orjson
 import pandas as pd
 from sqlalchemy import create_engine, text
 
+from gis_service.config import get_settings
 from gis_service.db import admin, migrate
 from gis_service.db.engine import database_url, with_database
 from gis_service.fileio.tracks import parse_track
@@ -204,17 +210,64 @@ def main() -> int:
     parser.add_argument("--baseline-seconds", type=float, default=15.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--chiefs", type=int, default=10)
+    parser.add_argument("--before", help="git revision to run side by side (e.g. 54d0c99)")
+    parser.add_argument("--before-first", action="store_true", help="run REV's server first")
     args = parser.parse_args()
 
-    url = with_database(database_url(), f"gis_service_load_{os.getpid()}")
+    url = with_database(database_url(get_settings()), f"gis_service_load_{os.getpid()}")
     t0 = time.perf_counter()
     tokens, tracks = prepare(url, args.chiefs)
     print(
         f"prepared scratch database, {len(tokens)} chief accounts in "
         f"{time.perf_counter() - t0:.1f} s"
     )
+    tallies: list[Tally] = []
+    errors: list[str] = []
+    runs: list[tuple[str, dict[str, str]]] = [("today", {})]
+    tree = None
+    if args.before:
+        tree = Path(tempfile.mkdtemp(prefix="gis-before-"))
+        archive = subprocess.run(
+            ["git", "archive", args.before, "gis_service", "data"], capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+        runs.append((args.before, {"PYTHONPATH": str(tree)}))
+        if args.before_first:  # the order, to tell the code from the machine's drift
+            runs.reverse()
+    figures = {
+        label: serve_and_load(url, tokens, tracks, args, label, env, tallies, errors)
+        for label, env in runs
+    }
+    if tree is not None:
+        today, before = figures["today"], figures[args.before]
+        print(
+            f"today against {args.before}: throughput {today[0] / before[0]:.2f}x, "
+            f"p95 {before[1] * 1000:.0f} -> {today[1] * 1000:.0f} ms, "
+            f"p99 {before[2] * 1000:.0f} -> {today[2] * 1000:.0f} ms"
+        )
+        shutil.rmtree(tree)
+    ok = check_database(url, tallies)
+    for line in errors[:10]:
+        print("  ", line)
+    admin.drop_database(url)
+    print("PASS: nothing lost, nothing duplicated" if ok and not errors else "FAIL")
+    return 0 if ok and not errors else 1
+
+
+def serve_and_load(
+    url: str,
+    tokens: dict[str, str],
+    tracks: dict[str, list[dict]],
+    args: argparse.Namespace,
+    label: str,
+    extra_env: dict[str, str],
+    tallies: list[Tally],
+    errors: list[str],
+) -> tuple[float, float, float]:
+    """Start a server, run the sequential baseline and the concurrent clients against it;
+    (throughput, p95, p99) of the concurrent run."""
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, "DATABASE_URL": url, **extra_env}
     server = subprocess.Popen(
         [
             str(Path(sys.executable).parent / "gis-service"),
@@ -239,14 +292,15 @@ def main() -> int:
                 time.sleep(0.3)
         else:
             raise SystemExit("the server did not start")
+        shift = 0 if not tallies else 100_000_000  # the second server's patrols are new too
         baseline, b_elapsed = asyncio.run(
-            run(base, tokens, tracks, 1, args.baseline_seconds, 0, seed=1)
+            run(base, tokens, tracks, 1, args.baseline_seconds, shift, seed=1)
         )
-        b_rate = report("baseline, 1 sequential client", baseline, b_elapsed)
+        b_rate = report(f"[{label}] baseline, 1 sequential client", baseline, b_elapsed)
         tally, elapsed = asyncio.run(
-            run(base, tokens, tracks, args.clients, args.seconds, 5_000_000, seed=2)
+            run(base, tokens, tracks, args.clients, args.seconds, shift + 5_000_000, seed=2)
         )
-        rate = report(f"{args.clients} concurrent clients", tally, elapsed)
+        rate = report(f"[{label}] {args.clients} concurrent clients", tally, elapsed)
         print(
             f"throughput ratio concurrent / sequential: {rate / b_rate:.2f}x "
             f"({args.workers} server workers on {os.cpu_count()} cores, client in-process)"
@@ -254,12 +308,11 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    ok = check_database(url, [baseline, tally])
-    for line in (tally.errors + tally.retries_bad)[:10]:
-        print("  ", line)
-    admin.drop_database(url)
-    print("PASS: nothing lost, nothing duplicated" if ok and not tally.errors else "FAIL")
-    return 0 if ok and not tally.errors and not tally.retries_bad else 1
+    tallies += [baseline, tally]
+    errors += tally.errors + tally.retries_bad
+    lat = sorted(tally.latencies)
+    q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
+    return rate, q[94], q[98]
 
 
 if __name__ == "__main__":

@@ -28,8 +28,10 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import create_engine, text
 
+from gis_service.config import get_settings
 from gis_service.db import admin, migrate, tiles
 from gis_service.db.engine import database_url, with_database
+from gis_service.domain.periods import DEFAULT_TIMEZONE
 from gis_service.maps import assets, geometry
 from gis_service.maps.base import MapOptions
 from gis_service.maps.coverage import build_coverage_map
@@ -44,7 +46,7 @@ def _scratch_database() -> str:
     from gis_service.services.sample import SAMPLE_DIR, ensure_tracks, load_sample
     from gis_service.services.zoning import rebuild_zoning
 
-    url = with_database(database_url(), "gis_service_maps_bench")
+    url = with_database(database_url(get_settings()), "gis_service_maps_bench")
     admin.ensure_database(url, fresh=True)
     migrate.upgrade(url)
     ensure_tracks(SAMPLE_DIR)
@@ -81,7 +83,10 @@ def bench_maps(engine, repeat: int) -> None:
     for region in ("450500", "450521"):
         with engine.connect() as conn:
             data_s, data = _median_time(
-                lambda r=region, c=conn: coverage_data(c, r, "2026-Q3", as_of=AS_OF), repeat
+                lambda r=region, c=conn: coverage_data(
+                    c, r, "2026-Q3", as_of=AS_OF, timezone=DEFAULT_TIMEZONE
+                ),
+                repeat,
             )
 
         def build(detail=None, d=data):

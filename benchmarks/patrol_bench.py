@@ -8,12 +8,17 @@ A. clean + match + gaps of a 5,000-point track against a 10 km assignment (media
 B. ingest of app JSON batches of 2,000 points each, with every database read and write, in
    ``--workers`` processes against a scratch database holding the sample region; baseline:
    one PostGIS query per point (ST_DWithin + ST_LineLocatePoint), measured on one patrol.
+C. one 5,000-point upload end to end (parse to commit), median over ``--uploads``, and one
+   100,000-point upload: today's path side by side with the path of ``--before`` (a git
+   revision: its ``services/patrols.py`` and ``domain/coverage.py`` loaded from git into
+   this process), interleaved upload by upload so both see the same machine load.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
 import multiprocessing as mp
 import os
@@ -25,6 +30,7 @@ import numpy as np
 import shapely
 from sqlalchemy import create_engine, text
 
+from gis_service.config import get_settings
 from gis_service.db import admin, migrate
 from gis_service.db.engine import database_url, with_database
 from gis_service.domain.coverage import Target, measure
@@ -66,6 +72,38 @@ def naive(x, y, line: shapely.LineString, tol: float = 70.0) -> float:
     return len(covered)
 
 
+def bench_core(before: str) -> None:
+    """The coverage core alone, today's against ``before``'s, interleaved: one target (a
+    village chief) and 300 targets on the line (a general chief's region)."""
+    _, old_core = load_before(before)
+    line = river()
+    lines = LineSet.from_lines([line])
+    x, y, t, acc = walk_along(line, 5000)
+    track = clean_track(x, y, t, acc)
+    length = float(lines.lengths[0])
+    edges = np.linspace(0, length, 301)
+    cases = {
+        "1 target": [Target("s", 0, 0.0, length, 50.0, 1000.0)],
+        "300 targets": [
+            Target(f"s{k}", 0, float(a), float(b), 50.0, 1000.0)
+            for k, (a, b) in enumerate(itertools.pairwise(edges))
+        ],
+    }
+    for name, targets in cases.items():
+        runs: dict[str, list[float]] = {"today": [], before: []}
+        for k in range(60):
+            for label, core in (("today", measure), (before, old_core.measure))[:: 1 - 2 * (k % 2)]:
+                started = time.perf_counter()
+                core(track, lines, targets)
+                runs[label].append(time.perf_counter() - started)
+        new_ms = statistics.median(runs["today"]) * 1000
+        old_ms = statistics.median(runs[before]) * 1000
+        print(
+            f"   core only, 5,000 points, {name}: today {new_ms:.2f} ms, {before} {old_ms:.2f} ms"
+            f" -> {old_ms / new_ms:.2f}x"
+        )
+
+
 def bench_pure() -> None:
     line = river()
     lines = LineSet.from_lines([line])
@@ -101,7 +139,7 @@ def _scratch_database() -> str:
     from gis_service.services.sample import load_sample
     from gis_service.services.zoning import rebuild_zoning
 
-    url = with_database(database_url(), f"gis_service_bench_{os.getpid()}")
+    url = with_database(database_url(get_settings()), f"gis_service_bench_{os.getpid()}")
     admin.ensure_database(url, fresh=True)
     migrate.upgrade(url)
     engine = create_engine(url)
@@ -203,7 +241,9 @@ def bench_db(n_patrols: int, workers: int, batch: int) -> None:
     engine = create_engine(url)
     with engine.connect() as conn:
         stored = conn.execute(text("SELECT count(*) FROM patrol")).scalar()
-        statuses = dict(conn.execute(text("SELECT status, count(*) FROM patrol GROUP BY 1")).all())
+        statuses: dict[str, int] = dict(
+            conn.execute(text("SELECT status, count(*) FROM patrol GROUP BY 1")).all()
+        )
         line_wkt = shapely.LineString(segments[0][1]).wkt
         body = json.loads(bodies[0])
         started = time.perf_counter()
@@ -235,16 +275,101 @@ def bench_db(n_patrols: int, workers: int, batch: int) -> None:
     )
 
 
+# -- C: one upload end to end, today's path against an earlier revision's -----------------------
+
+
+def load_before(revision: str):
+    """The patrol service of ``revision`` as a module (its coverage core with it), next to
+    today's: same database layer, parser and cleaning (unchanged by the speed work)."""
+    import importlib.util
+    import subprocess
+    import sys
+    import tempfile
+
+    def load(path: str, name: str):
+        source = subprocess.run(
+            ["git", "show", f"{revision}:{path}"], capture_output=True, text=True, check=True
+        ).stdout
+        with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+            f.write(source)
+        spec = importlib.util.spec_from_file_location(name, f.name)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+
+    import gis_service.domain.coverage as today_core
+
+    old_core = load("gis_service/domain/coverage.py", "_before_coverage")
+    sys.modules["gis_service.domain.coverage"] = old_core
+    try:
+        return load("gis_service/services/patrols.py", "_before_patrols"), old_core
+    finally:
+        sys.modules["gis_service.domain.coverage"] = today_core
+
+
+def _timed(conn, ingest, body: bytes) -> float:
+    started = time.perf_counter()
+    ingest(conn, body, fmt="json", now=NOW)
+    conn.commit()
+    return time.perf_counter() - started
+
+
+def bench_upload(n_uploads: int, before: str) -> None:
+    from gis_service.services import patrols
+
+    old, _ = load_before(before)
+    url = _scratch_database()
+    segments = _segments(url)
+    bodies = [_batch(*segments[s % len(segments)], 5000 + s, n=5000) for s in range(2 * n_uploads)]
+    engine = create_engine(url)
+    new_s: list[float] = []
+    old_s: list[float] = []
+    with engine.connect() as conn:
+        # warm-up: transformers, assignment caches of every chief, for both paths
+        for k in range(len(segments)):
+            _timed(conn, patrols.ingest_patrol, _batch(*segments[k], 900 + k, n=5000))
+            _timed(conn, old.ingest_patrol, _batch(*segments[k], 950 + k, n=5000))
+        for k in range(n_uploads):
+            pair = [(patrols.ingest_patrol, new_s), (old.ingest_patrol, old_s)]
+            for ingest, out in pair if k % 2 else pair[::-1]:
+                out.append(_timed(conn, ingest, bodies[2 * k + (out is old_s)]))
+        big = [_batch(*segments[0], 7000 + k, n=100_000) for k in range(2)]
+        big_new = _timed(conn, patrols.ingest_patrol, big[0])
+        big_old = _timed(conn, old.ingest_patrol, big[1])
+    engine.dispose()
+    admin.drop_database(url)
+    new_ms, old_ms = statistics.median(new_s) * 1000, statistics.median(old_s) * 1000
+    print(
+        f"C. one 5,000-point upload, parse to commit, median of {n_uploads}: today {new_ms:.1f} ms"
+        f" (goal <= 25 ms), {before} {old_ms:.1f} ms -> {old_ms / new_ms:.2f}x"
+    )
+    print(
+        f"   100,000-point upload: today {big_new * 1000:.0f} ms (goal <= 300 ms), {before} "
+        f"{big_old * 1000:.0f} ms -> {big_old / big_new:.2f}x"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patrols", type=int, default=400)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--skip-db", action="store_true")
+    parser.add_argument("--uploads", type=int, default=60)
+    parser.add_argument("--before", default="54d0c99", help="git revision to compare with (C)")
+    parser.add_argument("--only", choices=["A", "B", "C"], help="run one part only")
     args = parser.parse_args()
-    bench_pure()
-    if not args.skip_db:
+    if args.only in (None, "A"):
+        bench_pure()
+        bench_core(args.before)
+    if args.skip_db:
+        return
+    if args.only in (None, "B"):
         bench_db(args.patrols, args.workers, args.batch)
+    if args.only in (None, "C"):
+        bench_upload(args.uploads, args.before)
 
 
 if __name__ == "__main__":

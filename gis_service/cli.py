@@ -10,13 +10,14 @@ from typing import Annotated
 import typer
 
 from gis_service.cli_accountability import accountability_app
-from gis_service.cli_common import engine, fail_cleanly, logged_write, parse_day
+from gis_service.cli_common import engine, fail_cleanly, logged_write
 from gis_service.cli_maps import map_app
 from gis_service.cli_point_sources import points_app
 from gis_service.cli_problems import problem_app
 from gis_service.cli_users import users_app
 from gis_service.cli_water_quality import water_quality_app
 from gis_service.config import get_settings, local_today
+from gis_service.domain.periods import parse_day
 from gis_service.errors import GisServiceError
 
 app = typer.Typer(
@@ -56,7 +57,7 @@ def setup(
     install: Annotated[bool, typer.Option(help="install PostGIS with apt when missing")] = True,
 ) -> None:
     """Start the database (local cluster unless DATABASE_URL is set), migrate, load the sample."""
-    from gis_service.setup import prepare_database
+    from gis_service.devtools.provision import prepare_database
 
     url = prepare_database(get_settings(), install=install)
     typer.echo(f"database ready: {_hide_password(url)}")
@@ -99,14 +100,14 @@ def summary() -> None:
     from gis_service.services.summary import database_summary
 
     with engine().connect() as conn:
-        typer.echo(json.dumps(database_summary(conn), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(database_summary(conn).wire(), ensure_ascii=False, indent=2))
 
 
 # -- database -----------------------------------------------------------------------------
 
 
 def _cluster(install: bool = False):
-    from gis_service.localdb import local_cluster
+    from gis_service.devtools.localdb import local_cluster
 
     s = get_settings()
     if s.database_url:
@@ -144,7 +145,7 @@ def db_upgrade(revision: str = "head") -> None:
     from gis_service.db import migrate
     from gis_service.db.engine import database_url
 
-    migrate.upgrade(database_url(), revision)
+    migrate.upgrade(database_url(get_settings()), revision)
 
 
 @db_app.command("downgrade")
@@ -154,7 +155,7 @@ def db_downgrade(revision: str) -> None:
     from gis_service.db import migrate
     from gis_service.db.engine import database_url
 
-    migrate.downgrade(database_url(), revision)
+    migrate.downgrade(database_url(get_settings()), revision)
 
 
 # -- imports ------------------------------------------------------------------------------
@@ -321,6 +322,20 @@ def sample_generate(
     typer.echo(json.dumps(counts, ensure_ascii=False, indent=2, default=str))
 
 
+@sample_app.command("extras")
+@fail_cleanly
+def sample_extras(
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("data/sample"),
+) -> None:
+    """Derive the issue-20 sample files (boundary sections, their monthly samples, points and
+    point posts) from the loaded sample and its zoning, deterministically."""
+    from gis_service.sample.seeds_extras import write_all
+
+    with engine().connect() as conn:
+        counts = write_all(conn, out)
+    typer.echo(json.dumps(counts, ensure_ascii=False))
+
+
 @sample_app.command("load")
 @logged_write
 @fail_cleanly
@@ -350,11 +365,13 @@ def sample_load(
 
 
 def _load_sample() -> None:
-    from gis_service.services.sample import ensure_tracks, load_sample
+    from gis_service.domain.problems import load_calendar
+    from gis_service.services.sample import SAMPLE_DIR, ensure_tracks, load_sample
 
     ensure_tracks()
+    calendar = load_calendar(get_settings().work_calendar_file)
     with engine().connect() as conn:
-        reports = load_sample(conn)
+        reports = load_sample(conn, SAMPLE_DIR, calendar)
         conn.commit()
     for report in reports:
         typer.echo(report.summary())
@@ -405,7 +422,7 @@ def zoning_report(
     from gis_service.services.zoning_queries import coordination_report
 
     with engine().connect() as conn:
-        report = coordination_report(conn, river, _day(date))
+        report = coordination_report(conn, river, _day(date)).to_dict()
     if html:
         html.write_text(river_report_html(report), encoding="utf-8")
         typer.echo(f"wrote {html}")
@@ -611,8 +628,10 @@ def audit(
     """Patrol coverage and frequency audit (巡河考核) of a region for a period."""
     from gis_service.services.audit import configured_rules, gaps_geojson, run_audit
     from gis_service.services.audit_export import write_exports
+    from gis_service.services.point_sources import configured_point_rules
 
-    ruleset = configured_rules(rules)
+    ruleset = configured_rules(rules or get_settings().rules_file)
+    point_rules = configured_point_rules(get_settings().point_rules_file)
     with engine().connect() as conn:
         report = run_audit(
             conn,
@@ -620,20 +639,21 @@ def audit(
             period,
             as_of=parse_day(as_of),
             rules=ruleset,
+            point_rules=point_rules,
             timezone=get_settings().timezone,
         )
         gaps = gaps_geojson(conn, report)
     files = write_exports(report, out, chinese=not english)
-    geo = out / f"audit_{region}_{report['period']['label']}_gaps.geojson"
+    geo = out / f"audit_{region}_{report.period.label}_gaps.geojson"
     geo.write_text(json.dumps(gaps, ensure_ascii=False), encoding="utf-8")
     statuses: dict[str, int] = {}
-    for post in report["posts"]:
-        statuses[post["status"]] = statuses.get(post["status"], 0) + 1
+    for post in report.posts:
+        statuses[post.status] = statuses.get(post.status, 0) + 1
     typer.echo(
-        f"{report['region']['name']} {report['period']['label']} (rules "
-        f"{report['rules_version']}): {len(report['posts'])} posts {statuses}, "
-        f"{sum(t['unassigned'] for t in report['targets'])} unassigned targets, "
-        f"{len(report['due'])} behind schedule (待巡提示)"
+        f"{report.region.name} {report.period.label} (rules "
+        f"{report.rules_version}): {len(report.posts)} posts {statuses}, "
+        f"{sum(t.unassigned for t in report.targets)} unassigned targets, "
+        f"{len(report.due)} behind schedule (待巡提示)"
     )
     for path in [*files, geo]:
         typer.echo(f"  wrote {path}")

@@ -7,13 +7,17 @@ import datetime as dt
 import getpass
 import socket
 import uuid
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gis_service.cli_common import engine, fail_cleanly, logged_write, parse_day
+from gis_service.cli_common import engine, fail_cleanly, logged_write
+from gis_service.domain.periods import parse_day
 from gis_service.domain.vocab import ACCOUNTABILITY_KINDS, ACCOUNTABILITY_STATUSES
 from gis_service.errors import InputError
+
+if TYPE_CHECKING:  # imported lazily at run time: the CLI starts fast
+    from gis_service.domain.workdays import WorkCalendar
 
 accountability_app = typer.Typer(
     help="Accountability (问责): 提醒, 约谈, 通报批评, 提请问责 and the written answers.",
@@ -21,7 +25,7 @@ accountability_app = typer.Typer(
 )
 
 
-def _context() -> tuple[dt.date, object]:
+def _context() -> tuple[dt.date, WorkCalendar]:
     """Today's local date and the work calendar, from the settings (the CLI is a front end)."""
     from gis_service.config import get_settings, local_today
     from gis_service.domain.workdays import load_calendar

@@ -1,9 +1,8 @@
-"""Helpers shared by the command groups of ``gis-service``; ``parse_day`` serves the
-notebook API too (the same arguments, the same clean errors)."""
+"""Helpers shared by the command groups of ``gis-service`` (``parse_day`` lives in
+``domain.periods``: the notebook API reads dates the same way without importing typer)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import getpass
 import shlex
 import socket
@@ -13,7 +12,7 @@ from functools import wraps
 
 import typer
 
-from gis_service.errors import GisServiceError, InputError
+from gis_service.errors import GisServiceError
 
 
 def fail_cleanly(func: Callable) -> Callable:
@@ -65,17 +64,7 @@ def _log_command(status: int) -> None:
 
 def engine():
     """The configured database's engine (imported late: ``--help`` stays fast)."""
-    from gis_service.db.engine import get_engine
+    from gis_service.config import get_settings
+    from gis_service.db.engine import database_url, get_engine
 
-    return get_engine()
-
-
-def parse_day(value: dt.date | str | None, option: str = "--date") -> dt.date | None:
-    """A YYYY-MM-DD option (or a date, as notebook users pass), None when not given; a bad
-    value is a clean error."""
-    if value is None or isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{option} expects YYYY-MM-DD, got {value!r}") from None
+    return get_engine(database_url(get_settings()))

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from gis_service.cli_common import engine, fail_cleanly, parse_day
-from gis_service.config import get_settings
+from gis_service.cli_common import engine, fail_cleanly
+from gis_service.config import get_settings, local_today
+from gis_service.domain.periods import parse_day
 
 if TYPE_CHECKING:  # imported late at run time: ``--help`` stays fast
     import folium
@@ -80,13 +81,24 @@ def coverage(
 ) -> None:
     """Coverage map of a region and period (巡河覆盖图): HTML, or PDF/PNG for a meeting."""
     from gis_service.services import maps as svc
+    from gis_service.services.audit import configured_rules
 
     day = parse_day(as_of, "--as-of")  # a bad date fails before any connection
     if pdf or png:
         _print(region, period, out, day, lang, basemap, paper, pdf=pdf, png=png, tracks=tracks)
         return
+    settings = get_settings()
+    rules = configured_rules(settings.rules_file)
     _export(
-        lambda conn, options: svc.coverage_map(conn, region, period, options=options, as_of=day),
+        lambda conn, options: svc.coverage_map(
+            conn,
+            region,
+            period,
+            timezone=settings.timezone,
+            options=options,
+            as_of=day,
+            rules=rules,
+        ),
         out,
         lang=lang,
         basemap=basemap,
@@ -100,6 +112,7 @@ def _print(region, period, out, day, lang, basemap, paper, *, pdf, png, tracks) 
     from gis_service.errors import InputError
     from gis_service.maps.print_layout import PAPER_MM
     from gis_service.services import maps as svc
+    from gis_service.services.audit import configured_rules
     from gis_service.services.map_print import coverage_print
 
     if pdf and png:
@@ -118,6 +131,7 @@ def _print(region, period, out, day, lang, basemap, paper, *, pdf, png, tracks) 
             fmt="pdf" if pdf else "png",
             options=options,
             timezone=settings.timezone,
+            rules=configured_rules(settings.rules_file),
             as_of=day,
             paper=paper,
         )
@@ -139,7 +153,9 @@ def patrol(
     from gis_service.services import maps as svc
 
     _export(
-        lambda conn, options: svc.patrol_map(conn, patrol_id, options=options),
+        lambda conn, options: svc.patrol_map(
+            conn, patrol_id, timezone=get_settings().timezone, options=options
+        ),
         out,
         lang=lang,
         basemap=basemap,
@@ -159,10 +175,15 @@ def river(
 ) -> None:
     """One river for a coordination meeting: stretches by region and level, neighbours."""
     from gis_service.services import maps as svc
+    from gis_service.services.water_quality import configured_assessment_rule
 
-    day = parse_day(date)
+    settings = get_settings()
+    day = parse_day(date) or local_today(settings.timezone)
+    rule = configured_assessment_rule(settings.water_quality_rules_file)
     _export(
-        lambda conn, options: svc.river_map(conn, code, day=day, options=options),
+        lambda conn, options: svc.river_map(
+            conn, code, day=day, options=options, section_rule=rule
+        ),
         out,
         lang=lang,
         basemap=basemap,

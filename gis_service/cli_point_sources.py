@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from gis_service.cli_common import engine, fail_cleanly, logged_write, parse_day
+from gis_service.cli_common import engine, fail_cleanly, logged_write
 from gis_service.config import get_settings, local_today
+from gis_service.domain.periods import parse_day
 
 points_app = typer.Typer(
     help="Point-source chiefs (塘长, 泵长, 口长, 点长): points, posts, roster, audit, map.",
@@ -71,10 +72,13 @@ def audit_cmd(
     as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: today)")] = None,
 ) -> None:
     """Per point post and rule period: patrols owed and counted (within the role's tolerance)."""
+    from gis_service.services.audit import configured_rules
     from gis_service.services.point_sources import audit_points, configured_point_rules
 
     settings = get_settings()
     day = parse_day(as_of, "--as-of") or local_today(settings.timezone)
+    # the patrol statuses that count are the patrol rules' (as in the patrol audit)
+    statuses = configured_rules(settings.rules_file).counting.statuses
     with engine().connect() as conn:
         result = audit_points(
             conn,
@@ -82,7 +86,8 @@ def audit_cmd(
             period,
             timezone=settings.timezone,
             as_of=day,
-            rules=configured_point_rules(),
+            rules=configured_point_rules(settings.point_rules_file),
+            statuses=statuses,
         )
     labels = {"met": "达标", "missed": "未达标", "on_track": "进行中", "not_required": "不作要求"}
     for r in result.rows:

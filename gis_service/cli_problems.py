@@ -11,10 +11,12 @@ from typing import Annotated
 
 import typer
 
-from gis_service.cli_common import engine, fail_cleanly, logged_write, parse_day
+from gis_service.cli_common import engine, fail_cleanly, logged_write
+from gis_service.domain.periods import parse_day
 from gis_service.domain.problems import TRANSITIONS
 from gis_service.domain.vocab import PROBLEM_CATEGORIES, PROBLEM_SOURCES
 from gis_service.errors import InputError
+from gis_service.records.problems import ProblemRecord
 
 problem_app = typer.Typer(
     help="Problems (河湖问题): report, hand over (交办), answer, verify (核查), close (销号).",
@@ -26,11 +28,12 @@ def _user() -> str:
     return f"{getpass.getuser()}@{socket.gethostname()}"
 
 
-def _print(problem: dict) -> None:
+def _print(problem: ProblemRecord) -> None:
+    deadline = problem.deadline.isoformat() if problem.deadline else "-"
     typer.echo(
-        f"{problem['id']}\t{problem['source_label']}\t{problem['category_label']}\t"
-        f"{problem['status_label']}\t期限 {problem['deadline'] or '-'}"
-        f"{' (逾期)' if problem['overdue'] else ''}\t{problem['region_code'] or '-'}"
+        f"{problem.id}\t{problem.source_label}\t{problem.category_label}\t"
+        f"{problem.status_label}\t期限 {deadline}"
+        f"{' (逾期)' if problem.overdue else ''}\t{problem.region_code or '-'}"
     )
 
 

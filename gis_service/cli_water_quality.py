@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gis_service.cli_common import engine, fail_cleanly, logged_write
 from gis_service.config import get_settings
+
+if TYPE_CHECKING:
+    from gis_service.domain.water_quality import AssessmentRule
 
 water_quality_app = typer.Typer(
     help="Boundary cross-section water quality (交界断面水质): sections, samples, assessment.",
@@ -24,14 +27,10 @@ RulesOpt = Annotated[
 ]
 
 
-def _rule(path: Path | None):
-    from gis_service.domain.water_quality import load_assessment_rule
-    from gis_service.errors import InputError
+def _rule(path: Path | None) -> AssessmentRule:
+    from gis_service.services.water_quality import configured_assessment_rule
 
-    try:
-        return load_assessment_rule(path or get_settings().water_quality_rules_file)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
+    return configured_assessment_rule(path or get_settings().water_quality_rules_file)
 
 
 @water_quality_app.command("propose")

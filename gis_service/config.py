@@ -7,14 +7,20 @@ PostGIS; when it is unset, the project-local cluster under ``.gis-local/`` is us
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gis_service.domain import periods
 from gis_service.domain.periods import DEFAULT_TIMEZONE
+from gis_service.packaged import (
+    POINT_RULES_FILE,
+    RULES_FILE,
+    WATER_QUALITY_RULES_FILE,
+    WORK_CALENDAR_FILE,
+)
 
 
 class Settings(BaseSettings):
@@ -32,16 +38,19 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     timezone: str = DEFAULT_TIMEZONE
-    rules_file: Path | None = Field(
-        default=None, description="patrol frequency rules (TOML); default data/rules/"
+    rules_file: Path = Field(
+        default=RULES_FILE,
+        description="patrol frequency rules (TOML); default: the copy shipped in the package",
     )
-    water_quality_rules_file: Path | None = Field(
-        default=None,
-        description="boundary-section reward/deduction rule (TOML); default data/rules/",
+    water_quality_rules_file: Path = Field(
+        default=WATER_QUALITY_RULES_FILE,
+        description="boundary-section reward/deduction rule (TOML); default: the copy shipped "
+        "in the package",
     )
-    point_rules_file: Path | None = Field(
-        default=None,
-        description="塘长/泵长/口长/点长 tolerance and frequency (TOML); default data/rules/",
+    point_rules_file: Path = Field(
+        default=POINT_RULES_FILE,
+        description="塘长/泵长/口长/点长 tolerance and frequency (TOML); default: the copy "
+        "shipped in the package",
     )
     # maps (gis_service.maps)
     basemap: str = Field(
@@ -52,8 +61,10 @@ class Settings(BaseSettings):
         default=3000, description="above this many features a served map uses vector tiles"
     )
 
-    work_calendar_file: Path | None = Field(
-        default=None, description="public holidays and 调休 workdays (TOML); default data/rules/"
+    work_calendar_file: Path = Field(
+        default=WORK_CALENDAR_FILE,
+        description="public holidays and 调休 workdays (TOML); default: the copy shipped in "
+        "the package",
     )
     handover_working_days: int | None = Field(
         default=10,
@@ -90,6 +101,6 @@ def get_settings() -> Settings:
 
 
 def local_today(timezone: str | None = None) -> dt.date:
-    """Today in the service's time zone (``timezone``, else GIS_TIMEZONE), not the server
-    clock's: a patrol, an audit or a roster date near midnight belongs to the offices' day."""
-    return dt.datetime.now(zoneinfo.ZoneInfo(timezone or get_settings().timezone)).date()
+    """Today in ``timezone``, else in GIS_TIMEZONE: for the front ends (API, CLI, notebook)
+    and tests; below them ``domain.periods.local_today`` takes the time zone passed in."""
+    return periods.local_today(timezone or get_settings().timezone)

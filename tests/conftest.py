@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
 
+from gis_service.config import get_settings
 from gis_service.db import admin, migrate
 from gis_service.db.engine import database_url, with_database
 from gis_service.services.sample import SAMPLE_DIR
@@ -30,7 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def server_url() -> str:
-    return database_url()
+    return database_url(get_settings())
 
 
 def _drop_stale_test_databases(server_url: str) -> None:

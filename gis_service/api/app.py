@@ -30,7 +30,7 @@ from gis_service.api.routes import (
     water_quality,
     zoning,
 )
-from gis_service.config import get_settings
+from gis_service.config import Settings, get_settings
 from gis_service.maps.vendor import DOCS_VENDOR_DIR, VENDOR_DIR
 
 
@@ -40,8 +40,11 @@ async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(engine: Engine | None = None) -> FastAPI:
-    """Build the app; ``engine`` defaults to the configured database (tests pass their own)."""
+def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
+    """Build the app; ``engine`` defaults to the configured database (tests pass their own).
+
+    ``settings``: the one settings object every route passes down (``api.deps.SettingsDep``);
+    without it the environment's are read (``get_settings``, cached)."""
     app = FastAPI(
         title="河湖长制 GIS service",
         version=__version__,
@@ -55,6 +58,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.engine = engine
+    app.state.settings = settings
     # tokens never reach the access log (installed again at start-up: a server configuring
     # its logging after the app was built keeps the filters of existing loggers)
     redact_access_log()
@@ -77,7 +81,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     # inner to outer: the write guard (token, per-user concurrency, body caps and deadlines,
     # then the body read whole before the route takes a connection), the write log around it
     # (refused writes are logged too)
-    app.add_middleware(WriteGuard, limits=Limits(max_body_bytes=get_settings().max_body_bytes))
+    app.add_middleware(
+        WriteGuard, limits=Limits(max_body_bytes=(settings or get_settings()).max_body_bytes)
+    )
     # Swagger UI and ReDoc for /docs and /redoc (routes/docs.py), never from a CDN
     app.mount("/static/docs", StaticFiles(directory=DOCS_VENDOR_DIR), name="docs-vendor")
     app.add_middleware(WriteLog)

@@ -41,8 +41,10 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 
-    async def _db_down(_: Request, exc: DBAPIError) -> JSONResponse:
-        log.warning("database unavailable: %s", exc.orig)
+    async def _db_down(_: Request, exc: Exception) -> JSONResponse:
+        # registered for OperationalError and InterfaceError only (Starlette types handlers
+        # as taking any Exception): log the driver's own message
+        log.warning("database unavailable: %s", exc.orig if isinstance(exc, DBAPIError) else exc)
         return JSONResponse(
             {"detail": "the database is unavailable; try again shortly"},
             status_code=503,

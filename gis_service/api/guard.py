@@ -29,8 +29,9 @@ from starlette.datastructures import QueryParams
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gis_service.db.engine import get_engine
+from gis_service.api.deps import app_engine
 from gis_service.domain.access import Principal
+from gis_service.domain.vocab import WRITER_ROLES
 from gis_service.services.users import principal_for
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -127,7 +128,7 @@ class WriteGuard:
             raise _Refused(401, "the Authorization header must be 'Bearer <token>'")
         if token is None:
             raise _Refused(401, "this request needs a token (Authorization: Bearer …)")
-        engine = scope["app"].state.engine or get_engine()
+        engine = app_engine(scope["app"])
         try:
             who = await run_in_threadpool(_lookup, engine, token)
         except (OperationalError, InterfaceError, PoolTimeout):  # outside the app's handlers
@@ -137,7 +138,7 @@ class WriteGuard:
         if who is None:
             raise _Refused(401, "the token is unknown, expired or revoked")
         scope.setdefault("state", {})["principal"] = who
-        if who.role not in ("chief", "office"):
+        if who.role not in WRITER_ROLES:
             raise _Refused(403, f"a {who.role} may not {scope['method']} {scope['path']}")
         return who
 

@@ -14,8 +14,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gis_service.api.deps import app_engine, app_settings_of
 from gis_service.config import get_settings
-from gis_service.db.engine import get_engine
 from gis_service.domain.access import ANONYMOUS, Principal
 from gis_service.services.users import log_write
 
@@ -48,9 +48,13 @@ class WriteLog:
             who = getattr(request.state, "principal", ANONYMOUS)
             client = request.client.host if request.client else None
             path = _logged_path(scope)
-            engine = scope["app"].state.engine or get_engine()
+            app = scope["app"]
+            engine = app_engine(app)
+            home = app_settings_of(app).local_dir
             try:
-                await run_in_threadpool(_log, engine, who, scope["method"], path, status, client)
+                await run_in_threadpool(
+                    _log, engine, home, who, scope["method"], path, status, client
+                )
             except Exception as exc:  # the database may be down: never hide the answer
                 log.warning(
                     "write log not stored (%s %s by %s): %s", scope["method"], path, who.name, exc
@@ -70,27 +74,36 @@ def _logged_path(scope: Scope) -> str:
 _spill_lock = threading.Lock()
 
 
-def spill_path(engine) -> Path:
-    """Where write-log lines wait while the database is away (one JSON object a line); one
-    file per database, so lines go back only where they belong."""
+def spill_path(engine, local_dir: Path | None = None) -> Path:
+    """Where write-log lines wait while the database is away (one JSON object a line), in
+    ``local_dir`` (the app's settings' ``.gis-local``); one file per database, so lines go
+    back only where they belong."""
     where = engine.url.render_as_string(hide_password=True)
     key = hashlib.sha256(where.encode()).hexdigest()[:16]
-    return get_settings().local_dir / f"write-log-spill-{key}.jsonl"
+    return (local_dir or get_settings().local_dir) / f"write-log-spill-{key}.jsonl"
 
 
-def _log(engine, who, method, path, status, client) -> None:
+def _log(engine, local_dir: Path, who, method, path, status, client) -> None:
     """Store the line; when the database refuses, keep it in the spill file (a write refused
     during an outage is still accounted for) and store it with the next line that gets in."""
     try:
         with engine.connect() as conn:
             log_write(conn, who, method, path, status, client)
     except Exception:
-        _spill(engine, who, method, path, status, client)
+        _spill(engine, local_dir, who, method, path, status, client)
         raise
-    _flush_spill(engine)
+    _flush_spill(engine, local_dir)
 
 
-def _spill(engine, who: Principal, method: str, path: str, status: int, client: str | None) -> None:
+def _spill(
+    engine,
+    local_dir: Path,
+    who: Principal,
+    method: str,
+    path: str,
+    status: int,
+    client: str | None,
+) -> None:
     line = {
         "at": dt.datetime.now(dt.UTC).isoformat(),
         "who": [who.role, who.user_id, who.name, who.chief_id],
@@ -99,15 +112,15 @@ def _spill(engine, who: Principal, method: str, path: str, status: int, client: 
         "status": status,
         "client": client,
     }
-    target = spill_path(engine)
+    target = spill_path(engine, local_dir)
     with _spill_lock:
         target.parent.mkdir(parents=True, exist_ok=True)
         with target.open("a", encoding="utf-8") as f:
             f.write(json.dumps(line, ensure_ascii=False) + "\n")
 
 
-def _flush_spill(engine) -> None:
-    target = spill_path(engine)
+def _flush_spill(engine, local_dir: Path) -> None:
+    target = spill_path(engine, local_dir)
     if not target.exists():
         return
     with _spill_lock:

@@ -7,10 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import Query
 
-from gis_service.domain.vocab import LEVELS
+from gis_service.domain.vocab import COORD_SYSTEMS, LEVELS
 
 REGION_PATTERN = r"^[0-9]{6,12}$"
-COORD_SYSTEMS = ("wgs84", "cgcs2000", "gcj02", "bd09")
 
 Level = Literal[LEVELS]  # type: ignore[valid-type]
 CoordSystem = Literal[COORD_SYSTEMS]  # type: ignore[valid-type]

@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Connection, text
@@ -66,9 +68,50 @@ def load_post_targets(
     )
     ancestors = region_ancestors(conn) if len(general) else {}
     codes = sorted(set(segs["water_body_code"]) | set(zones["water_body_code"]) | set(waters))
-    kinds = dict(
+    kinds: dict[str, str] = dict(
         conn.execute(
             text("SELECT code, kind FROM water_body WHERE code = ANY(:w)"), {"w": codes}
         ).all()
     )
     return posts, segs, zones, ancestors, kinds
+
+
+@dataclass(frozen=True)
+class WaterLine:
+    """A river's stored line (WGS84 WKB) and whether its digitised direction runs upstream."""
+
+    code: str
+    flow_reversed: bool
+    wkb: bytes
+
+
+def water_lines(conn: Connection, codes: Sequence[str]) -> list[WaterLine]:
+    """The lines of the given water bodies, ordered by code."""
+    rows = conn.execute(
+        text(
+            "SELECT code, flow_reversed, ST_AsBinary(geom) FROM water_body WHERE code = ANY(:w) "
+            "ORDER BY code"
+        ),
+        {"w": list(codes)},
+    ).all()
+    return [WaterLine(code, bool(rev), bytes(g)) for code, rev, g in rows]
+
+
+def stored_river_lengths(conn: Connection, codes: Sequence[str]) -> dict[str, float]:
+    """Each river's length in the zoning's chainage (its last segment's end)."""
+    rows = conn.execute(
+        text(
+            "SELECT water_body_code, max(chainage_to_m) FROM river_segment "
+            "WHERE water_body_code = ANY(:w) GROUP BY water_body_code"
+        ),
+        {"w": list(codes)},
+    ).all()
+    return {code: float(total or 0.0) for code, total in rows}
+
+
+def zoning_metric_zones(conn: Connection) -> list[int]:
+    """The metric EPSG codes the latest zoning run measured in."""
+    counts = conn.execute(
+        text("SELECT counts -> 'metric_zones' FROM zoning_run ORDER BY id DESC LIMIT 1")
+    ).scalar()
+    return sorted(int(z) for z in (counts or {}))

@@ -8,12 +8,12 @@ from functools import lru_cache
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from gis_service.config import Settings, get_settings
+from gis_service.config import Settings
 
 
-def database_url(settings: Settings | None = None) -> str:
-    """``DATABASE_URL`` if set, else the project-local cluster's URL (port from its state)."""
-    settings = settings or get_settings()
+def database_url(settings: Settings) -> str:
+    """``DATABASE_URL`` if set, else the project-local cluster's URL (port from its state);
+    ``settings``: the front end's (API, CLI, notebook)."""
     if settings.database_url:
         url = make_url(settings.database_url)
         if url.drivername in ("postgresql", "postgres"):
@@ -57,5 +57,7 @@ def _discard_stale(context) -> None:
 
 
 @lru_cache
-def get_engine(url: str | None = None) -> Engine:
-    return make_engine(url or database_url())
+def get_engine(url: str) -> Engine:
+    """One engine (one pool) per database URL in the process; the front ends pass the URL of
+    their settings (``database_url``)."""
+    return make_engine(url)

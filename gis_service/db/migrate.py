@@ -1,4 +1,5 @@
-"""Run Alembic migrations from code (set-up, tests) with the project's migrations folder."""
+"""Run Alembic migrations from code (set-up, tests) with the migrations shipped in the
+package (``gis_service/migrations``), so an installed wheel migrates as a checkout does."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from alembic import command
 from alembic.config import Config
 from geoalchemy2 import alembic_helpers
 
+from gis_service.packaged import ALEMBIC_INI, MIGRATIONS_DIR
+
+# The checkout around the package, if it runs from one (nothing is read from it here):
+# notebook/_connection.py looks for the project-local cluster's .gis-local/ there.
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _IGNORED_SCHEMAS = {"tiger", "tiger_data", "topology"}
 
@@ -20,8 +25,8 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
 
 
 def alembic_config(url: str) -> Config:
-    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg = Config(str(ALEMBIC_INI))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["url"] = url
     return cfg
 

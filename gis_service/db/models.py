@@ -27,8 +27,10 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import DATERANGE, JSONB, UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+from gis_service.db.base import Base as Base  # the tables' base, imported from here too
+from gis_service.db.base import _in
 from gis_service.domain.crs import STORAGE_SRID
 from gis_service.domain.vocab import (
     ACCOUNTABILITY_KINDS,
@@ -42,14 +44,6 @@ from gis_service.domain.vocab import (
     USER_ROLES,
     WATER_KINDS,
 )
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
-class Base(DeclarativeBase):
-    pass
 
 
 class AdminRegion(Base):

@@ -26,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import DATERANGE
 from sqlalchemy.orm import Mapped, mapped_column
 
-from gis_service.db.models import Base, _in
+from gis_service.db.base import Base, _in
 from gis_service.domain.crs import STORAGE_SRID
 from gis_service.domain.point_sources import POINT_KINDS, POINT_ROLES
 

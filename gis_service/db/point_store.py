@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import shapely
@@ -201,3 +202,25 @@ def points_in(conn: Connection, region: str | None) -> pd.DataFrame:
         "lat",
     ]
     return pd.DataFrame([dict(r) for r in rows], columns=columns)
+
+
+def village_stretch_middles(conn: Connection) -> list[dict[str, Any]]:
+    """Where the sample generator puts its points: the middle of each single-line village
+    stretch inside a village, with the village segment chief holding it now (one per
+    stretch, the first by id)."""
+    rows = conn.execute(
+        text(
+            "SELECT DISTINCT ON (s.id) s.id, s.region_code, s.water_body_code, p.chief_id, "
+            "c.name AS chief_name, a.name AS village, "
+            "round(ST_X(ST_LineInterpolatePoint(ST_LineMerge(s.geom), 0.5))::numeric, 7) AS lon, "
+            "round(ST_Y(ST_LineInterpolatePoint(ST_LineMerge(s.geom), 0.5))::numeric, 7) AS lat "
+            "FROM river_segment s JOIN chief_post p ON p.water_body_code = s.water_body_code "
+            "AND p.region_code = s.region_code AND p.role = 'segment_chief' "
+            "AND p.level = 'village' AND p.valid_to IS NULL "
+            "JOIN chief c ON c.id = p.chief_id JOIN admin_region a ON a.code = s.region_code "
+            "WHERE s.level = 'village' AND s.kind = 'inside' "
+            "AND GeometryType(ST_LineMerge(s.geom)) = 'LINESTRING' "
+            "ORDER BY s.id, p.chief_id"
+        )
+    ).mappings()
+    return [dict(r) for r in rows]

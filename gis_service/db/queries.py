@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, Date, and_, literal, select, text
+from sqlalchemy import Connection, Date, Row, and_, literal, select, text
 
-from gis_service.config import get_settings
 from gis_service.db.models import Chief, ChiefPost
 
 # "this region and everything below it": prefix a query with it, bind :region, filter with
@@ -39,11 +38,12 @@ def where_clause(params: dict, *, region_columns: tuple[str, ...], **equal: str 
 
 
 def local_day_bounds(
-    first: dt.date | None, last: dt.date | None, timezone: str | None = None
+    first: dt.date | None, last: dt.date | None, timezone: str
 ) -> tuple[dt.datetime | None, dt.datetime | None]:
     """Local dates ``first``..``last`` (inclusive; None: open) as timestamp bounds: filter a
-    ``timestamptz`` column with ``>= lo`` and ``< hi``. ``timezone``: the settings' by default."""
-    tz = zoneinfo.ZoneInfo(timezone or get_settings().timezone)
+    ``timestamptz`` column with ``>= lo`` and ``< hi``, in ``timezone`` (the office's, passed
+    in by the front end)."""
+    tz = zoneinfo.ZoneInfo(timezone)
     lo = dt.datetime.combine(first, dt.time(), tz) if first is not None else None
     hi = (
         dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz)
@@ -69,21 +69,27 @@ def names(conn: Connection, table: str, keys: Iterable[str] | None = None) -> di
     )
 
 
-def wkb_by_id(conn: Connection, table: str, ids: Iterable[str], columns: str = "id") -> list:
+def wkb_by_id(
+    conn: Connection, table: str, ids: Iterable[str], columns: str = "id"
+) -> Sequence[Row]:
     """Rows (``columns``..., WKB of ``geom``) of the segments or zones with these ids (table
     and column names come from the caller's code, the ids are bound)."""
     if table not in ("river_segment", "still_water_zone"):
         raise ValueError(table)
-    return conn.execute(
-        text(f"SELECT {columns}, ST_AsBinary(geom) FROM {table} WHERE id = ANY(:i)"),
-        {"i": list(ids)},
-    ).all()
+    return list(
+        conn.execute(
+            text(f"SELECT {columns}, ST_AsBinary(geom) FROM {table} WHERE id = ANY(:i)"),
+            {"i": list(ids)},
+        )
+    )
 
 
 def region_ancestors(conn: Connection) -> dict[str, tuple[str, ...]]:
     """Each region's ancestors, nearest first (one query, walked in memory)."""
-    parent = dict(conn.execute(text("SELECT code, parent_code FROM admin_region")).all())
-    out = {}
+    parent: dict[str, str | None] = dict(
+        conn.execute(text("SELECT code, parent_code FROM admin_region")).all()
+    )
+    out: dict[str, tuple[str, ...]] = {}
     for code in parent:
         chain, p = [], parent.get(code)
         while p:
@@ -91,6 +97,21 @@ def region_ancestors(conn: Connection) -> dict[str, tuple[str, ...]]:
             p = parent.get(p)
         out[code] = tuple(chain)
     return out
+
+
+# a post as ``posts_on`` returns it (the notebook's chiefs table has these columns)
+POST_COLUMNS = (
+    "id",
+    "role",
+    "level",
+    "region_code",
+    "water_body_code",
+    "valid_from",
+    "valid_to",
+    "chief_id",
+    "chief_name",
+    "title",
+)
 
 
 def posts_on(

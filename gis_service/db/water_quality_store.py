@@ -6,7 +6,9 @@ frames for ``domain.water_quality`` to decide on."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 import shapely
@@ -240,3 +242,23 @@ def region_names(conn: Connection, codes: set[str]) -> dict[str, str]:
         text("SELECT code, name FROM admin_region WHERE code = ANY(:c)"), {"c": sorted(codes)}
     )
     return {r.code: r.name for r in rows}
+
+
+def sample_crossings(conn: Connection, waters: Sequence[str]) -> list[dict[str, Any]]:
+    """Where the sample generator puts its boundary sections: the township crossings (not
+    stretches along a boundary) of ``waters``, upstream first, with the names around them."""
+    rows = conn.execute(
+        text(
+            "SELECT j.id, j.water_body_code, w.name AS water, j.upstream_region_code AS up, "
+            "u.name AS up_name, j.downstream_region_code AS down, d.name AS down_name, "
+            "round(ST_X(j.crossing_point)::numeric, 7) AS lon, "
+            "round(ST_Y(j.crossing_point)::numeric, 7) AS lat FROM joint_section j "
+            "JOIN water_body w ON w.code = j.water_body_code "
+            "JOIN admin_region u ON u.code = j.upstream_region_code "
+            "JOIN admin_region d ON d.code = j.downstream_region_code "
+            "WHERE j.level = 'township' AND NOT j.along_boundary AND j.water_body_code = ANY(:w) "
+            "ORDER BY j.water_body_code, j.crossing_chainage_m"
+        ),
+        {"w": list(waters)},
+    ).mappings()
+    return [dict(r) for r in rows]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gis_service.domain.vocab import WRITER_ROLES
 from gis_service.errors import AuthenticationError, PermissionDeniedError
 
 
@@ -44,7 +45,7 @@ def require_office(who: Principal, action: str) -> None:
 
 def require_chief_or_office(who: Principal, action: str) -> None:
     require_token(who, action)
-    if who.role not in ("office", "chief"):
+    if who.role not in WRITER_ROLES:
         raise PermissionDeniedError(f"{action} needs a chief's or the office's token")
 
 

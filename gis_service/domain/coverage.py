@@ -208,12 +208,36 @@ def _walked_silences(
     return across & _on_one_target(a, b, group)
 
 
+FEW_INTERVALS = 4
+
+
+def within_one(lo: Floats, hi: Floats, a: Floats, b: Floats) -> NDArray[np.bool_]:
+    """Whether some interval [lo_k, hi_k] holds both ``a_i`` and ``b_i`` (NaN: never).
+
+    One sort and one search for all the intervals: some interval holds both exactly when,
+    among the intervals starting at or before min(a, b), the farthest end reaches max(a, b).
+    A general chief has hundreds of targets on a line: no pass over the points per target.
+    """
+    if len(lo) <= FEW_INTERVALS:  # a chief's own few targets: a comparison each is cheaper
+        out = np.zeros(len(a), dtype=bool)
+        for s, e in zip(lo.tolist(), hi.tolist(), strict=True):
+            out |= (a >= s) & (a <= e) & (b >= s) & (b <= e)
+        return out
+    order = np.argsort(lo, kind="stable")
+    starts = lo[order]
+    reach = np.maximum.accumulate(hi[order])
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    k = np.searchsorted(starts, low, side="right") - 1  # NaN sorts last: k = len - 1
+    out = k >= 0
+    out[out] = reach[k[out]] >= high[out]  # a NaN compares False
+    return out
+
+
 def _on_one_target(a: Floats, b: Floats, group: list[Target]) -> NDArray[np.bool_]:
     """Chainage pairs that lie both inside one and the same target of the line."""
-    same_target = np.zeros(len(a), dtype=bool)
-    for tg in group:  # a handful of targets per line
-        same_target |= (a >= tg.start) & (a <= tg.end) & (b >= tg.start) & (b <= tg.end)
-    return same_target
+    starts = np.array([tg.start for tg in group], dtype=float)
+    ends = np.array([tg.end for tg in group], dtype=float)
+    return within_one(starts, ends, a, b)
 
 
 def _over_strays(
@@ -264,11 +288,12 @@ def measure(
         tolerance = max(tg.half_width_m for tg in group) + params.gps_margin_m
         matched, chainage = matcher.match(x, y, line, tolerance)
         # points near the line within some target's (extended) range count as on-assignment
-        in_range = np.zeros(n, dtype=bool)
-        for tg in group:
-            in_range |= (
-                matched & (chainage >= tg.start - tg.extend_m) & (chainage <= tg.end + tg.extend_m)
-            )
+        in_range = matched & within_one(
+            np.array([tg.start - tg.extend_m for tg in group], dtype=float),
+            np.array([tg.end + tg.extend_m for tg in group], dtype=float),
+            chainage,
+            chainage,
+        )
         on_point |= in_range
         same_part = part[:-1] == part[1:]
         dc = np.abs(np.diff(chainage))

@@ -125,7 +125,8 @@ def transformer(src: str | int, dst: str | int) -> Transformer:
     cache = getattr(_LOCAL, "transformers", None)
     if cache is None:
         cache = _LOCAL.transformers = {}
-    key = (str(src), str(dst))
+    # one key per CRS however it is named (4545, "4545", "EPSG:4545"): each is built once
+    key = (_crs_key(src), _crs_key(dst))
     t = cache.get(key)
     if t is None:
         if len(cache) >= 64:
@@ -134,6 +135,11 @@ def transformer(src: str | int, dst: str | int) -> Transformer:
             CRS.from_user_input(key[0]), CRS.from_user_input(key[1]), always_xy=True
         )
     return t
+
+
+def _crs_key(crs: str | int) -> str:
+    name = str(crs)
+    return f"EPSG:{name}" if name.isdigit() else name
 
 
 def transform(geometries, src: str | int, dst: str | int):

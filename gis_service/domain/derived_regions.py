@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import shapely
+from numpy.typing import NDArray
 
 from gis_service.domain.admin_codes import code_problem
 from gis_service.domain.vocab import LEVEL_RANK, LEVELS
@@ -51,7 +53,7 @@ def derive_missing_parents(
     codes: Sequence[str | None],
     levels: Sequence[str | None],
     parents: Sequence[str | None],
-    geometries: Sequence[shapely.Geometry | None],
+    geometries: Sequence[shapely.Geometry | None] | NDArray[np.object_],
     known: Mapping[str, str],
 ) -> tuple[list[DerivedRegion], list[tuple[str, str]]]:
     """Derived parents, and problems as (where, reason) for those that cannot be built."""
@@ -64,10 +66,10 @@ def derive_missing_parents(
     for parent, members in sorted(groups.items()):
         child_levels = {levels[i] for i in members}
         where = f"parent {parent}"
-        if None in child_levels or len(child_levels) != 1:
+        child_level = next(iter(child_levels)) if len(child_levels) == 1 else None
+        if child_level is None:
             problems.append((where, f"children of mixed levels {sorted(map(str, child_levels))}"))
             continue
-        child_level = child_levels.pop()
         if LEVEL_RANK[child_level] == 0:
             problems.append((where, "a province has no parent to build"))
             continue

@@ -60,11 +60,11 @@ def check_geometries(
     types = shapely.get_type_id(geoms)
     valid = shapely.is_valid(geoms)
     reasons = shapely.is_valid_reason(geoms)
-    for i in np.flatnonzero(missing):
-        result.rejected[int(i)] = "empty or missing geometry"
+    for k in np.flatnonzero(missing):
+        result.rejected[int(k)] = "empty or missing geometry"
     wanted_ids = (3, 6) if family == "polygon" else (1, 5)
-    for i in np.flatnonzero(~missing):
-        i = int(i)
+    for k in np.flatnonzero(~missing):
+        i = int(k)
         geom = geoms[i]
         if types[i] not in wanted_ids and types[i] != 7:
             result.rejected[i] = f"expected a {family} geometry, got {geom.geom_type}"

@@ -9,6 +9,7 @@ also a township and village crossing: it is recorded once, at the coarsest level
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ from gis_service.domain.segmentation import (
     Segments,
     concat_segments,
 )
+from gis_service.domain.vocab import LEVEL_RANK
 
 Ints = NDArray[np.int64]
 Floats = NDArray[np.float64]
@@ -168,3 +170,19 @@ def conveners(segments: Segments, codes: NDArray[np.str_]) -> dict[int, dict]:
             convener = min(lengths, key=lambda c: (-round(lengths[c], 3), c))
             out[river] = {"convener": convener, "lengths_m": dict(sorted(lengths.items()))}
     return out
+
+
+def joint_meeting_needed(roles: Sequence[str], levels: Sequence[str]) -> bool:
+    """Whether a river's convener must call a joint meeting (联席会议, seed 001).
+
+    ``roles`` and ``levels``: the river's own posts on the day (one entry per post). A river
+    with a river chief (河长) at city level or above has someone who coordinates the counties
+    along it; without one, the convener county (``conveners``) calls the meeting. Deputy
+    chiefs and lake chiefs do not count; neither does a level the vocabulary does not know.
+    """
+    role = np.asarray(roles, dtype=object)
+    rank = np.array([LEVEL_RANK.get(str(lv), len(LEVEL_RANK)) for lv in levels], dtype=np.int64)
+    if role.shape != rank.shape:
+        raise ValueError("roles and levels must have one entry per post")
+    city_chief = (role == "river_chief") & (rank <= LEVEL_RANK["city"])
+    return not bool(city_chief.any())

@@ -71,7 +71,7 @@ class Network:
             self.tributaries.setdefault(m, []).append((c, t))
         for items in self.tributaries.values():
             items.sort()
-        self._by_river_level: dict[tuple[int, str], Ints] = {}
+        self._by_river_level: dict[tuple[int, str], list[int]] = {}
         order = np.lexsort((segments.start, segments.level, segments.river))
         for j in order:
             self._by_river_level.setdefault(
@@ -98,7 +98,8 @@ class Network:
         """Segments below ``segment`` in flow order, through main stems, to a distance."""
         s = self.segments
         level = str(s.level[segment])
-        river, at, travelled, via = int(s.river[segment]), float(s.end[segment]), 0.0, ()
+        river, at, travelled = int(s.river[segment]), float(s.end[segment]), 0.0
+        via: tuple[int, ...] = ()
         out: list[Neighbour] = []
         while True:
             via = (*via, river)

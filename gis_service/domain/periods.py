@@ -10,7 +10,10 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+import zoneinfo
 from dataclasses import dataclass
+
+from gis_service.errors import InputError
 
 # the offices' time zone unless GIS_TIMEZONE says otherwise; dates everywhere are local to it
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -113,3 +116,20 @@ def split(period: Period, kind: str) -> list[Period]:
         out.append(p)
         day = p.end + dt.timedelta(days=1)
     return out
+
+
+def local_today(timezone: str) -> dt.date:
+    """Today in ``timezone`` (the office's), not the server clock's: a patrol, an audit or a
+    roster date near midnight belongs to the offices' day."""
+    return dt.datetime.now(zoneinfo.ZoneInfo(timezone)).date()
+
+
+def parse_day(value: dt.date | str | None, option: str = "--date") -> dt.date | None:
+    """A YYYY-MM-DD option (or a date, as notebook users pass), None when not given; a bad
+    value is a clean error naming ``option``. Shared by the CLI and the notebook API."""
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option} expects YYYY-MM-DD, got {value!r}") from None

@@ -15,6 +15,7 @@ import shapely
 from numpy.typing import NDArray
 
 from gis_service.domain.periods import Period, split
+from gis_service.packaged import POINT_RULES_FILE as DEFAULT_RULES_FILE
 
 POINT_KIND_LABELS: dict[str, str] = {
     "pond": "塘",
@@ -31,8 +32,6 @@ POINT_ROLE_LABELS: dict[str, str] = {
     "point_chief": "点长",
 }
 POINT_ROLES: tuple[str, ...] = tuple(POINT_ROLE_LABELS)
-
-DEFAULT_RULES_FILE = Path(__file__).resolve().parents[2] / "data" / "rules" / "point_posts.toml"
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Patrol frequency rules: load, validate and choose the rule for a post.
 
-Rules live in a versioned TOML file (``data/rules/patrol_rules.toml`` by default) that an
-office can copy and edit; loading fails loudly on anything it does not understand, naming
-the rule, because a silently ignored rule would make an audit wrong.
+Rules live in a versioned TOML file (``gis_service/rules/patrol_rules.toml``, shipped with
+the package, by default) that an office can copy and edit; loading fails loudly on anything
+it does not understand, naming the rule, because a silently ignored rule would make an audit
+wrong.
 """
 
 from __future__ import annotations
@@ -13,8 +14,7 @@ from pathlib import Path
 
 from gis_service.domain.periods import KINDS
 from gis_service.domain.vocab import LEVELS, POST_ROLES
-
-DEFAULT_RULES_FILE = Path(__file__).resolve().parents[2] / "data" / "rules" / "patrol_rules.toml"
+from gis_service.packaged import RULES_FILE as DEFAULT_RULES_FILE
 
 
 @dataclass(frozen=True)

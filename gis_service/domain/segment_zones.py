@@ -48,8 +48,10 @@ def segment_polygons(
     b = np.flatnonzero(~inside)
     if len(b):
         left, right = segments.left[b], segments.right[b]
-        lg = np.where(left >= 0, hierarchy.geoms[np.maximum(left, 0)], None)
-        rg = np.where(right >= 0, hierarchy.geoms[np.maximum(right, 0)], None)
+        lg = hierarchy.geoms[np.maximum(left, 0)]  # fancy indexing: a copy
+        lg[left < 0] = None
+        rg = hierarchy.geoms[np.maximum(right, 0)]
+        rg[right < 0] = None
         both = (left >= 0) & (right >= 0)
         region_geom[b] = np.where(both, shapely.union(lg, rg), np.where(left >= 0, lg, rg))
     out = shapely.intersection(corridor, region_geom)

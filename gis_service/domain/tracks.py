@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from gis_service.domain.vocab import TRAVEL_MODES
+
 Floats = NDArray[np.float64]
 
 
@@ -47,7 +49,7 @@ JUMP = "jump"
 
 # fastest plausible movement per patrol mode (m/s): a step faster than this (and than the
 # track's own pace around it) may be a GPS jump, if the track comes back
-MODE_MAX_SPEED = {"walk": 4.0, "bike": 12.0, "boat": 15.0, "vehicle": 40.0}
+MODE_MAX_SPEED = dict(zip(TRAVEL_MODES, (4.0, 12.0, 15.0, 40.0), strict=True))
 
 CLOCK_EARLIEST_S = 946_684_800.0  # 2000-01-01T00:00Z: no patrol app recorded before it
 

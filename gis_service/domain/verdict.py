@@ -18,8 +18,9 @@ import numpy as np
 from gis_service.domain.coverage import Coverage
 from gis_service.domain.offsets import OffsetCheck
 from gis_service.domain.tracks import BAD_CLOCK, JUMP, SPEED_SPIKE, CleanTrack
+from gis_service.domain.vocab import PATROL_STATUSES
 
-VALID, PARTIAL, INVALID, SUSPICIOUS = "valid", "partial", "invalid", "suspicious"
+VALID, PARTIAL, INVALID, SUSPICIOUS = PATROL_STATUSES
 
 # reason codes -> what they make of the patrol
 INVALIDATING = {

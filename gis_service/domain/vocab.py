@@ -50,6 +50,10 @@ POST_ROLE_LABELS: dict[str, str] = {
 POST_ROLES: tuple[str, ...] = tuple(POST_ROLE_LABELS)
 # posts on a region, not on a water body: every water inside the region is theirs
 REGION_ROLES: tuple[str, ...] = ("general_chief", "deputy_general_chief")
+# a river's own chiefs (its coordination report's "river chiefs")
+RIVER_CHIEF_ROLES: tuple[str, ...] = ("river_chief", "deputy_chief", "lake_chief")
+# posts whose holders answer for a tributary in the report of the river it flows into
+TRIBUTARY_CHIEF_ROLES: tuple[str, ...] = ("river_chief", "segment_chief")
 
 # audit outcome of a post in a rule period (巡河考核)
 AUDIT_STATUS_LABELS: dict[str, str] = {
@@ -115,6 +119,16 @@ ACCOUNTABILITY_STATUS_LABELS: dict[str, str] = {
     "referred": "已移交问责",
 }
 ACCOUNTABILITY_STATUSES: tuple[str, ...] = tuple(ACCOUNTABILITY_STATUS_LABELS)
+
+# coordinate systems a track or a point may come in: WGS84 (GPS), CGCS2000 (the same to
+# centimetres), GCJ-02 (AMap/Tencent) and BD-09 (Baidu), the last two converted on the way in
+COORD_SYSTEMS: tuple[str, ...] = ("wgs84", "cgcs2000", "gcj02", "bd09")
+# how a patrol went (the fastest plausible pace of each: domain.tracks.MODE_MAX_SPEED)
+TRAVEL_MODES: tuple[str, ...] = ("walk", "bike", "boat", "vehicle")
+# a patrol's verdict (domain.verdict)
+PATROL_STATUSES: tuple[str, ...] = ("valid", "partial", "invalid", "suspicious")
+# roles that may write (upload patrols, report problems); viewers read only
+WRITER_ROLES: tuple[str, ...] = ("chief", "office")
 
 USER_ROLE_LABELS: dict[str, str] = {
     "office": "河长办",

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-DEFAULT_RULES_FILE = Path(__file__).resolve().parents[2] / "data" / "rules" / "water_quality.toml"
+from gis_service.packaged import WATER_QUALITY_RULES_FILE as DEFAULT_RULES_FILE
 
 CLASS_LABELS: dict[int, str] = {1: "Ⅰ类", 2: "Ⅱ类", 3: "Ⅲ类", 4: "Ⅳ类", 5: "Ⅴ类", 6: "劣Ⅴ类"}
 WORSE_THAN_V = 6

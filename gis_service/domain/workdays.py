@@ -15,10 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gis_service.errors import InputError
-
-DEFAULT_CALENDAR_FILE = (
-    Path(__file__).resolve().parents[2] / "data" / "rules" / "work_calendar.toml"
-)
+from gis_service.packaged import WORK_CALENDAR_FILE as DEFAULT_CALENDAR_FILE
 
 
 @dataclass(frozen=True)

@@ -153,7 +153,8 @@ def _rivers(linear: pd.DataFrame, hierarchy: RegionHierarchy, config: ZoningConf
     seg = result.segments
     # segments (inside/boundary) and outside stretches in one table
     both = concat_segments([seg, result.outside])
-    order = np.lexsort((both.start, [LEVEL_RANK[lv] for lv in both.level], both.river))
+    ranks = np.array([LEVEL_RANK[lv] for lv in both.level], dtype=np.int64)
+    order = np.lexsort((both.start, ranks, both.river))
     rows = both.take(order)  # order: row in the concatenation, < len(seg) for real segments
     water = codes[rows.river].tolist()
     region_codes = _code(hierarchy.codes, rows.region)

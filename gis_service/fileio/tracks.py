@@ -41,6 +41,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
+from gis_service.domain.periods import DEFAULT_TIMEZONE
 from gis_service.domain.tracks import RawTrack
 from gis_service.errors import InputError
 from gis_service.fileio.kml import kml_kind, read_kml
@@ -105,7 +106,7 @@ def parse_track(
     *,
     filename: str | None = None,
     fmt: str | None = None,
-    timezone: str = "Asia/Shanghai",
+    timezone: str = DEFAULT_TIMEZONE,
     max_points: int = 200_000,
     max_bytes: int = 20_000_000,
 ) -> RawTrack:
@@ -876,7 +877,7 @@ def _times_to_utc(values: Sequence[object], refs: list[str], ctx: _Context) -> n
             raise ctx.error(f"time {v!r} is not a time", refs[i])
         if isinstance(v, int | float):
             epoch[0].append(i)
-            epoch[1].append(v)  # type: ignore[arg-type]
+            epoch[1].append(v)
         elif isinstance(v, datetime):
             if v.tzinfo is not None and v.utcoffset() is not None:
                 aware[0].append(i)

@@ -17,6 +17,7 @@ from folium import plugins
 
 from gis_service.maps.elements import MapChrome
 from gis_service.maps.style import check_lang, label
+from gis_service.maps.tile_fallback import TileFallback
 
 BASEMAPS = ("osm", "tianditu", "none")
 TIANDITU_URL = (
@@ -107,7 +108,12 @@ def add_basemap(m: folium.Map, options: MapOptions) -> None:
         folium.TileLayer(basemap, attr="basemap", name="basemap").add_to(m)
 
 
-def finish(m: folium.Map) -> folium.Map:
-    """The layer control goes last: it lists the layers added before it."""
+def finish(m: folium.Map, *, fallback: list | None = None, lang: str = "zh") -> folium.Map:
+    """The layer control goes last: it lists the layers added before it. Before it, the
+    basemap's fallback (:class:`TileFallback`): when the tile server does not answer, the
+    ``fallback`` layers (the map's own base, hidden while the tiles load) replace it."""
+    tiles = [c for c in m._children.values() if isinstance(c, folium.TileLayer)]
+    if tiles:
+        TileFallback(tiles, fallback or [], lang).add_to(m)
     folium.LayerControl(position="topright", collapsed=False).add_to(m)
     return m

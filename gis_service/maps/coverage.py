@@ -158,7 +158,7 @@ def build_coverage_map(
     # one index of every level's segments and zones: a chief, river or region by any part
     _search_index(m, [data.segments, data.zones], lang)
     Legend(label("coverage_legend", lang), style.coverage_legend(lang)).add_to(m)
-    return base.finish(m)
+    return base.finish(m, lang=lang)
 
 
 def _region_layers(m: folium.Map, data: CoverageData, detail: Detail, lang: str) -> None:
@@ -343,7 +343,9 @@ def _problem_layer(
             cells += f'<tr><td colspan="2"><b>{html.escape(label("overdue", lang))}</b></td></tr>'
         rows.append([round(float(y), 6), round(float(x), 6), f"<table>{cells}</table>"])
     # clusters in the problems' colour, not markercluster's green/yellow (the coverage ramp)
-    m.get_root().header.add_child(folium.Element(_CLUSTER_CSS))
+    root = m.get_root()
+    assert isinstance(root, folium.Figure)  # a map's root is its figure (header, html)
+    root.header.add_child(folium.Element(_CLUSTER_CSS))
     plugins.FastMarkerCluster(
         rows,
         callback=_PROBLEM_CALLBACK.replace("%COLOUR%", style.PROBLEM_COLOUR),
@@ -477,7 +479,8 @@ def _search_index(m: folium.Map, frames: list[gpd.GeoDataFrame | None], lang: st
         name="search-index",
         control=False,
         marker=folium.CircleMarker(radius=1, opacity=0, fill_opacity=0, interactive=False),
-    ).add_to(group)
+    )
+    layer.add_to(group)
     _search_control(layer, "Point", lang, search_zoom=15).add_to(m)
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-from typing import ClassVar
 
 from branca.element import MacroElement
 from folium.elements import JSCSSMixin
@@ -86,6 +85,8 @@ class Title(MacroElement):
             border-radius: 4px; box-shadow: 0 1px 5px rgba(0,0,0,0.4); font-size: 16px;
             font-weight: bold; pointer-events: none; white-space: nowrap; }
           .gis-title small { font-weight: normal; font-size: 12px; margin-left: 8px; }
+          .gis-title .gis-title-note { font-weight: normal; font-size: 12px; color: #8c2d04;
+            white-space: normal; max-width: 60vw; text-align: center; }
         </style>
         {% endmacro %}
         {% macro script(this, kwargs) %}
@@ -98,11 +99,12 @@ class Title(MacroElement):
         """
     )
 
-    def __init__(self, title: str, subtitle: str = "") -> None:
+    def __init__(self, title: str, subtitle: str = "", note: str = "") -> None:
         super().__init__()
         self._name = "Title"
         small = f"<small>{html.escape(subtitle)}</small>" if subtitle else ""
-        self.body = html.escape(title) + small
+        below = f'<div class="gis-title-note">{html.escape(note)}</div>' if note else ""
+        self.body = html.escape(title) + small + below
         self.body_js = js_string(self.body)
 
 
@@ -144,7 +146,7 @@ class VectorGridLayer(JSCSSMixin, Layer):
         {% endmacro %}
         """
     )
-    default_js: ClassVar[list[tuple[str, str]]] = [("leaflet.vectorgrid", VECTORGRID_JS)]
+    default_js = [("leaflet.vectorgrid", VECTORGRID_JS)]  # noqa: RUF012 (folium's attribute)
 
     def __init__(
         self,

@@ -22,7 +22,7 @@ def levels_in(frame: gpd.GeoDataFrame | None) -> list[str]:
     """The levels present in ``frame``, top down (province first)."""
     if frame is None or len(frame) == 0 or "level" not in frame:
         return []
-    return sorted({lv for lv in frame["level"].dropna()}, key=LEVEL_RANK.get)
+    return sorted({lv for lv in frame["level"].dropna()}, key=LEVEL_RANK.__getitem__)
 
 
 def add_joint_layers(

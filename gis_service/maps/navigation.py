@@ -1,4 +1,5 @@
-"""The bar a served map carries: back to the portal, and a period selector on the map itself.
+"""The bar a served map carries: back to the portal, a period selector on the map itself
+(maps of a period), links to the other maps of what is shown, and the print layouts.
 
 Only pages served by the app get it (an exported file has no server to go back to). The
 period selector keeps every other query parameter of the page's own URL and swaps the period.
@@ -16,7 +17,8 @@ from gis_service.maps.elements import js_string
 
 
 class PortalBar(MacroElement):
-    """A Leaflet control: link to the portal (region and period kept) and a period <select>."""
+    """A Leaflet control: link to the portal (region and period kept), a period <select>
+    (when ``periods`` are given), ``links`` (text, href) to other maps, print links."""
 
     _template = Template(
         """
@@ -25,6 +27,7 @@ class PortalBar(MacroElement):
           .gis-nav { background: rgba(255,255,255,0.95); padding: 5px 8px; font-size: 13px;
             border-radius: 4px; box-shadow: 0 1px 5px rgba(0,0,0,0.4); }
           .gis-nav a { margin-right: 8px; color: #08519c; }
+          .gis-nav .gis-map-links { display: block; margin-top: 3px; max-width: 50vw; }
           @media print { .gis-nav { display: none !important; } }
         </style>
         {% endmacro %}
@@ -39,6 +42,14 @@ class PortalBar(MacroElement):
                 url.searchParams.set('layout', 'print');
                 url.searchParams.set('paper', a.getAttribute('data-paper'));
                 a.href = url.toString();
+                // switched in the page (print_layout.py), the address updated to match
+                a.addEventListener('click', function (e) {
+                    var paper = a.getAttribute('data-paper');
+                    if (window.gisPrintLayout && window.gisPrintLayout(paper)) {
+                        e.preventDefault();
+                        window.history.replaceState(null, '', a.href);
+                    }
+                });
             });
             var select = div.querySelector('select');
             if (select) {
@@ -58,18 +69,35 @@ class PortalBar(MacroElement):
         """
     )
 
-    def __init__(self, *, region: str, period: str, periods: list[str]) -> None:
+    def __init__(
+        self,
+        *,
+        region: str | None = None,
+        period: str | None = None,
+        periods: list[str] | None = None,
+        links: list[tuple[str, str]] | None = None,
+    ) -> None:
         super().__init__()
         self._name = "PortalBar"
-        portal = escape("/?" + urlencode({"region": region, "period": period}))
-        options = "".join(
-            f'<option value="{escape(p)}"{" selected" if p == period else ""}>{escape(p)}</option>'
-            for p in periods
+        kept = {k: v for k, v in (("region", region), ("period", period)) if v}
+        portal = escape("/?" + urlencode(kept)) if kept else "/"
+        select = ""
+        if periods:
+            options = "".join(
+                f'<option value="{escape(p)}"{" selected" if p == period else ""}>'
+                f"{escape(p)}</option>"
+                for p in periods
+            )
+            select = f'<label>考核期 <select id="gis-period">{options}</select></label> '
+        others = "".join(
+            f'<a class="gis-map-link" href="{escape(href)}">{escape(text)}</a>'
+            for text, href in links or []
         )
         self.body = (
             f'<a id="gis-portal-link" href="{portal}">« 门户</a>'
-            f'<label>考核期 <select id="gis-period">{options}</select></label> '
-            '<a class="gis-print-link" data-paper="a4" href="#">打印 A4</a>'
+            + select
+            + '<a class="gis-print-link" data-paper="a4" href="#">打印 A4</a>'
             '<a class="gis-print-link" data-paper="a3" href="#">A3</a>'
+            + (f'<span class="gis-map-links">{others}</span>' if others else "")
         )
         self.body_js = js_string(self.body)

@@ -7,7 +7,7 @@ the cleaning dropped, with the reason, so nothing is hidden from the chief or th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import folium
 import geopandas as gpd
@@ -16,11 +16,13 @@ import pandas as pd
 import shapely
 from folium import plugins
 
+from gis_service.domain.periods import DEFAULT_TIMEZONE
 from gis_service.maps import base, geometry, style
 from gis_service.maps.elements import Legend, Title
 from gis_service.maps.geometry import Detail
 from gis_service.maps.playback_clock import PlaybackClock
 from gis_service.maps.style import label, level_label
+from gis_service.maps.verdict_reasons import reasons_line
 
 PLAYBACK_MAX_POINTS = 2_000
 PLAYBACK_STEPS = 200
@@ -29,12 +31,14 @@ PLAYBACK_STEPS = 200
 @dataclass
 class PatrolData:
     """points: time (UTC), ref (place in the upload), reason ("" = kept), WGS84 points;
-    targets: id, river, level, ratio, covered_m, length_m; covered/missed: target_id, river."""
+    targets: id, river, level, ratio, covered_m, length_m; covered/missed: target_id, river.
+    reasons: the verdict's, each a code or a mapping with ``code`` and ``value``;
+    waters: code -> name of the waters patrolled (links to their river maps)."""
 
     patrol_id: str
     chief: str
     status: str
-    reasons: list[str]
+    reasons: list
     started: str
     ended: str
     distance_m: float
@@ -42,7 +46,8 @@ class PatrolData:
     targets: gpd.GeoDataFrame
     covered: gpd.GeoDataFrame
     missed: gpd.GeoDataFrame
-    timezone: str = "Asia/Shanghai"  # local time shown in titles and popups
+    timezone: str = DEFAULT_TIMEZONE  # local time shown in titles and popups
+    waters: dict[str, str] = field(default_factory=dict)
 
 
 def playback_period(seconds: float, steps: int = PLAYBACK_STEPS) -> str:
@@ -86,10 +91,13 @@ def build_patrol_map(data: PatrolData, options: base.MapOptions | None = None) -
     bounds = geometry.total_bounds(data.points, data.targets)
     detail = geometry.detail_for(bounds)
     m = base.new_map(options, bounds)
+    # the start in the configured zone, named: the playback slider shows the same clock
     started = pd.Timestamp(data.started).tz_convert(data.timezone).strftime("%Y-%m-%d %H:%M")
     Title(
         f"{data.chief} {label('patrol_title', lang)}",
-        f"{started} · {label('status_' + data.status, lang)} · {data.distance_m / 1000:.2f} km",
+        f"{started} ({data.timezone}) · {label('status_' + data.status, lang)} · "
+        f"{data.distance_m / 1000:.2f} km",
+        note=reasons_line(data.reasons, lang),
     ).add_to(m)
 
     if len(data.targets):
@@ -177,7 +185,7 @@ def build_patrol_map(data: PatrolData, options: base.MapOptions | None = None) -
         if r in present
     ]
     Legend(label("legend", lang), rows).add_to(m)
-    return base.finish(m)
+    return base.finish(m, lang=lang)
 
 
 def _dropped_layer(

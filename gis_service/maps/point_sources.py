@@ -89,7 +89,7 @@ def build_point_map(
         if len(points)
         else (float("nan"),) * 4
     )
-    m = base.new_map(options, bounds)  # type: ignore[arg-type]
+    m = base.new_map(options, bounds)
     Title(title, subtitle).add_to(m)
     rows = add_point_layer(m, points, chiefs)
     Legend("图例", rows).add_to(m)

@@ -26,6 +26,7 @@ HIDDEN = (
     ".leaflet-control-search",
     ".leaflet-control-measure",
     ".leaflet-control-fullscreen",
+    ".leaflet-control-timecontrol",  # a patrol's playback: the title gives its time on paper
     ".gis-nav",
     ".gis-gap-table",
     ".leaflet-popup-pane",
@@ -43,8 +44,14 @@ class PrintLayout(MacroElement):
     _template = Template(
         """
         {% macro header(this, kwargs) %}
-        <style>
+        <style id="gis-page-size">
           @page { size: {{ this.page_size }}; margin: {{ this.margin_mm }}mm; }
+          @media print {
+            html, body { width: {{ this.width_mm - 2 * this.margin_mm }}mm;
+              height: {{ this.height_mm - 2 * this.margin_mm }}mm; overflow: hidden; }
+          }
+        </style>
+        <style>
           .gis-north, .gis-source { display: none; }
           .gis-north { position: absolute; top: 60px; right: 14px; z-index: 1000;
             background: rgba(255,255,255,0.9); padding: 2px 4px; border-radius: 4px; }
@@ -53,8 +60,6 @@ class PrintLayout(MacroElement):
             padding: 1px 8px; white-space: nowrap; }
           {{ this.rules }}
           @media print {
-            html, body { width: {{ this.width_mm - 2 * this.margin_mm }}mm;
-              height: {{ this.height_mm - 2 * this.margin_mm }}mm; overflow: hidden; }
             {{ this.print_rules }}
           }
         </style>
@@ -69,6 +74,20 @@ class PrintLayout(MacroElement):
             source.textContent = {{ this.source_js }};
             map.getContainer().appendChild(source);
             if ({{ this.on_screen|tojson }}) { document.body.classList.add('gis-print'); }
+            // the layout on screen without reloading the page (a patrol map's link token
+            // has left the address bar: a reload would no longer be allowed)
+            var papers = {{ this.papers_js }}, margin = {{ this.margin_mm }};
+            window.gisPrintLayout = function (paper) {
+                var mm = papers[paper];
+                if (!mm) { return false; }
+                document.getElementById('gis-page-size').textContent =
+                    '@page { size: ' + paper.toUpperCase() + ' landscape; margin: ' + margin +
+                    'mm; } @media print { html, body { width: ' + (mm[0] - 2 * margin) +
+                    'mm; height: ' + (mm[1] - 2 * margin) + 'mm; overflow: hidden; } }';
+                document.body.classList.add('gis-print');
+                map.invalidateSize();
+                return true;
+            };
         })();
         {% endmacro %}
         """
@@ -94,9 +113,10 @@ class PrintLayout(MacroElement):
         self.north_js = js_string(_NORTH_ARROW)
         self.source_js = js_string(source)
         self.on_screen = on_screen
+        self.papers_js = js_string(PAPER_MM)
 
 
 def source_line(now: dt.datetime) -> str:
     """The source line of a printed map: who made it and when (``now`` in the office's zone)."""
-    zone = now.tzinfo.key if hasattr(now.tzinfo, "key") else now.strftime("%Z")
+    zone = getattr(now.tzinfo, "key", None) or now.strftime("%Z")
     return f"数据来源：河湖长制 GIS 服务 · 制图时间 {now:%Y-%m-%d %H:%M} ({zone})"

@@ -72,8 +72,9 @@ def build_river_map(data: RiverData, options: base.MapOptions | None = None) -> 
         f" · {label('convener', lang)}: {data.convener}" if data.convener else ""
     )
     Title(f"{data.name} {label('river_title', lang)}", subtitle).add_to(m)
-    if options.basemap == "none":  # no tile service: a base drawn from our own data
-        _offline_base(m, data, detail, lang)
+    # a base drawn from our own data: shown with no tile service, else ready for the
+    # browser to switch on when the tile server does not answer (base.finish)
+    own_base = _offline_base(m, data, detail, lang, show=options.basemap == "none")
 
     segments = data.segments
     colours = region_colours(segments)
@@ -154,7 +155,7 @@ def build_river_map(data: RiverData, options: base.MapOptions | None = None) -> 
     ]
     legend_rows += add_section_layer(m, data.sections, lang)
     Legend(label("legend", lang), legend_rows).add_to(m)
-    return base.finish(m)
+    return base.finish(m, fallback=own_base, lang=lang)
 
 
 def _neighbours(
@@ -191,11 +192,15 @@ BASE_REGION_CLASS = "gis-base-region"
 BASE_WATER_CLASS = "gis-base-water"
 
 
-def _offline_base(m: folium.Map, data: RiverData, detail: Detail, lang: str) -> None:
-    """Water polygons and region boundaries with their names (permanent labels)."""
+def _offline_base(
+    m: folium.Map, data: RiverData, detail: Detail, lang: str, *, show: bool = True
+) -> list:
+    """Water polygons and region boundaries with their names (permanent labels); the layers,
+    on the map (``show``) or ready to be switched on."""
+    layers: list = []
     waters = data.base_waters
     if waters is not None and len(waters):
-        folium.GeoJson(
+        water_layer = folium.GeoJson(
             geometry.feature_collection(waters, detail, columns=["name"]),
             name=label("water_area", lang),
             style_function=lambda _f: {
@@ -206,16 +211,19 @@ def _offline_base(m: folium.Map, data: RiverData, detail: Detail, lang: str) -> 
                 "className": BASE_WATER_CLASS,
             },
             tooltip=folium.GeoJsonTooltip(fields=["name"], labels=False),
+            show=show,
         ).add_to(m)
+        layers.append(water_layer)
     regions = data.base_regions
     if regions is None or len(regions) == 0:
-        return
+        return layers
     names = "名称" if lang == "zh" else "names"
-    labels = folium.FeatureGroup(name=f"{label('regions', lang)} · {names}").add_to(m)
+    labels = folium.FeatureGroup(name=f"{label('regions', lang)} · {names}", show=show).add_to(m)
+    layers.append(labels)
     for level in levels_in(regions):
         part = regions[regions["level"] == level]
         weight = style.REGION_WEIGHTS.get(level, 1)
-        folium.GeoJson(
+        boundary = folium.GeoJson(
             geometry.feature_collection(part, detail, columns=["name"], id_column="code"),
             name=f"{label('regions', lang)} · {level_label(level, lang)}",
             style_function=lambda _f, w=weight: {
@@ -226,7 +234,9 @@ def _offline_base(m: folium.Map, data: RiverData, detail: Detail, lang: str) -> 
                 "className": BASE_REGION_CLASS,
             },
             interactive=False,
+            show=show,
         ).add_to(m)
+        layers.append(boundary)
         # names where the region lies (a point inside it), larger for counties
         size = 14 if level == "county" else 11
         points = part.geometry.representative_point()
@@ -241,3 +251,4 @@ def _offline_base(m: folium.Map, data: RiverData, detail: Detail, lang: str) -> 
                 ),
                 interactive=False,
             ).add_to(labels)
+    return layers

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -205,6 +206,12 @@ PACKAGES: tuple[Package, ...] = (
 _BY_NAME = {p.name: p for p in PACKAGES}
 
 
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement taken literally (a plain string would have its backslashes read as
+    escapes by ``re.sub``)."""
+    return lambda _match: text
+
+
 def _local(name: str, path: str) -> str:
     return f"{_BY_NAME[name].folder}/{path}"
 
@@ -336,7 +343,7 @@ def fetch(target: Path = VENDOR_DIR, docs_target: Path = DOCS_VENDOR_DIR) -> Non
                         raise FileNotFoundError(f"{package.name}: {path}")
                     data = member.read()
                     for pattern, repl in package.rewrites.get(path, ()):
-                        data = re.sub(pattern, lambda _m, r=repl: r, data.decode()).encode()
+                        data = re.sub(pattern, _literal(repl), data.decode()).encode()
                     root = docs_target if package.for_docs else target
                     out = root / package.folder / path
                     out.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine
 from sqlalchemy.engine import make_url
 
-from gis_service.config import get_settings
+from gis_service.config import Settings, get_settings
 from gis_service.db import admin, migrate
 from gis_service.db.engine import database_url, get_engine, with_database
 from gis_service.db.session import atomic
@@ -23,6 +23,12 @@ Bind = Engine | Connection
 _default: Engine | None = None
 
 
+def settings() -> Settings:
+    """The notebook's settings (the environment and ``.env``, read once): every notebook
+    function passes what it needs of them (time zone, rules, calendar, maps) down."""
+    return get_settings()
+
+
 def configured_url() -> str:
     """The configured database's URL, also from a kernel started in a sub-folder.
 
@@ -30,13 +36,13 @@ def configured_url() -> str:
     cluster's state (``.gis-local/cluster.json``, which holds its port) is not: look for it
     in the parent folders and the project the package lives in.
     """
-    settings = get_settings()
-    if settings.database_url or (settings.local_dir / "cluster.json").exists():
-        return database_url(settings)
-    for folder in (*settings.home.resolve().parents, migrate.PROJECT_ROOT):
+    own = settings()
+    if own.database_url or (own.local_dir / "cluster.json").exists():
+        return database_url(own)
+    for folder in (*own.home.resolve().parents, migrate.PROJECT_ROOT):
         if (folder / ".gis-local" / "cluster.json").exists():
-            return database_url(settings.model_copy(update={"home": folder}))
-    return database_url(settings)
+            return database_url(own.model_copy(update={"home": folder}))
+    return database_url(own)
 
 
 def resolve_url(target: str | None = None) -> str:

@@ -10,16 +10,17 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from gis_service.cli_common import parse_day
-from gis_service.config import get_settings
+from gis_service.db.layer_store import target_geometries
 from gis_service.db.queries import names
 from gis_service.domain import crs
 from gis_service.domain.audit import BEHIND, MET, MISSED, NOT_REQUIRED, ON_TRACK
+from gis_service.domain.periods import parse_day
 from gis_service.domain.vocab import LEVEL_LABELS, LEVELS
-from gis_service.notebook._connection import Bind, reading
-from gis_service.notebook.layers import read_geo
-from gis_service.services.audit import configured_rules, gaps_geojson, run_audit
+from gis_service.notebook._connection import Bind, reading, settings
+from gis_service.records.audit import AuditReport as AuditRecord
+from gis_service.services.audit import configured_rules, gap_stretches, gaps_geojson, run_audit
 from gis_service.services.audit_export import write_exports
+from gis_service.services.point_sources import configured_point_rules
 
 STATUSES = (MET, ON_TRACK, BEHIND, MISSED, NOT_REQUIRED)
 
@@ -29,7 +30,7 @@ class AuditReport:
     """One audit: ``raw`` is the service's report (what the JSON export holds); the frames
     are views of it, ``targets`` and ``gaps`` with their geometry."""
 
-    raw: dict
+    raw: AuditRecord
     targets: gpd.GeoDataFrame
     posts: pd.DataFrame
     regions: pd.DataFrame
@@ -39,18 +40,18 @@ class AuditReport:
 
     @property
     def label(self) -> str:
-        return f"{self.raw['region']['name']} {self.raw['period']['label']}"
+        return f"{self.raw.region.name} {self.raw.period.label}"
 
     def overview(self) -> pd.Series:
         """The headline figures (what the XLSX's 概要 sheet holds, plus counts)."""
         return pd.Series(
             {
-                "region": f"{self.raw['region']['name']} ({self.raw['region']['code']})",
-                "period": self.raw["period"]["label"],
-                "as_of": self.raw["as_of"],
-                "rules_version": self.raw["rules_version"],
-                "patrols_in_period": self.raw["patrols_in_period"],
-                "counted_patrols": self.raw["counted_patrols"],
+                "region": f"{self.raw.region.name} ({self.raw.region.code})",
+                "period": self.raw.period.label,
+                "as_of": self.raw.as_of.isoformat(),
+                "rules_version": self.raw.rules_version,
+                "patrols_in_period": self.raw.patrols_in_period,
+                "counted_patrols": self.raw.counted_patrols,
                 "posts": len(self.posts),
                 "targets": len(self.targets),
                 "unassigned_targets": int(self.targets["unassigned"].sum())
@@ -77,15 +78,6 @@ class AuditReport:
         return table
 
 
-def _target_geometries(conn, ids: list[str]) -> gpd.GeoDataFrame:
-    return read_geo(
-        conn,
-        "SELECT id AS target_id, geom AS geometry FROM river_segment WHERE id = ANY(:i) "
-        "UNION ALL SELECT id, geom FROM still_water_zone WHERE id = ANY(:i)",
-        {"i": ids},
-    )
-
-
 def audit(
     region: str,
     period: str,
@@ -96,16 +88,26 @@ def audit(
 ) -> AuditReport:
     """Audit ``region`` (and all below it) for ``period`` (2026-Q3, 2026-07, 2026-W27, ...)."""
     day = parse_day(as_of, "as_of")
-    ruleset = configured_rules(rules)
+    own = settings()
+    ruleset = configured_rules(rules or own.rules_file)
+    point_rules = configured_point_rules(own.point_rules_file)
     with reading(engine) as conn:
         report = run_audit(
-            conn, region, period, as_of=day, rules=ruleset, timezone=get_settings().timezone
+            conn,
+            region,
+            period,
+            as_of=day,
+            rules=ruleset,
+            point_rules=point_rules,
+            timezone=own.timezone,
         )
+        gaps_frame = gap_stretches(conn, report)
         gaps = gaps_geojson(conn, report)
-        geoms = _target_geometries(conn, [t["target_id"] for t in report["targets"]])
+        geoms = target_geometries(conn, [t.target_id for t in report.targets])
         water_names = names(conn, "water_body")
+    wire = report.wire()  # the frames show what the JSON export holds (dates as ISO text)
     targets = pd.DataFrame(
-        report["targets"],
+        wire["targets"],
         columns=[
             "target_id",
             "target_type",
@@ -127,14 +129,14 @@ def audit(
     targets = gpd.GeoDataFrame(
         targets.merge(geoms, on="target_id", how="left"), geometry="geometry", crs=crs.STORAGE_CRS
     )
-    rates = pd.DataFrame(report["regions"])
+    rates = pd.DataFrame(wire["regions"])
     if len(rates):  # the report names each region's level: show it beside the code
         rates.insert(1, "level", rates.pop("level"))
-    gap_frame = _gap_frame(gaps, targets)
+    gap_frame = _gap_frame(gaps_frame, targets)
     gap_frame["water_body_name"] = gap_frame["water_body_code"].map(water_names)
-    posts = pd.DataFrame(report["posts"])
+    posts = pd.DataFrame(wire["posts"])
     due = pd.DataFrame(
-        report["due"], columns=["chief_id", "post_id", "rule_id", "deadline", "missing"]
+        wire["due"], columns=["chief_id", "post_id", "rule_id", "deadline", "missing"]
     )
     if len(due):
         who = posts[["post_id", "chief_name", "role", "level", "region_name", "water_body_code"]]
@@ -150,13 +152,9 @@ def audit(
     )
 
 
-def _gap_frame(gaps: dict, targets: pd.DataFrame) -> gpd.GeoDataFrame:
+def _gap_frame(gaps: gpd.GeoDataFrame, targets: pd.DataFrame) -> gpd.GeoDataFrame:
     columns = ["target_id", "from_m", "to_m", "length_m"]
-    if gaps["features"]:
-        frame = gpd.GeoDataFrame.from_features(gaps["features"], crs=crs.STORAGE_CRS)
-    else:
-        frame = gpd.GeoDataFrame(columns=[*columns, "geometry"], geometry="geometry")
-        frame = frame.set_crs(crs.STORAGE_CRS)
+    frame = gaps.set_crs(crs.STORAGE_CRS, allow_override=True)
     meta = targets[["target_id", "water_body_code", "level", "unassigned"]]
     frame = frame[[*columns, "geometry"]].merge(meta, on="target_id", how="left")
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=crs.STORAGE_CRS)
@@ -167,9 +165,6 @@ def export_audit(report: AuditReport, folder: Path | str, *, chinese: bool = Tru
     GeoJSON, named as the CLI names them."""
     folder = Path(folder)
     files = write_exports(report.raw, folder, chinese=chinese)
-    geo = (
-        folder
-        / f"audit_{report.raw['region']['code']}_{report.raw['period']['label']}_gaps.geojson"
-    )
+    geo = folder / f"audit_{report.raw.region.code}_{report.raw.period.label}_gaps.geojson"
     geo.write_text(json.dumps(report.gaps_geojson, ensure_ascii=False), encoding="utf-8")
     return [*files, geo]

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from gis_service.config import get_settings
 from gis_service.domain.zoning import ZoningConfig
+from gis_service.errors import GisServiceError
 from gis_service.fileio.tracks import FORMATS
-from gis_service.notebook._connection import Bind, writing
+from gis_service.notebook._connection import Bind, settings, writing
 from gis_service.services import importing, patrols, zoning
 from gis_service.services.reports import ImportReport
 from gis_service.services.sample import SAMPLE_DIR, ensure_tracks
@@ -122,12 +122,15 @@ def upload_tracks(
     results: list[dict] = []
     with writing(engine) as conn:
         for k in range(0, len(uploads), batch_size):
-            results += patrols.ingest_patrols(
-                conn,
-                uploads[k : k + batch_size],
-                now=now,
-                settings=patrols.PatrolSettings(timezone=get_settings().timezone),
-            )
+            results += [
+                {"error": str(o)} if isinstance(o, GisServiceError) else o.to_json()
+                for o in patrols.ingest_patrols(
+                    conn,
+                    uploads[k : k + batch_size],
+                    now=now,
+                    settings=patrols.PatrolSettings(timezone=settings().timezone),
+                )
+            ]
     rows = [
         {
             "file": p.name,

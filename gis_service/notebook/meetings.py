@@ -9,15 +9,13 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import pandas as pd
 import shapely
-from sqlalchemy import text
 
-from gis_service.cli_common import parse_day
-from gis_service.config import local_today
+from gis_service.db.layer_store import region_table, segment_geometries
 from gis_service.db.queries import region_ancestors
 from gis_service.domain import crs
+from gis_service.domain.periods import local_today, parse_day
 from gis_service.domain.vocab import LEVEL_LABELS, LEVELS, POST_ROLE_LABELS
-from gis_service.notebook._connection import Bind, reading
-from gis_service.notebook.layers import read_geo
+from gis_service.notebook._connection import Bind, reading, settings
 from gis_service.services.zoning_queries import coordination_report
 from gis_service.services.zoning_queries import neighbours as _walk
 
@@ -43,12 +41,6 @@ def _chief_text(chiefs: list[dict]) -> str:
     return "; ".join(out)
 
 
-def _segment_geometries(conn, ids: list[str]) -> gpd.GeoDataFrame:
-    return read_geo(
-        conn, "SELECT id, geom AS geometry FROM river_segment WHERE id = ANY(:i)", {"i": ids}
-    )
-
-
 def neighbours(
     segment_id: str,
     direction: str = "both",
@@ -62,7 +54,7 @@ def neighbours(
     if direction not in ("both", "upstream", "downstream"):
         raise ValueError("direction must be 'both', 'upstream' or 'downstream'")
     ways = ("upstream", "downstream") if direction == "both" else (direction,)
-    day = parse_day(on, "on")
+    day = parse_day(on, "on") or local_today(settings().timezone)
     rows = []
     with reading(engine) as conn:
         for way in ways:
@@ -73,8 +65,8 @@ def neighbours(
                 max_distance_m=float("inf") if distance_m is None else distance_m,
                 day=day,
             ):
-                rows.append({"direction": way, **n, "chief_names": _chief_text(n["chiefs"])})
-        geoms = _segment_geometries(conn, sorted({r["segment_id"] for r in rows}))
+                rows.append({"direction": way, **n.wire(), "chief_names": _chief_text(n["chiefs"])})
+        geoms = segment_geometries(conn, sorted({r["segment_id"] for r in rows}))
     frame = pd.DataFrame(
         rows,
         columns=[
@@ -160,16 +152,13 @@ def coordination(
     water_body_code: str, day: dt.date | str | None = None, *, engine: Bind | None = None
 ) -> CoordinationReport:
     """The coordination report of one river on a date (default today)."""
-    on = parse_day(day, "day") or local_today()
+    on = parse_day(day, "day") or local_today(settings().timezone)
     with reading(engine) as conn:
-        raw = coordination_report(conn, water_body_code, on)
+        raw = coordination_report(conn, water_body_code, on).to_dict()
         ids = [s["id"] for stretches in raw["levels"].values() for s in stretches]
-        geoms = _segment_geometries(conn, ids)
+        geoms = segment_geometries(conn, ids)
         ancestors = region_ancestors(conn)
-        regions = pd.DataFrame(
-            conn.execute(text("SELECT code, name, level FROM admin_region")).all(),
-            columns=["code", "name", "level"],
-        )
+        regions = region_table(conn)
     regions["chain"] = [(c, *ancestors.get(c, ())) for c in regions["code"]]
     rows = []
     for level, stretches in raw["levels"].items():

@@ -13,6 +13,13 @@ the posts they hold), drawn from a seeded generator:
   in one period only half of the stretch walked;
 - ``absent``: no patrol at all.
 
+What a walk must reach comes from the rules file (``domain/rules``), as the audit counts it:
+the rule's distance, or on a short own stretch ``own_length_share`` of its length
+(:func:`counting_need`), and the rule's duration. A short stretch (one where that share is
+below the rule's distance, :func:`end_to_end`) is walked end to end by every patrol, slowly
+enough to last the rule's duration: a village chief with 300 m of river walks all of it,
+as a real one would, instead of being left out of the sample.
+
 The plan is pure (dates and chainage ranges on each post's walkable stretch); ``tracks.py``
 turns it into GPX files. :func:`expected_status` scores the plan with the audit's counting
 semantics (the report contract of issue 13) so the generator can say which mix an audit of
@@ -29,14 +36,32 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gis_service.domain.periods import Period, parse_period, split
-from gis_service.domain.rules import Rule
+from gis_service.domain.rules import Counting, Rule
 
 QUARTER = parse_period("2026-Q3")  # the tracks' span: local days 2026-07-01 .. 09-30
 AS_OF = dt.date(2026, 10, 15)  # the audit the figures are for: the quarter closed
 BEHAVIOURS = {"diligent": 0.66, "late": 0.14, "partial": 0.12, "absent": 0.08}
 LATE_DAYS = 5  # a late chief patrols in the last days of the period
-MIN_DISTANCE_M = 1000.0  # the rules' default counting distance (contract: min with 0.5 x own)
-TOLERANCE = 0.005  # coverage share tolerance (0.5 percentage point)
+# a walk plans this much over the counting distance and the rule's duration: the distance the
+# service measures from noisy GPS points falls a little short of the planned chainage range
+NEED_MARGIN = 1.2
+DURATION_MARGIN = 1.2
+
+
+def counting_need(rule: Rule, counting: Counting, own_m: float) -> float:
+    """Metres a patrol must walk on the post's own stretch to count (the audit's rule): the
+    smaller of the rule's distance and ``own_length_share`` of the own length."""
+    distance = rule.distance_m(counting)
+    return min(distance, counting.own_length_share * own_m) if own_m > 0 else distance
+
+
+def end_to_end(rule: Rule | None, counting: Counting, own_m: float) -> bool:
+    """A short own stretch: the relative minimum applies, so every patrol walks all of it."""
+    return (
+        rule is not None
+        and own_m > 0
+        and counting.own_length_share * own_m < rule.distance_m(counting)
+    )
 
 
 @dataclass
@@ -53,6 +78,28 @@ class Duty:
     walkable_m: float  # length of the longest piece one patrol can walk (0: none)
     own_m: float  # the post's whole own stretch (all pieces)
     shared_with: str | None = None  # a general chief's post walked by his own segment patrols
+    counting: Counting = field(default_factory=Counting)  # the rules file's [counting]
+
+    @property
+    def need_m(self) -> float:
+        """The counting distance of one patrol on this post (rules file, audit's contract)."""
+        if self.rule is None:
+            return self.counting.min_distance_m
+        return counting_need(self.rule, self.counting, self.own_m)
+
+    @property
+    def short(self) -> bool:
+        return end_to_end(self.rule, self.counting, self.own_m)
+
+    @property
+    def min_duration_s(self) -> float:
+        return self.rule.duration_s(self.counting) if self.rule else 0.0
+
+    def tolerance(self) -> float:
+        """The audit's coverage tolerance for this post's own length (a share)."""
+        c = self.counting
+        by_metres = c.coverage_tolerance_m / self.own_m if self.own_m > 0 else 0.0
+        return max(c.coverage_tolerance, min(by_metres, c.coverage_tolerance_max))
 
 
 @dataclass
@@ -96,11 +143,17 @@ def _days(period: Period, n: int, late: bool, rng: np.random.Generator) -> list[
 
 
 def _spans(
-    walkable: float, n: int, share: float | None, rng: np.random.Generator, half: bool = False
+    duty: Duty, n: int, share: float | None, rng: np.random.Generator, half: bool = False
 ) -> list[tuple[float, float]]:
     """Chainage ranges of a period's n patrols: together they walk the share asked (all of the
-    piece for 100 %), each at least the counting distance where the piece allows."""
-    if share is not None and not half:
+    piece for 100 %), each at least the counting distance (with its margin) where the piece
+    allows; on a short stretch every patrol walks all of it (half of it on a ``half`` day)."""
+    walkable = duty.walkable_m
+    need = min(walkable, NEED_MARGIN * duty.need_m)
+    if duty.short:
+        length = max(need, 0.5 * walkable) if half else walkable
+        ranges = [(0.0, length)] * n
+    elif share is not None and not half:
         if n == 1:
             ranges = [(0.0, walkable)]
         else:
@@ -111,7 +164,6 @@ def _spans(
                 for a, b in itertools.pairwise(cuts)
             ]
             # each patrol also has to reach the counting distance on its own
-            need = min(walkable, 1200.0)
             ranges = [
                 (a, b)
                 if b - a >= need
@@ -119,9 +171,9 @@ def _spans(
                 for a, b in ranges
             ]
     else:
-        length = min(walkable, float(rng.uniform(1200.0, 4000.0)))
+        length = min(walkable, float(rng.uniform(need, max(need, 4000.0))))
         if half:
-            length = min(walkable, max(1200.0, 0.5 * walkable))
+            length = min(walkable, max(need, 0.5 * walkable))
         ranges = []
         for _ in range(n):
             a = float(rng.uniform(0.0, walkable - length))
@@ -157,7 +209,7 @@ def plan_patrols(duties: list[Duty], rng: np.random.Generator, fixed: dict[int, 
                 continue
             days = _days(period, n, kind == "late", rng)
             for day, (a, b) in zip(
-                days, _spans(duty.walkable_m, n, rule.coverage_share, rng, half), strict=True
+                days, _spans(duty, n, rule.coverage_share, rng, half), strict=True
             ):
                 plan.walks.append(Walk(duty, day, a, b))
     return plan
@@ -165,23 +217,22 @@ def plan_patrols(duties: list[Duty], rng: np.random.Generator, fixed: dict[int, 
 
 def expected_status(duty: Duty, walks: list[Walk], as_of: dt.date = AS_OF) -> str:
     """The status the audit of the report contract should give ``duty`` for its walks:
-    counted when the walk is long enough on the own stretch (min of 1 km and half the own
-    length), coverage as the union of a period's counted walks over the own length (0.5 pp
-    tolerance); ``unplanned`` for a post nothing can be walked for (no rule or no water)."""
+    counted when the walk is long enough on the own stretch (:attr:`Duty.need_m`), coverage
+    as the union of a period's counted walks over the own length, with the audit's tolerance;
+    ``unplanned`` for a post nothing can be walked for (no rule or no water)."""
     rule = duty.rule
     if rule is None or rule.min_patrols == 0:
         return "not_required"
     if duty.walkable_m <= 0:
         return "unplanned"
-    need = min(MIN_DISTANCE_M, 0.5 * duty.own_m) if duty.own_m > 0 else MIN_DISTANCE_M
-    counted = [w for w in walks if w.length_m >= need - 1e-6]
+    counted = [w for w in walks if w.length_m >= duty.need_m - 1e-6]
     worst = "met"
     for period in rule_periods(rule):
         inside = [w for w in counted if w.day in period]
         ok = len(inside) >= rule.min_patrols
         if ok and rule.coverage_share is not None and duty.own_m > 0:
             union = _union([(min(w.start_m, w.end_m), max(w.start_m, w.end_m)) for w in inside])
-            ok = union / duty.own_m >= rule.coverage_share - TOLERANCE
+            ok = union / duty.own_m >= rule.coverage_share - duty.tolerance()
         if ok:
             continue
         if period.end < as_of:
@@ -221,6 +272,7 @@ def mix(duties: list[Duty], plan: Plan) -> tuple[Counter, dict[str, str]]:
                 d.rule,
                 source.walkable_m,
                 source.own_m,
+                counting=d.counting,
             )
             status[d.key] = expected_status(proxy, walks)
         else:

@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from gis_service.domain.crs import transform
+from gis_service.domain.periods import DEFAULT_TIMEZONE
 
 from . import METRIC_CRS, STORAGE_CRS
 from .roster import Segment
@@ -77,7 +78,7 @@ def _spot(stretch, rng: np.random.Generator) -> tuple[float, float]:
 
 
 def _found(rng: np.random.Generator) -> pd.Timestamp:
-    return pd.Timestamp("2026-07-01 08:00", tz="Asia/Shanghai") + pd.Timedelta(
+    return pd.Timestamp("2026-07-01 08:00", tz=DEFAULT_TIMEZONE) + pd.Timedelta(
         days=int(rng.integers(0, 110)), minutes=int(rng.integers(0, 600))
     )
 
@@ -131,15 +132,15 @@ def build_problems(
             }
         )
     others = rng.choice(len(pool), size=len(OTHER_SCENES), replace=False)
-    for k, (i, scene, stage) in enumerate(zip(others, OTHER_SCENES, OTHER_STAGES, strict=True)):
+    for k, (i, scene, state) in enumerate(zip(others, OTHER_SCENES, OTHER_STAGES, strict=True)):
         source, category, description, detail, office = scene
         lon, lat = _spot(pool[int(i)], rng)
         found = _found(rng)
-        handed = found.date() + pd.Timedelta(days=1) if stage != "reported" else None
+        handed = found.date() + pd.Timedelta(days=1) if state != "reported" else None
         answered = (
-            handed + pd.Timedelta(days=8) if stage in ("answered", "verified", "closed") else None
+            handed + pd.Timedelta(days=8) if state in ("answered", "verified", "closed") else None
         )
-        verified = answered + pd.Timedelta(days=3) if stage in ("verified", "closed") else None
+        verified = answered + pd.Timedelta(days=3) if state in ("verified", "closed") else None
         rows.append(
             {
                 "problem_id": str(uuid.uuid5(NAMESPACE, f"sample-{source}-problem-{k}")),
@@ -154,15 +155,15 @@ def build_problems(
                 "handed_to": office if handed else "",
                 "handed_over_on": _iso(handed),
                 "deadline": _iso(
-                    handed + pd.Timedelta(days=20) if stage == "handed_over_date" else None
+                    handed + pd.Timedelta(days=20) if state == "handed_over_date" else None
                 ),
                 "working_days": OTHER_WORKING_DAYS
-                if handed and stage != "handed_over_date"
+                if handed and state != "handed_over_date"
                 else "",
                 "answer": "已责令停止并恢复原状" if answered else "",
                 "answered_on": _iso(answered),
                 "verified_on": _iso(verified),
-                "closed_on": _iso(verified + pd.Timedelta(days=1) if stage == "closed" else None),
+                "closed_on": _iso(verified + pd.Timedelta(days=1) if state == "closed" else None),
             }
         )
     return pd.DataFrame(rows, columns=COLUMNS)

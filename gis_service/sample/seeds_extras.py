@@ -9,19 +9,19 @@
   river stretches, each held by that stretch's village chief (in practice village cadres are
   the 塘长/泵长/口长/点长, seed 004).
 
-Run ``python -m gis_service.sample.seeds_extras [OUT_DIR]`` against a database holding the
-sample and its zoning (``gis-service sample load``; ``gis-service zoning rebuild``).
+Run ``gis-service sample extras [--out OUT_DIR]`` against a database holding the sample and
+its zoning (``gis-service sample load``; ``gis-service zoning rebuild``).
 """
 
 from __future__ import annotations
 
 import csv
-import sys
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from gis_service.db import point_store, water_quality_store
 from gis_service.domain.point_sources import POINT_KINDS
 
 SEED = 20260701
@@ -42,20 +42,7 @@ _BASE = {
 
 
 def sections(conn: Connection) -> list[dict]:
-    rows = conn.execute(
-        text(
-            "SELECT j.id, j.water_body_code, w.name AS water, j.upstream_region_code AS up, "
-            "u.name AS up_name, j.downstream_region_code AS down, d.name AS down_name, "
-            "round(ST_X(j.crossing_point)::numeric, 7) AS lon, "
-            "round(ST_Y(j.crossing_point)::numeric, 7) AS lat FROM joint_section j "
-            "JOIN water_body w ON w.code = j.water_body_code "
-            "JOIN admin_region u ON u.code = j.upstream_region_code "
-            "JOIN admin_region d ON d.code = j.downstream_region_code "
-            "WHERE j.level = 'township' AND NOT j.along_boundary AND j.water_body_code = ANY(:w) "
-            "ORDER BY j.water_body_code, j.crossing_chainage_m"
-        ),
-        {"w": list(CITY_RIVERS)},
-    ).mappings()
+    rows = water_quality_store.sample_crossings(conn, CITY_RIVERS)
     out = []
     for k, r in enumerate(rows, start=1):
         out.append(
@@ -108,21 +95,7 @@ def samples(section_rows: list[dict]) -> list[dict]:
 def points(conn: Connection, count: int = 36) -> tuple[list[dict], list[dict]]:
     """``count`` points 40 m north of the middle of village stretches of the city rivers and
     their tributaries, each held by that stretch's village segment chief."""
-    rows = conn.execute(
-        text(
-            "SELECT DISTINCT ON (s.id) s.id, s.region_code, s.water_body_code, p.chief_id, "
-            "c.name AS chief_name, a.name AS village, "
-            "round(ST_X(ST_LineInterpolatePoint(ST_LineMerge(s.geom), 0.5))::numeric, 7) AS lon, "
-            "round(ST_Y(ST_LineInterpolatePoint(ST_LineMerge(s.geom), 0.5))::numeric, 7) AS lat "
-            "FROM river_segment s JOIN chief_post p ON p.water_body_code = s.water_body_code "
-            "AND p.region_code = s.region_code AND p.role = 'segment_chief' "
-            "AND p.level = 'village' AND p.valid_to IS NULL "
-            "JOIN chief c ON c.id = p.chief_id JOIN admin_region a ON a.code = s.region_code "
-            "WHERE s.level = 'village' AND s.kind = 'inside' "
-            "AND GeometryType(ST_LineMerge(s.geom)) = 'LINESTRING' "
-            "ORDER BY s.id, p.chief_id"
-        )
-    ).mappings()
+    rows = point_store.village_stretch_middles(conn)
     picked = list(rows)[:count]
     names = {
         "pond": "养殖塘",
@@ -179,16 +152,3 @@ def write_all(conn: Connection, out: Path) -> dict[str, int]:
         "points": len(point_rows),
         "posts": len(post_rows),
     }
-
-
-def main(argv: list[str]) -> int:  # pragma: no cover - a developer's tool
-    from gis_service.db.engine import get_engine
-
-    out = Path(argv[0]) if argv else Path("data/sample")
-    with get_engine().connect() as conn:
-        print(write_all(conn, out))
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main(sys.argv[1:]))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,23 +26,36 @@ from gis_service.domain.crs import transform, transformer
 from gis_service.domain.rules import Rule, RuleSet, load_rules
 
 from . import METRIC_CRS, STORAGE_CRS
-from .plan import Duty, Plan, mix, plan_patrols
+from .plan import (
+    DURATION_MARGIN,
+    NEED_MARGIN,
+    Duty,
+    Plan,
+    counting_need,
+    end_to_end,
+    mix,
+    plan_patrols,
+)
 from .roster import Segment
 
 PERIOD_START = np.datetime64("2026-07-01")
 PLAN_START = dt.date(2026, 7, 1)
-PERIOD_DAYS = 92  # 2026-07-01 .. 2026-09-30, Asia/Shanghai local days
+PERIOD_DAYS = 92  # 2026-07-01 .. 2026-09-30, local days (DEFAULT_TIMEZONE)
 UTC_OFFSET_H = 8
 UTC_OFFSET = np.timedelta64(UTC_OFFSET_H, "h")
-# a walkable span shorter than this is not walked: a patrol must reach the 1 km counting
-# distance (the verdict's and the rules' default)
-MIN_STRETCH_FOR_TRACKS_M = 1100.0
+# written to tracks/VERSION: tracks of another generator version are regenerated on set-up
+# (services.sample.ensure_tracks); change it whenever the generated tracks change
+TRACKS_VERSION = "3: short stretches walked end to end (issue 13)"
+WALK_SPEED = 1.2  # m/s, a patrol on foot; slower on a short stretch (the rule's duration)
+# the deficient kinds are planted on stretches with room for their walks (a too_short walk of
+# 300-800 m, an off_segment walk of 1-3 km); planned patrols use the rules' distances instead
+DEFICIENT_MIN_STRETCH_M = 1100.0
 # seconds between points, as phone apps record them (every 5-20 s)
 INTERVALS = (5.0, 10.0, 10.0, 15.0)
 SEGMENT_ROLES = ("segment_chief", "river_chief", "lake_chief")
 MOUTH_M = 80.0  # how far short of its water line's ends (mouth, offtake) a walk stops
 MARGIN_M = 40.0  # how far from its piece's ends a walk stays (unless it must cover it all)
-PAST_END_M = 40.0  # how far past its piece's ends a full-coverage walk goes
+PAST_END_M = 20.0  # how far past its piece's ends a full-coverage walk goes
 DEFICIENT = {
     "too_short": 4,
     "off_segment": 4,
@@ -339,11 +352,15 @@ def plan_tracks(
     busy: dict[tuple[int, int], np.datetime64] = {}  # (person, day) -> end of the last walk
     for walk in plan.walks:
         st = walked[walk.duty.key]
-        full = _full(walk.duty.rule)
+        full = _full(walk.duty.rule) or walk.duty.short
         lead = _span(st, full)[0]
         a, b = walk.start_m + lead, walk.end_m + lead
         line, ra, rb = _past_the_ends(st, a, b) if full else (st.piece, a, b)
-        xy, t, h = walk_track(line, ra, rb, rng, interval=_interval(abs(b - a), rng), side=st.side)
+        # slowly enough to last the rule's duration (a short stretch: a slow, careful walk)
+        speed = min(WALK_SPEED, abs(rb - ra) / max(1.0, DURATION_MARGIN * walk.duty.min_duration_s))
+        xy, t, h = walk_track(
+            line, ra, rb, rng, speed=speed, interval=_interval(abs(b - a), rng), side=st.side
+        )
         local = np.datetime64(walk.day.isoformat()) + np.timedelta64(
             int(rng.integers(7 * 3600, 16 * 3600)), "s"
         )
@@ -409,13 +426,23 @@ def duties(
             rule = rules.rule_for("river_chief", level, region, ancestors(region))
         return rule
 
+    counting = rules.counting
+
+    def walkable(st: Stretch | None, rule: Rule | None) -> float:
+        """What one patrol of ``rule`` walks on ``st``: 0 if short of its counting distance."""
+        if st is None or rule is None:
+            return 0.0
+        short = end_to_end(rule, counting, st.length_m)
+        need = NEED_MARGIN * counting_need(rule, counting, st.length_m)
+        return _walkable(st, _full(rule) or short, need)
+
     by_segment = {st.segment: st for st in allst}
     out: list[Duty] = []
     walked: dict[str, Stretch] = {}
     for seg in segments:
         st = by_segment.get(seg)
         rule = rule_for(seg.role, seg.level, seg.region_code)
-        longest = _walkable(st, _full(rule))
+        longest = walkable(st, rule)
         key = f"{seg.role}/{seg.level}/{seg.region_code}/{seg.water_code}/{person_ids[seg.person]}"
         out.append(
             Duty(
@@ -428,14 +455,15 @@ def duties(
                 rule,
                 longest,
                 st.length_m if st else 0.0,
+                counting=counting,
             )
         )
-        if longest > 0:
+        if longest > 0 and st is not None:
             walked[key] = st
     own = {(d.person, d.region_code): d for d in out if d.walkable_m > 0}
     by_region: dict[str, list[Stretch]] = {}
     for st in allst:
-        if st.segment.role in SEGMENT_ROLES and _walkable(st) > 0:
+        if st.segment.role in SEGMENT_ROLES:
             by_region.setdefault(st.segment.region_code, []).append(st)
     general = chiefs[chiefs["role"] == "general_chief"]
     for row in general.itertuples(index=False):
@@ -456,11 +484,12 @@ def duties(
                     mine.walkable_m,
                     mine.own_m,
                     shared_with=mine.key,
+                    counting=counting,
                 )
             )
             continue
-        choices = by_region.get(row.region_code, [])
-        st = max(choices, key=_walkable) if choices else None
+        choices = [c for c in by_region.get(row.region_code, []) if walkable(c, rule) > 0]
+        st = max(choices, key=lambda c: walkable(c, rule)) if choices else None
         out.append(
             Duty(
                 key,
@@ -470,8 +499,9 @@ def duties(
                 row.region_code,
                 st.segment.water_code if st else None,
                 rule,
-                _walkable(st),
+                walkable(st, rule),
                 st.length_m if st else 0.0,
+                counting=counting,
             )
         )
         if st is not None:
@@ -498,8 +528,10 @@ def _interval(length_m: float, rng: np.random.Generator) -> float:
     return float(rng.choice(INTERVALS))
 
 
-def _span(st: Stretch | None, full: bool = False) -> tuple[float, float]:
-    """Where on its piece a chief walks: (first chainage, length), 0 length if under 1.1 km.
+def _span(
+    st: Stretch | None, full: bool = False, need_m: float = DEFICIENT_MIN_STRETCH_M
+) -> tuple[float, float]:
+    """Where on its piece a chief walks: (first chainage, length), 0 length under ``need_m``.
 
     Walks keep 40 m from the piece's ends (GPS noise there is matched to the neighbour's
     segment or not at all, so the measured coverage would fall short of the plan); a chief
@@ -517,7 +549,7 @@ def _span(st: Stretch | None, full: bool = False) -> tuple[float, float]:
     margin = 0.0 if full else MARGIN_M
     lo = MOUTH_M if at_start else margin
     hi = length - (MOUTH_M if at_end else margin)
-    return lo, (hi - lo if hi - lo >= MIN_STRETCH_FOR_TRACKS_M else 0.0)
+    return lo, (hi - lo if hi - lo >= need_m else 0.0)
 
 
 def _full(rule: Rule | None) -> bool:
@@ -525,8 +557,10 @@ def _full(rule: Rule | None) -> bool:
     return rule is not None and rule.coverage_share is not None and rule.coverage_share >= 1.0
 
 
-def _walkable(st: Stretch | None, full: bool = False) -> float:
-    return _span(st, full)[1]
+def _walkable(
+    st: Stretch | None, full: bool = False, need_m: float = DEFICIENT_MIN_STRETCH_M
+) -> float:
+    return _span(st, full, need_m)[1]
 
 
 def _past_the_ends(st: Stretch, a: float, b: float) -> tuple[np.ndarray, float, float]:
@@ -553,7 +587,7 @@ def write_tracks(
     person_ids: list[str],
     rng: np.random.Generator,
     *,
-    absent: set[str] = frozenset(),
+    absent: Collection[str] = frozenset(),
     fixed: dict[str, str] | None = None,
     rules: RuleSet | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -568,12 +602,16 @@ def write_tracks(
     keep = {int(p[1:]) - 1: b for p, b in (fixed or {}).items()}
     keep |= {int(p[1:]) - 1: "absent" for p in absent}
     plan = plan_patrols(duty_list, rng, keep)
-    # the deficient kinds: on own stretches of village and township chiefs who patrol at all
+    # the deficient kinds: on own stretches of village and township chiefs who patrol at all,
+    # long enough that the rules' full counting distance applies (a too_short walk of 800 m
+    # would count on a 1.2 km stretch, whose minimum is half of it)
+    full_distance_m = rules.counting.min_distance_m / rules.counting.own_length_share
     pool = [
         s
         for s in allst
         if s.segment.role in SEGMENT_ROLES
         and s.segment.level in ("village", "township")
+        and s.length_m >= full_distance_m
         and _walkable(s) > 0
         and plan.behaviour.get(s.segment.person) != "absent"
     ]
@@ -635,6 +673,7 @@ def write_tracks(
         columns=PLAN_COLUMNS,
     )
     plan_rows.to_csv(out_dir / "plan.csv", index=False, lineterminator="\n")
+    (out_dir / "VERSION").write_text(TRACKS_VERSION + "\n", encoding="utf-8")
     return manifest, plan_rows
 
 

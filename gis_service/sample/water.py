@@ -341,33 +341,33 @@ def build_water(
     def others(exclude: str) -> list[BaseGeometry]:
         return [shapely.linestrings(v) for k, v in lines.items() if k != exclude]
 
-    for spec in TRIBUTARIES:
-        xy = _tributary(spec, lines[spec.main], others(spec.main), rng)
-        lines[spec.code] = xy
+    for trib in TRIBUTARIES:
+        xy = _tributary(trib, lines[trib.main], others(trib.main), rng)
+        lines[trib.code] = xy
     counties = {c: by_code[c] for c in BOUNDARY_COUNTIES}
     lines[BOUNDARY_TRIB.code] = _boundary_trib(
         lines[BOUNDARY_TRIB.main], counties, others(BOUNDARY_TRIB.main), rng
     )
-    for spec in (*TRIBUTARIES, BOUNDARY_TRIB):
-        xy = lines[spec.code]
+    for trib in (*TRIBUTARIES, BOUNDARY_TRIB):
+        xy = lines[trib.code]
         line = shapely.linestrings(xy)
-        region = _longest_region(line, regions, spec.level)
-        stored = shapely.linestrings(xy[::-1]) if spec.reversed else line
+        region = _longest_region(line, regions, trib.level)
+        stored = shapely.linestrings(xy[::-1]) if trib.reversed else line
         source = SYNTHETIC
-        if spec is BOUNDARY_TRIB:
+        if trib is BOUNDARY_TRIB:
             source += "; follows the real 合浦县/铁山港区 boundary for ~5.5 km"
-        if spec.reversed:
+        if trib.reversed:
             source += "; deliberately digitised mouth -> source"
         waters.append(
             Water(
-                spec.code,
-                spec.name,
+                trib.code,
+                trib.name,
                 "river",
                 stored,
-                spec.main,
-                spec.level,
+                trib.main,
+                trib.level,
                 region,
-                spec.reversed,
+                trib.reversed,
                 TRIB_WIDTH_M,
                 source,
             )

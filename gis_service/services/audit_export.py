@@ -8,9 +8,10 @@ its header row even when it holds no rows, a frozen header, a filter, fitted col
 and a print setup (landscape, A4 or A3 for wide tables, fit to width, header row repeated,
 title, region and period in the page header, page numbers in the footer).
 
-The input is the report dict of ``run_audit`` (its wire shape, see the report contract).
-Keys are read with defaults so that a report of an older shape (``reminders`` instead of
-``due``, ``compliant`` instead of ``met``) still exports: labels for the old codes are kept.
+The input is the ``AuditReport`` of ``run_audit``, or a report in its wire shape (the JSON
+export, see the report contract). The tables are written from the wire shape, keys read
+with defaults, so that a stored report of an older shape (``reminders`` instead of ``due``,
+``compliant`` instead of ``met``) still exports: labels for the old codes are kept.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -31,6 +32,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from gis_service.domain.vocab import LEVEL_LABELS, POST_ROLE_LABELS
+from gis_service.records.audit import AuditReport
 
 LANGS = ("zh", "en")
 
@@ -101,7 +103,12 @@ def _pick(table: dict[Any, tuple[str, str]], code: Any, lang: str) -> str | None
     return code if pair is None else pair[0 if _zh(lang) else 1]
 
 
+@overload
+def status_label(code: str, lang: str = "zh") -> str: ...
+@overload
+def status_label(code: None, lang: str = "zh") -> None: ...
 def status_label(code: str | None, lang: str = "zh") -> str | None:
+    """A status's label; a code without one is shown as it is (so a code gives a string)."""
     return _pick(STATUS_LABELS, code, lang)
 
 
@@ -436,9 +443,9 @@ def _summary(
         ("考核职务数" if zh else "posts audited", posts, COUNT),
     ]
     for code in STATUS_ORDER:
-        items.append((status_label(code, lang), counts.get(code, 0), COUNT))
+        items.append((status_label(code, lang) or code, counts.get(code, 0), COUNT))
     others = sorted(k for k in counts if k not in STATUS_ORDER and k is not None)
-    items += [(status_label(code, lang), counts[code], COUNT) for code in others]
+    items += [(status_label(code, lang) or code, counts[code], COUNT) for code in others]
     met_share = counts.get("met", 0) / posts if posts else None
     items += [
         (
@@ -582,8 +589,13 @@ def _csv_cell(value: Any, number_format: str | None) -> Any:
     return value
 
 
-def write_workbook(report: dict, path: Path, *, lang: str = "zh") -> Path:
+def _wire(report: AuditReport | dict) -> dict:
+    return report.wire() if isinstance(report, AuditReport) else report
+
+
+def write_workbook(report: AuditReport | dict, path: Path, *, lang: str = "zh") -> Path:
     """The print-ready workbook: 概要 then one sheet per table (English names with ``en``)."""
+    report = _wire(report)
     rows = _rows(report)
     book = Workbook()
     ws = book.active
@@ -605,8 +617,11 @@ def write_workbook(report: dict, path: Path, *, lang: str = "zh") -> Path:
     return path
 
 
-def write_csv(report: dict, out_dir: Path, stem: str, *, lang: str = "zh") -> list[Path]:
+def write_csv(
+    report: AuditReport | dict, out_dir: Path, stem: str, *, lang: str = "zh"
+) -> list[Path]:
     """One CSV per table with the workbook's headers and labels (UTF-8 with BOM: Excel)."""
+    report = _wire(report)
     rows = _rows(report)
     written = []
     for sheet in SHEETS:
@@ -622,18 +637,21 @@ def write_csv(report: dict, out_dir: Path, stem: str, *, lang: str = "zh") -> li
     return written
 
 
-def export_stem(report: dict) -> str:
+def export_stem(report: AuditReport | dict) -> str:
     """The files' common name: ``audit_<region code>_<period label>``."""
+    if isinstance(report, AuditReport):
+        return f"audit_{report.region.code}_{report.period.label}"
     return f"audit_{report['region']['code']}_{report['period']['label']}"
 
 
-def write_exports(report: dict, out_dir: Path, *, chinese: bool = True) -> list[Path]:
+def write_exports(report: AuditReport | dict, out_dir: Path, *, chinese: bool = True) -> list[Path]:
     """The JSON report, one CSV per table and the XLSX workbook (sheets 概要/河长履职/分期明细/
     河段覆盖/区域排名/待巡提示; English labels and sheet names with ``chinese=False``)."""
     lang = "zh" if chinese else "en"
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     stem = export_stem(report)
+    report = _wire(report)
     data = out_dir / f"{stem}.json"
     data.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     written = [data, *write_csv(report, out_dir, stem, lang=lang)]

@@ -15,9 +15,15 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from gis_service.errors import GisServiceError
 from gis_service.fileio.manifest import Manifest
 from gis_service.fileio.tracks import FORMATS
-from gis_service.services.patrols import PatrolSettings, Upload, ingest_patrols
+from gis_service.services.patrols import (
+    Duplicate,
+    PatrolSettings,
+    Upload,
+    ingest_patrols,
+)
 
 TRACK_SUFFIXES = tuple(f".{fmt}" for fmt in FORMATS)  # every format the parser reads
 
@@ -88,7 +94,7 @@ def upload(
     engine: Engine,
     items: list[BulkItem],
     *,
-    settings: PatrolSettings | None = None,
+    settings: PatrolSettings,
     batch_size: int = 25,
     now: dt.datetime | None = None,
     progress: Callable[[int], None] | None = None,
@@ -119,11 +125,12 @@ def upload(
                 report.outcomes.append(BulkOutcome(name, "rejected", error=unreadable[k]))
                 continue
             result = by_k[k]
-            if "error" in result:
-                report.outcomes.append(BulkOutcome(name, "rejected", error=result["error"]))
+            if isinstance(result, GisServiceError):
+                report.outcomes.append(BulkOutcome(name, "rejected", error=str(result)))
             else:
-                outcome = "duplicate" if result.get("duplicate") else "stored"
-                report.outcomes.append(BulkOutcome(name, outcome, result["id"], result["status"]))
+                outcome = "duplicate" if isinstance(result, Duplicate) else "stored"
+                patrol = result.patrol if isinstance(result, Duplicate) else result
+                report.outcomes.append(BulkOutcome(name, outcome, str(patrol.id), patrol.status))
         if progress:
             progress(len(batch))
     return report

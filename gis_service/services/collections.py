@@ -14,9 +14,16 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, text
 
-from gis_service.config import local_today
+from gis_service.db.columns import (
+    JOINT_FIELDS,
+    REGION_FIELDS,
+    SEGMENT_FIELDS,
+    WATER_BODY_FIELDS,
+    ZONE_FIELDS,
+)
 from gis_service.db.geojson import geojson_sql
 from gis_service.db.queries import DESCENDANTS, local_day_bounds
+from gis_service.domain.periods import local_today
 from gis_service.errors import InputError, NotFoundError
 from gis_service.services.problems import decorate_problem
 
@@ -46,14 +53,14 @@ COLLECTIONS: dict[str, Collection] = {
         Collection(
             "regions", "行政区划 Administrative regions",
             "Province, city, county, township and village boundaries.",
-            "admin_region", "code", ("code", "name", "level", "parent_code", "kind"),
+            "admin_region", "code", REGION_FIELDS,
             region_columns=("code",), level_column="level",
         ),
         Collection(
             "water-bodies", "水体 Water bodies",
             "Rivers and canals (centre lines), lakes, reservoirs and ponds (water polygons).",
             "water_body", "code",
-            ("code", "name", "kind", "parent_code", "managing_level", "managing_region_code"),
+            WATER_BODY_FIELDS,
             region_columns=("managing_region_code",), level_column="managing_level",
             water_column="code",
         ),
@@ -62,8 +69,7 @@ COLLECTIONS: dict[str, Collection] = {
             "Each river's stretches per administrative level, with the responsible region "
             "(or left/right bank regions on a boundary stretch).",
             "river_segment", "id",
-            ("water_body_code", "level", "kind", "region_code", "left_region_code",
-             "right_region_code", "ordinal", "chainage_from_m", "chainage_to_m", "length_m"),
+            SEGMENT_FIELDS,
             region_columns=("region_code", "left_region_code", "right_region_code"),
             level_column="level", water_column="water_body_code",
         ),
@@ -71,8 +77,7 @@ COLLECTIONS: dict[str, Collection] = {
             "zones", "水域与岸线 Lake and reservoir zones",
             "Water areas (水域), shoreline zones by village (岸线) and regions' water shares.",
             "still_water_zone", "id",
-            ("water_body_code", "kind", "level", "region_code", "area_m2", "shore_length_m",
-             "share", "initiates_coordination"),
+            ZONE_FIELDS,
             region_columns=("region_code",), level_column="level",
             water_column="water_body_code",
         ),
@@ -80,9 +85,7 @@ COLLECTIONS: dict[str, Collection] = {
             "joint-sections", "联防联控河段 Cross-boundary joint sections",
             "1 km up and down from every boundary crossing, shared by both sides.",
             "joint_section", "id",
-            ("water_body_code", "level", "crossing_chainage_m", "chainage_from_m",
-             "chainage_to_m", "upstream_region_code", "downstream_region_code",
-             "along_boundary"),
+            JOINT_FIELDS,
             region_columns=("upstream_region_code", "downstream_region_code"),
             level_column="level", water_column="water_body_code",
         ),
@@ -178,7 +181,7 @@ def collection(cid: str) -> Collection:
     return COLLECTIONS[cid]
 
 
-def _where(c: Collection, q: ItemQuery, params: dict) -> str:
+def _where(c: Collection, q: ItemQuery, params: dict, timezone: str) -> str:
     clauses: list[str] = []
     if q.bbox is not None:
         clauses.append("geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326)")
@@ -203,7 +206,7 @@ def _where(c: Collection, q: ItemQuery, params: dict) -> str:
         if c.date_column is None:
             raise InputError(f"collection {c.id} has no date (datetime filter)")
         # dates are local dates (a problem found at 07:00 in Beihai is found that day)
-        lo, hi = local_day_bounds(q.start, q.end)
+        lo, hi = local_day_bounds(q.start, q.end, timezone)
         if lo is not None:
             clauses.append(f"{c.date_column} >= :start")
             params["start"] = lo
@@ -213,12 +216,12 @@ def _where(c: Collection, q: ItemQuery, params: dict) -> str:
     return ("WHERE " + " AND ".join(clauses)) if clauses else ""
 
 
-def _feature(c: Collection, row: dict, reader: Reader) -> dict:
+def _feature(c: Collection, row: dict, reader: Reader, timezone: str) -> dict:
     shown = reader.sees(row)
     props = {k: row[k] for k in c.properties if shown or k not in c.public_hidden}
     if c.id == "problems":
         extra = decorate_problem(
-            {**{k: row[k] for k in c.properties}, "id": row["fid"]}, local_today()
+            {**{k: row[k] for k in c.properties}, "id": row["fid"]}, local_today(timezone)
         )
         props |= {
             k: extra[k] for k in ("category_label", "source_label", "status_label", "overdue")
@@ -237,14 +240,15 @@ def _feature(c: Collection, row: dict, reader: Reader) -> dict:
 
 
 def items(
-    conn: Connection, cid: str, q: ItemQuery, *, reader: Reader = PUBLIC
+    conn: Connection, cid: str, q: ItemQuery, *, timezone: str, reader: Reader = PUBLIC
 ) -> tuple[list[dict], int]:
-    """One page of features and the number matched."""
+    """One page of features and the number matched; dates are local to ``timezone`` (the
+    office's)."""
     c = collection(cid)
     if not 1 <= q.limit <= MAX_LIMIT:
         raise InputError(f"limit must be between 1 and {MAX_LIMIT}")
     params: dict = {"limit": q.limit, "offset": q.offset}
-    where = _where(c, q, params)
+    where = _where(c, q, params, timezone)
     head = DESCENDANTS if q.region is not None else ""
     cols = ", ".join(c.properties)
     sql = (
@@ -252,11 +256,13 @@ def items(
         f"FROM {c.table} {where} ORDER BY {c.id_column} LIMIT :limit OFFSET :offset"
     )
     rows = conn.execute(text(sql), params).mappings().all()
-    matched = conn.execute(text(f"{head}SELECT count(*) FROM {c.table} {where}"), params).scalar()
-    return [_feature(c, dict(r), reader) for r in rows], int(matched)
+    matched = conn.execute(
+        text(f"{head}SELECT count(*) FROM {c.table} {where}"), params
+    ).scalar_one()
+    return [_feature(c, dict(r), reader, timezone) for r in rows], int(matched)
 
 
-def item(conn: Connection, cid: str, fid: str, *, reader: Reader = PUBLIC) -> dict:
+def item(conn: Connection, cid: str, fid: str, *, timezone: str, reader: Reader = PUBLIC) -> dict:
     c = collection(cid)
     key = "CAST(:fid AS uuid)" if c.id == "problems" else ":fid"
     if c.id == "problems":
@@ -278,7 +284,7 @@ def item(conn: Connection, cid: str, fid: str, *, reader: Reader = PUBLIC) -> di
     )
     if row is None:
         raise NotFoundError(f"{cid}/{fid} not found")
-    return _feature(c, dict(row), reader)
+    return _feature(c, dict(row), reader, timezone)
 
 
 def extent(conn: Connection, cid: str) -> list[float] | None:

@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from gis_service.db.models import ConsistencyCheck
 from gis_service.domain.vocab import LEVELS
+from gis_service.records.consistency import StoredConsistency
 
 _MAX_LISTED = 50
 _RANK = "array_position(ARRAY[" + ", ".join(f"'{lv}'" for lv in LEVELS) + "]::text[], {}::text)"
@@ -126,7 +127,7 @@ def check_and_store(conn: Connection, day: dt.date, trigger: str) -> Consistency
     return report
 
 
-def latest_consistency(conn: Connection) -> dict | None:
+def latest_consistency(conn: Connection) -> StoredConsistency | None:
     row = conn.execute(
         text(
             "SELECT id, checked_at, trigger, report FROM consistency_check ORDER BY id DESC LIMIT 1"
@@ -134,9 +135,6 @@ def latest_consistency(conn: Connection) -> dict | None:
     ).first()
     if row is None:
         return None
-    return {
-        "id": row.id,
-        "checked_at": row.checked_at.isoformat(),
-        "trigger": row.trigger,
-        **row.report,
-    }
+    return StoredConsistency(
+        id=row.id, checked_at=row.checked_at, trigger=row.trigger, **row.report
+    )

@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Table, bindparam, select, text
+from sqlalchemy import Connection, Table, bindparam, select, text, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from gis_service.db.models import (
     AdminRegion,
+    Base,
     Chief,
     ChiefPost,
     DataImport,
@@ -27,12 +28,21 @@ from gis_service.db.models import (
 from gis_service.db.session import atomic
 from gis_service.errors import ConflictError, NotFoundError
 
-# table -> (model, key column); undo deletes in this order (dependents first)
-TRACKED = {
-    "chief_post": (ChiefPost, "id"),
-    "chief": (Chief, "id"),
-    "water_body": (WaterBody, "code"),
-    "admin_region": (AdminRegion, "code"),
+
+def _table(model: type[Base]) -> Table:
+    """A mapped class's Table (SQLAlchemy types ``__table__`` as any FROM clause)."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a table")
+    return table
+
+
+# table -> (table, key column); undo deletes in this order (dependents first)
+TRACKED: dict[str, tuple[Table, str]] = {
+    "chief_post": (_table(ChiefPost), "id"),
+    "chief": (_table(Chief), "id"),
+    "water_body": (_table(WaterBody), "code"),
+    "admin_region": (_table(AdminRegion), "code"),
 }
 _MAX_NAMED = 10
 
@@ -91,7 +101,7 @@ def begin_import(
 
 def finish_import(conn: Connection, import_id: int, *, features: int, report: dict) -> None:
     conn.execute(
-        DataImport.__table__.update()
+        update(DataImport)
         .where(DataImport.id == import_id)
         .values(feature_count=features, report=report)
     )
@@ -107,10 +117,10 @@ def _image_sql(table: Table, key: str) -> str:
 
 def before_images(conn: Connection, table_name: str, keys: list) -> dict[str, dict]:
     """The rows with these keys as they are now (before an upsert touches them)."""
-    model, key = TRACKED[table_name]
+    table, key = TRACKED[table_name]
     if not keys:
         return {}
-    stmt = text(_image_sql(model.__table__, key) + f" WHERE t.{key}::text = ANY(:keys)")
+    stmt = text(_image_sql(table, key) + f" WHERE t.{key}::text = ANY(:keys)")
     rows = conn.execute(stmt, {"keys": [str(k) for k in keys]})
     return {r.k: r.image for r in rows}
 
@@ -234,8 +244,7 @@ def _dependents(conn: Connection, inserted: dict[str, list[str]]) -> list[str]:
 
 
 def _restore(conn: Connection, table_name: str, key_value: str, before: dict) -> None:
-    model, key = TRACKED[table_name]
-    table = model.__table__
+    table, key = TRACKED[table_name]
     columns = [c.name for c in table.columns if c.computed is None and c.name != key]
     stmt = text(
         f"UPDATE {table.name} AS t SET ({', '.join(columns)}) = "
@@ -301,7 +310,7 @@ def undo_import(conn: Connection, import_id: int) -> UndoResult:
             if c.action == "update":
                 _restore(conn, c.table_name, c.row_key, c.before)
                 result.restored[c.table_name] = result.restored.get(c.table_name, 0) + 1
-        for table_name, (_model, key) in TRACKED.items():
+        for table_name, (_, key) in TRACKED.items():
             keys = inserted.get(table_name, [])
             if not keys:
                 continue
@@ -315,7 +324,7 @@ def undo_import(conn: Connection, import_id: int) -> UndoResult:
                 )
             result.deleted[table_name] = len(keys)
         conn.execute(
-            DataImport.__table__.update()
+            update(DataImport)
             .where(DataImport.id == import_id)
             .values(status="undone", undone_at=dt.datetime.now(dt.UTC))
         )

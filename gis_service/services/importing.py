@@ -13,6 +13,7 @@ import hashlib
 import math
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,8 +25,8 @@ from gis_service.db.models import AdminRegion, Chief, ChiefPost, DataImport, Wat
 from gis_service.db.session import atomic
 from gis_service.domain.admin_codes import code_problem, normalise_code, normalise_level
 from gis_service.domain.crs import STORAGE_SRID
-from gis_service.domain.derived_regions import derive_missing_parents
-from gis_service.domain.geometry_checks import check_geometries
+from gis_service.domain.derived_regions import DerivedRegion, derive_missing_parents
+from gis_service.domain.geometry_checks import Family, check_geometries
 from gis_service.domain.vocab import (
     LEVEL_RANK,
     LEVELS,
@@ -105,10 +106,10 @@ def _upsert(conn: Connection, model, rows: list[dict], key: str, import_id: int)
     columns = {c: stmt.excluded[c] for c in rows[0] if c != key}
     if "updated_at" in model.__table__.c:
         columns["updated_at"] = func.now()
-    stmt = stmt.on_conflict_do_update(index_elements=[key], set_=columns).returning(
+    upsert = stmt.on_conflict_do_update(index_elements=[key], set_=columns).returning(
         model.__table__.c[key], text("(xmax = 0) AS inserted")
     )
-    changes = [(str(row[0]), bool(row.inserted)) for row in conn.execute(stmt)]
+    changes = [(str(row[0]), bool(row.inserted)) for row in conn.execute(upsert)]
     import_log.record_changes(conn, import_id, table, changes, before)
     inserted = sum(flag for _, flag in changes)
     return inserted, len(changes) - inserted
@@ -125,7 +126,8 @@ def _finish(conn: Connection, import_id: int, report: ImportReport) -> None:
     import_log.finish_import(conn, import_id, features=report.features, report=report.to_dict())
 
 
-def _existing(conn: Connection, column, values: set[str]) -> dict[str, object]:
+def _existing(conn: Connection, column, values: set[str]) -> dict[str, str]:
+    """Code -> level (regions) or kind (waters) of the stored rows among ``values``."""
     if not values:
         return {}
     table = column.table
@@ -185,7 +187,7 @@ def import_regions(
     in_file = {c: lv for c, lv in zip(codes, levels, strict=True) if c and lv}
     outside = {p for p in parents if p and p not in in_file}
     known = {**_existing(conn, AdminRegion.code, outside), **in_file}
-    derived = []
+    derived: list[DerivedRegion] = []
     if derive_parents:
         derived, derive_problems = derive_missing_parents(
             codes, levels, parents, check.geometries, known
@@ -314,8 +316,8 @@ def _parse_bool(value: object) -> bool | None:
     return None
 
 
-def _parse_positive(value: object) -> tuple[float | None, bool]:
-    """(number or None, ok)."""
+def _parse_positive(value: Any) -> tuple[float | None, bool]:
+    """(number or None, ok) of an attribute cell (whatever type the file reader gave)."""
     if _blank(value):
         return None, True
     try:
@@ -371,7 +373,8 @@ def import_water_bodies(
     geoms = np.empty(len(vector), dtype=object)
     rejected: dict[int, str] = {}
     repaired: dict[int, str] = {}
-    for family, mask in (("line", linear), ("polygon", ~linear)):
+    families: tuple[tuple[Family, np.ndarray], ...] = (("line", linear), ("polygon", ~linear))
+    for family, mask in families:
         idx = np.flatnonzero(mask)
         if len(idx):
             check = check_geometries(vector.geometries[idx], family, repair=repair)
@@ -464,7 +467,7 @@ def import_water_bodies(
     )
     by_code = {r["code"]: r for r in rows}
 
-    def depth(code: str) -> int:
+    def depth(code: str | None) -> int:
         d, seen = 0, {code}
         while (p := by_code.get(code, {}).get("parent_code")) in by_code and p not in seen:
             seen.add(p)
@@ -516,9 +519,13 @@ def import_chiefs(
     attrs = selected.frame
     problems = ProblemList(path.name)
     regions = _existing(
-        conn, AdminRegion.code, {normalise_code(v) for v in attrs["region_code"]} - {None}
+        conn,
+        AdminRegion.code,
+        {c for v in attrs["region_code"] if (c := normalise_code(v)) is not None},
     )
-    waters = _existing(conn, WaterBody.code, {_text(v) for v in attrs["water_body_code"]} - {None})
+    waters = _existing(
+        conn, WaterBody.code, {t for v in attrs["water_body_code"] if (t := _text(v)) is not None}
+    )
 
     people: dict[str, dict] = {}
     posts: list[dict] = []
@@ -590,8 +597,8 @@ def import_chiefs(
         import_id = _begin(conn, "chiefs", path, raw, sha, {})
         _upsert(conn, Chief, list(people.values()), "id", import_id)
         before = _post_images(conn, posts)
-        stmt = pg_insert(ChiefPost).values(posts)
-        stmt = stmt.on_conflict_do_update(
+        new_posts = pg_insert(ChiefPost).values(posts)
+        stmt = new_posts.on_conflict_do_update(
             index_elements=[
                 "chief_id",
                 "role",
@@ -599,7 +606,7 @@ def import_chiefs(
                 text("coalesce(water_body_code, '')"),
                 "valid_from",
             ],
-            set_={"level": stmt.excluded.level, "valid_to": stmt.excluded.valid_to},
+            set_={"level": new_posts.excluded.level, "valid_to": new_posts.excluded.valid_to},
         ).returning(ChiefPost.id, text("(xmax = 0) AS inserted"))
         changes = [(str(r.id), bool(r.inserted)) for r in conn.execute(stmt)]
         import_log.record_changes(conn, import_id, "chief_post", changes, before)

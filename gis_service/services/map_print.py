@@ -11,6 +11,7 @@ import zoneinfo
 
 from sqlalchemy import Connection
 
+from gis_service.domain.rules import RuleSet
 from gis_service.maps import chromium
 from gis_service.maps.base import MapOptions
 from gis_service.maps.chromium import Format
@@ -26,11 +27,14 @@ def coverage_print(
     fmt: Format,
     options: MapOptions,
     timezone: str,
+    rules: RuleSet | None = None,
     as_of: dt.date | None = None,
     paper: Paper = "a4",
 ) -> bytes:
     """The coverage map of ``region`` and ``period`` as PDF or PNG bytes."""
-    m = svc.coverage_map(conn, region, period, options=options, as_of=as_of)
+    m = svc.coverage_map(
+        conn, region, period, timezone=timezone, options=options, as_of=as_of, rules=rules
+    )
     now = dt.datetime.now(zoneinfo.ZoneInfo(timezone))
     PrintLayout(source=source_line(now), paper=paper, on_screen=True).add_to(m)
     return chromium.render(svc.render(m, "inline"), fmt, paper=paper)

@@ -1,6 +1,6 @@
 """Load what the maps show from the database and hand it to the pure builders in maps/.
 
-Reuses the audit (``run_audit``, ``gaps_geojson``), the zoning queries (segments, joint
+Reuses the audit (``run_audit``, ``gap_stretches``), the zoning queries (segments, joint
 sections, coordination report, neighbours), the stored patrols (``get_patrol`` and the raw
 upload, re-parsed with the upload parsers) and the problems; only geometry is read here.
 """
@@ -8,8 +8,9 @@ upload, re-parsed with the upload parsers) and the problems; only geometry is re
 from __future__ import annotations
 
 import datetime as dt
-import json
 import zoneinfo
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 import folium
@@ -17,13 +18,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.geometry
 from sqlalchemy import Connection, text
 
-from gis_service.config import get_settings, local_today
 from gis_service.db.queries import local_day_bounds, names, wkb_by_id
 from gis_service.domain.chinacoords import to_wgs84
 from gis_service.domain.rules import RuleSet
 from gis_service.domain.vocab import LEVELS, REGION_ROLES
+from gis_service.domain.water_quality import AssessmentRule
 from gis_service.errors import InputError
 from gis_service.fileio.tracks import FORMATS, parse_track
 from gis_service.maps import assets
@@ -32,8 +34,9 @@ from gis_service.maps.coverage import CoverageData, build_coverage_map
 from gis_service.maps.layers import levels_in
 from gis_service.maps.patrol import PatrolData, build_patrol_map
 from gis_service.maps.river import RiverData, build_river_map
+from gis_service.records.audit import PostAuditRecord, TargetAuditRecord
 from gis_service.services import water_quality
-from gis_service.services.audit import gaps_geojson, run_audit
+from gis_service.services.audit import gap_stretches, run_audit
 from gis_service.services.patrols import get_patrol, raw_upload
 from gis_service.services.problems import problems_frame
 from gis_service.services.zoning_queries import (
@@ -81,7 +84,7 @@ def render(m: folium.Map, mode: assets.AssetMode) -> str:
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _frame(rows: list, columns: list[str]) -> gpd.GeoDataFrame:
+def _frame(rows: Sequence, columns: list[str]) -> gpd.GeoDataFrame:
     """GeoDataFrame from rows whose last item is WKB, or from dicts with a ``wkb`` key
     (vectorised decoding)."""
     frame = pd.DataFrame(rows, columns=[*columns, "wkb"])
@@ -134,12 +137,12 @@ def coverage_data(
     *,
     as_of: dt.date | None = None,
     include_tracks: bool = False,
+    timezone: str,
     rules: RuleSet | None = None,
-    timezone: str | None = None,
     include_contacts: bool = False,
 ) -> CoverageData:
-    """The audit of ``region`` for ``period`` with the geometry the coverage map draws."""
-    timezone = timezone or get_settings().timezone
+    """The audit of ``region`` for ``period`` with the geometry the coverage map draws;
+    ``timezone`` and ``rules``: the office's, passed in by the front end."""
     report = run_audit(conn, region, period, as_of=as_of, rules=rules, timezone=timezone)
     regions = _frame(
         conn.execute(
@@ -157,16 +160,16 @@ def coverage_data(
     region_names = names(conn, "admin_region")
     rivers = names(conn, "water_body")
     chief_names = names(conn, "chief")
-    targets = pd.DataFrame(report["targets"])
-    posts = pd.DataFrame(report["posts"])
+    targets, posts = report.targets, report.posts
     segments = _targets_frame(conn, targets, posts, "segment", rivers, region_names, chief_names)
     zones = _targets_frame(conn, targets, posts, "zone", rivers, region_names, chief_names)
 
-    gaps = _from_geojson(gaps_geojson(conn, report))
+    gaps = gap_stretches(conn, report)
     if len(gaps):
-        meta = targets.set_index("target_id")
-        gaps["level"] = gaps["target_id"].map(meta["level"])
-        gaps["river"] = gaps["target_id"].map(meta["water_body_code"]).map(rivers)
+        level_of = {t.target_id: t.level for t in targets}
+        water_of = {t.target_id: t.water_body_code for t in targets}
+        gaps["level"] = gaps["target_id"].map(level_of)
+        gaps["river"] = gaps["target_id"].map(water_of).map(rivers)
         # from a gap to its chiefs: who is responsible, where, and when it was last walked
         owners = pd.concat([segments, zones])[["id", "region", "chiefs", "last_patrol"]]
         owners = owners.drop_duplicates("id").set_index("id")
@@ -181,15 +184,14 @@ def coverage_data(
         )
     joint = _joint_frame(conn, region, rivers, region_names, points=False)
     crossings = _joint_frame(conn, region, rivers, region_names, points=True)
-    start = dt.date.fromisoformat(report["period"]["start"])
-    end = dt.date.fromisoformat(report["period"]["end"])
+    start, end = report.period.start, report.period.end
     tracks = _tracks(conn, region, start, end, chief_names, timezone) if include_tracks else None
     own = regions[regions["code"] == region]
     return CoverageData(
         region_code=region,
-        region_name=report["region"]["name"],
-        period=report["period"]["label"],
-        as_of=report["as_of"],
+        region_name=report.region.name,
+        period=report.period.label,
+        as_of=report.as_of.isoformat(),
         regions=regions,
         segments=segments,
         gaps=gaps,
@@ -197,28 +199,30 @@ def coverage_data(
         joint_sections=joint,
         crossings=crossings,
         tracks=tracks,
-        problems=problems_frame(conn, region=region, start=start, end=end),
+        problems=problems_frame(conn, region=region, start=start, end=end, timezone=timezone),
         region_level=str(own["level"].iloc[0]) if len(own) else "city",
     )
 
 
 def _contacts(
-    conn: Connection, targets: pd.DataFrame, chief_names: dict[str, str]
+    conn: Connection, targets: list[TargetAuditRecord], chief_names: dict[str, str]
 ) -> dict[str, str]:
     """Target id -> "name phone、..." of its chiefs who have a phone on record."""
-    phones = dict(conn.execute(text("SELECT id, phone FROM chief WHERE phone <> ''")).all())
+    phones: dict[str, str] = dict(
+        conn.execute(text("SELECT id, phone FROM chief WHERE phone <> ''")).all()
+    )
     return {
         t.target_id: "、".join(
             f"{chief_names.get(c, c)} {phones[c]}" for c in t.chiefs if c in phones
         )
-        for t in targets.itertuples(index=False)
+        for t in targets
     }
 
 
 def _targets_frame(
     conn: Connection,
-    targets: pd.DataFrame,
-    posts: pd.DataFrame,
+    targets: list[TargetAuditRecord],
+    posts: list[PostAuditRecord],
     kind: str,
     rivers: dict[str, str],
     region_names: dict[str, str],
@@ -227,21 +231,22 @@ def _targets_frame(
     """Segments or zones of the audit with their figures as the popups show them."""
     columns = ["id", "river", "level", "region", "chiefs", "ratio", "patrols", "last_patrol"]
     columns += ["length_m", "unassigned", "search", "kind", "water_body_code", "water_kind"]
-    part = targets[targets["target_type"] == kind] if len(targets) else targets
-    if len(part) == 0:
+    part = [t for t in targets if t.target_type == kind]
+    if not part:
         return gpd.GeoDataFrame({c: [] for c in columns}, geometry=[], crs=4326)
     # 河流/渠道/水库/湖泊: popups name the water by its kind, not "river" for a reservoir
-    water_kinds = dict(
+    water_kinds: dict[str, str] = dict(
         conn.execute(
             text("SELECT code, kind FROM water_body WHERE code = ANY(:codes)"),
-            {"codes": sorted(set(part["water_body_code"].dropna()))},
+            {"codes": sorted({t.water_body_code for t in part})},
         ).all()
     )
     table = "river_segment" if kind == "segment" else "still_water_zone"
-    geoms = {r[0]: (r[1], r[2]) for r in wkb_by_id(conn, table, part["target_id"], "id, kind")}
+    ids = [t.target_id for t in part]
+    geoms = {r[0]: (r[1], r[2]) for r in wkb_by_id(conn, table, ids, "id, kind")}
     counted = _counted_per_target(part, posts, chief_names)
     rows = []
-    for t in part.itertuples(index=False):
+    for t in part:
         river = rivers.get(t.water_body_code, t.water_body_code)
         names = [chief_names.get(c, c) for c in t.chiefs]
         kind_value, wkb = geoms.get(t.target_id, (None, None))
@@ -254,7 +259,7 @@ def _targets_frame(
                 "chiefs": "、".join(names),
                 "ratio": float(t.ratio),
                 "patrols": counted.get(t.target_id, ""),
-                "last_patrol": t.last_patrol or "",
+                "last_patrol": t.last_patrol.isoformat() if t.last_patrol else "",
                 "length_m": float(t.length_m),
                 "unassigned": bool(t.unassigned),
                 # leaflet-search matches any part of it: river, region or chief
@@ -269,19 +274,21 @@ def _targets_frame(
 
 
 def _counted_per_target(
-    targets: pd.DataFrame, posts: pd.DataFrame, chief_names: dict[str, str]
+    targets: list[TargetAuditRecord],
+    posts: list[PostAuditRecord],
+    chief_names: dict[str, str],
 ) -> dict[str, str]:
     """'2/6' (counted/required) of each post responsible for the target, as the audit
     assigned them (``target_ids`` of each audited post)."""
-    if len(posts) == 0:
-        return {}
-    by_target: dict[str, list] = {}
+    by_target: dict[str, list[PostAuditRecord]] = {}
     # a general chief (总河长) holds the whole region: named on the region, not on each stretch
-    for p in posts[~posts["role"].isin(REGION_ROLES)].itertuples(index=False):
+    for p in posts:
+        if p.role in REGION_ROLES:
+            continue
         for target_id in p.target_ids:
             by_target.setdefault(target_id, []).append(p)
     out = {}
-    for t in targets.itertuples(index=False):
+    for t in targets:
         parts = [
             (p.chief_id, f"{int(p.counted)}/{int(p.required)}")
             for p in by_target.get(t.target_id, [])
@@ -352,6 +359,7 @@ def coverage_map(
     region: str,
     period: str,
     *,
+    timezone: str,
     options: MapOptions | None = None,
     as_of: dt.date | None = None,
     rules: RuleSet | None = None,
@@ -368,6 +376,7 @@ def coverage_map(
         as_of=as_of,
         include_tracks=options.include_tracks,
         rules=rules,
+        timezone=timezone,
         include_contacts=options.include_contacts,
     )
     tiled = tile_threshold is not None and data.feature_count > tile_threshold
@@ -379,10 +388,10 @@ def coverage_map(
 # -- patrol --------------------------------------------------------------------------------------
 
 
-def patrol_data(conn: Connection, patrol_id, *, timezone: str | None = None) -> PatrolData:
+def patrol_data(conn: Connection, patrol_id, *, timezone: str) -> PatrolData:
     """One stored patrol: its points re-read from the upload (the evidence), what was dropped
-    and why (as stored at ingest), its targets with covered and missed stretches."""
-    timezone = timezone or get_settings().timezone
+    and why (as stored at ingest), its targets with covered and missed stretches; times read
+    and shown in ``timezone`` (the office's)."""
     patrol = get_patrol(conn, patrol_id)
     raw = parse_track(
         raw_upload(conn, patrol_id),
@@ -424,14 +433,17 @@ def patrol_data(conn: Connection, patrol_id, *, timezone: str | None = None) -> 
     targets["length_m"] = [summary_targets[i].get("length_m", 0.0) for i in targets["id"]]
 
     def stretches(key: str) -> gpd.GeoDataFrame:
+        # get_patrol hands the stretches over as parsed GeoJSON mappings: shapes are built
+        # from them directly (no second JSON text)
+        found = [c for c in patrol["coverage"] if c[key]]
         rows = [
             {"target_id": c["target_id"], "river": rivers.get(c["water_body_code"], "")}
-            for c in patrol["coverage"]
-            if c[key]
+            for c in found
         ]
-        geoms = [shapely.from_geojson(_json(c[key])) for c in patrol["coverage"] if c[key]]
         return gpd.GeoDataFrame(
-            pd.DataFrame(rows, columns=["target_id", "river"]), geometry=geoms, crs=4326
+            pd.DataFrame(rows, columns=["target_id", "river"]),
+            geometry=[shapely.geometry.shape(c[key]) for c in found],
+            crs=4326,
         )
 
     chief = names(conn, "chief", [patrol["chief_id"]]).get(patrol["chief_id"], patrol["chief_id"])
@@ -439,7 +451,7 @@ def patrol_data(conn: Connection, patrol_id, *, timezone: str | None = None) -> 
         patrol_id=patrol["id"],
         chief=chief,
         status=patrol["status"],
-        reasons=[r.get("code", "") for r in patrol["reasons"] or []],
+        reasons=list(patrol["reasons"] or []),
         started=patrol["started_at"],
         ended=patrol["ended_at"],
         distance_m=float(patrol["summary"].get("distance_m", 0.0)),
@@ -448,24 +460,32 @@ def patrol_data(conn: Connection, patrol_id, *, timezone: str | None = None) -> 
         covered=stretches("covered_geom"),
         missed=stretches("uncovered_geom"),
         timezone=timezone,
+        waters={
+            c: rivers.get(c, c)
+            for c in sorted({t.get("water_body_code") or "" for t in summary_targets.values()})
+            if c
+        },
     )
 
 
-def _json(value) -> str:
-    return value if isinstance(value, str) else json.dumps(value)
-
-
-def patrol_map(conn: Connection, patrol_id, *, options: MapOptions | None = None) -> folium.Map:
-    return build_patrol_map(patrol_data(conn, patrol_id), options or MapOptions())
+def patrol_map(
+    conn: Connection, patrol_id, *, timezone: str, options: MapOptions | None = None
+) -> folium.Map:
+    return build_patrol_map(
+        patrol_data(conn, patrol_id, timezone=timezone), options or MapOptions()
+    )
 
 
 # -- river ---------------------------------------------------------------------------------------
 
 
-def river_data(conn: Connection, code: str, day: dt.date) -> RiverData:
+def river_data(
+    conn: Connection, code: str, day: dt.date, *, section_rule: AssessmentRule | None = None
+) -> RiverData:
     """One river for a coordination meeting: stretches per level with their chiefs, joint
-    sections, and the neighbouring stretches up- and downstream."""
-    report = coordination_report(conn, code, day)
+    sections, the neighbouring stretches up- and downstream, and its boundary sections
+    classed by ``section_rule`` (the office's, passed in by the front end)."""
+    report = coordination_report(conn, code, day).to_dict()
     region_names = names(conn, "admin_region")
     rivers = names(conn, "water_body")
     segments = _from_geojson(segments_geojson(conn, water_body=code))
@@ -501,7 +521,7 @@ def river_data(conn: Connection, code: str, day: dt.date) -> RiverData:
         convener=((convener.get("county") or {}).get("name")) if convener else None,
         base_regions=base_regions,
         base_waters=base_waters,
-        sections=water_quality.river_sections(conn, code, day),
+        sections=water_quality.river_sections(conn, code, day, rule=section_rule),
     )
 
 
@@ -546,7 +566,7 @@ def _river_neighbours(
     """Upstream: each tributary's stretch at its confluence (at the shown level, else its
     coarsest); downstream: the main stem below the mouth, to ``NEIGHBOUR_REACH_M``."""
     code = report["river"]["code"]
-    found_up: list[dict] = []
+    found_up: list[_Near] = []
     tributaries = {t["code"]: t for t in report["tributaries"]}
     if tributaries:
         rows = conn.execute(
@@ -562,23 +582,32 @@ def _river_neighbours(
         for r in rows:
             t = tributaries[r["water_body_code"]]
             found_up.append(
-                {
-                    **dict(r),
-                    "segment_id": r["id"],
-                    "distance_m": t["confluence_km"] * 1000,
-                    "chiefs": t["chiefs"],
-                }
+                _Near(
+                    segment_id=r["id"],
+                    water_body_code=r["water_body_code"],
+                    level=r["level"],
+                    regions=[r["region_code"], r["left_region_code"], r["right_region_code"]],
+                    chiefs=[c["name"] for c in t["chiefs"]],
+                    distance_m=t["confluence_km"] * 1000,
+                )
             )
-    found_down: list[dict] = []
+    found_down: list[_Near] = []
     own = segments[segments["level"] == level] if level is not None else segments.iloc[:0]
     if len(own):
         mouth = str(own.sort_values("chainage_to_m")["id"].iloc[-1])
         found_down = [
-            n
+            _Near(
+                segment_id=n.segment_id,
+                water_body_code=n.water_body_code,
+                level=n.level,
+                regions=[n.region_code, n.left_region_code, n.right_region_code],
+                chiefs=[c.name for c in n.chiefs],
+                distance_m=n.distance_m,
+            )
             for n in neighbours(
                 conn, mouth, direction="downstream", max_distance_m=NEIGHBOUR_REACH_M, day=day
             )
-            if n["water_body_code"] != code
+            if n.water_body_code != code
         ]
     return (
         _neighbour_frame(conn, found_up, region_names, rivers),
@@ -586,22 +615,32 @@ def _river_neighbours(
     )
 
 
+@dataclass(frozen=True)
+class _Near:
+    """A stretch the river map shows beside the river: a tributary's at its confluence or
+    the main stem's below the mouth."""
+
+    segment_id: str
+    water_body_code: str
+    level: str
+    regions: list[str | None]  # its own region, or the regions of its banks
+    chiefs: list[str]
+    distance_m: float
+
+
 def _neighbour_frame(
-    conn: Connection, found: list[dict], region_names: dict[str, str], rivers: dict[str, str]
+    conn: Connection, found: list[_Near], region_names: dict[str, str], rivers: dict[str, str]
 ) -> gpd.GeoDataFrame:
-    geoms = dict(wkb_by_id(conn, "river_segment", [n["segment_id"] for n in found]))
+    geoms = dict(wkb_by_id(conn, "river_segment", [n.segment_id for n in found]))
     rows = [
         {
-            "id": n["segment_id"],
-            "river": rivers.get(n["water_body_code"], n["water_body_code"]),
-            "level": n["level"],
-            "region": _join(
-                [n.get("region_code"), n.get("left_region_code"), n.get("right_region_code")],
-                region_names,
-            ),
-            "chiefs": "、".join(c["name"] for c in n["chiefs"]),
-            "distance_m": round(float(n["distance_m"]), 0),
-            "wkb": geoms.get(n["segment_id"]),
+            "id": n.segment_id,
+            "river": rivers.get(n.water_body_code, n.water_body_code),
+            "level": n.level,
+            "region": _join(n.regions, region_names),
+            "chiefs": "、".join(n.chiefs),
+            "distance_m": round(float(n.distance_m), 0),
+            "wkb": geoms.get(n.segment_id),
         }
         for n in found
     ]
@@ -609,9 +648,17 @@ def _neighbour_frame(
 
 
 def river_map(
-    conn: Connection, code: str, *, day: dt.date | None = None, options: MapOptions | None = None
+    conn: Connection,
+    code: str,
+    *,
+    day: dt.date,
+    options: MapOptions | None = None,
+    section_rule: AssessmentRule | None = None,
 ) -> folium.Map:
-    return build_river_map(river_data(conn, code, day or local_today()), options or MapOptions())
+    """The river map on ``day`` (the front end's today when the user gives none)."""
+    return build_river_map(
+        river_data(conn, code, day, section_rule=section_rule), options or MapOptions()
+    )
 
 
 def export_mode(offline: bool) -> Literal["inline", "cdn"]:

@@ -5,45 +5,58 @@ anything is written. The same patrol sent again (same app UUID, or the same poin
 another name: offline phones retry) returns the stored patrol and counts once, also when
 copies arrive at the same moment: the insert is ``ON CONFLICT DO NOTHING`` on the UUID and
 on (chief, content hash), and the loser reads the winner's row.
+
+Every SQL statement is in ``db.patrol_store`` (and ``db.assignment_store``); this module
+keeps the pipeline and its typed records: :class:`Upload` as received, :class:`PreparedPatrol`
+once parsed and checked, :class:`ComputedPatrol` once measured and judged, and per upload an
+outcome (:data:`PatrolOutcome`): a :class:`PatrolResult`, a :class:`Duplicate` of a stored or
+earlier patrol, or the domain exception that refused it (the API maps it to an HTTP status).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import uuid
-import zlib
 import zoneinfo
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import Connection, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Connection
 
-from gis_service.db.assignment_store import load_post_targets
+from gis_service.db import patrol_store as store_db
 from gis_service.db.bulk import as_multi, ewkb_hex
-from gis_service.db.models import Patrol, PatrolCoverage, PatrolRaw
-from gis_service.db.queries import local_day_bounds
+from gis_service.db.patrol_store import (
+    ContextQuery,
+    CoverageRow,
+    PatrolListing,
+    PatrolRow,
+    StoredPatrol,
+    ZoningState,
+)
 from gis_service.db.session import atomic
 from gis_service.domain import crs
-from gis_service.domain.assignments import assignments
 from gis_service.domain.chinacoords import COORDINATE_SYSTEMS, to_wgs84
 from gis_service.domain.coverage import (
     Coverage,
-    LineMatcher,
     MatchParams,
     Target,
     TargetCoverage,
     measure,
     without_credit,
 )
-from gis_service.domain.linear import LineSet, orient
+from gis_service.domain.linear import LineSet
 from gis_service.domain.offsets import OffsetCheck, check_offset
 from gis_service.domain.periods import DEFAULT_TIMEZONE
-from gis_service.domain.tracks import MODE_MAX_SPEED, CleaningParams, CleanTrack, clean_track
+from gis_service.domain.tracks import (
+    MODE_MAX_SPEED,
+    CleaningParams,
+    CleanTrack,
+    RawTrack,
+    clean_track,
+)
 from gis_service.domain.verdict import (
     PatrolContext,
     Verdict,
@@ -51,18 +64,27 @@ from gis_service.domain.verdict import (
     geometry_fingerprint,
     judge,
 )
-from gis_service.domain.vocab import REGION_ROLES
-from gis_service.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
+from gis_service.errors import (
+    ConflictError,
+    GisServiceError,
+    InputError,
+    NotFoundError,
+    PermissionDeniedError,
+)
 from gis_service.fileio.tracks import parse_track
+from gis_service.services.patrol_assignment import (
+    ASSIGNMENTS,
+    Assignment,
+    build_assignment,
+)
 from gis_service.services.service_area import ServiceArea, service_area
-
-SHORE_MATCH_HALF_WIDTH_M = 100.0
 
 
 @dataclass(frozen=True)
 class PatrolSettings:
-    """How patrols are read and judged. Built by the front ends (API, CLI, notebook) from the
-    office's settings: ``timezone`` (GIS_TIMEZONE) reads naive times and makes local dates."""
+    """How patrols are read and judged. Built by the front ends (API app state, CLI,
+    notebook) from the office's settings: ``timezone`` (GIS_TIMEZONE) reads naive times and
+    makes local dates; nothing below the front ends reads the environment."""
 
     timezone: str = DEFAULT_TIMEZONE
     cleaning: CleaningParams = field(default_factory=CleaningParams)
@@ -73,229 +95,7 @@ class PatrolSettings:
     auto_convert_offsets: bool = False
 
 
-def _content_hash(chief_id: str, lon: np.ndarray, lat: np.ndarray, t: np.ndarray) -> str:
-    digest = hashlib.sha256(chief_id.encode())
-    digest.update(np.round(np.column_stack([lon, lat]) * 1e7).astype(np.int64).tobytes())
-    digest.update(t.astype("datetime64[s]").astype(np.int64).tobytes())
-    return digest.hexdigest()
-
-
-def _zoning_states(conn: Connection, keys: list[tuple[str, dt.date]]) -> dict[tuple, tuple]:
-    """Per (chief, day): (zoning run id, its metric EPSG, ids of the posts held that day),
-    for a whole batch in one query."""
-    if not keys:
-        return {}
-    rows = conn.execute(
-        text(
-            "SELECT q.c, q.d, r.id, r.metric_epsg, (SELECT coalesce(array_agg(p.id ORDER BY p.id), "
-            "'{}') FROM chief_post p WHERE p.chief_id = q.c AND p.validity @> q.d) "
-            "FROM unnest(CAST(:c AS text[]), CAST(:d AS date[])) AS q(c, d) "
-            "LEFT JOIN LATERAL (SELECT id, metric_epsg FROM zoning_run ORDER BY id DESC LIMIT 1) r "
-            "ON true"
-        ),
-        {"c": [k[0] for k in keys], "d": [k[1] for k in keys]},
-    ).all()
-    return {(r[0], r[1]): (r[2], r[3], tuple(r[4])) for r in rows}
-
-
-_ASSIGNMENTS: OrderedDict[tuple, _Assignment] = OrderedDict()
-_ASSIGNMENT_CACHE_SIZE = 512
-
-
-def _cached_assignment(
-    conn: Connection, chief_id: str, day: dt.date, epsg: int, reach: float, key: tuple
-) -> _Assignment:
-    """Assignments change only with the zoning or the posts: cache them by both (per
-    process), so a batch of uploads does not rebuild the same lines again and again."""
-    if key in _ASSIGNMENTS:
-        _ASSIGNMENTS.move_to_end(key)
-        return _ASSIGNMENTS[key]
-    value = _assignment(conn, chief_id, day, epsg, reach)
-    _ASSIGNMENTS[key] = value
-    if len(_ASSIGNMENTS) > _ASSIGNMENT_CACHE_SIZE:
-        _ASSIGNMENTS.popitem(last=False)
-    return value
-
-
-@dataclass
-class _Assignment:
-    lines: LineSet
-    targets: list[Target]
-    meta: dict[str, dict]  # target id -> type, water body, level, region
-    matcher: LineMatcher | None = None  # built once, reused by every patrol of the chief
-    # river target id -> (patrol chainage, stored chainage) at the river's vertices and the
-    # target's stored start: what is reported is in the zoning's chainage
-    stored: dict[str, tuple[np.ndarray, np.ndarray, float]] = field(default_factory=dict)
-
-
-def _assignment(
-    conn: Connection, chief_id: str, day: dt.date, epsg: int, reach: float
-) -> _Assignment:
-    """The chief's segments and zones on ``day`` as lines and chainage targets; which ones
-    is decided by ``domain.assignments`` (the rules the audit and the roster use too)."""
-    posts, segs, zones, ancestors, kinds = load_post_targets(conn, chief_id, day)
-    held = assignments(segs, zones, posts, day, ancestors=ancestors, water_kinds=kinds)
-    region_posts = set(posts.loc[posts["role"].isin(REGION_ROLES), "post_id"])
-    by_region = set(held.loc[held["post_id"].isin(region_posts), "target_id"])
-    by_water = set(held.loc[~held["post_id"].isin(region_posts), "target_id"])
-    seg_ids = set(held.loc[held["target_type"] == "segment", "target_id"])
-    mine = segs[segs["id"].isin(seg_ids)]
-    zones = zones[zones["id"].isin(set(held.loc[held["target_type"] == "zone", "target_id"]))]
-    # neighbours' segments within the joint reach of a water post's own segments: walking into
-    # them is credited to them too (patrols on joint sections count for both sides)
-    own = mine[mine["id"].isin(by_water)]
-    near = np.zeros(len(segs), dtype=bool)
-    for r in own.itertuples():
-        near |= (
-            (segs.water_body_code == r.water_body_code)
-            & (segs.level == r.level)
-            & (segs.chainage_to_m > r.chainage_from_m - reach)
-            & (segs.chainage_from_m < r.chainage_to_m + reach)
-        ).to_numpy()
-    neighbours = segs[near & ~segs.id.isin(mine.id).to_numpy()] if len(segs) else segs
-    waters = sorted(set(mine.water_body_code) | set(neighbours.water_body_code))
-    rows = conn.execute(
-        text(
-            "SELECT code, flow_reversed, ST_AsBinary(geom) FROM water_body WHERE code = ANY(:w) "
-            "ORDER BY code"
-        ),
-        {"w": waters},
-    ).all()
-    lonlat = np.array(
-        [orient(shapely.from_wkb(bytes(g)), reversed_flow=bool(rev)) for _, rev, g in rows],
-        dtype=object,
-    )
-    river_geoms = list(crs.transform(lonlat, crs.STORAGE_CRS, epsg)) if len(rows) else []
-    line_of = {code: i for i, (code, _, _) in enumerate(rows)}
-    shore_geoms = [_shore_line(bytes(z.zone), bytes(z.water), epsg) for z in zones.itertuples()]
-    lines = LineSet.from_lines(np.array(river_geoms + shore_geoms, dtype=object))
-    here = _chainage_maps(conn, [code for code, _, _ in rows], lonlat, lines, epsg)
-    targets, meta, stored = [], {}, {}
-    # own segments get joint-section credit beyond their ends; neighbours' segments are
-    # measured only to credit what the patrol walked on them; a general chief's region
-    # targets are stored only where walked (a city has hundreds)
-    for frame, kind, extend in ((mine, "segment", reach), (neighbours, "joint", 0.0)):
-        for r in frame.itertuples():
-            line = line_of[r.water_body_code]
-            region_only = kind == "segment" and r.id in by_region and r.id not in by_water
-            targets.append(
-                Target(
-                    r.id,
-                    line,
-                    float(np.interp(r.chainage_from_m, *here[line])),
-                    float(np.interp(r.chainage_to_m, *here[line])),
-                    float(r.buffer_width_m or 50.0),
-                    0.0 if region_only else extend,
-                    credit_only=kind == "joint",
-                )
-            )
-            meta[r.id] = {
-                "target_type": "segment" if kind == "segment" else "joint",
-                "water_body_code": r.water_body_code,
-                "line": line,
-                "walked_only": region_only,
-            }
-            stored[r.id] = (here[line][1], here[line][0], float(r.chainage_from_m))
-    for k, z in enumerate(zones.itertuples()):
-        line = len(river_geoms) + k
-        length = float(lines.lengths[line])
-        if length <= 0:
-            continue
-        targets.append(
-            Target(
-                z.id,
-                line,
-                0.0,
-                length,
-                min(float(z.buffer_width_m or 200.0), SHORE_MATCH_HALF_WIDTH_M),
-            )
-        )
-        meta[z.id] = {
-            "target_type": "zone",
-            "water_body_code": z.water_body_code,
-            "line": line,
-            "walked_only": z.id in by_region and z.id not in by_water,
-        }
-    return _Assignment(lines, targets, meta, LineMatcher(lines), stored)
-
-
-def _chainage_maps(
-    conn: Connection, codes: list[str], lonlat: np.ndarray, lines: LineSet, epsg: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per river, (stored chainage, this patrol's chainage) at every vertex.
-
-    The zoning measured each river in the zone of its unit of work, the patrol measures in
-    the zone where it was walked. The river's zoning zone is the one of the last run whose
-    length of the river equals its stored length; the stored chainage is then carried
-    over vertex by vertex (identity when the zones agree)."""
-    totals = dict(
-        conn.execute(
-            text(
-                "SELECT water_body_code, max(chainage_to_m) FROM river_segment "
-                "WHERE water_body_code = ANY(:w) GROUP BY water_body_code"
-            ),
-            {"w": codes},
-        ).all()
-    )
-    stored = np.array([float(totals.get(c) or 0.0) for c in codes])
-    n = len(codes)
-    best_err = np.abs(lines.lengths[:n] - stored)
-    chosen = np.zeros(n, dtype=object)
-    chosen[:] = [lines] * n
-    counts = conn.execute(
-        text("SELECT counts -> 'metric_zones' FROM zoning_run ORDER BY id DESC LIMIT 1")
-    ).scalar()
-    for zone in sorted(int(z) for z in (counts or {})):
-        if zone == epsg or n == 0:
-            continue
-        other = LineSet.from_lines(crs.transform(lonlat, crs.STORAGE_CRS, zone))
-        err = np.abs(other.lengths - stored)
-        better = err < best_err
-        chosen[better] = other
-        best_err = np.where(better, err, best_err)
-    out = []
-    for k in range(n):
-        zoned = chosen[k]
-        a, b = zoned.line_seg_start[k], zoned.line_seg_start[k + 1]
-        c, d = lines.line_seg_start[k], lines.line_seg_start[k + 1]
-        if zoned is lines or b - a != d - c or stored[k] <= 0:
-            # same zone, or no vertex-wise match: in proportion of the lengths
-            total = stored[k] if stored[k] > 0 else lines.lengths[k]
-            out.append((np.array([0.0, total]), np.array([0.0, lines.lengths[k]])))
-            continue
-        out.append(
-            (
-                np.append(zoned.seg_c0[a:b], zoned.lengths[k]),
-                np.append(lines.seg_c0[c:d], lines.lengths[k]),
-            )
-        )
-    return out
-
-
-def _shore_line(zone_wkb: bytes, water_wkb: bytes, epsg: int) -> shapely.Geometry:
-    """The water's edge along a zone (a shoreline piece, or the whole water area), metric:
-    area zones are patrolled along their shore and measured by its length."""
-    zone, water = (
-        crs.transform(shapely.from_wkb(w), crs.STORAGE_CRS, epsg) for w in (zone_wkb, water_wkb)
-    )
-    edge = shapely.intersection(shapely.boundary(water), shapely.buffer(zone, 1.0))
-    parts = [p for p in shapely.get_parts(shapely.line_merge(edge)) if p.geom_type == "LineString"]
-    return shapely.multilinestrings(parts) if parts else shapely.LineString()
-
-
-def _existing(
-    conn: Connection, *, patrol_id: uuid.UUID | None, chief_id: str, content: str
-) -> tuple[uuid.UUID, str] | None:
-    """The stored patrol an insert collided with, and its chief: the row with the same UUID
-    first (whoever owns it), else the same chief's patrol with the same points."""
-    row = conn.execute(
-        text(
-            "SELECT id, chief_id FROM patrol WHERE id = :i "
-            "OR (chief_id = :c AND content_sha256 = :h) ORDER BY (id = :i) DESC NULLS LAST LIMIT 1"
-        ),
-        {"i": patrol_id, "c": chief_id, "h": content},
-    ).first()
-    return (row[0], row[1]) if row else None
+# -- records --------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -313,19 +113,95 @@ class Upload:
 
 
 @dataclass
-class _Prepared:
+class PreparedPatrol:
+    """An upload parsed and checked: whose, in which coordinates, how it moved, its id."""
+
     upload: Upload
-    raw: object
+    track: RawTrack
     chief_id: str
-    coord_system: str
+    coord_system: str  # may change once: an undeclared GCJ-02/BD-09 track converted
     mode: str
     pid: uuid.UUID | None
-    content: str
+    content: str  # SHA-256 of chief, points and times: the same points again are a duplicate
     source: str
     day: dt.date  # the patrol's local date (posts are held by local date)
+    lon: np.ndarray  # WGS84, converted from the declared coordinate system
+    lat: np.ndarray
+    started: dt.datetime
+    ended: dt.datetime
+    fingerprint: str  # of the points as declared (geometry_fingerprint)
 
 
-def _prepare(upload: Upload, settings: PatrolSettings) -> _Prepared:
+@dataclass
+class ComputedPatrol:
+    """A prepared patrol cleaned, matched and measured; its context and verdict come once the
+    whole batch is known."""
+
+    prep: PreparedPatrol
+    track: CleanTrack
+    coverage: Coverage
+    assignment: Assignment
+    fingerprint: str
+    area: ServiceArea
+    started: dt.datetime
+    ended: dt.datetime
+    epsg: int
+    offset: OffsetCheck | None = None  # the undeclared GCJ-02/BD-09 test
+    context: PatrolContext | None = None
+    patrol_id: uuid.UUID | None = None
+    result: PatrolResult | None = None  # once judged
+
+
+@dataclass(frozen=True)
+class PatrolResult:
+    """A judged patrol (stored, or only validated): what the uploader is told."""
+
+    id: uuid.UUID
+    chief_id: str
+    status: str
+    reasons: list[dict[str, Any]]
+    started_at: str
+    ended_at: str
+    summary: dict[str, Any]
+    dropped: list[list[str]]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "chief_id": self.chief_id,
+            "status": self.status,
+            "reasons": self.reasons,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "summary": self.summary,
+            "dropped": self.dropped,
+            "duplicate": False,
+        }
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """The upload repeats a patrol (stored, or earlier in the batch): that patrol, counted
+    once."""
+
+    patrol: PatrolResult | StoredPatrol
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.patrol.to_json(), "duplicate": True}
+
+
+# one per upload of a batch, in order: never an HTTP status (the API maps the exceptions)
+PatrolOutcome = PatrolResult | Duplicate | GisServiceError
+
+
+def _content_hash(chief_id: str, lon: np.ndarray, lat: np.ndarray, t: np.ndarray) -> str:
+    digest = hashlib.sha256(chief_id.encode())
+    digest.update(np.round(np.column_stack([lon, lat]) * 1e7).astype(np.int64).tobytes())
+    digest.update(t.astype("datetime64[s]").astype(np.int64).tobytes())
+    return digest.hexdigest()
+
+
+def _prepare(upload: Upload, settings: PatrolSettings) -> PreparedPatrol:
     """Parse and check what was declared; raises InputError before anything is stored."""
     raw = parse_track(
         upload.data, filename=upload.filename, fmt=upload.fmt, timezone=settings.timezone
@@ -361,43 +237,44 @@ def _prepare(upload: Upload, settings: PatrolSettings) -> _Prepared:
         raise InputError(f"patrol_uuid {patrol_uuid!r} is not a UUID", source=source) from None
     content = _content_hash(str(chief_id), raw.lon, raw.lat, raw.time)
     day = _local_day(raw.time, settings.timezone)
-    return _Prepared(upload, raw, str(chief_id), coord_system, mode, pid, content, source, day)
-
-
-@dataclass
-class _Computed:
-    prep: _Prepared
-    track: CleanTrack
-    coverage: Coverage
-    assignment: _Assignment
-    fingerprint: str
-    area: ServiceArea
-    started: dt.datetime
-    ended: dt.datetime
-    epsg: int
-    context: PatrolContext | None = None
-    result: dict | None = None
-    offset: OffsetCheck | None = None  # the undeclared GCJ-02/BD-09 test
+    lon, lat = to_wgs84(raw.lon, raw.lat, coord_system)
+    t = raw.time.astype("datetime64[ns]").astype(np.int64) / 1e9
+    return PreparedPatrol(
+        upload,
+        raw,
+        str(chief_id),
+        coord_system,
+        mode,
+        pid,
+        content,
+        source,
+        day,
+        lon,
+        lat,
+        dt.datetime.fromtimestamp(float(t.min()), dt.UTC),
+        dt.datetime.fromtimestamp(float(t.max()), dt.UTC),
+        geometry_fingerprint(lon, lat),
+    )
 
 
 def _compute(
     conn: Connection,
-    prep: _Prepared,
+    prep: PreparedPatrol,
     settings: PatrolSettings,
-    states: dict,
+    states: dict[tuple[str, dt.date], ZoningState],
     now: dt.datetime | None = None,
-) -> _Computed:
+) -> ComputedPatrol:
     """Convert, clean, match and measure one patrol (the verdict comes once the context of
     the whole batch is known). A track declared WGS84 that fits the assigned water only as
     GCJ-02/BD-09 gets no coverage credit, or, with ``auto_convert_offsets``, is converted
     (and says so in its notes)."""
-    raw = prep.raw
-    lon, lat = to_wgs84(raw.lon, raw.lat, prep.coord_system)
+    raw = prep.track
+    lon, lat = prep.lon, prep.lat
     t = raw.time.astype("datetime64[ns]").astype(np.int64) / 1e9
-    started = dt.datetime.fromtimestamp(float(t.min()), dt.UTC)
-    ended = dt.datetime.fromtimestamp(float(t.max()), dt.UTC)
+    started, ended = prep.started, prep.ended
     day = prep.day
-    run_id, run_epsg, post_ids = states[(prep.chief_id, day)]
+    fingerprint = prep.fingerprint
+    state = states[(prep.chief_id, day)]
     # measured where it was walked: the track's own GK zone (its UTM zone abroad), never
     # the zone the database's zoning happens to be recorded in
     epsg = crs.local_metric_epsg(float(np.nanmedian(lon)), float(np.nanmedian(lat)))
@@ -406,18 +283,14 @@ def _compute(
     # a track far from every region covers nothing: its chief's water is not measured in the
     # track's (foreign) zone but looked up in the zoning's, only to know it exists
     outside = area.mostly_outside()
-    lines_epsg = int(run_epsg) if outside and run_epsg else epsg
+    lines_epsg = int(state.metric_epsg) if outside and state.metric_epsg else epsg
     reach = settings.matching.joint_reach_m
-    assignment = _cached_assignment(
-        conn,
-        prep.chief_id,
-        day,
-        lines_epsg,
-        reach,
-        (run_id, lines_epsg, reach, prep.chief_id, post_ids),
+    assignment = ASSIGNMENTS.get(
+        (state.run_id, lines_epsg, reach, prep.chief_id, state.post_ids),
+        lambda: build_assignment(conn, prep.chief_id, day, lines_epsg, reach),
     )
 
-    def clean_and_measure(lon, lat) -> tuple[CleanTrack, Coverage]:
+    def clean_and_measure(lon: np.ndarray, lat: np.ndarray) -> tuple[CleanTrack, Coverage]:
         x, y = to_metric(lon, lat)
         track = clean_track(
             np.asarray(x),
@@ -447,6 +320,7 @@ def _compute(
             declared = prep.coord_system
             prep.coord_system = offset.likely
             lon, lat = to_wgs84(raw.lon, raw.lat, offset.likely)
+            fingerprint = geometry_fingerprint(lon, lat)
             track, coverage = clean_and_measure(lon, lat)
             raw.meta.setdefault("notes", []).append(
                 f"declared {declared}, but the points fit the assigned water only as "
@@ -457,23 +331,28 @@ def _compute(
             offset = None
         else:
             coverage = without_credit(coverage)
-    item = _Computed(
+    return ComputedPatrol(
         prep,
         track,
         coverage,
         assignment,
-        geometry_fingerprint(lon, lat),
+        fingerprint,
         area,
         started,
         ended,
         epsg,
+        offset,
     )
-    item.offset = offset
-    return item
 
 
 def _offset_check(
-    prep: _Prepared, lon, lat, track: CleanTrack, assignment: _Assignment, to_metric, settings
+    prep: PreparedPatrol,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    track: CleanTrack,
+    assignment: Assignment,
+    to_metric: Any,
+    settings: PatrolSettings,
 ) -> OffsetCheck | None:
     """The undeclared GCJ-02/BD-09 test (domain.offsets) of a track declared WGS84/CGCS2000
     with assigned water, on its kept points."""
@@ -495,287 +374,6 @@ def _local_day(time: np.ndarray, timezone: str) -> dt.date:
         float(time.min().astype("datetime64[ns]").astype(np.int64)) / 1e9, dt.UTC
     )
     return first.astimezone(zoneinfo.ZoneInfo(timezone)).date()
-
-
-def _batch_context(items: list[_Computed]) -> None:
-    """Reuse and overlap among patrols of one batch (the database knows only earlier ones)."""
-    for k, item in enumerate(items):
-        for other in items[:k]:
-            if item.context is None:
-                continue
-            same_chief = other.prep.chief_id == item.prep.chief_id
-            other_id = str(other.result["id"]) if other.result else "?"
-            ctx = item.context
-            if (
-                other.fingerprint == item.fingerprint
-                and ctx.reused_from is None
-                and (not same_chief or other.prep.day != item.prep.day)
-            ):
-                item.context = replace(ctx, reused_from=other_id)
-            elif same_chief and other.started < item.ended and item.started < other.ended:
-                item.context = replace(ctx, overlapping=[*ctx.overlapping, other_id])
-
-
-def _uuid_taken(pid: uuid.UUID | None) -> str:
-    return f"patrol_uuid {pid} is already used by another chief's patrol"
-
-
-def ingest_patrols(
-    conn: Connection,
-    uploads: list[Upload],
-    *,
-    now: dt.datetime | None = None,
-    settings: PatrolSettings | None = None,
-    store: bool = True,
-    raise_errors: bool = False,
-) -> list[dict]:
-    """Validate (and store) many patrols in one transaction: what an app sends when it comes
-    back online. Each upload gets its own result; a bad one gets ``{"error", "status"}`` and
-    stores nothing, the others are unaffected. Duplicates (same UUID or same points, in the
-    database or earlier in the batch) return the stored patrol and count once."""
-    settings = settings or PatrolSettings()
-    now = now or dt.datetime.now(dt.UTC)
-    results: list[dict | None] = [None] * len(uploads)
-    prepared: dict[int, _Prepared] = {}
-    for i, upload in enumerate(uploads):
-        try:
-            prepared[i] = _prepare(upload, settings)
-        except (InputError, PermissionDeniedError) as exc:
-            if raise_errors:
-                raise
-            status = 403 if isinstance(exc, PermissionDeniedError) else 400
-            results[i] = {"error": str(exc), "status": status}
-    chiefs, existing = _lookup(conn, list(prepared.values()))
-    todo: list[int] = []
-    seen: dict[tuple, int] = {}
-    for i, prep in prepared.items():
-        if prep.chief_id not in chiefs:
-            if raise_errors:
-                raise NotFoundError(f"chief {prep.chief_id!r} not found")
-            results[i] = {"error": f"chief {prep.chief_id!r} not found", "status": 404}
-            continue
-        found = existing.get(prep.pid) or existing.get((prep.chief_id, prep.content))
-        if store and found and found[1] != prep.chief_id:
-            message = _uuid_taken(prep.pid)
-            if raise_errors:
-                raise ConflictError(message)
-            results[i] = {"error": message, "status": 409}
-            continue
-        if store and found:
-            results[i] = {**get_patrol(conn, found[0]), "duplicate": True}
-            continue
-        key = (prep.chief_id, prep.content)
-        first = seen.get(prep.pid) if prep.pid is not None else None
-        if store and first is not None and prepared[first].chief_id != prep.chief_id:
-            message = f"patrol_uuid {prep.pid} is used twice in the batch by different chiefs"
-            if raise_errors:
-                raise ConflictError(message)
-            results[i] = {"error": message, "status": 409}
-            continue
-        if store and (key in seen or (prep.pid is not None and prep.pid in seen)):
-            results[i] = ("same", seen.get(key, seen.get(prep.pid)))
-            continue
-        seen[key] = i
-        if prep.pid is not None:
-            seen[prep.pid] = i
-        todo.append(i)
-    states = _zoning_states(conn, sorted({(prepared[i].chief_id, prepared[i].day) for i in todo}))
-    computed = [(i, _compute(conn, prepared[i], settings, states, now)) for i in todo]
-    _contexts(conn, [item for _, item in computed], now, settings.timezone)
-    for _, item in computed:
-        item.result = {"id": item.prep.pid or uuid.uuid4()}
-    _batch_context([item for _, item in computed])
-    for _, item in computed:
-        item.context = replace(item.context, offset=item.offset)
-    for i, item in computed:
-        verdict = judge(item.track, item.coverage, item.context, settings.rules)
-        item.result = _result(item, verdict)
-        results[i] = item.result
-    if store and computed:
-        _write(conn, [item for _, item in computed])
-        for i, item in computed:
-            if item.result.get("status") == 409 and "error" in item.result:
-                if raise_errors:
-                    raise ConflictError(item.result["error"])
-                results[i] = item.result
-            elif item.result.get("duplicate"):
-                results[i] = item.result
-    for i, value in enumerate(results):
-        if isinstance(value, tuple):  # the same patrol twice in one batch: count once
-            results[i] = {**results[value[1]], "duplicate": True}
-    out = []
-    for value in results:
-        value = dict(value)
-        if "id" in value:
-            value["id"] = str(value["id"])
-            value.setdefault("duplicate", False)
-        out.append(value)
-    return out
-
-
-def ingest_patrol(
-    conn: Connection,
-    data: bytes,
-    *,
-    filename: str | None = None,
-    chief_id: str | None = None,
-    coord_system: str | None = None,
-    mode: str | None = None,
-    patrol_uuid: str | None = None,
-    fmt: str | None = None,
-    owner: str | None = None,
-    now: dt.datetime | None = None,
-    settings: PatrolSettings | None = None,
-    store: bool = True,
-) -> dict:
-    """Validate (and, with ``store``, save) one patrol; errors raise (nothing stored)."""
-    upload = Upload(data, filename, chief_id, coord_system, mode, patrol_uuid, fmt, owner)
-    return ingest_patrols(
-        conn, [upload], now=now, settings=settings, store=store, raise_errors=True
-    )[0]
-
-
-def _lookup(conn: Connection, preps: list[_Prepared]) -> tuple[set[str], dict]:
-    """Known chiefs, and stored patrols with the same UUID or points, in one query."""
-    if not preps:
-        return set(), {}
-    # each branch is an index lookup (pkey, uq_patrol_chief_content): no scan of all patrols
-    rows = conn.execute(
-        text(
-            "SELECT 'chief', id, NULL, NULL FROM chief WHERE id = ANY(:c) "
-            "UNION ALL SELECT 'patrol', chief_id, content_sha256, id FROM patrol "
-            "WHERE id = ANY(CAST(:i AS uuid[])) "
-            "UNION ALL SELECT 'patrol', p.chief_id, p.content_sha256, p.id FROM patrol p "
-            "JOIN unnest(CAST(:pc AS text[]), CAST(:ph AS text[])) AS q(c, h) "
-            "ON p.chief_id = q.c AND p.content_sha256 = q.h"
-        ),
-        {
-            "c": sorted({p.chief_id for p in preps}),
-            "i": [str(p.pid) for p in preps if p.pid is not None],
-            "pc": [p.chief_id for p in preps],
-            "ph": [p.content for p in preps],
-        },
-    ).all()
-    chiefs = {r[1] for r in rows if r[0] == "chief"}
-    existing: dict = {}
-    for _, chief, content, pid in (r for r in rows if r[0] == "patrol"):
-        existing[(chief, content)] = (pid, chief)
-        existing[pid] = (pid, chief)
-    return chiefs, existing
-
-
-def _write(conn: Connection, items: list[_Computed]) -> None:
-    """Insert the batch with a few statements; copies that lost a race become duplicates."""
-    with atomic(conn):
-        rows = [
-            {
-                "id": item.result["id"],
-                "chief_id": item.prep.chief_id,
-                "content_sha256": item.prep.content,
-                "geometry_fingerprint": item.fingerprint,
-                "source_format": item.prep.raw.meta.get("format", "?"),
-                "file_name": item.prep.upload.filename,
-                "coord_system": item.prep.coord_system,
-                "mode": item.prep.mode,
-                "started_at": item.started,
-                "ended_at": item.ended,
-                "status": item.result["status"],
-                "reasons": item.result["reasons"],
-                "summary": item.result["summary"],
-                "dropped": item.result["dropped"],
-                "track": _track_ewkb(item.track, item.epsg),
-            }
-            for item in items
-        ]
-        inserted = {
-            r[0]
-            for r in conn.execute(
-                pg_insert(Patrol).values(rows).on_conflict_do_nothing().returning(Patrol.id)
-            )
-        }
-        won = [item for item in items if item.result["id"] in inserted]
-        for item in items:
-            if item.result["id"] not in inserted:  # a concurrent copy won: count it once
-                winner = _existing(
-                    conn,
-                    patrol_id=item.prep.pid,
-                    chief_id=item.prep.chief_id,
-                    content=item.prep.content,
-                )
-                if winner is None or winner[1] != item.prep.chief_id:
-                    # another chief's patrol took this UUID meanwhile: never hand it out as
-                    # a "duplicate" (a leak, and the loser's patrol would never be resent)
-                    item.result = {"error": _uuid_taken(item.prep.pid), "status": 409}
-                    continue
-                item.result = {**get_patrol(conn, winner[0]), "duplicate": True}
-        if not won:
-            return
-        conn.execute(
-            PatrolRaw.__table__.insert(),
-            [
-                {
-                    "patrol_id": item.result["id"],
-                    "data": zlib.compress(item.prep.upload.data, 1),
-                    "encoding": "zlib",
-                    "sha256": hashlib.sha256(item.prep.upload.data).hexdigest(),
-                }
-                for item in won
-            ],
-        )
-        coverage_rows = [row for item in won for row in _coverage_rows(item)]
-        if coverage_rows:
-            conn.execute(PatrolCoverage.__table__.insert(), coverage_rows)
-
-
-def _contexts(conn: Connection, items: list[_Computed], now: dt.datetime, timezone: str) -> None:
-    """Post periods, an earlier upload of the same geometry and overlapping patrols of every
-    item, from the database, in one query (the batch's own overlaps: ``_batch_context``)."""
-    if not items:
-        return
-    rows = conn.execute(
-        text(
-            "SELECT q.k, (SELECT coalesce(json_agg(json_build_array(valid_from, valid_to)), '[]') "
-            "        FROM chief_post WHERE chief_id = q.c), "
-            # the same points before: the chief's own on another day, or another chief's
-            # on any day (someone else's GPX filed as one's own)
-            "(SELECT id::text FROM patrol WHERE geometry_fingerprint = q.f "
-            "        AND (q.i IS NULL OR id <> q.i) AND (chief_id <> q.c OR "
-            "        (started_at AT TIME ZONE :tz)::date <> (q.s AT TIME ZONE :tz)::date) "
-            "        ORDER BY started_at LIMIT 1), "
-            "(SELECT coalesce(array_agg(id::text ORDER BY started_at), '{}') FROM patrol "
-            "        WHERE chief_id = q.c AND (q.i IS NULL OR id <> q.i) "
-            "        AND tstzrange(started_at, ended_at) && tstzrange(q.s, q.e)) "
-            "FROM unnest(CAST(:k AS int[]), CAST(:c AS text[]), CAST(:f AS text[]), "
-            "CAST(:s AS timestamptz[]), CAST(:e AS timestamptz[]), CAST(:i AS uuid[])) "
-            "AS q(k, c, f, s, e, i)"
-        ),
-        {
-            "k": list(range(len(items))),
-            "c": [it.prep.chief_id for it in items],
-            "f": [it.fingerprint for it in items],
-            "s": [it.started for it in items],
-            "e": [it.ended for it in items],
-            "i": [str(it.prep.pid) if it.prep.pid else None for it in items],
-            "tz": timezone,
-        },
-    ).all()
-    for k, periods, reused, overlapping in rows:
-        items[k].context = PatrolContext(
-            now=now,
-            post_periods=[
-                (dt.date.fromisoformat(a), dt.date.fromisoformat(b) if b else None)
-                for a, b in periods
-            ],
-            reused_from=reused,
-            overlapping=list(overlapping),
-            has_assignment=bool(items[k].assignment.targets),
-            timezone=timezone,
-            outside_service_area_m=(
-                (items[k].area.distance_m if items[k].area.distance_m is not None else -1.0)
-                if items[k].area.mostly_outside()
-                else None
-            ),
-        )
 
 
 def _track_ewkb(track: CleanTrack, epsg: int) -> str | None:
@@ -810,46 +408,7 @@ def _stretch_geoms(
     return ewkb_hex(as_multi(crs.transform(metric, epsg, crs.STORAGE_CRS), "line"))
 
 
-def _coverage_rows(item: _Computed) -> list[dict]:
-    coverage, assignment = item.coverage, item.assignment
-    # a neighbour's segment is stored only where the patrol actually walked on it
-    keep = [
-        k
-        for k, tc in enumerate(coverage.targets)
-        if tc.covered_m > 0
-        or not (tc.credit_only or assignment.meta[tc.id].get("walked_only", False))
-    ]
-    if not keep:
-        return []
-    measured = [coverage.targets[k] for k in keep]
-    kept_targets = [assignment.targets[k] for k in keep]
-    covered = _stretch_geoms(
-        [tc.covered for tc in measured], kept_targets, assignment.lines, item.epsg
-    )
-    uncovered = _stretch_geoms(
-        [tc.uncovered for tc in measured], kept_targets, assignment.lines, item.epsg
-    )
-    kept = [_in_stored(tc, t, assignment) for tc, t in zip(measured, kept_targets, strict=True)]
-    return [
-        {
-            "patrol_id": item.result["id"],
-            "target_type": assignment.meta[tc.id]["target_type"],
-            "target_id": tc.id,
-            "water_body_code": assignment.meta[tc.id]["water_body_code"],
-            "length_m": tc.length_m,
-            "covered_m": tc.covered_m,
-            "ratio": tc.ratio,
-            "extension_m": tc.extension_m,
-            "covered": tc.covered,
-            "uncovered": tc.uncovered,
-            "covered_geom": covered[k],
-            "uncovered_geom": uncovered[k],
-        }
-        for k, tc in enumerate(kept)
-    ]
-
-
-def _in_stored(tc: TargetCoverage, target: Target, assignment: _Assignment) -> TargetCoverage:
+def _in_stored(tc: TargetCoverage, target: Target, assignment: Assignment) -> TargetCoverage:
     """A river target's coverage in the zoning's chainage (the patrol measured in its own
     zone): ranges stay relative to the target's start; shore targets are unchanged."""
     conv = assignment.stored.get(tc.id)
@@ -875,18 +434,305 @@ def _in_stored(tc: TargetCoverage, target: Target, assignment: _Assignment) -> T
     )
 
 
-def _result(item: _Computed, verdict: Verdict) -> dict:
+def _batch_context(items: list[ComputedPatrol]) -> None:
+    """Reuse and overlap among patrols of one batch (the database knows only earlier ones)."""
+    for k, item in enumerate(items):
+        for other in items[:k]:
+            if item.context is None:
+                continue
+            same_chief = other.prep.chief_id == item.prep.chief_id
+            other_id = str(other.patrol_id) if other.patrol_id else "?"
+            ctx = item.context
+            if (
+                other.fingerprint == item.fingerprint
+                and ctx.reused_from is None
+                and (not same_chief or other.prep.day != item.prep.day)
+            ):
+                item.context = replace(ctx, reused_from=other_id)
+            elif same_chief and other.started < item.ended and item.started < other.ended:
+                item.context = replace(ctx, overlapping=[*ctx.overlapping, other_id])
+
+
+def _uuid_taken(pid: uuid.UUID | None) -> str:
+    return f"patrol_uuid {pid} is already used by another chief's patrol"
+
+
+def ingest_patrols(
+    conn: Connection,
+    uploads: list[Upload],
+    *,
+    now: dt.datetime | None = None,
+    settings: PatrolSettings | None = None,
+    store: bool = True,
+) -> list[PatrolOutcome]:
+    """Validate (and store) many patrols in one transaction: what an app sends when it comes
+    back online. Each upload gets its own outcome, in order: a bad one gets the exception
+    that refused it and stores nothing, the others are unaffected. Duplicates (same UUID or
+    same points, in the database or earlier in the batch) return that patrol, counted once."""
+    settings = settings or PatrolSettings()
+    now = now or dt.datetime.now(dt.UTC)
+    outcomes: list[PatrolOutcome | None] = [None] * len(uploads)
+    same_as: dict[int, int] = {}  # a copy of an earlier upload of the batch: its index
+    prepared: dict[int, PreparedPatrol] = {}
+    for i, upload in enumerate(uploads):
+        try:
+            prepared[i] = _prepare(upload, settings)
+        except (InputError, PermissionDeniedError) as exc:
+            outcomes[i] = exc
+    preps = list(prepared.values())
+    # chiefs, stored copies, zoning states and stored contexts: one round trip
+    pre = store_db.prefetch(
+        conn,
+        [(p.chief_id, p.pid, p.content) for p in preps],
+        sorted({(p.chief_id, p.day) for p in preps}),
+        [ContextQuery(p.chief_id, p.fingerprint, p.started, p.ended, p.pid) for p in preps],
+        settings.timezone,
+    )
+    stored = pre.lookup
+    context_of = {id(p): c for p, c in zip(preps, pre.contexts, strict=True)}
+    todo: list[int] = []
+    seen: dict[tuple[str, str] | uuid.UUID, int] = {}
+    for i, prep in prepared.items():
+        if prep.chief_id not in stored.chiefs:
+            outcomes[i] = NotFoundError(f"chief {prep.chief_id!r} not found")
+            continue
+        found = stored.match(prep.pid, prep.chief_id, prep.content)
+        if store and found and found.chief_id != prep.chief_id:
+            outcomes[i] = ConflictError(_uuid_taken(prep.pid))
+            continue
+        if store and found:
+            outcomes[i] = Duplicate(store_db.read_patrol(conn, found.patrol_id))
+            continue
+        key = (prep.chief_id, prep.content)
+        first = seen.get(prep.pid) if prep.pid is not None else None
+        if store and first is not None and prepared[first].chief_id != prep.chief_id:
+            outcomes[i] = ConflictError(
+                f"patrol_uuid {prep.pid} is used twice in the batch by different chiefs"
+            )
+            continue
+        if store and key in seen:
+            same_as[i] = seen[key]
+            continue
+        if store and prep.pid is not None and prep.pid in seen:
+            same_as[i] = seen[prep.pid]
+            continue
+        seen[key] = i
+        if prep.pid is not None:
+            seen[prep.pid] = i
+        todo.append(i)
+    computed = [(i, _compute(conn, prepared[i], settings, pre.states, now)) for i in todo]
+    items = [item for _, item in computed]
+    _contexts(conn, items, context_of, now, settings.timezone)
+    for item in items:
+        item.patrol_id = item.prep.pid or uuid.uuid4()
+    _batch_context(items)
+    for i, item in computed:
+        assert item.context is not None  # _contexts gave every item one
+        item.context = replace(item.context, offset=item.offset)
+        item.result = _result(item, judge(item.track, item.coverage, item.context, settings.rules))
+        outcomes[i] = item.result
+    if store and items:
+        lost = _write(conn, items)
+        for k, (i, _) in enumerate(computed):
+            if k in lost:
+                outcomes[i] = lost[k]
+    for i, first in same_as.items():  # the same patrol twice in one batch: count it once
+        earlier = outcomes[first]
+        if isinstance(earlier, Duplicate):
+            outcomes[i] = earlier
+        elif isinstance(earlier, PatrolResult):
+            outcomes[i] = Duplicate(earlier)
+        else:
+            outcomes[i] = earlier
+    assert all(o is not None for o in outcomes)
+    return [o for o in outcomes if o is not None]
+
+
+def ingest_one(
+    conn: Connection,
+    upload: Upload,
+    *,
+    now: dt.datetime | None = None,
+    settings: PatrolSettings | None = None,
+    store: bool = True,
+) -> PatrolResult | Duplicate:
+    """Validate (and, with ``store``, save) one patrol; a refusal raises (nothing stored)."""
+    outcome = ingest_patrols(conn, [upload], now=now, settings=settings, store=store)[0]
+    if isinstance(outcome, GisServiceError):
+        raise outcome
+    return outcome
+
+
+def ingest_patrol(
+    conn: Connection,
+    data: bytes,
+    *,
+    filename: str | None = None,
+    chief_id: str | None = None,
+    coord_system: str | None = None,
+    mode: str | None = None,
+    patrol_uuid: str | None = None,
+    fmt: str | None = None,
+    owner: str | None = None,
+    now: dt.datetime | None = None,
+    settings: PatrolSettings | None = None,
+    store: bool = True,
+) -> dict[str, Any]:
+    """:func:`ingest_one` with the upload's fields as arguments, answering the JSON the API
+    sends (scripts, the CLI and tests read it); errors raise (nothing stored)."""
+    upload = Upload(data, filename, chief_id, coord_system, mode, patrol_uuid, fmt, owner)
+    return ingest_one(conn, upload, now=now, settings=settings, store=store).to_json()
+
+
+def _write(conn: Connection, items: list[ComputedPatrol]) -> dict[int, PatrolOutcome]:
+    """Insert the batch in one statement; copies that lost a race become duplicates (or
+    conflicts): their outcomes by index into ``items``."""
+    lost: dict[int, PatrolOutcome] = {}
+    with atomic(conn):
+        rows = []
+        for item in items:
+            assert item.patrol_id is not None and item.result is not None
+            rows.append(
+                PatrolRow(
+                    id=item.patrol_id,
+                    chief_id=item.prep.chief_id,
+                    content_sha256=item.prep.content,
+                    geometry_fingerprint=item.fingerprint,
+                    source_format=item.prep.track.meta.get("format", "?"),
+                    file_name=item.prep.upload.filename,
+                    coord_system=item.prep.coord_system,
+                    mode=item.prep.mode,
+                    started_at=item.started,
+                    ended_at=item.ended,
+                    status=item.result.status,
+                    reasons=item.result.reasons,
+                    summary=item.result.summary,
+                    dropped=item.result.dropped,
+                    track=_track_ewkb(item.track, item.epsg),
+                )
+            )
+        # a patrol is stored with its upload and coverage rows, or (lost a race) not at all
+        inserted = store_db.insert_patrols(
+            conn,
+            rows,
+            [(item.patrol_id, item.prep.upload.data) for item in items if item.patrol_id],
+            [row for item in items for row in _coverage_rows(item)],
+        )
+        for k, item in enumerate(items):
+            if item.patrol_id in inserted:
+                continue
+            # a concurrent copy won: count it once
+            winner = store_db.existing(
+                conn,
+                patrol_id=item.prep.pid,
+                chief_id=item.prep.chief_id,
+                content=item.prep.content,
+            )
+            if winner is None or winner.chief_id != item.prep.chief_id:
+                # another chief's patrol took this UUID meanwhile: never hand it out as
+                # a "duplicate" (a leak, and the loser's patrol would never be resent)
+                lost[k] = ConflictError(_uuid_taken(item.prep.pid))
+                continue
+            lost[k] = Duplicate(store_db.read_patrol(conn, winner.patrol_id))
+    return lost
+
+
+def _contexts(
+    conn: Connection,
+    items: list[ComputedPatrol],
+    prefetched: dict[int, store_db.StoredContext],
+    now: dt.datetime,
+    timezone: str,
+) -> None:
+    """Post periods, an earlier upload of the same geometry and overlapping patrols of every
+    item, from the database (the batch's own overlaps: ``_batch_context``). Prefetched with
+    the points as declared; a track converted from GCJ-02/BD-09 has other points, so its
+    context is read again."""
+    again = [it for it in items if it.fingerprint != it.prep.fingerprint]
+    reread = store_db.contexts(
+        conn,
+        [
+            ContextQuery(it.prep.chief_id, it.fingerprint, it.started, it.ended, it.prep.pid)
+            for it in again
+        ],
+        timezone,
+    )
+    fresh = {id(it): c for it, c in zip(again, reread, strict=True)}
+    for item in items:
+        found = fresh.get(id(item)) or prefetched[id(item.prep)]
+        item.context = PatrolContext(
+            now=now,
+            post_periods=found.post_periods,
+            reused_from=found.reused_from,
+            overlapping=found.overlapping,
+            has_assignment=bool(item.assignment.targets),
+            timezone=timezone,
+            outside_service_area_m=(
+                (item.area.distance_m if item.area.distance_m is not None else -1.0)
+                if item.area.mostly_outside()
+                else None
+            ),
+        )
+
+
+def _reported(item: ComputedPatrol) -> list[tuple[TargetCoverage, Target]]:
+    """The targets a patrol reports and stores, in the zoning's chainage: every own target;
+    a neighbour's segment or a general chief's region target only where it was walked."""
+    coverage, assignment = item.coverage, item.assignment
+    out = []
+    # measured against all the targets, or none (far from every region)
+    for tc, target in zip(coverage.targets, assignment.targets, strict=False):
+        if tc.covered_m > 0 or not (tc.credit_only or assignment.meta[tc.id].walked_only):
+            out.append((tc, target))
+    return out
+
+
+def _coverage_rows(item: ComputedPatrol) -> list[CoverageRow]:
+    assignment = item.assignment
+    assert item.patrol_id is not None
+    reported = _reported(item)
+    if not reported:
+        return []
+    kept_targets = [t for _, t in reported]
+    covered = _stretch_geoms(
+        [tc.covered for tc, _ in reported], kept_targets, assignment.lines, item.epsg
+    )
+    uncovered = _stretch_geoms(
+        [tc.uncovered for tc, _ in reported], kept_targets, assignment.lines, item.epsg
+    )
+    kept = [_in_stored(tc, t, assignment) for tc, t in reported]
+    return [
+        CoverageRow(
+            patrol_id=item.patrol_id,
+            target_type=assignment.meta[tc.id].target_type,
+            target_id=tc.id,
+            water_body_code=assignment.meta[tc.id].water_body_code,
+            length_m=tc.length_m,
+            covered_m=tc.covered_m,
+            ratio=tc.ratio,
+            extension_m=tc.extension_m,
+            covered=tc.covered,
+            uncovered=tc.uncovered,
+            covered_geom=covered[k],
+            uncovered_geom=uncovered[k],
+        )
+        for k, tc in enumerate(kept)
+    ]
+
+
+def _result(item: ComputedPatrol, verdict: Verdict) -> PatrolResult:
     prep, track, coverage, assignment = item.prep, item.track, item.coverage, item.assignment
-    raw, started, ended = prep.raw, item.started, item.ended
+    raw = prep.track
+    assert item.patrol_id is not None
     dropped_idx = track.order[~track.kept]
-    return {
-        "id": item.result["id"],
-        "chief_id": prep.chief_id,
-        "status": verdict.status,
-        "reasons": [r.to_dict() for r in verdict.reasons],
-        "started_at": started.isoformat(),
-        "ended_at": ended.isoformat(),
-        "summary": {
+    return PatrolResult(
+        id=item.patrol_id,
+        chief_id=prep.chief_id,
+        status=verdict.status,
+        reasons=[r.to_dict() for r in verdict.reasons],
+        started_at=item.started.isoformat(),
+        ended_at=item.ended.isoformat(),
+        summary={
             "points": len(raw),
             "kept_points": int(track.kept.sum()),
             "dropped": track.dropped(),
@@ -905,133 +751,56 @@ def _result(item: _Computed, verdict: Verdict) -> dict:
             "targets": [
                 {
                     "target_id": tc.id,
-                    **{
-                        k: v
-                        for k, v in assignment.meta[tc.id].items()
-                        if k not in ("line", "walked_only")
-                    },
+                    "target_type": assignment.meta[tc.id].target_type,
+                    "water_body_code": assignment.meta[tc.id].water_body_code,
                     "length_m": round(tc.length_m, 1),
                     "covered_m": round(tc.covered_m, 1),
                     "ratio": round(tc.ratio, 4),
                     "extension_m": round(tc.extension_m, 1),
                     "uncovered": [[round(a, 1), round(b, 1)] for a, b in tc.uncovered],
                 }
-                for tc in (
-                    _in_stored(c, t, assignment)
-                    # measured against all the targets, or none (far from every region)
-                    for c, t in zip(coverage.targets, assignment.targets, strict=False)
-                )
-                if tc.covered_m > 0
-                or not (tc.credit_only or assignment.meta[tc.id].get("walked_only", False))
+                for tc in (_in_stored(c, t, assignment) for c, t in _reported(item))
             ],
         },
-        "dropped": [
+        dropped=[
             [raw.ref[int(i)], str(r)]
             for i, r in zip(dropped_idx, track.reason[~track.kept], strict=True)
         ],
-    }
-
-
-def raw_upload(conn: Connection, patrol_id) -> bytes:
-    """The patrol's upload exactly as received (the evidence)."""
-    row = conn.execute(
-        text("SELECT data, encoding, sha256 FROM patrol_raw WHERE patrol_id = :i"), {"i": patrol_id}
-    ).first()
-    if row is None:
-        raise NotFoundError(f"no upload stored for patrol {patrol_id}")
-    data = zlib.decompress(bytes(row[0])) if row[1] == "zlib" else bytes(row[0])
-    if hashlib.sha256(data).hexdigest() != row[2]:
-        raise RuntimeError(f"stored upload of patrol {patrol_id} fails its checksum")
-    return data
-
-
-def patrol_owner(conn: Connection, patrol_id) -> str:
-    """The chief a patrol belongs to: who besides the office may see it, whose problems
-    may name it."""
-    chief = conn.execute(
-        text("SELECT chief_id FROM patrol WHERE id = :i"), {"i": patrol_id}
-    ).scalar()
-    if chief is None:
-        raise NotFoundError(f"patrol {patrol_id} not found")
-    return chief
-
-
-def get_patrol(conn: Connection, patrol_id) -> dict:
-    row = (
-        conn.execute(
-            text(
-                "SELECT id, chief_id, status, reasons, summary, dropped, started_at, ended_at, "
-                "uploaded_at, source_format, file_name, coord_system, mode, "
-                "ST_AsGeoJSON(track, 6) AS track FROM patrol WHERE id = :i"
-            ),
-            {"i": patrol_id},
-        )
-        .mappings()
-        .first()
-    )
-    if row is None:
-        raise NotFoundError(f"patrol {patrol_id} not found")
-    coverage = (
-        conn.execute(
-            text(
-                "SELECT target_type, target_id, water_body_code, length_m, covered_m, ratio, "
-                "extension_m, covered, uncovered, ST_AsGeoJSON(covered_geom, 6) AS covered_geom, "
-                "ST_AsGeoJSON(uncovered_geom, 6) AS uncovered_geom FROM patrol_coverage "
-                "WHERE patrol_id = :i ORDER BY target_id"
-            ),
-            {"i": patrol_id},
-        )
-        .mappings()
-        .all()
     )
 
-    out = dict(row)
-    out["id"] = str(out["id"])
-    for k in ("started_at", "ended_at", "uploaded_at"):
-        out[k] = out[k].isoformat()
-    out["track"] = json.loads(out["track"]) if out["track"] else None
-    out["coverage"] = [
-        {
-            **dict(c),
-            "covered_geom": json.loads(c["covered_geom"]) if c["covered_geom"] else None,
-            "uncovered_geom": json.loads(c["uncovered_geom"]) if c["uncovered_geom"] else None,
-        }
-        for c in coverage
-    ]
-    return out
+
+# -- reads ------------------------------------------------------------------------------------
+
+
+raw_upload = store_db.raw_upload
+patrol_owner = store_db.patrol_owner
+stored_patrol = store_db.read_patrol
+
+
+def get_patrol(conn: Connection, patrol_id: uuid.UUID | str) -> dict[str, Any]:
+    """A stored patrol as the API's JSON (the maps read it)."""
+    return store_db.read_patrol(conn, patrol_id).to_json()
 
 
 def list_patrols(
     conn: Connection,
     *,
+    timezone: str,
     chief: str | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
     status: str | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> list[dict]:
-    """Stored patrols started between two local dates (inclusive)."""
-    lo, hi = local_day_bounds(start, end)
-    rows = conn.execute(
-        text(
-            "SELECT id, chief_id, status, started_at, ended_at, "
-            "summary->'distance_m' AS distance_m, "
-            "jsonb_path_query_array(reasons, '$[*].code') AS reasons FROM patrol "
-            "WHERE (CAST(:c AS text) IS NULL OR chief_id = :c) "
-            "AND (CAST(:f AS timestamptz) IS NULL OR started_at >= :f) "
-            "AND (CAST(:t AS timestamptz) IS NULL OR started_at < :t) "
-            "AND (CAST(:s AS text) IS NULL OR status = :s) "
-            "ORDER BY started_at, id LIMIT :l OFFSET :o"
-        ),
-        {"c": chief, "f": lo, "t": hi, "s": status, "l": limit, "o": offset},
-    ).mappings()
-    return [
-        {
-            **dict(r),
-            "id": str(r["id"]),
-            "started_at": r["started_at"].isoformat(),
-            "ended_at": r["ended_at"].isoformat(),
-        }
-        for r in rows
-    ]
+) -> list[PatrolListing]:
+    """Stored patrols started between two local dates (inclusive, in ``timezone``)."""
+    return store_db.list_patrols(
+        conn,
+        timezone=timezone,
+        chief=chief,
+        start=start,
+        end=end,
+        status=status,
+        limit=limit,
+        offset=offset,
+    )

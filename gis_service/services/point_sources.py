@@ -1,6 +1,6 @@
 """Point-source and facility chiefs (塘长, 泵长, 口长, 点长; seed 004): import the points and
 their posts, the point roster, and the audit of point posts (a patrol counts when it passes
-within the role's tolerance of the point; rules file ``data/rules/point_posts.toml``).
+within the role's tolerance of the point; rules file ``gis_service/rules/point_posts.toml``).
 
 Imports read and check the whole file first, list every problem with its line (or feature),
 and write only when there is none, in one savepoint.
@@ -30,6 +30,7 @@ from gis_service.errors import InputError, NotFoundError
 from gis_service.fileio.attributes import select_fields
 from gis_service.fileio.tables import TABLE_SUFFIXES, read_table
 from gis_service.fileio.vector import read_vector
+from gis_service.records.audit import PointPostAuditRecord
 from gis_service.services.reports import ImportReport, ProblemList
 
 POINT_ALIASES: dict[str, tuple[str, ...]] = {
@@ -288,39 +289,20 @@ def roster(
 # -- the audit ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PointPostPeriod:
-    """A point post in one rule period: patrols owed and counted (distinct days)."""
-
-    post_id: int
-    chief_id: str
-    chief_name: str
-    role: str
-    point_code: str
-    point_name: str
-    point_kind: str
-    region_code: str
-    region_name: str
-    period: str
-    required: int
-    counted: int
-    status: str
-    tolerance_m: float
-
-
 @dataclass
 class PointAudit:
     region: str
     period: str
-    as_of: str
-    rows: list[PointPostPeriod] = field(default_factory=list)
+    as_of: dt.date
+    rows: list[PointPostAuditRecord] = field(default_factory=list)
 
     def to_dict(self) -> dict:
+        """The audit as JSON (dates as ISO text)."""
         return {
             "region": self.region,
             "period": self.period,
-            "as_of": self.as_of,
-            "rows": [r.__dict__ for r in self.rows],
+            "as_of": self.as_of.isoformat(),
+            "rows": [r.wire() for r in self.rows],
         }
 
 
@@ -387,35 +369,35 @@ def audit_points(
     passes = passing_days(posts, patrols, rules, timezone)
     table = ps.audit_point_posts(posts, passes, rules, period, as_of)
     meta = posts.set_index("post_id")
-    out = PointAudit(region, period.label, as_of.isoformat())
+    out = PointAudit(region, period.label, as_of)
     for r in table.itertuples(index=False):
         p = meta.loc[r.post_id]
         out.rows.append(
-            PointPostPeriod(
-                int(r.post_id),
-                p.chief_id,
-                p.chief_name,
-                p.role,
-                p.point_code,
-                p.point_name,
-                p.point_kind,
-                p.region_code,
-                p.region_name,
-                str(r.period),
-                int(r.required),
-                int(r.counted),
-                str(r.status),
-                rules[p.role].tolerance_m,
+            PointPostAuditRecord(
+                post_id=int(r.post_id),
+                chief_id=p.chief_id,
+                chief_name=p.chief_name,
+                role=p.role,
+                point_code=p.point_code,
+                point_name=p.point_name,
+                point_kind=p.point_kind,
+                region_code=p.region_code,
+                region_name=p.region_name,
+                period=str(r.period),
+                required=int(r.required),
+                counted=int(r.counted),
+                status=str(r.status),
+                tolerance_m=rules[p.role].tolerance_m,
             )
         )
     return out
 
 
-def configured_point_rules() -> dict[str, ps.PointRule]:
-    from gis_service.config import get_settings
-
+def configured_point_rules(path: Path | str | None = None) -> dict[str, ps.PointRule]:
+    """The point-post rules of ``path`` (the front end's GIS_POINT_RULES_FILE), else the
+    bundled ones; a file that cannot be read or used is bad input, named, not a crash."""
     try:
-        return ps.load_point_rules(get_settings().point_rules_file)
+        return ps.load_point_rules(path)
     except ValueError as exc:
         raise InputError(str(exc)) from None
 

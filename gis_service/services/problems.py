@@ -9,19 +9,20 @@ body within ``NEAR_WATER_M``, so offices can route it without re-digitising.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 import zoneinfo
+from collections.abc import Mapping
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
 
-from gis_service.config import get_settings, local_today
 from gis_service.db.queries import DESCENDANTS, local_day_bounds
 from gis_service.db.session import atomic
 from gis_service.domain.chinacoords import to_wgs84
+from gis_service.domain.periods import local_today
 from gis_service.domain.problems import (
     WorkCalendar,
     check_source,
@@ -37,6 +38,7 @@ from gis_service.domain.vocab import (
     PROBLEM_STATUS_LABELS,
 )
 from gis_service.errors import ConflictError, InputError, NotFoundError
+from gis_service.records.problems import ProblemEvent, ProblemRecord
 from gis_service.services.patrols import patrol_owner
 from gis_service.services.service_area import service_area
 
@@ -59,7 +61,7 @@ FROM problem p LEFT JOIN chief c ON c.id = p.chief_id
 """
 
 
-def decorate_problem(row: dict, today: dt.date) -> dict:
+def _labelled(row: Mapping[Any, Any], today: dt.date) -> dict:
     """Labels and the overdue flag, computed at read time (the deadline does not move)."""
     out = dict(row)
     out["id"] = str(out["id"])
@@ -68,6 +70,12 @@ def decorate_problem(row: dict, today: dt.date) -> dict:
     out["source_label"] = PROBLEM_SOURCE_LABELS[out["source"]]
     out["status_label"] = PROBLEM_STATUS_LABELS[out["status"]]
     out["overdue"] = is_overdue(out["status"], out["deadline"], today)
+    return out
+
+
+def decorate_problem(row: Mapping, today: dt.date) -> dict:
+    """A problem row for a table: labels, the overdue flag, dates as ISO text."""
+    out = _labelled(row, today)
     for key, value in out.items():
         if isinstance(value, dt.date | dt.datetime):
             out[key] = value.isoformat()
@@ -90,15 +98,14 @@ def report_problem(
     problem_id: uuid.UUID | None = None,
     source: str = "patrol",
     source_detail: str | None = None,
-    timezone: str | None = None,
-) -> dict:
+    timezone: str,
+) -> ProblemRecord:
     """Store a report; an app resending the same ``problem_id`` gets the stored one back.
 
     ``chief_id`` is the reporting chief: required for a problem found on patrol, optional for
     one from the public, the media or a superior (the office records those on the source's
     behalf, ``source_detail`` saying who: a name and contact, an outlet, a document).
     ``timezone`` (the front end's setting) reads a naive ``found_at``."""
-    timezone = timezone or get_settings().timezone
     check_source(source, chief_id, patrol_id)
     if category not in PROBLEM_CATEGORIES:
         raise InputError(f"category must be one of {', '.join(PROBLEM_CATEGORIES)}")
@@ -108,6 +115,12 @@ def report_problem(
     found_at = found_at or dt.datetime.now(dt.UTC)
     if found_at.tzinfo is None:
         found_at = found_at.replace(tzinfo=zoneinfo.ZoneInfo(timezone))
+    offset = found_at.utcoffset()
+    if offset is not None and abs(offset) >= dt.timedelta(hours=16):
+        # no zone is that far from UTC (and PostgreSQL refuses it): a typo, not a time
+        raise InputError(
+            f"found_at {found_at.isoformat()}: UTC offset out of range (-15:59 to +15:59)"
+        )
     pid = problem_id or uuid.uuid4()
     with atomic(conn):
         stored = conn.execute(
@@ -198,7 +211,7 @@ def advance_problem(
     deadline: dt.date | None = None,
     working_days: int | None = None,
     default_working_days: int | None = None,
-) -> dict:
+) -> ProblemRecord:
     """Apply one lifecycle step on ``today`` (the office's local date). A hand-over sets its
     deadline: the date given, or ``working_days`` (else ``default_working_days``, the office's
     setting) working days on ``calendar``."""
@@ -238,11 +251,10 @@ def advance_problem(
     return get_problem(conn, problem_id, today=today)
 
 
-def get_problem(conn: Connection, problem_id, *, today: dt.date | None = None) -> dict:
+def get_problem(conn: Connection, problem_id, *, today: dt.date) -> ProblemRecord:
     row = conn.execute(text(_SELECT + " WHERE p.id = :i"), {"i": problem_id}).mappings().first()
     if row is None:
         raise NotFoundError(f"problem {problem_id} not found")
-    out = decorate_problem(row, today or local_today())
     events = conn.execute(
         text(
             "SELECT at, user_name, action, from_status, to_status, note FROM problem_event "
@@ -250,8 +262,7 @@ def get_problem(conn: Connection, problem_id, *, today: dt.date | None = None) -
         ),
         {"i": problem_id},
     ).mappings()
-    out["events"] = [{**e, "at": e["at"].isoformat()} for e in events]
-    return out
+    return ProblemRecord(**_labelled(row, today), events=[ProblemEvent(**e) for e in events])
 
 
 def problems_frame(
@@ -260,9 +271,11 @@ def problems_frame(
     region: str | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    timezone: str,
     today: dt.date | None = None,
 ) -> gpd.GeoDataFrame:
-    """Problems found in the region (and its sub-regions) between two dates, WGS84 points."""
+    """Problems found in the region (and its sub-regions) between two local dates (in
+    ``timezone``, the office's), WGS84 points; overdue as of ``today`` (default: today there)."""
     sql = (
         DESCENDANTS
         + _SELECT
@@ -271,17 +284,17 @@ def problems_frame(
         "AND (CAST(:t AS timestamptz) IS NULL OR p.found_at < :t) "
         "ORDER BY p.found_at, p.id"
     )
-    lo, hi = local_day_bounds(start, end)
+    lo, hi = local_day_bounds(start, end, timezone)
     params = {"region": region, "f": lo, "t": hi}
     rows = conn.execute(text(sql), params).mappings().all()
-    today = today or local_today()
+    today = today or local_today(timezone)
     records = [decorate_problem(r, today) for r in rows]
     frame = pd.DataFrame(records, columns=[*PROBLEM_COLUMNS, "lon", "lat"])
     geometry = shapely.points(frame["lon"].to_numpy(float), frame["lat"].to_numpy(float))
     return gpd.GeoDataFrame(frame.drop(columns=["lon", "lat"]), geometry=geometry, crs=4326)
 
 
-def problem_feature(problem: dict, *, public: bool) -> dict:
+def problem_feature(problem: ProblemRecord, *, public: bool) -> dict:
     """A problem as a GeoJSON feature; the public sees what, where and how far it is handled,
     not the reporter's description, photo or patrol."""
     hidden = (
@@ -289,10 +302,10 @@ def problem_feature(problem: dict, *, public: bool) -> dict:
         if public
         else set()
     )
-    props = {k: v for k, v in problem.items() if k not in hidden | {"lon", "lat", "id"}}
+    wire = problem.wire()
     return {
         "type": "Feature",
-        "id": problem["id"],
-        "geometry": {"type": "Point", "coordinates": [problem["lon"], problem["lat"]]},
-        "properties": json.loads(json.dumps(props, default=str)),
+        "id": problem.id,
+        "geometry": {"type": "Point", "coordinates": [problem.lon, problem.lat]},
+        "properties": {k: v for k, v in wire.items() if k not in hidden | {"lon", "lat", "id"}},
     }

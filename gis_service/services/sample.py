@@ -9,24 +9,42 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from gis_service.config import get_settings
 from gis_service.db.session import atomic
+from gis_service.domain.periods import DEFAULT_TIMEZONE
 from gis_service.domain.problems import WorkCalendar, load_calendar
-from gis_service.errors import InputError
+from gis_service.errors import InputError, SetupError
 from gis_service.services.accountability import NewRecord, issue_record, record_feedback
 from gis_service.services.importing import import_chiefs, import_regions, import_water_bodies
 from gis_service.services.problems import advance_problem, report_problem
 from gis_service.services.reports import ImportReport
 from gis_service.services.sample_extras import load_extras
 
+# The sample region is data of the checkout (data/sample), not of the package: a wheel does
+# not carry it, and the sample commands say so (require_sample_dir) instead of failing later.
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "data" / "sample"
 
 
-def load_sample(conn: Connection, data_dir: Path = SAMPLE_DIR) -> list[ImportReport]:
+def require_sample_dir(data_dir: Path = SAMPLE_DIR) -> Path:
+    """``data_dir`` when it holds the sample region; otherwise a message naming the folder
+    (an installed wheel has no ``data/sample``: the sample ships with the source checkout)."""
+    if not (data_dir / "regions.geojson").is_file():
+        raise SetupError(
+            f"the sample region folder {data_dir} is missing (no regions.geojson): the sample "
+            "data ships with the source checkout (data/sample), not with the installed package; "
+            "run the sample commands from a checkout"
+        )
+    return data_dir
+
+
+def load_sample(
+    conn: Connection, data_dir: Path = SAMPLE_DIR, calendar: WorkCalendar | None = None
+) -> list[ImportReport]:
     """Import regions, water bodies, the chief roster, the problems and the accountability
     records; unchanged files are skipped, problems and records already stored are left as
-    they are."""
-    calendar = load_calendar(get_settings().work_calendar_file)  # read once, not per step
+    they are. ``calendar``: the office's (the front end's GIS_WORK_CALENDAR_FILE), else the
+    bundled one."""
+    require_sample_dir(data_dir)
+    calendar = calendar or load_calendar()  # read once, not per step
     with atomic(conn):
         reports = [
             import_regions(conn, data_dir / "regions.geojson", skip_unchanged=True),
@@ -45,7 +63,7 @@ def load_problems(conn: Connection, path: Path, calendar: WorkCalendar | None = 
     """Report each problem (idempotent by its id) and replay its handling on its dates, through
     the same service calls as the API; returns how many were new."""
     rows = pd.read_csv(path, dtype=str, keep_default_na=False)
-    calendar = calendar or load_calendar(get_settings().work_calendar_file)
+    calendar = calendar or load_calendar()
     new = 0
     with atomic(conn):
         stored = set(
@@ -69,6 +87,8 @@ def load_problems(conn: Connection, path: Path, calendar: WorkCalendar | None = 
                 found_at=dt.datetime.fromisoformat(r.found_at),
                 reported_by="sample",
                 problem_id=uuid.UUID(r.problem_id),
+                # the sample's times carry their offset (+08:00); a naive one is Beijing's
+                timezone=DEFAULT_TIMEZONE,
             )
             new += 1
             steps = [
@@ -101,10 +121,10 @@ def load_accountability(conn: Connection, path: Path, calendar: WorkCalendar | N
     answer on its date, through the same service calls as the API; returns how many were new.
     Each step is recorded "on" its own date, as an office entering its files would."""
     rows = pd.read_csv(path, dtype=str, keep_default_na=False)
-    calendar = calendar or load_calendar(get_settings().work_calendar_file)
+    calendar = calendar or load_calendar()
     new = 0
     with atomic(conn):
-        ids = dict(
+        ids: dict[str, int] = dict(
             conn.execute(
                 text("SELECT reference, id FROM accountability_record WHERE reference = ANY(:r)"),
                 {"r": list(rows["reference"])},
@@ -152,9 +172,14 @@ def _follows(ids: dict[str, int], reference: str) -> int | None:
 
 def ensure_tracks(data_dir: Path = SAMPLE_DIR) -> None:
     """The GPX tracks are not in git (tens of MB): generate them once, deterministically;
-    tracks of an older generator (no plan.csv: not planned against the rules) are replaced."""
-    folder = data_dir / "tracks"
-    if not (folder / "manifest.csv").exists() or not (folder / "plan.csv").exists():
+    tracks of another generator version (``tracks/VERSION``) are replaced, so a checkout never
+    audits or tests stale tracks against a changed plan."""
+    from gis_service.sample.tracks import TRACKS_VERSION
+
+    folder = require_sample_dir(data_dir) / "tracks"
+    stamp = folder / "VERSION"
+    current = stamp.read_text(encoding="utf-8").strip() if stamp.exists() else None
+    if not (folder / "manifest.csv").exists() or current != TRACKS_VERSION:
         from gis_service.sample.generate import generate
 
         generate(data_dir, with_tracks=True, write_base=False)

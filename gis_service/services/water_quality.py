@@ -484,11 +484,22 @@ def section_map_frame(
     )
 
 
-def river_sections(conn: Connection, water_body: str, day: dt.date) -> gpd.GeoDataFrame:
-    """The sections of one water for its river map: the class of the last complete month
-    before ``day`` (the month an office assesses), by the configured rule file."""
-    from gis_service.config import get_settings
+def configured_assessment_rule(path: Path | str | None = None) -> wq.AssessmentRule:
+    """The reward/deduction rule of ``path`` (the front end's GIS_WATER_QUALITY_RULES_FILE
+    or option), else the bundled one; a file that cannot be read or used is bad input,
+    named, not a crash."""
+    try:
+        return wq.load_assessment_rule(path)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
+
+def river_sections(
+    conn: Connection, water_body: str, day: dt.date, *, rule: wq.AssessmentRule | None = None
+) -> gpd.GeoDataFrame:
+    """The sections of one water for its river map: the class of the last complete month
+    before ``day`` (the month an office assesses), by ``rule`` (the office's, passed in by
+    the front end), else the bundled one."""
     month = (day.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    rule = wq.load_assessment_rule(get_settings().water_quality_rules_file)
+    rule = rule or configured_assessment_rule()
     return section_map_frame(conn, month, rule=rule, water_body=water_body)

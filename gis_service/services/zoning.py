@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, insert, text
 
 from gis_service.db.bulk import as_multi, copy_frame, ewkb_hex
 from gis_service.db.models import ZoningRun
@@ -217,7 +217,7 @@ def rebuild_zoning(
         }
         seconds = time.perf_counter() - started
         conn.execute(
-            ZoningRun.__table__.insert().values(
+            insert(ZoningRun).values(
                 metric_epsg=epsg,
                 params=config.to_dict(),
                 input_sha256=digest,

@@ -3,19 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from gis_service.config import local_today
+from gis_service.db import coordination_store as store
+from gis_service.db.columns import SEGMENT_FIELDS
 from gis_service.db.geojson import feature_collection, geojson_sql
 from gis_service.db.queries import DESCENDANTS, names, where_clause
 from gis_service.domain.assignments import assignments, posts_valid_on, unassigned
+from gis_service.domain.joint import joint_meeting_needed
 from gis_service.domain.network import Confluences, Network
 from gis_service.domain.segmentation import KIND_NAMES, Segments
-from gis_service.domain.vocab import LEVEL_LABELS, LEVEL_RANK, POST_ROLE_LABELS, REGION_ROLES
+from gis_service.domain.vocab import (
+    LEVEL_LABELS,
+    LEVEL_RANK,
+    POST_ROLE_LABELS,
+    REGION_ROLES,
+    RIVER_CHIEF_ROLES,
+    TRIBUTARY_CHIEF_ROLES,
+)
 from gis_service.errors import NotFoundError
+from gis_service.records.zoning import ChiefOnTarget, Neighbour, UnassignedTarget
 
 # -- filters: what "in a region" means for each zoning table (API, maps and notebooks) --------
 # Each returns a WHERE clause and its bound parameters; prefix the query with DESCENDANTS.
@@ -142,8 +153,7 @@ def _segments_frame(conn: Connection, water_body: str | None = None) -> pd.DataF
     where = "WHERE water_body_code = :w" if water_body else ""
     return pd.read_sql(
         text(
-            "SELECT id, water_body_code, level, kind, region_code, left_region_code, "
-            "right_region_code, ordinal, chainage_from_m, chainage_to_m, length_m, parent_id "
+            f"SELECT id, {', '.join(SEGMENT_FIELDS)}, parent_id "
             f"FROM river_segment {where} ORDER BY water_body_code, level, chainage_from_m"
         ),
         conn,
@@ -198,7 +208,7 @@ def _network(conn: Connection) -> tuple[Network, pd.DataFrame, list[str]]:
         }
     )
     index = {c: i for i, c in enumerate(rivers)}
-    lengths = dict(
+    lengths: dict[str, float | None] = dict(
         conn.execute(
             text("SELECT water_body_code, max(chainage_to_m) FROM river_segment GROUP BY 1")
         ).all()
@@ -234,8 +244,8 @@ def neighbours(
     *,
     direction: str,
     max_distance_m: float = float("inf"),
-    day: dt.date | None = None,
-) -> list[dict]:
+    day: dt.date,
+) -> list[Neighbour]:
     """Segments upstream or downstream of a segment, with their chiefs on ``day``."""
     net, seg, rivers = _network(conn)
     hits = np.flatnonzero(seg["id"].to_numpy() == segment_id)
@@ -243,23 +253,33 @@ def neighbours(
         raise NotFoundError(f"segment {segment_id!r} not found")
     walk = net.upstream if direction == "upstream" else net.downstream
     found = walk(int(hits[0]), max_distance_m)
-    chiefs = _chiefs_by_target(_posts_frame(conn), seg, day or local_today())
+    chiefs = _chiefs_by_target(_posts_frame(conn), seg, day)
     seg = seg.astype(object).where(seg.notna(), None)
     return [
-        {
-            "segment_id": seg["id"].iloc[n.segment],
-            "water_body_code": seg["water_body_code"].iloc[n.segment],
-            "level": seg["level"].iloc[n.segment],
-            "kind": seg["kind"].iloc[n.segment],
-            "region_code": seg["region_code"].iloc[n.segment],
-            "left_region_code": seg["left_region_code"].iloc[n.segment],
-            "right_region_code": seg["right_region_code"].iloc[n.segment],
-            "distance_m": round(n.distance_m, 1),
-            "via": [rivers[v] for v in n.via],
-            "chiefs": chiefs.get(seg["id"].iloc[n.segment], []),
-        }
+        Neighbour(
+            segment_id=seg["id"].iloc[n.segment],
+            water_body_code=seg["water_body_code"].iloc[n.segment],
+            level=seg["level"].iloc[n.segment],
+            kind=seg["kind"].iloc[n.segment],
+            region_code=seg["region_code"].iloc[n.segment],
+            left_region_code=seg["left_region_code"].iloc[n.segment],
+            right_region_code=seg["right_region_code"].iloc[n.segment],
+            distance_m=round(n.distance_m, 1),
+            via=[rivers[v] for v in n.via],
+            chiefs=[ChiefOnTarget(**c) for c in chiefs.get(seg["id"].iloc[n.segment], [])],
+        )
         for n in found
     ]
+
+
+def unassigned_targets(conn: Connection, day: dt.date) -> list[UnassignedTarget]:
+    """``unassigned_on`` as records (what GET /zoning/unassigned sends)."""
+    return [UnassignedTarget(**r) for r in _records(unassigned_on(conn, day))]
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    """Rows as dicts, None where the table holds NULL (pandas reads NaN)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
 
 
 def _chiefs_by_target(
@@ -292,20 +312,47 @@ def _chiefs_by_target(
 # -- coordination report ----------------------------------------------------------------------
 
 
-def coordination_report(conn: Connection, water_body: str, day: dt.date) -> dict:
-    """Everything a joint meeting on one river needs (seed 000/001), as plain data."""
-    river = (
-        conn.execute(
-            text(
-                "SELECT w.code, w.name, w.kind, w.managing_level, w.managing_region_code, "
-                "w.parent_code, w.flow_reversed, m.name AS main_name FROM water_body w "
-                "LEFT JOIN water_body m ON m.code = w.parent_code WHERE w.code = :c"
-            ),
-            {"c": water_body},
-        )
-        .mappings()
-        .first()
-    )
+@dataclass(frozen=True)
+class CoordinationReport:
+    """Everything a joint meeting on one river needs (seed 000/001). The parts are plain data
+    in the shape of ``GET /rivers/{code}/report`` (``to_dict``), which the printed page, the
+    river map and the notebook read."""
+
+    river: dict
+    date: dt.date
+    river_chiefs: list[dict]
+    convener: dict | None
+    levels: dict[str, list[dict]]
+    joint_sections: list[dict]
+    tributaries: list[dict]
+    zones: list[dict]
+    unassigned: list[dict]
+
+    def to_dict(self) -> dict:
+        return {
+            "river": self.river,
+            "date": self.date.isoformat(),
+            "river_chiefs": self.river_chiefs,
+            "convener": self.convener,
+            "levels": self.levels,
+            "level_labels": LEVEL_LABELS,
+            "joint_sections": self.joint_sections,
+            "tributaries": self.tributaries,
+            "zones": self.zones,
+            "unassigned": self.unassigned,
+        }
+
+
+CONVENER_RULE = (
+    "the county with the longest stretch convenes the joint meeting "
+    "(联席会议) of a cross-county river without a city-level chief (seed 001)"
+)
+
+
+def coordination_report(conn: Connection, water_body: str, day: dt.date) -> CoordinationReport:
+    """The river's report on ``day``: its rows from the stores, the convener rule from
+    ``domain.joint``, put together for a meeting."""
+    river = store.river(conn, water_body)
     if river is None:
         raise NotFoundError(f"water body {water_body!r} not found")
     region_names = names(conn, "admin_region")
@@ -338,54 +385,19 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> dict
                 "chiefs": chiefs.get(r.id, []),
             }
         )
-    joint = conn.execute(
-        text(
-            "SELECT id, level, crossing_chainage_m, chainage_from_m, chainage_to_m, "
-            "upstream_region_code, downstream_region_code, along_boundary, "
-            "ST_X(crossing_point) AS lon, ST_Y(crossing_point) AS lat FROM joint_section "
-            "WHERE water_body_code = :c ORDER BY crossing_chainage_m"
-        ),
-        {"c": water_body},
-    ).mappings()
-    convener = (
-        conn.execute(
-            text(
-                "SELECT convener_region_code, lengths_m FROM river_convener "
-                "WHERE water_body_code = :c"
-            ),
-            {"c": water_body},
-        )
-        .mappings()
-        .first()
-    )
+    convener = store.convener(conn, water_body)
     valid = posts_valid_on(posts, day)
     river_posts = valid[
-        (valid["water_body_code"] == water_body)
-        & valid["role"].isin(["river_chief", "deputy_chief", "lake_chief"])
+        (valid["water_body_code"] == water_body) & valid["role"].isin(RIVER_CHIEF_ROLES)
     ]
-    has_city_chief = bool(
-        (
-            (river_posts["role"] == "river_chief")
-            & (river_posts["level"].map(LEVEL_RANK) <= LEVEL_RANK["city"])
-        ).any()
-    )
-    tributaries = conn.execute(
-        text(
-            "SELECT c.tributary_code, w.name, w.managing_level, c.chainage_on_main_m "
-            "FROM confluence c "
-            "JOIN water_body w ON w.code = c.tributary_code WHERE c.main_code = :c "
-            "ORDER BY c.chainage_on_main_m"
-        ),
-        {"c": water_body},
-    ).mappings()
-    trib_chiefs = valid[valid["role"].isin(["river_chief", "segment_chief"])]
-    return {
-        "river": {
-            **dict(river),
+    trib_chiefs = valid[valid["role"].isin(TRIBUTARY_CHIEF_ROLES)]
+    return CoordinationReport(
+        river={
+            **asdict(river),
             "length_m": round(float(seg["chainage_to_m"].max()), 1) if len(seg) else None,
         },
-        "date": day.isoformat(),
-        "river_chiefs": [
+        date=day,
+        river_chiefs=[
             {
                 "chief_id": p.chief_id,
                 "name": p.chief_name,
@@ -397,40 +409,40 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> dict
             }
             for p in river_posts.itertuples()
         ],
-        "convener": None
+        convener=None
         if convener is None
         else {
-            "county": region(convener["convener_region_code"]),
-            "lengths_m": {k: round(v, 1) for k, v in convener["lengths_m"].items()},
+            "county": region(convener.convener_region_code),
+            "lengths_m": {k: round(v, 1) for k, v in convener.lengths_m.items()},
             "counties": [
                 {"code": k, "name": region_names.get(k), "length_m": round(v, 1)}
-                for k, v in sorted(convener["lengths_m"].items(), key=lambda kv: -kv[1])
+                for k, v in sorted(convener.lengths_m.items(), key=lambda kv: -kv[1])
             ],
-            "joint_meeting_needed": not has_city_chief,
-            "rule": "the county with the longest stretch convenes the joint meeting "
-            "(联席会议) of a cross-county river without a city-level chief (seed 001)",
+            "joint_meeting_needed": joint_meeting_needed(
+                river_posts["role"].tolist(), river_posts["level"].tolist()
+            ),
+            "rule": CONVENER_RULE,
         },
-        "levels": {lv: levels[lv] for lv in sorted(levels, key=LEVEL_RANK.get)},
-        "level_labels": LEVEL_LABELS,
-        "joint_sections": [
+        levels={lv: levels[lv] for lv in sorted(levels, key=LEVEL_RANK.__getitem__)},
+        joint_sections=[
             {
-                "id": j["id"],
-                "level": j["level"],
-                "crossing_km": round(j["crossing_chainage_m"] / 1000, 3),
-                "from_km": round(j["chainage_from_m"] / 1000, 3),
-                "to_km": round(j["chainage_to_m"] / 1000, 3),
-                "upstream": region(j["upstream_region_code"]),
-                "downstream": region(j["downstream_region_code"]),
-                "along_boundary": j["along_boundary"],
-                "crossing_point": [round(j["lon"], 6), round(j["lat"], 6)],
+                "id": j.id,
+                "level": j.level,
+                "crossing_km": round(j.crossing_chainage_m / 1000, 3),
+                "from_km": round(j.chainage_from_m / 1000, 3),
+                "to_km": round(j.chainage_to_m / 1000, 3),
+                "upstream": region(j.upstream_region_code),
+                "downstream": region(j.downstream_region_code),
+                "along_boundary": j.along_boundary,
+                "crossing_point": [round(j.lon, 6), round(j.lat, 6)],
             }
-            for j in joint
+            for j in store.joint_sections(conn, water_body)
         ],
-        "tributaries": [
+        tributaries=[
             {
-                "code": t["tributary_code"],
-                "name": t["name"],
-                "confluence_km": round(t["chainage_on_main_m"] / 1000, 3),
+                "code": t.tributary_code,
+                "name": t.name,
+                "confluence_km": round(t.chainage_on_main_m / 1000, 3),
                 "chiefs": [
                     {
                         "chief_id": p.chief_id,
@@ -440,13 +452,13 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> dict
                         "region": region(p.region_code),
                     }
                     for p in trib_chiefs[
-                        trib_chiefs["water_body_code"] == t["tributary_code"]
+                        trib_chiefs["water_body_code"] == t.tributary_code
                     ].itertuples()
-                    if p.role == "river_chief" or p.level == t["managing_level"]
+                    if p.role == "river_chief" or p.level == t.managing_level
                 ],
             }
-            for t in tributaries
+            for t in store.tributaries(conn, water_body)
         ],
-        "zones": zones.assign(area_m2=zones["area_m2"].round(1)).to_dict("records"),
-        "unassigned": gaps.astype(object).where(gaps.notna(), None).to_dict("records"),
-    }
+        zones=_records(zones.assign(area_m2=zones["area_m2"].round(1))),
+        unassigned=_records(gaps),
+    )

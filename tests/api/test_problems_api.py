@@ -11,9 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from gis_service.api.app import create_app
-from gis_service.config import get_settings
+from gis_service.config import get_settings, local_today
+from gis_service.domain.periods import DEFAULT_TIMEZONE
 from gis_service.domain.problems import WorkCalendar, add_working_days, load_calendar
-from gis_service.services.problems import local_today, problems_frame
+from gis_service.services.problems import problems_frame
 from tests.conftest import bearer
 
 CHIEF = "P0203"
@@ -134,9 +135,7 @@ def test_hand_over_deadline_per_case(api, tokens, problem_ids):
     assert stray.status_code == 400 and "only a hand-over" in stray.json()["detail"]
 
 
-def test_default_hand_over_deadline_is_the_offices_setting(
-    api, tokens, problem_ids, monkeypatch
-):
+def test_default_hand_over_deadline_is_the_offices_setting(api, tokens, problem_ids, monkeypatch):
     monkeypatch.setenv("GIS_HANDOVER_WORKING_DAYS", "4")
     get_settings.cache_clear()
     try:
@@ -246,13 +245,20 @@ def test_bad_reports_are_4xx(api, tokens, problem_ids):
     assert unknown_patrol.status_code == 404
     office_without_chief = _report(api, tokens["office"], problem_ids)
     assert office_without_chief.status_code == 400
+    # an offset no zone has (the fuzz's "+20:09" answered 500 from PostgreSQL)
+    far = _report(api, tokens[CHIEF], problem_ids, found_at="2026-11-20T09:30:00+20:09")
+    assert far.status_code == 400 and "UTC offset out of range" in far.text, far.text
 
 
 def test_problems_frame_for_maps_and_notebooks(api, engine, tokens, problem_ids):
     pid = _report(api, tokens[CHIEF], problem_ids).json()["id"]
     with engine.connect() as conn:
-        frame = problems_frame(conn, region="450500", start=dt.date(2026, 11, 20))
-        outside = problems_frame(conn, region="450500", end=dt.date(2026, 11, 19))
+        frame = problems_frame(
+            conn, region="450500", start=dt.date(2026, 11, 20), timezone=DEFAULT_TIMEZONE
+        )
+        outside = problems_frame(
+            conn, region="450500", end=dt.date(2026, 11, 19), timezone=DEFAULT_TIMEZONE
+        )
     assert pid in set(frame["id"]) and pid not in set(outside["id"])
     assert frame.crs.to_epsg() == 4326
     row = frame[frame["id"] == pid].iloc[0]

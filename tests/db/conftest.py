@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from gis_service.localdb import LocalCluster, find_server_bindir, postgis_available
+from gis_service.devtools.localdb import LocalCluster, find_server_bindir, postgis_available
 
 
 def _free_port() -> int:

@@ -188,8 +188,10 @@ def test_audit_api(engine, sample_loaded, tokens):
 
 
 def test_the_offices_rules_file_is_used_when_configured(
-    engine, sample_loaded, tmp_path, monkeypatch
+    engine, sample_loaded, tokens, tmp_path, monkeypatch
 ):
+    """GIS_RULES_FILE reaches the audit through the front end (the API reads the settings and
+    passes the rules down); the service itself reads no environment."""
     from gis_service.config import get_settings
     from gis_service.domain.rules import DEFAULT_RULES_FILE
 
@@ -203,11 +205,18 @@ def test_the_offices_rules_file_is_used_when_configured(
     monkeypatch.setenv("GIS_RULES_FILE", str(own))
     get_settings.cache_clear()
     try:
+        with TestClient(create_app(engine), headers=bearer(tokens["office"])) as client:
+            res = client.get(
+                "/audits",
+                params={"region": "450521", "period": "2026-07", "as_of": AS_OF.isoformat()},
+            )
         with engine.connect() as conn:
-            report = run_audit(conn, "450521", "2026-07", as_of=AS_OF, timezone="Asia/Shanghai")
+            bare = run_audit(conn, "450521", "2026-07", as_of=AS_OF, timezone="Asia/Shanghai")
     finally:
         get_settings.cache_clear()
-    assert report["rules_version"] == "合浦-2026.2"
+    assert res.status_code == 200, res.text
+    assert res.json()["rules_version"] == "合浦-2026.2"
+    assert bare["rules_version"] != "合浦-2026.2"  # no rules passed: the bundled ones
 
 
 def test_a_broken_rules_file_is_named_not_a_server_error(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import create_engine, text
 
 from gis_service.db import admin
-from gis_service.localdb import LocalCluster
+from gis_service.devtools.localdb import LocalCluster
 
 
 def test_init_start_stop_restart_is_idempotent(cluster):

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from gis_service.errors import InputError
+from gis_service.services.audit import run_audit
 from gis_service.services.patrols import ingest_patrol, raw_upload
 from tests.db.snapshots import snapshot
 
@@ -84,6 +85,29 @@ def test_every_sample_track_gets_the_right_verdict(sample_loaded, sample_tracks,
     assert seen["reupload"] == {"duplicate", "reused_geometry"}
     counted = conn.execute(text("SELECT count(*) FROM patrol")).scalar()
     assert counted == len(manifest) - 2  # the two exact re-uploads are not stored twice
+    # issue 13's sample: the audit of the quarter gives every planned post the status the
+    # plan expects (plan.csv), so the mix the README states is the one an office sees
+    report = run_audit(
+        conn, "450500", "2026-Q3", as_of=dt.date(2026, 10, 15), timezone="Asia/Shanghai"
+    )
+    audited = {
+        (p["chief_id"], p["role"], p["region_code"], p["water_body_code"] or ""): p["status"]
+        for p in report["posts"]
+    }
+    plan = pd.read_csv(sample_tracks / "plan.csv", dtype=str, keep_default_na=False)
+    planned = plan[plan["expected_status"] != "unplanned"]
+    expected = {
+        # a general chief's post is on his region, whichever water he walked
+        (
+            r.person_id,
+            r.role,
+            r.region_code,
+            "" if r.role == "general_chief" else r.water_body_code,
+        ): r.expected_status
+        for r in planned.itertuples()
+    }
+    assert len(expected) == len(planned) > 200
+    assert {k: audited.get(k) for k in expected} == expected
 
 
 def test_gcj02_track_only_matches_once_converted(sample_loaded, sample_tracks, manifest, conn):
@@ -266,7 +290,10 @@ def test_patrols_are_listed_by_their_local_date(sample_loaded, conn):
     pid = ingest_patrol(conn, body, fmt="json", now=NOW)["id"]
 
     def listed(day: dt.date) -> bool:
-        return pid in {p["id"] for p in list_patrols(conn, chief="P0145", start=day, end=day)}
+        return pid in {
+            p.id
+            for p in list_patrols(conn, timezone="Asia/Shanghai", chief="P0145", start=day, end=day)
+        }
 
     assert listed(dt.date(2026, 7, 2))
     assert not listed(dt.date(2026, 7, 1))
@@ -358,7 +385,7 @@ def test_another_chiefs_track_filed_as_ones_own_is_flagged(
 ):
     """Issue 16 (minor): the same points uploaded by a second chief are reused evidence,
     whether the first copy is stored already or comes in the same batch."""
-    from gis_service.services.patrols import Upload, ingest_patrols
+    from gis_service.services.patrols import PatrolResult, Upload, ingest_patrols
 
     row = manifest[manifest.kind == "good"].iloc[0]
     data = (sample_tracks / row.file).read_bytes()
@@ -380,4 +407,5 @@ def test_another_chiefs_track_filed_as_ones_own_is_flagged(
         ],
         now=NOW,
     )
-    assert all("reused_geometry" in {r["code"] for r in b["reasons"]} for b in batch)
+    assert all(isinstance(b, PatrolResult) for b in batch)
+    assert all("reused_geometry" in {r["code"] for r in b.reasons} for b in batch)

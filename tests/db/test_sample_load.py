@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from gis_service.api.app import create_app
 from gis_service.db.queries import posts_on
+from gis_service.domain.periods import DEFAULT_TIMEZONE
 from gis_service.services.accountability import RecordQuery, list_records
 from gis_service.services.problems import problems_frame
 from gis_service.services.sample import (
@@ -61,7 +62,7 @@ def test_the_planted_chief_change_is_visible_by_date(sample_loaded, conn):
 
 def test_sample_problems_show_every_stage_and_reload_changes_nothing(engine, sample_loaded):
     with engine.connect() as conn:
-        frame = problems_frame(conn, region="450500")
+        frame = problems_frame(conn, region="450500", timezone=DEFAULT_TIMEZONE)
         events = conn.execute(text("SELECT count(*) FROM problem_event")).scalar_one()
         assert load_problems(conn, SAMPLE_DIR / "problems.csv") == 0
         assert conn.execute(text("SELECT count(*) FROM problem_event")).scalar_one() == events

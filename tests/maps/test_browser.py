@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pandas as pd
 import pytest
 import uvicorn
 from sqlalchemy import Connection, text
@@ -220,17 +221,19 @@ def browser(chromium) -> Iterator[CDP]:
         text=True,
     )
     try:
+        assert proc.stderr is not None
+        stderr = proc.stderr
         port = None
         deadline = time.monotonic() + 30
         while port is None and time.monotonic() < deadline:
-            line = proc.stderr.readline()
+            line = stderr.readline()
             match = re.search(r"DevTools listening on ws://127\.0\.0\.1:(\d+)/", line)
             if match:
                 port = int(match.group(1))
             elif not line and proc.poll() is not None:
                 break
         assert port, "chromium did not open its DevTools port"
-        threading.Thread(target=proc.stderr.read, daemon=True).start()  # keep the pipe drained
+        threading.Thread(target=stderr.read, daemon=True).start()  # keep the pipe drained
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
             pages = [p for p in json.load(r) if p["type"] == "page"]
         cdp = CDP(pages[0]["webSocketDebuggerUrl"])
@@ -677,6 +680,23 @@ def test_patrol_playback_clock_in_the_configured_zone(app_server, browser, token
         " return /\\d\\d:\\d\\d:\\d\\d/.test(t) ? t : null; })()"
     )
     assert local.strftime("%Y-%m-%d %H:%M:%S") in shown and "Asia/Shanghai" in shown, shown
+    # at the start the slider reads the minute the title gives, in the same zone (issue 18)
+    browser.evaluate(
+        "(function () {"
+        "  var map = Object.keys(window).map(function (k) { return window[k]; })"
+        "    .filter(function (v) { return v instanceof L.Map; })[0];"
+        "  var td = map.timeDimension; td.setCurrentTime(td.getAvailableTimes()[0]); })()"
+    )
+    first = browser.wait_for(
+        "(function () { var t = document.querySelector('.timecontrol-date').innerText;"
+        " return t.indexOf("
+        + json.dumps(shown[:10])
+        + ") >= 0 && t !== "
+        + json.dumps(shown)
+        + " ? t : null; })()"
+    )
+    title = browser.evaluate("document.querySelector('.gis-title').innerText")
+    assert f"{first.strip()[:16]} (Asia/Shanghai)" in title, (first, title)
     remote, errors = _problems(browser, origin)
     assert remote == [] and errors == [], (remote, errors)
 
@@ -690,3 +710,126 @@ def test_river_map_without_tiles_in_chromium(app_server, browser):
     _screenshot(browser, "river_map_no_tiles.png")
     remote, errors = _problems(browser, origin)
     assert remote == [] and errors == [], (remote, errors)
+
+
+def _suspicious_patrol(conn, sample_tracks) -> str:
+    """A planted ``jumps`` track of the sample, ingested: a suspicious patrol with a reason."""
+    from gis_service.services.patrols import ingest_patrol
+
+    manifest = pd.read_csv(sample_tracks / "manifest.csv", dtype={"region_code": str})
+    row = next(manifest[manifest["kind"] == "jumps"].itertuples())
+    stored = ingest_patrol(
+        conn,
+        (sample_tracks / row.file).read_bytes(),
+        filename=row.file,
+        chief_id=row.person_id,
+        coord_system=row.coord_system,
+    )
+    assert stored["status"] == "suspicious", stored["reasons"]
+    return str(stored["id"])
+
+
+def _print_layout_hides_the_controls(cdp: CDP) -> None:
+    cdp.wait_for("document.querySelector('a.gis-print-link').href.indexOf('#') < 0")
+    _click(cdp, "a.gis-print-link[data-paper='a4']")
+    cdp.wait_for(
+        "/layout=print/.test(location.search) && document.readyState === 'complete'"
+        " && document.body.classList.contains('gis-print')"
+    )
+    for selector in (".leaflet-control-zoom", ".leaflet-control-layers", ".gis-nav"):
+        assert _hidden(cdp, selector), selector
+    for selector in (".gis-legend", ".gis-title", ".gis-north"):
+        assert not _hidden(cdp, selector), selector
+    assert "数据来源" in cdp.evaluate("document.querySelector('.gis-source').innerText")
+
+
+def test_river_and_patrol_maps_carry_the_portal_bar_and_print(
+    app_server, browser, tokens, sample_tracks
+):
+    """Issue 18: the portal bar (links between the maps) and the print layout on the river
+    map and the patrol map too; a suspicious patrol says why, in Chinese."""
+    origin, conn = app_server
+    # the river map: back to the portal, on to the coverage map of a county it runs through
+    _open(browser, f"{origin}/maps/rivers/R4505-01?basemap=none&date=2026-08-20")
+    browser.wait_for("document.querySelector('#gis-portal-link') !== null")
+    links = browser.evaluate(
+        "Array.prototype.map.call(document.querySelectorAll('.gis-nav a.gis-map-link'),"
+        " function (a) { return [a.innerText, a.getAttribute('href')]; })"
+    )
+    assert any(
+        text.startswith("覆盖图") and "region=450521" in href and "period=2026-Q3" in href
+        for text, href in links
+    ), links
+    assert "period=2026-Q3" in browser.evaluate("document.querySelector('#gis-portal-link').href")
+    _screenshot(browser, "river_map_portal_bar.png")
+    _print_layout_hides_the_controls(browser)
+    _screenshot(browser, "river_map_print.png")
+    remote, errors = _problems(browser, origin)
+    assert remote == [] and errors == [], (remote, errors)
+    # the coverage map the link names opens
+    href = next(h for t, h in links if "region=450521" in h)
+    _open(browser, origin + href + "&basemap=none")
+    browser.wait_for("document.querySelectorAll('path.gis-segment').length > 0")
+
+    savepoint = conn.begin_nested()
+    try:
+        patrol_id = _suspicious_patrol(conn, sample_tracks)
+        token = tokens["office"]
+        _open(browser, f"{origin}/maps/patrols/{patrol_id}?basemap=none&access_token={token}")
+        title = browser.wait_for(
+            "(function () { var t = document.querySelector('.gis-title');"
+            " return t ? t.innerText : null; })()"
+        )
+        # the status with its reasons, in Chinese, with the figure the verdict measured
+        assert "存疑" in title and "原因：" in title and "轨迹跳点" in title, title
+        assert re.search(r"轨迹跳点\(\d+ 个点\)", title), title
+        assert "Asia/Shanghai" in title, title
+        links = browser.evaluate(
+            "Array.prototype.map.call(document.querySelectorAll('.gis-nav a.gis-map-link'),"
+            " function (a) { return a.getAttribute('href'); })"
+        )
+        assert links and all(h.startswith("/maps/rivers/") for h in links), links
+        _screenshot(browser, "patrol_map_reasons.png")
+        _print_layout_hides_the_controls(browser)
+        assert _hidden(browser, ".leaflet-control-timecontrol")
+        # the reasons stay on paper: they are the title's
+        assert "轨迹跳点" in browser.evaluate("document.querySelector('.gis-title').innerText")
+        _screenshot(browser, "patrol_map_print.png")
+        remote, errors = _problems(browser, origin)
+        assert remote == [] and errors == [], (remote, errors)
+    finally:
+        savepoint.rollback()
+
+
+def test_unreachable_tile_server_falls_back_to_the_own_base(app_server, browser, monkeypatch):
+    """A configured tile URL that does not answer (a closed port on this machine): the river
+    map removes it, draws region boundaries, their names and the waters, and says so."""
+    from gis_service.config import get_settings
+
+    with socket.socket() as s:  # a port nothing listens on once closed
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    tiles = f"http://127.0.0.1:{closed}/{{z}}/{{x}}/{{y}}.png"
+    monkeypatch.setenv("GIS_BASEMAP", tiles)
+    get_settings.cache_clear()
+    try:
+        origin, _ = app_server
+        _open(browser, f"{origin}/maps/rivers/R4505-01")
+        notice = browser.wait_for(
+            "(function () { var n = document.querySelector('.gis-basemap-notice');"
+            " return n ? n.innerText : null; })()"
+        )
+        assert "底图服务无法访问" in notice
+        assert browser.evaluate("document.querySelectorAll('path.gis-base-region').length") > 0
+        assert browser.evaluate("document.querySelectorAll('path.gis-base-water').length") > 0
+        assert browser.evaluate("document.querySelectorAll('.gis-region-label').length") > 0
+        # the failed tile layer is gone: no grey tiles left under the base
+        assert browser.evaluate("document.querySelectorAll('img.leaflet-tile').length") == 0
+        _screenshot(browser, "river_map_tile_fallback.png")
+        remote, errors = _problems(browser, origin)
+        # the only requests off the app went to the dead tile server, and failed
+        assert remote and all(u.startswith(f"http://127.0.0.1:{closed}/") for u in remote)
+        assert errors and all("ERR_CONNECTION_REFUSED" in e for e in errors), errors
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

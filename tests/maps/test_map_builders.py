@@ -106,7 +106,9 @@ def feature_counts(html: str, *css_classes: str) -> int:
         classes = set(" ".join(re.findall(r'"className": "([^"]*)"', styler)).split())
         if not set(css_classes) <= classes:
             continue
-        payload = re.search(rf"{name}_add\((\{{.*?\}})\);\n", html, re.S).group(1)
+        found = re.search(rf"{name}_add\((\{{.*?\}})\);\n", html, re.S)
+        assert found is not None, name
+        payload = found.group(1)
         total += len(json.loads(payload)["features"])
     return total
 
@@ -132,7 +134,7 @@ def test_detail_follows_the_zoom():
     village = geometry.detail_for((109.20, 21.60, 109.21, 21.61))
     province = geometry.detail_for((104.4, 20.9, 112.1, 26.4))
     assert village.tolerance_m < county.tolerance_m < province.tolerance_m
-    assert village.decimals == 6 and province.decimals <= 5
+    assert village.decimals == 6 and province.decimals is not None and province.decimals <= 5
     assert county.decimals in (5, 6)
     assert geometry.decimals_for(0) == 6
 
@@ -407,3 +409,72 @@ def test_river_map_colours_regions_and_neighbours():
     assert "武利江 河流协调图" in html and "联席会议召集县" in html
     colours = set(re.findall(r'"color": "(#[0-9a-f]{6})", "dashArray"', html))
     assert len(colours) >= 2  # the two counties differ
+
+
+def test_verdict_reasons_read_in_chinese_with_their_figures():
+    from gis_service.domain.verdict import INVALIDATING, SUSPECT
+    from gis_service.maps.verdict_reasons import REASON_LABELS, reason_text, reasons_line
+
+    # every code the verdict can give has a label in both languages
+    assert INVALIDATING | SUSPECT | {"mostly_off_assignment"} <= set(REASON_LABELS)
+    assert reason_text({"code": "too_short_time", "value": 432.0}) == "巡河时长不足(7.2 分钟)"
+    english = reason_text({"code": "jumps", "value": 3}, "en")
+    assert english == "points jumped away and back (3 points)"
+    assert reason_text({"code": "reused_geometry", "value": None}) == "与已上传轨迹相同"
+    assert reason_text("something_new") == "something_new"  # shown, never dropped
+    line = reasons_line([{"code": "vehicle_speed", "value": 41.6}, {"code": "jumps", "value": 5}])
+    assert line == "原因：疑似乘车巡河(约 42 公里/小时)；轨迹跳点(5 个点)"
+    assert reasons_line([]) == ""
+
+
+def test_a_tile_basemap_gets_the_fallback_to_the_own_base():
+    """With a tile URL the river map carries its own base hidden, and the element that
+    switches it on when the tiles fail; with no tiles the base is simply shown."""
+    line = _wiggle(109.1, 21.6)
+    segments = gpd.GeoDataFrame(
+        {
+            "id": ["r/county/1"],
+            "level": "county",
+            "kind": ["inside"],
+            "region_code": ["450521"],
+            "left_region_code": [None],
+            "right_region_code": [None],
+            "region": ["合浦县"],
+            "left_bank": [None],
+            "right_bank": [None],
+            "chainage_from_m": [0.0],
+            "chainage_to_m": [5000.0],
+            "length_m": 5000.0,
+            "chiefs": ["李四(河段长)"],
+        },
+        geometry=[line],
+        crs=4326,
+    )
+    regions = gpd.GeoDataFrame(
+        {"code": ["450521"], "name": ["合浦县"], "level": ["county"]},
+        geometry=[line.buffer(0.05)],
+        crs=4326,
+    )
+    waters = gpd.GeoDataFrame({"name": ["洪潮江水库"]}, geometry=[line.buffer(0.01)], crs=4326)
+    empty = gpd.GeoDataFrame(
+        {"id": [], "river": [], "level": [], "region": [], "chiefs": [], "distance_m": []},
+        geometry=[],
+        crs=4326,
+    )
+    data = RiverData(
+        "r", "武利江", "2026-10-15", segments, empty, empty, empty, empty, "county",
+        base_regions=regions, base_waters=waters,
+    )  # fmt: skip
+    tiled = assets.render(
+        build_river_map(data, MapOptions(basemap="http://10.0.0.1/t/{z}/{x}/{y}.png")), "served"
+    )
+    assert "gis-basemap-notice" in tiled and "底图服务无法访问" in tiled
+    # the base layers exist but are not added to the map until the tiles fail
+    found = re.search(r"var fallback = \[([^\]]*)\]", tiled)
+    assert found is not None
+    fallback = found.group(1).split(", ")
+    assert len(fallback) == 3  # waters, names, county boundaries
+    for name in fallback:
+        assert f"{name}.addTo(" not in tiled, name
+    plain = assets.render(build_river_map(data, NONE), "served")
+    assert "gis-basemap-notice" not in plain and "gis-base-region" in plain

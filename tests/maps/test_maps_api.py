@@ -78,13 +78,16 @@ def served(engine, sample_loaded, sample_tracks, tokens):
 
 
 def _village_segments(conn: Connection, region: str) -> int:
-    return conn.execute(
-        text(
-            "SELECT count(*) FROM river_segment WHERE level = 'village' AND kind <> 'outside' "
-            "AND (region_code LIKE :p OR left_region_code LIKE :p OR right_region_code LIKE :p)"
-        ),
-        {"p": f"{region}%"},
-    ).scalar()
+    return (
+        conn.scalar(
+            text(
+                "SELECT count(*) FROM river_segment WHERE level = 'village' AND kind <> 'outside' "
+                "AND (region_code LIKE :p OR left_region_code LIKE :p OR right_region_code LIKE :p)"
+            ),
+            {"p": f"{region}%"},
+        )
+        or 0
+    )
 
 
 def test_coverage_map_offline_counts_and_popups(served):
@@ -293,7 +296,9 @@ def test_popups_label_the_water_by_its_kind(served):
     assert kinds and kinds <= {"reservoir", "lake", "pond"}
     # the zones' popup says 水库 (or 湖泊...), never 河流, for a reservoir
     zone_part = html[html.index("gis-zone") :]
-    zone_alias = json.loads(re.search(r"let aliases = (\[[^\]]*\])", zone_part).group(1))[0]
+    aliases = re.search(r"let aliases = (\[[^\]]*\])", zone_part)
+    assert aliases is not None
+    zone_alias = json.loads(aliases.group(1))[0]
     assert "河流" not in zone_alias and ("水库" in zone_alias or "湖泊" in zone_alias), zone_alias
     # the canal among the segments makes their label 河流/渠道
     assert json.dumps("河流/渠道") in html
@@ -338,6 +343,11 @@ def test_river_map_without_tiles_draws_its_own_base(served):
     for name in expected:
         assert json.dumps(name)[1:-1] in html or name in html, name
     assert feature_counts(html, "gis-base-water") > 0
-    # a configured tile service is the base instead
+    # a configured tile service is the base instead: ours stays off the map, ready for the
+    # browser to switch on when the tiles fail (tile_fallback.py; tests/maps/test_browser.py)
     with_tiles = client.get("/maps/rivers/R4505-01?basemap=osm").text
-    assert feature_counts(with_tiles, "gis-base-region") == 0
+    found = re.search(r"var fallback = \[([^\]]*)\]", with_tiles)
+    assert found is not None
+    hidden = found.group(1).split(", ")
+    assert len(hidden) >= 3 and all(f"{name}.addTo(" not in with_tiles for name in hidden)
+    assert feature_counts(with_tiles, "gis-base-region") == len(expected)

@@ -237,6 +237,47 @@ def test_http_import_without_geometry_is_a_400(api, tokens):
     assert res.status_code == 400 and "root:" not in res.text
 
 
+def test_a_cheap_request_is_answered_while_an_import_runs(api, tokens, monkeypatch):
+    """The import holds its worker thread, not the event loop: /health is answered while the
+    import is still inside ``run_import`` (held there until the answer came, or 20 s)."""
+    import threading
+
+    from gis_service.api.routes import roster
+    from tests.conftest import bearer
+
+    inside, answered = threading.Event(), threading.Event()
+    real = roster.run_import
+
+    def held(*args, **kwargs):
+        inside.set()
+        answered.wait(20)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(roster, "run_import", held)
+    body = json.dumps({"type": "FeatureCollection", "features": []}).encode()
+    result: dict = {}
+
+    def upload() -> None:
+        result["import"] = api.post(
+            "/imports/regions",
+            files={"file": ("empty.geojson", body, "application/geo+json")},
+            headers=bearer(tokens["office"]),
+        )
+
+    worker = threading.Thread(target=upload)
+    worker.start()
+    try:
+        assert inside.wait(20), "the import never reached run_import"
+        health = api.get("/health")
+        answered_during_import = worker.is_alive()
+    finally:
+        answered.set()
+        worker.join(30)
+    assert health.status_code == 200, health.text
+    assert answered_during_import
+    assert result["import"].status_code == 400  # an empty file changes nothing
+
+
 def _zip_bytes(members: dict[str, str]) -> bytes:
     import io
 

@@ -75,3 +75,32 @@ def test_forwarded_host_only_from_a_trusted_proxy(configured):
         untrusted = api.get("/collections", headers=forwarded).json()
     assert trusted["links"][0]["href"] == "https://gis.example.gov.cn/collections"
     assert "gis.example.gov.cn" not in json.dumps(untrusted)
+
+
+def test_a_token_is_checked_on_the_requests_own_connection(engine, sample_loaded, tokens):
+    """One pooled connection per authenticated read: the token check and the route share it
+    (a second checkout per request halved the pool under load); a bad token still fails."""
+    from sqlalchemy import event
+
+    from tests.conftest import bearer
+
+    checkouts: list[int] = []
+    office_token = tokens["office"]  # made on first use: before the counting starts
+
+    def count(*_args) -> None:
+        checkouts.append(1)
+
+    with TestClient(create_app(engine)) as client:
+        event.listen(engine, "checkout", count)
+        try:
+            office = client.get("/posts", headers=bearer(office_token))
+            with_token = len(checkouts)
+            anonymous = client.get("/posts")
+            bad = client.get("/posts", headers=bearer("no-such-token"))
+        finally:
+            event.remove(engine, "checkout", count)
+    assert office.status_code == 200 and anonymous.status_code == 200
+    assert "phone" in office.json()[0] and "phone" not in anonymous.json()[0]
+    assert with_token == 1
+    assert len(checkouts) == 3  # the anonymous read: one; the bad token: one, then 401
+    assert bad.status_code == 401

@@ -13,8 +13,9 @@ import uuid
 import orjson
 from sqlalchemy import Engine, create_engine, text
 
+from gis_service.api.routes.patrols import outcome_json
 from gis_service.errors import ConflictError
-from gis_service.services.patrols import Upload, ingest_patrol, ingest_patrols
+from gis_service.services.patrols import PatrolResult, Upload, ingest_patrol, ingest_patrols
 
 NOW = dt.datetime(2026, 11, 23, tzinfo=dt.UTC)
 ROUNDS = 50
@@ -88,8 +89,12 @@ def test_a_conflict_in_a_batch_is_reported_for_that_patrol_only(sample_loaded, c
     pid = str(uuid.uuid4())
     a, b = _app_body("P0145", 0.0), _app_body("P0203", 0.01)
     first = ingest_patrols(conn, [Upload(a, fmt="json", owner="P0145", patrol_uuid=pid)], now=NOW)
-    assert first[0]["id"] == pid
+    assert isinstance(first[0], PatrolResult) and str(first[0].id) == pid
     second = ingest_patrols(conn, [Upload(b, fmt="json", owner="P0203", patrol_uuid=pid)], now=NOW)
-    assert second == [
-        {"error": f"patrol_uuid {pid} is already used by another chief's patrol", "status": 409}
-    ]
+    assert len(second) == 1 and isinstance(second[0], ConflictError)
+    assert str(second[0]) == f"patrol_uuid {pid} is already used by another chief's patrol"
+    # the API answers it with 409 (the one table of api.errors)
+    assert outcome_json(second[0]) == {
+        "error": f"patrol_uuid {pid} is already used by another chief's patrol",
+        "status": 409,
+    }

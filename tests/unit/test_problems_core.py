@@ -89,9 +89,9 @@ def test_hand_over_deadline_is_set_per_case():
     assert handover_deadline(wed, calendar, working_days=5) == dt.date(2026, 10, 13)
     # the office's default when the case states none; the case beats the default
     assert handover_deadline(wed, calendar, default_working_days=2) == dt.date(2026, 10, 9)
-    assert handover_deadline(
-        wed, calendar, working_days=1, default_working_days=2
-    ) == dt.date(2026, 10, 8)
+    assert handover_deadline(wed, calendar, working_days=1, default_working_days=2) == dt.date(
+        2026, 10, 8
+    )
     with pytest.raises(InputError, match="交办时要明确完成时限"):
         handover_deadline(wed, calendar)
     with pytest.raises(InputError, match="not both"):

@@ -6,7 +6,7 @@ import datetime as dt
 
 import numpy as np
 
-from gis_service.domain.rules import Rule
+from gis_service.domain.rules import Counting, Rule
 from gis_service.sample.plan import Duty, Walk, expected_status, plan_patrols
 
 VILLAGE = Rule("village-segment-chief", ("segment_chief",), "month", 2, "village", None, 0.8)
@@ -85,3 +85,32 @@ def test_behaviours_shape_the_walks():
     assert expected_status(duties[1], by[1]) == "met"
     assert by[2] == []
     assert expected_status(duties[3], by[3]) == "missed"
+
+
+def test_counting_distance_comes_from_the_rules_file():
+    # min(rule distance, own_length_share x own): 1000 m by default, 2000 m where a rule says
+    assert _duty(COUNTY, own=5000.0).need_m == 1000.0
+    assert _duty(COUNTY, own=600.0).need_m == 300.0
+    strict = Rule("strict", ("segment_chief",), "month", 1, "county", min_distance_m=2000.0)
+    assert _duty(strict, own=5000.0).need_m == 2000.0
+    assert _duty(strict, own=3000.0).need_m == 1500.0
+    wider = Counting(own_length_share=0.25)
+    assert Duty("d", 0, "segment_chief", "county", "4505", "R", COUNTY, 600.0, 600.0,
+                counting=wider).need_m == 150.0  # fmt: skip
+    # the duration, too: the rule's own, else the file's default
+    assert _duty(strict).min_duration_s == 600.0
+    assert _duty(
+        Rule("slow", ("segment_chief",), "month", 1, min_duration_min=30)
+    ).min_duration_s == (1800.0)
+
+
+def test_a_short_stretch_is_walked_end_to_end_by_every_patrol():
+    # 300 m of river: the counting minimum is 150 m (half of it, under 1 km); every patrol
+    # walks all 300 m, and the village share (80 %) is met in each month
+    duty = _duty(VILLAGE, own=300.0, walkable=300.0)
+    assert duty.short and duty.need_m == 150.0
+    assert not _duty(VILLAGE, own=2500.0).short
+    plan = plan_patrols([duty], np.random.default_rng(3), {0: "diligent"})
+    assert len(plan.walks) == 6
+    assert all(sorted((w.start_m, w.end_m)) == [0.0, 300.0] for w in plan.walks)
+    assert expected_status(duty, plan.walks) == "met"

@@ -11,6 +11,7 @@ import pytest
 import shapely
 
 from gis_service.domain.crs import transform
+from gis_service.domain.rules import load_rules
 from gis_service.sample.generate import generate
 
 METRIC = "EPSG:4545"
@@ -177,6 +178,17 @@ def test_tracks_are_planned_against_the_rules(sample, chiefs):
     # what an audit of the closed quarter should show for the posts with water to walk
     planned = plan[plan["expected_status"] != "unplanned"]
     assert 0.6 <= (planned["expected_status"] == "met").mean() <= 0.8
+    # short stretches (where half the own length is under the counting distance) are walked
+    # too, end to end, and every planned patrol lasts the rules file's minimum duration
+    counting = load_rules().counting
+    own = planned["own_length_m"].astype(float)
+    short = planned[(own * counting.own_length_share < counting.min_distance_m) & (own > 0)]
+    assert (short["planned_patrols"].astype(int) > 0).sum() >= 20
+    # under one counting distance long (never walked before issue 13's fix): most are walked
+    tiny = plan[plan["own_length_m"].astype(float).between(1.0, counting.min_distance_m)]
+    assert (tiny["planned_patrols"].astype(int) > 0).sum() >= 0.5 * len(tiny) > 0
+    lasted = pd.to_datetime(good["end_time"]) - pd.to_datetime(good["start_time"])
+    assert (lasted.dt.total_seconds() >= 60 * counting.min_duration_min).all()
 
 
 def test_deterministic(tmp_path, sample):
@@ -190,3 +202,18 @@ def test_seed_changes_output(tmp_path, sample):
     assert (tmp_path / "regions.geojson").read_bytes() != (
         sample[0] / "regions.geojson"
     ).read_bytes()
+
+
+def test_tracks_of_another_generator_version_are_regenerated(tmp_path):
+    """A checkout holding tracks of an older generator (git-ignored, so never updated by a
+    pull) gets the current ones on set-up, not a stale plan under new tests and audits."""
+    from gis_service.sample.tracks import TRACKS_VERSION
+    from gis_service.services.sample import ensure_tracks
+
+    folder = tmp_path / "tracks"
+    folder.mkdir()
+    (folder / "manifest.csv").write_text("file\nold.gpx\n", encoding="utf-8")
+    (folder / "VERSION").write_text("2: tracks of stretches over 1.1 km only\n", encoding="utf-8")
+    ensure_tracks(tmp_path)
+    assert (folder / "VERSION").read_text(encoding="utf-8").strip() == TRACKS_VERSION
+    assert len(pd.read_csv(folder / "manifest.csv")) > 500

@@ -10,7 +10,7 @@ import pytest
 import shapely
 
 from gis_service.domain.assignments import assignments, unassigned
-from gis_service.domain.joint import conveners, joint_sections
+from gis_service.domain.joint import conveners, joint_meeting_needed, joint_sections
 from gis_service.domain.network import Network, confluences
 from gis_service.domain.segment_zones import segment_polygons
 from gis_service.domain.segmentation import ZoningParams, segment_rivers
@@ -46,6 +46,27 @@ def test_convener_is_the_county_with_the_longest_stretch():
     conv = conveners(result.segments, h.codes)
     assert conv[0]["convener"] == "990102"
     assert conv[0]["lengths_m"] == pytest.approx({"990101": 2000.0, "990102": 2900.0})
+
+
+@pytest.mark.parametrize(
+    ("roles", "levels", "needed"),
+    [
+        ([], [], True),  # nobody on the river: the convener calls the meeting
+        (["river_chief"], ["city"], False),
+        (["river_chief"], ["province"], False),
+        (["river_chief", "river_chief"], ["county", "township"], True),  # counties only
+        (["deputy_chief", "lake_chief"], ["city", "province"], True),  # not river chiefs
+        (["deputy_chief", "river_chief"], ["province", "city"], False),
+        (["river_chief"], ["no-such-level"], True),  # an unknown level is not city-level
+    ],
+)
+def test_joint_meeting_needed_when_the_river_has_no_city_level_chief(roles, levels, needed):
+    assert joint_meeting_needed(roles, levels) is needed
+
+
+def test_joint_meeting_rule_refuses_mismatched_posts():
+    with pytest.raises(ValueError, match="one entry per post"):
+        joint_meeting_needed(["river_chief"], [])
 
 
 def test_upstream_walks_into_tributaries_and_downstream_into_the_main_stem():

@@ -12,9 +12,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from gis_service.api.auth import ChiefOrOfficeDep, OfficeDep
-from gis_service.api.deps import ConnDep
+from gis_service.api.deps import ConnDep, SettingsDep, TodayDep
 from gis_service.api.params import RegionFilterQ
-from gis_service.config import get_settings, local_today
+from gis_service.api.schemas.accountability import AccountabilityView
 from gis_service.domain.access import accountability_scope, check_accountability_reader
 from gis_service.domain.problems import load_calendar
 from gis_service.domain.vocab import ACCOUNTABILITY_KINDS, ACCOUNTABILITY_STATUSES
@@ -59,14 +59,15 @@ class FeedbackIn(BaseModel):
     received_on: dt.date | None = Field(default=None, description="default: today (local)")
 
 
-def _today() -> dt.date:
-    return local_today(get_settings().timezone)
-
-
-@router.post("/accountability", status_code=201, summary="Issue 提醒, 约谈, 通报批评 or 提请问责")
-def create_record(conn: ConnDep, who: OfficeDep, body: RecordIn) -> JSONResponse:
-    settings = get_settings()
-    today = local_today(settings.timezone)
+@router.post(
+    "/accountability",
+    status_code=201,
+    response_model=AccountabilityView,
+    summary="Issue 提醒, 约谈, 通报批评 or 提请问责",
+)
+def create_record(
+    conn: ConnDep, settings: SettingsDep, today: TodayDep, who: OfficeDep, body: RecordIn
+) -> JSONResponse:
     record = issue_record(
         conn,
         NewRecord(**body.model_dump(exclude={"issued_on"}), issued_on=body.issued_on or today),
@@ -78,10 +79,15 @@ def create_record(conn: ConnDep, who: OfficeDep, body: RecordIn) -> JSONResponse
     return JSONResponse(record.view(today), status_code=201)
 
 
-@router.get("/accountability", summary="Accountability records, with overdue answers flagged")
+@router.get(
+    "/accountability",
+    response_model=list[AccountabilityView],
+    summary="Accountability records, with overdue answers flagged",
+)
 def records(
     conn: ConnDep,
     who: ChiefOrOfficeDep,
+    today: TodayDep,
     chief: Annotated[str | None, Query(max_length=32, description="person id")] = None,
     kind: Kind | None = None,
     status: Status | None = None,
@@ -90,21 +96,29 @@ def records(
 ) -> list[dict]:
     """The office sees all; a chief their own. ``overdue`` is computed on today's local date."""
     scope = accountability_scope(who, chief)
-    today = _today()
     query = RecordQuery(chief_id=scope, kind=kind, status=status, region=region, period=period)
     return [r.view(today) for r in list_records(conn, query, today=today)]
 
 
-@router.get("/accountability/{record_id}", summary="One accountability record")
-def record(conn: ConnDep, who: ChiefOrOfficeDep, record_id: RecordId) -> dict:
+@router.get(
+    "/accountability/{record_id}",
+    response_model=AccountabilityView,
+    summary="One accountability record",
+)
+def record(conn: ConnDep, who: ChiefOrOfficeDep, today: TodayDep, record_id: RecordId) -> dict:
     found = get_record(conn, record_id)
     check_accountability_reader(who, found.chief_id)
-    return found.view(_today())
+    return found.view(today)
 
 
-@router.post("/accountability/{record_id}/feedback", summary="Record the written answer (书面反馈)")
-def feedback(conn: ConnDep, who: OfficeDep, record_id: RecordId, body: FeedbackIn) -> dict:
-    today = _today()
+@router.post(
+    "/accountability/{record_id}/feedback",
+    response_model=AccountabilityView,
+    summary="Record the written answer (书面反馈)",
+)
+def feedback(
+    conn: ConnDep, who: OfficeDep, today: TodayDep, record_id: RecordId, body: FeedbackIn
+) -> dict:
     updated = record_feedback(
         conn,
         record_id,

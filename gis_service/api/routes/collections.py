@@ -7,10 +7,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from gis_service.api.auth import PrincipalDep
-from gis_service.api.deps import ConnDep
+from gis_service.api.deps import ConnDep, TimezoneDep
 from gis_service.api.links import base_url, link
 from gis_service.api.params import Level, RegionFilterQ, WaterQ
 from gis_service.api.responses import GeoJSONResponse, download_response
+from gis_service.api.schemas.collections import (
+    AnyFeature,
+    CollectionInfo,
+    CollectionList,
+    Conformance,
+    ItemPage,
+)
 from gis_service.domain.access import Principal, sees_personal_data
 from gis_service.fileio.downloads import features_download
 from gis_service.services import collections as svc
@@ -48,12 +55,17 @@ def _describe(conn, request: Request, c: svc.Collection) -> dict:
     }
 
 
-@router.get("/conformance", summary="OGC API conformance classes")
+@router.get("/conformance", response_model=Conformance, summary="OGC API conformance classes")
 def conformance() -> dict:
     return {"conformsTo": CONFORMANCE}
 
 
-@router.get("/collections", summary="The feature collections")
+@router.get(
+    "/collections",
+    response_model=CollectionList,
+    response_model_exclude_unset=True,
+    summary="The feature collections",
+)
 def collections(conn: ConnDep, request: Request) -> dict:
     base = base_url(request)
     return {
@@ -62,7 +74,12 @@ def collections(conn: ConnDep, request: Request) -> dict:
     }
 
 
-@router.get("/collections/{collection_id}", summary="One collection")
+@router.get(
+    "/collections/{collection_id}",
+    response_model=CollectionInfo,
+    response_model_exclude_unset=True,
+    summary="One collection",
+)
 def collection(conn: ConnDep, request: Request, collection_id: str) -> dict:
     return _describe(conn, request, svc.collection(collection_id))
 
@@ -78,11 +95,13 @@ def _reader(who: Principal) -> svc.Reader:
 @router.get(
     "/collections/{collection_id}/items",
     response_class=GeoJSONResponse,
+    response_model=ItemPage,
     summary="Features: bbox, limit/offset paging with next links, filters",
 )
 def items(
     conn: ConnDep,
     who: PrincipalDep,
+    tz: TimezoneDep,
     request: Request,
     collection_id: str,
     bbox: Annotated[str | None, Query(max_length=200, description=BBOX_HELP)] = None,
@@ -111,7 +130,7 @@ def items(
         start=start,
         end=end,
     )
-    features, matched = svc.items(conn, collection_id, query, reader=_reader(who))
+    features, matched = svc.items(conn, collection_id, query, timezone=tz, reader=_reader(who))
     if f != "json":
         download = features_download(features, f, collection_id)
         return download_response(
@@ -140,12 +159,16 @@ def items(
 @router.get(
     "/collections/{collection_id}/items/{feature_id}",
     response_class=GeoJSONResponse,
+    response_model=AnyFeature,
     summary="One feature",
 )
 def item(
     conn: ConnDep,
     who: PrincipalDep,
+    tz: TimezoneDep,
     collection_id: str,
     feature_id: Annotated[str, Path(max_length=200)],
 ) -> GeoJSONResponse:
-    return GeoJSONResponse(svc.item(conn, collection_id, feature_id, reader=_reader(who)))
+    return GeoJSONResponse(
+        svc.item(conn, collection_id, feature_id, timezone=tz, reader=_reader(who))
+    )

@@ -15,23 +15,29 @@ import uuid
 import zoneinfo
 from collections import OrderedDict
 from typing import Annotated, Literal
+from urllib.parse import quote, urlencode
 
+import pandas as pd
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from gis_service.api.auth import ChiefOrOfficeDep, PrincipalDep
-from gis_service.api.deps import ConnDep
+from gis_service.api.deps import ConnDep, SectionRuleDep, SettingsDep
 from gis_service.api.params import AsOfQ, DateQ, PeriodQ, RegionQ
-from gis_service.config import get_settings, local_today
+from gis_service.config import local_today
 from gis_service.domain.access import (
     check_patrol_reader,
     require_office,
     sees_personal_data,
 )
+from gis_service.domain.periods import period_of
 from gis_service.errors import InputError
 from gis_service.maps.navigation import PortalBar
+from gis_service.maps.patrol import build_patrol_map
 from gis_service.maps.print_layout import PrintLayout, source_line
+from gis_service.maps.river import RiverData, build_river_map
 from gis_service.services import maps as svc
+from gis_service.services.audit import configured_rules
 from gis_service.services.map_print import coverage_print
 from gis_service.services.patrols import patrol_owner
 from gis_service.services.portal import period_choices
@@ -120,6 +126,7 @@ COVERAGE_CACHE = RenderCache()
 @router.get("/maps/coverage", response_class=HTMLResponse, summary="Coverage map (巡河覆盖图)")
 def coverage_map(
     conn: ConnDep,
+    settings: SettingsDep,
     who: PrincipalDep,
     region: RegionQ,
     period: PeriodQ,
@@ -136,7 +143,6 @@ def coverage_map(
 ) -> HTMLResponse:
     if include_tracks:
         require_office(who, "the patrol tracks layer")
-    settings = get_settings()
     options = svc.options_from_settings(
         settings,
         lang=lang,
@@ -149,7 +155,7 @@ def coverage_map(
     key = (
         region,
         period,
-        as_of or local_today(),
+        as_of or local_today(settings.timezone),
         options,
         threshold,
         layout,
@@ -165,8 +171,10 @@ def coverage_map(
             conn,
             region,
             period,
+            timezone=settings.timezone,
             options=options,
             as_of=as_of,
+            rules=configured_rules(settings.rules_file),
             tile_threshold=threshold,
         )
         PortalBar(
@@ -193,6 +201,7 @@ def coverage_map(
 )
 def coverage_printed(
     conn: ConnDep,
+    settings: SettingsDep,
     fmt: Annotated[Literal["pdf", "png"], Path(description="pdf or png")],
     region: RegionQ,
     period: PeriodQ,
@@ -201,7 +210,6 @@ def coverage_printed(
     basemap: BasemapQ = None,
     paper: PaperQ = "a4",
 ) -> Response:
-    settings = get_settings()
     options = svc.options_from_settings(settings, lang=lang, basemap=basemap)
     body = coverage_print(
         conn,
@@ -210,6 +218,7 @@ def coverage_printed(
         fmt=fmt,
         options=options,
         timezone=settings.timezone,
+        rules=configured_rules(settings.rules_file),
         as_of=as_of,
         paper=paper,
     )
@@ -235,15 +244,28 @@ def _period_labels(chosen: str, timezone: str) -> list[str]:
 )
 def patrol_map(
     conn: ConnDep,
+    settings: SettingsDep,
     who: ChiefOrOfficeDep,  # before the lookup: a refusal never tells whether it exists
     patrol_id: Annotated[uuid.UUID, Path()],
     lang: LangQ = "zh",
     basemap: BasemapQ = None,
     offline: OfflineQ = None,
+    layout: LayoutQ = "screen",
+    paper: PaperQ = "a4",
 ) -> HTMLResponse:
     check_patrol_reader(who, patrol_owner(conn, patrol_id))
-    options = svc.options_from_settings(get_settings(), lang=lang, basemap=basemap)
-    return _page(svc.patrol_map(conn, patrol_id, options=options), offline)
+    options = svc.options_from_settings(settings, lang=lang, basemap=basemap)
+    data = svc.patrol_data(conn, patrol_id, timezone=settings.timezone)
+    m = build_patrol_map(data, options)
+    # the portal at the patrol's quarter, and the river maps of the waters it walked
+    day = pd.Timestamp(data.started).tz_convert(data.timezone).date()
+    links = [
+        (f"河流图 · {name}", f"/maps/rivers/{quote(code)}?date={day.isoformat()}")
+        for code, name in data.waters.items()
+    ]
+    PortalBar(period=period_of(day, "quarter").label, links=links).add_to(m)
+    _print_layout(m, settings.timezone, paper, layout)
+    return _page(m, offline)
 
 
 @router.get(
@@ -253,11 +275,48 @@ def patrol_map(
 )
 def river_map(
     conn: ConnDep,
+    settings: SettingsDep,
+    section_rule: SectionRuleDep,
     code: Annotated[str, Path(max_length=32)],
     date: DateQ = None,
     lang: LangQ = "zh",
     basemap: BasemapQ = None,
     offline: OfflineQ = None,
+    layout: LayoutQ = "screen",
+    paper: PaperQ = "a4",
 ) -> HTMLResponse:
-    options = svc.options_from_settings(get_settings(), lang=lang, basemap=basemap)
-    return _page(svc.river_map(conn, code, day=date, options=options), offline)
+    options = svc.options_from_settings(settings, lang=lang, basemap=basemap)
+    day = date or local_today(settings.timezone)
+    data = svc.river_data(conn, code, day, section_rule=section_rule)
+    m = build_river_map(data, options)
+    # the coverage maps of the counties the river runs through, for the quarter of the date
+    period = period_of(day, "quarter").label
+    PortalBar(period=period, links=_county_links(data, period)).add_to(m)
+    _print_layout(m, settings.timezone, paper, layout)
+    return _page(m, offline)
+
+
+def _county_links(data: RiverData, period: str) -> list[tuple[str, str]]:
+    segments = data.segments
+    if len(segments) == 0:
+        return []
+    county = segments[segments["level"] == "county"]
+    names: dict[str, str] = {}
+    for column, name in (("region_code", "region"), ("left_region_code", "left_bank"),
+                         ("right_region_code", "right_bank")):  # fmt: skip
+        if column in county and name in county:
+            for c, n in zip(county[column], county[name], strict=True):
+                if isinstance(c, str) and c not in names:
+                    names[c] = n if isinstance(n, str) else c
+    return [
+        (f"覆盖图 · {n}", "/maps/coverage?" + urlencode({"region": c, "period": period}))
+        for c, n in names.items()
+    ]
+
+
+def _print_layout(m, timezone: str, paper: str, layout: str) -> None:
+    PrintLayout(
+        source=source_line(dt.datetime.now(zoneinfo.ZoneInfo(timezone))),
+        paper=paper,  # type: ignore[arg-type]
+        on_screen=layout == "print",
+    ).add_to(m)

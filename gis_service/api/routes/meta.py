@@ -9,16 +9,17 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from gis_service import __version__
-from gis_service.api.deps import ConnDep, TimezoneDep
+from gis_service.api.deps import ConnDep, TimezoneDep, app_engine
 from gis_service.api.negotiate import prefers_html
 from gis_service.api.params import REGION_PATTERN
+from gis_service.api.schemas.meta import DatabaseSummary, Health, Landing
 from gis_service.config import local_today
-from gis_service.db.engine import get_engine
+from gis_service.db.meta_store import postgis_version
 from gis_service.errors import InputError
 from gis_service.services.portal import portal_view
 from gis_service.services.summary import database_summary
@@ -30,6 +31,7 @@ router = APIRouter(tags=["service"])
 @router.get(
     "/",
     summary="Service entry point: the map portal for browsers, links (JSON) for programs",
+    response_model=Landing,
     responses={200: {"content": {"text/html": {}, "application/json": {}}}},
 )
 def root(
@@ -85,7 +87,7 @@ HEALTH_CACHE_S = 1.0
 _health_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="health")
 
 
-@router.get("/health", summary="Liveness and database check")
+@router.get("/health", response_model=Health, summary="Liveness and database check")
 async def health(request: Request) -> JSONResponse:
     """Answered on a path of its own: a connection outside the request pool, made in a
     thread of its own (busy map renders and uploads queue elsewhere), the answer kept for a
@@ -96,12 +98,12 @@ async def health(request: Request) -> JSONResponse:
     if cached is not None and now - cached[0] < HEALTH_CACHE_S:
         return JSONResponse(cached[1], status_code=cached[2])
     if getattr(state, "health_engine", None) is None:
-        engine = state.engine or get_engine()
+        engine = app_engine(request.app)
         state.health_engine = create_engine(engine.url, poolclass=NullPool)
     loop = asyncio.get_running_loop()
     try:
         version = await asyncio.wait_for(
-            loop.run_in_executor(_health_pool, _postgis_version, state.health_engine),
+            loop.run_in_executor(_health_pool, postgis_version, state.health_engine),
             HEALTH_TIMEOUT_S,
         )
         answer = ({"status": "ok", "postgis": version}, 200)
@@ -112,11 +114,10 @@ async def health(request: Request) -> JSONResponse:
     return JSONResponse(answer[0], status_code=answer[1], headers=headers)
 
 
-def _postgis_version(engine) -> str:
-    with engine.connect() as conn:
-        return conn.execute(text("SELECT postgis_lib_version()")).scalar_one()
-
-
-@router.get("/summary", summary="Counts of regions per level, water bodies, chiefs and posts")
-def summary(conn: ConnDep) -> dict:
+@router.get(
+    "/summary",
+    response_model=DatabaseSummary,
+    summary="Counts of regions per level, water bodies, chiefs and posts",
+)
+def summary(conn: ConnDep) -> DatabaseSummary:
     return database_summary(conn)

@@ -4,32 +4,44 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import uuid
 import weakref
-from typing import Annotated, Literal
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from typing import Annotated, Any, Literal, TypeVar
 
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 
 from gis_service.api.auth import ChiefOrOfficeDep
-from gis_service.api.deps import ConnDep, office_timezone
+from gis_service.api.deps import ConnDep, app_engine, app_settings_of
+from gis_service.api.errors import STATUS
 from gis_service.api.params import COORD_SYSTEMS
-from gis_service.db.engine import get_engine
+from gis_service.api.schemas.patrols import (
+    BatchOut,
+    PatrolListingOut,
+    StoredPatrolOut,
+    UploadOut,
+)
 from gis_service.domain.access import check_patrol_reader, upload_owner
-from gis_service.errors import InputError, PermissionDeniedError
+from gis_service.errors import GisServiceError, InputError, PermissionDeniedError
 from gis_service.services.patrols import (
+    Duplicate,
+    PatrolOutcome,
     PatrolSettings,
     Upload,
-    get_patrol,
-    ingest_patrol,
+    ingest_one,
     ingest_patrols,
     list_patrols,
+    stored_patrol,
 )
 
 router = APIRouter(tags=["patrols"])
+T = TypeVar("T")
 
 MAX_UPLOAD_BYTES = 20_000_000
 Status = Literal["valid", "partial", "invalid", "suspicious"]
@@ -40,6 +52,8 @@ UPLOAD_FIELDS = ("chief_id", "coord_system", "mode", "patrol_uuid")
 @router.post(
     "/patrols",
     status_code=201,
+    response_model=UploadOut,
+    responses={200: {"model": UploadOut, "description": "already stored: counted once"}},
     summary="Upload a patrol: a GPX/GeoJSON/CSV file (multipart) or the app's JSON batch",
     openapi_extra={
         "requestBody": {
@@ -91,11 +105,10 @@ async def upload_patrol(request: Request, who: ChiefOrOfficeDep) -> JSONResponse
     if len(data) > MAX_UPLOAD_BYTES:
         return JSONResponse({"detail": f"upload larger than {MAX_UPLOAD_BYTES} bytes"}, 413)
     owner = upload_owner(who, fields["chief_id"])
+    sent = Upload(data, filename, fmt=fmt, owner=owner, **fields)
     async with ingest_slot():
-        result = await run_in_threadpool(
-            _ingest_one, _engine(request), data, filename=filename, fmt=fmt, owner=owner, **fields
-        )
-    return JSONResponse(result, status_code=200 if result.get("duplicate") else 201)
+        result = await in_ingest_thread(_ingest_one, _engine(request), sent, _settings(request))
+    return JSONResponse(result.to_json(), status_code=200 if isinstance(result, Duplicate) else 201)
 
 
 MAX_BATCH = 200
@@ -113,31 +126,59 @@ def ingest_slot() -> asyncio.Semaphore:
     return _slots[loop]
 
 
+# the ingest threads: as many as ingest slots, so each keeps its PROJ transformers (built
+# per thread, ~0.1 s each per zone and direction) and assignment matchers warm; on the
+# 40 threads of the shared threadpool every upload could land on a cold thread
+_INGEST_THREADS = ThreadPoolExecutor(INGESTS_PER_PROCESS, thread_name_prefix="ingest")
+
+
+async def in_ingest_thread(func: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(
+        _INGEST_THREADS, functools.partial(func, *args)
+    )
+
+
 def _engine(request: Request) -> Engine:
-    return request.app.state.engine or get_engine()
+    return app_engine(request.app)
 
 
-def _settings() -> PatrolSettings:
-    return PatrolSettings(timezone=office_timezone())
+def _settings(request: Request) -> PatrolSettings:
+    """The office's settings, as the app was built with (GIS_TIMEZONE reads naive times)."""
+    return PatrolSettings(timezone=app_settings_of(request.app).timezone)
 
 
 # uploads take their database connection only here, in their turn for an ingest slot: a
 # waiting or slowly sending upload holds none (the pool stays free for everyone else)
-def _ingest_one(engine: Engine, data: bytes, **kwargs) -> dict:
+def _ingest_one(engine: Engine, upload: Upload, settings: PatrolSettings):
     with engine.connect() as conn:
-        result = ingest_patrol(conn, data, settings=_settings(), **kwargs)
+        result = ingest_one(conn, upload, settings=settings)
         conn.commit()
     return result
 
 
-def _ingest_many(engine: Engine, uploads: list[Upload]) -> list[dict]:
+def _ingest_many(
+    engine: Engine, uploads: list[Upload], settings: PatrolSettings
+) -> list[PatrolOutcome]:
     with engine.connect() as conn:
-        results = ingest_patrols(conn, uploads, settings=_settings())
+        results = ingest_patrols(conn, uploads, settings=settings)
         conn.commit()
     return results
 
 
-@router.post("/patrols/batch", summary="Upload many patrols at once (offline sync)")
+def outcome_json(outcome: PatrolOutcome) -> dict:
+    """A batch item's answer: the patrol, or the refusal with the status a single upload
+    would get (the one table of ``api.errors``)."""
+    if isinstance(outcome, GisServiceError):
+        status = next((s for t, s in STATUS.items() if isinstance(outcome, t)), 500)
+        return {"error": str(outcome), "status": status}
+    return outcome.to_json()
+
+
+@router.post(
+    "/patrols/batch",
+    response_model=BatchOut,
+    summary="Upload many patrols at once (offline sync)",
+)
 async def upload_batch(request: Request, who: ChiefOrOfficeDep) -> JSONResponse:
     """``{"patrols": [<app JSON body>, ...]}``: one transaction, one result per patrol in
     order; a bad patrol gets ``{"error", "status"}`` and does not stop the others. The stored
@@ -161,25 +202,37 @@ async def upload_batch(request: Request, who: ChiefOrOfficeDep) -> JSONResponse:
         for k, item in enumerate(items)
     ]
     async with ingest_slot():
-        results = await run_in_threadpool(_ingest_many, _engine(request), uploads)
-    return JSONResponse({"results": results})
+        results = await in_ingest_thread(
+            _ingest_many, _engine(request), uploads, _settings(request)
+        )
+    return JSONResponse({"results": [outcome_json(r) for r in results]})
 
 
-@router.get("/patrols/{patrol_id}", summary="One patrol with its verdict and coverage")
-def read_patrol(conn: ConnDep, who: ChiefOrOfficeDep, patrol_id: str) -> dict:
+@router.get(
+    "/patrols/{patrol_id}",
+    response_model=StoredPatrolOut,
+    summary="One patrol with its verdict and coverage",
+)
+def read_patrol(conn: ConnDep, who: ChiefOrOfficeDep, patrol_id: str) -> JSONResponse:
     """For the patrol's chief and the office (tracks are personal data). Anonymous callers
     and viewers are refused before the lookup: the answer never tells whether it exists."""
     try:
         pid = uuid.UUID(patrol_id)
     except ValueError:
         raise InputError(f"{patrol_id!r} is not a patrol id (UUID)") from None
-    patrol = get_patrol(conn, pid)
-    check_patrol_reader(who, patrol["chief_id"])
-    return patrol
+    patrol = stored_patrol(conn, pid)
+    check_patrol_reader(who, patrol.chief_id)
+    # documented by the model, sent as stored (a summary of an older version is not refused)
+    return JSONResponse(patrol.to_json())
 
 
-@router.get("/patrols", summary="Patrols by chief, date range and status")
+@router.get(
+    "/patrols",
+    response_model=list[PatrolListingOut],
+    summary="Patrols by chief, date range and status",
+)
 def patrols(
+    request: Request,
     conn: ConnDep,
     who: ChiefOrOfficeDep,
     chief: Annotated[str | None, Query(max_length=32)] = None,
@@ -194,6 +247,14 @@ def patrols(
         if chief not in (None, who.chief_id):
             raise PermissionDeniedError("a chief lists own patrols only")
         chief = who.chief_id
-    return list_patrols(
-        conn, chief=chief, start=from_, end=to, status=status, limit=limit, offset=offset
+    listed = list_patrols(
+        conn,
+        timezone=app_settings_of(request.app).timezone,
+        chief=chief,
+        start=from_,
+        end=to,
+        status=status,
+        limit=limit,
+        offset=offset,
     )
+    return [asdict(p) for p in listed]

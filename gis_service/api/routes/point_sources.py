@@ -14,11 +14,17 @@ from fastapi import APIRouter, Query, UploadFile
 from fastapi.responses import HTMLResponse
 
 from gis_service.api.auth import ChiefOrOfficeDep, OfficeDep, PrincipalDep
-from gis_service.api.deps import ConnDep
+from gis_service.api.deps import (
+    ConnDep,
+    PointRulesDep,
+    RulesDep,
+    SettingsDep,
+    TimezoneDep,
+    TodayDep,
+)
 from gis_service.api.params import DateQ, PeriodQ, RegionFilterQ, RegionQ
 from gis_service.api.schemas.point_sources import PointAuditOut, PointPostOut, PointPostPeriodOut
 from gis_service.api.schemas.water_quality import ImportOut
-from gis_service.config import get_settings, local_today
 from gis_service.domain.access import sees_personal_data
 from gis_service.domain.point_sources import POINT_KIND_LABELS, POINT_ROLE_LABELS
 from gis_service.errors import InputError
@@ -82,9 +88,13 @@ def import_posts(conn: ConnDep, who: OfficeDep, file: UploadFile) -> ImportOut:
     summary="Who holds which point on a date (the point roster)",
 )
 def point_roster(
-    conn: ConnDep, who: PrincipalDep, on: DateQ = None, region: RegionFilterQ = None
+    conn: ConnDep,
+    who: PrincipalDep,
+    today: TodayDep,
+    on: DateQ = None,
+    region: RegionFilterQ = None,
 ) -> list[PointPostOut]:
-    rows = svc.roster(conn, on or local_today(), region=region, with_phone=sees_personal_data(who))
+    rows = svc.roster(conn, on or today, region=region, with_phone=sees_personal_data(who))
     return [
         PointPostOut(
             **r.__dict__,
@@ -103,25 +113,29 @@ def point_roster(
 def point_audit(
     conn: ConnDep,
     who: ChiefOrOfficeDep,
+    tz: TimezoneDep,
+    today: TodayDep,
+    rules: RulesDep,
+    point_rules: PointRulesDep,
     region: RegionQ,
     period: PeriodQ,
     as_of: DateQ = None,
 ) -> PointAuditOut:
-    settings = get_settings()
     result = svc.audit_points(
         conn,
         region,
         period,
-        timezone=settings.timezone,
-        as_of=as_of or local_today(settings.timezone),
-        rules=svc.configured_point_rules(),
+        timezone=tz,
+        as_of=as_of or today,
+        rules=point_rules,
+        statuses=rules.counting.statuses,  # the patrols that count, as in the patrol audit
     )
     return PointAuditOut(
         region=result.region,
         period=result.period,
         as_of=result.as_of,
         rows=[
-            PointPostPeriodOut(**r.__dict__, role_label=POINT_ROLE_LABELS[r.role])
+            PointPostPeriodOut(**r.model_dump(), role_label=POINT_ROLE_LABELS[r.role])
             for r in result.rows
         ],
     )
@@ -133,13 +147,18 @@ def point_audit(
     summary="Responsibility points and their chiefs on a map (clustered)",
 )
 def point_map(
-    conn: ConnDep, who: PrincipalDep, region: RegionFilterQ = None, on: DateQ = None
+    conn: ConnDep,
+    who: PrincipalDep,
+    settings: SettingsDep,
+    today: TodayDep,
+    region: RegionFilterQ = None,
+    on: DateQ = None,
 ) -> HTMLResponse:
     from gis_service.api.routes.maps import PAGE_HEADERS, _html
 
-    day = on or local_today(get_settings().timezone)
+    day = on or today
     points, chiefs = svc.point_map_data(conn, day, region=region)
-    options = map_svc.options_from_settings(get_settings())
+    options = map_svc.options_from_settings(settings)
     m = build_point_map(
         points,
         chiefs,

@@ -11,10 +11,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from gis_service.api.auth import ChiefOrOfficeDep, OfficeDep, PrincipalDep
-from gis_service.api.deps import ConnDep
+from gis_service.api.deps import ConnDep, SettingsDep, TodayDep
 from gis_service.api.params import CoordSystem
 from gis_service.api.responses import GeoJSONResponse
-from gis_service.config import get_settings, local_today
+from gis_service.api.schemas.problems import ProblemFeature
+from gis_service.config import local_today
 from gis_service.domain.access import sees_personal_data
 from gis_service.domain.problems import MAX_HANDOVER_WORKING_DAYS, TRANSITIONS, load_calendar
 from gis_service.domain.vocab import PROBLEM_CATEGORIES, PROBLEM_SOURCES
@@ -64,7 +65,7 @@ class ProblemReport(BaseModel):
 
 class ProblemStep(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    action: Action
+    action: Action  # type: ignore[valid-type]
     handed_to: str | None = Field(
         default=None, max_length=500, description="hand_over: who must answer"
     )
@@ -81,8 +82,12 @@ class ProblemStep(BaseModel):
 ProblemId = Annotated[uuid.UUID, Path(description="problem id")]
 
 
-@router.post("/problems", status_code=201, summary="Report a problem")
-def create_problem(conn: ConnDep, who: ChiefOrOfficeDep, body: ProblemReport) -> JSONResponse:
+@router.post(
+    "/problems", status_code=201, response_model=ProblemFeature, summary="Report a problem"
+)
+def create_problem(
+    conn: ConnDep, settings: SettingsDep, who: ChiefOrOfficeDep, body: ProblemReport
+) -> JSONResponse:
     """A chief reports for themself (found on patrol, or relaying what the public, the media
     or a superior brought to them); the office reports on a chief's behalf (``chief_id``) or,
     for a problem from the public, the media or a superior, on the source's behalf."""
@@ -109,7 +114,7 @@ def create_problem(conn: ConnDep, who: ChiefOrOfficeDep, body: ProblemReport) ->
         problem_id=body.problem_id,
         source=body.source,
         source_detail=body.source_detail,
-        timezone=get_settings().timezone,
+        timezone=settings.timezone,
     )
     conn.commit()
     return JSONResponse(problem_feature(problem, public=False), status_code=201)
@@ -118,27 +123,30 @@ def create_problem(conn: ConnDep, who: ChiefOrOfficeDep, body: ProblemReport) ->
 @router.get(
     "/problems/{problem_id}",
     response_class=GeoJSONResponse,
+    response_model=ProblemFeature,
     summary="One problem with its handling history",
 )
-def read_problem(conn: ConnDep, who: PrincipalDep, problem_id: ProblemId) -> GeoJSONResponse:
+def read_problem(
+    conn: ConnDep, who: PrincipalDep, today: TodayDep, problem_id: ProblemId
+) -> GeoJSONResponse:
     """The public sees what, where and how far it is handled; the reporting chief and the
     office also see the description, photo, patrol and the history."""
-    problem = get_problem(conn, problem_id)
-    own = who.role == "chief" and who.chief_id == problem["chief_id"]
+    problem = get_problem(conn, problem_id, today=today)
+    own = who.role == "chief" and who.chief_id == problem.chief_id
     return GeoJSONResponse(problem_feature(problem, public=not (own or sees_personal_data(who))))
 
 
 @router.post(
     "/problems/{problem_id}/events",
     response_class=GeoJSONResponse,
+    response_model=ProblemFeature,
     summary="Hand over (交办), record the answer (答复), verify (核查), close (销号) or reopen",
 )
 def problem_step(
-    conn: ConnDep, who: OfficeDep, problem_id: ProblemId, body: ProblemStep
+    conn: ConnDep, settings: SettingsDep, who: OfficeDep, problem_id: ProblemId, body: ProblemStep
 ) -> GeoJSONResponse:
     """A hand-over states its deadline (seed 000: 交办时要明确完成时限) as a date or a number
     of working days; without either, the office's default (GIS_HANDOVER_WORKING_DAYS)."""
-    settings = get_settings()
     problem = advance_problem(
         conn,
         problem_id,

@@ -9,13 +9,21 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, UploadFile
 from fastapi import Path as PathParam
-from sqlalchemy import text
 
 from gis_service.api.auth import OfficeDep, PrincipalDep
-from gis_service.api.deps import ConnDep
+from gis_service.api.deps import ConnDep, TimezoneDep
 from gis_service.api.params import DateQ, RegionFilterQ, WaterQ
+from gis_service.api.schemas.roster import (
+    ConsistencyView,
+    ImportEntry,
+    ImportOutcome,
+    PostOnDate,
+    StoredConsistency,
+    UndoOutcome,
+)
 from gis_service.config import local_today
 from gis_service.db.queries import posts_on
+from gis_service.db.roster_store import chief_phones
 from gis_service.domain.access import sees_personal_data
 from gis_service.domain.vocab import POST_ROLES
 from gis_service.errors import InputError
@@ -33,10 +41,16 @@ Role = Literal[POST_ROLES]  # type: ignore[valid-type]
 MAX_IMPORT_BYTES = 90_000_000
 
 
-@router.get("/posts", summary="Who is responsible for what on a date (河湖长公示)")
+@router.get(
+    "/posts",
+    response_model=list[PostOnDate],
+    response_model_exclude_unset=True,
+    summary="Who is responsible for what on a date (河湖长公示)",
+)
 def posts(
     conn: ConnDep,
     who: PrincipalDep,
+    tz: TimezoneDep,
     on: DateQ = None,
     region: RegionFilterQ = None,
     water_body: WaterQ = None,
@@ -44,16 +58,11 @@ def posts(
 ) -> list[dict]:
     """Names, titles and posts are public (notice boards); phone numbers are for the office."""
     rows = posts_on(
-        conn, on or local_today(), region_code=region, water_body_code=water_body, role=role
+        conn, on or local_today(tz), region_code=region, water_body_code=water_body, role=role
     )
     phones: dict[str, str | None] = {}
     if sees_personal_data(who) and rows:
-        phones = dict(
-            conn.execute(
-                text("SELECT id, phone FROM chief WHERE id = ANY(:i)"),
-                {"i": sorted({r["chief_id"] for r in rows})},
-            ).all()
-        )
+        phones = chief_phones(conn, (r["chief_id"] for r in rows))
     out = []
     for r in rows:
         item = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in r.items()}
@@ -63,10 +72,16 @@ def posts(
     return out
 
 
-@router.post("/imports/{kind}", summary="Import regions, water bodies or a roster (office)")
+@router.post(
+    "/imports/{kind}",
+    response_model=ImportOutcome,
+    response_model_exclude_unset=True,
+    summary="Import regions, water bodies or a roster (office)",
+)
 def import_file(
     conn: ConnDep,
     who: OfficeDep,
+    tz: TimezoneDep,
     kind: Literal["regions", "water-bodies", "chiefs"],
     file: UploadFile,
     crs: Annotated[
@@ -89,36 +104,53 @@ def import_file(
         path = Path(folder) / name
         path.write_bytes(data)
         outcome = run_import(
-            conn, kind, path, day=local_today(), crs=crs, derive_parents=derive_parents
+            conn, kind, path, day=local_today(tz), crs=crs, derive_parents=derive_parents
         )
     conn.commit()
     return outcome.to_dict()
 
 
-@router.get("/imports", summary="Every import with its id and status (office)")
+@router.get(
+    "/imports",
+    response_model=list[ImportEntry],
+    summary="Every import with its id and status (office)",
+)
 def imports(conn: ConnDep, who: OfficeDep) -> list[dict]:
     return [e.to_dict() for e in list_imports(conn)]
 
 
-@router.post("/imports/{import_id}/undo", summary="Undo an import (office)")
+@router.post(
+    "/imports/{import_id}/undo",
+    response_model=UndoOutcome,
+    response_model_exclude_unset=True,
+    summary="Undo an import (office)",
+)
 def undo(
     conn: ConnDep,
     who: OfficeDep,
+    tz: TimezoneDep,
     import_id: Annotated[int, PathParam(ge=1, le=2**31 - 1, description="from GET /imports")],
 ) -> dict:
     """Removes what the import inserted and restores what it updated, with the zoning, in one
     transaction; 409 naming the patrols, posts or other data that depend on it."""
     result = undo_import(conn, import_id)
-    consistency = check_and_store(conn, local_today(), f"undo {import_id}")
+    consistency = check_and_store(conn, local_today(tz), f"undo {import_id}")
     conn.commit()
     return {**result.to_dict(), "summary": result.summary(), "consistency": consistency.to_dict()}
 
 
-@router.get("/consistency", summary="The latest consistency report (office)")
-def consistency(conn: ConnDep, who: OfficeDep, fresh: bool = False) -> dict:
+@router.get(
+    "/consistency",
+    response_model=ConsistencyView,
+    response_model_exclude_unset=True,
+    summary="The latest consistency report (office)",
+)
+def consistency(
+    conn: ConnDep, who: OfficeDep, tz: TimezoneDep, fresh: bool = False
+) -> StoredConsistency | dict:
     """Stored after every import, undo and zoning rebuild; ``fresh=true`` computes it now."""
     if not fresh:
         stored = latest_consistency(conn)
         if stored is not None:
             return stored
-    return check_consistency(conn, local_today()).to_dict()
+    return check_consistency(conn, local_today(tz)).to_dict()

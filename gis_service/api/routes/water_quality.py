@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from gis_service.api.auth import ChiefOrOfficeDep, OfficeDep, PrincipalDep
-from gis_service.api.deps import ConnDep
+from gis_service.api.deps import ConnDep, SectionRuleDep, SettingsDep, TodayDep
 from gis_service.api.params import RegionFilterQ, WaterQ
 from gis_service.api.schemas.water_quality import (
     AssessmentOut,
@@ -26,8 +26,7 @@ from gis_service.api.schemas.water_quality import (
     SectionMonthOut,
     SectionOut,
 )
-from gis_service.config import get_settings, local_today
-from gis_service.domain.water_quality import STANDARD, class_label, load_assessment_rule
+from gis_service.domain.water_quality import STANDARD, AssessmentRule, class_label
 from gis_service.errors import InputError
 from gis_service.maps.water_quality import SectionMapData, build_section_map
 from gis_service.services import maps as map_svc
@@ -40,10 +39,6 @@ router = APIRouter(tags=["water quality"])
 MAX_TABLE_BYTES = 20_000_000
 MonthQ = Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="month YYYY-MM")]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _rule():
-    return load_assessment_rule(get_settings().water_quality_rules_file)
 
 
 def _import(file: UploadFile, run) -> ImportOut:
@@ -109,12 +104,14 @@ def import_samples(conn: ConnDep, who: OfficeDep, file: UploadFile) -> ImportOut
     return out
 
 
-def _assessment(conn, first: str, last: str, region: str | None) -> svc.Assessment:
+def _assessment(
+    conn: ConnDep, rule: AssessmentRule, first: str, last: str, region: str | None
+) -> svc.Assessment:
     return svc.assess(
         conn,
         svc.parse_month(first, option="first"),
         svc.parse_month(last, option="last"),
-        rule=_rule(),
+        rule=rule,
         region=region,
     )
 
@@ -125,19 +122,23 @@ def _assessment(conn, first: str, last: str, region: str | None) -> svc.Assessme
     summary="Monthly assessment: sections met, reward or deduction per region (seed 004)",
 )
 def assessment(
-    conn: ConnDep, who: ChiefOrOfficeDep, first: MonthQ, last: MonthQ, region: RegionFilterQ = None
+    conn: ConnDep,
+    who: ChiefOrOfficeDep,
+    rule: SectionRuleDep,
+    first: MonthQ,
+    last: MonthQ,
+    region: RegionFilterQ = None,
 ) -> AssessmentOut:
-    result = _assessment(conn, first, last, region)
-    rule = result.rule
+    result = _assessment(conn, rule, first, last, region)
     return AssessmentOut(
         first_month=result.first_month,
         last_month=result.last_month,
         standard=STANDARD,
         rule=RuleOut(
-            reward_yuan=rule.reward_yuan,
-            deduction_yuan=rule.deduction_yuan,
-            month_class=rule.month_class,
-            source=rule.source,
+            reward_yuan=result.rule.reward_yuan,
+            deduction_yuan=result.rule.deduction_yuan,
+            month_class=result.rule.month_class,
+            source=result.rule.source,
         ),
         total_yuan=result.total_yuan,
         regions=[RegionMonthOut(**r.__dict__) for r in result.regions],
@@ -160,9 +161,14 @@ def assessment(
     summary="The monthly assessment as an XLSX workbook",
 )
 def assessment_xlsx(
-    conn: ConnDep, who: ChiefOrOfficeDep, first: MonthQ, last: MonthQ, region: RegionFilterQ = None
+    conn: ConnDep,
+    who: ChiefOrOfficeDep,
+    rule: SectionRuleDep,
+    first: MonthQ,
+    last: MonthQ,
+    region: RegionFilterQ = None,
 ) -> Response:
-    result = _assessment(conn, first, last, region)
+    result = _assessment(conn, rule, first, last, region)
     name = f"water-quality-{result.first_month}-{result.last_month}.xlsx"
     return Response(
         assessment_workbook(result),
@@ -179,6 +185,9 @@ def assessment_xlsx(
 def section_map(
     conn: ConnDep,
     who: PrincipalDep,
+    settings: SettingsDep,
+    today: TodayDep,
+    rule: SectionRuleDep,
     month: Annotated[
         str | None, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM (default: last month)")
     ] = None,
@@ -189,12 +198,11 @@ def section_map(
     from gis_service.api.routes.maps import PAGE_HEADERS, _html
 
     if month is None:
-        today = local_today(get_settings().timezone)
         first_of_month = today.replace(day=1)
         chosen = (first_of_month - dt.timedelta(days=1)).replace(day=1)
     else:
         chosen = svc.parse_month(month)
-    frame = svc.section_map_frame(conn, chosen, rule=_rule(), region=region, water_body=water_body)
-    options = map_svc.options_from_settings(get_settings(), lang=lang)
+    frame = svc.section_map_frame(conn, chosen, rule=rule, region=region, water_body=water_body)
+    options = map_svc.options_from_settings(settings, lang=lang)
     m = build_section_map(SectionMapData(f"{chosen:%Y-%m}", frame, STANDARD), options)
     return HTMLResponse(_html(m, None), headers=PAGE_HEADERS)

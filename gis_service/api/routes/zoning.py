@@ -7,10 +7,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 
-from gis_service.api.deps import ConnDep
+from gis_service.api.deps import ConnDep, TodayDep
 from gis_service.api.params import DateQ, Level, RegionFilterQ, WaterQ
 from gis_service.api.responses import GeoJSONResponse
-from gis_service.config import local_today
+from gis_service.api.schemas.zoning import (
+    CoordinationReport,
+    JointSectionCollection,
+    Neighbour,
+    SegmentCollection,
+    UnassignedTarget,
+    ZoneCollection,
+)
 from gis_service.reports.html import river_report_html
 from gis_service.services import zoning_queries as q
 
@@ -20,6 +27,7 @@ router = APIRouter(tags=["zoning"])
 @router.get(
     "/segments",
     response_class=GeoJSONResponse,
+    response_model=SegmentCollection,
     summary="River segments (河段) per level, or their chief segment polygons",
 )
 def segments(
@@ -40,6 +48,7 @@ def segments(
 @router.get(
     "/zones",
     response_class=GeoJSONResponse,
+    response_model=ZoneCollection,
     summary="Lake/reservoir zones: water area, shoreline by village, shares",
 )
 def zones(
@@ -54,6 +63,7 @@ def zones(
 @router.get(
     "/joint-sections",
     response_class=GeoJSONResponse,
+    response_model=JointSectionCollection,
     summary="Cross-boundary joint sections (联防河段) or their crossing points",
 )
 def joint_sections(
@@ -72,33 +82,42 @@ def joint_sections(
 
 @router.get(
     "/segments/{segment_id:path}/{direction}",
+    response_model=list[Neighbour],
     summary="Segments upstream or downstream, through tributaries, with their chiefs",
 )
 def segment_neighbours(
     conn: ConnDep,
     segment_id: str,
     direction: Literal["upstream", "downstream"],
+    today: TodayDep,
     distance_m: Annotated[float, Query(gt=0, le=1e7)] = 10_000.0,
     date: DateQ = None,
-) -> list[dict]:
+) -> list[Neighbour]:
     return q.neighbours(
         conn,
         segment_id,
         direction=direction,
         max_distance_m=distance_m,
-        day=date,
+        day=date or today,
     )
 
 
-@router.get("/zoning/unassigned", summary="Segments and zones without a chief on a date")
-def unassigned(conn: ConnDep, date: DateQ = None) -> list[dict]:
-    gaps = q.unassigned_on(conn, date or local_today())
-    return gaps.astype(object).where(gaps.notna(), None).to_dict("records")
+@router.get(
+    "/zoning/unassigned",
+    response_model=list[UnassignedTarget],
+    summary="Segments and zones without a chief on a date",
+)
+def unassigned(conn: ConnDep, today: TodayDep, date: DateQ = None) -> list[UnassignedTarget]:
+    return q.unassigned_targets(conn, date or today)
 
 
-@router.get("/rivers/{code}/report", summary="Coordination report of one river (JSON)")
-def river_report(conn: ConnDep, code: str, date: DateQ = None) -> dict:
-    return q.coordination_report(conn, code, date or local_today())
+@router.get(
+    "/rivers/{code}/report",
+    response_model=CoordinationReport,
+    summary="Coordination report of one river (JSON)",
+)
+def river_report(conn: ConnDep, today: TodayDep, code: str, date: DateQ = None) -> dict:
+    return q.coordination_report(conn, code, date or today).to_dict()
 
 
 @router.get(
@@ -106,5 +125,8 @@ def river_report(conn: ConnDep, code: str, date: DateQ = None) -> dict:
     response_class=HTMLResponse,
     summary="Printable coordination report for a joint meeting (联席会议)",
 )
-def river_report_page(conn: ConnDep, code: str, date: DateQ = None) -> HTMLResponse:
-    return HTMLResponse(river_report_html(q.coordination_report(conn, code, date or local_today())))
+def river_report_page(
+    conn: ConnDep, today: TodayDep, code: str, date: DateQ = None
+) -> HTMLResponse:
+    report = q.coordination_report(conn, code, date or today)
+    return HTMLResponse(river_report_html(report.to_dict()))

@@ -51,5 +51,5 @@ class PointPostPeriodOut(BaseModel):
 class PointAuditOut(BaseModel):
     region: str
     period: str
-    as_of: str
+    as_of: dt.date
     rows: list[PointPostPeriodOut]

@@ -92,13 +92,13 @@ def upgrade() -> None:
         sa.CheckConstraint(
             "(feedback IS NULL) = (feedback_on IS NULL)", name="accountability_feedback"
         ),
-        sa.CheckConstraint("kind <> 'referral' OR feedback IS NULL", name="accountability_referral"),
+        sa.CheckConstraint(
+            "kind <> 'referral' OR feedback IS NULL", name="accountability_referral"
+        ),
         sa.ForeignKeyConstraint(["chief_id"], ["chief.id"], ondelete="RESTRICT"),
         sa.ForeignKeyConstraint(["post_id"], ["chief_post.id"], ondelete="RESTRICT"),
         sa.ForeignKeyConstraint(["problem_id"], ["problem.id"], ondelete="RESTRICT"),
-        sa.ForeignKeyConstraint(
-            ["follows_id"], ["accountability_record.id"], ondelete="RESTRICT"
-        ),
+        sa.ForeignKeyConstraint(["follows_id"], ["accountability_record.id"], ondelete="RESTRICT"),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from gis_service.config import Settings
 from gis_service.db import admin, migrate
 from gis_service.db.engine import database_url
-from gis_service.localdb import local_cluster
+from gis_service.devtools.localdb import local_cluster
 
 
 def prepare_database(settings: Settings, *, install: bool = True) -> str:

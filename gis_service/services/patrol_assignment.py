@@ -1,0 +1,234 @@
+"""A chief's assignment on a day as the matcher needs it: metric lines (rivers, and the shore
+of still-water zones) and chainage targets on them, cached per zoning run and posts.
+
+Which segments and zones a chief holds is decided by ``domain.assignments`` (the rules the
+audit and the roster use too); this module turns them into lines in the patrol's metric zone
+and maps the patrol's chainage back to the zoning's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from sqlalchemy import Connection
+
+from gis_service.db.assignment_store import (
+    load_post_targets,
+    stored_river_lengths,
+    water_lines,
+    zoning_metric_zones,
+)
+from gis_service.domain import crs
+from gis_service.domain.assignments import assignments
+from gis_service.domain.coverage import LineMatcher, Target
+from gis_service.domain.linear import LineSet, orient
+from gis_service.domain.vocab import REGION_ROLES
+
+SHORE_MATCH_HALF_WIDTH_M = 100.0
+
+
+@dataclass(frozen=True)
+class TargetMeta:
+    """What a target is, beyond its chainage: reported with its coverage and stored."""
+
+    target_type: str  # segment, joint (a neighbour's segment, credit only) or zone
+    water_body_code: str
+    line: int  # index into the assignment's lines
+    walked_only: bool  # a general chief's region target: stored only where walked
+
+
+@dataclass
+class Assignment:
+    """The lines and targets of a chief's patrols on a day, and a matcher built once."""
+
+    lines: LineSet
+    targets: list[Target]
+    meta: dict[str, TargetMeta]
+    matcher: LineMatcher | None = None  # built once, reused by every patrol of the chief
+    # river target id -> (patrol chainage, stored chainage) at the river's vertices and the
+    # target's stored start: what is reported is in the zoning's chainage
+    stored: dict[str, tuple[np.ndarray, np.ndarray, float]] = field(default_factory=dict)
+
+
+class AssignmentCache:
+    """Assignments change only with the zoning or the posts: cached by both (per process),
+    so a batch of uploads does not rebuild the same lines again and again.
+
+    Uploads run on threadpool threads: the LRU bookkeeping is done under a lock. The build
+    itself runs outside it (two threads may build the same key once each; the second result
+    replaces the first, both are equal), so a slow build never blocks other chiefs."""
+
+    def __init__(self, size: int = 512) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, Assignment] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], Assignment]) -> Assignment:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        value = build()
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+ASSIGNMENTS = AssignmentCache()
+
+
+def build_assignment(
+    conn: Connection, chief_id: str, day: dt.date, epsg: int, reach: float
+) -> Assignment:
+    """The chief's segments and zones on ``day`` as lines and chainage targets."""
+    posts, segs, zones, ancestors, kinds = load_post_targets(conn, chief_id, day)
+    held = assignments(segs, zones, posts, day, ancestors=ancestors, water_kinds=kinds)
+    region_posts = set(posts.loc[posts["role"].isin(REGION_ROLES), "post_id"])
+    by_region = set(held.loc[held["post_id"].isin(region_posts), "target_id"])
+    by_water = set(held.loc[~held["post_id"].isin(region_posts), "target_id"])
+    seg_ids = set(held.loc[held["target_type"] == "segment", "target_id"])
+    mine = segs[segs["id"].isin(seg_ids)]
+    zones = zones[zones["id"].isin(set(held.loc[held["target_type"] == "zone", "target_id"]))]
+    # neighbours' segments within the joint reach of a water post's own segments: walking into
+    # them is credited to them too (patrols on joint sections count for both sides)
+    own = mine[mine["id"].isin(by_water)]
+    near = np.zeros(len(segs), dtype=bool)
+    for r in own.itertuples():
+        near |= (
+            (segs.water_body_code == r.water_body_code)
+            & (segs.level == r.level)
+            & (segs.chainage_to_m > r.chainage_from_m - reach)
+            & (segs.chainage_from_m < r.chainage_to_m + reach)
+        ).to_numpy()
+    neighbours = segs[near & ~segs.id.isin(mine.id).to_numpy()] if len(segs) else segs
+    waters = sorted(set(mine.water_body_code) | set(neighbours.water_body_code))
+    rivers = water_lines(conn, waters)
+    lonlat = np.array(
+        [orient(shapely.from_wkb(w.wkb), reversed_flow=w.flow_reversed) for w in rivers],
+        dtype=object,
+    )
+    river_geoms = list(crs.transform(lonlat, crs.STORAGE_CRS, epsg)) if rivers else []
+    line_of = {w.code: i for i, w in enumerate(rivers)}
+    shore_geoms = [_shore_line(bytes(z.zone), bytes(z.water), epsg) for z in zones.itertuples()]
+    lines = LineSet.from_lines(np.array(river_geoms + shore_geoms, dtype=object))
+    here = _chainage_maps(conn, [w.code for w in rivers], lonlat, lines, epsg)
+    targets: list[Target] = []
+    meta: dict[str, TargetMeta] = {}
+    stored: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
+    # own segments get joint-section credit beyond their ends; neighbours' segments are
+    # measured only to credit what the patrol walked on them; a general chief's region
+    # targets are stored only where walked (a city has hundreds)
+    for frame, kind, extend in ((mine, "segment", reach), (neighbours, "joint", 0.0)):
+        for r in frame.itertuples():
+            line = line_of[str(r.water_body_code)]
+            region_only = kind == "segment" and r.id in by_region and r.id not in by_water
+            targets.append(
+                Target(
+                    str(r.id),
+                    line,
+                    float(np.interp(r.chainage_from_m, *here[line])),
+                    float(np.interp(r.chainage_to_m, *here[line])),
+                    float(r.buffer_width_m or 50.0),
+                    0.0 if region_only else extend,
+                    credit_only=kind == "joint",
+                )
+            )
+            meta[str(r.id)] = TargetMeta(
+                "segment" if kind == "segment" else "joint",
+                str(r.water_body_code),
+                line,
+                bool(region_only),
+            )
+            stored[str(r.id)] = (here[line][1], here[line][0], float(r.chainage_from_m))
+    for k, z in enumerate(zones.itertuples()):
+        line = len(river_geoms) + k
+        length = float(lines.lengths[line])
+        if length <= 0:
+            continue
+        targets.append(
+            Target(
+                str(z.id),
+                line,
+                0.0,
+                length,
+                min(float(z.buffer_width_m or 200.0), SHORE_MATCH_HALF_WIDTH_M),
+            )
+        )
+        meta[str(z.id)] = TargetMeta(
+            "zone",
+            str(z.water_body_code),
+            line,
+            z.id in by_region and z.id not in by_water,
+        )
+    return Assignment(lines, targets, meta, LineMatcher(lines), stored)
+
+
+def _chainage_maps(
+    conn: Connection, codes: list[str], lonlat: np.ndarray, lines: LineSet, epsg: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per river, (stored chainage, this patrol's chainage) at every vertex.
+
+    The zoning measured each river in the zone of its unit of work, the patrol measures in
+    the zone where it was walked. The river's zoning zone is the one of the last run whose
+    length of the river equals its stored length; the stored chainage is then carried
+    over vertex by vertex (identity when the zones agree)."""
+    totals = stored_river_lengths(conn, codes)
+    stored = np.array([float(totals.get(c) or 0.0) for c in codes])
+    n = len(codes)
+    best_err = np.abs(lines.lengths[:n] - stored)
+    chosen = np.zeros(n, dtype=object)
+    chosen[:] = [lines] * n
+    for zone in zoning_metric_zones(conn):
+        if zone == epsg or n == 0:
+            continue
+        other = LineSet.from_lines(crs.transform(lonlat, crs.STORAGE_CRS, zone))
+        err = np.abs(other.lengths - stored)
+        better = err < best_err
+        chosen[better] = other
+        best_err = np.where(better, err, best_err)
+    out = []
+    for k in range(n):
+        zoned = chosen[k]
+        a, b = zoned.line_seg_start[k], zoned.line_seg_start[k + 1]
+        c, d = lines.line_seg_start[k], lines.line_seg_start[k + 1]
+        if zoned is lines or b - a != d - c or stored[k] <= 0:
+            # same zone, or no vertex-wise match: in proportion of the lengths
+            total = stored[k] if stored[k] > 0 else lines.lengths[k]
+            out.append((np.array([0.0, total]), np.array([0.0, lines.lengths[k]])))
+            continue
+        out.append(
+            (
+                np.append(zoned.seg_c0[a:b], zoned.lengths[k]),
+                np.append(lines.seg_c0[c:d], lines.lengths[k]),
+            )
+        )
+    return out
+
+
+def _shore_line(zone_wkb: bytes, water_wkb: bytes, epsg: int) -> shapely.Geometry:
+    """The water's edge along a zone (a shoreline piece, or the whole water area), metric:
+    area zones are patrolled along their shore and measured by its length."""
+    zone, water = (
+        crs.transform(shapely.from_wkb(w), crs.STORAGE_CRS, epsg) for w in (zone_wkb, water_wkb)
+    )
+    edge = shapely.intersection(shapely.boundary(water), shapely.buffer(zone, 1.0))
+    parts = [p for p in shapely.get_parts(shapely.line_merge(edge)) if p.geom_type == "LineString"]
+    return shapely.multilinestrings(parts) if parts else shapely.LineString()

@@ -1,0 +1,90 @@
+"""The coverage core without per-target loops gives exactly what the loops gave: the same
+covered and uncovered ranges, bit for bit (oracle: tests/coverage_reference.py)."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import shapely
+
+from gis_service.domain.coverage import Coverage, Target, measure, within_one
+from gis_service.domain.linear import LineSet
+from gis_service.domain.tracks import clean_track
+from tests.coverage_reference import measure_reference
+
+
+def assert_same(new: Coverage, old: Coverage) -> None:
+    assert new.targets == old.targets  # ids, lengths, covered/uncovered ranges, exactly
+    assert (new.on_distance_m, new.off_distance_m, new.on_time_s, new.off_time_s) == (
+        old.on_distance_m,
+        old.off_distance_m,
+        old.on_time_s,
+        old.off_time_s,
+    )
+    assert (new.matched_points, new.kept_points) == (old.matched_points, old.kept_points)
+    assert new.unions.keys() == old.unions.keys()
+    for line, union in new.unions.items():
+        assert np.array_equal(union, old.unions[line])
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_within_one_is_the_loop_over_intervals(seed):
+    rng = np.random.default_rng(seed)
+    lo = rng.uniform(0, 1000, rng.integers(1, 60) if seed % 4 else rng.integers(1, 5))
+    hi = lo + rng.choice([0.0, 1.0, 50.0, 400.0], len(lo))
+    a = rng.uniform(-50, 1100, 5000)
+    b = a + rng.normal(0, 80, len(a))
+    a[rng.random(len(a)) < 0.1] = np.nan
+    b[rng.random(len(b)) < 0.1] = np.nan
+    a[:20], b[:20] = lo[0], hi[0]  # the closed ends count
+    loop = np.zeros(len(a), dtype=bool)
+    for s, e in zip(lo, hi, strict=True):
+        loop |= (a >= s) & (a <= e) & (b >= s) & (b <= e)
+    assert np.array_equal(within_one(lo, hi, a, b), loop)
+
+
+def _walk(line: shapely.LineString, n: int, seed: int):
+    rng = np.random.default_rng(seed)
+    s = np.sort(rng.uniform(0, line.length, n))
+    xy = shapely.get_coordinates(shapely.line_interpolate_point(line, s))
+    xy += rng.normal(0, 8, xy.shape)
+    xy[rng.random(n) < 0.05] += 300  # strays
+    t = 1_782_867_600 + np.cumsum(rng.uniform(1, 3, n))
+    t[n // 2 :] += 900  # a silence: two parts
+    return xy[:, 0], xy[:, 1], t, np.full(n, 6.0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_many_targets_give_the_same_ranges_as_the_loops(seed):
+    """A general chief's case: hundreds of targets on two lines, overlapping extensions,
+    credit-only neighbours, strays and a silence."""
+    s = np.linspace(0, 12_000, 500)
+    lines = LineSet.from_lines(
+        [
+            shapely.LineString(np.column_stack([s, 300 * np.sin(s / 900)])),
+            shapely.LineString(np.column_stack([s, 2000 + 200 * np.cos(s / 700)])),
+        ]
+    )
+    rng = np.random.default_rng(seed)
+    targets = []
+    for line in (0, 1):
+        edges = np.sort(rng.uniform(0, float(lines.lengths[line]), 150))
+        for k, (a, b) in enumerate(itertools.pairwise(edges)):
+            targets.append(
+                Target(
+                    f"{line}/{k}",
+                    line,
+                    float(a),
+                    float(b),
+                    float(rng.choice([30.0, 50.0])),
+                    float(rng.choice([0.0, 200.0, 1000.0])),
+                    credit_only=bool(rng.random() < 0.2),
+                )
+            )
+    for line, seed2 in ((0, seed), (1, seed + 100)):
+        coords = shapely.get_coordinates(lines.lines[line])
+        x, y, t, acc = _walk(shapely.LineString(coords), 4000, seed2)
+        track = clean_track(x, y, t, acc)
+        assert_same(measure(track, lines, targets), measure_reference(track, lines, targets))
