@@ -277,6 +277,11 @@ def audit_posts(
 
     frame = _post_periods(posts, rule_of, period)
     frame = _owed(frame, posts, rule_of)
+    # a post whose own stretch has no measurable length (a village general chief whose village
+    # holds no water, or a zoning that lost the post's stretch) cannot walk anything: it owes
+    # nothing, as the statuses above say, and its reason names the cause (check the zoning);
+    # calling it "missed" would blame a chief for the roster's or the zoning's gap
+    frame.loc[own_length[frame["k"].to_numpy(dtype=np.int64)] <= 0, "required"] = 0
     counted = _counted(frame, pp, rule_of)
     frame["counted"] = counted
     share = _period_coverage(frame, pp, pt, coverage, lengths, own_length, post_index)

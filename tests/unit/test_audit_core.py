@@ -154,6 +154,26 @@ def test_general_chief_is_audited_on_any_water_of_the_region():
     assert (result.required, result.counted, result.status) == (1, 1, MET)
 
 
+def test_a_general_chief_of_a_region_without_water_owes_nothing_and_says_why():
+    # a village general chief whose village holds no segment or zone: nothing can be walked;
+    # the rule would owe 1 patrol a month, but the post is not_required (not missed) and the
+    # reason names the zoning; the region's rate counts only posts that owed something
+    posts = [
+        _post(1, "G", "village", VILLAGE, d(1, 1), role="general_chief", water=None),
+        _post(2, "A", "village", VILLAGE, d(1, 1)),
+    ]
+    result = _audit(posts, [(2, "T")], {"T": 1000.0}, _patrols([]), _coverage([]), as_of=d(10, 15))
+    general, other = result[1], result[2]
+    assert general.rule_id is not None and general.own_length_m == 0.0
+    assert (general.required, general.status) == (0, NOT_REQUIRED)
+    assert all(p.status == NOT_REQUIRED for p in general.periods)
+    assert any("no measurable length" in r for r in general.reasons)
+    assert (other.required, other.status) == (6, MISSED)  # the same rules owe the river chief
+    rates = region_rates(list(result.values()), pd.DataFrame(), {}, ANCESTORS)
+    village = rates[rates.region_code == VILLAGE].iloc[0]
+    assert (village.posts, village.met) == (1, 0)
+
+
 def test_deputies_are_audited_as_the_role_they_deputise():
     assert audited_role("deputy_general_chief") == "general_chief"
     assert audited_role("deputy_chief", "river") == "river_chief"
