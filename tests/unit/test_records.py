@@ -33,7 +33,7 @@ def test_the_audit_record_reads_back_as_its_wire_json() -> None:
     # the wire order of the report contract
     assert list(out) == [
         "region", "period", "as_of", "timezone", "rules_version", "generated_at", "targets",
-        "posts", "regions", "due", "counted_patrols", "patrols_in_period",
+        "posts", "regions", "due", "counted_patrols", "patrols_in_period", "point_posts",
     ]  # fmt: skip
     assert {k: v for k, v in out.items() if k not in ("posts",)} == {
         k: v for k, v in wire.items() if k not in ("posts",)
