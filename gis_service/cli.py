@@ -12,10 +12,12 @@ import typer
 from gis_service.cli_accountability import accountability_app
 from gis_service.cli_common import engine, fail_cleanly, logged_write
 from gis_service.cli_maps import map_app
+from gis_service.cli_point_sources import points_app
 from gis_service.cli_problems import problem_app
 from gis_service.cli_rematch import register as register_rematch
 from gis_service.cli_rematch import run_rematch
 from gis_service.cli_users import users_app
+from gis_service.cli_water_quality import water_quality_app
 from gis_service.config import get_settings, local_today
 from gis_service.domain.periods import parse_day
 from gis_service.errors import GisServiceError
@@ -44,6 +46,8 @@ app.add_typer(map_app, name="map")
 app.add_typer(problem_app, name="problem")
 app.add_typer(accountability_app, name="accountability")
 register_rematch(app, zoning_app)
+app.add_typer(water_quality_app, name="water-quality")
+app.add_typer(points_app, name="points")
 
 
 # -- set-up and serving -------------------------------------------------------------------
@@ -321,6 +325,20 @@ def sample_generate(
 
     counts = generate(out, with_tracks=tracks)
     typer.echo(json.dumps(counts, ensure_ascii=False, indent=2, default=str))
+
+
+@sample_app.command("extras")
+@fail_cleanly
+def sample_extras(
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("data/sample"),
+) -> None:
+    """Derive the issue-20 sample files (boundary sections, their monthly samples, points and
+    point posts) from the loaded sample and its zoning, deterministically."""
+    from gis_service.sample.seeds_extras import write_all
+
+    with engine().connect() as conn:
+        counts = write_all(conn, out)
+    typer.echo(json.dumps(counts, ensure_ascii=False))
 
 
 @sample_app.command("load")
@@ -634,8 +652,10 @@ def audit(
     """Patrol coverage and frequency audit (巡河考核) of a region for a period."""
     from gis_service.services.audit import configured_rules, gaps_geojson, run_audit
     from gis_service.services.audit_export import write_exports
+    from gis_service.services.point_sources import configured_point_rules
 
     ruleset = configured_rules(rules or get_settings().rules_file)
+    point_rules = configured_point_rules(get_settings().point_rules_file)
     with engine().connect() as conn:
         report = run_audit(
             conn,
@@ -643,6 +663,7 @@ def audit(
             period,
             as_of=parse_day(as_of),
             rules=ruleset,
+            point_rules=point_rules,
             timezone=get_settings().timezone,
         )
         gaps = gaps_geojson(conn, report)

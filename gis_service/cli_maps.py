@@ -175,10 +175,15 @@ def river(
 ) -> None:
     """One river for a coordination meeting: stretches by region and level, neighbours."""
     from gis_service.services import maps as svc
+    from gis_service.services.water_quality import configured_assessment_rule
 
-    day = parse_day(date) or local_today()
+    settings = get_settings()
+    day = parse_day(date) or local_today(settings.timezone)
+    rule = configured_assessment_rule(settings.water_quality_rules_file)
     _export(
-        lambda conn, options: svc.river_map(conn, code, day=day, options=options),
+        lambda conn, options: svc.river_map(
+            conn, code, day=day, options=options, section_rule=rule
+        ),
         out,
         lang=lang,
         basemap=basemap,

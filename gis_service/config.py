@@ -15,7 +15,12 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gis_service.domain import periods
 from gis_service.domain.periods import DEFAULT_TIMEZONE
-from gis_service.packaged import RULES_FILE, WORK_CALENDAR_FILE
+from gis_service.packaged import (
+    POINT_RULES_FILE,
+    RULES_FILE,
+    WATER_QUALITY_RULES_FILE,
+    WORK_CALENDAR_FILE,
+)
 
 
 class Settings(BaseSettings):
@@ -40,6 +45,16 @@ class Settings(BaseSettings):
     rules_file: Path = Field(
         default=RULES_FILE,
         description="patrol frequency rules (TOML); default: the copy shipped in the package",
+    )
+    water_quality_rules_file: Path = Field(
+        default=WATER_QUALITY_RULES_FILE,
+        description="boundary-section reward/deduction rule (TOML); default: the copy shipped "
+        "in the package",
+    )
+    point_rules_file: Path = Field(
+        default=POINT_RULES_FILE,
+        description="塘长/泵长/口长/点长 tolerance and frequency (TOML); default: the copy "
+        "shipped in the package",
     )
     # maps (gis_service.maps)
     basemap: str = Field(

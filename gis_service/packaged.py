@@ -1,8 +1,10 @@
-"""Files shipped inside the package: the default rules, the work calendar, the migrations.
+"""Files shipped inside the package: the default rules (patrols, boundary sections, point
+posts), the work calendar, the migrations.
 
 They are found from the imported package (``importlib.resources``), never from a checkout's
 layout, so a service installed from a wheel finds the same files as one run from the source
-tree. Offices point ``GIS_RULES_FILE`` / ``GIS_WORK_CALENDAR_FILE`` at their own copies.
+tree. Offices point ``GIS_RULES_FILE`` / ``GIS_WORK_CALENDAR_FILE`` (and
+``GIS_WATER_QUALITY_RULES_FILE`` / ``GIS_POINT_RULES_FILE``) at their own copies.
 """
 
 from __future__ import annotations
@@ -25,5 +27,7 @@ def packaged_path(*parts: str) -> Path:
 
 RULES_FILE = packaged_path("rules", "patrol_rules.toml")
 WORK_CALENDAR_FILE = packaged_path("rules", "work_calendar.toml")
+WATER_QUALITY_RULES_FILE = packaged_path("rules", "water_quality.toml")
+POINT_RULES_FILE = packaged_path("rules", "point_posts.toml")
 MIGRATIONS_DIR = packaged_path("migrations")
 ALEMBIC_INI = MIGRATIONS_DIR / "alembic.ini"

@@ -23,9 +23,11 @@ from gis_service.api.routes import (
     maps,
     meta,
     patrols,
+    point_sources,
     problems,
     roster,
     tiles,
+    water_quality,
     zoning,
 )
 from gis_service.config import Settings, get_settings
@@ -72,6 +74,8 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     app.include_router(roster.router)
     app.include_router(maps.router)
     app.include_router(tiles.router)
+    app.include_router(water_quality.router)
+    app.include_router(point_sources.router)
     # the maps' JS/CSS, served by the app itself for offline intranets
     app.mount("/static/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor")
     # inner to outer: the write guard (token, per-user concurrency, body caps and deadlines,

@@ -12,8 +12,12 @@ from sqlalchemy import Connection, Engine
 from gis_service.config import Settings, get_settings
 from gis_service.db.engine import database_url, get_engine
 from gis_service.domain.periods import local_today
+from gis_service.domain.point_sources import PointRule
 from gis_service.domain.rules import RuleSet
+from gis_service.domain.water_quality import AssessmentRule
 from gis_service.services.audit import configured_rules
+from gis_service.services.point_sources import configured_point_rules
+from gis_service.services.water_quality import configured_assessment_rule
 
 
 def app_engine(app) -> Engine:
@@ -75,3 +79,21 @@ def office_rules(settings: SettingsDep) -> RuleSet:
 
 
 RulesDep = Annotated[RuleSet, Depends(office_rules)]
+
+
+def office_point_rules(settings: SettingsDep) -> dict[str, PointRule]:
+    """The office's point-post rules (GIS_POINT_RULES_FILE, else the bundled ones), read per
+    request like the frequency rules; a broken file is a named 400."""
+    return configured_point_rules(settings.point_rules_file)
+
+
+PointRulesDep = Annotated[dict[str, PointRule], Depends(office_point_rules)]
+
+
+def office_section_rule(settings: SettingsDep) -> AssessmentRule:
+    """The office's boundary-section reward/deduction rule (GIS_WATER_QUALITY_RULES_FILE,
+    else the bundled one), read per request; a broken file is a named 400."""
+    return configured_assessment_rule(settings.water_quality_rules_file)
+
+
+SectionRuleDep = Annotated[AssessmentRule, Depends(office_section_rule)]

@@ -42,6 +42,8 @@ ROUTE_CAPS: tuple[tuple[str, int], ...] = (
     ("/patrols", 20 * MB),
     ("/problems", 1 * MB),
     ("/imports", 100 * MB),
+    ("/water-quality", 20 * MB),
+    ("/point-sources", 50 * MB),
 )
 WRITES_PER_USER = 4
 

@@ -28,8 +28,10 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import DATERANGE, JSONB, UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+from gis_service.db.base import Base as Base  # the tables' base, imported from here too
+from gis_service.db.base import _in
 from gis_service.domain.crs import STORAGE_SRID
 from gis_service.domain.vocab import (
     ACCOUNTABILITY_KINDS,
@@ -43,14 +45,6 @@ from gis_service.domain.vocab import (
     USER_ROLES,
     WATER_KINDS,
 )
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
-class Base(DeclarativeBase):
-    pass
 
 
 class AdminRegion(Base):
@@ -686,3 +680,7 @@ class WriteLog(Base):
     path: Mapped[str] = mapped_column(Text)
     status: Mapped[int] = mapped_column(Integer)
     client: Mapped[str | None] = mapped_column(Text)
+
+
+# issue 20's tables live in their own module; imported here so Base.metadata holds them
+from gis_service.db import models_seeds as _models_seeds  # noqa: E402,F401

@@ -20,6 +20,7 @@ from gis_service.maps.elements import Legend, Title
 from gis_service.maps.geometry import Detail
 from gis_service.maps.layers import add_joint_layers, levels_in
 from gis_service.maps.style import label, level_label
+from gis_service.maps.water_quality import add_section_layer
 
 UPSTREAM_COLOUR = "#41b6c4"
 DOWNSTREAM_COLOUR = "#253494"
@@ -44,6 +45,8 @@ class RiverData:
     # the base of a map without tiles: boundaries and names of regions, water polygons
     base_regions: gpd.GeoDataFrame | None = None
     base_waters: gpd.GeoDataFrame | None = None
+    # boundary sections coloured by the last month's class (maps.water_quality)
+    sections: gpd.GeoDataFrame | None = None
 
 
 def region_colours(frame: gpd.GeoDataFrame) -> dict[str, str]:
@@ -150,6 +153,7 @@ def build_river_map(data: RiverData, options: base.MapOptions | None = None) -> 
         ("line", UPSTREAM_COLOUR, label("upstream", lang)),
         ("line", DOWNSTREAM_COLOUR, label("downstream", lang)),
     ]
+    legend_rows += add_section_layer(m, data.sections, lang)
     Legend(label("legend", lang), legend_rows).add_to(m)
     return base.finish(m, fallback=own_base, lang=lang)
 

@@ -20,6 +20,7 @@ from gis_service.notebook._connection import Bind, reading, settings
 from gis_service.records.audit import AuditReport as AuditRecord
 from gis_service.services.audit import configured_rules, gap_stretches, gaps_geojson, run_audit
 from gis_service.services.audit_export import write_exports
+from gis_service.services.point_sources import configured_point_rules
 
 STATUSES = (MET, ON_TRACK, BEHIND, MISSED, NOT_REQUIRED)
 
@@ -89,8 +90,17 @@ def audit(
     day = parse_day(as_of, "as_of")
     own = settings()
     ruleset = configured_rules(rules or own.rules_file)
+    point_rules = configured_point_rules(own.point_rules_file)
     with reading(engine) as conn:
-        report = run_audit(conn, region, period, as_of=day, rules=ruleset, timezone=own.timezone)
+        report = run_audit(
+            conn,
+            region,
+            period,
+            as_of=day,
+            rules=ruleset,
+            point_rules=point_rules,
+            timezone=own.timezone,
+        )
         gaps_frame = gap_stretches(conn, report)
         gaps = gaps_geojson(conn, report)
         geoms = target_geometries(conn, [t.target_id for t in report.targets])

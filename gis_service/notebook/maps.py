@@ -13,6 +13,7 @@ from gis_service.domain.periods import local_today, parse_day
 from gis_service.notebook._connection import Bind, reading, settings
 from gis_service.services import maps as svc
 from gis_service.services.audit import configured_rules
+from gis_service.services.water_quality import configured_assessment_rule
 
 
 def _options(lang: str, basemap: str | None, include_tracks: bool = False):
@@ -56,9 +57,13 @@ def river_map(
 ) -> folium.Map:
     """One river for a coordination meeting: stretches by region and level, joint sections,
     neighbours up- and downstream."""
+    own = settings()
+    rule = configured_assessment_rule(own.water_quality_rules_file)
     with reading(engine) as conn:
-        on = parse_day(day, "day") or local_today(settings().timezone)
-        return svc.river_map(conn, river, day=on, options=_options(lang, basemap))
+        on = parse_day(day, "day") or local_today(own.timezone)
+        return svc.river_map(
+            conn, river, day=on, options=_options(lang, basemap), section_rule=rule
+        )
 
 
 def patrol_map(

@@ -1,7 +1,8 @@
 """The audit report (巡河考核) as ``run_audit`` returns it and GET /audits sends it.
 
 The field order is the wire order of the report contract (issue 13): region, period, as_of,
-timezone, rules_version, generated_at, targets, posts, regions, due, the patrol counts.
+timezone, rules_version, generated_at, targets, posts, regions, due, the patrol counts; then
+the point posts (issue 20).
 """
 
 from __future__ import annotations
@@ -129,6 +130,26 @@ class ZoningRunSpan(Record):
     end: dt.date
 
 
+class PointPostAuditRecord(Record):
+    """A point post (塘长, 泵长, 口长, 点长) in one rule period: a patrol of its chief counts when
+    it passes within the role's tolerance of the point, one per day."""
+
+    post_id: int
+    chief_id: str
+    chief_name: str
+    role: str = Field(description="pond_chief, pump_chief, outfall_chief or point_chief")
+    point_code: str
+    point_name: str
+    point_kind: str = Field(description="pond, pump_station, outfall or point_source")
+    region_code: str
+    region_name: str
+    period: str = Field(description="the rule period, e.g. 2026-07 for a monthly rule")
+    required: int
+    counted: int = Field(description="distinct days with a patrol passing within tolerance")
+    status: str = Field(description="met, missed, on_track or not_required")
+    tolerance_m: float
+
+
 class AuditReport(Record):
     """The audit of a region and everything below it for one period."""
 
@@ -149,4 +170,7 @@ class AuditReport(Record):
     )
     patrols_not_rematched: int = Field(
         description="patrols of the window not yet re-matched against the run in force"
+    )
+    point_posts: list[PointPostAuditRecord] = Field(
+        description="塘长/泵长/口长/点长 per rule period (issue 20)"
     )

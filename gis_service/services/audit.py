@@ -37,6 +37,7 @@ from gis_service.domain.audit import (
 )
 from gis_service.domain.linear import LineSet
 from gis_service.domain.periods import Period, parse_period, split
+from gis_service.domain.point_sources import PointRule
 from gis_service.domain.rules import RulesError, RuleSet, load_rules
 from gis_service.domain.vocab import REGION_ROLES
 from gis_service.errors import InputError, NotFoundError
@@ -51,6 +52,7 @@ from gis_service.records.audit import (
     TargetAuditRecord,
     ZoningRunSpan,
 )
+from gis_service.services import point_sources
 
 
 def _targets(
@@ -142,11 +144,14 @@ def run_audit(
     timezone: str,
     as_of: dt.date | None = None,
     rules: RuleSet | None = None,
+    point_rules: dict[str, PointRule] | None = None,
 ) -> AuditReport:
     """The audit of ``region`` (and everything below it) for ``period_label`` (e.g. 2026-Q3).
 
     ``timezone`` (the office's, GIS_TIMEZONE, passed in by the front end) makes every
-    patrol's date a local date, like the posts' dates and the periods."""
+    patrol's date a local date, like the posts' dates and the periods. ``rules`` and
+    ``point_rules``: the office's (GIS_RULES_FILE, GIS_POINT_RULES_FILE), else the bundled
+    ones."""
     try:
         period = parse_period(period_label)
     except ValueError as exc:
@@ -312,6 +317,16 @@ def run_audit(
             for span in spans
         ],
         patrols_not_rematched=int(stale.sum()),
+        # 塘长/泵长/口长/点长 (issue 20): patrols passing within the role's tolerance of the point
+        point_posts=point_sources.audit_points(
+            conn,
+            region,
+            period.label,
+            timezone=timezone,
+            as_of=as_of,
+            rules=point_rules or point_sources.configured_point_rules(),
+            statuses=rules.counting.statuses,
+        ).rows,
     )
 
 

@@ -25,6 +25,7 @@ from gis_service.db.queries import local_day_bounds, names, wkb_by_id
 from gis_service.domain.chinacoords import to_wgs84
 from gis_service.domain.rules import RuleSet
 from gis_service.domain.vocab import LEVELS, REGION_ROLES
+from gis_service.domain.water_quality import AssessmentRule
 from gis_service.errors import InputError
 from gis_service.fileio.tracks import FORMATS, parse_track
 from gis_service.maps import assets
@@ -34,6 +35,7 @@ from gis_service.maps.layers import levels_in
 from gis_service.maps.patrol import PatrolData, build_patrol_map
 from gis_service.maps.river import RiverData, build_river_map
 from gis_service.records.audit import PostAuditRecord, TargetAuditRecord
+from gis_service.services import water_quality
 from gis_service.services.audit import gap_stretches, run_audit
 from gis_service.services.patrols import get_patrol, raw_upload
 from gis_service.services.problems import problems_frame
@@ -477,9 +479,12 @@ def patrol_map(
 # -- river ---------------------------------------------------------------------------------------
 
 
-def river_data(conn: Connection, code: str, day: dt.date) -> RiverData:
+def river_data(
+    conn: Connection, code: str, day: dt.date, *, section_rule: AssessmentRule | None = None
+) -> RiverData:
     """One river for a coordination meeting: stretches per level with their chiefs, joint
-    sections, and the neighbouring stretches up- and downstream."""
+    sections, the neighbouring stretches up- and downstream, and its boundary sections
+    classed by ``section_rule`` (the office's, passed in by the front end)."""
     report = coordination_report(conn, code, day).to_dict()
     region_names = names(conn, "admin_region")
     rivers = names(conn, "water_body")
@@ -516,6 +521,7 @@ def river_data(conn: Connection, code: str, day: dt.date) -> RiverData:
         convener=((convener.get("county") or {}).get("name")) if convener else None,
         base_regions=base_regions,
         base_waters=base_waters,
+        sections=water_quality.river_sections(conn, code, day, rule=section_rule),
     )
 
 
@@ -642,10 +648,17 @@ def _neighbour_frame(
 
 
 def river_map(
-    conn: Connection, code: str, *, day: dt.date, options: MapOptions | None = None
+    conn: Connection,
+    code: str,
+    *,
+    day: dt.date,
+    options: MapOptions | None = None,
+    section_rule: AssessmentRule | None = None,
 ) -> folium.Map:
     """The river map on ``day`` (the front end's today when the user gives none)."""
-    return build_river_map(river_data(conn, code, day), options or MapOptions())
+    return build_river_map(
+        river_data(conn, code, day, section_rule=section_rule), options or MapOptions()
+    )
 
 
 def export_mode(offline: bool) -> Literal["inline", "cdn"]:

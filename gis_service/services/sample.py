@@ -17,6 +17,7 @@ from gis_service.services.accountability import NewRecord, issue_record, record_
 from gis_service.services.importing import import_chiefs, import_regions, import_water_bodies
 from gis_service.services.problems import advance_problem, report_problem
 from gis_service.services.reports import ImportReport
+from gis_service.services.sample_extras import load_extras
 
 # The sample region is data of the checkout (data/sample), not of the package: a wheel does
 # not carry it, and the sample commands say so (require_sample_dir) instead of failing later.
@@ -54,6 +55,7 @@ def load_sample(
             load_problems(conn, data_dir / "problems.csv", calendar)
         if (data_dir / "accountability.csv").exists():
             load_accountability(conn, data_dir / "accountability.csv", calendar)
+        load_extras(conn, data_dir)  # issue 20: sections, samples, point posts (upserts)
         return reports
 
 

@@ -124,6 +124,24 @@ def report(due: bool = True) -> dict:
             }
         ],
         "patrols_not_rematched": 0,
+        "point_posts": [
+            {
+                "post_id": 7,
+                "chief_id": "P0145",
+                "chief_name": "陈建国",
+                "role": "pond_chief",
+                "point_code": "DY001",
+                "point_name": "养殖塘1号",
+                "point_kind": "pond",
+                "region_code": "450521107201",
+                "region_name": "某村",
+                "period": "2026-07",
+                "required": 1,
+                "counted": 1,
+                "status": "met",
+                "tolerance_m": 100.0,
+            }
+        ],
         "targets": [
             {
                 "target_id": "R4505-01/village/450521107201/1",

@@ -34,7 +34,7 @@ def test_the_audit_record_reads_back_as_its_wire_json() -> None:
     assert list(out) == [
         "region", "period", "as_of", "timezone", "rules_version", "generated_at", "targets",
         "posts", "regions", "due", "counted_patrols", "patrols_in_period", "zoning_runs",
-        "patrols_not_rematched",
+        "patrols_not_rematched", "point_posts",
     ]  # fmt: skip
     assert {k: v for k, v in out.items() if k not in ("posts",)} == {
         k: v for k, v in wire.items() if k not in ("posts",)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from gis_service.api.auth import OfficeDep
-from gis_service.api.deps import ConnDep, RulesDep, TimezoneDep
+from gis_service.api.deps import ConnDep, PointRulesDep, RulesDep, TimezoneDep
 from gis_service.api.params import AsOfQ, PeriodQ, RegionQ
 from gis_service.api.responses import GeoJSONResponse, download_response
 from gis_service.api.schemas.audit import AuditReport, GapCollection
@@ -31,13 +31,16 @@ def _report(
     who: OfficeDep,
     tz: TimezoneDep,
     rules: RulesDep,
+    point_rules: PointRulesDep,
     region: RegionQ,
     period: PeriodQ,
     as_of: AsOfQ = None,
 ) -> AuditReport:
     """The audit the office asked for, in the office's time zone with its rules (one place for
     the routes)."""
-    return run_audit(conn, region, period, as_of=as_of, rules=rules, timezone=tz)
+    return run_audit(
+        conn, region, period, as_of=as_of, rules=rules, point_rules=point_rules, timezone=tz
+    )
 
 
 ReportDep = Annotated[AuditReport, Depends(_report)]
@@ -84,6 +87,7 @@ def audit_xlsx(
     who: OfficeDep,
     tz: TimezoneDep,
     rules: RulesDep,
+    point_rules: PointRulesDep,
     region: RegionQ,
     period: PeriodQ,
     as_of: AsOfQ = None,
@@ -93,7 +97,9 @@ def audit_xlsx(
     if english and lang == "zh":
         raise InputError("english=true contradicts lang=zh: give one of them")
     chinese = not english and lang != "en"
-    report = run_audit(conn, region, period, as_of=as_of, rules=rules, timezone=tz)
+    report = run_audit(
+        conn, region, period, as_of=as_of, rules=rules, point_rules=point_rules, timezone=tz
+    )
     with tempfile.TemporaryDirectory() as folder:
         xlsx = write_workbook(
             report, Path(folder) / f"{export_stem(report)}.xlsx", lang="zh" if chinese else "en"

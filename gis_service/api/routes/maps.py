@@ -22,7 +22,7 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import HTMLResponse, Response
 
 from gis_service.api.auth import ChiefOrOfficeDep, PrincipalDep
-from gis_service.api.deps import ConnDep, SettingsDep
+from gis_service.api.deps import ConnDep, SectionRuleDep, SettingsDep
 from gis_service.api.params import AsOfQ, DateQ, PeriodQ, RegionQ
 from gis_service.config import local_today
 from gis_service.domain.access import (
@@ -276,6 +276,7 @@ def patrol_map(
 def river_map(
     conn: ConnDep,
     settings: SettingsDep,
+    section_rule: SectionRuleDep,
     code: Annotated[str, Path(max_length=32)],
     date: DateQ = None,
     lang: LangQ = "zh",
@@ -286,7 +287,7 @@ def river_map(
 ) -> HTMLResponse:
     options = svc.options_from_settings(settings, lang=lang, basemap=basemap)
     day = date or local_today(settings.timezone)
-    data = svc.river_data(conn, code, day)
+    data = svc.river_data(conn, code, day, section_rule=section_rule)
     m = build_river_map(data, options)
     # the coverage maps of the counties the river runs through, for the quarter of the date
     period = period_of(day, "quarter").label
