@@ -326,29 +326,44 @@ def bench_upload(n_uploads: int, before: str) -> None:
     engine = create_engine(url)
     new_s: list[float] = []
     old_s: list[float] = []
+    big_old = None
     with engine.connect() as conn:
         # warm-up: transformers, assignment caches of every chief, for both paths
         for k in range(len(segments)):
             _timed(conn, patrols.ingest_patrol, _batch(*segments[k], 900 + k, n=5000))
-            _timed(conn, old.ingest_patrol, _batch(*segments[k], 950 + k, n=5000))
+        try:
+            for k in range(len(segments)):
+                _timed(conn, old.ingest_patrol, _batch(*segments[k], 950 + k, n=5000))
+        except Exception as error:  # an older path against today's schema
+            conn.rollback()
+            print(
+                f"   {before}'s upload path cannot run against today's schema and stores "
+                f"({type(error).__name__}: {error}); today's figures only"
+            )
+            old = None
         for k in range(n_uploads):
-            pair = [(patrols.ingest_patrol, new_s), (old.ingest_patrol, old_s)]
+            pair = [(patrols.ingest_patrol, new_s)]
+            if old is not None:
+                pair.append((old.ingest_patrol, old_s))
             for ingest, out in pair if k % 2 else pair[::-1]:
                 out.append(_timed(conn, ingest, bodies[2 * k + (out is old_s)]))
         big = [_batch(*segments[0], 7000 + k, n=100_000) for k in range(2)]
         big_new = _timed(conn, patrols.ingest_patrol, big[0])
-        big_old = _timed(conn, old.ingest_patrol, big[1])
+        if old is not None:
+            big_old = _timed(conn, old.ingest_patrol, big[1])
     engine.dispose()
     admin.drop_database(url)
-    new_ms, old_ms = statistics.median(new_s) * 1000, statistics.median(old_s) * 1000
+    new_ms = statistics.median(new_s) * 1000
+    versus = ""
+    if old_s:
+        old_ms = statistics.median(old_s) * 1000
+        versus = f", {before} {old_ms:.1f} ms -> {old_ms / new_ms:.2f}x"
     print(
         f"C. one 5,000-point upload, parse to commit, median of {n_uploads}: today {new_ms:.1f} ms"
-        f" (goal <= 25 ms), {before} {old_ms:.1f} ms -> {old_ms / new_ms:.2f}x"
+        f" (goal <= 25 ms){versus}"
     )
-    print(
-        f"   100,000-point upload: today {big_new * 1000:.0f} ms (goal <= 300 ms), {before} "
-        f"{big_old * 1000:.0f} ms -> {big_old / big_new:.2f}x"
-    )
+    versus = f", {before} {big_old * 1000:.0f} ms -> {big_old / big_new:.2f}x" if big_old else ""
+    print(f"   100,000-point upload: today {big_new * 1000:.0f} ms (goal <= 300 ms){versus}")
 
 
 def main() -> None:
