@@ -26,6 +26,7 @@ import shapely
 from sqlalchemy import Connection, insert, text
 
 from gis_service.db.bulk import as_multi, copy_frame, ewkb_hex
+from gis_service.db.columns import SEGMENT_FIELDS
 from gis_service.db.models import ZoningRun
 from gis_service.db.session import atomic
 from gis_service.domain.zoning import STILL_ZONE_COLUMNS, Zoning, ZoningConfig
@@ -134,22 +135,7 @@ def write(conn: Connection, zoning: Zoning) -> None:
         conn,
         "river_segment",
         seg,
-        [
-            "id",
-            "water_body_code",
-            "level",
-            "kind",
-            "region_code",
-            "left_region_code",
-            "right_region_code",
-            "ordinal",
-            "chainage_from_m",
-            "chainage_to_m",
-            "length_m",
-            "parent_id",
-            "geom",
-            "zone_geom",
-        ],
+        ["id", *SEGMENT_FIELDS, "parent_id", "geom", "zone_geom"],
     )
     zones = zoning.still_zones.copy()
     zones["geom"] = _storage(zones["geometry"], "polygon")
