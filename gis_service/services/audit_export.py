@@ -31,6 +31,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from gis_service.domain.point_sources import POINT_KIND_LABELS, POINT_ROLE_LABELS
 from gis_service.domain.vocab import LEVEL_LABELS, POST_ROLE_LABELS
 from gis_service.records.audit import AuditReport
 
@@ -56,6 +57,7 @@ _ROLE_EXTRA_ZH = {  # roles the audit of issue 13 adds to vocab.POST_ROLE_LABELS
     "deputy_general_chief": "副总河长",
     "patrol_staff": "巡河员",
     "cleaner": "保洁员",
+    **POINT_ROLE_LABELS,  # 塘长, 泵长, 口长, 点长 (issue 20)
 }
 ROLE_LABELS_EN = {
     "general_chief": "general chief",
@@ -68,7 +70,18 @@ ROLE_LABELS_EN = {
     "joint_chief": "joint chief",
     "patrol_staff": "patrol staff",
     "cleaner": "cleaner",
+    "pond_chief": "pond chief",
+    "pump_chief": "pumping-station chief",
+    "outfall_chief": "outfall chief",
+    "point_chief": "point-source chief",
 }
+_POINT_KINDS_EN = {
+    "pond": "pond",
+    "pump_station": "pumping station",
+    "outfall": "outfall",
+    "point_source": "point source",
+}
+POINT_KIND_PAIRS = {k: (v, _POINT_KINDS_EN.get(k, k)) for k, v in POINT_KIND_LABELS.items()}
 RULE_PERIOD_LABELS = {
     "week": ("周", "week"),
     "ten_days": ("旬", "ten days"),
@@ -344,6 +357,27 @@ DUE_COLUMNS = [
     Column("职务编号", "post id", _key("post_id"), COUNT, printed=False),
 ]
 
+POINT_POST_COLUMNS = [
+    Column("行政区划代码", "region code", _key("region_code")),
+    Column("行政区", "region", _key("region_name")),
+    Column("河长编号", "chief id", _key("chief_id")),
+    Column("姓名", "name", _key("chief_name")),
+    Column("职务", "role", _label("role", role_label)),
+    Column("点位编码", "point code", _key("point_code")),
+    Column("点位名称", "point", _key("point_name")),
+    Column(
+        "点位类型",
+        "point kind",
+        lambda row, lang: _pick(POINT_KIND_PAIRS, row.get("point_kind"), lang),
+    ),
+    Column("时段", "period", _key("period")),
+    Column("应巡次数", "required", _key("required"), COUNT),
+    Column("实巡天数", "days counted", _key("counted"), COUNT),
+    Column("状态", "status", _status),
+    Column("距离要求(米)", "within (m)", _metres("tolerance_m"), METRES),
+    Column("职务编号", "post id", _key("post_id"), COUNT, printed=False),
+]
+
 
 @dataclass(frozen=True)
 class Sheet:
@@ -362,6 +396,7 @@ SHEETS = [
     Sheet("targets", "河段覆盖", TARGET_COLUMNS),
     Sheet("regions", "区域排名", REGION_COLUMNS),
     Sheet("due", "待巡提示", DUE_COLUMNS),
+    Sheet("point_posts", "点位履职", POINT_POST_COLUMNS),
 ]
 SUMMARY = Sheet(
     "summary", "概要", [Column("项目", "item", _key("item")), Column("值", "value", _key("value"))]
@@ -400,6 +435,7 @@ def _rows(report: dict) -> dict[str, list[dict]]:
         "targets": list(report.get("targets") or []),
         "regions": list(report.get("regions") or []),
         "due": due,
+        "point_posts": list(report.get("point_posts") or []),
     }
 
 

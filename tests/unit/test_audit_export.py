@@ -243,7 +243,9 @@ def book(tmp_path):
 
 def test_sheets_in_order_and_the_nudges_are_not_called_reminders(book):
     wb, _ = book
-    assert wb.sheetnames == ["概要", "河长履职", "分期明细", "河段覆盖", "区域排名", "待巡提示"]
+    assert wb.sheetnames == [
+        "概要", "河长履职", "分期明细", "河段覆盖", "区域排名", "待巡提示", "点位履职",
+    ]  # fmt: skip
     assert "提醒" not in wb.sheetnames  # 提醒 is an accountability step, not a nudge
 
 
@@ -278,6 +280,18 @@ def test_posts_sheet_labels_names_and_formats(book):
     assert deputy["职务"].value == "副河长" and deputy["考核身份"].value == "河长"
     assert deputy["截止日期"].value == dt.datetime(2026, 12, 31)
     assert deputy["截止日期"].number_format == "yyyy-mm-dd"
+
+
+def test_point_posts_sheet_names_the_point_the_role_and_the_days(book):
+    # the fixture's pond chief: 1 of 1 day in 2026-07 within 100 m of 养殖塘1号 (issue 20)
+    wb, _ = book
+    ws = wb["点位履职"]
+    assert ws.max_row == 2
+    row = {h: ws.cell(2, k + 1) for k, h in enumerate(_header(ws))}
+    assert row["姓名"].value == "陈建国" and row["职务"].value == "塘长"
+    assert row["点位名称"].value == "养殖塘1号" and row["点位类型"].value == "塘"
+    assert (row["应巡次数"].value, row["实巡天数"].value) == (1, 1)
+    assert row["状态"].value == "达标" and row["距离要求(米)"].value == 100
 
 
 def test_no_json_or_codes_left_in_any_cell(book):
