@@ -238,7 +238,9 @@ def test_audit_writes_the_office_files_in_english(tmp_path, monkeypatch, db_url,
     assert result.exit_code == 0, result.output
     stem = tmp_path / "audit_450521_2026-07"
     book = openpyxl.load_workbook(f"{stem}.xlsx")
-    assert book.sheetnames == ["summary", "posts", "periods", "targets", "regions", "due"]
+    assert book.sheetnames == [
+        "summary", "posts", "periods", "targets", "regions", "due", "point_posts",
+    ]  # fmt: skip
     assert book["posts"]["E1"].value == "name"
     for key in ("posts", "periods", "targets", "regions", "due"):
         assert (tmp_path / f"audit_450521_2026-07_{key}.csv").exists(), key

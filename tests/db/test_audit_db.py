@@ -157,7 +157,10 @@ def test_xlsx_has_the_expected_sheets_and_rows(audited, tmp_path):
     _, report, _ = audited
     files = write_exports(report, tmp_path)
     book = openpyxl.load_workbook(next(f for f in files if f.suffix == ".xlsx"))
-    assert book.sheetnames == ["概要", "河长履职", "分期明细", "河段覆盖", "区域排名", "待巡提示"]
+    assert book.sheetnames == [
+        "概要", "河长履职", "分期明细", "河段覆盖", "区域排名", "待巡提示", "点位履职",
+    ]  # fmt: skip
+    assert book["点位履职"].max_row == len(report.get("point_posts") or []) + 1
     assert book["河段覆盖"].max_row == len(report["targets"]) + 1
     assert book["河长履职"].max_row == len(report["posts"]) + 1
     assert book["区域排名"].max_row == len(report["regions"]) + 1

@@ -270,7 +270,9 @@ def test_audit_counts_match_the_manifest(uploaded, tmp_path):
 
     files = gis.export_audit(report, tmp_path)
     book = openpyxl.load_workbook(next(f for f in files if f.suffix == ".xlsx"))
-    assert book.sheetnames == ["概要", "河长履职", "分期明细", "河段覆盖", "区域排名", "待巡提示"]
+    assert book.sheetnames == [
+        "概要", "河长履职", "分期明细", "河段覆盖", "区域排名", "待巡提示", "点位履职",
+    ]  # fmt: skip
     assert book["河长履职"].max_row == len(report.posts) + 1
     gaps = json.loads(next(f for f in files if f.suffix == ".geojson").read_text("utf-8"))
     assert len(gaps["features"]) == len(report.gaps)
