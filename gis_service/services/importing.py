@@ -8,7 +8,6 @@ the rows with the same codes (upsert), which keeps imports repeatable.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import math
 from collections.abc import Mapping
@@ -42,6 +41,7 @@ from gis_service.domain.vocab import (
 from gis_service.errors import InputError
 from gis_service.fileio.archive import ImportLimits
 from gis_service.fileio.attributes import REGION_ALIASES, WATER_ALIASES, select_fields
+from gis_service.fileio.cells import read_validity
 from gis_service.fileio.vector import read_vector
 from gis_service.services import import_log
 from gis_service.services.reports import ImportReport, ProblemList
@@ -492,15 +492,6 @@ CHIEF_COLUMNS_REQUIRED = ("person_id", "name", "role", "level", "region_code", "
 CHIEF_COLUMNS_OPTIONAL = ("phone", "title", "water_body_code", "valid_to")
 
 
-def _parse_date(value: object) -> tuple[dt.date | None, bool]:
-    if _blank(value):
-        return None, True
-    try:
-        return dt.date.fromisoformat(str(value).strip()), True
-    except ValueError:
-        return None, False
-
-
 def import_chiefs(
     conn: Connection, path: Path | str, *, skip_unchanged: bool = False
 ) -> ImportReport:
@@ -567,12 +558,10 @@ def import_chiefs(
             problems.add(where, "a general chief (总河长/副总河长) has a region, not a water")
         if role is not None and role not in REGION_ROLES and water is None:
             problems.add(where, f"a {role} post needs a water_body_code")
-        valid_from, ok_from = _parse_date(row["valid_from"])
-        valid_to, ok_to = _parse_date(row["valid_to"])
-        if valid_from is None or not ok_from or not ok_to:
-            problems.add(where, "dates must be ISO YYYY-MM-DD (valid_from required)")
-        elif valid_to is not None and valid_to < valid_from:
-            problems.add(where, f"valid_to {valid_to} is before valid_from {valid_from}")
+        validity = read_validity(row["valid_from"], row["valid_to"])
+        if validity.problem:
+            problems.add(where, validity.problem)
+        valid_from, valid_to = validity.valid_from, validity.valid_to
         posts.append(
             {
                 "chief_id": person,

@@ -28,6 +28,7 @@ from gis_service.domain.crs import local_metric_epsg, to_metric
 from gis_service.domain.periods import parse_period
 from gis_service.errors import InputError, NotFoundError
 from gis_service.fileio.attributes import select_fields
+from gis_service.fileio.cells import read_validity
 from gis_service.fileio.tables import TABLE_SUFFIXES, read_table
 from gis_service.fileio.vector import read_vector
 from gis_service.records.audit import PointPostAuditRecord
@@ -81,16 +82,6 @@ def _word(value: object, words: dict[str, str], known: tuple[str, ...]) -> str |
     if text is None:
         return None
     return text.lower() if text.lower() in known else words.get(text)
-
-
-def _date(value: object) -> tuple[dt.date | None, bool]:
-    text = _text(value)
-    if text is None:
-        return None, True
-    try:
-        return dt.date.fromisoformat(text[:10]), True
-    except ValueError:
-        return None, False
 
 
 def _read_points(path: Path, crs: str | None) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
@@ -249,12 +240,10 @@ def import_point_posts(conn: Connection, path: Path | str) -> ImportReport:
                 f"{'/'.join(ps.POINT_KIND_LABELS[k] for k in ROLE_KINDS[role])}, point {point} "
                 f"is a {ps.POINT_KIND_LABELS[points[point]['kind']]}",
             )
-        valid_from, ok_from = _date(row["valid_from"])
-        valid_to, ok_to = _date(row["valid_to"])
-        if valid_from is None or not ok_from or not ok_to:
-            problems.add(where, "dates must be ISO YYYY-MM-DD (valid_from required)")
-        elif valid_to is not None and valid_to < valid_from:
-            problems.add(where, f"valid_to {valid_to} is before valid_from {valid_from}")
+        validity = read_validity(row["valid_from"], row["valid_to"])
+        if validity.problem:
+            problems.add(where, validity.problem)
+        valid_from, valid_to = validity.valid_from, validity.valid_to
         rows.append(
             {
                 "chief_id": person,

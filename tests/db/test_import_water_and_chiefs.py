@@ -100,7 +100,7 @@ def test_roster_errors_name_the_line(with_regions, tmp_path):
     message = str(info.value)
     assert "line 3: a segment_chief post needs a water_body_code" in message
     assert "line 4: role 'boss' is not one of" in message
-    assert "line 4: dates must be ISO YYYY-MM-DD" in message
+    assert "line 4: valid_from: '2026-13-01' is not a date (YYYY-MM-DD)" in message
     assert "line 5: region 990101001 is a township, the post is county" in message
     assert "line 5: valid_to 2026-01-01 is before valid_from 2026-02-01" in message
     assert snapshot(conn) == before

@@ -118,6 +118,8 @@ def test_bad_points_and_posts_are_refused_line_by_line(conn, tmp_path, patrol):
         "X2,某,坝长,PT-POND,2026-01-01,\n"
         "X3,某,塘长,PT-NONE,2026-01-01,\n"
         "X4,某,点长,PT-FAR,2026-05-01,2026-04-01\n"
+        "X5,某,点长,PT-FAR,2026-07-01garbage,\n"
+        "X6,某,点长,PT-FAR,2026-07-01 14:30,\n"
     )
     before = snapshot(conn)
     with pytest.raises(InputError) as info:
@@ -128,6 +130,9 @@ def test_bad_points_and_posts_are_refused_line_by_line(conn, tmp_path, patrol):
     assert "line 4: role '坝长' is not one of pond_chief" in message
     assert "line 5: point PT-NONE is not in the database (import points first)" in message
     assert "line 6: valid_to 2026-04-01 is before valid_from 2026-05-01" in message
+    # a date with trailing text or a time of day is refused, not cut to its first 10 characters
+    assert "line 7: valid_from: '2026-07-01garbage' is not a date (YYYY-MM-DD)" in message
+    assert "line 8: valid_from: '2026-07-01 14:30' is not a date (YYYY-MM-DD)" in message
     assert snapshot(conn) == before
 
 
