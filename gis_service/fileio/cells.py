@@ -32,23 +32,29 @@ def cell_text(value: object) -> str | None:
     return None if blank(value) else str(value).strip()
 
 
-def cell_date(value: object) -> dt.date | None:
+def cell_date(value: object, *, time_of_day: bool = False) -> dt.date | None:
     """The calendar date of a cell, None when blank.
 
     Accepts an ISO ``YYYY-MM-DD`` string, a ``date``, and a ``datetime``/``Timestamp`` (or its
     ``YYYY-MM-DD 00:00:00`` text) at midnight. Raises ``ValueError`` naming the value for
     anything else: a date with a time of day is not a validity date, and trailing text is
-    not ignored.
+    not ignored. ``time_of_day=True`` is for a day of something that happened at a time (a
+    water sample taken at 10:00): an ISO date-time, or a ``datetime``, gives its own date.
     """
     if blank(value):
         return None
     if isinstance(value, dt.datetime):  # pandas.Timestamp is a datetime
-        if value.tzinfo is not None or value.time() != _MIDNIGHT:
+        if not time_of_day and (value.tzinfo is not None or value.time() != _MIDNIGHT):
             raise ValueError(f"{value!s} is a time, not a date (YYYY-MM-DD)")
         return value.date()
     if isinstance(value, dt.date):
         return value
     text = str(value).strip()
+    if time_of_day and len(text) > 10:
+        try:
+            return dt.datetime.fromisoformat(text).date()
+        except ValueError:
+            raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
     date_part, _, rest = text.partition(" ")
     if rest and rest.strip() not in ("00:00:00", "00:00"):
         raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)")

@@ -25,6 +25,7 @@ from gis_service.db.geojson import geojson_sql
 from gis_service.db.queries import DESCENDANTS, local_day_bounds
 from gis_service.domain.periods import local_today
 from gis_service.errors import InputError, NotFoundError
+from gis_service.fileio.cells import cell_date
 from gis_service.services.problems import decorate_problem
 
 MAX_LIMIT = 10_000
@@ -161,7 +162,7 @@ def parse_datetime(value: str | None) -> tuple[dt.date | None, dt.date | None]:
         if part in ("", ".."):
             return None
         try:
-            return dt.date.fromisoformat(part[:10])
+            return cell_date(part, time_of_day=True)
         except ValueError:
             raise InputError(f"datetime {value!r}: use YYYY-MM-DD or start/end") from None
 

@@ -27,6 +27,7 @@ from gis_service.domain import water_quality as wq
 from gis_service.domain.crs import local_metric_epsg, to_metric
 from gis_service.errors import InputError
 from gis_service.fileio.attributes import select_fields
+from gis_service.fileio.cells import blank, cell_date
 from gis_service.fileio.tables import read_table
 from gis_service.services.reports import ImportReport, ProblemList
 
@@ -258,9 +259,11 @@ def import_samples(conn: Connection, path: Path | str) -> ImportReport:
                 where, f"section {section!r} is not in the database (import sections first)"
             )
         try:
-            days[i] = dt.date.fromisoformat(str(row["sampled_on"]).strip()[:10])
-        except ValueError:
-            problems.add(where, f"sampled_on {row['sampled_on']!r} is not a date YYYY-MM-DD")
+            days[i] = cell_date(row["sampled_on"], time_of_day=True)
+        except ValueError as exc:
+            problems.add(where, f"sampled_on: {exc}")
+        if blank(row["sampled_on"]):
+            problems.add(where, "sampled_on is required (YYYY-MM-DD)")
         day = days[i]
         if section and day is not None:
             if (section, day) in seen:

@@ -180,6 +180,8 @@ def test_bad_samples_are_refused_line_by_line(waters, tmp_path):
         "S1,2026-04-01,,,,,",
         "S2,2026-01-12,,,,,Ⅲ",
         "S2,2026-01-12,,,,,Ⅳ",
+        "S1,2026-05-01garbage,6.5,,,,",
+        "S1,,6.5,,,,",
     )
     before = snapshot(waters)
     with pytest.raises(InputError) as info:
@@ -190,10 +192,12 @@ def test_bad_samples_are_refused_line_by_line(waters, tmp_path):
         "better than its parameters" in message
     )
     assert "line 3: section 'S9' is not in the database (import sections first)" in message
-    assert "line 4: sampled_on '2026-13-01' is not a date YYYY-MM-DD" in message
+    assert "line 4: sampled_on: '2026-13-01' is not a date (YYYY-MM-DD)" in message
     assert "line 5: dissolved_oxygen (溶解氧) '-1' is not a number >= 0" in message
     assert "line 6: neither a class nor any parameter is given" in message
     assert "line 8: section S2 on 2026-01-12 repeats line 7" in message
+    assert "line 9: sampled_on: '2026-05-01garbage' is not a date (YYYY-MM-DD)" in message
+    assert "line 10: sampled_on is required (YYYY-MM-DD)" in message
     assert snapshot(waters) == before
 
 

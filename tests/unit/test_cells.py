@@ -60,3 +60,10 @@ def test_validity_names_each_problem():
     )
     backwards = read_validity(pd.Timestamp("2026-05-01"), "2026-04-01")
     assert backwards.problem == "valid_to 2026-04-01 is before valid_from 2026-05-01"
+
+
+def test_a_day_of_something_timed_takes_the_date_of_its_time():
+    assert cell_date("2026-07-01T10:30:00+08:00", time_of_day=True) == dt.date(2026, 7, 1)
+    assert cell_date(pd.Timestamp("2026-07-01 10:30"), time_of_day=True) == dt.date(2026, 7, 1)
+    with pytest.raises(ValueError, match="'2026-07-01garbage' is not a date"):
+        cell_date("2026-07-01garbage", time_of_day=True)
