@@ -50,7 +50,7 @@ def roster_cmd(
     region: Annotated[str | None, typer.Option(help="region code (and below)")] = None,
 ) -> None:
     """Who holds which point on a date."""
-    from gis_service.domain.point_sources import POINT_KIND_LABELS, POINT_ROLE_LABELS
+    from gis_service.domain.vocab import POINT_KIND_LABELS, POINT_ROLE_LABELS
     from gis_service.services.point_sources import roster
 
     day = parse_day(on, "--on") or local_today(get_settings().timezone)

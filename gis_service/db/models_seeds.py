@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from gis_service.db.base import Base, _in
 from gis_service.domain.crs import STORAGE_SRID
-from gis_service.domain.point_sources import POINT_KINDS, POINT_ROLES
+from gis_service.domain.vocab import POINT_KINDS, POINT_ROLES
 
 _CLASS = "BETWEEN 1 AND 6"  # GB 3838-2002 Ⅰ..Ⅴ, 6 = 劣Ⅴ
 

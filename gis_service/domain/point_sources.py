@@ -15,23 +15,8 @@ import shapely
 from numpy.typing import NDArray
 
 from gis_service.domain.periods import Period, split
+from gis_service.domain.vocab import POINT_ROLES
 from gis_service.packaged import POINT_RULES_FILE as DEFAULT_RULES_FILE
-
-POINT_KIND_LABELS: dict[str, str] = {
-    "pond": "塘",
-    "pump_station": "泵站",
-    "outfall": "入河排污口",
-    "point_source": "污染点源",
-}
-POINT_KINDS: tuple[str, ...] = tuple(POINT_KIND_LABELS)
-
-POINT_ROLE_LABELS: dict[str, str] = {
-    "pond_chief": "塘长",
-    "pump_chief": "泵长",
-    "outfall_chief": "口长",
-    "point_chief": "点长",
-}
-POINT_ROLES: tuple[str, ...] = tuple(POINT_ROLE_LABELS)
 
 
 @dataclass(frozen=True)

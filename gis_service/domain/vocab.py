@@ -136,3 +136,27 @@ USER_ROLE_LABELS: dict[str, str] = {
     "viewer": "公众",
 }
 USER_ROLES: tuple[str, ...] = tuple(USER_ROLE_LABELS)
+
+# responsibility points of seed 004 (塘长, 泵长, 口长, 点长; issue 20) and the posts on them
+POINT_KIND_LABELS: dict[str, str] = {
+    "pond": "塘",
+    "pump_station": "泵站",
+    "outfall": "入河排污口",
+    "point_source": "污染点源",
+}
+POINT_KINDS: tuple[str, ...] = tuple(POINT_KIND_LABELS)
+
+POINT_ROLE_LABELS: dict[str, str] = {
+    "pond_chief": "塘长",
+    "pump_chief": "泵长",
+    "outfall_chief": "口长",
+    "point_chief": "点长",
+}
+POINT_ROLES: tuple[str, ...] = tuple(POINT_ROLE_LABELS)
+# the kind of point each role is for (点长 may hold any pollution point)
+POINT_ROLE_KINDS: dict[str, tuple[str, ...]] = {
+    "pond_chief": ("pond",),
+    "pump_chief": ("pump_station",),
+    "outfall_chief": ("outfall",),
+    "point_chief": POINT_KINDS,
+}

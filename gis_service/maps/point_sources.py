@@ -10,7 +10,7 @@ import folium
 import pandas as pd
 from folium import plugins
 
-from gis_service.domain.point_sources import POINT_KIND_LABELS
+from gis_service.domain.vocab import POINT_KIND_LABELS
 from gis_service.maps import base
 from gis_service.maps.elements import Legend, Title
 

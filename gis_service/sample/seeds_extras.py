@@ -22,7 +22,7 @@ import numpy as np
 from sqlalchemy import Connection
 
 from gis_service.db import point_store, water_quality_store
-from gis_service.domain.point_sources import POINT_KINDS
+from gis_service.domain.vocab import POINT_KINDS
 
 SEED = 20260701
 CITY_RIVERS = ("R4505-01", "R4505-02", "R4505-03", "R4505-04")

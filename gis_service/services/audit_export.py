@@ -31,8 +31,12 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from gis_service.domain.point_sources import POINT_KIND_LABELS, POINT_ROLE_LABELS
-from gis_service.domain.vocab import LEVEL_LABELS, POST_ROLE_LABELS
+from gis_service.domain.vocab import (
+    LEVEL_LABELS,
+    POINT_KIND_LABELS,
+    POINT_ROLE_LABELS,
+    POST_ROLE_LABELS,
+)
 from gis_service.records.audit import AuditReport
 
 LANGS = ("zh", "en")

@@ -26,6 +26,13 @@ from gis_service.domain import point_sources as ps
 from gis_service.domain.admin_codes import normalise_code
 from gis_service.domain.crs import local_metric_epsg, to_metric
 from gis_service.domain.periods import parse_period
+from gis_service.domain.vocab import (
+    POINT_KIND_LABELS,
+    POINT_KINDS,
+    POINT_ROLE_KINDS,
+    POINT_ROLE_LABELS,
+    POINT_ROLES,
+)
 from gis_service.errors import InputError, NotFoundError
 from gis_service.fileio.attributes import select_fields
 from gis_service.fileio.cells import read_validity
@@ -53,21 +60,14 @@ POST_ALIASES: dict[str, tuple[str, ...]] = {
     "valid_from": ("valid_from", "起始日期", "任职日期"),
     "valid_to": ("valid_to", "截止日期", "离任日期"),
 }
-# the kind of point each role is for (点长 may hold any pollution point)
-ROLE_KINDS: dict[str, tuple[str, ...]] = {
-    "pond_chief": ("pond",),
-    "pump_chief": ("pump_station",),
-    "outfall_chief": ("outfall",),
-    "point_chief": ps.POINT_KINDS,
-}
 _KIND_WORDS = {
-    **{v: k for k, v in ps.POINT_KIND_LABELS.items()},
+    **{v: k for k, v in POINT_KIND_LABELS.items()},
     "排污口": "outfall",
     "点源": "point_source",
     "池塘": "pond",
     "泵": "pump_station",
 }
-_ROLE_WORDS = {v: k for k, v in ps.POINT_ROLE_LABELS.items()}
+_ROLE_WORDS = {v: k for k, v in POINT_ROLE_LABELS.items()}
 
 
 def _text(value: object) -> str | None:
@@ -133,12 +133,12 @@ def import_points(conn: Connection, path: Path | str, *, crs: str | None = None)
         if code in seen:
             problems.add(where, f"code {code} repeats {label} {seen[code]}")
         seen[code] = i + offset
-        kind = _word(row["kind"], _KIND_WORDS, ps.POINT_KINDS)
+        kind = _word(row["kind"], _KIND_WORDS, POINT_KINDS)
         if kind is None:
             problems.add(
                 where,
-                f"kind {row['kind']!r} is not one of {', '.join(ps.POINT_KINDS)} "
-                f"({'/'.join(ps.POINT_KIND_LABELS.values())})",
+                f"kind {row['kind']!r} is not one of {', '.join(POINT_KINDS)} "
+                f"({'/'.join(POINT_KIND_LABELS.values())})",
             )
         region = normalise_code(row["region_code"])
         if region not in regions:
@@ -223,22 +223,22 @@ def import_point_posts(conn: Connection, path: Path | str) -> ImportReport:
                 "phone": _text(row["phone"]),
                 "title": _text(row["title"]),
             }
-        role = _word(row["role"], _ROLE_WORDS, ps.POINT_ROLES)
+        role = _word(row["role"], _ROLE_WORDS, POINT_ROLES)
         if role is None:
             problems.add(
                 where,
-                f"role {row['role']!r} is not one of {', '.join(ps.POINT_ROLES)} "
-                f"({'/'.join(ps.POINT_ROLE_LABELS.values())})",
+                f"role {row['role']!r} is not one of {', '.join(POINT_ROLES)} "
+                f"({'/'.join(POINT_ROLE_LABELS.values())})",
             )
         point = _text(row["point_code"])
         if point not in points:
             problems.add(where, f"point {point} is not in the database (import points first)")
-        elif role is not None and points[point]["kind"] not in ROLE_KINDS[role]:
+        elif role is not None and points[point]["kind"] not in POINT_ROLE_KINDS[role]:
             problems.add(
                 where,
-                f"a {ps.POINT_ROLE_LABELS[role]} holds a "
-                f"{'/'.join(ps.POINT_KIND_LABELS[k] for k in ROLE_KINDS[role])}, point {point} "
-                f"is a {ps.POINT_KIND_LABELS[points[point]['kind']]}",
+                f"a {POINT_ROLE_LABELS[role]} holds a "
+                f"{'/'.join(POINT_KIND_LABELS[k] for k in POINT_ROLE_KINDS[role])}, point {point} "
+                f"is a {POINT_KIND_LABELS[points[point]['kind']]}",
             )
         validity = read_validity(row["valid_from"], row["valid_to"])
         if validity.problem:
@@ -399,7 +399,5 @@ def point_map_data(
     points = store.points_in(conn, region)
     chiefs: dict[str, list[str]] = {}
     for p in store.posts_on(conn, day, region=region):
-        chiefs.setdefault(p.point_code, []).append(
-            f"{p.chief_name}({ps.POINT_ROLE_LABELS[p.role]})"
-        )
+        chiefs.setdefault(p.point_code, []).append(f"{p.chief_name}({POINT_ROLE_LABELS[p.role]})")
     return points, {k: "、".join(v) for k, v in chiefs.items()}

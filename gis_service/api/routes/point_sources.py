@@ -26,7 +26,7 @@ from gis_service.api.params import DateQ, PeriodQ, RegionFilterQ, RegionQ
 from gis_service.api.schemas.point_sources import PointAuditOut, PointPostOut, PointPostPeriodOut
 from gis_service.api.schemas.water_quality import ImportOut
 from gis_service.domain.access import sees_personal_data
-from gis_service.domain.point_sources import POINT_KIND_LABELS, POINT_ROLE_LABELS
+from gis_service.domain.vocab import POINT_KIND_LABELS, POINT_ROLE_LABELS
 from gis_service.errors import InputError
 from gis_service.maps.point_sources import build_point_map
 from gis_service.services import maps as map_svc
