@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -79,9 +80,13 @@ def serve(
 
     from gis_service.api.app import create_app
 
+    # the links the app writes (OGC self/next, the portal) name the address it serves on:
+    # an option given here overrides GIS_HOST/GIS_PORT for them too, in every worker process
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
+    settings = settings.model_copy(update={"host": host, "port": port})
+    os.environ["GIS_HOST"], os.environ["GIS_PORT"] = host, str(port)
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     typer.secho(
         f"河湖长制 GIS service: map portal http://{shown}:{port}/  (API docs: /docs, "
@@ -93,7 +98,7 @@ def serve(
             "gis_service.api.app:create_app", factory=True, host=host, port=port, workers=workers
         )
     else:
-        uvicorn.run(create_app(), host=host, port=port)
+        uvicorn.run(create_app(settings=settings), host=host, port=port)
 
 
 @app.command()

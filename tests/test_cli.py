@@ -245,3 +245,42 @@ def test_audit_writes_the_office_files_in_english(tmp_path, monkeypatch, db_url,
     for key in ("posts", "periods", "targets", "regions", "due"):
         assert (tmp_path / f"audit_450521_2026-07_{key}.csv").exists(), key
     assert (tmp_path / "audit_450521_2026-07_gaps.geojson").exists()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_serve_port_option_is_the_port_its_links_name(db_url):
+    """``serve --port N`` with GIS_PORT unset: the OGC links must say N, not the default."""
+    import time
+    import urllib.request
+
+    port = _free_port()
+    cli = str(Path(sys.executable).parent / "gis-service")
+    env = {k: v for k, v in os.environ.items() if k not in ("GIS_PORT", "GIS_HOST")}
+    env |= {"DATABASE_URL": db_url, "GIS_BASE_URL": ""}
+    server = subprocess.Popen(
+        [cli, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline, body = time.monotonic() + 60, None
+        while body is None and time.monotonic() < deadline and server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/collections?f=json") as r:
+                    body = r.read().decode()
+            except OSError:
+                time.sleep(0.3)
+        assert body is not None, "the server did not answer"
+        hrefs = re.findall(r'"href":"(http[^"]+)"', body)
+        assert hrefs and all(h.startswith(f"http://127.0.0.1:{port}/") for h in hrefs), hrefs[:3]
+    finally:
+        server.terminate()
+        server.wait(timeout=20)

@@ -14,14 +14,15 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 
-from gis_service.config import Settings, get_settings
+from gis_service.api.deps import app_settings_of
+from gis_service.config import Settings
 
 SECRET_PARAMS = frozenset({"access_token"})
 _HOST = re.compile(r"^[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
 
 
 def base_url(request: Request, settings: Settings | None = None) -> str:
-    settings = settings or get_settings()
+    settings = settings or app_settings_of(request.app)  # the app's own, e.g. serve --port
     if settings.base_url:
         return settings.base_url.rstrip("/")
     trusted = {p.strip() for p in settings.trusted_proxies.split(",") if p.strip()}
