@@ -24,7 +24,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Connection, create_engine
 
@@ -240,6 +240,30 @@ def run_jobs(
     finally:
         engine.dispose()
     return [run_job(db_url, j.id, settings, on_progress=on_progress) for j in pending]
+
+
+@dataclass(frozen=True)
+class RematchPlanned:
+    """The re-match a rebuild calls for, planned and handed to a background runner."""
+
+    partitions: int
+    patrols: int
+
+    def to_dict(self) -> dict:
+        return {"partitions": self.partitions, "patrols": self.patrols}
+
+
+def plan_after_rebuild(conn: Connection, zoning: dict, timezone: str) -> RematchPlanned | None:
+    """After an import or undo that made a new zoning run (``zoning["run_id"]``), record the
+    partitions whose patrols are stale; None when no run was made or nothing is stale. The
+    caller commits, then runs them (``run_jobs``) outside the request: the HTTP imports
+    re-match as the command line's do, and ``GET /zoning/rematch`` shows the progress."""
+    if not zoning.get("run_id"):
+        return None
+    pending = store.plan(conn, timezone)
+    if not pending:
+        return None
+    return RematchPlanned(len(pending), sum(j.patrols for j in pending))
 
 
 def _worker_name() -> str:

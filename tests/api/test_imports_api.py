@@ -149,3 +149,49 @@ def test_http_import_declares_gcj02_and_derives_parents(api, tokens, engine):
     undo = api.post(f"/imports/{body['import_id']}/undo", headers=office)
     assert undo.status_code == 200, undo.text
     assert _count(engine, "SELECT count(*) FROM admin_region WHERE code LIKE '4509%'") == 0
+
+
+def test_an_http_import_that_makes_a_zoning_run_rematches_the_stored_patrols(
+    api, tokens, engine, tmp_path
+):
+    """As ``gis-service import`` does: the new run governs every day, so every stored patrol
+    is judged again against it (after the answer); the answer says how many and where to
+    follow them, and the undo's rebuild does the same."""
+    import uuid
+
+    from tests.api.bodies import app_body
+
+    office = bearer(tokens["office"])
+    pid = str(uuid.uuid4())
+    uploaded = api.post("/patrols", json=app_body(pid), headers=office)
+    assert uploaded.status_code == 201, uploaded.text
+    try:
+        path = write(regions_frame("EPSG:4326"), tmp_path / "rematch_regions.geojson")
+        res = api.post(
+            "/imports/regions",
+            files={"file": (path.name, path.read_bytes(), "application/geo+json")},
+            headers=office,
+        )
+        assert res.status_code == 200, res.text
+        body = res.json()
+        run = body["zoning"]["run_id"]
+        assert run is not None
+        stale = _count(engine, "SELECT count(*) FROM patrol")
+        assert body["rematch"]["patrols"] == stale >= 1
+        assert body["rematch"]["progress"] == "/zoning/rematch"
+        # the test client returns once the background work is done: every patrol re-judged
+        progress = api.get("/zoning/rematch", headers=office).json()
+        assert progress["partitions_done"] == progress["partitions"] >= 1
+        assert _count(engine, f"SELECT count(*) FROM patrol WHERE zoning_run_id <> {run}") == 0
+        assert _count(engine, f"SELECT count(*) FROM patrol WHERE id = '{pid}'") == 1
+
+        undo = api.post(f"/imports/{body['import']['import_id']}/undo", headers=office)
+        assert undo.status_code == 200, undo.text
+        again = undo.json()
+        assert again["rematch"]["patrols"] == stale
+        newest = again["zoning"]["run_id"]
+        assert newest > run
+        assert _count(engine, f"SELECT count(*) FROM patrol WHERE zoning_run_id <> {newest}") == 0
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM patrol WHERE id = :i"), {"i": pid})

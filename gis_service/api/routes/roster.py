@@ -7,8 +7,9 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, UploadFile
+from fastapi import APIRouter, BackgroundTasks, Query, UploadFile
 from fastapi import Path as PathParam
+from sqlalchemy import Connection
 
 from gis_service.api.auth import OfficeDep, PrincipalDep
 from gis_service.api.deps import ConnDep, TimezoneDep
@@ -34,11 +35,27 @@ from gis_service.services.consistency import (
 )
 from gis_service.services.import_log import list_imports, undo_import
 from gis_service.services.import_run import run_import
+from gis_service.services.patrols import PatrolSettings
+from gis_service.services.rematch import plan_after_rebuild, run_jobs
 
 router = APIRouter(tags=["roster and imports"])
 
 Role = Literal[POST_ROLES]  # type: ignore[valid-type]
 MAX_IMPORT_BYTES = 90_000_000
+
+
+def _rematch_after(
+    conn: Connection, zoning: dict, tz: str, background: BackgroundTasks
+) -> dict | None:
+    """Plan the re-match a new zoning run calls for (committed), and run it after the answer
+    is sent, on this app's database: an HTTP import re-matches as the command line's does."""
+    planned = plan_after_rebuild(conn, zoning, tz)
+    conn.commit()
+    if planned is None:
+        return None
+    url = conn.engine.url.render_as_string(hide_password=False)
+    background.add_task(run_jobs, url, PatrolSettings(timezone=tz))
+    return {**planned.to_dict(), "progress": "/zoning/rematch"}
 
 
 @router.get(
@@ -82,6 +99,7 @@ def import_file(
     conn: ConnDep,
     who: OfficeDep,
     tz: TimezoneDep,
+    background: BackgroundTasks,
     kind: Literal["regions", "water-bodies", "chiefs"],
     file: UploadFile,
     crs: Annotated[
@@ -107,7 +125,7 @@ def import_file(
             conn, kind, path, day=local_today(tz), crs=crs, derive_parents=derive_parents
         )
     conn.commit()
-    return outcome.to_dict()
+    return {**outcome.to_dict(), "rematch": _rematch_after(conn, outcome.zoning, tz, background)}
 
 
 @router.get(
@@ -129,6 +147,7 @@ def undo(
     conn: ConnDep,
     who: OfficeDep,
     tz: TimezoneDep,
+    background: BackgroundTasks,
     import_id: Annotated[int, PathParam(ge=1, le=2**31 - 1, description="from GET /imports")],
 ) -> dict:
     """Removes what the import inserted and restores what it updated, with the zoning, in one
@@ -136,7 +155,12 @@ def undo(
     result = undo_import(conn, import_id)
     consistency = check_and_store(conn, local_today(tz), f"undo {import_id}")
     conn.commit()
-    return {**result.to_dict(), "summary": result.summary(), "consistency": consistency.to_dict()}
+    return {
+        **result.to_dict(),
+        "summary": result.summary(),
+        "consistency": consistency.to_dict(),
+        "rematch": _rematch_after(conn, result.zoning, tz, background),
+    }
 
 
 @router.get(

@@ -89,11 +89,20 @@ class ImportReport(Schema):
     derived: list[str]
 
 
+class RematchStarted(Schema):
+    """Stored patrols the new zoning run governs, being measured again after the answer."""
+
+    partitions: int = Field(description="re-match jobs (GK zone x month) planned")
+    patrols: int = Field(description="stored patrols they re-judge")
+    progress: str = Field(description="where to follow them: GET /zoning/rematch")
+
+
 class ImportOutcome(Schema):
     import_: ImportReport = Field(alias="import")
     summary: str
     zoning: ZoningRun
     consistency: ConsistencyView
+    rematch: RematchStarted | None = None
 
 
 class ImportEntry(Schema):
@@ -118,3 +127,4 @@ class UndoOutcome(Schema):
     zoning: ZoningRun
     summary: str
     consistency: ConsistencyView
+    rematch: RematchStarted | None = None
