@@ -10,10 +10,6 @@ from typing import Any
 import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-from gis_service.db.models import Chief
-from gis_service.db.models_seeds import PointPost, ResponsibilityPoint
 
 _SUBREGIONS = (
     "WITH RECURSIVE sub(code) AS (SELECT CAST(:r AS text) UNION ALL "
@@ -62,43 +58,11 @@ def existing(conn: Connection, table: str, key: str, values: set[str]) -> dict[s
     return {r[key]: dict(r) for r in rows}
 
 
-def upsert_points(conn: Connection, rows: list[dict]) -> tuple[int, int]:
-    """Insert or update by code; rows carry ``geom`` as a shapely point (WGS84)."""
-    if not rows:
-        return 0, 0
-    values = [
+def point_values(rows: list[dict]) -> list[dict]:
+    """Checked point rows as the table takes them (``geom`` from a shapely point, WGS84)."""
+    return [
         {**r, "geom": f"SRID=4326;{shapely.to_wkt(r['geom'], rounding_precision=-1)}"} for r in rows
     ]
-    stmt = pg_insert(ResponsibilityPoint).values(values)
-    upsert = stmt.on_conflict_do_update(
-        index_elements=["code"],
-        set_={
-            **{c: stmt.excluded[c] for c in values[0] if c != "code"},
-            "updated_at": text("now()"),
-        },
-    ).returning(text("(xmax = 0) AS inserted"))
-    flags = [bool(r.inserted) for r in conn.execute(upsert)]
-    return sum(flags), len(flags) - sum(flags)
-
-
-def insert_new_chiefs(conn: Connection, people: list[dict]) -> int:
-    """Chiefs not yet known (the caller checked the known ones' names); returns how many."""
-    if not people:
-        return 0
-    stmt = pg_insert(Chief).values(people).on_conflict_do_nothing(index_elements=["id"])
-    return conn.execute(stmt.returning(Chief.id)).rowcount or 0
-
-
-def upsert_point_posts(conn: Connection, rows: list[dict]) -> tuple[int, int]:
-    """Insert or update (the end date) by (chief, role, point, valid_from)."""
-    if not rows:
-        return 0, 0
-    stmt = pg_insert(PointPost).values(rows)
-    upsert = stmt.on_conflict_do_update(
-        constraint="uq_point_post", set_={"valid_to": stmt.excluded.valid_to}
-    ).returning(text("(xmax = 0) AS inserted"))
-    flags = [bool(r.inserted) for r in conn.execute(upsert)]
-    return sum(flags), len(flags) - sum(flags)
 
 
 def _post_sql(where: str) -> str:

@@ -13,9 +13,6 @@ from typing import Any
 import pandas as pd
 import shapely
 from sqlalchemy import Connection, text
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-from gis_service.db.models_seeds import MonitoringSection, WaterQualitySample
 
 
 @dataclass(frozen=True)
@@ -110,27 +107,15 @@ def crossings(conn: Connection, ids: set[str] | None = None) -> list[CrossingRec
     ]
 
 
-def upsert_sections(conn: Connection, rows: list[dict]) -> tuple[int, int]:
-    """Insert or update by section code; rows carry ``lon``/``lat`` (WGS84). (inserted, updated)"""
-    if not rows:
-        return 0, 0
-    values = [
+def section_values(rows: list[dict]) -> list[dict]:
+    """Checked section rows as the table takes them (``lon``/``lat`` into a WGS84 point)."""
+    return [
         {
             **{k: v for k, v in r.items() if k not in ("lon", "lat")},
             "geom": f"SRID=4326;POINT({r['lon']!r} {r['lat']!r})",
         }
         for r in rows
     ]
-    stmt = pg_insert(MonitoringSection).values(values)
-    upsert = stmt.on_conflict_do_update(
-        index_elements=["code"],
-        set_={
-            **{c: stmt.excluded[c] for c in values[0] if c != "code"},
-            "updated_at": text("now()"),
-        },
-    ).returning(text("(xmax = 0) AS inserted"))
-    flags = [bool(r.inserted) for r in conn.execute(upsert)]
-    return sum(flags), len(flags) - sum(flags)
 
 
 def section_water_kinds(conn: Connection, codes: set[str]) -> dict[str, str]:
@@ -145,22 +130,6 @@ def section_water_kinds(conn: Connection, codes: set[str]) -> dict[str, str]:
         {"c": sorted(codes)},
     )
     return {r.code: r.kind for r in rows}
-
-
-def upsert_samples(conn: Connection, rows: list[dict]) -> tuple[int, int]:
-    """Insert or update by (section, day); (inserted, updated)."""
-    if not rows:
-        return 0, 0
-    stmt = pg_insert(WaterQualitySample).values(rows)
-    upsert = stmt.on_conflict_do_update(
-        constraint="uq_water_quality_sample_day",
-        set_={
-            **{c: stmt.excluded[c] for c in rows[0] if c not in ("section_code", "sampled_on")},
-            "imported_at": text("now()"),
-        },
-    ).returning(text("(xmax = 0) AS inserted"))
-    flags = [bool(r.inserted) for r in conn.execute(upsert)]
-    return sum(flags), len(flags) - sum(flags)
 
 
 def load_sections(conn: Connection, *, region: str | None = None) -> list[SectionRecord]:

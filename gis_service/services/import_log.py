@@ -10,11 +10,15 @@ later import changed the same rows (undo that one first): an undo never destroys
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, select, text, update
+from sqlalchemy import Connection, Table, bindparam, func, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.sql.elements import ColumnElement
 
 from gis_service.db.models import (
     AdminRegion,
@@ -25,8 +29,16 @@ from gis_service.db.models import (
     DataImportChange,
     WaterBody,
 )
+from gis_service.db.models_seeds import (
+    MonitoringSection,
+    PointPost,
+    ResponsibilityPoint,
+    WaterQualitySample,
+)
 from gis_service.db.session import atomic
-from gis_service.errors import ConflictError, NotFoundError
+from gis_service.errors import ConflictError, InputError, NotFoundError
+from gis_service.fileio.archive import ImportLimits
+from gis_service.services.reports import ImportReport
 
 
 def _table(model: type[Base]) -> Table:
@@ -39,11 +51,17 @@ def _table(model: type[Base]) -> Table:
 
 # table -> (table, key column); undo deletes in this order (dependents first)
 TRACKED: dict[str, tuple[Table, str]] = {
+    "water_quality_sample": (_table(WaterQualitySample), "id"),
+    "point_post": (_table(PointPost), "id"),
     "chief_post": (_table(ChiefPost), "id"),
     "chief": (_table(Chief), "id"),
+    "monitoring_section": (_table(MonitoringSection), "code"),
+    "responsibility_point": (_table(ResponsibilityPoint), "code"),
     "water_body": (_table(WaterBody), "code"),
     "admin_region": (_table(AdminRegion), "code"),
 }
+# what the zoning is built from: undoing an import of anything else leaves the zoning as it is
+ZONING_INPUTS = frozenset({"chief_post", "water_body", "admin_region"})
 _MAX_NAMED = 10
 
 
@@ -99,6 +117,35 @@ def begin_import(
     ).scalar_one()
 
 
+def read_evidence(path: Path, limits: ImportLimits | None = None) -> tuple[bytes, str]:
+    """The file as received (kept as evidence with the import) and its SHA-256."""
+    limits = limits or ImportLimits()
+    if not path.is_file():
+        raise InputError("file not found", source=str(path))
+    size = path.stat().st_size
+    if size > limits.max_unpacked_bytes:
+        raise InputError(
+            f"{size:,} bytes, over the limit of {limits.max_unpacked_bytes:,} (max_unpacked_bytes)",
+            source=path.name,
+        )
+    data = path.read_bytes()
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def begin_file_import(conn: Connection, kind: str, path: Path, options: dict | None = None) -> int:
+    """The log row of an import of ``path``, with the file itself as evidence."""
+    raw, sha = read_evidence(path)
+    return begin_import(
+        conn, kind=kind, file_name=path.name, sha=sha, raw=raw, options=options or {}
+    )
+
+
+def finish_report(conn: Connection, import_id: int, report: ImportReport) -> None:
+    """Tag ``report`` with its import id and store it with the log row."""
+    report.import_id = import_id
+    finish_import(conn, import_id, features=report.features, report=report.to_dict())
+
+
 def finish_import(conn: Connection, import_id: int, *, features: int, report: dict) -> None:
     conn.execute(
         update(DataImport)
@@ -150,6 +197,51 @@ def record_changes(
     )
 
 
+def logged_upsert(
+    conn: Connection,
+    import_id: int,
+    model: type[Base],
+    rows: list[dict],
+    *,
+    conflict: tuple[str, ...],
+    set_columns: tuple[str, ...] | None = None,
+    touch: str | None = None,
+    new_only: bool = False,
+) -> tuple[int, int]:
+    """Insert or update ``rows`` on their natural key ``conflict`` and log each row, with its
+    state before for an update, under ``import_id``: every import the office can undo writes
+    through here. ``set_columns``: the columns an existing row takes (default: all given but the
+    key); ``touch``: a timestamp column set to now(); ``new_only``: existing rows are left as
+    they are (and not logged). Returns (inserted, updated)."""
+    if not rows:
+        return 0, 0
+    table = _table(model)
+    table_name = table.name
+    key = TRACKED[table_name][1]
+    natural = tuple_(*(table.c[c] for c in conflict))
+    existing = conn.execute(
+        select(table.c[key]).where(natural.in_([tuple(r[c] for c in conflict) for r in rows]))
+    ).scalars()
+    before = {} if new_only else before_images(conn, table_name, [str(k) for k in existing])
+    stmt = pg_insert(model).values(rows)
+    if new_only:
+        upsert = stmt.on_conflict_do_nothing(index_elements=list(conflict))
+    else:
+        columns: dict[str, ColumnElement[Any]] = {
+            c: stmt.excluded[c] for c in (set_columns or [c for c in rows[0] if c not in conflict])
+        }
+        if touch:
+            columns[touch] = func.now()
+        upsert = stmt.on_conflict_do_update(index_elements=list(conflict), set_=columns)
+    changes = [
+        (str(row[0]), bool(row.inserted))
+        for row in conn.execute(upsert.returning(table.c[key], text("(xmax = 0) AS inserted")))
+    ]
+    record_changes(conn, import_id, table_name, changes, before)
+    inserted = sum(flag for _, flag in changes)
+    return inserted, len(changes) - inserted
+
+
 def list_imports(conn: Connection, *, limit: int = 200) -> list[ImportEntry]:
     rows = conn.execute(
         text(
@@ -196,8 +288,34 @@ def _dependents(conn: Connection, inserted: dict[str, list[str]]) -> list[str]:
         "w": inserted.get("water_body", []),
         "c": inserted.get("chief", []),
         "p": [int(k) for k in inserted.get("chief_post", [])],
+        "pt": inserted.get("responsibility_point", []),
+        "pp": [int(k) for k in inserted.get("point_post", [])],
+        "s": inserted.get("monitoring_section", []),
+        "q": [int(k) for k in inserted.get("water_quality_sample", [])],
     }
     checks = [
+        (
+            "point posts on removed points or chiefs",
+            "SELECT id FROM point_post WHERE (point_code = ANY(:pt) OR chief_id = ANY(:c)) "
+            "AND NOT id = ANY(:pp) ORDER BY id",
+        ),
+        (
+            "responsibility points on removed regions or water bodies",
+            "SELECT code FROM responsibility_point "
+            "WHERE (region_code = ANY(:r) OR water_body_code = ANY(:w)) AND NOT code = ANY(:pt) "
+            "ORDER BY code",
+        ),
+        (
+            "water-quality samples of removed sections",
+            "SELECT section_code || ' ' || sampled_on FROM water_quality_sample "
+            "WHERE section_code = ANY(:s) AND NOT id = ANY(:q) ORDER BY 1",
+        ),
+        (
+            "monitoring sections on removed regions or water bodies",
+            "SELECT code FROM monitoring_section WHERE (water_body_code = ANY(:w) "
+            "OR upstream_region_code = ANY(:r) OR downstream_region_code = ANY(:r)) "
+            "AND NOT code = ANY(:s) ORDER BY code",
+        ),
         (
             "regions under removed regions",
             "SELECT code FROM admin_region "
@@ -328,7 +446,11 @@ def undo_import(conn: Connection, import_id: int) -> UndoResult:
             .where(DataImport.id == import_id)
             .values(status="undone", undone_at=dt.datetime.now(dt.UTC))
         )
-        result.zoning = rebuild_zoning(conn, skip_unchanged=False)
+        touched = {c.table_name for c in changes}
+        if touched & ZONING_INPUTS:
+            result.zoning = rebuild_zoning(conn, skip_unchanged=False)
+        else:  # points, sections, samples: the zoning is not built from them
+            result.zoning = {"skipped": "the import changed nothing the zoning is built from"}
     return result
 
 

@@ -8,7 +8,6 @@ the rows with the same codes (upsert), which keeps imports repeatable.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from geoalchemy2.shape import from_shape
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from gis_service.db.models import AdminRegion, Chief, ChiefPost, DataImport, WaterBody
@@ -51,17 +50,7 @@ _FALSE = {"false", "0", "no", "n", "f", "否", ""}
 
 
 def _raw(path: Path, limits: ImportLimits) -> tuple[bytes, str]:
-    """The file as received (kept as evidence with the import) and its SHA-256."""
-    if not path.is_file():
-        raise InputError("file not found", source=str(path))
-    size = path.stat().st_size
-    if size > limits.max_unpacked_bytes:
-        raise InputError(
-            f"{size:,} bytes, over the limit of {limits.max_unpacked_bytes:,} (max_unpacked_bytes)",
-            source=path.name,
-        )
-    data = path.read_bytes()
-    return data, hashlib.sha256(data).hexdigest()
+    return import_log.read_evidence(path, limits)
 
 
 def _blank(value: object) -> bool:
@@ -98,21 +87,8 @@ def _already_imported(conn: Connection, kind: str, sha: str) -> bool:
 def _upsert(conn: Connection, model, rows: list[dict], key: str, import_id: int) -> tuple[int, int]:
     """Insert or update by natural key, logging each row (and its state before) for undo;
     return (inserted, updated)."""
-    if not rows:
-        return 0, 0
-    table = model.__tablename__
-    before = import_log.before_images(conn, table, [r[key] for r in rows])
-    stmt = pg_insert(model).values(rows)
-    columns = {c: stmt.excluded[c] for c in rows[0] if c != key}
-    if "updated_at" in model.__table__.c:
-        columns["updated_at"] = func.now()
-    upsert = stmt.on_conflict_do_update(index_elements=[key], set_=columns).returning(
-        model.__table__.c[key], text("(xmax = 0) AS inserted")
-    )
-    changes = [(str(row[0]), bool(row.inserted)) for row in conn.execute(upsert)]
-    import_log.record_changes(conn, import_id, table, changes, before)
-    inserted = sum(flag for _, flag in changes)
-    return inserted, len(changes) - inserted
+    touch = "updated_at" if "updated_at" in model.__table__.c else None
+    return import_log.logged_upsert(conn, import_id, model, rows, conflict=(key,), touch=touch)
 
 
 def _begin(conn: Connection, kind: str, path: Path, raw: bytes, sha: str, options: dict) -> int:
@@ -122,8 +98,7 @@ def _begin(conn: Connection, kind: str, path: Path, raw: bytes, sha: str, option
 
 
 def _finish(conn: Connection, import_id: int, report: ImportReport) -> None:
-    report.import_id = import_id
-    import_log.finish_import(conn, import_id, features=report.features, report=report.to_dict())
+    import_log.finish_report(conn, import_id, report)
 
 
 def _existing(conn: Connection, column, values: set[str]) -> dict[str, str]:

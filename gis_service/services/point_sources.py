@@ -20,6 +20,8 @@ import shapely
 from sqlalchemy import Connection
 
 from gis_service.db import point_store as store
+from gis_service.db.models import Chief
+from gis_service.db.models_seeds import PointPost, ResponsibilityPoint
 from gis_service.db.queries import local_day_bounds
 from gis_service.db.session import atomic
 from gis_service.domain import point_sources as ps
@@ -39,6 +41,7 @@ from gis_service.fileio.cells import read_validity
 from gis_service.fileio.tables import TABLE_SUFFIXES, read_table
 from gis_service.fileio.vector import read_vector
 from gis_service.records.audit import PointPostAuditRecord
+from gis_service.services import import_log
 from gis_service.services.reports import ImportReport, ProblemList
 
 POINT_ALIASES: dict[str, tuple[str, ...]] = {
@@ -182,7 +185,16 @@ def import_points(conn: Connection, path: Path | str, *, crs: str | None = None)
         warnings=list(warnings),
     )
     with atomic(conn):
-        report.inserted, report.updated = store.upsert_points(conn, rows)
+        import_id = import_log.begin_file_import(conn, "points", path, {"crs": crs} if crs else {})
+        report.inserted, report.updated = import_log.logged_upsert(
+            conn,
+            import_id,
+            ResponsibilityPoint,
+            store.point_values(rows),
+            conflict=("code",),
+            touch="updated_at",
+        )
+        import_log.finish_report(conn, import_id, report)
     return report
 
 
@@ -262,10 +274,21 @@ def import_point_posts(conn: Connection, path: Path | str) -> ImportReport:
         unused_columns=list(selected.unused),
     )
     with atomic(conn):
-        added = store.insert_new_chiefs(conn, list(people.values()))
+        import_id = import_log.begin_file_import(conn, "point_posts", path)
+        added, _ = import_log.logged_upsert(
+            conn, import_id, Chief, list(people.values()), conflict=("id",), new_only=True
+        )
         if added:
             report.derived.append(f"{added} new chief(s) added")
-        report.inserted, report.updated = store.upsert_point_posts(conn, rows)
+        report.inserted, report.updated = import_log.logged_upsert(
+            conn,
+            import_id,
+            PointPost,
+            rows,
+            conflict=("chief_id", "role", "point_code", "valid_from"),
+            set_columns=("valid_to",),
+        )
+        import_log.finish_report(conn, import_id, report)
     return report
 
 

@@ -22,6 +22,7 @@ import shapely
 from sqlalchemy import Connection
 
 from gis_service.db import water_quality_store as store
+from gis_service.db.models_seeds import MonitoringSection, WaterQualitySample
 from gis_service.db.session import atomic
 from gis_service.domain import water_quality as wq
 from gis_service.domain.crs import local_metric_epsg, to_metric
@@ -29,6 +30,7 @@ from gis_service.errors import InputError
 from gis_service.fileio.attributes import select_fields
 from gis_service.fileio.cells import blank, cell_date
 from gis_service.fileio.tables import read_table
+from gis_service.services import import_log
 from gis_service.services.reports import ImportReport, ProblemList
 
 # how far a section may lie from its water body's line or polygon (coordinates as surveyed)
@@ -215,9 +217,16 @@ def import_sections(
         unused_columns=list(selected.unused),
     )
     with atomic(conn):
-        report.inserted, report.updated = store.upsert_sections(
-            conn, [{k: v for k, v in r.items() if k != "line"} for r in rows]
+        import_id = import_log.begin_file_import(conn, "sections", path)
+        report.inserted, report.updated = import_log.logged_upsert(
+            conn,
+            import_id,
+            MonitoringSection,
+            store.section_values([{k: v for k, v in r.items() if k != "line"} for r in rows]),
+            conflict=("code",),
+            touch="updated_at",
         )
+        import_log.finish_report(conn, import_id, report)
     return report
 
 
@@ -329,7 +338,19 @@ def import_samples(conn: Connection, path: Path | str) -> ImportReport:
         f"(single-factor), {n_stated} as stated in the file"
     )
     with atomic(conn):
-        report.inserted, report.updated = store.upsert_samples(conn, rows)
+        import_id = import_log.begin_file_import(conn, "water_quality", path)
+        report.inserted, report.updated = import_log.logged_upsert(
+            conn,
+            import_id,
+            WaterQualitySample,
+            rows,
+            conflict=("section_code", "sampled_on"),
+            set_columns=tuple(c for c in rows[0] if c not in ("section_code", "sampled_on"))
+            if rows
+            else None,
+            touch="imported_at",
+        )
+        import_log.finish_report(conn, import_id, report)
     return report
 
 

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-TABLES = ("admin_region", "water_body", "chief", "chief_post", "data_import")
+TABLES = (
+    "admin_region",
+    "water_body",
+    "chief",
+    "chief_post",
+    "data_import",
+    "data_import_change",
+    "responsibility_point",
+    "point_post",
+    "monitoring_section",
+    "water_quality_sample",
+)
 
 
 def snapshot(conn: Connection) -> dict[str, tuple[int, str]]:
