@@ -13,6 +13,7 @@ from gis_service import __version__
 from gis_service.api.auth import get_principal
 from gis_service.api.errors import install_error_handlers
 from gis_service.api.guard import Limits, WriteGuard
+from gis_service.api.head import HeadAsGet
 from gis_service.api.links import redact_access_log
 from gis_service.api.middleware import WriteLog
 from gis_service.api.routes import (
@@ -87,4 +88,5 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     # Swagger UI and ReDoc for /docs and /redoc (routes/docs.py), never from a CDN
     app.mount("/static/docs", StaticFiles(directory=DOCS_VENDOR_DIR), name="docs-vendor")
     app.add_middleware(WriteLog)
+    app.add_middleware(HeadAsGet)  # outermost: HEAD is a GET without its body, for every route
     return app

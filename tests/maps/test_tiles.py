@@ -154,3 +154,18 @@ def test_region_filter_keeps_only_the_regions_features(client, engine):
     assert kept and all(c.startswith("450521") for c in kept)
     assert kept == {c for c in codes if c.startswith("450521")}
     assert client.get(f"/tiles/regions/{z}/{x}/{y}.pbf?region=45x").status_code == 422
+
+
+def test_head_of_a_tile_or_a_collection_is_its_get_without_the_body(client, centre):
+    """Tile caches and link checkers ask HEAD first; FastAPI's routes answered it 405."""
+    z = 12
+    x, y = tiles.tile_of(*centre, z)
+    for path in (f"/tiles/segments/{z}/{x}/{y}.pbf", "/collections/regions/items?limit=2"):
+        got = client.get(path)
+        head = client.head(path)
+        assert head.status_code == got.status_code == 200, path
+        assert head.content == b""
+        assert head.headers["content-type"] == got.headers["content-type"]
+        assert int(head.headers["content-length"]) == len(got.content) > 0
+    assert client.head("/tiles/nowhere/1/1/1.pbf").status_code == 404
+    assert client.head("/imports/regions").status_code == 405  # a write route stays a write
