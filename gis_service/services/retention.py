@@ -101,15 +101,15 @@ def _check_archivable(
     done = store.archived(conn, month)
     if done:
         raise ConflictError(f"patrols of {label} are archived already (in {done[0].directory})")
-    missing = [t for t in partitions.TABLES if not partitions.is_attached(conn, t, month)]
-    if missing:
-        raise NotFoundError(f"no partition of {label} in {', '.join(missing)}: nothing to archive")
     until = kept_until(month, retention_years)
     if today < until:
         raise ConflictError(
             f"patrols of {label} are within the retention period of {retention_years} years "
             f"(GIS_PATROL_RETENTION_YEARS): they stay in the database until {until}"
         )
+    missing = [t for t in partitions.TABLES if not partitions.is_attached(conn, t, month)]
+    if missing:
+        raise NotFoundError(f"no partition of {label} in {', '.join(missing)}: nothing to archive")
     refs = store.references(conn, month, overlapping_periods(month))
     if refs.accountability:
         named = "; ".join(
