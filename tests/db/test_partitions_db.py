@@ -199,3 +199,49 @@ def test_queries_by_period_and_by_chief_and_day_read_only_their_partitions(sampl
     assert [p.started_at[:10] for p in listed] == ["2026-08-12"]
     ((scanned, _),) = listing.scanned("FROM patrol")
     assert scanned == {"patrol_y2026m08"}
+
+
+def test_uploads_bringing_the_same_new_month_at_once_both_store(sample_loaded, engine):
+    """Four sessions upload patrols of a month without partitions at the same moment: one
+    makes the partitions, the others wait for it and use them (no deadlock, no error)."""
+    import threading
+
+    month = dt.date(2031, 3, 1)
+    barrier = threading.Barrier(4)
+    outcomes: list[Any] = [None] * 4
+
+    def upload(k: int) -> None:
+        data = gpx_at(dt.datetime(2031, 3, 5, 1, k, tzinfo=dt.UTC), lon=109.2 + 0.01 * k)
+        with engine.connect() as conn:
+            barrier.wait()
+            try:
+                outcomes[k] = ingest_patrol(conn, data, filename=f"{k}.gpx", chief_id=CHIEF)
+                conn.commit()
+            except Exception as exc:  # reported below
+                outcomes[k] = exc
+
+    threads = [threading.Thread(target=upload, args=(k,)) for k in range(4)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert all(isinstance(o, dict) for o in outcomes), outcomes
+        with engine.connect() as conn:
+            homes = {
+                conn.execute(
+                    text("SELECT tableoid::regclass::text FROM patrol WHERE id = :i"),
+                    {"i": o["id"]},
+                ).scalar()
+                for o in outcomes
+            }
+        assert homes == {"patrol_y2031m03"}
+    finally:
+        with engine.begin() as conn:
+            conn.execute(
+                text("DELETE FROM patrol WHERE started_at >= :lo AND started_at < :hi"),
+                dict(zip(("lo", "hi"), partitions.month_bounds(month), strict=True)),
+            )
+            if partitions.is_attached(conn, "patrol", month):
+                partitions.detach(conn, month)
+                partitions.drop(conn, month)

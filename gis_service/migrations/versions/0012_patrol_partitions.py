@@ -96,7 +96,8 @@ _PATROL_INDEXES = (
 )
 
 # one function makes the months' partitions of the three tables; the lock serialises two
-# uploads that bring the same new month (the second sees the tables made by the first)
+# uploads that bring the same new month (the second sees the tables made by the first:
+# tests/db/test_partitions_db.py, four sessions at once)
 _PARTITION_FUNCTION = """
 CREATE FUNCTION patrol_month_partitions(starts timestamptz[]) RETURNS date[]
 LANGUAGE plpgsql AS $fn$
@@ -122,7 +123,9 @@ BEGIN
         CONTINUE WHEN to_regclass('patrol' || suffix) IS NOT NULL
             AND to_regclass('patrol_raw' || suffix) IS NOT NULL
             AND to_regclass('patrol_coverage' || suffix) IS NOT NULL;
-        PERFORM pg_advisory_xact_lock(hashtext('patrol_month_partitions'));
+        -- one maker at a time; taking a table lock (not an advisory one) also refreshes
+        -- this session's view of the catalogue, so a waiter sees the tables made meanwhile
+        LOCK TABLE patrol_archive IN SHARE ROW EXCLUSIVE MODE;
         FOREACH t IN ARRAY ARRAY['patrol', 'patrol_raw', 'patrol_coverage'] LOOP
             CONTINUE WHEN to_regclass(t || suffix) IS NOT NULL;
             EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
