@@ -151,16 +151,12 @@ def attach(conn: Connection, month: dt.date) -> None:
 
 def create_detached(conn: Connection, month: dt.date) -> None:
     """Empty stand-alone tables shaped like the month's partitions (restore fills them, then
-    :func:`attach`)."""
+    :func:`attach`; the storage of the raw upload, EXTERNAL, comes from the parent)."""
     for table in TABLES:
         name = partition_name(table, month)
         conn.execute(
-            text(f'CREATE TABLE "{name}" (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)')
+            text(
+                f'CREATE TABLE "{name}" (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS '
+                "INCLUDING STORAGE)"
+            )
         )
-    # uploads are zlib-compressed already (as the parent: no pglz on top)
-    conn.execute(
-        text(
-            f'ALTER TABLE "{partition_name("patrol_raw", month)}" '
-            "ALTER COLUMN data SET STORAGE EXTERNAL"
-        )
-    )

@@ -245,3 +245,29 @@ def test_uploads_bringing_the_same_new_month_at_once_both_store(sample_loaded, e
             if partitions.is_attached(conn, "patrol", month):
                 partitions.detach(conn, month)
                 partitions.drop(conn, month)
+
+
+def test_making_a_month_does_not_stop_readers(sample_loaded, engine):
+    """While an upload that made a new month's partitions is still open, other sessions read
+    the patrols (an audit, a map) without waiting: the partitions are attached, not created
+    under an exclusive lock. Its raw uploads keep EXTERNAL storage (no second compression)."""
+    month = dt.date(2032, 4, 1)
+    with engine.connect() as maker, engine.connect() as reader:
+        maker.begin()
+        partitions.ensure_months(maker, [dt.datetime(2032, 4, 9, tzinfo=dt.UTC)])
+        storage = maker.execute(
+            text(
+                "SELECT attstorage FROM pg_attribute WHERE attname = 'data' "
+                "AND attrelid = to_regclass('patrol_raw_y2032m04')"
+            )
+        ).scalar()
+        assert storage == "e"
+        reader.execute(text("SET lock_timeout = '2s'"))
+        counted = reader.execute(
+            text("SELECT count(*) FROM patrol p JOIN patrol_coverage c ON c.patrol_id = p.id")
+        ).scalar()
+        assert counted is not None
+        reader.rollback()
+        maker.rollback()
+    with engine.connect() as conn:
+        assert not partitions.exists(conn, "patrol", month)

@@ -95,9 +95,15 @@ _PATROL_INDEXES = (
     "CREATE INDEX ix_patrol_coverage_run_id ON patrol_coverage (run_id)",
 )
 
-# one function makes the months' partitions of the three tables; the lock serialises two
-# uploads that bring the same new month (the second sees the tables made by the first:
-# tests/db/test_partitions_db.py, four sessions at once)
+# One function makes the months' partitions of the three tables. A partition is made as a
+# table of its own and ATTACHed (SHARE UPDATE EXCLUSIVE on the parent: reads and writes of
+# other months go on; CREATE TABLE ... PARTITION OF would take ACCESS EXCLUSIVE and stop
+# every reader of the patrols until the upload commits). Attaching clones the foreign keys,
+# which takes SHARE ROW EXCLUSIVE on the tables on both ends: taken first, in one order, so a
+# concurrent upload's insert cannot hold one of them while waiting for another. The lock on
+# patrol_archive lets one session make a month at a time, and (a table lock, unlike an
+# advisory one) refreshes its view of the catalogue, so a waiter sees the tables made
+# meanwhile (tests/db/test_partitions_db.py: four sessions bring a new month at once).
 _PARTITION_FUNCTION = """
 CREATE FUNCTION patrol_month_partitions(starts timestamptz[]) RETURNS date[]
 LANGUAGE plpgsql AS $fn$
@@ -123,13 +129,14 @@ BEGIN
         CONTINUE WHEN to_regclass('patrol' || suffix) IS NOT NULL
             AND to_regclass('patrol_raw' || suffix) IS NOT NULL
             AND to_regclass('patrol_coverage' || suffix) IS NOT NULL;
-        -- one maker at a time; taking a table lock (not an advisory one) also refreshes
-        -- this session's view of the catalogue, so a waiter sees the tables made meanwhile
         LOCK TABLE patrol_archive IN SHARE ROW EXCLUSIVE MODE;
+        LOCK TABLE patrol, patrol_raw, patrol_coverage, problem IN SHARE ROW EXCLUSIVE MODE;
         FOREACH t IN ARRAY ARRAY['patrol', 'patrol_raw', 'patrol_coverage'] LOOP
             CONTINUE WHEN to_regclass(t || suffix) IS NOT NULL;
-            EXECUTE format('CREATE TABLE %I PARTITION OF %I FOR VALUES FROM (%L) TO (%L)',
-                t || suffix, t, m::timestamp AT TIME ZONE 'Asia/Shanghai',
+            EXECUTE format('CREATE TABLE %I (LIKE %I INCLUDING DEFAULTS INCLUDING CONSTRAINTS '
+                'INCLUDING STORAGE)', t || suffix, t);
+            EXECUTE format('ALTER TABLE %I ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)',
+                t, t || suffix, m::timestamp AT TIME ZONE 'Asia/Shanghai',
                 (m + 1 * interval '1 month')::timestamp AT TIME ZONE 'Asia/Shanghai');
         END LOOP;
     END LOOP;
