@@ -88,11 +88,17 @@ def archive(
 @patrols_app.command("restore")
 @logged_write
 @fail_cleanly
-def restore(month: Annotated[str, typer.Option("--month", help="the month, YYYY-MM")]) -> None:
+def restore(
+    month: Annotated[str, typer.Option("--month", help="the month, YYYY-MM")],
+    source: Annotated[
+        Path | None,
+        typer.Option("--from", help="the archive folder, if moved since (default: as recorded)"),
+    ] = None,
+) -> None:
     """Bring an archived month back into the tables (from its files when its partitions were
     dropped), checked against what was archived."""
     from gis_service.services.retention import parse_month, restore_month
 
     with engine().begin() as conn:
-        result = restore_month(conn, parse_month(month))
+        result = restore_month(conn, parse_month(month), source)
     typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))

@@ -248,9 +248,10 @@ def archive_month(
     return ArchiveResult(label, str(directory), tables, drop)
 
 
-def restore_month(conn: Connection, month: dt.date) -> ArchiveResult:
+def restore_month(conn: Connection, month: dt.date, directory: Path | None = None) -> ArchiveResult:
     """Bring an archived month back into the tables from its files (checked against the
-    SHA-256 and checksums recorded at archiving), inside the caller's transaction."""
+    SHA-256 and checksums recorded at archiving), inside the caller's transaction;
+    ``directory``: where the files are now, if they were moved."""
     label = partitions.month_label(month)
     found = store.archived(conn, month)
     if not found:
@@ -258,7 +259,9 @@ def restore_month(conn: Connection, month: dt.date) -> ArchiveResult:
     entry = found[0]
     tables: list[ArchivedTable] = []
     for table in partitions.TABLES:
-        meta = entry.files[table]
+        meta = dict(entry.files[table])
+        if directory is not None:
+            meta["file"] = str(file_of(directory.resolve(), table, month))
         path = Path(meta["file"])
         if not path.exists():
             raise NotFoundError(f"archive file {path} of {label} is missing")

@@ -167,9 +167,12 @@ def test_a_month_leaves_as_verified_geoparquet_and_comes_back(stored, conn, tmp_
 
 def test_dropped_partitions_are_rebuilt_from_the_files(stored, conn, tmp_path):
     before = _state(conn, MAY)
-    result = _archive(conn, tmp_path, drop=True)
+    result = _archive(conn, tmp_path / "archive", drop=True)
     assert result.dropped and not partitions.exists(conn, "patrol_raw", MAY)
-    restore_month(conn, MAY)
+    (tmp_path / "archive").rename(tmp_path / "moved")  # the files went elsewhere since
+    with pytest.raises(NotFoundError, match="missing"):
+        restore_month(conn, MAY)
+    restore_month(conn, MAY, tmp_path / "moved")
     assert _state(conn, MAY) == before
     # a patrol's coverage and raw upload still go with it (the foreign keys are back)
     pid = before["patrol"][0][0]
