@@ -17,6 +17,7 @@ from gis_service.cli_point_sources import points_app
 from gis_service.cli_problems import problem_app
 from gis_service.cli_rematch import register as register_rematch
 from gis_service.cli_rematch import run_rematch
+from gis_service.cli_retention import patrols_app
 from gis_service.cli_users import users_app
 from gis_service.cli_water_quality import water_quality_app
 from gis_service.config import get_settings, local_today
@@ -42,6 +43,7 @@ app.add_typer(sample_app, name="sample")
 app.add_typer(zoning_app, name="zoning")
 patrol_app = typer.Typer(help="Patrol tracks: validate or upload.", no_args_is_help=True)
 app.add_typer(patrol_app, name="patrol")
+app.add_typer(patrols_app, name="patrols")
 app.add_typer(users_app, name="users")
 app.add_typer(map_app, name="map")
 app.add_typer(problem_app, name="problem")

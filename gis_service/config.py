@@ -38,6 +38,14 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     timezone: str = DEFAULT_TIMEZONE
+    patrol_retention_years: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="years a month of patrols (raw uploads, coverage) stays in the database "
+        "after its end before `gis-service patrols archive` may move it to GeoParquet (local "
+        "practice, not from a seed)",
+    )
     dask_scheduler: str | None = Field(
         default=None,
         description="batch jobs' Dask scheduler (tcp://host:8786); none: a local cluster",

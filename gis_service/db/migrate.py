@@ -3,6 +3,7 @@ package (``gis_service/migrations``), so an installed wheel migrates as a checko
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from alembic import command
@@ -17,9 +18,17 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 _IGNORED_SCHEMAS = {"tiger", "tiger_data", "topology"}
 
 
+# the monthly partitions of the patrol tables (migration 0012, db.partitions): made on demand,
+# not in the models
+_PARTITION = re.compile(r"(patrol|patrol_raw|patrol_coverage)_y\d{4}m\d{2}")
+
+
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    """Skip PostGIS's own tables (spatial_ref_sys, the docker image's tiger/topology)."""
+    """Skip PostGIS's own tables (spatial_ref_sys, the docker image's tiger/topology) and the
+    patrol tables' monthly partitions."""
     if type_ == "table" and (name == "spatial_ref_sys" or obj.schema in _IGNORED_SCHEMAS):
+        return False
+    if type_ == "table" and reflected and _PARTITION.fullmatch(name or ""):
         return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 

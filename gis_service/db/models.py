@@ -11,6 +11,7 @@ import datetime as dt
 
 from geoalchemy2 import Geometry
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Computed,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -445,6 +447,12 @@ class Patrol(Base):
 
     ``id`` is the app's patrol UUID (or one we assign); ``content_sha256`` hashes the points,
     so the same patrol sent twice by an offline phone counts once whatever its file name.
+
+    Partitioned by month of ``started_at`` (migration 0012, with ``patrol_raw`` and
+    ``patrol_coverage``: a month is one partition of each, months in China Standard Time;
+    ``db.partitions``). A key of a partitioned table holds the partition key: the primary key
+    is (id, started_at), duplicates are caught by (chief, content hash, started_at), which is
+    the same rule because the same points start at the same time.
     """
 
     __tablename__ = "patrol"
@@ -456,7 +464,7 @@ class Patrol(Base):
     file_name: Mapped[str | None] = mapped_column(Text)
     coord_system: Mapped[str] = mapped_column(String(16))
     mode: Mapped[str] = mapped_column(String(16))
-    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     ended_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     uploaded_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
@@ -477,9 +485,10 @@ class Patrol(Base):
             "status IN ('valid', 'partial', 'invalid', 'suspicious')", name="patrol_status"
         ),
         CheckConstraint("ended_at >= started_at", name="patrol_times"),
-        Index("uq_patrol_chief_content", "chief_id", "content_sha256", unique=True),
+        Index("uq_patrol_chief_content", "chief_id", "content_sha256", "started_at", unique=True),
         Index("ix_patrol_chief_started", "chief_id", "started_at"),
         Index("ix_patrol_period", text("tstzrange(started_at, ended_at)"), postgresql_using="gist"),
+        {"postgresql_partition_by": "RANGE (started_at)"},
     )
 
 
@@ -492,22 +501,31 @@ class PatrolRaw(Base):
     """
 
     __tablename__ = "patrol_raw"
-    patrol_id = mapped_column(
-        UUID(as_uuid=True), ForeignKey("patrol.id", ondelete="CASCADE"), primary_key=True
-    )
+    patrol_id = mapped_column(UUID(as_uuid=True), primary_key=True)
+    # the patrol's start: the partition key (migration 0012)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
     data = mapped_column(LargeBinary, nullable=False)
     encoding: Mapped[str] = mapped_column(String(8), server_default="zlib")
     sha256: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["patrol_id", "started_at"],
+            ["patrol.id", "patrol.started_at"],
+            ondelete="CASCADE",
+            name="patrol_raw_patrol_fkey",
+        ),
+        {"postgresql_partition_by": "RANGE (started_at)"},
+    )
 
 
 class PatrolCoverage(Base):
     """What one patrol covered of one assigned segment or zone (for period audits)."""
 
     __tablename__ = "patrol_coverage"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    patrol_id = mapped_column(
-        UUID(as_uuid=True), ForeignKey("patrol.id", ondelete="CASCADE"), index=True
-    )
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    # the patrol's start: the partition key (migration 0012)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    patrol_id = mapped_column(UUID(as_uuid=True), index=True, nullable=False)
     target_type: Mapped[str] = mapped_column(String(16))
     target_id: Mapped[str] = mapped_column(String(96), index=True)
     # migration 0008: the zoning run whose target this is
@@ -527,6 +545,32 @@ class PatrolCoverage(Base):
     uncovered_geom = mapped_column(
         Geometry("MULTILINESTRING", srid=STORAGE_SRID, spatial_index=False), nullable=True
     )
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["patrol_id", "started_at"],
+            ["patrol.id", "patrol.started_at"],
+            ondelete="CASCADE",
+            name="patrol_coverage_patrol_fkey",
+        ),
+        {"postgresql_partition_by": "RANGE (started_at)"},
+    )
+
+
+class PatrolArchive(Base):
+    """A month of patrols exported to GeoParquet and detached (``gis-service patrols
+    archive``): where the files are, what they hold (rows and SHA-256 per table), and whether
+    the detached partitions were dropped. Uploads into an archived month are refused until
+    it is restored (migration 0012)."""
+
+    __tablename__ = "patrol_archive"
+    month: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    directory: Mapped[str] = mapped_column(Text)
+    files = mapped_column(JSONB, nullable=False)  # table -> {file, rows, sha256}
+    dropped: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    archived_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now()
+    )
+    archived_by: Mapped[str | None] = mapped_column(Text)
 
 
 # -- access, problems, write log (migration 0004) ---------------------------------------------
@@ -586,9 +630,9 @@ class Problem(Base):
     chief_id: Mapped[str | None] = mapped_column(
         ForeignKey("chief.id", ondelete="RESTRICT"), index=True
     )
-    patrol_id = mapped_column(
-        UUID(as_uuid=True), ForeignKey("patrol.id", ondelete="SET NULL"), nullable=True
-    )
+    patrol_id = mapped_column(UUID(as_uuid=True), nullable=True)
+    # the patrol's start, with its id the key of the partitioned patrol (migration 0012)
+    patrol_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     region_code: Mapped[str | None] = mapped_column(
         ForeignKey("admin_region.code", ondelete="RESTRICT"), index=True
     )
@@ -608,6 +652,15 @@ class Problem(Base):
         CheckConstraint(_in("status", PROBLEM_STATUSES), name="problem_status"),
         CheckConstraint(_in("source", PROBLEM_SOURCES), name="problem_source"),
         CheckConstraint("source <> 'patrol' OR chief_id IS NOT NULL", name="problem_patrol_chief"),
+        CheckConstraint(
+            "(patrol_id IS NULL) = (patrol_started_at IS NULL)", name="problem_patrol_key"
+        ),
+        ForeignKeyConstraint(
+            ["patrol_id", "patrol_started_at"],
+            ["patrol.id", "patrol.started_at"],
+            ondelete="SET NULL",
+            name="problem_patrol_fkey",
+        ),
     )
 
 

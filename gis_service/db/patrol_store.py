@@ -376,16 +376,18 @@ def insert_patrols(
     )
     names = ", ".join(PATROL_COLUMNS)
     cover_names = ", ".join(COVERAGE_COLUMNS)
+    # raw upload and coverage rows take their patrol's start: the partition key (0012)
     result = conn.execute(
         text(
             f"WITH p AS (INSERT INTO patrol ({names}) {patrols} "
-            "ON CONFLICT DO NOTHING RETURNING id), "
-            "r AS (INSERT INTO patrol_raw (patrol_id, data, encoding, sha256) "
-            "SELECT q.i, q.d, 'zlib', q.h FROM unnest(CAST(:r_id AS uuid[]), "
+            "ON CONFLICT DO NOTHING RETURNING id, started_at), "
+            "r AS (INSERT INTO patrol_raw (patrol_id, started_at, data, encoding, sha256) "
+            "SELECT q.i, p.started_at, q.d, 'zlib', q.h FROM unnest(CAST(:r_id AS uuid[]), "
             "CAST(:r_data AS bytea[]), CAST(:r_sha AS text[])) AS q(i, d, h) "
             "JOIN p ON p.id = q.i), "
-            f"c AS (INSERT INTO patrol_coverage ({cover_names}) {covers} "
-            "JOIN p ON p.id = q.patrol_id) "
+            f"c AS (INSERT INTO patrol_coverage (started_at, {cover_names}) "
+            f"SELECT p.started_at, x.* FROM ({covers}) AS x({cover_names}) "
+            "JOIN p ON p.id = x.patrol_id) "
             "SELECT id FROM p"
         ),
         params,
@@ -394,12 +396,18 @@ def insert_patrols(
 
 
 def insert_coverage(conn: Connection, coverage: Sequence[CoverageRow]) -> None:
-    """Insert coverage rows in one statement (a re-match replaces a patrol's rows)."""
+    """Insert coverage rows of stored patrols in one statement (each row takes its patrol's
+    start, the partition key)."""
     if not coverage:
         return
     covers, params = _arrays("c", COVERAGE_COLUMNS, coverage)
+    names = ", ".join(COVERAGE_COLUMNS)
     conn.execute(
-        text(f"INSERT INTO patrol_coverage ({', '.join(COVERAGE_COLUMNS)}) {covers}"), params
+        text(
+            f"INSERT INTO patrol_coverage (started_at, {names}) SELECT p.started_at, x.* "
+            f"FROM ({covers}) AS x({names}) JOIN patrol p ON p.id = x.patrol_id"
+        ),
+        params,
     )
 
 

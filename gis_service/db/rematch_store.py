@@ -4,15 +4,17 @@ month); the job table; reading a partition's raw evidence in chunks; replacing i
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
-from gis_service.db.patrol_store import CoverageRow, PatrolRow, insert_coverage
+from gis_service.db.patrol_store import COVERAGE_COLUMNS, CoverageRow, PatrolRow
 
 # a patrol's partition: the GK zone it was measured in (summary.metric_epsg, chosen from its
 # own points at upload), its local month, and the run in force on its local day
@@ -181,37 +183,105 @@ def _stored(row) -> StoredPatrol:
     )
 
 
+_NULL = r"\N"
+
+# what a re-match rewrites of a patrol, and its coverage rows: COPY'd into temporary tables
+_PATROL_TEMP = (
+    "id uuid, started_at timestamptz, status text, reasons jsonb, summary jsonb, "
+    "dropped jsonb, track geometry, coord_system text, geometry_fingerprint text, "
+    "zoning_run_id int"
+)
+_PATROL_COPIED = (
+    "id",
+    "started_at",
+    "status",
+    "reasons",
+    "summary",
+    "dropped",
+    "track",
+    "coord_system",
+    "geometry_fingerprint",
+    "zoning_run_id",
+)
+_COVERAGE_TEMP = ", ".join(f"{name} {kind}" for name, kind in COVERAGE_COLUMNS.items())
+
+
+def _cell(value: object) -> object:
+    """A CSV cell for COPY: NULL marker, JSON text, or the value itself (EWKB hex goes into
+    geometry as it is)."""
+    if value is None:
+        return _NULL
+    if isinstance(value, dict | list | tuple):
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _copy(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+    """COPY rows into a (temporary) table on the connection's transaction."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerows([_cell(v) for v in row] for row in rows)
+    buf.seek(0)
+    cursor = conn.connection.cursor()
+    try:
+        cursor.copy_expert(
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '{_NULL}')",
+            buf,
+        )
+    finally:
+        cursor.close()
+
+
 def replace_rows(
     conn: Connection, patrols: Sequence[PatrolRow], coverage: Sequence[CoverageRow]
 ) -> None:
-    """Overwrite the re-judged patrols' verdicts and replace their coverage rows."""
+    """Overwrite the re-judged patrols' verdicts and replace their coverage rows, inside the
+    caller's transaction (the partition's job commits them together).
+
+    The rows travel by COPY into temporary tables, then one UPDATE, one DELETE and one INSERT
+    … SELECT (each coverage row takes its patrol's start, the partition key): a chunk of 200
+    patrols is five statements, not one UPDATE per patrol."""
     if not patrols:
         return
     conn.execute(
         text(
-            "UPDATE patrol SET status = :status, reasons = CAST(:reasons AS jsonb), "
-            "summary = CAST(:summary AS jsonb), dropped = CAST(:dropped AS jsonb), "
-            "track = CAST(:track AS geometry), coord_system = :coord_system, "
-            "geometry_fingerprint = :geometry_fingerprint, zoning_run_id = :zoning_run_id "
-            "WHERE id = :id"
-        ),
-        [
-            {
-                "id": p.id,
-                "status": p.status,
-                "reasons": json.dumps(p.reasons),
-                "summary": json.dumps(p.summary),
-                "dropped": json.dumps(p.dropped),
-                "track": p.track,
-                "coord_system": p.coord_system,
-                "geometry_fingerprint": p.geometry_fingerprint,
-                "zoning_run_id": p.zoning_run_id,
-            }
-            for p in patrols
-        ],
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS rematch_patrol ({_PATROL_TEMP}) "
+            "ON COMMIT DROP; "
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS rematch_coverage ({_COVERAGE_TEMP}) "
+            "ON COMMIT DROP; TRUNCATE rematch_patrol, rematch_coverage"
+        )
+    )
+    _copy(
+        conn,
+        "rematch_patrol",
+        _PATROL_COPIED,
+        ([getattr(p, name) for name in _PATROL_COPIED] for p in patrols),
+    )
+    _copy(
+        conn,
+        "rematch_coverage",
+        list(COVERAGE_COLUMNS),
+        ([getattr(c, name) for name in COVERAGE_COLUMNS] for c in coverage),
     )
     conn.execute(
-        text("DELETE FROM patrol_coverage WHERE patrol_id = ANY(CAST(:i AS uuid[]))"),
-        {"i": [str(p.id) for p in patrols]},
+        text(
+            "UPDATE patrol p SET status = t.status, reasons = t.reasons, summary = t.summary, "
+            "dropped = t.dropped, track = t.track, coord_system = t.coord_system, "
+            "geometry_fingerprint = t.geometry_fingerprint, zoning_run_id = t.zoning_run_id "
+            "FROM rematch_patrol t WHERE p.id = t.id AND p.started_at = t.started_at"
+        )
     )
-    insert_coverage(conn, coverage)
+    conn.execute(
+        text(
+            "DELETE FROM patrol_coverage c USING rematch_patrol t "
+            "WHERE c.patrol_id = t.id AND c.started_at = t.started_at"
+        )
+    )
+    names = ", ".join(COVERAGE_COLUMNS)
+    selected = ", ".join(f"c.{name}" for name in COVERAGE_COLUMNS)
+    conn.execute(
+        text(
+            f"INSERT INTO patrol_coverage (started_at, {names}) SELECT t.started_at, {selected} "
+            "FROM rematch_coverage c JOIN rematch_patrol t ON t.id = c.patrol_id"
+        )
+    )

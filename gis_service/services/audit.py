@@ -233,10 +233,12 @@ def run_audit(
     coverage = pd.read_sql(
         text(
             "SELECT patrol_id, run_id, target_id, covered, covered_m + extension_m AS along_m "
-            "FROM patrol_coverage WHERE patrol_id = ANY(CAST(:p AS uuid[]))"
+            "FROM patrol_coverage WHERE patrol_id = ANY(CAST(:p AS uuid[])) "
+            # the patrols' start bounds: only the period's monthly partitions are read
+            "AND started_at >= :s AND started_at < :e"
         ),
         conn,
-        params={"p": list(counting["patrol_id"])},
+        params={"p": list(counting["patrol_id"]), "s": lo, "e": hi},
     )
     coverage["patrol_id"] = coverage["patrol_id"].astype(str)
     in_force = dict(zip(counting["patrol_id"], counting["run_id"], strict=True))

@@ -26,6 +26,7 @@ import numpy as np
 import shapely
 from sqlalchemy import Connection
 
+from gis_service.db import partitions
 from gis_service.db import patrol_store as store_db
 from gis_service.db.bulk import as_multi, ewkb_hex
 from gis_service.db.patrol_store import (
@@ -239,6 +240,13 @@ def prepare_patrol(upload: Upload, settings: PatrolSettings) -> PreparedPatrol:
     day = _local_day(raw.time, settings.timezone)
     lon, lat = to_wgs84(raw.lon, raw.lat, coord_system)
     t = raw.time.astype("datetime64[ns]").astype(np.int64) / 1e9
+    started = dt.datetime.fromtimestamp(float(t.min()), dt.UTC)
+    if not partitions.storable(started):  # a broken clock's start beyond any partition
+        raise InputError(
+            f"the patrol starts {started:%Y-%m-%d %H:%M} UTC: patrols are stored from "
+            f"{partitions.FIRST_YEAR} to {partitions.LAST_YEAR} (the device clock is wrong)",
+            source=source,
+        )
     return PreparedPatrol(
         upload,
         raw,
@@ -251,7 +259,7 @@ def prepare_patrol(upload: Upload, settings: PatrolSettings) -> PreparedPatrol:
         day,
         lon,
         lat,
-        dt.datetime.fromtimestamp(float(t.min()), dt.UTC),
+        started,
         dt.datetime.fromtimestamp(float(t.max()), dt.UTC),
         geometry_fingerprint(lon, lat),
     )
@@ -494,6 +502,16 @@ def ingest_patrols(
             prepared[i] = prepare_patrol(upload, settings)
         except (InputError, PermissionDeniedError) as exc:
             outcomes[i] = exc
+    if store:  # the months' partitions, before this transaction touches the patrol tables
+        archived = partitions.ensure_months(conn, [p.started for p in prepared.values()])
+        for i, prep in list(prepared.items()):
+            if partitions.month_of(prep.started) in archived:
+                month = partitions.month_label(partitions.month_of(prep.started))
+                outcomes[i] = ConflictError(
+                    f"{prep.source}: patrols of {month} are archived; restore the month "
+                    "(gis-service patrols restore) before storing patrols in it"
+                )
+                del prepared[i]
     preps = list(prepared.values())
     pre, context_of = prefetch(conn, preps, settings.timezone)
     stored = pre.lookup

@@ -145,8 +145,9 @@ def report_problem(
                 WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(:x, :y), 4326) AS g)
                 INSERT INTO problem (id, category, source, source_detail, description,
                                      photo_ref, geom, found_at, chief_id, patrol_id,
-                                     region_code, water_body_code)
+                                     patrol_started_at, region_code, water_body_code)
                 SELECT :id, :cat, :source, :detail, :desc, :photo, pt.g, :found, :chief, :patrol,
+                    (SELECT started_at FROM patrol WHERE id = :patrol),
                     (SELECT code FROM admin_region r WHERE ST_Intersects(r.geom, pt.g)
                      ORDER BY length(code) DESC, code LIMIT 1),
                     (SELECT code FROM water_body w
