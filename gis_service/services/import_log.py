@@ -25,6 +25,7 @@ from gis_service.db.models import (
     DataImportChange,
     WaterBody,
 )
+from gis_service.db.models_plans import PlanTask, RiverPlan, TaskProgress
 from gis_service.db.session import atomic
 from gis_service.errors import ConflictError, NotFoundError
 
@@ -39,6 +40,9 @@ def _table(model: type[Base]) -> Table:
 
 # table -> (table, key column); undo deletes in this order (dependents first)
 TRACKED: dict[str, tuple[Table, str]] = {
+    "task_progress": (_table(TaskProgress), "id"),  # 一河一策 (services.plans)
+    "plan_task": (_table(PlanTask), "id"),
+    "river_plan": (_table(RiverPlan), "id"),
     "chief_post": (_table(ChiefPost), "id"),
     "chief": (_table(Chief), "id"),
     "water_body": (_table(WaterBody), "code"),
@@ -189,15 +193,34 @@ def _names(rows, what: str) -> list[str]:
     return [f"{what}: {shown}"]
 
 
-def _dependents(conn: Connection, inserted: dict[str, list[str]]) -> list[str]:
-    """What would be orphaned by deleting the inserted rows (data not of this import)."""
+def _dependents(conn: Connection, inserted: dict[str, list[str]], import_id: int) -> list[str]:
+    """What would be orphaned by deleting the inserted rows (data not of this import), and
+    plan tasks edited since the import (restoring them would drop those edits)."""
     p = {
+        "i": import_id,
+        "pl": [int(k) for k in inserted.get("river_plan", [])],
+        "t": [int(k) for k in inserted.get("plan_task", [])],
+        "g": [int(k) for k in inserted.get("task_progress", [])],
         "r": inserted.get("admin_region", []),
         "w": inserted.get("water_body", []),
         "c": inserted.get("chief", []),
         "p": [int(k) for k in inserted.get("chief_post", [])],
     }
     checks = [
+        (
+            "tasks on removed plans",
+            "SELECT id FROM plan_task WHERE plan_id = ANY(:pl) AND NOT id = ANY(:t) ORDER BY id",
+        ),
+        (
+            "progress reports on removed tasks",
+            "SELECT id FROM task_progress WHERE task_id = ANY(:t) AND NOT id = ANY(:g) ORDER BY id",
+        ),
+        (
+            "plan tasks edited since the import",
+            "SELECT t.id FROM plan_task t JOIN data_import_change c ON c.import_id = :i "
+            "AND c.table_name = 'plan_task' AND c.row_key = t.id::text "
+            "JOIN data_import d ON d.id = :i WHERE t.updated_at > d.imported_at ORDER BY t.id",
+        ),
         (
             "regions under removed regions",
             "SELECT code FROM admin_region "
@@ -299,7 +322,7 @@ def undo_import(conn: Connection, import_id: int) -> UndoResult:
     for c in changes:
         if c.action == "insert":
             inserted.setdefault(c.table_name, []).append(c.row_key)
-    orphans = _dependents(conn, inserted)
+    orphans = _dependents(conn, inserted, import_id)
     if orphans:
         raise ConflictError(
             f"cannot undo import {import_id}: removing its rows would orphan " + "; ".join(orphans)
