@@ -12,6 +12,7 @@ import typer
 from gis_service.cli_accountability import accountability_app
 from gis_service.cli_common import engine, fail_cleanly, logged_write
 from gis_service.cli_maps import map_app
+from gis_service.cli_plans import plans_app
 from gis_service.cli_point_sources import points_app
 from gis_service.cli_problems import problem_app
 from gis_service.cli_rematch import register as register_rematch
@@ -48,6 +49,7 @@ app.add_typer(accountability_app, name="accountability")
 register_rematch(app, zoning_app)
 app.add_typer(water_quality_app, name="water-quality")
 app.add_typer(points_app, name="points")
+app.add_typer(plans_app, name="plans")
 
 
 # -- set-up and serving -------------------------------------------------------------------

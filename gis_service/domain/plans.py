@@ -131,13 +131,16 @@ def task_states(
 
     A task is overdue from the day after its deadline while not done (due 06-30: still open
     on 06-30, overdue on 07-01, 1 day late); a done task is ``done_late`` when completed
-    after its deadline (the days late then counted to its completion). Dates as
+    after its deadline (the days late then counted to its completion). A task completed
+    after ``as_of`` is judged as it was on that day (not yet done). Dates as
     ``datetime64[D]``; ``completed_on`` NaT for tasks not done.
     """
     deadline = np.asarray(deadlines, dtype="datetime64[D]")
     completed = np.asarray(completed_on, dtype="datetime64[D]")
-    done = np.asarray(statuses) == "done"
     day = np.datetime64(as_of, "D")
+    # a task completed after ``as_of`` was not done yet on that day
+    done = (np.asarray(statuses) == "done") & ~np.isnat(completed)
+    done[done] = completed[done] <= day
     end = np.where(done, completed, day)
     late = (end - deadline).astype(np.int64)
     late = np.where(np.isnat(end), 0, np.maximum(late, 0))

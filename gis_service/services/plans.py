@@ -137,14 +137,14 @@ def list_tasks(
     open_only: bool = False,
 ) -> list[TaskView]:
     """The tasks of every plan of the water, as of the office's day ``as_of``;
-    ``overdue_only``: open and past the deadline; ``open_only``: not done."""
+    ``overdue_only``: open and past the deadline; ``open_only``: not done on ``as_of``."""
     if not store.waters(conn, {water_body_code}):
         raise NotFoundError(f"water body {water_body_code!r} not found")
     views = _views(store.tasks(conn, water_body_code=water_body_code), as_of)
     if overdue_only:
         views = [v for v in views if v.state == "overdue"]
     if open_only:
-        views = [v for v in views if v.status != "done"]
+        views = [v for v in views if v.state in ("open", "overdue")]
     return views
 
 
@@ -159,7 +159,7 @@ def report_section(conn: Connection, water_body_code: str, as_of: dt.date) -> di
     """For the coordination report: the water's open tasks (overdue first) and how many of
     its tasks were completed late, as plain data."""
     views = _views(store.tasks(conn, water_body_code=water_body_code), as_of)
-    open_ = [v for v in views if v.status != "done"]
+    open_ = [v for v in views if v.state in ("open", "overdue")]
     open_.sort(key=lambda v: (v.state != "overdue", v.deadline, v.code))
     return {
         "as_of": as_of.isoformat(),

@@ -49,10 +49,13 @@ def test_states_of_every_kind_hand_computed() -> None:
         (dt.date(2026, 6, 30), "done", dt.date(2026, 6, 30)),  # on the day: done
         (dt.date(2026, 6, 30), "done", dt.date(2026, 7, 10)),  # 10 days late
         (dt.date(2026, 12, 31), "done", dt.date(2026, 3, 1)),  # early
+        # completed after the day asked about: on 10-15 it was still open / overdue
+        (dt.date(2026, 12, 31), "done", dt.date(2026, 10, 20)),
+        (dt.date(2026, 10, 10), "done", dt.date(2026, 10, 20)),
     ]
     assert _states(rows, as_of) == (
-        ["open", "overdue", "overdue", "done", "done_late", "done"],
-        [0, 15, 45, 0, 10, 0],
+        ["open", "overdue", "overdue", "done", "done_late", "done", "open", "overdue"],
+        [0, 15, 45, 0, 10, 0, 0, 5],
     )
 
 
