@@ -17,7 +17,9 @@ import math
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
+import shapely
 from sqlalchemy import Connection
 
 from gis_service.db import plan_store as store
@@ -679,3 +681,37 @@ def add_progress(
             ],
         )
     return get_task(conn, task_id, today)
+
+
+def task_map_frame(conn: Connection, water_body_code: str, as_of: dt.date) -> gpd.GeoDataFrame:
+    """The water's tasks open on ``as_of`` (overdue or not) as WGS84 points for the river
+    map, with the popup's columns."""
+    views = [
+        v
+        for v in _views(store.tasks(conn, water_body_code=water_body_code), as_of)
+        if v.state in ("open", "overdue")
+    ]
+    columns = [
+        "id",
+        "code",
+        "title",
+        "category",
+        "department",
+        "deadline",
+        "status_label",
+        "state",
+        "state_label",
+        "days_late",
+        "place",
+        "plan",
+    ]
+    rows = [
+        {
+            **{c: getattr(v, c) for c in columns if hasattr(v, c)},
+            "place": v.place_id or f"{v.lon:.5f}, {v.lat:.5f}",
+            "plan": v.plan_name,
+        }
+        for v in views
+    ]
+    points = shapely.points(np.array([[v.lon, v.lat] for v in views]).reshape(-1, 2))
+    return gpd.GeoDataFrame(rows, columns=columns, geometry=points, crs=4326)
