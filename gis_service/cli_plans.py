@@ -43,7 +43,7 @@ def list_cmd(
     as_of: Annotated[str | None, typer.Option(help="YYYY-MM-DD (default: today)")] = None,
 ) -> None:
     """A water's tasks with their state as of a day (the office's time zone)."""
-    from gis_service.services.plans import list_tasks
+    from gis_service.services.plan_views import list_tasks
 
     day = parse_day(as_of, "--as-of") or local_today(get_settings().timezone)
     with engine().connect() as conn:

@@ -146,3 +146,31 @@ def test_import_over_http(api, tokens, engine):
                 text("DELETE FROM data_import WHERE kind = 'plan-tasks' AND raw = :b"),
                 {"b": body.encode()},
             )
+
+
+def test_coordination_report_lists_open_and_overdue_tasks(api, tokens, plan):
+    office = bearer(tokens["office"])
+    for code, deadline, status in (
+        ("R1", "2026-09-30", "进行中"),  # overdue on 10-15 (15 days)
+        ("R2", "2026-12-31", "未开始"),  # open
+        ("R3", "2026-09-30", "已完成"),  # done (today: completed late), not listed
+    ):
+        body = {**TASK, "code": code, "deadline": deadline, "status": status}
+        if status == "已完成":
+            body["completed_on"] = "2026-10-01"
+        assert api.post(f"/plans/{plan['id']}/tasks", json=body, headers=office).status_code == 201
+    report = api.get(f"/rivers/{RIVER}/report", params={"date": "2026-10-15"}).json()
+    tasks = report["tasks"]
+    mine = [t for t in tasks["tasks"] if t["plan"] == PLAN]
+    assert [(t["code"], t["state"], t["days_late"]) for t in mine] == [
+        ("R1", "overdue", 15),
+        ("R2", "open", 0),
+    ]
+    assert tasks["as_of"] == "2026-10-15"
+    assert tasks["overdue"] >= 1 and tasks["done_late"] >= 1
+    # overdue first in the whole list
+    states = [t["state"] for t in tasks["tasks"]]
+    assert states == sorted(states, key=lambda s: s != "overdue")
+    page = api.get(f"/rivers/{RIVER}/report.html", params={"date": "2026-10-15"}).text
+    assert "一河一策任务" in page and "逾期未完成（15 天）" in page
+    assert "&lt;b&gt;清理&lt;/b&gt;河道垃圾" in page and "<b>清理</b>" not in page

@@ -12,6 +12,7 @@ import shapely
 from sqlalchemy import text
 
 from gis_service.errors import ConflictError, InputError, NotFoundError
+from gis_service.services import plan_views as views
 from gis_service.services import plans as svc
 from gis_service.services.import_log import undo_import
 
@@ -76,7 +77,7 @@ def test_import_places_states_and_the_import_log(conn, sample_loaded, tmp_path):
     ).one()
     assert kind == "plan-tasks" and bytes(raw).startswith("水体编码".encode())
 
-    tasks = {t.code: t for t in svc.list_tasks(conn, RIVER, TODAY)}
+    tasks = {t.code: t for t in views.list_tasks(conn, RIVER, TODAY)}
     assert tasks["T1"].plan_name == "南流江一河一策实施方案"
     assert (tasks["T1"].place_kind, tasks["T1"].place_id) == ("segment", SEGMENT)
     # the segment's point lies on the segment's line
@@ -97,10 +98,10 @@ def test_import_places_states_and_the_import_log(conn, sample_loaded, tmp_path):
         "T3": ("open", 0),
     }
     assert (tasks["T2"].last_report_on, tasks["T2"].last_percent) == (dt.date(2026, 9, 1), 40)
-    assert [t.code for t in svc.list_tasks(conn, RIVER, TODAY, overdue_only=True)] == ["T2"]
+    assert [t.code for t in views.list_tasks(conn, RIVER, TODAY, overdue_only=True)] == ["T2"]
     # the day before the deadline of T2 it was open
     assert [
-        t.code for t in svc.list_tasks(conn, RIVER, dt.date(2026, 9, 30), overdue_only=True)
+        t.code for t in views.list_tasks(conn, RIVER, dt.date(2026, 9, 30), overdue_only=True)
     ] == []
 
     # the same file again: updates, no second progress report
@@ -195,7 +196,7 @@ def test_xlsx_import_reads_date_cells(conn, sample_loaded, tmp_path):
     book.save(path)
     report = svc.import_plan_tasks(conn, path, today=TODAY)
     assert report.inserted == 1
-    (task,) = [t for t in svc.list_tasks(conn, RIVER, TODAY) if t.code == "X1"]
+    (task,) = [t for t in views.list_tasks(conn, RIVER, TODAY) if t.code == "X1"]
     assert (task.deadline, task.state, task.days_late) == (dt.date(2026, 3, 31), "overdue", 198)
 
 
@@ -275,7 +276,7 @@ def test_edits_and_progress(conn, sample_loaded, tmp_path):
             today=TODAY,
         )
     with pytest.raises(NotFoundError):
-        svc.get_task(conn, 10**8, TODAY)
+        views.get_task(conn, 10**8, TODAY)
 
 
 def test_undo_removes_the_import_and_refuses_after_an_edit(conn, sample_loaded, tmp_path):
@@ -292,7 +293,7 @@ def test_undo_removes_the_import_and_refuses_after_an_edit(conn, sample_loaded, 
     }
 
     first = svc.import_plan_tasks(conn, _csv(tmp_path, _good(conn)), today=TODAY)
-    task = next(t for t in svc.list_tasks(conn, RIVER, TODAY) if t.code == "T3")
+    task = next(t for t in views.list_tasks(conn, RIVER, TODAY) if t.code == "T3")
     svc.add_progress(
         conn,
         task.id,

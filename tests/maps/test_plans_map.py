@@ -10,6 +10,7 @@ import re
 from gis_service.maps.base import MapOptions
 from gis_service.maps.plans import OPEN_COLOUR, OVERDUE_COLOUR
 from gis_service.services import maps as map_svc
+from gis_service.services import plan_views as views
 from gis_service.services import plans as svc
 from tests.maps.test_map_builders import feature_counts
 
@@ -55,7 +56,7 @@ def test_open_and_overdue_tasks_on_the_river_map(conn, sample_loaded):
     _task(conn, plan.id, "M3", "已完成的任务", dt.date(2026, 9, 30), "done")
     expected = {
         (t.code, t.state)
-        for t in svc.list_tasks(conn, RIVER, DAY)
+        for t in views.list_tasks(conn, RIVER, DAY)
         if t.state in ("open", "overdue")
     }
     assert {("M1", "overdue"), ("M2", "open")} <= expected

@@ -26,6 +26,7 @@ from gis_service.api.schemas.plans import (
     TaskOut,
 )
 from gis_service.errors import InputError
+from gis_service.services import plan_views as views
 from gis_service.services import plans as svc
 
 router = APIRouter(tags=["一河一策 plans"])
@@ -34,7 +35,7 @@ IdPath = Annotated[int, PathParam(ge=1, le=2**31 - 1)]
 WaterRequiredQ = Annotated[str, Query(min_length=1, max_length=32, description="water body code")]
 
 
-def _detail(detail: svc.TaskDetail) -> TaskDetailOut:
+def _detail(detail: views.TaskDetail) -> TaskDetailOut:
     return TaskDetailOut(
         task=TaskOut(**detail.task.__dict__),
         progress=[ProgressOut(**p.__dict__) for p in detail.progress],
@@ -47,7 +48,7 @@ def _fields(body: TaskIn | TaskEditIn) -> svc.TaskFields:
 
 @router.get("/plans", response_model=list[PlanOut], summary="一河一策 plans (of a water body)")
 def list_plans(conn: ConnDep, who: PrincipalDep, water: WaterQ = None) -> list[PlanOut]:
-    return [PlanOut(**p.__dict__) for p in svc.list_plans(conn, water)]
+    return [PlanOut(**p.__dict__) for p in views.list_plans(conn, water)]
 
 
 @router.post("/plans", response_model=PlanOut, status_code=201, summary="Create a plan (office)")
@@ -93,8 +94,8 @@ def list_tasks(
     overdue: Annotated[bool, Query(description="only open tasks past their deadline")] = False,
     open_only: Annotated[bool, Query(alias="open", description="only tasks not done")] = False,
 ) -> list[TaskOut]:
-    views = svc.list_tasks(conn, water, as_of or today, overdue_only=overdue, open_only=open_only)
-    return [TaskOut(**v.__dict__) for v in views]
+    found = views.list_tasks(conn, water, as_of or today, overdue_only=overdue, open_only=open_only)
+    return [TaskOut(**v.__dict__) for v in found]
 
 
 @router.get(
@@ -105,7 +106,7 @@ def list_tasks(
 def get_task(
     conn: ConnDep, who: PrincipalDep, today: TodayDep, task_id: IdPath, as_of: DateQ = None
 ) -> TaskDetailOut:
-    return _detail(svc.get_task(conn, task_id, as_of or today))
+    return _detail(views.get_task(conn, task_id, as_of or today))
 
 
 @router.post(
