@@ -336,10 +336,11 @@ def sample_extras(
 ) -> None:
     """Derive the issue-20 sample files (boundary sections, their monthly samples, points and
     point posts) from the loaded sample and its zoning, deterministically."""
+    from gis_service.sample.river_plan import write_plan
     from gis_service.sample.seeds_extras import write_all
 
     with engine().connect() as conn:
-        counts = write_all(conn, out)
+        counts = {**write_all(conn, out), **write_plan(conn, out)}
     typer.echo(json.dumps(counts, ensure_ascii=False))
 
 

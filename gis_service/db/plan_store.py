@@ -296,3 +296,33 @@ def progress_keys(conn: Connection, task_ids_: set[int]) -> set[tuple[int, dt.da
         {"t": sorted(task_ids_)},
     )
     return {(r.task_id, r.reported_on, r.text) for r in rows}
+
+
+def township_stretches(conn: Connection, water_body_code: str) -> list[str]:
+    """Ids of the water's township stretches inside one township, along the flow (where
+    the sample generator places its tasks)."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT id FROM river_segment WHERE water_body_code = :w AND level = 'township' "
+                "AND kind = 'inside' ORDER BY chainage_from_m"
+            ),
+            {"w": water_body_code},
+        ).scalars()
+    )
+
+
+def points_along(
+    conn: Connection, water_body_code: str, fractions: tuple[float, ...]
+) -> list[tuple[float, float]]:
+    """Points at these fractions of the water's (longest) line."""
+    rows = conn.execute(
+        text(
+            "WITH l AS (SELECT (ST_Dump(ST_LineMerge(geom))).geom AS g FROM water_body "
+            "WHERE code = :w ORDER BY ST_Length((ST_Dump(ST_LineMerge(geom))).geom) DESC LIMIT 1) "
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_LineInterpolatePoint(l.g, f) AS p "
+            "FROM l, unnest(CAST(:f AS float8[])) WITH ORDINALITY AS t(f, n) ORDER BY n) s"
+        ),
+        {"w": water_body_code, "f": list(fractions)},
+    ).all()
+    return [(float(x), float(y)) for x, y in rows]

@@ -103,6 +103,14 @@ def begin_import(
     ).scalar_one()
 
 
+def applied_hashes(conn: Connection, kind: str) -> set[str]:
+    """SHA-256 of the files of ``kind`` whose import stands (not undone)."""
+    rows = conn.execute(
+        select(DataImport.sha256).where(DataImport.kind == kind, DataImport.status == "applied")
+    )
+    return set(rows.scalars())
+
+
 def finish_import(conn: Connection, import_id: int, *, features: int, report: dict) -> None:
     conn.execute(
         update(DataImport)

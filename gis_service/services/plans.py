@@ -240,7 +240,12 @@ def _convert(where: str, row, today: dt.date) -> _Row | str:
 
 
 def import_plan_tasks(
-    conn: Connection, path: Path | str, *, today: dt.date, reported_by: str = "import"
+    conn: Connection,
+    path: Path | str,
+    *,
+    today: dt.date,
+    reported_by: str = "import",
+    skip_unchanged: bool = False,
 ) -> ImportReport:
     """Tasks from XLSX/CSV, one per line: water body code, task code, title, category,
     department, deadline (required); plan name, segment id or lon/lat (one of them), status,
@@ -250,13 +255,17 @@ def import_plan_tasks(
     report already stored (same task, day and text) is not added twice. A column the
     importer does not know is refused, naming it: a misspelt 状态 would otherwise leave
     every task 未开始 without a word. ``today``: the office's day (no completion or
-    progress report may lie after it)."""
+    progress report may lie after it). ``skip_unchanged``: a file whose import stands
+    (same SHA-256, not undone) is not imported again (the sample's loader)."""
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", source=str(path))
     raw = path.read_bytes()
     if len(raw) > MAX_PLAN_FILE_BYTES:
         raise InputError(f"larger than {MAX_PLAN_FILE_BYTES:,} bytes", source=path.name)
+    sha = hashlib.sha256(raw).hexdigest()
+    if skip_unchanged and sha in import_log.applied_hashes(conn, IMPORT_KIND):
+        return ImportReport("plan tasks", path.name, 0, skipped_unchanged=True)
     selected = select_fields(
         read_table(path),
         required=REQUIRED,
@@ -316,7 +325,7 @@ def import_plan_tasks(
             conn,
             kind=IMPORT_KIND,
             file_name=path.name,
-            sha=hashlib.sha256(raw).hexdigest(),
+            sha=sha,
             raw=raw,
             options={},
         )
