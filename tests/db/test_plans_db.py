@@ -17,6 +17,7 @@ from gis_service.services import plans as svc
 from gis_service.services.import_log import undo_import
 
 RIVER = "R4505-01"  # 南流江
+PLAN = "南流江一河一策实施方案"  # the default name (the sample's plan has another)
 SEGMENT = "R4505-01/township/450521105/2"  # a township stretch of 南流江 in the sample
 OTHER = "R4505-02/county/450521/1"  # a stretch of 洪潮江
 TODAY = dt.date(2026, 10, 15)
@@ -77,7 +78,7 @@ def test_import_places_states_and_the_import_log(conn, sample_loaded, tmp_path):
     ).one()
     assert kind == "plan-tasks" and bytes(raw).startswith("水体编码".encode())
 
-    tasks = {t.code: t for t in views.list_tasks(conn, RIVER, TODAY)}
+    tasks = {t.code: t for t in views.list_tasks(conn, RIVER, TODAY) if t.plan_name == PLAN}
     assert tasks["T1"].plan_name == "南流江一河一策实施方案"
     assert (tasks["T1"].place_kind, tasks["T1"].place_id) == ("segment", SEGMENT)
     # the segment's point lies on the segment's line
@@ -98,11 +99,11 @@ def test_import_places_states_and_the_import_log(conn, sample_loaded, tmp_path):
         "T3": ("open", 0),
     }
     assert (tasks["T2"].last_report_on, tasks["T2"].last_percent) == (dt.date(2026, 9, 1), 40)
-    assert [t.code for t in views.list_tasks(conn, RIVER, TODAY, overdue_only=True)] == ["T2"]
-    # the day before the deadline of T2 it was open
-    assert [
-        t.code for t in views.list_tasks(conn, RIVER, dt.date(2026, 9, 30), overdue_only=True)
-    ] == []
+    overdue = views.list_tasks(conn, RIVER, TODAY, overdue_only=True)
+    assert [t.code for t in overdue if t.plan_name == PLAN] == ["T2"]
+    # on the day of T2's deadline it was still open
+    earlier = views.list_tasks(conn, RIVER, dt.date(2026, 9, 30), overdue_only=True)
+    assert [t.code for t in earlier if t.plan_name == PLAN] == []
 
     # the same file again: updates, no second progress report
     again = svc.import_plan_tasks(conn, _csv(tmp_path, _good(conn)), today=TODAY)
@@ -309,3 +310,20 @@ def test_undo_removes_the_import_and_refuses_after_an_edit(conn, sample_loaded, 
     svc.edit_task(conn, task.id, svc.TaskFields(title="划定并公告管理范围"), today=TODAY)
     with pytest.raises(ConflictError, match=f"plan tasks edited since the import: {task.id}"):
         undo_import(conn, second.import_id)
+
+
+def test_undo_of_an_update_restores_the_task_as_it_was(conn, sample_loaded, tmp_path):
+    svc.import_plan_tasks(conn, _csv(tmp_path, _good(conn)), today=TODAY)
+    changed = (
+        _good(conn)
+        .replace("划定管理范围", "划定并公告管理范围")
+        .replace("2026-12-31", "2027-03-31")
+    )
+    second = svc.import_plan_tasks(conn, _csv(tmp_path, changed, "plan2.csv"), today=TODAY)
+    assert (second.inserted, second.updated) == (0, 3)
+    t3 = next(t for t in views.list_tasks(conn, RIVER, TODAY) if t.code == "T3")
+    assert (t3.title, t3.deadline) == ("划定并公告管理范围", dt.date(2027, 3, 31))
+    undone = undo_import(conn, second.import_id)
+    assert undone.restored == {"plan_task": 3}
+    t3 = next(t for t in views.list_tasks(conn, RIVER, TODAY) if t.code == "T3")
+    assert (t3.title, t3.deadline, t3.place_id) == ("划定管理范围", dt.date(2026, 12, 31), SEGMENT)
