@@ -384,6 +384,11 @@ def _load_sample() -> None:
     for report in reports:
         typer.echo(report.summary())
     _rebuild_zoning(skip_unchanged=True)
+    from gis_service.services.sample_extras import load_plan
+
+    with engine().connect() as conn:  # 一河一策: its places are segments of the zoning
+        typer.echo(load_plan(conn, SAMPLE_DIR).summary())
+        conn.commit()
 
 
 def _rebuild_zoning(

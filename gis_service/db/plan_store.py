@@ -326,3 +326,13 @@ def points_along(
         {"w": water_body_code, "f": list(fractions)},
     ).all()
     return [(float(x), float(y)) for x, y in rows]
+
+
+def has_segments(conn: Connection, water_body_code: str) -> bool:
+    """Whether the current zoning holds segments of the water (is it built?)."""
+    return bool(
+        conn.execute(
+            text("SELECT EXISTS (SELECT 1 FROM river_segment WHERE water_body_code = :w)"),
+            {"w": water_body_code},
+        ).scalar()
+    )

@@ -447,8 +447,8 @@ def _checked(
     completed = merged.completed_on
     if status == "done" and completed is None:
         completed = today  # marked done now: completed today (the office's day)
-    if status is not None and status != "done":
-        completed = None
+    if status is not None and (why := dp.check_completion(status, completed)):
+        problems.append(why)
     if completed is not None and completed > today:
         problems.append(f"completed_on {completed} is after today ({today})")
     if merged.deadline is None:
@@ -502,11 +502,13 @@ def edit_task(conn: Connection, task_id: int, changes: TaskFields, *, today: dt.
         **{
             k: v
             if v is not None
-            else (None if k in ("place_id", "lon", "lat") else getattr(current, k))
+            else (None if k in ("place_id", "lon", "lat", "completed_on") else getattr(current, k))
             for k, v in given.items()
         }
     )
-    if given["status"] is not None and given["completed_on"] is None and current.status == "done":
+    # an unchanged completion date stays while the task stays done; a new status other
+    # than done clears it (a date given with such a status is refused in _checked)
+    if given["completed_on"] is None and dp.status_of(merged.status or "") == "done":
         merged = replace(merged, completed_on=current.completed_on)
     water = store.waters(conn, {current.water_body_code})[current.water_body_code]
     values, problems = _checked(conn, water, merged, touched_place, today)

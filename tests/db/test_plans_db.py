@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import replace
 
 import pytest
 import shapely
@@ -327,3 +328,29 @@ def test_undo_of_an_update_restores_the_task_as_it_was(conn, sample_loaded, tmp_
     assert undone.restored == {"plan_task": 3}
     t3 = next(t for t in views.list_tasks(conn, RIVER, TODAY) if t.code == "T3")
     assert (t3.title, t3.deadline, t3.place_id) == ("划定管理范围", dt.date(2026, 12, 31), SEGMENT)
+
+
+def test_a_completion_date_with_an_open_status_is_refused(conn, sample_loaded):
+    plan = svc.create_plan(conn, RIVER, "完成日期测试")
+    fields = svc.TaskFields(
+        code="D1",
+        title="任务",
+        category="执法监管",
+        department="市公安局",
+        place_id=SEGMENT,
+        deadline=dt.date(2026, 9, 30),
+        status="进行中",
+        completed_on=dt.date(2026, 9, 1),
+    )
+    with pytest.raises(InputError, match="a completion date is given but the status is 进行中"):
+        svc.create_task(conn, plan.id, fields, today=TODAY)
+    task = svc.create_task(conn, plan.id, replace(fields, completed_on=None), today=TODAY).task
+    with pytest.raises(InputError, match="a completion date is given but the status is 进行中"):
+        svc.edit_task(conn, task.id, svc.TaskFields(completed_on=dt.date(2026, 9, 1)), today=TODAY)
+    done = svc.edit_task(
+        conn,
+        task.id,
+        svc.TaskFields(status="已完成", completed_on=dt.date(2026, 9, 1)),
+        today=TODAY,
+    ).task
+    assert (done.state, done.completed_on) == ("done", dt.date(2026, 9, 1))
