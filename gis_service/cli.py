@@ -13,6 +13,7 @@ import typer
 from gis_service.cli_accountability import accountability_app
 from gis_service.cli_common import engine, fail_cleanly, logged_write
 from gis_service.cli_maps import map_app
+from gis_service.cli_plans import plans_app
 from gis_service.cli_point_sources import points_app
 from gis_service.cli_problems import problem_app
 from gis_service.cli_rematch import register as register_rematch
@@ -51,6 +52,7 @@ app.add_typer(accountability_app, name="accountability")
 register_rematch(app, zoning_app)
 app.add_typer(water_quality_app, name="water-quality")
 app.add_typer(points_app, name="points")
+app.add_typer(plans_app, name="plans")
 
 
 # -- set-up and serving -------------------------------------------------------------------
@@ -341,10 +343,11 @@ def sample_extras(
 ) -> None:
     """Derive the issue-20 sample files (boundary sections, their monthly samples, points and
     point posts) from the loaded sample and its zoning, deterministically."""
+    from gis_service.sample.river_plan import write_plan
     from gis_service.sample.seeds_extras import write_all
 
     with engine().connect() as conn:
-        counts = write_all(conn, out)
+        counts = {**write_all(conn, out), **write_plan(conn, out)}
     typer.echo(json.dumps(counts, ensure_ascii=False))
 
 
@@ -388,6 +391,11 @@ def _load_sample() -> None:
     for report in reports:
         typer.echo(report.summary())
     _rebuild_zoning(skip_unchanged=True)
+    from gis_service.services.sample_extras import load_plan
+
+    with engine().connect() as conn:  # 一河一策: its places are segments of the zoning
+        typer.echo(load_plan(conn, SAMPLE_DIR).summary())
+        conn.commit()
 
 
 def _rebuild_zoning(

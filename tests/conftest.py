@@ -83,11 +83,13 @@ def conn(engine: Engine) -> Iterator[Connection]:
 def sample_loaded(engine: Engine) -> None:
     """The sample region and its zoning, committed once into the test database (read-only)."""
     from gis_service.services.sample import load_sample
+    from gis_service.services.sample_extras import load_plan
     from gis_service.services.zoning import rebuild_zoning
 
     with engine.connect() as connection:
         load_sample(connection, SAMPLE_DIR)
         rebuild_zoning(connection)
+        load_plan(connection, SAMPLE_DIR)  # 一河一策: its places are segments of the zoning
         connection.commit()
 
 

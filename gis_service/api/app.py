@@ -24,6 +24,7 @@ from gis_service.api.routes import (
     maps,
     meta,
     patrols,
+    plans,
     point_sources,
     problems,
     roster,
@@ -77,6 +78,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     app.include_router(tiles.router)
     app.include_router(water_quality.router)
     app.include_router(point_sources.router)
+    app.include_router(plans.router)
     # the maps' JS/CSS, served by the app itself for offline intranets
     app.mount("/static/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor")
     # inner to outer: the write guard (token, per-user concurrency, body caps and deadlines,

@@ -44,6 +44,7 @@ ROUTE_CAPS: tuple[tuple[str, int], ...] = (
     ("/imports", 100 * MB),
     ("/water-quality", 20 * MB),
     ("/point-sources", 50 * MB),
+    ("/plans", 20 * MB),
 )
 WRITES_PER_USER = 4
 

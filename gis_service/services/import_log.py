@@ -29,6 +29,7 @@ from gis_service.db.models import (
     DataImportChange,
     WaterBody,
 )
+from gis_service.db.models_plans import PlanTask, RiverPlan, TaskProgress
 from gis_service.db.models_seeds import (
     MonitoringSection,
     PointPost,
@@ -53,6 +54,9 @@ def _table(model: type[Base]) -> Table:
 TRACKED: dict[str, tuple[Table, str]] = {
     "water_quality_sample": (_table(WaterQualitySample), "id"),
     "point_post": (_table(PointPost), "id"),
+    "task_progress": (_table(TaskProgress), "id"),  # 一河一策 (services.plans)
+    "plan_task": (_table(PlanTask), "id"),
+    "river_plan": (_table(RiverPlan), "id"),
     "chief_post": (_table(ChiefPost), "id"),
     "chief": (_table(Chief), "id"),
     "monitoring_section": (_table(MonitoringSection), "code"),
@@ -144,6 +148,12 @@ def finish_report(conn: Connection, import_id: int, report: ImportReport) -> Non
     """Tag ``report`` with its import id and store it with the log row."""
     report.import_id = import_id
     finish_import(conn, import_id, features=report.features, report=report.to_dict())
+def applied_hashes(conn: Connection, kind: str) -> set[str]:
+    """SHA-256 of the files of ``kind`` whose import stands (not undone)."""
+    rows = conn.execute(
+        select(DataImport.sha256).where(DataImport.kind == kind, DataImport.status == "applied")
+    )
+    return set(rows.scalars())
 
 
 def finish_import(conn: Connection, import_id: int, *, features: int, report: dict) -> None:
@@ -281,9 +291,14 @@ def _names(rows, what: str) -> list[str]:
     return [f"{what}: {shown}"]
 
 
-def _dependents(conn: Connection, inserted: dict[str, list[str]]) -> list[str]:
-    """What would be orphaned by deleting the inserted rows (data not of this import)."""
+def _dependents(conn: Connection, inserted: dict[str, list[str]], import_id: int) -> list[str]:
+    """What would be orphaned by deleting the inserted rows (data not of this import), and
+    plan tasks edited since the import (restoring them would drop those edits)."""
     p = {
+        "i": import_id,
+        "pl": [int(k) for k in inserted.get("river_plan", [])],
+        "t": [int(k) for k in inserted.get("plan_task", [])],
+        "g": [int(k) for k in inserted.get("task_progress", [])],
         "r": inserted.get("admin_region", []),
         "w": inserted.get("water_body", []),
         "c": inserted.get("chief", []),
@@ -315,6 +330,25 @@ def _dependents(conn: Connection, inserted: dict[str, list[str]]) -> list[str]:
             "SELECT code FROM monitoring_section WHERE (water_body_code = ANY(:w) "
             "OR upstream_region_code = ANY(:r) OR downstream_region_code = ANY(:r)) "
             "AND NOT code = ANY(:s) ORDER BY code",
+        ),
+        (
+            "一河一策 plans on removed water bodies",
+            "SELECT id FROM river_plan WHERE water_body_code = ANY(:w) AND NOT id = ANY(:pl) "
+            "ORDER BY id",
+        ),
+        (
+            "tasks on removed plans",
+            "SELECT id FROM plan_task WHERE plan_id = ANY(:pl) AND NOT id = ANY(:t) ORDER BY id",
+        ),
+        (
+            "progress reports on removed tasks",
+            "SELECT id FROM task_progress WHERE task_id = ANY(:t) AND NOT id = ANY(:g) ORDER BY id",
+        ),
+        (
+            "plan tasks edited since the import",
+            "SELECT t.id FROM plan_task t JOIN data_import_change c ON c.import_id = :i "
+            "AND c.table_name = 'plan_task' AND c.row_key = t.id::text "
+            "JOIN data_import d ON d.id = :i WHERE t.updated_at > d.imported_at ORDER BY t.id",
         ),
         (
             "regions under removed regions",
@@ -417,7 +451,7 @@ def undo_import(conn: Connection, import_id: int) -> UndoResult:
     for c in changes:
         if c.action == "insert":
             inserted.setdefault(c.table_name, []).append(c.row_key)
-    orphans = _dependents(conn, inserted)
+    orphans = _dependents(conn, inserted, import_id)
     if orphans:
         raise ConflictError(
             f"cannot undo import {import_id}: removing its rows would orphan " + "; ".join(orphans)

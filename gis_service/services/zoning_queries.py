@@ -27,6 +27,7 @@ from gis_service.domain.vocab import (
 )
 from gis_service.errors import NotFoundError
 from gis_service.records.zoning import ChiefOnTarget, Neighbour, UnassignedTarget
+from gis_service.services.plan_views import report_section
 
 # -- filters: what "in a region" means for each zoning table (API, maps and notebooks) --------
 # Each returns a WHERE clause and its bound parameters; prefix the query with DESCENDANTS.
@@ -327,6 +328,7 @@ class CoordinationReport:
     tributaries: list[dict]
     zones: list[dict]
     unassigned: list[dict]
+    tasks: dict | None = None  # 一河一策: open and overdue tasks (services.plan_views)
 
     def to_dict(self) -> dict:
         return {
@@ -340,6 +342,7 @@ class CoordinationReport:
             "tributaries": self.tributaries,
             "zones": self.zones,
             "unassigned": self.unassigned,
+            "tasks": self.tasks,
         }
 
 
@@ -461,4 +464,5 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> Coor
         ],
         zones=_records(zones.assign(area_m2=zones["area_m2"].round(1))),
         unassigned=_records(gaps),
+        tasks=report_section(conn, water_body, day),
     )

@@ -185,6 +185,34 @@ class ReportZone(Schema):
     initiates_coordination: bool | None
 
 
+class ReportTask(Schema):
+    id: int
+    plan: str
+    code: str
+    title: str
+    category: str
+    department: str
+    place: str = Field(description="segment or zone id, or lon, lat")
+    deadline: dt.date
+    status: str
+    status_label: str
+    state: str = Field(description="open or overdue (on the report's date)")
+    state_label: str
+    days_late: int
+    last_percent: int | None
+
+
+class ReportTasks(Schema):
+    """一河一策 tasks of the water on the report's date."""
+
+    as_of: dt.date
+    total: int
+    open: int = Field(description="not done on the date (overdue included)")
+    overdue: int
+    done_late: int = Field(description="completed after their deadline")
+    tasks: list[ReportTask] = Field(description="the open ones, overdue first")
+
+
 class CoordinationReport(Schema):
     """Everything a joint meeting (联席会议) on one river needs."""
 
@@ -198,6 +226,9 @@ class CoordinationReport(Schema):
     tributaries: list[Tributary]
     zones: list[ReportZone]
     unassigned: list[UnassignedTarget]
+    tasks: ReportTasks | None = Field(
+        default=None, description="一河一策: the water's open tasks, overdue first"
+    )
 
 
 class ZoningRunListing(Schema):
