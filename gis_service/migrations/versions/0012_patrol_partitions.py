@@ -18,7 +18,7 @@ Upgrade moves every row (existing months get their partitions first); downgrade 
 back into plain tables, refusing while a month is archived (its rows are not in the tables).
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-11-30
 """
 
