@@ -16,6 +16,7 @@ from gis_service.cli_point_sources import points_app
 from gis_service.cli_problems import problem_app
 from gis_service.cli_rematch import register as register_rematch
 from gis_service.cli_rematch import run_rematch
+from gis_service.cli_signboards import load_sample_boards, signboards_app
 from gis_service.cli_users import users_app
 from gis_service.cli_water_quality import water_quality_app
 from gis_service.config import get_settings, local_today
@@ -48,6 +49,7 @@ app.add_typer(accountability_app, name="accountability")
 register_rematch(app, zoning_app)
 app.add_typer(water_quality_app, name="water-quality")
 app.add_typer(points_app, name="points")
+app.add_typer(signboards_app, name="signboards")
 
 
 # -- set-up and serving -------------------------------------------------------------------
@@ -381,6 +383,7 @@ def _load_sample() -> None:
     for report in reports:
         typer.echo(report.summary())
     _rebuild_zoning(skip_unchanged=True)
+    load_sample_boards()  # boards are tied to the zoning's segments: after it
 
 
 def _rebuild_zoning(

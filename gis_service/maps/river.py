@@ -19,6 +19,7 @@ from gis_service.maps import base, geometry, style
 from gis_service.maps.elements import Legend, Title
 from gis_service.maps.geometry import Detail
 from gis_service.maps.layers import add_joint_layers, levels_in
+from gis_service.maps.signboards import add_signboard_layer
 from gis_service.maps.style import label, level_label
 from gis_service.maps.water_quality import add_section_layer
 
@@ -47,6 +48,8 @@ class RiverData:
     base_waters: gpd.GeoDataFrame | None = None
     # boundary sections coloured by the last month's class (maps.water_quality)
     sections: gpd.GeoDataFrame | None = None
+    # signboards (公示牌), those to reprint flagged (maps.signboards)
+    signboards: gpd.GeoDataFrame | None = None
 
 
 def region_colours(frame: gpd.GeoDataFrame) -> dict[str, str]:
@@ -154,6 +157,7 @@ def build_river_map(data: RiverData, options: base.MapOptions | None = None) -> 
         ("line", DOWNSTREAM_COLOUR, label("downstream", lang)),
     ]
     legend_rows += add_section_layer(m, data.sections, lang)
+    legend_rows += add_signboard_layer(m, data.signboards, lang)
     Legend(label("legend", lang), legend_rows).add_to(m)
     return base.finish(m, fallback=own_base, lang=lang)
 
