@@ -97,8 +97,8 @@ def region_distances(
     for i, (x, y, names) in enumerate(zip(lon, lat, codes, strict=True)):
         for c in names:
             index.append(i)
-            xs.append(x)
-            ys.append(y)
+            xs.append(float(x))
+            ys.append(float(y))
             cs.append(c)
     if not index:
         return {}

@@ -58,72 +58,78 @@ class SignboardRules:
     max_distance_m: float
 
 
-_KEYS = {
-    "office": {"supervision_phone", "name"},
-    "match": {"tolerance_m"},
+# the values a rules file may leave out (the same as the bundled file)
+DEFAULTS: dict[str, dict[str, float | int | str]] = {
+    "office": {"supervision_phone": "", "name": "河长制办公室"},
+    "match": {"tolerance_m": 300.0},
     "reports": {
-        "per_client",
-        "client_window_s",
-        "per_board",
-        "board_window_s",
-        "max_photo_bytes",
-        "max_text_chars",
-        "max_distance_m",
+        "per_client": 5,
+        "client_window_s": 600,
+        "per_board": 30,
+        "board_window_s": 3600,
+        "max_photo_bytes": 5_000_000,
+        "max_text_chars": 2000,
+        "max_distance_m": 5000.0,
     },
 }
 
 
-def _number(name: str, table: dict, key: str, low: float, high: float, *, integer: bool) -> float:
-    value = table.get(key)
+def _number(
+    name: str, tables: dict, table: str, key: str, low: float, high: float, *, integer: bool
+) -> float:
+    value = tables[table].get(key, DEFAULTS[table][key])
     kinds = (int,) if integer else (int, float)
     if not isinstance(value, kinds) or isinstance(value, bool) or not low <= value <= high:
         kind = "an integer" if integer else "a number"
-        raise ValueError(f"{name}: [{key}] must be {kind} from {low:g} to {high:g}")
+        raise ValueError(f"{name}: [{table}] {key} must be {kind} from {low:g} to {high:g}")
     return value
 
 
 def load_signboard_rules(path: Path | str | None = None) -> SignboardRules:
-    """The rules file (default: the bundled one); unknown tables or keys and values out of
-    range are refused, naming them (an option never silently ignored)."""
+    """The rules file (default: the bundled one; a key left out takes its value from
+    ``DEFAULTS``); unknown tables or keys and values out of range are refused, naming them
+    (an option is never silently ignored)."""
     path = Path(path) if path else DEFAULT_RULES_FILE
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ValueError(f"{path.name}: cannot read the signboard rules: {exc}") from None
-    unknown = set(data) - {"version", *_KEYS}
+    unknown = set(data) - {"version", *DEFAULTS}
     if unknown:
         raise ValueError(f"{path.name}: unknown table(s) {', '.join(sorted(unknown))}")
     tables: dict[str, dict] = {}
-    for table, keys in _KEYS.items():
+    for table, defaults in DEFAULTS.items():
         part = data.get(table, {})
         if not isinstance(part, dict):
             raise ValueError(f"{path.name}: [{table}] must be a table")
-        extra = set(part) - keys
+        extra = set(part) - set(defaults)
         if extra:
             raise ValueError(f"{path.name}: [{table}] unknown key(s) {', '.join(sorted(extra))}")
         tables[table] = part
-    office, match, reports = tables["office"], tables["match"], tables["reports"]
+    office = tables["office"]
     phone = office.get("supervision_phone", "")
-    name = office.get("name", "河长制办公室")
+    name = office.get("name", DEFAULTS["office"]["name"])
     if not isinstance(phone, str) or len(phone) > 40:
         raise ValueError(f"{path.name}: [office] supervision_phone must be text (≤ 40 characters)")
     if not isinstance(name, str) or not name.strip():
         raise ValueError(f"{path.name}: [office] name must be non-empty text")
-    n = path.name
+    n, t = path.name, tables
     return SignboardRules(
         version=str(data.get("version", "")),
         supervision_phone=phone.strip() or None,
         office_name=name.strip(),
-        tolerance_m=float(_number(n, match, "tolerance_m", 1, 5000, integer=False)),
-        per_client=int(_number(n, reports, "per_client", 1, 10_000, integer=True)),
-        client_window_s=int(_number(n, reports, "client_window_s", 1, 86_400, integer=True)),
-        per_board=int(_number(n, reports, "per_board", 1, 100_000, integer=True)),
-        board_window_s=int(_number(n, reports, "board_window_s", 1, 86_400, integer=True)),
+        tolerance_m=float(_number(n, t, "match", "tolerance_m", 1, 5000, integer=False)),
+        per_client=int(_number(n, t, "reports", "per_client", 1, 10_000, integer=True)),
+        client_window_s=int(_number(n, t, "reports", "client_window_s", 1, 86_400, integer=True)),
+        per_board=int(_number(n, t, "reports", "per_board", 1, 100_000, integer=True)),
+        board_window_s=int(_number(n, t, "reports", "board_window_s", 1, 86_400, integer=True)),
         max_photo_bytes=int(
-            _number(n, reports, "max_photo_bytes", 1_000, 20_000_000, integer=True)
+            _number(n, t, "reports", "max_photo_bytes", 1_000, 20_000_000, integer=True)
         ),
-        max_text_chars=int(_number(n, reports, "max_text_chars", 10, 4000, integer=True)),
-        max_distance_m=float(_number(n, reports, "max_distance_m", 10, 100_000, integer=False)),
+        max_text_chars=int(_number(n, t, "reports", "max_text_chars", 10, 4000, integer=True)),
+        max_distance_m=float(
+            _number(n, t, "reports", "max_distance_m", 10, 100_000, integer=False)
+        ),
     )
 
 

@@ -221,7 +221,10 @@ def import_signboards(
             continue
         usable[i] = True
 
-    xy = [shapely.get_coordinates(p)[0] if usable[i] else (0.0, 0.0) for i, p in enumerate(points)]
+    xy = [
+        tuple(float(v) for v in shapely.get_coordinates(p)[0]) if usable[i] else (0.0, 0.0)
+        for i, p in enumerate(points)
+    ]
     lon = [float(p[0]) for k, p in enumerate(xy) if usable[k]]
     lat = [float(p[1]) for k, p in enumerate(xy) if usable[k]]
     candidates = store.segments_near(conn, lon, lat, tolerance_m)
