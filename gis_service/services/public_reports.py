@@ -68,6 +68,8 @@ def submit_report(
     contact = (report.contact or "").strip()
     if len(contact) > MAX_CONTACT_CHARS:
         raise InputError(f"contact: at most {MAX_CONTACT_CHARS} characters")
+    if any(ord(ch) < 32 for ch in contact):
+        raise InputError("contact: holds control characters")
     photo, kind, digest = report.photo or None, None, None
     if photo is not None:
         if len(photo) > rules.max_photo_bytes:

@@ -39,7 +39,7 @@ from gis_service.web.signboard_page import board_page, report_done_page, report_
 router = APIRouter(tags=["signboards (公示牌) and public reports"])
 
 MAX_BOARD_FILE_BYTES = 20_000_000
-BOARD_CODE = r"^[^/]{1,32}$"
+BOARD_CODE = r"^[^/\x00-\x1f]{1,32}$"
 BoardCode = Annotated[str, PathParam(pattern=BOARD_CODE, description="the board's code")]
 PAGE_HEADERS = {
     "Referrer-Policy": "no-referrer",
