@@ -44,7 +44,7 @@ def test_import_list_reprint_and_qr(cli_db, tmp_path):
                 "name": name,
                 "water_body_code": WATER,
                 "printed_on": "2026-03-01",
-            },  # fmt: skip
+            },
             "geometry": {"type": "Point", "coordinates": [s["x0"] + dx, s["y0"] + dy * s["deg"]]},
         }
         for code, name, dx, dy in (("TB-Q1", "一号牌", 0.0, 60), ("TB-Q/2", "二号牌", 0.002, -40))
