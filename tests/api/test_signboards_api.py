@@ -291,3 +291,16 @@ def test_rate_limits_per_address_and_per_board(api, stream):
     assert closed.status_code == 429 and int(closed.headers["Retry-After"]) <= 3600
     # another board is open to that address
     assert _report(api, board="TB-X", address="10.1.0.3").status_code == 201
+
+
+def test_a_location_at_sea_is_outside_the_service_area(engine, stream, tmp_path_factory):
+    rules = tmp_path_factory.mktemp("far") / "signboards.toml"
+    rules.write_text("[reports]\nmax_distance_m = 100000\n", encoding="utf-8")
+    settings = Settings(signboard_rules_file=rules)
+    before = _problems(engine)
+    with TestClient(create_app(engine, settings)) as client:
+        # 0.25° (28 km) south of the board: the Beibu Gulf, between the coast and 涠洲岛
+        answer = _report(client, lon=str(stream["x0"]), lat=str(stream["y0"] - 0.25))
+    assert answer.status_code == 400
+    assert "outside_service_area" in answer.json()["detail"]
+    assert _problems(engine) == before
