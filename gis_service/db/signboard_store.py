@@ -144,7 +144,8 @@ def upsert_boards(conn: Connection, rows: list[dict]) -> tuple[int, int]:
         }
         for r in rows
     ]
-    stmt = pg_insert(Signboard).values(values)
+    # executemany (batched VALUES by the driver): one compiled statement, however many rows
+    stmt = pg_insert(Signboard)
     upsert = stmt.on_conflict_do_update(
         index_elements=["code"],
         set_={
@@ -152,7 +153,7 @@ def upsert_boards(conn: Connection, rows: list[dict]) -> tuple[int, int]:
             "updated_at": text("now()"),
         },
     ).returning(text("(xmax = 0) AS inserted"))
-    flags = [bool(r.inserted) for r in conn.execute(upsert)]
+    flags = [bool(r.inserted) for r in conn.execute(upsert, values)]
     return sum(flags), len(flags) - sum(flags)
 
 
@@ -263,6 +264,6 @@ def sample_board_sites(conn: Connection, fractions: tuple[float, ...] = (0.5,)) 
             "AND GeometryType(ST_LineMerge(s.geom)) = 'LINESTRING' "
             "ORDER BY s.water_body_code, s.chainage_from_m, f.frac"
         ),
-        {"f": list(fractions)},
+        {"f": [float(f) for f in fractions]},
     ).mappings()
     return [dict(r) for r in rows]

@@ -83,9 +83,9 @@ def _table_points(
     """The lon/lat cells as WGS84 points (None and a named problem where not numbers)."""
     out = np.array([None] * len(attrs), dtype=object)
     good = []
-    for i in range(len(attrs)):
+    for i, (lon, lat) in enumerate(zip(attrs["lon"].tolist(), attrs["lat"].tolist(), strict=True)):
         try:
-            x, y = float(attrs["lon"].iloc[i]), float(attrs["lat"].iloc[i])
+            x, y = float(lon), float(lat)
         except (TypeError, ValueError):
             problems.add(f"line {i + 2}", "lon/lat (经度/纬度) must be numbers")
             continue
@@ -188,6 +188,9 @@ def import_signboards(
     codes = [_text(v) for v in attrs["code"]]
     waters = [_text(v) for v in attrs["water_body_code"]]
     given = [_text(v) for v in attrs["segment_id"]]
+    printed_raw = [_text(v) for v in attrs["printed_on"]]
+    listed_raw = [_text(v) for v in attrs["chiefs"]]
+    names_raw = [_text(v) for v in attrs["name"]]
     seen: dict[str, int] = {}
     printed: list[dt.date] = []
     usable = np.zeros(len(attrs), dtype=bool)
@@ -202,7 +205,7 @@ def import_signboards(
             problems.add(where, f"code {code} repeats {label} {seen[code]}")
         else:
             seen[code] = i + offset
-        day_text = _text(attrs["printed_on"].iloc[i])
+        day_text = printed_raw[i]
         day = today
         if day_text is not None:
             try:
@@ -241,7 +244,8 @@ def import_signboards(
         tolerance_m,
     )
     known_segments = set(candidates["id"])
-    chosen: dict[int, tuple[pd.Series, float]] = {}
+    records = candidates.drop(columns="geom").to_dict("records")
+    chosen: dict[int, tuple[dict, float]] = {}
     for i, m in zip(rows_used.tolist(), matches, strict=True):
         where = f"{label} {i + offset}"
         x, y = xy[i]
@@ -258,7 +262,7 @@ def import_signboards(
                 "segment_id, or check the position and its CRS",
             )
             continue
-        row = candidates.iloc[m.segment]
+        row = records[m.segment]
         if seg is not None and m.distance_m > tolerance_m:
             problems.add(
                 where,
@@ -302,8 +306,11 @@ def import_signboards(
         regions[i] = code
 
     ancestors = store.ancestors_of(conn, set(regions.values()))
-    posts_by_day = {
-        day: store.posts_on(conn, day, {chosen[i][0]["water_body_code"] for i in regions})
+    chiefs_on = {
+        day: _StretchChiefs(
+            store.posts_on(conn, day, {chosen[i][0]["water_body_code"] for i in regions}),
+            ancestors,
+        )
         for day in {printed[i] for i in regions}
     }
     out_rows: list[dict] = []
@@ -312,10 +319,8 @@ def import_signboards(
         where = f"{label} {i + offset}"
         row, distance = chosen[i]
         water, level = row["water_body_code"], row["level"]
-        chiefs = sb.stretch_chiefs(
-            posts_by_day[printed[i]], water=water, level=level, regions=ancestors[region]
-        )
-        tokens = sb.split_names(_text(attrs["chiefs"].iloc[i]))
+        chiefs = chiefs_on[printed[i]](water, level, region)
+        tokens = sb.split_names(listed_raw[i])
         if tokens:
             chiefs, bad = sb.pick_listed(tokens, chiefs)
             if bad:
@@ -327,7 +332,7 @@ def import_signboards(
                 continue
         if not chiefs:
             empty.append(str(codes[i]))
-        name = _text(attrs["name"].iloc[i]) or f"{codes[i]} 河湖长公示牌"
+        name = names_raw[i] or f"{codes[i]} 河湖长公示牌"
         out_rows.append(
             {
                 "code": codes[i],
@@ -368,6 +373,28 @@ def import_signboards(
 # -- the chiefs of a board, now and as printed ------------------------------------------------
 
 
+class _StretchChiefs:
+    """``domain.signboards.stretch_chiefs`` once per stretch (many boards share one) on the
+    posts of the stretch's water only."""
+
+    def __init__(self, posts: pd.DataFrame, ancestors: dict[str, tuple[str, ...]]) -> None:
+        self.by_water = {str(w): part for w, part in posts.groupby("water_body_code")}
+        self.empty = posts.iloc[0:0]
+        self.ancestors = ancestors
+        self.known: dict[tuple[str, str, str], list[sb.ListedChief]] = {}
+
+    def __call__(self, water: str, level: str, region: str) -> list[sb.ListedChief]:
+        key = (water, level, region)
+        if key not in self.known:
+            self.known[key] = sb.stretch_chiefs(
+                self.by_water.get(water, self.empty),
+                water=water,
+                level=level,
+                regions=self.ancestors[region],
+            )
+        return self.known[key]
+
+
 @dataclass(frozen=True)
 class BoardView:
     """A board with the chiefs of its stretch on a day and what changed since printing."""
@@ -393,13 +420,13 @@ def board_views(
     boards = store.boards(conn, codes=codes, water=water)
     if not boards:
         return []
-    posts = store.posts_on(conn, day, {b.water_body_code for b in boards})
-    ancestors = store.ancestors_of(conn, {b.region_code for b in boards})
+    chiefs_of = _StretchChiefs(
+        store.posts_on(conn, day, {b.water_body_code for b in boards}),
+        store.ancestors_of(conn, {b.region_code for b in boards}),
+    )
     out = []
     for b in boards:
-        current = sb.stretch_chiefs(
-            posts, water=b.water_body_code, level=b.level, regions=ancestors[b.region_code]
-        )
+        current = chiefs_of(b.water_body_code, b.level, b.region_code)
         printed = _listed(b.printed_chiefs)
         out.append(BoardView(b, day, current, printed, sb.compare_listing(printed, current)))
     return out
