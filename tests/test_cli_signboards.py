@@ -47,7 +47,7 @@ def test_import_list_reprint_and_qr(cli_db, tmp_path):
             },
             "geometry": {"type": "Point", "coordinates": [s["x0"] + dx, s["y0"] + dy * s["deg"]]},
         }
-        for code, name, dx, dy in (("TB-Q1", "一号牌", 0.0, 60), ("TB-Q/2", "二号牌", 0.002, -40))
+        for code, name, dx, dy in (("TB-Q1", "一号牌", 0.0, 60), ("TB-Q 2", "二号牌", 0.002, -40))
     ]
     boards.write_text(json.dumps({"type": "FeatureCollection", "features": features}), "utf-8")
     result = runner.invoke(app, ["signboards", "import", str(boards)])
@@ -82,11 +82,11 @@ def test_import_list_reprint_and_qr(cli_db, tmp_path):
     assert "2 QR code(s) (png)" in result.output
     with (out / "index.csv").open(encoding="utf-8-sig") as handle:
         rows = {r["code"]: r for r in csv.DictReader(handle)}
-    assert rows["TB-Q/2"]["url"] == "https://gis.example/hz/boards/TB-Q%2F2"
-    assert rows["TB-Q/2"]["file"] == "TB-Q_2.png"
+    assert rows["TB-Q 2"]["url"] == "https://gis.example/hz/boards/TB-Q%202"
+    assert rows["TB-Q 2"]["file"] == "TB-Q_2.png"
     zxingcpp = pytest.importorskip("zxingcpp")
     decoded = zxingcpp.read_barcodes(Image.open(out / "TB-Q_2.png"))
-    assert [d.text for d in decoded] == ["https://gis.example/hz/boards/TB-Q%2F2"]
+    assert [d.text for d in decoded] == ["https://gis.example/hz/boards/TB-Q%202"]
     svg_args = ["--out", str(tmp_path / "svg"), "--format", "svg", "--water", WATER]
     svg = runner.invoke(app, ["signboards", "qr", *svg_args, "--base-url", "https://gis.example"])
     assert svg.exit_code == 0, svg.output

@@ -201,6 +201,9 @@ def import_signboards(
             problems.add(where, "missing code (编码)")
         elif len(code) > 32:
             problems.add(where, f"code {code!r} is longer than 32 characters")
+        elif any(ch in "/\\" or ord(ch) < 32 for ch in code):
+            # the code is part of the board's page address (its QR code)
+            problems.add(where, f"code {code!r}: no slash, backslash or control character")
         elif code in seen:
             problems.add(where, f"code {code} repeats {label} {seen[code]}")
         else:

@@ -110,6 +110,7 @@ def test_refusals_name_the_line_and_nothing_is_imported(conn, stream, tmp_path):
         f"TB-8,错人,{x0},{y0 + 10 * deg:.8f},{WATER},,2026-03-01,TSX-C；张三\n"
         f"TB-8,重复,{x0},{y0},{WATER},,2026-03-01,\n"
         f"TB-9,坏数,{x0},north,{WATER},,2026-03-01,\n"
+        f"TB/10,斜杠,{x0},{y0},{WATER},,2026-03-01,\n"
     )
     with pytest.raises(InputError) as caught:
         svc.import_signboards(conn, _csv(tmp_path, body), today=TODAY, tolerance_m=300)
@@ -121,6 +122,7 @@ def test_refusals_name_the_line_and_nothing_is_imported(conn, stream, tmp_path):
     assert "line 6: chiefs 张三: not (or not one) chief of this stretch" in message
     assert "line 7: code TB-8 repeats line 6" in message
     assert "line 8: lon/lat (经度/纬度) must be numbers" in message
+    assert "line 9: code 'TB/10': no slash, backslash or control character" in message
     assert _count(conn) == before
 
 
