@@ -19,6 +19,7 @@ from gis_service.cli_problems import problem_app
 from gis_service.cli_rematch import register as register_rematch
 from gis_service.cli_rematch import run_rematch
 from gis_service.cli_retention import patrols_app
+from gis_service.cli_signboards import load_sample_boards, signboards_app
 from gis_service.cli_users import users_app
 from gis_service.cli_water_quality import water_quality_app
 from gis_service.config import get_settings, local_today
@@ -53,6 +54,7 @@ register_rematch(app, zoning_app)
 app.add_typer(water_quality_app, name="water-quality")
 app.add_typer(points_app, name="points")
 app.add_typer(plans_app, name="plans")
+app.add_typer(signboards_app, name="signboards")
 
 
 # -- set-up and serving -------------------------------------------------------------------
@@ -396,6 +398,7 @@ def _load_sample() -> None:
     with engine().connect() as conn:  # 一河一策: its places are segments of the zoning
         typer.echo(load_plan(conn, SAMPLE_DIR).summary())
         conn.commit()
+    load_sample_boards()  # boards are tied to the zoning's segments: after it
 
 
 def _rebuild_zoning(

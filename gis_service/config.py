@@ -18,6 +18,7 @@ from gis_service.domain.periods import DEFAULT_TIMEZONE
 from gis_service.packaged import (
     POINT_RULES_FILE,
     RULES_FILE,
+    SIGNBOARD_RULES_FILE,
     WATER_QUALITY_RULES_FILE,
     WORK_CALENDAR_FILE,
 )
@@ -63,6 +64,11 @@ class Settings(BaseSettings):
         default=POINT_RULES_FILE,
         description="塘长/泵长/口长/点长 tolerance and frequency (TOML); default: the copy "
         "shipped in the package",
+    )
+    signboard_rules_file: Path = Field(
+        default=SIGNBOARD_RULES_FILE,
+        description="公示牌 and public reports: supervision phone, board-segment tolerance, "
+        "report rate and size limits (TOML); default: the copy shipped in the package",
     )
     # maps (gis_service.maps)
     basemap: str = Field(

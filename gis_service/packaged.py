@@ -29,5 +29,6 @@ RULES_FILE = packaged_path("rules", "patrol_rules.toml")
 WORK_CALENDAR_FILE = packaged_path("rules", "work_calendar.toml")
 WATER_QUALITY_RULES_FILE = packaged_path("rules", "water_quality.toml")
 POINT_RULES_FILE = packaged_path("rules", "point_posts.toml")
+SIGNBOARD_RULES_FILE = packaged_path("rules", "signboards.toml")
 MIGRATIONS_DIR = packaged_path("migrations")
 ALEMBIC_INI = MIGRATIONS_DIR / "alembic.ini"

@@ -28,18 +28,34 @@ from gis_service.api.routes import (
     point_sources,
     problems,
     roster,
+    signboards,
     tiles,
     water_quality,
     zoning,
 )
 from gis_service.config import Settings, get_settings
 from gis_service.maps.vendor import DOCS_VENDOR_DIR, VENDOR_DIR
+from gis_service.services.signboards import configured_signboard_rules
 
 
 @asynccontextmanager
 async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
     redact_access_log()
     yield
+
+
+def _limits(settings: Settings) -> Limits:
+    """The write guard's limits: the body ceiling, and the public reports' (signboard rules)."""
+    rules = configured_signboard_rules(settings.signboard_rules_file)
+    return Limits(
+        max_body_bytes=settings.max_body_bytes,
+        report_photo_bytes=rules.max_photo_bytes,
+        reports_per_client=(rules.per_client, float(rules.client_window_s)),
+        reports_per_board=(rules.per_board, float(rules.board_window_s)),
+        trusted_proxies=frozenset(
+            p.strip() for p in settings.trusted_proxies.split(",") if p.strip()
+        ),
+    )
 
 
 def create_app(engine: Engine | None = None, settings: Settings | None = None) -> FastAPI:
@@ -79,14 +95,13 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     app.include_router(water_quality.router)
     app.include_router(point_sources.router)
     app.include_router(plans.router)
+    app.include_router(signboards.router)
     # the maps' JS/CSS, served by the app itself for offline intranets
     app.mount("/static/vendor", StaticFiles(directory=VENDOR_DIR), name="vendor")
     # inner to outer: the write guard (token, per-user concurrency, body caps and deadlines,
     # then the body read whole before the route takes a connection), the write log around it
     # (refused writes are logged too)
-    app.add_middleware(
-        WriteGuard, limits=Limits(max_body_bytes=(settings or get_settings()).max_body_bytes)
-    )
+    app.add_middleware(WriteGuard, limits=_limits(settings or get_settings()))
     # Swagger UI and ReDoc for /docs and /redoc (routes/docs.py), never from a CDN
     app.mount("/static/docs", StaticFiles(directory=DOCS_VENDOR_DIR), name="docs-vendor")
     app.add_middleware(WriteLog)

@@ -13,11 +13,18 @@ write request is, in this order:
    connection, so a slow client ties up nothing but its own socket.
 
 Other methods and paths pass, with a streamed size check (nothing is buffered).
+
+The anonymous write routes are listed here by name (``ANONYMOUS_WRITES``), not left as a
+hole: a report from the public through a signboard's page (群众举报, no account). Such a
+request is rate-limited per client address and per board before a byte of its body is read
+(429 with ``Retry-After``), counted against the client's concurrent writes, and read whole
+against its own cap (413 while streaming), with the same deadlines.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -30,6 +37,7 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gis_service.api.deps import app_engine
+from gis_service.api.rate_limit import SlidingWindow, retry_after
 from gis_service.domain.access import Principal
 from gis_service.domain.vocab import WRITER_ROLES
 from gis_service.services.users import principal_for
@@ -45,8 +53,14 @@ ROUTE_CAPS: tuple[tuple[str, int], ...] = (
     ("/water-quality", 20 * MB),
     ("/point-sources", 50 * MB),
     ("/plans", 20 * MB),
+    ("/signboards", 20 * MB),  # imports (office); a board's public reports: ANONYMOUS_WRITES
 )
 WRITES_PER_USER = 4
+# writes anyone may send without a token: path pattern (with the board's code)
+ANONYMOUS_WRITES: tuple[re.Pattern[str], ...] = (
+    re.compile(r"/signboards/(?P<board>[^/]{1,64})/reports"),
+)
+TEXT_ALLOWANCE = 64_000  # a report's form fields around its photo
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,11 @@ class Limits:
     body_timeout_s: float = 120.0  # the whole body
     idle_timeout_s: float = 15.0  # between two pieces of it
     writes_per_user: int = WRITES_PER_USER
+    # anonymous reports (rules/signboards.toml): the photo's cap, and the rate limits
+    report_photo_bytes: int = 5 * MB
+    reports_per_client: tuple[int, float] = (5, 600.0)
+    reports_per_board: tuple[int, float] = (30, 3600.0)
+    trusted_proxies: frozenset[str] = frozenset()
 
 
 class _Refused(Exception):
@@ -68,6 +87,28 @@ def route_cap(path: str, ceiling: int) -> int | None:
         if path == prefix or path.startswith(prefix + "/"):
             return min(cap, ceiling)
     return None
+
+
+def anonymous_route(path: str) -> str | None:
+    """The board code of an anonymous write route, None for any other path."""
+    for pattern in ANONYMOUS_WRITES:
+        match = pattern.fullmatch(path)
+        if match:
+            return match["board"]
+    return None
+
+
+def client_address(scope: Scope, trusted: frozenset[str]) -> str:
+    """The caller's address: the socket's, or behind a trusted proxy the last address of
+    ``X-Forwarded-For`` (the one the proxy saw)."""
+    peer = (scope.get("client") or ("unknown", 0))[0]
+    if peer in trusted:
+        for name, value in scope.get("headers") or []:
+            if name == b"x-forwarded-for":
+                hops = [h.strip() for h in value.decode("latin-1").split(",") if h.strip()]
+                if hops:
+                    return hops[-1]
+    return str(peer)
 
 
 def credentials(scope: Scope) -> str | None:
@@ -84,10 +125,16 @@ class WriteGuard:
         self.app = app
         self.limits = limits or Limits()
         self.active: Counter[str] = Counter()
+        self.per_client = SlidingWindow(*self.limits.reports_per_client)
+        self.per_board = SlidingWindow(*self.limits.reports_per_board)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in WRITE_METHODS:
             await self.app(scope, receive, send)
+            return
+        board = anonymous_route(scope["path"])
+        if board is not None and scope["method"] == "POST":
+            await self._anonymous(scope, receive, send, board)
             return
         cap = route_cap(scope["path"], self.limits.max_body_bytes)
         try:
@@ -116,6 +163,40 @@ class WriteGuard:
                 headers = {**headers, "WWW-Authenticate": "Bearer"}
             await JSONResponse(
                 {"detail": refused.detail}, status_code=refused.status, headers=headers
+            )(scope, receive, send)
+
+    async def _anonymous(self, scope: Scope, receive: Receive, send: Send, board: str) -> None:
+        """A report from the public: limited by address and board, then read whole."""
+        cap = min(self.limits.report_photo_bytes + TEXT_ALLOWANCE, self.limits.max_body_bytes)
+        who = "anonymous:" + client_address(scope, self.limits.trusted_proxies)
+        try:
+            self._declared(scope, cap)
+            wait = max(self.per_client.wait(who), self.per_board.wait(board))
+            if wait > 0:
+                raise _Refused(
+                    429,
+                    "too many reports from this address or for this board; try again later",
+                    {"Retry-After": retry_after(wait)},
+                )
+            if self.active[who] >= self.limits.writes_per_user:
+                raise _Refused(
+                    429,
+                    f"at most {self.limits.writes_per_user} writes at once per address",
+                    {"Retry-After": "5"},
+                )
+            self.per_client.record(who)
+            self.per_board.record(board)
+            self.active[who] += 1
+            try:
+                body = await self._read(receive, cap)
+                await self.app(scope, _replay(body, receive), send)
+            finally:
+                self.active[who] -= 1
+                if not self.active[who]:
+                    del self.active[who]
+        except _Refused as refused:
+            await JSONResponse(
+                {"detail": refused.detail}, status_code=refused.status, headers=refused.headers
             )(scope, receive, send)
 
     def _declared(self, scope: Scope, cap: int) -> None:

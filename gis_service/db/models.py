@@ -738,3 +738,4 @@ class WriteLog(Base):
 # issue 20's tables live in their own module; imported here so Base.metadata holds them
 from gis_service.db import models_plans as _models_plans  # noqa: E402,F401
 from gis_service.db import models_seeds as _models_seeds  # noqa: E402,F401
+from gis_service.db import models_signboards as _models_signboards  # noqa: E402,F401

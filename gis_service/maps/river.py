@@ -20,6 +20,7 @@ from gis_service.maps.elements import Legend, Title
 from gis_service.maps.geometry import Detail
 from gis_service.maps.layers import add_joint_layers, levels_in
 from gis_service.maps.plans import add_task_layer
+from gis_service.maps.signboards import add_signboard_layer
 from gis_service.maps.style import label, level_label
 from gis_service.maps.water_quality import add_section_layer
 
@@ -50,6 +51,8 @@ class RiverData:
     sections: gpd.GeoDataFrame | None = None
     # 一河一策 tasks open on the map's day, overdue in red (maps.plans)
     tasks: gpd.GeoDataFrame | None = None
+    # signboards (公示牌), those to reprint flagged (maps.signboards)
+    signboards: gpd.GeoDataFrame | None = None
 
 
 def region_colours(frame: gpd.GeoDataFrame) -> dict[str, str]:
@@ -158,6 +161,7 @@ def build_river_map(data: RiverData, options: base.MapOptions | None = None) -> 
     ]
     legend_rows += add_section_layer(m, data.sections, lang)
     legend_rows += add_task_layer(m, data.tasks, lang)
+    legend_rows += add_signboard_layer(m, data.signboards, lang)
     Legend(label("legend", lang), legend_rows).add_to(m)
     return base.finish(m, fallback=own_base, lang=lang)
 

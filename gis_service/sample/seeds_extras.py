@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 
 from gis_service.db import point_store, water_quality_store
 from gis_service.domain.vocab import POINT_KINDS
+from gis_service.sample import signboards
 
 SEED = 20260701
 CITY_RIVERS = ("R4505-01", "R4505-02", "R4505-03", "R4505-04")
@@ -146,7 +147,9 @@ def write_all(conn: Connection, out: Path) -> dict[str, int]:
     _write(out / "water_quality.csv", sample_rows)
     _write(out / "points.csv", point_rows)
     _write(out / "point_posts.csv", post_rows)
+    boards = signboards.write(conn, out)  # issue 20 part 3: 公示牌
     return {
+        "signboards": boards,
         "sections": len(section_rows),
         "samples": len(sample_rows),
         "points": len(point_rows),

@@ -148,6 +148,8 @@ def finish_report(conn: Connection, import_id: int, report: ImportReport) -> Non
     """Tag ``report`` with its import id and store it with the log row."""
     report.import_id = import_id
     finish_import(conn, import_id, features=report.features, report=report.to_dict())
+
+
 def applied_hashes(conn: Connection, kind: str) -> set[str]:
     """SHA-256 of the files of ``kind`` whose import stands (not undone)."""
     rows = conn.execute(

@@ -35,7 +35,7 @@ from gis_service.maps.layers import levels_in
 from gis_service.maps.patrol import PatrolData, build_patrol_map
 from gis_service.maps.river import RiverData, build_river_map
 from gis_service.records.audit import PostAuditRecord, TargetAuditRecord
-from gis_service.services import plan_views, water_quality
+from gis_service.services import plan_views, signboards, water_quality
 from gis_service.services.audit import gap_stretches, run_audit
 from gis_service.services.patrols import get_patrol, raw_upload
 from gis_service.services.problems import problems_frame
@@ -523,6 +523,7 @@ def river_data(
         base_waters=base_waters,
         sections=water_quality.river_sections(conn, code, day, rule=section_rule),
         tasks=plan_views.task_map_frame(conn, code, day),
+        signboards=signboards.river_boards(conn, code, day),
     )
 
 

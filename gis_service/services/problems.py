@@ -99,13 +99,16 @@ def report_problem(
     source: str = "patrol",
     source_detail: str | None = None,
     timezone: str,
+    water_body_code: str | None = None,
 ) -> ProblemRecord:
     """Store a report; an app resending the same ``problem_id`` gets the stored one back.
 
     ``chief_id`` is the reporting chief: required for a problem found on patrol, optional for
     one from the public, the media or a superior (the office records those on the source's
     behalf, ``source_detail`` saying who: a name and contact, an outlet, a document).
-    ``timezone`` (the front end's setting) reads a naive ``found_at``."""
+    ``timezone`` (the front end's setting) reads a naive ``found_at``. ``water_body_code``
+    names the water when the caller knows it (a report through a signboard is on the board's
+    river), else the nearest water within ``NEAR_WATER_M`` is taken."""
     check_source(source, chief_id, patrol_id)
     if category not in PROBLEM_CATEGORIES:
         raise InputError(f"category must be one of {', '.join(PROBLEM_CATEGORIES)}")
@@ -150,9 +153,9 @@ def report_problem(
                     (SELECT started_at FROM patrol WHERE id = :patrol),
                     (SELECT code FROM admin_region r WHERE ST_Intersects(r.geom, pt.g)
                      ORDER BY length(code) DESC, code LIMIT 1),
-                    (SELECT code FROM water_body w
+                    coalesce(CAST(:water AS text), (SELECT code FROM water_body w
                      WHERE ST_DWithin(w.geom::geography, pt.g::geography, :near)
-                     ORDER BY w.geom::geography <-> pt.g::geography LIMIT 1)
+                     ORDER BY w.geom::geography <-> pt.g::geography LIMIT 1))
                 FROM pt
                 """
             ),
@@ -169,6 +172,7 @@ def report_problem(
                 "chief": chief_id,
                 "patrol": patrol_id,
                 "near": NEAR_WATER_M,
+                "water": water_body_code,
             },
         )
         # after the insert, so that bad text (NUL) is named first; refusing rolls it back

@@ -2,7 +2,7 @@
 status) and their progress reports. Issue 20 part 4, seeds 000, 001 and 004.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 Create Date: 2026-11-30
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from geoalchemy2 import Geometry
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
