@@ -215,6 +215,17 @@ class Prefetch:
     lookup: Lookup
     states: dict[tuple[str, dt.date], ZoningState]
     contexts: list[StoredContext]
+    # per upload (in order): (tested points inside some region, tested points)
+    inside: list[tuple[int, int]] = field(default_factory=list)
+
+
+# points of each upload inside some region (services.service_area tests them)
+_INSIDE_SQL = (
+    "SELECT q.k, count(*) FILTER (WHERE EXISTS (SELECT 1 FROM admin_region r "
+    "WHERE ST_Intersects(r.geom, ST_SetSRID(ST_MakePoint(q.x, q.y), 4326)))), count(*) "
+    "FROM unnest(CAST(:sk AS int[]), CAST(:sx AS float8[]), CAST(:sy AS float8[])) "
+    "AS q(k, x, y) GROUP BY q.k"
+)
 
 
 def prefetch(
@@ -223,10 +234,12 @@ def prefetch(
     keys: Sequence[tuple[str, dt.date]],
     queries: Sequence[ContextQuery],
     timezone: str,
+    points: Sequence[tuple[list[float], list[float]]] = (),
 ) -> Prefetch:
-    """:func:`lookup`, :func:`zoning_states` and :func:`contexts` in one round trip: each
-    query's rows come back as one JSON array (a batch of uploads waits for the database
-    once before it is measured, not three times)."""
+    """:func:`lookup`, :func:`zoning_states`, :func:`contexts` and, per query, how many of
+    its ``points`` (lon, lat lists) lie in some region, in one round trip: each query's
+    rows come back as one JSON array (a batch of uploads waits for the database once before
+    it is measured, not four times)."""
     if not items:
         return Prefetch(Lookup(frozenset()), {}, [])
     row = conn.execute(
@@ -236,20 +249,28 @@ def prefetch(
             "(SELECT coalesce(json_agg(json_build_array(z.a, z.b, z.c, z.d, z.e)), '[]') "
             "FROM (" + _ZONING_STATES_SQL + ") z(a, b, c, d, e)), "
             "(SELECT coalesce(json_agg(json_build_array(c.a, c.b, c.c, c.d)), '[]') "
-            "FROM (" + _CONTEXTS_SQL + ") c(a, b, c, d))"
+            "FROM (" + _CONTEXTS_SQL + ") c(a, b, c, d)), "
+            "(SELECT coalesce(json_agg(json_build_array(s.a, s.b, s.c)), '[]') "
+            "FROM (" + _INSIDE_SQL + ") s(a, b, c))"
         ),
         {
             **_lookup_params(items),
             **_zoning_params(keys),
             **_contexts_params(queries, timezone),
+            "sk": [k for k, (x, _) in enumerate(points) for _ in x],
+            "sx": [v for x, _ in points for v in x],
+            "sy": [v for _, y in points for v in y],
         },
     ).one()
-    found, zoned, context_rows = row
+    found, zoned, context_rows, inside_rows = row
+    inside = [(0, 0)] * len(points)
+    for k, n_in, n in inside_rows:
+        inside[k] = (int(n_in), int(n))
     states = {
         (c, dt.date.fromisoformat(d)): ZoningState(run, epsg, tuple(posts))
         for c, d, run, epsg, posts in zoned
     }
-    return Prefetch(_lookup_of(found), states, _contexts_of(context_rows, len(queries)))
+    return Prefetch(_lookup_of(found), states, _contexts_of(context_rows, len(queries)), inside)
 
 
 # -- what is stored -----------------------------------------------------------------------------

@@ -77,7 +77,7 @@ from gis_service.services.patrol_assignment import (
     Assignment,
     build_assignment,
 )
-from gis_service.services.service_area import ServiceArea, service_area
+from gis_service.services.service_area import ServiceArea, service_area, tested_points
 
 
 @dataclass(frozen=True)
@@ -263,11 +263,12 @@ def compute_patrol(
     settings: PatrolSettings,
     states: dict[tuple[str, dt.date], ZoningState],
     now: dt.datetime | None = None,
+    inside: tuple[int, int] | None = None,
 ) -> ComputedPatrol:
     """Convert, clean, match and measure one patrol (the verdict comes once the context of
     the whole batch is known). A track declared WGS84 that fits the assigned water only as
     GCJ-02/BD-09 gets no coverage credit, or, with ``auto_convert_offsets``, is converted
-    (and says so in its notes)."""
+    (and says so in its notes). ``inside``: the service-area count of the prefetch."""
     raw = prep.track
     lon, lat = prep.lon, prep.lat
     t = raw.time.astype("datetime64[ns]").astype(np.int64) / 1e9
@@ -279,7 +280,7 @@ def compute_patrol(
     # the zone the database's zoning happens to be recorded in
     epsg = crs.local_metric_epsg(float(np.nanmedian(lon)), float(np.nanmedian(lat)))
     to_metric = crs.transformer(crs.STORAGE_CRS, f"EPSG:{epsg}").transform
-    area = service_area(conn, lon, lat)
+    area = service_area(conn, lon, lat, inside)
     # a track far from every region covers nothing: its chief's water is not measured in the
     # track's (foreign) zone but looked up in the zoning's, only to know it exists
     outside = area.mostly_outside()
@@ -460,14 +461,16 @@ def _uuid_taken(pid: uuid.UUID | None) -> str:
 def prefetch(
     conn: Connection, preps: list[PreparedPatrol], timezone: str
 ) -> tuple[store_db.Prefetch, dict[int, store_db.StoredContext]]:
-    """Chiefs, stored copies, zoning states and stored contexts of a batch, in one round
-    trip; the contexts keyed by ``id(prep)`` (what :func:`read_contexts` takes)."""
+    """Chiefs, stored copies, zoning states, stored contexts and service-area counts of a
+    batch, in one round trip; the contexts keyed by ``id(prep)`` (what
+    :func:`read_contexts` takes)."""
     pre = store_db.prefetch(
         conn,
         [(p.chief_id, p.pid, p.content) for p in preps],
         sorted({(p.chief_id, p.day) for p in preps}),
         [ContextQuery(p.chief_id, p.fingerprint, p.started, p.ended, p.pid) for p in preps],
         timezone,
+        [tested_points(p.lon, p.lat) for p in preps],
     )
     return pre, {id(p): c for p, c in zip(preps, pre.contexts, strict=True)}
 
@@ -527,7 +530,11 @@ def ingest_patrols(
         if prep.pid is not None:
             seen[prep.pid] = i
         todo.append(i)
-    computed = [(i, compute_patrol(conn, prepared[i], settings, pre.states, now)) for i in todo]
+    inside = {id(p): n for p, n in zip(preps, pre.inside, strict=True)}
+    computed = [
+        (i, compute_patrol(conn, prepared[i], settings, pre.states, now, inside[id(prepared[i])]))
+        for i in todo
+    ]
     items = [item for _, item in computed]
     read_contexts(conn, items, context_of, now, settings.timezone)
     for item in items:
