@@ -375,10 +375,24 @@ def _arrays(
     return query, params
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """An upload as stored in ``patrol_raw``: its bytes zlib-compressed, and their SHA-256."""
+
+    data: bytes
+    sha256: str
+
+
+def evidence(data: bytes) -> Evidence:
+    """The stored form of an upload's bytes (zlib and hashlib release the GIL: a big upload's
+    evidence can be prepared on another thread while the patrol is measured)."""
+    return Evidence(zlib.compress(data, 1), hashlib.sha256(data).hexdigest())
+
+
 def insert_patrols(
     conn: Connection,
     rows: Sequence[PatrolRow],
-    uploads: Sequence[tuple[uuid.UUID, bytes]],
+    uploads: Sequence[tuple[uuid.UUID, Evidence]],
     coverage: Sequence[CoverageRow],
 ) -> set[uuid.UUID]:
     """Insert a batch in one statement: the patrols, skipping those whose UUID or (chief,
@@ -392,14 +406,14 @@ def insert_patrols(
     params.update(more)
     params.update(
         r_id=[pid for pid, _ in uploads],
-        r_data=[zlib.compress(data, 1) for _, data in uploads],
-        r_sha=[hashlib.sha256(data).hexdigest() for _, data in uploads],
+        r_data=[raw.data for _, raw in uploads],
+        r_sha=[raw.sha256 for _, raw in uploads],
     )
     names = ", ".join(PATROL_COLUMNS)
     cover_names = ", ".join(COVERAGE_COLUMNS)
     result = conn.execute(
         text(
-            f"WITH p AS (INSERT INTO patrol ({names}) {patrols} "
+            _fast_toast(conn) + f"WITH p AS (INSERT INTO patrol ({names}) {patrols} "
             "ON CONFLICT DO NOTHING RETURNING id), "
             "r AS (INSERT INTO patrol_raw (patrol_id, data, encoding, sha256) "
             "SELECT q.i, q.d, 'zlib', q.h FROM unnest(CAST(:r_id AS uuid[]), "
@@ -412,6 +426,28 @@ def insert_patrols(
         params,
     )
     return {r[0] for r in result}
+
+
+_LZ4: dict[str, bool] = {}  # per database URL: does the server compress with lz4?
+
+
+def _fast_toast(conn: Connection) -> str:
+    """``SET LOCAL default_toast_compression = lz4;`` where the server has lz4 (PostgreSQL
+    14+, built with it), sent with the insert (no round trip of its own): a long track and
+    its evidence are compressed by TOAST several times faster than with pglz (a 100,000-point
+    upload: ~90 ms less), and pglz no longer tries to squeeze the already zlib-compressed
+    evidence. Read as stored either way; asked once per process and database."""
+    url = str(conn.engine.url)
+    if url not in _LZ4:
+        _LZ4[url] = bool(
+            conn.execute(
+                text(
+                    "SELECT coalesce(bool_or('lz4' = ANY(enumvals)), false) FROM pg_settings "
+                    "WHERE name = 'default_toast_compression'"
+                )
+            ).scalar()
+        )
+    return "SET LOCAL default_toast_compression = 'lz4'; " if _LZ4[url] else ""
 
 
 def insert_coverage(conn: Connection, coverage: Sequence[CoverageRow]) -> None:

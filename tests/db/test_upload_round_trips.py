@@ -76,3 +76,30 @@ def test_the_prefetched_count_is_service_areas_own(sample_loaded, conn, where):
     assert tested == 200
     assert alone.inside_share == inside / tested
     assert area.service_area(conn, lon, lat, found.inside[0]) == alone
+
+
+def test_a_long_track_is_compressed_with_lz4_and_reads_back(sample_loaded, sample_tracks, conn):
+    """The insert asks TOAST for lz4 where the server has it; what is read back is the same
+    (the raw upload byte for byte, the track as the patrol's JSON gives it)."""
+    from sqlalchemy import text
+
+    from gis_service.services.patrols import raw_upload
+
+    manifest = pd.read_csv(sample_tracks / "manifest.csv", dtype={"region_code": str})
+    good = manifest[(manifest.kind == "good") & (manifest.coord_system == "wgs84")]
+    sizes = [(sample_tracks / f).stat().st_size for f in good.file]
+    row = good.iloc[int(np.argmax(sizes))]  # the longest: its track is TOASTed
+    data = (sample_tracks / row.file).read_bytes()
+    result = _upload(conn, sample_tracks, row)
+    lz4 = conn.execute(
+        text(
+            "SELECT 'lz4' = ANY(enumvals) FROM pg_settings WHERE name = 'default_toast_compression'"
+        )
+    ).scalar()
+    method, points = conn.execute(
+        text("SELECT pg_column_compression(track), ST_NPoints(track) FROM patrol WHERE id = :i"),
+        {"i": result["id"]},
+    ).one()
+    assert points > 150
+    assert method == ("lz4" if lz4 else "pglz")
+    assert raw_upload(conn, result["id"]) == data
