@@ -449,6 +449,7 @@ def main() -> None:
     parser.add_argument("--before", default=BEFORE, help="git revision to compare with")
     parser.add_argument("--only", choices=["A", "B", "C"], help="run one part only")
     args = parser.parse_args()
+    print(f"machine load (1, 5, 15 min) at the start: {_load()}")
     if args.only in (None, "A"):
         bench_pure()
         bench_core(args.before)
@@ -458,6 +459,11 @@ def main() -> None:
         bench_db(args.patrols, args.workers, args.batch)
     if args.only in (None, "C"):
         bench_upload(args.uploads, args.before)
+    print(f"machine load (1, 5, 15 min) at the end: {_load()}")
+
+
+def _load() -> str:
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 if __name__ == "__main__":
