@@ -107,6 +107,9 @@ def complement(
     return gaps
 
 
+MATCH_CHUNK = 16_384  # points matched at once (memory of the candidate pairs)
+
+
 class LineMatcher:
     """Nearest line segment of each point, within a tolerance, by a uniform grid hash.
 
@@ -147,7 +150,22 @@ class LineMatcher:
     def match(
         self, x: Floats, y: Floats, line: int, tolerance: float
     ) -> tuple[NDArray[np.bool_], Floats]:
-        """(matched mask, chainage) of points on ``line`` within ``tolerance``."""
+        """(matched mask, chainage) of points on ``line`` within ``tolerance``.
+
+        Each point is matched on its own: a long track goes through in chunks of
+        ``MATCH_CHUNK`` points, so the candidate pairs (about ten per point, a dozen arrays
+        of them) of a 100,000-point upload never take tens of MB at once."""
+        if len(x) <= MATCH_CHUNK:
+            return self._match(x, y, line, tolerance)
+        parts = [
+            self._match(x[k : k + MATCH_CHUNK], y[k : k + MATCH_CHUNK], line, tolerance)
+            for k in range(0, len(x), MATCH_CHUNK)
+        ]
+        return np.concatenate([m for m, _ in parts]), np.concatenate([c for _, c in parts])
+
+    def _match(
+        self, x: Floats, y: Floats, line: int, tolerance: float
+    ) -> tuple[NDArray[np.bool_], Floats]:
         matched = np.zeros(len(x), dtype=bool)
         chainage = np.full(len(x), np.nan)
         lo, hi = self.lines.line_seg_start[line], self.lines.line_seg_start[line + 1]

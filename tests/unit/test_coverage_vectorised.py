@@ -118,3 +118,18 @@ def test_degenerate_targets_give_the_same_ranges_as_the_loops(seed):
         y = y + 10_000
     track = clean_track(x, y, t, acc)
     assert_same(measure(track, lines, targets), measure_reference(track, lines, targets))
+
+
+def test_matching_in_chunks_is_matching_at_once(monkeypatch):
+    """A long track is matched in chunks (memory): every point gets what it got at once."""
+    import gis_service.domain.coverage as core
+
+    s = np.linspace(0, 12_000, 500)
+    lines = LineSet.from_lines([shapely.LineString(np.column_stack([s, 300 * np.sin(s / 900)]))])
+    x, y, _, _ = _walk(lines.lines[0], 5000, 11)
+    whole = core.LineMatcher(lines).match(x, y, 0, 70.0)
+    monkeypatch.setattr(core, "MATCH_CHUNK", 333)  # uneven: the last chunk is short
+    chunked = core.LineMatcher(lines).match(x, y, 0, 70.0)
+    assert np.array_equal(whole[0], chunked[0])
+    assert np.array_equal(whole[1], chunked[1], equal_nan=True)
+    assert whole[0].sum() > 4000
