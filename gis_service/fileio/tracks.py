@@ -149,8 +149,12 @@ def parse_track(
     elif chosen == "csv":
         parsed = _parse_csv(text, ctx)
     else:
-        doc = _load_json(text, ctx)
-        del text  # a big upload's text is not needed beside its document
+        # ASCII bytes are their own UTF-8: parsed as they came, the text (the size of the
+        # upload) is freed before the document is built beside it
+        json_input: str | bytes = data if data.isascii() else text
+        del text
+        doc = _load_json(json_input, ctx)
+        del json_input
         if chosen is None:  # .json or unknown extension: decide on the document itself
             chosen = "geojson" if _is_geojson(doc) else "json"
         if chosen == "geojson":
@@ -228,7 +232,7 @@ def _choose_format(text: str, filename: str | None, fmt: str | None, ctx: _Conte
     return "csv"
 
 
-def _load_json(text: str, ctx: _Context) -> Any:
+def _load_json(text: str | bytes, ctx: _Context) -> Any:
     """orjson for speed (app batches are big); the standard parser names the error's place."""
     try:
         return orjson.loads(text)
