@@ -20,6 +20,7 @@ import hashlib
 import uuid
 import zoneinfo
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -502,11 +503,16 @@ def ingest_patrols(
     now: dt.datetime | None = None,
     settings: PatrolSettings | None = None,
     store: bool = True,
+    savepoint: bool = True,
 ) -> list[PatrolOutcome]:
     """Validate (and store) many patrols in one transaction: what an app sends when it comes
     back online. Each upload gets its own outcome, in order: a bad one gets the exception
     that refused it and stores nothing, the others are unaffected. Duplicates (same UUID or
-    same points, in the database or earlier in the batch) return that patrol, counted once."""
+    same points, in the database or earlier in the batch) return that patrol, counted once.
+
+    The batch is written by one statement inside a savepoint, so a failed write leaves the
+    caller's transaction usable; a caller that owns the transaction and discards it on any
+    error (the API's upload routes) passes ``savepoint=False`` and saves two round trips."""
     settings = settings or PatrolSettings()
     now = now or dt.datetime.now(dt.UTC)
     outcomes: list[PatrolOutcome | None] = [None] * len(uploads)
@@ -570,7 +576,7 @@ def ingest_patrols(
         )
         outcomes[i] = item.result
     if store and items:
-        lost = _write(conn, items)
+        lost = _write(conn, items, savepoint)
         for k, (i, _) in enumerate(computed):
             if k in lost:
                 outcomes[i] = lost[k]
@@ -593,9 +599,13 @@ def ingest_one(
     now: dt.datetime | None = None,
     settings: PatrolSettings | None = None,
     store: bool = True,
+    savepoint: bool = True,
 ) -> PatrolResult | Duplicate:
-    """Validate (and, with ``store``, save) one patrol; a refusal raises (nothing stored)."""
-    outcome = ingest_patrols(conn, [upload], now=now, settings=settings, store=store)[0]
+    """Validate (and, with ``store``, save) one patrol; a refusal raises (nothing stored).
+    ``savepoint``: as for :func:`ingest_patrols`."""
+    outcome = ingest_patrols(
+        conn, [upload], now=now, settings=settings, store=store, savepoint=savepoint
+    )[0]
     if isinstance(outcome, GisServiceError):
         raise outcome
     return outcome
@@ -646,11 +656,13 @@ def patrol_row(item: ComputedPatrol) -> PatrolRow:
     )
 
 
-def _write(conn: Connection, items: list[ComputedPatrol]) -> dict[int, PatrolOutcome]:
+def _write(
+    conn: Connection, items: list[ComputedPatrol], savepoint: bool = True
+) -> dict[int, PatrolOutcome]:
     """Insert the batch in one statement; copies that lost a race become duplicates (or
     conflicts): their outcomes by index into ``items``."""
     lost: dict[int, PatrolOutcome] = {}
-    with atomic(conn):
+    with atomic(conn) if savepoint or not conn.in_transaction() else nullcontext(conn):
         rows = [patrol_row(item) for item in items]
         # a patrol is stored with its upload and coverage rows, or (lost a race) not at all
         inserted = store_db.insert_patrols(

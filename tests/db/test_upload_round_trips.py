@@ -103,3 +103,33 @@ def test_a_long_track_is_compressed_with_lz4_and_reads_back(sample_loaded, sampl
     assert points > 150
     assert method == ("lz4" if lz4 else "pglz")
     assert raw_upload(conn, result["id"]) == data
+
+
+def test_an_upload_owning_its_transaction_writes_without_a_savepoint(
+    sample_loaded, sample_tracks, conn, statements
+):
+    """The API's routes own the upload's transaction (committed whole or rolled back): the
+    same patrol is stored, with two statements in all."""
+    from sqlalchemy import text
+
+    from gis_service.services.patrols import Upload, ingest_one
+
+    manifest = pd.read_csv(sample_tracks / "manifest.csv", dtype={"region_code": str})
+    good = manifest[(manifest.kind == "good") & (manifest.coord_system == "wgs84")]
+    rows = good[good.person_id == good.iloc[0].person_id].iloc[:2]
+    _upload(conn, sample_tracks, rows.iloc[0])  # builds the chief's assignment
+    row = rows.iloc[1]
+    statements.clear()
+    upload = Upload(
+        (sample_tracks / row.file).read_bytes(),
+        row.file,
+        row.person_id,
+        row.coord_system,
+    )
+    result = ingest_one(conn, upload, now=NOW, savepoint=False)
+    assert len(statements) == 2, statements  # prefetch, insert
+    assert not any("SAVEPOINT" in s for s in statements)
+    stored = conn.execute(
+        text("SELECT count(*) FROM patrol_raw WHERE patrol_id = :i"), {"i": result.id}
+    ).scalar()
+    assert stored == 1
