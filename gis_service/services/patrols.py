@@ -134,6 +134,8 @@ class PreparedPatrol:
     fingerprint: str  # of the points as declared (geometry_fingerprint)
     # the upload's stored form (zlib, SHA-256), prepared on the evidence thread meanwhile
     evidence: Future[store_db.Evidence] | None = None
+    # (tested points inside some region, tested points): read by the batch's prefetch
+    inside: tuple[int, int] | None = None
 
 
 @dataclass
@@ -267,12 +269,12 @@ def compute_patrol(
     settings: PatrolSettings,
     states: dict[tuple[str, dt.date], ZoningState],
     now: dt.datetime | None = None,
-    inside: tuple[int, int] | None = None,
 ) -> ComputedPatrol:
     """Convert, clean, match and measure one patrol (the verdict comes once the context of
     the whole batch is known). A track declared WGS84 that fits the assigned water only as
     GCJ-02/BD-09 gets no coverage credit, or, with ``auto_convert_offsets``, is converted
-    (and says so in its notes). ``inside``: the service-area count of the prefetch."""
+    (and says so in its notes). The service-area test uses the prefetch's count when the
+    batch was prefetched (:func:`prefetch`), else asks the database."""
     raw = prep.track
     lon, lat = prep.lon, prep.lat
     t = raw.time.astype("datetime64[ns]").astype(np.int64) / 1e9
@@ -284,7 +286,7 @@ def compute_patrol(
     # the zone the database's zoning happens to be recorded in
     epsg = crs.local_metric_epsg(float(np.nanmedian(lon)), float(np.nanmedian(lat)))
     to_metric = crs.transformer(crs.STORAGE_CRS, f"EPSG:{epsg}").transform
-    area = service_area(conn, lon, lat, inside)
+    area = service_area(conn, lon, lat, prep.inside)
     # a track far from every region covers nothing: its chief's water is not measured in the
     # track's (foreign) zone but looked up in the zoning's, only to know it exists
     outside = area.mostly_outside()
@@ -493,6 +495,8 @@ def prefetch(
         timezone,
         [tested_points(p.lon, p.lat) for p in preps],
     )
+    for p, counted in zip(preps, pre.inside, strict=True):
+        p.inside = counted
     return pre, {id(p): c for p, c in zip(preps, pre.contexts, strict=True)}
 
 
@@ -558,11 +562,7 @@ def ingest_patrols(
         if store:
             _start_evidence(prep)
         todo.append(i)
-    inside = {id(p): n for p, n in zip(preps, pre.inside, strict=True)}
-    computed = [
-        (i, compute_patrol(conn, prepared[i], settings, pre.states, now, inside[id(prepared[i])]))
-        for i in todo
-    ]
+    computed = [(i, compute_patrol(conn, prepared[i], settings, pre.states, now)) for i in todo]
     items = [item for _, item in computed]
     read_contexts(conn, items, context_of, now, settings.timezone)
     for item in items:
