@@ -9,10 +9,11 @@ loops for ``--seconds``: it uploads one of its chief's sample tracks as the phon
 one upload in twenty is a retry of an earlier one (an offline phone resending), which must
 come back ``200 duplicate`` with the same id. Afterwards the database must hold exactly the
 acknowledged patrols. Baseline, same process and server: one client uploading sequentially.
-Prints throughput and p50/p95/p99 latency for both, and the ratio. With ``--before REV``
-the same runs follow against a server of git revision REV (its ``gis_service`` extracted
-with ``git archive`` and put first on the server's PYTHONPATH), on the same database: today's
-path and the earlier one side by side, under the same machine load.
+Prints throughput and p50/p95/p99 latency for both, and the ratio. The same runs follow
+against a server of git revision ``--before`` (default ``ed445fb``, ``none`` to skip; its
+``gis_service`` extracted with ``git archive`` and put first on the server's PYTHONPATH), on
+the same database: today's path and the earlier one side by side, under the same machine
+load (printed at the start and the end).
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ from gis_service.services.users import create_user, issue_token
 from gis_service.services.zoning import rebuild_zoning
 
 RETRY_SHARE = 0.05
+BEFORE = "ed445fb"  # the upload path before issue 17's second session (same schema as today)
+
+
+def _load() -> str:
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 @dataclass
@@ -210,9 +216,16 @@ def main() -> int:
     parser.add_argument("--baseline-seconds", type=float, default=15.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--chiefs", type=int, default=10)
-    parser.add_argument("--before", help="git revision to run side by side (e.g. 54d0c99)")
+    parser.add_argument(
+        "--before",
+        default=BEFORE,
+        help=f"git revision to run side by side (default {BEFORE}; 'none': today's only)",
+    )
     parser.add_argument("--before-first", action="store_true", help="run REV's server first")
     args = parser.parse_args()
+    if args.before.lower() == "none":
+        args.before = None
+    print(f"machine load (1, 5, 15 min) at the start: {_load()}")
 
     url = with_database(database_url(get_settings()), f"gis_service_load_{os.getpid()}")
     t0 = time.perf_counter()
@@ -246,6 +259,7 @@ def main() -> int:
             f"p99 {before[2] * 1000:.0f} -> {today[2] * 1000:.0f} ms"
         )
         shutil.rmtree(tree)
+    print(f"machine load (1, 5, 15 min) at the end: {_load()}")
     ok = check_database(url, tallies)
     for line in errors[:10]:
         print("  ", line)

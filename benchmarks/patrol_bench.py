@@ -9,9 +9,10 @@ B. ingest of app JSON batches of 2,000 points each, with every database read and
    ``--workers`` processes against a scratch database holding the sample region; baseline:
    one PostGIS query per point (ST_DWithin + ST_LineLocatePoint), measured on one patrol.
 C. one 5,000-point upload end to end (parse to commit), median over ``--uploads``, and one
-   100,000-point upload: today's path side by side with the path of ``--before`` (a git
-   revision: its ``services/patrols.py`` and ``domain/coverage.py`` loaded from git into
-   this process), interleaved upload by upload so both see the same machine load.
+   100,000-point upload, with the first upload of a chief (its assignment built) apart:
+   today's path side by side with the path of ``--before`` (default ``ed445fb``: its upload
+   modules, ``BEFORE_MODULES``, loaded from git into this process), interleaved upload by
+   upload so both see the same machine load.
 """
 
 from __future__ import annotations
@@ -91,16 +92,20 @@ def bench_core(before: str) -> None:
     }
     for name, targets in cases.items():
         runs: dict[str, list[float]] = {"today": [], before: []}
+        cpu: dict[str, list[float]] = {"today": [], before: []}
         for k in range(60):
             for label, core in (("today", measure), (before, old_core.measure))[:: 1 - 2 * (k % 2)]:
-                started = time.perf_counter()
+                started, started_cpu = time.perf_counter(), time.thread_time()
                 core(track, lines, targets)
                 runs[label].append(time.perf_counter() - started)
+                cpu[label].append(time.thread_time() - started_cpu)
         new_ms = statistics.median(runs["today"]) * 1000
         old_ms = statistics.median(runs[before]) * 1000
+        new_cpu, old_cpu = (statistics.median(cpu[k]) * 1000 for k in ("today", before))
         print(
             f"   core only, 5,000 points, {name}: today {new_ms:.2f} ms, {before} {old_ms:.2f} ms"
-            f" -> {old_ms / new_ms:.2f}x"
+            f" -> {old_ms / new_ms:.2f}x (CPU time of the thread: {new_cpu:.2f} against "
+            f"{old_cpu:.2f} ms, {old_cpu / new_cpu:.2f}x)"
         )
 
 
@@ -278,35 +283,65 @@ def bench_db(n_patrols: int, workers: int, batch: int) -> None:
 # -- C: one upload end to end, today's path against an earlier revision's -----------------------
 
 
+BEFORE = "ed445fb"  # the upload path before issue 17's second session (same schema as today)
+# the modules the speed work changed, in import order: loaded from git under their own names
+# while loading, so each old module imports the old versions of the others
+BEFORE_MODULES = (
+    "gis_service/domain/coverage.py",
+    "gis_service/domain/assignments.py",
+    "gis_service/fileio/tracks.py",
+    "gis_service/db/assignment_store.py",
+    "gis_service/db/patrol_store.py",
+    "gis_service/services/patrol_assignment.py",
+    "gis_service/services/patrols.py",
+)
+
+
 def load_before(revision: str):
-    """The patrol service of ``revision`` as a module (its coverage core with it), next to
-    today's: same database layer, parser and cleaning (unchanged by the speed work)."""
+    """The patrol service of ``revision`` as a module (its coverage core, assignment build,
+    parser and store with it), next to today's; the rest of the package is today's. Returns
+    (patrols, coverage) of ``revision``."""
+    import importlib
     import importlib.util
     import subprocess
     import sys
     import tempfile
 
-    def load(path: str, name: str):
-        source = subprocess.run(
-            ["git", "show", f"{revision}:{path}"], capture_output=True, text=True, check=True
-        ).stdout
-        with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-            f.write(source)
-        spec = importlib.util.spec_from_file_location(name, f.name)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        return module
-
-    import gis_service.domain.coverage as today_core
-
-    old_core = load("gis_service/domain/coverage.py", "_before_coverage")
-    sys.modules["gis_service.domain.coverage"] = old_core
+    loaded = {}
+    saved = {}
     try:
-        return load("gis_service/services/patrols.py", "_before_patrols"), old_core
+        for path in BEFORE_MODULES:
+            name = path.removesuffix(".py").replace("/", ".")
+            found = subprocess.run(
+                ["git", "show", f"{revision}:{path}"], capture_output=True, text=True
+            )
+            if found.returncode:  # not in that revision: today's is the same
+                continue
+            with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+                f.write(found.stdout)
+            alias = f"_before_{revision}_{name.rsplit('.', 1)[1]}"
+            spec = importlib.util.spec_from_file_location(alias, f.name)
+            assert spec is not None and spec.loader is not None
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[alias] = module
+            saved.setdefault(name, sys.modules.get(name))
+            # what the next old modules import: ``import a.b`` reads sys.modules,
+            # ``from a import b`` the package's attribute
+            sys.modules[name] = module
+            package, child = name.rsplit(".", 1)
+            setattr(importlib.import_module(package), child, module)
+            spec.loader.exec_module(module)
+            loaded[name] = module
     finally:
-        sys.modules["gis_service.domain.coverage"] = today_core
+        for name, module in saved.items():
+            package, child = name.rsplit(".", 1)
+            if module is None:
+                sys.modules.pop(name, None)
+                delattr(importlib.import_module(package), child)
+            else:
+                sys.modules[name] = module
+                setattr(importlib.import_module(package), child, module)
+    return loaded["gis_service.services.patrols"], loaded["gis_service.domain.coverage"]
 
 
 def _timed(conn, ingest, body: bytes) -> float:
@@ -316,8 +351,41 @@ def _timed(conn, ingest, body: bytes) -> float:
     return time.perf_counter() - started
 
 
+class PeakRss:
+    """The largest resident set of this process while the block runs, above its start
+    (sampled from /proc every millisecond by a thread): the extra memory of one upload."""
+
+    def __enter__(self) -> PeakRss:
+        import threading
+
+        self.start = self.peak = _rss()
+        self._stop = threading.Event()
+
+        def sample() -> None:
+            while not self._stop.wait(0.001):
+                self.peak = max(self.peak, _rss())
+
+        self._thread = threading.Thread(target=sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, _rss())
+
+    @property
+    def extra_mib(self) -> float:
+        return (self.peak - self.start) / 2**20
+
+
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
 def bench_upload(n_uploads: int, before: str) -> None:
-    from gis_service.services import patrols
+    from gis_service.services import patrol_assignment, patrols
 
     old, _ = load_before(before)
     url = _scratch_database()
@@ -326,44 +394,77 @@ def bench_upload(n_uploads: int, before: str) -> None:
     engine = create_engine(url)
     new_s: list[float] = []
     old_s: list[float] = []
-    big_old = None
+    cold: dict[str, list[float]] = {"today": [], before: []}
+    paths = [("today", patrols), (before, old)]
     with engine.connect() as conn:
-        # warm-up: transformers, assignment caches of every chief, for both paths
-        for k in range(len(segments)):
-            _timed(conn, patrols.ingest_patrol, _batch(*segments[k], 900 + k, n=5000))
-        try:
-            for k in range(len(segments)):
-                _timed(conn, old.ingest_patrol, _batch(*segments[k], 950 + k, n=5000))
-        except Exception as error:  # an older path against today's schema
-            conn.rollback()
-            print(
-                f"   {before}'s upload path cannot run against today's schema and stores "
-                f"({type(error).__name__}: {error}); today's figures only"
-            )
-            old = None
+        # a chief's first upload in a process: its assignment is built (the caches emptied
+        # before each path's round, the PROJ transformers already warm)
+        _timed(conn, patrols.ingest_patrol, _batch(*segments[0], 899, n=5000))
+        _timed(conn, old.ingest_patrol, _batch(*segments[0], 949, n=5000))
+        for round_ in range(2):
+            for label, path in paths if round_ % 2 else paths[::-1]:
+                sys_modules_cache(path, patrol_assignment).clear()
+                for k in range(len(segments)):
+                    body = _batch(
+                        *segments[k], 900 + 100 * round_ + (label == before) * 50 + k, n=5000
+                    )
+                    cold[label].append(_timed(conn, path.ingest_patrol, body))
         for k in range(n_uploads):
-            pair = [(patrols.ingest_patrol, new_s)]
-            if old is not None:
-                pair.append((old.ingest_patrol, old_s))
+            pair = [(patrols.ingest_patrol, new_s), (old.ingest_patrol, old_s)]
             for ingest, out in pair if k % 2 else pair[::-1]:
                 out.append(_timed(conn, ingest, bodies[2 * k + (out is old_s)]))
-        big = [_batch(*segments[0], 7000 + k, n=100_000) for k in range(2)]
-        big_new = _timed(conn, patrols.ingest_patrol, big[0])
-        if old is not None:
-            big_old = _timed(conn, old.ingest_patrol, big[1])
     engine.dispose()
+    # the 100,000-point upload in fresh processes, one path each (memory a process already
+    # grew for the other path's upload would hide this one's), twice, alternating
+    big = [_batch(*segments[0], 7000 + k, n=100_000) for k in range(4)]
+    warm = _batch(*segments[0], 6999, n=5000)
+    runs: dict[str, list[tuple[float, float]]] = {"today": [], before: []}
+    with mp.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
+        for k in range(4):
+            label = ("today", before)[k % 2 if k < 2 else 1 - k % 2]
+            rev = None if label == "today" else before
+            runs[label].append(pool.apply(_big_upload, (url, rev, warm, big[k])))
     admin.drop_database(url)
+    big_new, rss_new = min(runs["today"])
+    big_old, rss_old = min(runs[before])
     new_ms = statistics.median(new_s) * 1000
-    versus = ""
-    if old_s:
-        old_ms = statistics.median(old_s) * 1000
-        versus = f", {before} {old_ms:.1f} ms -> {old_ms / new_ms:.2f}x"
+    old_ms = statistics.median(old_s) * 1000
     print(
         f"C. one 5,000-point upload, parse to commit, median of {n_uploads}: today {new_ms:.1f} ms"
-        f" (goal <= 25 ms){versus}"
+        f" (goal <= 25 ms), {before} {old_ms:.1f} ms -> {old_ms / new_ms:.2f}x"
     )
-    versus = f", {before} {big_old * 1000:.0f} ms -> {big_old / big_new:.2f}x" if big_old else ""
-    print(f"   100,000-point upload: today {big_new * 1000:.0f} ms (goal <= 300 ms){versus}")
+    new_c, old_c = (statistics.median(cold[k]) * 1000 for k in ("today", before))
+    print(
+        f"   a chief's first upload (assignment built), median of {len(cold['today'])}: today "
+        f"{new_c:.1f} ms, {before} {old_c:.1f} ms -> {old_c / new_c:.2f}x"
+    )
+    print(
+        f"   100,000-point upload (best of 2, each in a fresh process): today "
+        f"{big_new * 1000:.0f} ms, +{rss_new:.0f} MiB RSS (goals <= 300 ms, <= 60 MiB), "
+        f"{before} {big_old * 1000:.0f} ms, +{rss_old:.0f} MiB -> {big_old / big_new:.2f}x"
+    )
+
+
+def _big_upload(url: str, revision: str | None, warm: bytes, body: bytes) -> tuple[float, float]:
+    """In a fresh process: one warm-up upload, then ``body``; (seconds, extra MiB of RSS)."""
+    import gc
+
+    from gis_service.services import patrols
+
+    path = load_before(revision)[0] if revision else patrols
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        _timed(conn, path.ingest_patrol, warm)
+        gc.collect()
+        with PeakRss() as rss:
+            seconds = _timed(conn, path.ingest_patrol, body)
+    engine.dispose()
+    return seconds, rss.extra_mib
+
+
+def sys_modules_cache(path, patrol_assignment):
+    """The assignment cache a patrol path uses (today's, or the one its revision built)."""
+    return getattr(path, "ASSIGNMENTS", patrol_assignment.ASSIGNMENTS)
 
 
 def main() -> None:
@@ -373,9 +474,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--skip-db", action="store_true")
     parser.add_argument("--uploads", type=int, default=60)
-    parser.add_argument("--before", default="54d0c99", help="git revision to compare with (C)")
+    parser.add_argument("--before", default=BEFORE, help="git revision to compare with")
     parser.add_argument("--only", choices=["A", "B", "C"], help="run one part only")
     args = parser.parse_args()
+    print(f"machine load (1, 5, 15 min) at the start: {_load()}")
     if args.only in (None, "A"):
         bench_pure()
         bench_core(args.before)
@@ -385,6 +487,11 @@ def main() -> None:
         bench_db(args.patrols, args.workers, args.batch)
     if args.only in (None, "C"):
         bench_upload(args.uploads, args.before)
+    print(f"machine load (1, 5, 15 min) at the end: {_load()}")
+
+
+def _load() -> str:
+    return ", ".join(f"{v:.2f}" for v in os.getloadavg())
 
 
 if __name__ == "__main__":

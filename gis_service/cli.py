@@ -75,13 +75,25 @@ def setup(
         _load_sample()
 
 
+def server_workers(given: int | None, configured: int, cores: int | None) -> int:
+    """Worker processes of ``serve``: the option, else GIS_WORKERS, else one per core."""
+    if given is not None and given > 0:
+        return given
+    return configured if configured > 0 else max(1, cores or 1)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="address to bind")] = None,
     port: Annotated[int | None, typer.Option(help="port")] = None,
-    workers: Annotated[int, typer.Option(help="worker processes (one per core)")] = 1,
+    workers: Annotated[
+        int | None,
+        typer.Option(help="worker processes; default GIS_WORKERS, else one per core"),
+    ] = None,
 ) -> None:
     """Serve the HTTP API and maps."""
+    import os
+
     import uvicorn
 
     from gis_service.api.app import create_app
@@ -93,6 +105,7 @@ def serve(
     port = port or settings.port
     settings = settings.model_copy(update={"host": host, "port": port})
     os.environ["GIS_HOST"], os.environ["GIS_PORT"] = host, str(port)
+    workers = server_workers(workers, settings.workers, os.cpu_count())
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     typer.secho(
         f"河湖长制 GIS service: map portal http://{shown}:{port}/  (API docs: /docs, "

@@ -38,6 +38,12 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: int = Field(
+        default=0,
+        ge=0,
+        description="server worker processes (`serve`); 0: one per core (uploads are CPU-bound "
+        "Python: one process per core is what serves the most of them)",
+    )
     timezone: str = DEFAULT_TIMEZONE
     patrol_retention_years: int = Field(
         default=5,

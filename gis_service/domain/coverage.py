@@ -107,6 +107,9 @@ def complement(
     return gaps
 
 
+MATCH_CHUNK = 16_384  # points matched at once (memory of the candidate pairs)
+
+
 class LineMatcher:
     """Nearest line segment of each point, within a tolerance, by a uniform grid hash.
 
@@ -147,7 +150,22 @@ class LineMatcher:
     def match(
         self, x: Floats, y: Floats, line: int, tolerance: float
     ) -> tuple[NDArray[np.bool_], Floats]:
-        """(matched mask, chainage) of points on ``line`` within ``tolerance``."""
+        """(matched mask, chainage) of points on ``line`` within ``tolerance``.
+
+        Each point is matched on its own: a long track goes through in chunks of
+        ``MATCH_CHUNK`` points, so the candidate pairs (about ten per point, a dozen arrays
+        of them) of a 100,000-point upload never take tens of MB at once."""
+        if len(x) <= MATCH_CHUNK:
+            return self._match(x, y, line, tolerance)
+        parts = [
+            self._match(x[k : k + MATCH_CHUNK], y[k : k + MATCH_CHUNK], line, tolerance)
+            for k in range(0, len(x), MATCH_CHUNK)
+        ]
+        return np.concatenate([m for m, _ in parts]), np.concatenate([c for _, c in parts])
+
+    def _match(
+        self, x: Floats, y: Floats, line: int, tolerance: float
+    ) -> tuple[NDArray[np.bool_], Floats]:
         matched = np.zeros(len(x), dtype=bool)
         chainage = np.full(len(x), np.nan)
         lo, hi = self.lines.line_seg_start[line], self.lines.line_seg_start[line + 1]
@@ -267,6 +285,99 @@ def _over_strays(
     return ca[ok], cb[ok]
 
 
+def _clipped(
+    union: NDArray[np.float64], lo: Floats, hi: Floats
+) -> tuple[NDArray[np.int64], Floats, Floats]:
+    """The union's intervals clipped to each [lo_k, hi_k] (what ``clip_intervals`` gives
+    target by target), as (owner k, start, end) grouped by owner in chainage order.
+
+    The union is sorted and disjoint, so its ends are sorted too: the intervals that can
+    reach into [lo_k, hi_k] are one run found by two binary searches. Clipping is the same
+    max-then-min as ``np.clip`` (bit for bit), and empty results are dropped as there."""
+    starts, ends = union[:, 0], union[:, 1]
+    first = np.searchsorted(ends, lo, side="right")
+    last = np.searchsorted(starts, hi, side="left")
+    count = np.where(hi > lo, np.maximum(last - first, 0), 0)
+    owner = np.repeat(np.arange(len(lo)), count)
+    idx = np.repeat(first, count) + ragged_arange(count)
+    a = np.minimum(np.maximum(starts[idx], lo[owner]), hi[owner])
+    b = np.minimum(np.maximum(ends[idx], lo[owner]), hi[owner])
+    keep = b > a
+    return owner[keep], a[keep], b[keep]
+
+
+def _sums(owner: NDArray[np.int64], values: Floats, n: int) -> list[float]:
+    """Per owner, ``values[owner == k].sum()`` exactly as numpy sums one target's array
+    (its pairwise summation differs from ``np.add.reduceat`` in the last bits): one numpy
+    call only for owners with several values, most have none or one."""
+    counts = np.bincount(owner, minlength=n)
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    out = np.zeros(n)
+    single = counts == 1
+    out[single] = values[offsets[:-1][single]]
+    for k in np.flatnonzero(counts > 1).tolist():
+        out[k] = values[offsets[k] : offsets[k + 1]].sum()
+    return out.tolist()
+
+
+def _line_coverages(union: NDArray[np.float64], group: list[Target]) -> list[TargetCoverage]:
+    """Coverage of every target of one line at once (a general chief has hundreds per line):
+    covered ranges, gaps between them, and the covered reach beyond the ends; the same
+    numbers the per-target ``clip_intervals`` / ``complement`` gave (tests/coverage_reference)."""
+    n = len(group)
+    lo = np.array([tg.start for tg in group], dtype=float)
+    hi = np.array([tg.end for tg in group], dtype=float)
+    ext = np.array([tg.extend_m for tg in group], dtype=float)
+    owner, a, b = _clipped(union, lo, hi) if len(union) else _none()
+    covered_m = _sums(owner, b - a, n)
+    o1, a1, b1 = _clipped(union, lo - ext, lo) if len(union) else _none()
+    o2, a2, b2 = _clipped(union, hi, hi + ext) if len(union) else _none()
+    before, after = _sums(o1, b1 - a1, n), _sums(o2, b2 - a2, n)
+    # gaps: (start, first piece), (piece end, next piece start) ..., (last piece end, end)
+    counts = np.bincount(owner, minlength=n)
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    gap_owner = np.repeat(np.arange(n), counts + 1)
+    gap_lo = np.empty(len(gap_owner))
+    gap_hi = np.empty(len(gap_owner))
+    heads = offsets[:-1] + np.arange(n)  # each owner's first gap
+    tails = offsets[1:] + np.arange(n)  # and last
+    gap_lo[heads] = lo
+    gap_hi[tails] = hi
+    inner_lo = np.ones(len(gap_owner), dtype=bool)
+    inner_lo[heads] = False
+    inner_hi = np.ones(len(gap_owner), dtype=bool)
+    inner_hi[tails] = False
+    gap_lo[inner_lo] = b
+    gap_hi[inner_hi] = a
+    real = gap_hi - gap_lo > 1e-9
+    gap_counts = np.bincount(gap_owner[real], minlength=n)
+    gap_offsets = np.concatenate([[0], np.cumsum(gap_counts)])
+    start = lo[gap_owner[real]]
+    gaps = list(zip((gap_lo[real] - start).tolist(), (gap_hi[real] - start).tolist(), strict=True))
+    pieces = list(zip((a - lo[owner]).tolist(), (b - lo[owner]).tolist(), strict=True))
+    offs, gap_offs = offsets.tolist(), gap_offsets.tolist()
+    out = []
+    for k, tg in enumerate(group):
+        length = tg.end - tg.start
+        out.append(
+            TargetCoverage(
+                id=tg.id,
+                length_m=length,
+                covered_m=covered_m[k],
+                ratio=covered_m[k] / length if length > 0 else 0.0,
+                covered=pieces[offs[k] : offs[k + 1]],
+                uncovered=gaps[gap_offs[k] : gap_offs[k + 1]],
+                extension_m=before[k] + after[k],
+                credit_only=tg.credit_only,
+            )
+        )
+    return out
+
+
+def _none() -> tuple[NDArray[np.int64], Floats, Floats]:
+    return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+
+
 def measure(
     track: CleanTrack,
     lines: LineSet,
@@ -305,35 +416,18 @@ def measure(
             np.concatenate([np.minimum(chainage[i], chainage[i + 1]), np.minimum(ja, jb)]),
             np.concatenate([np.maximum(chainage[i], chainage[i + 1]), np.maximum(ja, jb)]),
         )
-    results = []
-    for target in targets:
-        union = unions.get(target.line, np.zeros((0, 2)))
-        inside = clip_intervals(union, target.start, target.end)
-        covered = float((inside[:, 1] - inside[:, 0]).sum())
-        length = target.end - target.start
-        ext = clip_intervals(union, target.start - target.extend_m, target.start)
-        ext2 = clip_intervals(union, target.end, target.end + target.extend_m)
-        extension = float((ext[:, 1] - ext[:, 0]).sum() + (ext2[:, 1] - ext2[:, 0]).sum())
-        gaps = complement(inside, target.start, target.end)
-        results.append(
-            TargetCoverage(
-                id=target.id,
-                length_m=length,
-                covered_m=covered,
-                ratio=covered / length if length > 0 else 0.0,
-                covered=[(a - target.start, b - target.start) for a, b in inside.tolist()],
-                uncovered=[(a - target.start, b - target.start) for a, b in gaps.tolist()],
-                extension_m=extension,
-                credit_only=target.credit_only,
-            )
-        )
+    results: list[TargetCoverage | None] = [None] * len(targets)
+    for line, group in by_line.items():
+        where = [k for k, tg in enumerate(targets) if tg.line == line]
+        for k, tc in zip(where, _line_coverages(unions[line], group), strict=True):
+            results[k] = tc
     step_ok = part[:-1] == part[1:] if n > 1 else np.zeros(0, dtype=bool)
     d = np.hypot(np.diff(x), np.diff(y))
     dt = np.diff(t)
     on_step = on_point[:-1] & on_point[1:] & step_ok
     off_step = ~on_step & step_ok
     return Coverage(
-        targets=results,
+        targets=[tc for tc in results if tc is not None],
         on_distance_m=float(d[on_step].sum()),
         off_distance_m=float(d[off_step].sum()),
         on_time_s=float(dt[on_step].sum()),

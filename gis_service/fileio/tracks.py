@@ -30,6 +30,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from pathlib import PurePath
 from typing import Any
 from xml.parsers import expat
@@ -148,10 +149,20 @@ def parse_track(
     elif chosen == "csv":
         parsed = _parse_csv(text, ctx)
     else:
-        doc = _load_json(text, ctx)
+        # ASCII bytes are their own UTF-8: parsed as they came, the text (the size of the
+        # upload) is freed before the document is built beside it
+        json_input: str | bytes = data if data.isascii() else text
+        del text
+        doc = _load_json(json_input, ctx)
+        del json_input
         if chosen is None:  # .json or unknown extension: decide on the document itself
             chosen = "geojson" if _is_geojson(doc) else "json"
-        parsed = _parse_geojson(doc, ctx) if chosen == "geojson" else _parse_batch(doc, ctx)
+        if chosen == "geojson":
+            parsed = _parse_geojson(doc, ctx)
+        else:
+            box = [doc]
+            del doc  # _parse_batch takes it out of the box: its points are freed once read
+            parsed = _parse_batch(box, ctx)
     parsed.meta["format"] = chosen
     return _finish(parsed, ctx)
 
@@ -221,7 +232,7 @@ def _choose_format(text: str, filename: str | None, fmt: str | None, ctx: _Conte
     return "csv"
 
 
-def _load_json(text: str, ctx: _Context) -> Any:
+def _load_json(text: str | bytes, ctx: _Context) -> Any:
     """orjson for speed (app batches are big); the standard parser names the error's place."""
     try:
         return orjson.loads(text)
@@ -757,8 +768,11 @@ def _csv_columns(header: list[str], ctx: _Context, where: str) -> dict[str, int]
 # JSON batch (the phone app's upload body)
 
 
-def _parse_batch(doc: Any, ctx: _Context) -> RawTrack:
-    """``{"patrol_uuid", "chief_id", "coord_system", "mode", "points": [...]}`` or a bare list."""
+def _parse_batch(box: list[Any], ctx: _Context) -> RawTrack:
+    """``{"patrol_uuid", "chief_id", "coord_system", "mode", "points": [...]}`` or a bare list,
+    the only item of ``box``: taken out of it, so the point objects (most of a big upload's
+    memory) are freed as soon as their columns are read, before the columns are converted."""
+    doc = box.pop()
     meta: dict[str, Any] = {}
     if isinstance(doc, dict):
         if _is_geojson(doc):
@@ -775,8 +789,9 @@ def _parse_batch(doc: Any, ctx: _Context) -> RawTrack:
         raise ctx.error("no points")
     ctx.check_count(len(points))
 
-    refs = [f"point {i}" for i in range(1, len(points) + 1)]
+    refs = list(map("point {}".format, range(1, len(points) + 1)))
     values = _batch_columns(points, refs, ctx)
+    del doc, points
     return RawTrack(
         lon=_numbers(values["lon"], "lon", refs, ctx, required=True),
         lat=_numbers(values["lat"], "lat", refs, ctx, required=True),
@@ -797,7 +812,9 @@ def _batch_columns(points: list, refs: list[str], ctx: _Context) -> dict[str, li
         with contextlib.suppress(KeyError, TypeError, IndexError):
             # any point that is not an object with the first point's keys falls back below
             return {
-                name: [p[key] for p in points] if key is not None else [None] * len(points)
+                name: list(map(itemgetter(key), points))
+                if key is not None
+                else [None] * len(points)
                 for name, key in found.items()
             }
     values: dict[str, list[object]] = {name: [] for name in _FIELD_ALIASES}
@@ -860,7 +877,7 @@ def _times_to_utc(values: Sequence[object], refs: list[str], ctx: _Context) -> n
     fast = _iso_column(values, ctx.zone)
     if fast is None:
         fast = _datetime_column(values, ctx.zone)
-    if fast is None and values and all(type(v) is int for v in values):
+    if fast is None and values and set(map(type, values)) == {int}:
         fast = _epoch_to_ns(values, refs, ctx)  # type: ignore[arg-type]
     if fast is None and values and set(map(type, values)) <= {float, int}:
         fast = _float_epoch_to_ns(np.asarray(values, dtype=np.float64))
@@ -966,8 +983,8 @@ def _float_epoch_to_ns(values: np.ndarray) -> np.ndarray | None:
 
 def _epoch_to_ns(values: list[float], refs: list[str], ctx: _Context) -> np.ndarray:
     """Epoch seconds or milliseconds -> ns, exact for integers (float ms would lose ~100 ns)."""
-    if all(type(v) is int and abs(v) < 2**62 for v in values):  # the phone app's ms: vectorised
-        ints = np.array(values, dtype=np.int64)
+    ints = _small_ints(values)
+    if ints is not None:  # the phone app's ms: vectorised
         ms = np.abs(ints) > EPOCH_MS_THRESHOLD
         limit = np.where(ms, (2**63 - 1) // 1_000_000, (2**63 - 1) // 1_000_000_000)
         if (np.abs(ints) <= limit).all():
@@ -986,6 +1003,17 @@ def _epoch_to_ns(values: list[float], refs: list[str], ctx: _Context) -> np.ndar
             raise ctx.error(f"time {v!r} is out of range", refs[i])
         out[i] = ns
     return out.view("datetime64[ns]")
+
+
+def _small_ints(values: Sequence[object]) -> np.ndarray | None:
+    """The values as int64 when every one is an ``int`` (not a bool) below 2**62 in size."""
+    if set(map(type, values)) != {int}:
+        return None
+    try:
+        ints = np.array(values, dtype=np.int64)
+    except OverflowError:
+        return None
+    return ints if ((ints > -(2**62)) & (ints < 2**62)).all() else None
 
 
 def _iso_to_utc(

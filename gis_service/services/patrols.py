@@ -19,6 +19,8 @@ import datetime as dt
 import hashlib
 import uuid
 import zoneinfo
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -78,7 +80,7 @@ from gis_service.services.patrol_assignment import (
     Assignment,
     build_assignment,
 )
-from gis_service.services.service_area import ServiceArea, service_area
+from gis_service.services.service_area import ServiceArea, service_area, tested_points
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,10 @@ class PreparedPatrol:
     started: dt.datetime
     ended: dt.datetime
     fingerprint: str  # of the points as declared (geometry_fingerprint)
+    # the upload's stored form (zlib, SHA-256), prepared on the evidence thread meanwhile
+    evidence: Future[store_db.Evidence] | None = None
+    # (tested points inside some region, tested points): read by the batch's prefetch
+    inside: tuple[int, int] | None = None
 
 
 @dataclass
@@ -275,7 +281,8 @@ def compute_patrol(
     """Convert, clean, match and measure one patrol (the verdict comes once the context of
     the whole batch is known). A track declared WGS84 that fits the assigned water only as
     GCJ-02/BD-09 gets no coverage credit, or, with ``auto_convert_offsets``, is converted
-    (and says so in its notes)."""
+    (and says so in its notes). The service-area test uses the prefetch's count when the
+    batch was prefetched (:func:`prefetch`), else asks the database."""
     raw = prep.track
     lon, lat = prep.lon, prep.lat
     t = raw.time.astype("datetime64[ns]").astype(np.int64) / 1e9
@@ -287,7 +294,7 @@ def compute_patrol(
     # the zone the database's zoning happens to be recorded in
     epsg = crs.local_metric_epsg(float(np.nanmedian(lon)), float(np.nanmedian(lat)))
     to_metric = crs.transformer(crs.STORAGE_CRS, f"EPSG:{epsg}").transform
-    area = service_area(conn, lon, lat)
+    area = service_area(conn, lon, lat, prep.inside)
     # a track far from every region covers nothing: its chief's water is not measured in the
     # track's (foreign) zone but looked up in the zoning's, only to know it exists
     outside = area.mostly_outside()
@@ -461,6 +468,23 @@ def _batch_context(items: list[ComputedPatrol]) -> None:
                 item.context = replace(ctx, overlapping=[*ctx.overlapping, other_id])
 
 
+# compressing a big upload's bytes (zlib and hashlib release the GIL) overlaps with its
+# measuring: a 100,000-point upload's evidence costs ~70 ms of zlib, now off its path
+_EVIDENCE_THREADS = ThreadPoolExecutor(2, thread_name_prefix="evidence")
+EVIDENCE_ASYNC_BYTES = 200_000  # below this, compressing inline is cheaper than a hand-off
+
+
+def _start_evidence(prep: PreparedPatrol) -> None:
+    if len(prep.upload.data) >= EVIDENCE_ASYNC_BYTES:
+        prep.evidence = _EVIDENCE_THREADS.submit(store_db.evidence, prep.upload.data)
+
+
+def _evidence_of(prep: PreparedPatrol) -> store_db.Evidence:
+    if prep.evidence is not None:
+        return prep.evidence.result()
+    return store_db.evidence(prep.upload.data)
+
+
 def _uuid_taken(pid: uuid.UUID | None) -> str:
     return f"patrol_uuid {pid} is already used by another chief's patrol"
 
@@ -468,15 +492,19 @@ def _uuid_taken(pid: uuid.UUID | None) -> str:
 def prefetch(
     conn: Connection, preps: list[PreparedPatrol], timezone: str
 ) -> tuple[store_db.Prefetch, dict[int, store_db.StoredContext]]:
-    """Chiefs, stored copies, zoning states and stored contexts of a batch, in one round
-    trip; the contexts keyed by ``id(prep)`` (what :func:`read_contexts` takes)."""
+    """Chiefs, stored copies, zoning states, stored contexts and service-area counts of a
+    batch, in one round trip; the contexts keyed by ``id(prep)`` (what
+    :func:`read_contexts` takes)."""
     pre = store_db.prefetch(
         conn,
         [(p.chief_id, p.pid, p.content) for p in preps],
         sorted({(p.chief_id, p.day) for p in preps}),
         [ContextQuery(p.chief_id, p.fingerprint, p.started, p.ended, p.pid) for p in preps],
         timezone,
+        [tested_points(p.lon, p.lat) for p in preps],
     )
+    for p, counted in zip(preps, pre.inside, strict=True):
+        p.inside = counted
     return pre, {id(p): c for p, c in zip(preps, pre.contexts, strict=True)}
 
 
@@ -487,11 +515,16 @@ def ingest_patrols(
     now: dt.datetime | None = None,
     settings: PatrolSettings | None = None,
     store: bool = True,
+    savepoint: bool = True,
 ) -> list[PatrolOutcome]:
     """Validate (and store) many patrols in one transaction: what an app sends when it comes
     back online. Each upload gets its own outcome, in order: a bad one gets the exception
     that refused it and stores nothing, the others are unaffected. Duplicates (same UUID or
-    same points, in the database or earlier in the batch) return that patrol, counted once."""
+    same points, in the database or earlier in the batch) return that patrol, counted once.
+
+    The batch is written by one statement inside a savepoint, so a failed write leaves the
+    caller's transaction usable; a caller that owns the transaction and discards it on any
+    error (the API's upload routes) passes ``savepoint=False`` and saves two round trips."""
     settings = settings or PatrolSettings()
     now = now or dt.datetime.now(dt.UTC)
     outcomes: list[PatrolOutcome | None] = [None] * len(uploads)
@@ -544,6 +577,8 @@ def ingest_patrols(
         seen[key] = i
         if prep.pid is not None:
             seen[prep.pid] = i
+        if store:
+            _start_evidence(prep)
         todo.append(i)
     computed = [(i, compute_patrol(conn, prepared[i], settings, pre.states, now)) for i in todo]
     items = [item for _, item in computed]
@@ -559,7 +594,7 @@ def ingest_patrols(
         )
         outcomes[i] = item.result
     if store and items:
-        lost = _write(conn, items)
+        lost = _write(conn, items, savepoint)
         for k, (i, _) in enumerate(computed):
             if k in lost:
                 outcomes[i] = lost[k]
@@ -582,9 +617,13 @@ def ingest_one(
     now: dt.datetime | None = None,
     settings: PatrolSettings | None = None,
     store: bool = True,
+    savepoint: bool = True,
 ) -> PatrolResult | Duplicate:
-    """Validate (and, with ``store``, save) one patrol; a refusal raises (nothing stored)."""
-    outcome = ingest_patrols(conn, [upload], now=now, settings=settings, store=store)[0]
+    """Validate (and, with ``store``, save) one patrol; a refusal raises (nothing stored).
+    ``savepoint``: as for :func:`ingest_patrols`."""
+    outcome = ingest_patrols(
+        conn, [upload], now=now, settings=settings, store=store, savepoint=savepoint
+    )[0]
     if isinstance(outcome, GisServiceError):
         raise outcome
     return outcome
@@ -635,17 +674,19 @@ def patrol_row(item: ComputedPatrol) -> PatrolRow:
     )
 
 
-def _write(conn: Connection, items: list[ComputedPatrol]) -> dict[int, PatrolOutcome]:
+def _write(
+    conn: Connection, items: list[ComputedPatrol], savepoint: bool = True
+) -> dict[int, PatrolOutcome]:
     """Insert the batch in one statement; copies that lost a race become duplicates (or
     conflicts): their outcomes by index into ``items``."""
     lost: dict[int, PatrolOutcome] = {}
-    with atomic(conn):
+    with atomic(conn) if savepoint or not conn.in_transaction() else nullcontext(conn):
         rows = [patrol_row(item) for item in items]
         # a patrol is stored with its upload and coverage rows, or (lost a race) not at all
         inserted = store_db.insert_patrols(
             conn,
             rows,
-            [(item.patrol_id, item.prep.upload.data) for item in items if item.patrol_id],
+            [(item.patrol_id, _evidence_of(item.prep)) for item in items if item.patrol_id],
             [row for item in items for row in coverage_rows(item)],
         )
         for k, item in enumerate(items):

@@ -29,24 +29,42 @@ class ServiceArea:
         return self.inside_share < share
 
 
-def service_area(conn: Connection, lon: np.ndarray, lat: np.ndarray) -> ServiceArea:
-    """Where points lie relative to the database's regions (two indexed queries)."""
+def tested_points(lon: np.ndarray, lat: np.ndarray) -> tuple[list[float], list[float]]:
+    """The finite points tested, evenly spaced (at most ``MAX_TESTED_POINTS``)."""
     lon = np.asarray(lon, dtype=float)
     lat = np.asarray(lat, dtype=float)
     ok = np.isfinite(lon) & np.isfinite(lat)
     lon, lat = lon[ok], lat[ok]
     if len(lon) == 0:
-        return ServiceArea(0.0, None)
+        return [], []
     pick = np.unique(np.linspace(0, len(lon) - 1, min(len(lon), MAX_TESTED_POINTS)).astype(int))
-    x, y = lon[pick].tolist(), lat[pick].tolist()
-    inside = conn.execute(
-        text(
-            "SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM admin_region r "
-            "WHERE ST_Intersects(r.geom, ST_SetSRID(ST_MakePoint(q.x, q.y), 4326)))), count(*) "
-            "FROM unnest(CAST(:x AS float8[]), CAST(:y AS float8[])) AS q(x, y)"
-        ),
-        {"x": x, "y": y},
-    ).one()
+    return lon[pick].tolist(), lat[pick].tolist()
+
+
+def service_area(
+    conn: Connection,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    counted: tuple[int, int] | None = None,
+) -> ServiceArea:
+    """Where points lie relative to the database's regions (two indexed queries).
+    ``counted``: (inside, tested) of :func:`tested_points` when already read (the patrol
+    upload reads it with its other prefetched facts); the distance query runs only for
+    points outside every region."""
+    x, y = tested_points(lon, lat)
+    if not x:
+        return ServiceArea(0.0, None)
+    inside = (
+        counted
+        or conn.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM admin_region r "
+                "WHERE ST_Intersects(r.geom, ST_SetSRID(ST_MakePoint(q.x, q.y), 4326)))), count(*) "
+                "FROM unnest(CAST(:x AS float8[]), CAST(:y AS float8[])) AS q(x, y)"
+            ),
+            {"x": x, "y": y},
+        ).one()
+    )
     share = float(inside[0]) / max(int(inside[1]), 1)
     if inside[0]:
         return ServiceArea(share, 0.0)

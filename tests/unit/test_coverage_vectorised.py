@@ -88,3 +88,48 @@ def test_many_targets_give_the_same_ranges_as_the_loops(seed):
         x, y, t, acc = _walk(shapely.LineString(coords), 4000, seed2)
         track = clean_track(x, y, t, acc)
         assert_same(measure(track, lines, targets), measure_reference(track, lines, targets))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_degenerate_targets_give_the_same_ranges_as_the_loops(seed):
+    """Targets of zero or negative length, beyond the line's ends, overlapping each other,
+    on a line the track never comes near, and a track that matches nothing: the clipping
+    done for all targets at once keeps every edge case of the per-target loop."""
+    s = np.linspace(0, 8_000, 300)
+    lines = LineSet.from_lines(
+        [
+            shapely.LineString(np.column_stack([s, 200 * np.sin(s / 800)])),
+            shapely.LineString(np.column_stack([s, 50_000 + s * 0])),
+        ]
+    )
+    rng = np.random.default_rng(seed)
+    targets = [
+        Target("empty", 0, 3000.0, 3000.0, 50.0, 500.0),
+        Target("backwards", 0, 4000.0, 3500.0, 50.0, 0.0),
+        Target("before", 0, -900.0, -100.0, 50.0, 1000.0),
+        Target("after", 0, 8500.0, 9900.0, 50.0, 1000.0),
+        Target("far line", 1, 0.0, 8000.0, 50.0, 1000.0),
+    ]
+    for k in range(40):
+        a = float(rng.uniform(-500, 8500))
+        targets.append(Target(f"r{k}", 0, a, a + float(rng.uniform(0, 3000)), 50.0, 300.0))
+    x, y, t, acc = _walk(shapely.LineString(shapely.get_coordinates(lines.lines[0])), 3000, seed)
+    if seed == 3:  # nothing near any line
+        y = y + 10_000
+    track = clean_track(x, y, t, acc)
+    assert_same(measure(track, lines, targets), measure_reference(track, lines, targets))
+
+
+def test_matching_in_chunks_is_matching_at_once(monkeypatch):
+    """A long track is matched in chunks (memory): every point gets what it got at once."""
+    import gis_service.domain.coverage as core
+
+    s = np.linspace(0, 12_000, 500)
+    lines = LineSet.from_lines([shapely.LineString(np.column_stack([s, 300 * np.sin(s / 900)]))])
+    x, y, _, _ = _walk(lines.lines[0], 5000, 11)
+    whole = core.LineMatcher(lines).match(x, y, 0, 70.0)
+    monkeypatch.setattr(core, "MATCH_CHUNK", 333)  # uneven: the last chunk is short
+    chunked = core.LineMatcher(lines).match(x, y, 0, 70.0)
+    assert np.array_equal(whole[0], chunked[0])
+    assert np.array_equal(whole[1], chunked[1], equal_nan=True)
+    assert whole[0].sum() > 4000

@@ -508,3 +508,41 @@ def test_errors_are_input_errors_not_library_exceptions() -> None:
         with pytest.raises(InputError) as exc:
             parse_track(data, filename="x.bin")
         assert str(exc.value).startswith("x.bin: "), data
+
+
+@pytest.mark.parametrize(
+    ("time", "message"),
+    [
+        (True, "point 2: time True is not a time"),
+        (2**63, "point 2: time 9223372036854775808 is out of range"),
+        (-(2**63), "point 2: time -9223372036854775808 is out of range"),
+        (2**62 + 5, "point 2: time 4611686018427387909 is out of range"),
+    ],
+)
+def test_integer_epochs_checked_at_c_speed_still_name_the_bad_point(time, message):
+    """Integer epoch times are converted in one numpy call; a bool, or an integer too large
+    for nanoseconds, still goes to the per-point path that names it."""
+    body = {
+        "points": [{"lon": 109.1, "lat": 21.5, "time": 1_782_867_600_000 + k} for k in range(3)]
+    }
+    body["points"][1]["time"] = time
+    with pytest.raises(InputError) as exc:
+        parse_track(json.dumps(body).encode(), fmt="json")
+    assert str(exc.value).endswith(message)
+
+
+def test_a_big_app_upload_is_read_column_by_column_exactly():
+    """The column fast path (itemgetter per key) reads what the point objects say."""
+    rng = np.random.default_rng(3)
+    n = 20_000
+    lon, lat = 109 + rng.uniform(0, 0.1, n), 21 + rng.uniform(0, 0.1, n)
+    ms = 1_782_867_600_000 + np.arange(n) * 1500
+    points = [
+        {"lng": a, "latitude": b, "timestamp": int(t), "accuracy": 4.5}
+        for a, b, t in zip(lon.tolist(), lat.tolist(), ms.tolist(), strict=True)
+    ]
+    track = parse_track(json.dumps({"points": points}).encode(), fmt="json")
+    assert np.array_equal(track.lon, lon) and np.array_equal(track.lat, lat)
+    assert np.array_equal(track.time.astype(np.int64), ms * 1_000_000)
+    assert np.all(track.accuracy == 4.5) and np.all(np.isnan(track.speed))
+    assert track.ref[0] == "point 1" and track.ref[-1] == f"point {n}"

@@ -148,10 +148,12 @@ def _settings(request: Request) -> PatrolSettings:
 
 
 # uploads take their database connection only here, in their turn for an ingest slot: a
-# waiting or slowly sending upload holds none (the pool stays free for everyone else)
+# waiting or slowly sending upload holds none (the pool stays free for everyone else). The
+# transaction is the upload's own, committed whole or (any error) rolled back when the
+# connection closes: the write needs no savepoint inside it
 def _ingest_one(engine: Engine, upload: Upload, settings: PatrolSettings):
     with engine.connect() as conn:
-        result = ingest_one(conn, upload, settings=settings)
+        result = ingest_one(conn, upload, settings=settings, savepoint=False)
         conn.commit()
     return result
 
@@ -160,7 +162,7 @@ def _ingest_many(
     engine: Engine, uploads: list[Upload], settings: PatrolSettings
 ) -> list[PatrolOutcome]:
     with engine.connect() as conn:
-        results = ingest_patrols(conn, uploads, settings=settings)
+        results = ingest_patrols(conn, uploads, settings=settings, savepoint=False)
         conn.commit()
     return results
 

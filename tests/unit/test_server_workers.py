@@ -1,0 +1,31 @@
+"""``serve`` runs one worker process per core unless told otherwise (issue 17)."""
+
+from __future__ import annotations
+
+import pytest
+
+from gis_service.cli import server_workers
+from gis_service.config import Settings
+
+
+@pytest.mark.parametrize(
+    ("given", "configured", "cores", "expected"),
+    [
+        (None, 0, 2, 2),  # the default: one per core
+        (None, 0, 16, 16),
+        (None, 0, None, 1),  # cores unknown
+        (None, 3, 2, 3),  # GIS_WORKERS
+        (1, 3, 2, 1),  # --workers wins
+        (0, 0, 4, 4),  # --workers 0: the default again
+    ],
+)
+def test_workers_come_from_the_option_the_setting_or_the_cores(given, configured, cores, expected):
+    assert server_workers(given, configured, cores) == expected
+
+
+def test_gis_workers_is_read_from_the_environment(monkeypatch):
+    monkeypatch.setenv("GIS_WORKERS", "5")
+    assert Settings().workers == 5
+    monkeypatch.setenv("GIS_WORKERS", "-1")
+    with pytest.raises(ValueError, match="workers"):
+        Settings()
