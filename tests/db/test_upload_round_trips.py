@@ -40,9 +40,10 @@ def _upload(conn, folder, row):
     )
 
 
-def test_a_warm_upload_asks_the_database_four_times(sample_loaded, sample_tracks, conn, statements):
-    """Prefetch (chiefs, copies, zoning state, context, service area), then the insert of
-    patrol, raw upload and coverage inside its savepoint: no separate service-area query."""
+def test_a_warm_upload_asks_the_database_five_times(sample_loaded, sample_tracks, conn, statements):
+    """The month's partitions (made if missing, before anything reads the patrol tables),
+    prefetch (chiefs, copies, zoning state, context, service area), then the insert of patrol,
+    raw upload and coverage inside its savepoint: no separate service-area query."""
     manifest = pd.read_csv(sample_tracks / "manifest.csv", dtype={"region_code": str})
     good = manifest[(manifest.kind == "good") & (manifest.coord_system == "wgs84")]
     first, second = good.iloc[0], good[good.person_id == good.iloc[0].person_id].iloc[1]
@@ -51,7 +52,9 @@ def test_a_warm_upload_asks_the_database_four_times(sample_loaded, sample_tracks
     result = _upload(conn, sample_tracks, second)
     assert result["status"] in ("valid", "partial")
     assert not any("admin_region" in s and "ORDER BY geom <->" in s for s in statements)
-    assert len(statements) == 4, statements  # prefetch, SAVEPOINT, insert, RELEASE
+    assert "patrol_month_partitions" in statements[0]
+    # month partitions, prefetch, SAVEPOINT, insert, RELEASE
+    assert len(statements) == 5, statements
 
 
 @pytest.mark.parametrize(
@@ -109,7 +112,7 @@ def test_an_upload_owning_its_transaction_writes_without_a_savepoint(
     sample_loaded, sample_tracks, conn, statements
 ):
     """The API's routes own the upload's transaction (committed whole or rolled back): the
-    same patrol is stored, with two statements in all."""
+    same patrol is stored, with three statements in all."""
     from sqlalchemy import text
 
     from gis_service.services.patrols import Upload, ingest_one
@@ -127,7 +130,7 @@ def test_an_upload_owning_its_transaction_writes_without_a_savepoint(
         row.coord_system,
     )
     result = ingest_one(conn, upload, now=NOW, savepoint=False)
-    assert len(statements) == 2, statements  # prefetch, insert
+    assert len(statements) == 3, statements  # month partitions, prefetch, insert
     assert not any("SAVEPOINT" in s for s in statements)
     stored = conn.execute(
         text("SELECT count(*) FROM patrol_raw WHERE patrol_id = :i"), {"i": result.id}
