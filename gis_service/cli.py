@@ -92,8 +92,6 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the HTTP API and maps."""
-    import os
-
     import uvicorn
 
     from gis_service.api.app import create_app
