@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -41,23 +41,25 @@ def ewkb_hex(geoms: np.ndarray) -> list[str | None]:
 
 
 def _cell(value) -> str:
+    """A CSV cell for COPY: the NULL marker, JSON text for containers (jsonb), the value's
+    text otherwise (EWKB hex goes into a geometry column as it is)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return _NULL
     if isinstance(value, bool | np.bool_):
         return "t" if value else "f"
-    if isinstance(value, dict | list):
+    if isinstance(value, dict | list | tuple):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
 
 
-def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Sequence[str]) -> int:
-    """COPY ``frame[columns]`` into ``table`` inside the connection's transaction."""
-    if frame.empty:
-        return 0
+def copy_rows(
+    conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence]
+) -> None:
+    """COPY ``rows`` into ``table`` (a temporary one too) inside the connection's
+    transaction: the one COPY writer of the zoning and the re-match."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    for row in frame[list(columns)].itertuples(index=False, name=None):
-        writer.writerow([_cell(v) for v in row])
+    writer.writerows([_cell(v) for v in row] for row in rows)
     buf.seek(0)
     cursor = conn.connection.cursor()
     try:
@@ -67,4 +69,11 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Seque
         )
     finally:
         cursor.close()
+
+
+def copy_frame(conn: Connection, table: str, frame: pd.DataFrame, columns: Sequence[str]) -> int:
+    """COPY ``frame[columns]`` into ``table`` inside the connection's transaction."""
+    if frame.empty:
+        return 0
+    copy_rows(conn, table, columns, frame[list(columns)].itertuples(index=False, name=None))
     return len(frame)

@@ -4,16 +4,14 @@ month); the job table; reading a partition's raw evidence in chunks; replacing i
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from gis_service.db.bulk import copy_rows
 from gis_service.db.patrol_store import COVERAGE_COLUMNS, CoverageRow, PatrolRow
 
 # a patrol's partition: the GK zone it was measured in (summary.metric_epsg, chosen from its
@@ -183,8 +181,6 @@ def _stored(row) -> StoredPatrol:
     )
 
 
-_NULL = r"\N"
-
 # what a re-match rewrites of a patrol, and its coverage rows: COPY'd into temporary tables
 _PATROL_TEMP = (
     "id uuid, started_at timestamptz, status text, reasons jsonb, summary jsonb, "
@@ -206,32 +202,6 @@ _PATROL_COPIED = (
 _COVERAGE_TEMP = ", ".join(f"{name} {kind}" for name, kind in COVERAGE_COLUMNS.items())
 
 
-def _cell(value: object) -> object:
-    """A CSV cell for COPY: NULL marker, JSON text, or the value itself (EWKB hex goes into
-    geometry as it is)."""
-    if value is None:
-        return _NULL
-    if isinstance(value, dict | list | tuple):
-        return json.dumps(value, ensure_ascii=False)
-    return value
-
-
-def _copy(conn: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
-    """COPY rows into a (temporary) table on the connection's transaction."""
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerows([_cell(v) for v in row] for row in rows)
-    buf.seek(0)
-    cursor = conn.connection.cursor()
-    try:
-        cursor.copy_expert(
-            f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '{_NULL}')",
-            buf,
-        )
-    finally:
-        cursor.close()
-
-
 def replace_rows(
     conn: Connection, patrols: Sequence[PatrolRow], coverage: Sequence[CoverageRow]
 ) -> None:
@@ -251,13 +221,13 @@ def replace_rows(
             "ON COMMIT DROP; TRUNCATE rematch_patrol, rematch_coverage"
         )
     )
-    _copy(
+    copy_rows(
         conn,
         "rematch_patrol",
         _PATROL_COPIED,
         ([getattr(p, name) for name in _PATROL_COPIED] for p in patrols),
     )
-    _copy(
+    copy_rows(
         conn,
         "rematch_coverage",
         list(COVERAGE_COLUMNS),
