@@ -20,6 +20,15 @@ def api(engine, sample_loaded):
         yield c
 
 
+def _import_regions(api, office: dict, tmp_path, name: str):
+    path = write(regions_frame("EPSG:4326"), tmp_path / name)
+    return api.post(
+        "/imports/regions",
+        files={"file": (path.name, path.read_bytes(), "application/geo+json")},
+        headers=office,
+    )
+
+
 def _count(engine, sql: str) -> int:
     with engine.connect() as conn:
         return conn.execute(text(sql)).scalar_one()
@@ -28,13 +37,7 @@ def _count(engine, sql: str) -> int:
 def test_import_list_undo_and_consistency_over_http(api, tokens, engine, tmp_path):
     office = bearer(tokens["office"])
     regions_before = _count(engine, "SELECT count(*) FROM admin_region")
-    frame = regions_frame("EPSG:4326")
-    path = write(frame, tmp_path / "test_regions.geojson")
-    res = api.post(
-        "/imports/regions",
-        files={"file": (path.name, path.read_bytes(), "application/geo+json")},
-        headers=office,
-    )
+    res = _import_regions(api, office, tmp_path, "test_regions.geojson")
     assert res.status_code == 200, res.text
     body = res.json()
     import_id = body["import"]["import_id"]
@@ -166,12 +169,7 @@ def test_an_http_import_that_makes_a_zoning_run_rematches_the_stored_patrols(
     uploaded = api.post("/patrols", json=app_body(pid), headers=office)
     assert uploaded.status_code == 201, uploaded.text
     try:
-        path = write(regions_frame("EPSG:4326"), tmp_path / "rematch_regions.geojson")
-        res = api.post(
-            "/imports/regions",
-            files={"file": (path.name, path.read_bytes(), "application/geo+json")},
-            headers=office,
-        )
+        res = _import_regions(api, office, tmp_path, "rematch_regions.geojson")
         assert res.status_code == 200, res.text
         body = res.json()
         run = body["zoning"]["run_id"]
