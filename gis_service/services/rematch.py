@@ -30,6 +30,7 @@ from sqlalchemy import Connection, create_engine
 
 from gis_service.db import rematch_store as store
 from gis_service.db.patrol_store import CoverageRow, PatrolRow
+from gis_service.db.rematch_partition import partition_patrols
 from gis_service.db.rematch_store import Job, StoredPatrol
 from gis_service.domain.verdict import judge
 from gis_service.fileio.tracks import FORMATS
@@ -128,9 +129,11 @@ def run_partition(
     chunk: int = 200,
     on_progress: Progress | None = None,
 ) -> int:
-    """Re-match one partition inside the caller's transaction; returns the patrols done."""
+    """Re-match one partition inside the caller's transaction; returns the patrols done.
+    Its patrols are read with the month's bounds first (``db.rematch_partition``: the
+    store's rows, without evaluating the partition's expressions on every stored patrol)."""
     done = 0
-    for stored in store.stale_patrols(conn, job, settings.timezone, chunk):
+    for stored in partition_patrols(conn, job, settings.timezone, chunk):
         rows, coverage = rematch_chunk(conn, stored, settings)
         store.replace_rows(conn, rows, coverage)
         done += len(rows)
