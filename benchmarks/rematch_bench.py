@@ -59,7 +59,7 @@ _DATE = re.compile(rb"<time>(\d{4}-\d{2}-\d{2})T")
 
 # the patrol columns a copy takes from its base (times, hash, name and id are its own)
 _SAME = (
-    "chief_id, geometry_fingerprint, source_format, coord_system, mode, status, reasons, "
+    "geometry_fingerprint, source_format, coord_system, mode, status, reasons, "
     "summary, dropped, track, zoning_run_id"
 )
 _COVERAGE = (
@@ -102,7 +102,36 @@ def _base_uploads() -> list[Upload]:
     ]
 
 
-def store_patrols(engine: Engine, n: int) -> int:
+def chief_copies(engine: Engine, copies: int) -> int:
+    """Each chief with patrols held ``copies`` times: chief ``C~k`` (k = 1 .. copies - 1)
+    holds C's posts. Copy rounds walk as these chiefs in turn, so a worker meets as many
+    chiefs as a province-month has and its assignment cache (512 chiefs) misses as it
+    would there; returns the chiefs patrolling."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO chief (id, name, phone, title) SELECT c.id || '~' || k, c.name, "
+                "c.phone, c.title FROM chief c CROSS JOIN generate_series(1, :n - 1) k "
+                "WHERE c.id IN (SELECT chief_id FROM patrol)"
+            ),
+            {"n": copies},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO chief_post (chief_id, role, level, region_code, water_body_code, "
+                "valid_from, valid_to) SELECT p.chief_id || '~' || k, p.role, p.level, "
+                "p.region_code, p.water_body_code, p.valid_from, p.valid_to FROM chief_post p "
+                "CROSS JOIN generate_series(1, :n - 1) k "
+                "WHERE p.chief_id IN (SELECT chief_id FROM patrol)"
+            ),
+            {"n": copies},
+        )
+        return (
+            conn.execute(text("SELECT count(DISTINCT chief_id) FROM patrol")).scalar_one() * copies
+        )
+
+
+def store_patrols(engine: Engine, n: int, copies: int = 1) -> int:
     """``n`` stored patrols (see the module's docstring); returns how many were stored."""
     base = _base_uploads()
     started = time.perf_counter()
@@ -122,13 +151,17 @@ def store_patrols(engine: Engine, n: int) -> int:
         f"base: {stored} patrols uploaded through the service in "
         f"{time.perf_counter() - started:.1f} s ({load()})"
     )
+    chiefs = chief_copies(engine, copies) if copies > 1 else None
     originals = [(pid, name, zlib.decompress(bytes(data))) for pid, name, data in rows]
     started = time.perf_counter()
     rounds = 1
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
-        cur.execute("CREATE TEMP TABLE copy_of (id uuid, base uuid, days int, name text, sha text)")
+        cur.execute(
+            "CREATE TEMP TABLE copy_of "
+            "(id uuid, base uuid, days int, name text, sha text, variant int)"
+        )
         while stored < n:
             take = originals[: n - stored]
             mapping, raws = io.StringIO(), io.StringIO()
@@ -136,14 +169,18 @@ def store_patrols(engine: Engine, n: int) -> int:
                 new_id = str(uuid.uuid4())
                 gpx = shifted(data, WEEK_DAYS * rounds)
                 sha = hashlib.sha256(gpx).hexdigest()
-                mapping.write(f"{new_id}\t{pid}\t{WEEK_DAYS * rounds}\tw{rounds}_{name}\t{sha}\n")
+                mapping.write(
+                    f"{new_id}\t{pid}\t{WEEK_DAYS * rounds}\tw{rounds}_{name}\t{sha}\t"
+                    f"{rounds % copies}\n"
+                )
                 raws.write(f"{new_id}\t\\\\x{zlib.compress(gpx, 1).hex()}\tzlib\t{sha}\n")
             cur.execute("TRUNCATE copy_of")
             mapping.seek(0)
             cur.copy_expert("COPY copy_of FROM STDIN", mapping)
             cur.execute(
-                f"INSERT INTO patrol (id, content_sha256, file_name, started_at, ended_at, "
-                f"uploaded_at, {_SAME}) SELECT c.id, c.sha, c.name, "
+                f"INSERT INTO patrol (id, chief_id, content_sha256, file_name, started_at, "
+                f"ended_at, uploaded_at, {_SAME}) SELECT c.id, CASE WHEN c.variant = 0 "
+                "THEN p.chief_id ELSE p.chief_id || '~' || c.variant END, c.sha, c.name, "
                 "p.started_at + c.days * interval '1 day', p.ended_at + c.days * interval '1 day', "
                 f"p.uploaded_at + c.days * interval '1 day', {_prefixed(_SAME, 'p')} "
                 "FROM copy_of c JOIN patrol p ON p.id = c.base"
@@ -165,7 +202,9 @@ def store_patrols(engine: Engine, n: int) -> int:
     with engine.connect() as conn:
         size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
     print(
-        f"replicated to {stored:,} patrols ({rounds - 1} weekly copies of each) in "
+        f"replicated to {stored:,} patrols ({rounds - 1} weekly copies of each"
+        + (f", walked by {chiefs:,} chiefs" if chiefs else "")
+        + ") in "
         f"{time.perf_counter() - started:.1f} s; database {size / 1e9:.2f} GB ({load()})"
     )
     return stored
@@ -205,21 +244,36 @@ def main() -> None:
     parser.add_argument(
         "--rematch", type=int, default=4000, help="patrols re-matched per run (0: all)"
     )
+    parser.add_argument(
+        "--chief-copies",
+        type=int,
+        default=4,
+        help="each patrolling chief held this many times (copies walk as them in turn)",
+    )
     parser.add_argument("--in-process", action="store_true", help="also the in-process runner")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--reuse", metavar="NAME", help="a database kept by --keep: skip storing the patrols"
+    )
     args = parser.parse_args()
     ensure_tracks(SAMPLE_DIR)
-    url = with_database(database_url(get_settings()), f"gis_service_bench_rematch_{os.getpid()}")
-    admin.ensure_database(url, fresh=True)
-    migrate.upgrade(url)
+    name = args.reuse or f"gis_service_bench_rematch_{os.getpid()}"
+    url = with_database(database_url(get_settings()), name)
+    if not args.reuse:
+        admin.ensure_database(url, fresh=True)
+        migrate.upgrade(url)
     engine = create_engine(url)
     try:
-        with engine.begin() as conn:
-            load_sample(conn)
-            rebuild_zoning(conn)
-        stored = store_patrols(engine, args.patrols)
-        with engine.begin() as conn:
-            rebuild_zoning(conn)  # applies to every day: every patrol is stale
+        if args.reuse:
+            with engine.connect() as conn:
+                stored = conn.execute(text("SELECT count(*) FROM patrol")).scalar_one()
+        else:
+            with engine.begin() as conn:
+                load_sample(conn)
+                rebuild_zoning(conn)
+            stored = store_patrols(engine, args.patrols, args.chief_copies)
+            with engine.begin() as conn:
+                rebuild_zoning(conn)  # applies to every day: every patrol is stale
 
         figures: dict[str, float] = {}
         cpu: dict[str, float] = {}
@@ -253,11 +307,11 @@ def main() -> None:
                 before = client.run(time.process_time)
                 started = time.perf_counter()
                 results = run_on_dask(url, SETTINGS, scheduler=cluster.scheduler_address)
-                name = f"dask {workers} worker(s)"
-                figures[name] = time.perf_counter() - started
-                loads[name] = load()
+                run = f"dask {workers} worker(s)"
+                figures[run] = time.perf_counter() - started
+                loads[run] = load()
                 after = client.run(time.process_time)
-                cpu[name] = sum(after[w] - before[w] for w in after)
+                cpu[run] = sum(after[w] - before[w] for w in after)
                 peaks[workers] = client.run(_peak_rss_mb)
             done = sum(r.get("patrols", 0) for r in results)
             assert done == stale, (done, stale)
@@ -268,11 +322,11 @@ def main() -> None:
             f"stored patrols: {stored:,}; re-matched per run: {stale:,} in {partitions} "
             f"partitions (GK zone x month) of {sizes[0]}-{sizes[1]} patrols"
         )
-        for name, seconds in figures.items():
+        for run, seconds in figures.items():
             print(
-                f"{name:>20}: {seconds:7.1f} s  {stale / seconds:7.1f} patrols/s  "
-                f"(CPU of the worker processes: {1000 * cpu[name] / stale:.1f} ms per patrol; "
-                f"{loads[name]})"
+                f"{run:>20}: {seconds:7.1f} s  {stale / seconds:7.1f} patrols/s  "
+                f"(CPU of the worker processes: {1000 * cpu[run] / stale:.1f} ms per patrol; "
+                f"{loads[run]})"
             )
         speedup = figures["dask 1 worker(s)"] / figures["dask 2 worker(s)"]
         print(f"speed-up of 2 workers over 1: {speedup:.2f}")
@@ -292,8 +346,8 @@ def main() -> None:
         )
     finally:
         engine.dispose()
-        if args.keep:
-            print(f"kept {url}")
+        if args.keep or args.reuse:
+            print(f"kept {url} (--reuse {name})")
         else:
             admin.drop_database(url)
 

@@ -6,7 +6,13 @@ stored patrol, about 1 s of database CPU per partition at 100,000 stored patrols
 every partition and competing with the workers for the same cores. The same query here
 first keeps the patrols whose ``started_at`` lies within a day of the month (a plain
 comparison: 50 ms, and it prunes the month partitions of a partitioned ``patrol`` table),
-then applies exactly the store's conditions: the rows are the same, in the same order.
+then applies exactly the store's conditions: the rows are the same.
+
+They come chief by chief (then in upload order): a worker's assignment cache
+(``services.patrol_assignment``, per process, 512 chiefs) then builds each chief's lines
+once per partition, where upload order interleaves a province's chiefs and would rebuild
+them for almost every patrol. A patrol's re-match does not depend on the order (relations
+to other patrols are read from the stored reasons; every other input is stored state).
 """
 
 from __future__ import annotations
@@ -36,8 +42,9 @@ def month_bounds(month: dt.date, timezone: str) -> tuple[dt.datetime, dt.datetim
 def partition_patrols(
     conn: Connection, job: Job, timezone: str, chunk: int = 200
 ) -> Iterator[list[StoredPatrol]]:
-    """The partition's stale patrols with their raw evidence, in upload order, ``chunk`` at a
-    time from a server-side cursor (what ``rematch_store.stale_patrols`` gives)."""
+    """The partition's stale patrols with their raw evidence, chief by chief in upload
+    order, ``chunk`` at a time from a server-side cursor (the rows of
+    ``rematch_store.stale_patrols``)."""
     lo, hi = month_bounds(job.month, timezone)
     result = conn.execute(
         text(
@@ -47,7 +54,7 @@ def partition_patrols(
             "WHERE p.started_at >= :lo AND p.started_at < :hi "
             "AND p.zoning_run_id IS DISTINCT FROM r.id AND r.id = :run "
             f"AND {_ZONE} = :zone AND {_MONTH} = :month "
-            "ORDER BY p.uploaded_at, p.started_at, p.id"
+            "ORDER BY p.chief_id, p.uploaded_at, p.started_at, p.id"
         ),
         {
             "tz": timezone,
