@@ -19,6 +19,7 @@ from gis_service.db import admin, migrate
 from gis_service.db.engine import with_database
 from gis_service.domain.zoning import Zoning
 from gis_service.errors import InputError, NotFoundError
+from gis_service.services import rematch
 from gis_service.services.audit import configured_rules, run_audit
 from gis_service.services.audit_national import (
     AuditOptions,
@@ -27,9 +28,9 @@ from gis_service.services.audit_national import (
     subtree,
 )
 from gis_service.services.dask_cluster import dask_client
+from gis_service.services.patrol_assignment import ASSIGNMENTS
 from gis_service.services.patrols import PatrolSettings, Upload, ingest_patrols
 from gis_service.services.point_sources import configured_point_rules
-from gis_service.services.rematch import set_worker_database
 from gis_service.services.sample import load_sample
 from gis_service.services.zoning import compute, load_inputs, rebuild_zoning
 from gis_service.services.zoning_dask import on_dask
@@ -38,6 +39,16 @@ from tests.unit.test_zones import PLACES, _frames
 TZ = "Asia/Shanghai"
 NOW = dt.datetime(2026, 10, 20, tzinfo=dt.UTC)
 CITY = "450500"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _own_assignment_cache():
+    """The assignment cache is per process and keyed by run and post ids, not by database:
+    this module's in-process re-matches must not leave lines of its database for the next
+    module's (another database with the same run ids)."""
+    ASSIGNMENTS.clear()
+    yield
+    ASSIGNMENTS.clear()
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +150,8 @@ def test_the_rebuild_command_on_dask_writes_the_same_run(patrolled_db, client, m
         before = _stored(conn)
         runs = conn.execute(text("SELECT count(*) FROM zoning_run")).scalar_one()
     monkeypatch.setenv("DATABASE_URL", url)
-    set_worker_database(url)  # the in-process workers' "own settings"
+    # the in-process workers' "own settings" (restored after the test)
+    monkeypatch.setattr(rematch, "_WORKER_DATABASE", [url])
     get_settings.cache_clear()
     get_engine.cache_clear()
     try:
