@@ -1,25 +1,45 @@
-"""Re-match benchmark: stored patrols judged again after a rebuild, in one process and on a
-local Dask cluster of 1 and 2 worker processes.
+"""Re-match benchmark at the issue's scale: 100,000 stored patrols, a subset of them judged
+again after a rebuild, on a local Dask cluster of 1 and then 2 worker processes in one run.
 
-    .venv/bin/python -m benchmarks.rematch_bench [--patrols 2000]
+    .venv/bin/python -m benchmarks.rematch_bench [--patrols 100000] [--rematch 4000]
+        [--in-process]
 
-A scratch database gets the sample region and ``--patrols`` stored patrols (the sample's
-tracks, then copies a quarter later each, nudged 0.2 m so that none is a reused track); the
-zoning is rebuilt without a date, so every patrol is stale, and re-matched three times (the
-rows are made stale again between runs). Prints patrols/s, the speed-up of 2 workers over 1,
-each worker's peak memory, and the cores a national year would need overnight.
+How the stored patrols are made (fast, and each one a patrol the service could have stored):
+the sample's good tracks (571) are uploaded once through the service
+(``ingest_patrols``: parse, clean, cover, verdict, every row); then each is replicated
+``--patrols / 571`` times, copy ``k`` walked ``7 k`` days later: its raw GPX with every
+``<time>`` date moved by ``7 k`` days (a byte replacement per distinct date), compressed and
+hashed as the upload path does, written with COPY; its patrol row (times moved, its own
+content hash and file name) and coverage rows are copied from the base patrol in SQL. Every
+patrol is uploaded an hour after it ended (``uploaded_at``: a re-match judges a patrol at its
+upload time, with the context stored then). Copies keep their base's geometry: at upload
+they would have been judged against each other (reused track), but a re-match reads such
+relations back from the stored reasons, so its work is the same.
+
+What is re-matched: the zoning is rebuilt without a date (every patrol stale), then
+``--rematch`` patrols, drawn evenly over all months (so the work falls into every
+partition, GK zone x month, about 40 of them, as a national re-match spreads over provinces
+x months), are left stale and the rest marked as measured; ``--rematch 0`` re-matches all.
+The same subset is re-matched with 1 worker, made stale again, and re-matched with 2
+workers (``--in-process`` adds the single-process runner first). Prints patrols/s, the
+speed-up of 2 workers over 1, each worker's peak RSS, the load average with every figure,
+and the cores a national year (10 M patrols) needs to be re-matched overnight.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
+import io
 import os
 import re
 import time
+import uuid
+import zlib
 
 import pandas as pd
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from gis_service.config import get_settings
 from gis_service.db import admin, migrate
@@ -30,55 +50,202 @@ from gis_service.services.rematch_dask import run_on_dask
 from gis_service.services.sample import SAMPLE_DIR, ensure_tracks, load_sample
 from gis_service.services.zoning import rebuild_zoning
 
-NOW = dt.datetime(2028, 1, 31, tzinfo=dt.UTC)
+UPLOADED = dt.datetime(2026, 10, 20, tzinfo=dt.UTC)  # after the sample's quarter
 SETTINGS = PatrolSettings(timezone="Asia/Shanghai")
 NATIONAL_PATROLS_PER_YEAR = 10_000_000  # four-level chiefs' several million, and villages'
 NIGHT_S = 8 * 3600
+WEEK_DAYS = 7
+_DATE = re.compile(rb"<time>(\d{4}-\d{2}-\d{2})T")
+
+# the patrol columns a copy takes from its base (times, hash, name and id are its own)
+_SAME = (
+    "geometry_fingerprint, source_format, coord_system, mode, status, reasons, "
+    "summary, dropped, track, zoning_run_id"
+)
+_COVERAGE = (
+    "target_type, target_id, run_id, water_body_code, length_m, covered_m, ratio, "
+    "extension_m, covered, uncovered, covered_geom, uncovered_geom"
+)
 
 
-def _copy(data: bytes, rounds: int) -> bytes:
-    """The same walk ``rounds`` quarters later, 0.2 m further north per round (another
-    geometry: not a reused track)."""
-    shift = dt.timedelta(weeks=13 * rounds)
-    out = re.sub(
-        rb"<time>([^<]+)</time>",
-        lambda m: (
-            b"<time>"
-            + (dt.datetime.fromisoformat(m.group(1).decode().replace("Z", "+00:00")) + shift)
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .encode()
-            + b"</time>"
-        ),
-        data,
-    )
-    return re.sub(
-        rb'lat="([0-9.]+)"', lambda m: b'lat="%.6f"' % (float(m.group(1)) + 2e-6 * rounds), out
-    )
+def _prefixed(columns: str, alias: str) -> str:
+    return ", ".join(f"{alias}.{c}" for c in columns.split(", "))
 
 
-def _uploads(n: int) -> list[Upload]:
-    folder = SAMPLE_DIR / "tracks"
-    manifest = pd.read_csv(folder / "manifest.csv", dtype={"region_code": str})
-    good = manifest[manifest.kind == "good"]
-    base = [
-        (r.file, (folder / r.file).read_bytes(), r.person_id, r.coord_system)
-        for r in good.itertuples()
-    ]
-    out: list[Upload] = []
-    rounds = 0
-    while len(out) < n:
-        for name, data, chief, coord in base:
-            if len(out) == n:
-                break
-            out.append(Upload(_copy(data, rounds), f"q{rounds}_{name}", chief, coord))
-        rounds += 1
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.1f} {five:.1f} {fifteen:.1f}"
+
+
+def shifted(data: bytes, days: int) -> bytes:
+    """The GPX walked ``days`` later: every ``<time>`` date moved (times of day kept)."""
+    out = data
+    dates = sorted(set(_DATE.findall(data)), reverse=True)
+    moved = {
+        d: (dt.date.fromisoformat(d.decode()) + dt.timedelta(days=days)).isoformat().encode()
+        for d in dates
+    }
+    # distinct dates of one patrol lie within a day of each other, moved by a week or more:
+    # a replaced date is never replaced again
+    for d in dates:
+        out = out.replace(b"<time>" + d + b"T", b"<time>" + moved[d] + b"T")
     return out
 
 
-def _stale(engine) -> int:
+def _base_uploads() -> list[Upload]:
+    folder = SAMPLE_DIR / "tracks"
+    manifest = pd.read_csv(folder / "manifest.csv", dtype={"region_code": str})
+    good = manifest[manifest.kind == "good"]
+    return [
+        Upload((folder / r.file).read_bytes(), r.file, r.person_id, r.coord_system)
+        for r in good.itertuples()
+    ]
+
+
+def chief_copies(engine: Engine, copies: int) -> int:
+    """Each chief with patrols held ``copies`` times: chief ``C~k`` (k = 1 .. copies - 1)
+    holds C's posts. Copy rounds walk as these chiefs in turn, so a worker meets as many
+    chiefs as a province-month has and its assignment cache (512 chiefs) misses as it
+    would there; returns the chiefs patrolling."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO chief (id, name, phone, title) SELECT c.id || '~' || k, c.name, "
+                "c.phone, c.title FROM chief c CROSS JOIN generate_series(1, :n - 1) k "
+                "WHERE c.id IN (SELECT chief_id FROM patrol)"
+            ),
+            {"n": copies},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO chief_post (chief_id, role, level, region_code, water_body_code, "
+                "valid_from, valid_to) SELECT p.chief_id || '~' || k, p.role, p.level, "
+                "p.region_code, p.water_body_code, p.valid_from, p.valid_to FROM chief_post p "
+                "CROSS JOIN generate_series(1, :n - 1) k "
+                "WHERE p.chief_id IN (SELECT chief_id FROM patrol)"
+            ),
+            {"n": copies},
+        )
+        return (
+            conn.execute(text("SELECT count(DISTINCT chief_id) FROM patrol")).scalar_one() * copies
+        )
+
+
+def store_patrols(engine: Engine, n: int, copies: int = 1) -> int:
+    """``n`` stored patrols (see the module's docstring); returns how many were stored."""
+    base = _base_uploads()
+    started = time.perf_counter()
+    for k in range(0, len(base), 50):
+        with engine.begin() as conn:
+            ingest_patrols(conn, base[k : k + 50], now=UPLOADED, settings=SETTINGS)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE patrol SET uploaded_at = ended_at + interval '1 hour'"))
+        rows = conn.execute(
+            text(
+                "SELECT p.id::text, p.file_name, w.data FROM patrol p "
+                "JOIN patrol_raw w ON w.patrol_id = p.id ORDER BY p.started_at, p.id"
+            )
+        ).all()
+    stored = len(rows)
+    print(
+        f"base: {stored} patrols uploaded through the service in "
+        f"{time.perf_counter() - started:.1f} s ({load()})"
+    )
+    chiefs = chief_copies(engine, copies) if copies > 1 else None
+    originals = [(pid, name, zlib.decompress(bytes(data))) for pid, name, data in rows]
+    started = time.perf_counter()
+    rounds = 1
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        cur.execute(
+            "CREATE TEMP TABLE copy_of "
+            "(id uuid, base uuid, days int, name text, sha text, variant int)"
+        )
+        while stored < n:
+            take = originals[: n - stored]
+            mapping, raws = io.StringIO(), io.StringIO()
+            for pid, name, data in take:
+                new_id = str(uuid.uuid4())
+                gpx = shifted(data, WEEK_DAYS * rounds)
+                sha = hashlib.sha256(gpx).hexdigest()
+                mapping.write(
+                    f"{new_id}\t{pid}\t{WEEK_DAYS * rounds}\tw{rounds}_{name}\t{sha}\t"
+                    f"{rounds % copies}\n"
+                )
+                raws.write(f"{new_id}\t\\\\x{zlib.compress(gpx, 1).hex()}\tzlib\t{sha}\n")
+            cur.execute("TRUNCATE copy_of")
+            mapping.seek(0)
+            cur.copy_expert("COPY copy_of FROM STDIN", mapping)
+            # the copies' months get their partitions first (migration 0012), as an upload's do
+            cur.execute(
+                "SELECT patrol_month_partitions(array_agg(DISTINCT date_trunc('day', "
+                "p.started_at + c.days * interval '1 day'))) "
+                "FROM copy_of c JOIN patrol p ON p.id = c.base"
+            )
+            cur.execute(
+                f"INSERT INTO patrol (id, chief_id, content_sha256, file_name, started_at, "
+                f"ended_at, uploaded_at, {_SAME}) SELECT c.id, CASE WHEN c.variant = 0 "
+                "THEN p.chief_id ELSE p.chief_id || '~' || c.variant END, c.sha, c.name, "
+                "p.started_at + c.days * interval '1 day', p.ended_at + c.days * interval '1 day', "
+                f"p.uploaded_at + c.days * interval '1 day', {_prefixed(_SAME, 'p')} "
+                "FROM copy_of c JOIN patrol p ON p.id = c.base"
+            )
+            cur.execute(
+                f"INSERT INTO patrol_coverage (patrol_id, started_at, {_COVERAGE}) SELECT c.id, "
+                f"v.started_at + c.days * interval '1 day', {_prefixed(_COVERAGE, 'v')} "
+                "FROM copy_of c JOIN patrol_coverage v ON v.patrol_id = c.base"
+            )
+            raws.seek(0)
+            cur.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS raw_of "
+                "(patrol_id uuid, data bytea, encoding text, sha256 text)"
+            )
+            cur.execute("TRUNCATE raw_of")
+            cur.copy_expert("COPY raw_of (patrol_id, data, encoding, sha256) FROM STDIN", raws)
+            cur.execute(
+                "INSERT INTO patrol_raw (patrol_id, started_at, data, encoding, sha256) "
+                "SELECT r.patrol_id, p.started_at, r.data, r.encoding, r.sha256 "
+                "FROM raw_of r JOIN patrol p ON p.id = r.patrol_id"
+            )
+            raw.commit()
+            stored += len(take)
+            rounds += 1
+        cur.execute("ANALYZE patrol; ANALYZE patrol_raw; ANALYZE patrol_coverage")
+        raw.commit()
+    finally:
+        raw.close()
+    with engine.connect() as conn:
+        size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
+    print(
+        f"replicated to {stored:,} patrols ({rounds - 1} weekly copies of each"
+        + (f", walked by {chiefs:,} chiefs" if chiefs else "")
+        + ") in "
+        f"{time.perf_counter() - started:.1f} s; database {size / 1e9:.2f} GB ({load()})"
+    )
+    return stored
+
+
+def make_stale(engine: Engine, subset: int) -> int:
+    """Forget the re-match: ``subset`` patrols drawn evenly over the months (all: 0) are
+    stale, the others marked as measured against the newest run; no job recorded."""
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM rematch_job"))
-        return conn.execute(text("UPDATE patrol SET zoning_run_id = NULL")).rowcount
+        newest = conn.execute(text("SELECT max(id) FROM zoning_run")).scalar_one()
+        if not subset:
+            return conn.execute(text("UPDATE patrol SET zoning_run_id = NULL")).rowcount
+        total = conn.execute(text("SELECT count(*) FROM patrol")).scalar_one()
+        conn.execute(
+            text(
+                "UPDATE patrol p SET zoning_run_id = CASE WHEN s.k % :every = 0 THEN NULL "
+                "ELSE :newest END FROM (SELECT id, row_number() OVER (ORDER BY started_at, id) "
+                "AS k FROM patrol) s WHERE s.id = p.id"
+            ),
+            {"every": max(total // subset, 1), "newest": newest},
+        )
+        return conn.execute(
+            text("SELECT count(*) FROM patrol WHERE zoning_run_id IS NULL")
+        ).scalar_one()
 
 
 def _peak_rss_mb() -> float:
@@ -89,49 +256,59 @@ def _peak_rss_mb() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--patrols", type=int, default=2000)
+    parser.add_argument("--patrols", type=int, default=100_000, help="stored patrols")
+    parser.add_argument(
+        "--rematch", type=int, default=4000, help="patrols re-matched per run (0: all)"
+    )
+    parser.add_argument(
+        "--chief-copies",
+        type=int,
+        default=4,
+        help="each patrolling chief held this many times (copies walk as them in turn)",
+    )
+    parser.add_argument("--in-process", action="store_true", help="also the in-process runner")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database")
+    parser.add_argument(
+        "--reuse", metavar="NAME", help="a database kept by --keep: skip storing the patrols"
+    )
     args = parser.parse_args()
     ensure_tracks(SAMPLE_DIR)
-    url = with_database(database_url(get_settings()), f"gis_service_bench_rematch_{os.getpid()}")
-    admin.ensure_database(url, fresh=True)
-    migrate.upgrade(url)
+    name = args.reuse or f"gis_service_bench_rematch_{os.getpid()}"
+    url = with_database(database_url(get_settings()), name)
+    if not args.reuse:
+        admin.ensure_database(url, fresh=True)
+        migrate.upgrade(url)
     engine = create_engine(url)
     try:
-        with engine.begin() as conn:
-            load_sample(conn)
-            rebuild_zoning(conn)
-        uploads = _uploads(args.patrols)
-        started = time.perf_counter()
-        for k in range(0, len(uploads), 50):
+        if args.reuse:
+            with engine.connect() as conn:
+                stored = conn.execute(text("SELECT count(*) FROM patrol")).scalar_one()
+        else:
             with engine.begin() as conn:
-                ingest_patrols(conn, uploads[k : k + 50], now=NOW, settings=SETTINGS)
-        upload_s = time.perf_counter() - started
-        with engine.begin() as conn:
-            conn.execute(text("UPDATE patrol SET uploaded_at = :n"), {"n": NOW})
-            rebuild_zoning(conn)  # applies to every day: every patrol is stale
-            stored = conn.execute(text("SELECT count(*) FROM patrol")).scalar_one()
-        print(
-            f"stored patrols: {stored} (uploaded in {upload_s:.1f} s, "
-            f"{stored / upload_s:.1f} patrols/s)"
-        )
+                load_sample(conn)
+                rebuild_zoning(conn)
+            stored = store_patrols(engine, args.patrols, args.chief_copies)
+            with engine.begin() as conn:
+                rebuild_zoning(conn)  # applies to every day: every patrol is stale
 
-        figures = {}
-        cpu = {}
-        _stale(engine)
-        started, cpu_started = time.perf_counter(), time.process_time()
-        run_jobs(url, SETTINGS)
-        figures["in-process"] = time.perf_counter() - started
-        cpu["in-process"] = time.process_time() - cpu_started
-        with engine.connect() as conn:
-            partitions = conn.execute(text("SELECT count(*) FROM rematch_job")).scalar_one()
-        print(f"partitions (GK zone x month): {partitions}")
+        figures: dict[str, float] = {}
+        cpu: dict[str, float] = {}
+        loads: dict[str, str] = {}
+        stale = 0
+        if args.in_process:
+            stale = make_stale(engine, args.rematch)
+            started, cpu_started = time.perf_counter(), time.process_time()
+            run_jobs(url, SETTINGS)
+            figures["in-process"] = time.perf_counter() - started
+            cpu["in-process"] = time.process_time() - cpu_started
+            loads["in-process"] = load()
         peaks = {}
         # the cluster's workers connect with their own settings (a real cluster's way)
         os.environ["DATABASE_URL"] = url
-        for workers in (1, 2):
-            _stale(engine)
-            from distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster
 
+        for workers in (1, 2):
+            stale = make_stale(engine, args.rematch)
             with (
                 LocalCluster(
                     n_workers=workers,
@@ -145,31 +322,50 @@ def main() -> None:
                 client.run(lambda: __import__("gis_service.services.rematch"))  # warm imports
                 before = client.run(time.process_time)
                 started = time.perf_counter()
-                run_on_dask(url, SETTINGS, scheduler=cluster.scheduler_address)
-                figures[f"dask {workers} worker(s)"] = time.perf_counter() - started
+                results = run_on_dask(url, SETTINGS, scheduler=cluster.scheduler_address)
+                run = f"dask {workers} worker(s)"
+                figures[run] = time.perf_counter() - started
+                loads[run] = load()
                 after = client.run(time.process_time)
-                cpu[f"dask {workers} worker(s)"] = sum(after[w] - before[w] for w in after)
+                cpu[run] = sum(after[w] - before[w] for w in after)
                 peaks[workers] = client.run(_peak_rss_mb)
-        for name, seconds in figures.items():
+            done = sum(r.get("patrols", 0) for r in results)
+            assert done == stale, (done, stale)
+        with engine.connect() as conn:
+            partitions = conn.execute(text("SELECT count(*) FROM rematch_job")).scalar_one()
+            sizes = conn.execute(text("SELECT min(patrols), max(patrols) FROM rematch_job")).one()
+        print(
+            f"stored patrols: {stored:,}; re-matched per run: {stale:,} in {partitions} "
+            f"partitions (GK zone x month) of {sizes[0]}-{sizes[1]} patrols"
+        )
+        for run, seconds in figures.items():
             print(
-                f"{name:>20}: {seconds:7.1f} s  {stored / seconds:7.1f} patrols/s  "
-                f"(CPU of the worker processes: {1000 * cpu[name] / stored:.1f} ms per patrol)"
+                f"{run:>20}: {seconds:7.1f} s  {stale / seconds:7.1f} patrols/s  "
+                f"(CPU of the worker processes: {1000 * cpu[run] / stale:.1f} ms per patrol; "
+                f"{loads[run]})"
             )
         speedup = figures["dask 1 worker(s)"] / figures["dask 2 worker(s)"]
         print(f"speed-up of 2 workers over 1: {speedup:.2f}")
         for workers, per in peaks.items():
             listed = ", ".join(f"{v:.0f} MB" for v in per.values())
             print(f"peak RSS per worker with {workers} worker(s): {listed}")
-        # per core: the worker processes' CPU time, not the wall clock of a shared machine
-        per_core = stored / cpu["dask 1 worker(s)"]
-        cores = NATIONAL_PATROLS_PER_YEAR / (per_core * NIGHT_S)
+        # per core: the worker processes' CPU time; per worker: the wall clock of 1 worker
+        # (the database's work on the same machine included)
+        per_cpu = stale / cpu["dask 1 worker(s)"]
+        per_worker = stale / figures["dask 1 worker(s)"]
         print(
-            f"national year ({NATIONAL_PATROLS_PER_YEAR:,} patrols) overnight (8 h) at "
-            f"{per_core:.1f} patrols per CPU second: {cores:.0f} cores (database time not included)"
+            f"national year ({NATIONAL_PATROLS_PER_YEAR:,} patrols) overnight (8 h): "
+            f"{NATIONAL_PATROLS_PER_YEAR / (per_cpu * NIGHT_S):.0f} worker cores at "
+            f"{per_cpu:.1f} patrols per CPU second (database not included); "
+            f"{NATIONAL_PATROLS_PER_YEAR / (per_worker * NIGHT_S):.0f} workers at the 1-worker "
+            f"wall clock, {per_worker:.1f} patrols/s (this machine's database included)"
         )
     finally:
         engine.dispose()
-        admin.drop_database(url)
+        if args.keep or args.reuse:
+            print(f"kept {url} (--reuse {name})")
+        else:
+            admin.drop_database(url)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,12 @@ import typer
 from gis_service.cli_accountability import accountability_app
 from gis_service.cli_common import engine, fail_cleanly, logged_write
 from gis_service.cli_maps import map_app
+from gis_service.cli_national import register as register_national
 from gis_service.cli_plans import plans_app
 from gis_service.cli_point_sources import points_app
 from gis_service.cli_problems import problem_app
+from gis_service.cli_rematch import SchedulerOpt, run_rematch
 from gis_service.cli_rematch import register as register_rematch
-from gis_service.cli_rematch import run_rematch
 from gis_service.cli_retention import patrols_app
 from gis_service.cli_signboards import load_sample_boards, signboards_app
 from gis_service.cli_users import users_app
@@ -51,6 +52,7 @@ app.add_typer(map_app, name="map")
 app.add_typer(problem_app, name="problem")
 app.add_typer(accountability_app, name="accountability")
 register_rematch(app, zoning_app)
+register_national(app)
 app.add_typer(water_quality_app, name="water-quality")
 app.add_typer(points_app, name="points")
 app.add_typer(plans_app, name="plans")
@@ -413,19 +415,28 @@ def _load_sample() -> None:
 
 
 def _rebuild_zoning(
-    *, skip_unchanged: bool, strict: bool = False, effective=None, rematch: bool = True
+    *,
+    skip_unchanged: bool,
+    strict: bool = False,
+    effective=None,
+    rematch: bool = True,
+    scheduler: str | None = None,
+    dask: bool = False,
 ) -> dict:
+    from gis_service.cli_rematch import zoning_units
     from gis_service.services.consistency import check_and_store
     from gis_service.services.zoning import rebuild_zoning
 
-    with engine().connect() as conn:
-        result = rebuild_zoning(conn, skip_unchanged=skip_unchanged, effective=effective)
+    with zoning_units(scheduler=scheduler, dask=dask) as run_units, engine().connect() as conn:
+        result = rebuild_zoning(
+            conn, skip_unchanged=skip_unchanged, effective=effective, run_units=run_units
+        )
         consistency = check_and_store(conn, local_today(), "zoning rebuild")
         conn.commit()
     typer.echo(f"zoning: {json.dumps(result, ensure_ascii=False)}")
     if rematch and "run_id" in result:
         # stored patrols of the days the new run governs are measured against it again
-        run_rematch()
+        run_rematch(scheduler=scheduler, dask=dask)
     _echo_consistency(consistency, strict)
     return result
 
@@ -452,14 +463,22 @@ def zoning_rebuild(
     rematch: Annotated[
         bool, typer.Option(help="re-match the stored patrols of the days it governs")
     ] = True,
+    scheduler: SchedulerOpt = None,
+    dask: Annotated[
+        bool, typer.Option(help="compute the per-zone units on a local Dask cluster of the cores")
+    ] = False,
 ) -> None:
     """Recompute segments, zones, joint sections, confluences and conveners as a new zoning
-    run, re-match the stored patrols it concerns; print the consistency report."""
+    run, re-match the stored patrols it concerns; print the consistency report. With
+    --dask or a scheduler (--scheduler, GIS_DASK_SCHEDULER) the per-zone units and the
+    re-match run on Dask; the run is written in one transaction either way."""
     _rebuild_zoning(
         skip_unchanged=False,
         strict=strict,
         effective=parse_day(effective, "--effective"),
         rematch=rematch,
+        scheduler=scheduler or get_settings().dask_scheduler,
+        dask=dask,
     )
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gis_service.cli_common import engine, fail_cleanly, logged_write
 from gis_service.config import get_settings
+
+if TYPE_CHECKING:
+    from gis_service.services.zoning import UnitRunner
 
 
 @fail_cleanly
@@ -49,6 +54,22 @@ SchedulerOpt = Annotated[
         help="Dask scheduler tcp://host:8786 (default GIS_DASK_SCHEDULER; none: see --dask)",
     ),
 ]
+
+
+@contextmanager
+def zoning_units(
+    *, scheduler: str | None = None, dask: bool = False
+) -> Iterator[UnitRunner | None]:
+    """Where a rebuild computes its per-zone units: this process (None), or Dask (a local
+    cluster of the cores with ``dask``, the cluster of ``scheduler``)."""
+    if not (scheduler or dask):
+        yield None
+        return
+    from gis_service.services.dask_cluster import dask_client
+    from gis_service.services.zoning_dask import on_dask
+
+    with dask_client(scheduler) as client:
+        yield on_dask(client)
 
 
 def run_rematch(*, scheduler: str | None = None, dask: bool = False) -> list[dict]:

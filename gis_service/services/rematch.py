@@ -128,7 +128,8 @@ def run_partition(
     chunk: int = 200,
     on_progress: Progress | None = None,
 ) -> int:
-    """Re-match one partition inside the caller's transaction; returns the patrols done."""
+    """Re-match one partition inside the caller's transaction; returns the patrols done
+    (read by ``rematch_store.stale_patrols``: the month's bounds first, chief by chief)."""
     done = 0
     for stored in store.stale_patrols(conn, job, settings.timezone, chunk):
         rows, coverage = rematch_chunk(conn, stored, settings)
@@ -172,7 +173,8 @@ def set_worker_database(url: str) -> None:
     _WORKER_DATABASE[:] = [url]
 
 
-def _worker_database() -> str:
+def worker_database() -> str:
+    """The database of this worker process's tasks (``set_worker_database``)."""
     if not _WORKER_DATABASE:
         raise RuntimeError(
             "a re-match task came without a database URL to a worker that has none: "
@@ -192,7 +194,7 @@ def run_job(
     ``done`` commit together, progress is committed aside; a job another worker holds, or
     one already done, is skipped. ``db_url`` None: the database of this process's settings
     (a cluster's worker uses its own DATABASE_URL: no password travels with the task)."""
-    engine = create_engine(db_url or _worker_database(), pool_size=2, max_overflow=0)
+    engine = create_engine(db_url or worker_database(), pool_size=2, max_overflow=0)
     try:
         with engine.connect() as status, engine.connect() as work:
             work.begin()

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
+from collections.abc import Callable, Sequence
 
 import geopandas as gpd
 import numpy as np
@@ -98,17 +99,33 @@ def _unit_frames(
     return r.reset_index(drop=True), w.reset_index(drop=True)
 
 
+# one unit of zoning work: its regions and waters (lon/lat), its zone, the parameters
+UnitWork = tuple[pd.DataFrame, pd.DataFrame, int, ZoningConfig]
+# runs the units (in this process, or on Dask: ``gis_service.services.zoning_dask``) and
+# returns their zonings in the units' order
+UnitRunner = Callable[[Sequence[UnitWork]], list[Zoning]]
+
+
+def run_units_here(work: Sequence[UnitWork]) -> list[Zoning]:
+    """The units one after another in this process (the default)."""
+    return [zoning_of_partition(*unit) for unit in work]
+
+
 def compute(
-    regions: gpd.GeoDataFrame, waters: gpd.GeoDataFrame, config: ZoningConfig | None = None
+    regions: gpd.GeoDataFrame,
+    waters: gpd.GeoDataFrame,
+    config: ZoningConfig | None = None,
+    *,
+    run_units: UnitRunner | None = None,
 ) -> tuple[Zoning, int]:
     """Run the pure zoning per zone; returns the zoning (lon/lat geometries) and the EPSG
-    code of the zone holding the most regions (the main zone, recorded with the run)."""
+    code of the zone holding the most regions (the main zone, recorded with the run).
+    ``run_units`` decides where the units run (default: here, one after another); the
+    units are independent, so the merged zoning is the same wherever they ran."""
     config = config or ZoningConfig()
     units = partitions(regions, waters)
-    parts = [
-        zoning_of_partition(*_unit_frames(regions, waters, unit), unit.epsg, config)
-        for unit in units
-    ]
+    work = [(*_unit_frames(regions, waters, unit), unit.epsg, config) for unit in units]
+    parts = (run_units or run_units_here)(work)
     main = max(
         units,
         key=lambda u: (not u.borrowed_regions, len(u.region_rows), len(u.water_rows), -u.epsg),
@@ -215,6 +232,7 @@ def rebuild_zoning(
     *,
     skip_unchanged: bool = False,
     effective: dt.date | None = None,
+    run_units: UnitRunner | None = None,
 ) -> dict:
     """Recompute and store the zoning as a new run; returns the run's id, counts and timing.
 
@@ -223,7 +241,10 @@ def rebuild_zoning(
     every earlier one. Stored patrols of the days it now governs are measured against an
     older run until they are re-matched (``gis_service.services.rematch``).
     With ``skip_unchanged`` nothing is done when regions, waters and parameters are those
-    of the last run (the set-up's second run stays fast).
+    of the last run (the set-up's second run stays fast). ``run_units``: where the
+    per-zone units are computed (default this process; Dask workers for a whole country:
+    ``gis_service.services.zoning_dask.on_dask``); the run is written here, in one
+    transaction, either way.
     """
     config = config or ZoningConfig()
     started = time.perf_counter()
@@ -237,7 +258,7 @@ def rebuild_zoning(
         ).scalar()
         if last == digest:
             return {"skipped": "inputs unchanged since the last rebuild"}
-    zoning, epsg = compute(regions, waters, config)
+    zoning, epsg = compute(regions, waters, config, run_units=run_units)
     with atomic(conn):
         write(conn, zoning)
         counts = {
