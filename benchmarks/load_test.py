@@ -11,9 +11,14 @@ come back ``200 duplicate`` with the same id. Afterwards the database must hold 
 acknowledged patrols. Baseline, same process and server: one client uploading sequentially.
 Prints throughput and p50/p95/p99 latency for both, and the ratio. The same runs follow
 against a server of git revision ``--before`` (default ``ed445fb``, ``none`` to skip; its
-``gis_service`` extracted with ``git archive`` and put first on the server's PYTHONPATH), on
-the same database: today's path and the earlier one side by side, under the same machine
-load (printed at the start and the end).
+``gis_service`` and ``data`` extracted with ``git archive`` and put first on the server's
+PYTHONPATH): today's path and the earlier one side by side, under the same machine load
+(printed at the start and the end). Each server has its own scratch database at its own
+schema: the earlier revision's is prepared by its own code in a subprocess (its migrations,
+sample, zoning, users and tokens: ``benchmarks/path_worker.py``), since its code cannot
+write into a database at today's schema. Both get the same uploads; the check (nothing lost,
+nothing duplicated) runs on each database; both databases are dropped at the end, also
+when a run fails.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ import orjson
 import pandas as pd
 from sqlalchemy import create_engine, text
 
+from benchmarks.revision import PathWorker, extract_tree, schema_head
 from gis_service.config import get_settings
 from gis_service.db import admin, migrate
 from gis_service.db.engine import database_url, with_database
@@ -48,7 +54,8 @@ from gis_service.services.users import create_user, issue_token
 from gis_service.services.zoning import rebuild_zoning
 
 RETRY_SHARE = 0.05
-BEFORE = "ed445fb"  # the upload path before issue 17's second session (same schema as today)
+BEFORE = "ed445fb"  # the upload path before issue 17's second session (schema head 0009)
+MIGRATIONS = Path(migrate.__file__).resolve().parents[1] / "migrations" / "versions"
 
 
 def _load() -> str:
@@ -191,8 +198,9 @@ def report(name: str, tally: Tally, elapsed: float) -> float:
     return rate
 
 
-def check_database(url: str, tallies: list[Tally]) -> bool:
-    """Every acknowledged patrol stored exactly once, nothing else stored."""
+def check_database(url: str, tallies: list[Tally], label: str) -> bool:
+    """Every patrol acknowledged by ``label``'s server stored exactly once in its database,
+    nothing else stored."""
     acknowledged = {v for t in tallies for v in t.created.values()}
     engine = create_engine(url)
     with engine.connect() as conn:
@@ -203,10 +211,37 @@ def check_database(url: str, tallies: list[Tally]) -> bool:
     lost = acknowledged - stored
     extra = stored - acknowledged
     print(
-        f"database: {rows} patrols ({distinct} distinct), {raws} raw uploads kept; "
+        f"[{label}] database: {rows} patrols ({distinct} distinct), {raws} raw uploads kept; "
         f"acknowledged {len(acknowledged)}; lost {len(lost)}, unacknowledged extra {len(extra)}"
     )
     return not lost and not extra and rows == distinct == raws == len(acknowledged)
+
+
+@dataclass
+class Run:
+    """One server's run: its code (``env``: today's, or an earlier tree on PYTHONPATH), its
+    own scratch database at its own schema, its chiefs' tokens there, what it answered."""
+
+    label: str
+    url: str
+    tokens: dict[str, str]
+    env: dict[str, str]
+    tallies: list[Tally] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def prepare_before(revision: str, tree: Path, url: str, chiefs: list[str]) -> dict[str, str]:
+    """The earlier revision's scratch database, prepared by its own code in a subprocess
+    (its migrations, sample, zoning, users): the same chiefs' tokens there."""
+    t0 = time.perf_counter()
+    with PathWorker(revision, tree) as worker:
+        prepared = worker.call("prepare", url, chiefs)
+    print(
+        f"[{revision}] prepared its own scratch database at its schema {prepared['schema']} "
+        f"(today's: {schema_head(MIGRATIONS)}), {len(prepared['tokens'])} chief accounts in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
+    return prepared["tokens"]
 
 
 def main() -> int:
@@ -227,103 +262,105 @@ def main() -> int:
         args.before = None
     print(f"machine load (1, 5, 15 min) at the start: {_load()}")
 
-    url = with_database(database_url(get_settings()), f"gis_service_load_{os.getpid()}")
+    base_url = database_url(get_settings())
+    url = with_database(base_url, f"gis_service_load_{os.getpid()}")
+    before_url = with_database(base_url, f"gis_service_load_{os.getpid()}_before")
+    scratch = Path(tempfile.mkdtemp(prefix="gis-before-"))
+    try:
+        return _compare(args, url, before_url, scratch)
+    finally:  # also on failure: no scratch database or tree left behind
+        for name in (url, before_url):
+            admin.drop_database(name)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _compare(args: argparse.Namespace, url: str, before_url: str, scratch: Path) -> int:
     t0 = time.perf_counter()
     tokens, tracks = prepare(url, args.chiefs)
     print(
-        f"prepared scratch database, {len(tokens)} chief accounts in "
+        f"[today] prepared scratch database, {len(tokens)} chief accounts in "
         f"{time.perf_counter() - t0:.1f} s"
     )
-    tallies: list[Tally] = []
-    errors: list[str] = []
-    runs: list[tuple[str, dict[str, str]]] = [("today", {})]
-    tree = None
+    runs = [Run("today", url, tokens, {})]
     if args.before:
-        tree = Path(tempfile.mkdtemp(prefix="gis-before-"))
-        archive = subprocess.run(
-            ["git", "archive", args.before, "gis_service", "data"], capture_output=True, check=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-        runs.append((args.before, {"PYTHONPATH": str(tree)}))
+        tree = extract_tree(args.before, scratch / "tree")
+        old_tokens = prepare_before(args.before, tree, before_url, sorted(tokens))
+        runs.append(Run(args.before, before_url, old_tokens, {"PYTHONPATH": str(tree)}))
         if args.before_first:  # the order, to tell the code from the machine's drift
             runs.reverse()
-    figures = {
-        label: serve_and_load(url, tokens, tracks, args, label, env, tallies, errors)
-        for label, env in runs
-    }
-    if tree is not None:
+    figures = {run.label: serve_and_load(run, tracks, args) for run in runs}
+    if args.before:
         today, before = figures["today"], figures[args.before]
         print(
             f"today against {args.before}: throughput {today[0] / before[0]:.2f}x, "
             f"p95 {before[1] * 1000:.0f} -> {today[1] * 1000:.0f} ms, "
             f"p99 {before[2] * 1000:.0f} -> {today[2] * 1000:.0f} ms"
         )
-        shutil.rmtree(tree)
     print(f"machine load (1, 5, 15 min) at the end: {_load()}")
-    ok = check_database(url, tallies)
-    for line in errors[:10]:
-        print("  ", line)
-    admin.drop_database(url)
-    print("PASS: nothing lost, nothing duplicated" if ok and not errors else "FAIL")
-    return 0 if ok and not errors else 1
+    ok = True
+    for run in runs:  # each run's own database holds exactly what its server acknowledged
+        ok = check_database(run.url, run.tallies, run.label) and ok
+        for line in run.errors[:10]:
+            print(f"   [{run.label}]", line)
+        ok = ok and not run.errors
+    print("PASS: nothing lost, nothing duplicated" if ok else "FAIL")
+    return 0 if ok else 1
 
 
 def serve_and_load(
-    url: str,
-    tokens: dict[str, str],
-    tracks: dict[str, list[dict]],
-    args: argparse.Namespace,
-    label: str,
-    extra_env: dict[str, str],
-    tallies: list[Tally],
-    errors: list[str],
+    run_: Run, tracks: dict[str, list[dict]], args: argparse.Namespace
 ) -> tuple[float, float, float]:
     """Start a server, run the sequential baseline and the concurrent clients against it;
     (throughput, p95, p99) of the concurrent run."""
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, **extra_env}
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gis-service"),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            raise SystemExit("the server did not start")
-        shift = 0 if not tallies else 100_000_000  # the second server's patrols are new too
-        baseline, b_elapsed = asyncio.run(
-            run(base, tokens, tracks, 1, args.baseline_seconds, shift, seed=1)
+    label, tokens = run_.label, run_.tokens
+    env = {**os.environ, "DATABASE_URL": run_.url, **run_.env}
+    # the server's log, read when it fails to start (a pipe nobody reads fills and blocks it)
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gis-service"),
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
         )
-        b_rate = report(f"[{label}] baseline, 1 sequential client", baseline, b_elapsed)
-        tally, elapsed = asyncio.run(
-            run(base, tokens, tracks, args.clients, args.seconds, shift + 5_000_000, seed=2)
-        )
-        rate = report(f"[{label}] {args.clients} concurrent clients", tally, elapsed)
-        print(
-            f"throughput ratio concurrent / sequential: {rate / b_rate:.2f}x "
-            f"({args.workers} server workers on {os.cpu_count()} cores, client in-process)"
-        )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    tallies += [baseline, tally]
-    errors += tally.errors + tally.retries_bad
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and server.poll() is None:
+                try:
+                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.3)
+            else:
+                log.seek(0)
+                tail = log.read().decode(errors="replace").splitlines()[-20:]
+                raise SystemExit(f"[{label}] the server did not start:\n" + "\n".join(tail))
+            shift = 0  # each server has its own database: both get the same uploads
+            baseline, b_elapsed = asyncio.run(
+                run(base, tokens, tracks, 1, args.baseline_seconds, shift, seed=1)
+            )
+            b_rate = report(f"[{label}] baseline, 1 sequential client", baseline, b_elapsed)
+            tally, elapsed = asyncio.run(
+                run(base, tokens, tracks, args.clients, args.seconds, shift + 5_000_000, seed=2)
+            )
+            rate = report(f"[{label}] {args.clients} concurrent clients", tally, elapsed)
+            print(
+                f"throughput ratio concurrent / sequential: {rate / b_rate:.2f}x "
+                f"({args.workers} server workers on {os.cpu_count()} cores, client in-process)"
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    run_.tallies += [baseline, tally]
+    run_.errors += baseline.errors + baseline.retries_bad + tally.errors + tally.retries_bad
     lat = sorted(tally.latencies)
     q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
     return rate, q[94], q[98]
