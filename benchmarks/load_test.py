@@ -207,12 +207,18 @@ def check_database(url: str, tallies: list[Tally], label: str) -> bool:
         rows, distinct = conn.execute(text("SELECT count(*), count(DISTINCT id) FROM patrol")).one()
         stored = {str(i) for i in conn.execute(text("SELECT id FROM patrol")).scalars()}
         raws = conn.execute(text("SELECT count(*) FROM patrol_raw")).scalar_one()
+        # partitioned by month since 0012: each new month an upload brings makes partitions
+        # under a lock on the parent tables (clients spread their patrols over years)
+        months = conn.execute(
+            text("SELECT count(*) FROM pg_inherits WHERE inhparent = to_regclass('patrol')")
+        ).scalar_one()
     engine.dispose()
     lost = acknowledged - stored
     extra = stored - acknowledged
     print(
         f"[{label}] database: {rows} patrols ({distinct} distinct), {raws} raw uploads kept; "
         f"acknowledged {len(acknowledged)}; lost {len(lost)}, unacknowledged extra {len(extra)}"
+        + (f"; {months} month partitions of patrol" if months else "")
     )
     return not lost and not extra and rows == distinct == raws == len(acknowledged)
 
