@@ -1,6 +1,7 @@
 """Load test on loopback: many phones uploading patrols at once, nothing lost, nothing doubled.
 
     .venv/bin/python -m benchmarks.load_test [--clients 50] [--seconds 60] [--workers 2]
+        [--before REV|none] [--before-first] [--recent]
 
 A scratch database gets the sample region, its zoning and one chief account per client
 chief. The real server (``gis-service serve --workers N``) runs in a subprocess. Each client
@@ -19,6 +20,12 @@ sample, zoning, users and tokens: ``benchmarks/path_worker.py``), since its code
 write into a database at today's schema. Both get the same uploads; the check (nothing lost,
 nothing duplicated) runs on each database; both databases are dropped at the end, also
 when a run fails.
+
+Each client's patrols go back in 3-hour steps, the clients 115 days apart: a run spreads over
+years, and today's tables, partitioned by month (0012), get new month partitions during it
+(each made under a lock on the parent tables; the check prints how many). ``--recent``
+gives each chief consecutive 3-hour slots instead, shared by its clients: a run covers a
+month or two, as phones uploading recent patrols do.
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,6 +135,7 @@ async def client(
     shift0: int,
     tally: Tally,
     rng: random.Random,
+    slots: Counter[str] | None = None,
 ) -> None:
     sent: list[tuple[bytes, str]] = []
     k = 0
@@ -137,8 +146,12 @@ async def client(
             if retry:
                 payload, pid = rng.choice(sent)
             else:
-                # a new patrol: three hours earlier than the previous one of this client
-                item = body(chief, tracks[k % len(tracks)], shift0 + 3 * 3600 * k)
+                # a new patrol: three hours earlier than the previous one of this client, or
+                # (``slots``) than the previous one of its chief, whichever client sent it
+                slot = k if slots is None else slots[chief]
+                if slots is not None:
+                    slots[chief] += 1
+                item = body(chief, tracks[k % len(tracks)], shift0 + 3 * 3600 * slot)
                 k += 1
                 payload, pid = orjson.dumps(item), item["patrol_uuid"]
             t0 = time.perf_counter()
@@ -161,8 +174,19 @@ async def client(
 
 
 async def run(
-    base: str, tokens: dict, tracks: dict, clients: int, seconds: float, shift0: int, seed: int
+    base: str,
+    tokens: dict,
+    tracks: dict,
+    clients: int,
+    seconds: float,
+    shift0: int,
+    seed: int,
+    slots: Counter[str] | None = None,
 ) -> tuple[Tally, float]:
+    """``clients`` clients for ``seconds``. Without ``slots`` each client's patrols start
+    115 days after the previous client's (the run spreads over years: many months);
+    with ``slots`` (``--recent``) each chief's patrols take consecutive 3-hour slots back
+    from ``shift0``, shared by the chief's clients (a run covers a month or two)."""
     tally = Tally()
     chiefs = sorted(tokens)
     stop_at = time.monotonic() + seconds
@@ -175,9 +199,10 @@ async def run(
                 tokens[chiefs[c % len(chiefs)]],
                 tracks[chiefs[c % len(chiefs)]],
                 stop_at,
-                shift0 + c * 10_000_000,
+                shift0 + (c * 10_000_000 if slots is None else 0),
                 tally,
                 random.Random(seed + c),
+                slots,
             )
             for c in range(clients)
         )
@@ -263,6 +288,13 @@ def main() -> int:
         help=f"git revision to run side by side (default {BEFORE}; 'none': today's only)",
     )
     parser.add_argument("--before-first", action="store_true", help="run REV's server first")
+    parser.add_argument(
+        "--recent",
+        action="store_true",
+        help="each chief's patrols in consecutive 3-hour slots (a run covers a month or two, "
+        "as phones uploading recent patrols); default: clients spread over years, so today's "
+        "partitioned tables get many new months during the run",
+    )
     args = parser.parse_args()
     if args.before.lower() == "none":
         args.before = None
@@ -350,12 +382,22 @@ def serve_and_load(
                 tail = log.read().decode(errors="replace").splitlines()[-20:]
                 raise SystemExit(f"[{label}] the server did not start:\n" + "\n".join(tail))
             shift = 0  # each server has its own database: both get the same uploads
+            slots: Counter[str] | None = Counter() if args.recent else None
             baseline, b_elapsed = asyncio.run(
-                run(base, tokens, tracks, 1, args.baseline_seconds, shift, seed=1)
+                run(base, tokens, tracks, 1, args.baseline_seconds, shift, 1, slots)
             )
             b_rate = report(f"[{label}] baseline, 1 sequential client", baseline, b_elapsed)
             tally, elapsed = asyncio.run(
-                run(base, tokens, tracks, args.clients, args.seconds, shift + 5_000_000, seed=2)
+                run(
+                    base,
+                    tokens,
+                    tracks,
+                    args.clients,
+                    args.seconds,
+                    shift + (5_000_000 if slots is None else 0),  # slots go on from the baseline
+                    2,
+                    slots,
+                )
             )
             rate = report(f"[{label}] {args.clients} concurrent clients", tally, elapsed)
             print(
