@@ -52,7 +52,7 @@ import orjson
 import pandas as pd
 from sqlalchemy import create_engine, text
 
-from benchmarks.revision import PathWorker, extract_tree, schema_head
+from benchmarks.revision import PathWorker, RevisionError, extract_tree, schema_head
 from gis_service.config import get_settings
 from gis_service.db import admin, migrate
 from gis_service.db.engine import database_url, with_database
@@ -306,6 +306,9 @@ def main() -> int:
     scratch = Path(tempfile.mkdtemp(prefix="gis-before-"))
     try:
         return _compare(args, url, before_url, scratch)
+    except RevisionError as exc:  # the earlier revision could not be extracted or run
+        print(f"FAIL: {exc}", file=sys.stderr)
+        return 2
     finally:  # also on failure: no scratch database or tree left behind
         for name in (url, before_url):
             admin.drop_database(name)
@@ -313,6 +316,7 @@ def main() -> int:
 
 
 def _compare(args: argparse.Namespace, url: str, before_url: str, scratch: Path) -> int:
+    tree = extract_tree(args.before, scratch / "tree") if args.before else None  # fails first
     t0 = time.perf_counter()
     tokens, tracks = prepare(url, args.chiefs)
     print(
@@ -320,14 +324,13 @@ def _compare(args: argparse.Namespace, url: str, before_url: str, scratch: Path)
         f"{time.perf_counter() - t0:.1f} s"
     )
     runs = [Run("today", url, tokens, {})]
-    if args.before:
-        tree = extract_tree(args.before, scratch / "tree")
+    if tree is not None:
         old_tokens = prepare_before(args.before, tree, before_url, sorted(tokens))
         runs.append(Run(args.before, before_url, old_tokens, {"PYTHONPATH": str(tree)}))
         if args.before_first:  # the order, to tell the code from the machine's drift
             runs.reverse()
     figures = {run.label: serve_and_load(run, tracks, args) for run in runs}
-    if args.before:
+    if tree is not None:
         today, before = figures["today"], figures[args.before]
         print(
             f"today against {args.before}: throughput {today[0] / before[0]:.2f}x, "

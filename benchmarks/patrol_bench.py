@@ -428,7 +428,12 @@ def main() -> None:
     if args.only in (None, "B"):
         bench_db(args.patrols, args.workers, args.batch)
     if args.only in (None, "C"):
-        bench_upload(args.uploads, args.before)
+        from benchmarks.revision import RevisionError
+
+        try:
+            bench_upload(args.uploads, args.before)
+        except RevisionError as exc:  # the earlier revision could not be extracted or run
+            raise SystemExit(f"C. FAIL: {exc}") from None
     print(f"machine load (1, 5, 15 min) at the end: {_load()}")
 
 
