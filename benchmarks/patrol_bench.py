@@ -300,7 +300,10 @@ def load_before_core(revision: str):
     import tempfile
 
     path = "gis_service/domain/coverage.py"
-    found = subprocess.run(["git", "show", f"{revision}:{path}"], capture_output=True, text=True)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the checkout
+    found = subprocess.run(
+        ["git", "show", f"{revision}:{path}"], cwd=root, capture_output=True, text=True
+    )
     if found.returncode:
         raise SystemExit(f"cannot read {path} of revision {revision!r}: {found.stderr.strip()}")
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
