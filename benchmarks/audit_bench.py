@@ -106,13 +106,19 @@ BEFORE = "bf65f39"  # the audit before issue 13 (per-target and per-post Python 
 def old_audit() -> types.ModuleType:
     """The previous ``domain/audit.py`` from git, as a module, to run side by side."""
     root = Path(__file__).resolve().parents[1]
-    source = subprocess.run(
+    found = subprocess.run(
         ["git", "show", f"{BEFORE}:gis_service/domain/audit.py"],
         cwd=root,
         capture_output=True,
         text=True,
-        check=True,
-    ).stdout
+        check=False,
+    )
+    if found.returncode:  # no checkout, or a shallow one without that commit
+        raise SystemExit(
+            f"cannot read gis_service/domain/audit.py of revision {BEFORE} from git "
+            f"({found.stderr.strip()}); --skip-before runs without the old audit"
+        )
+    source = found.stdout
     module = types.ModuleType("audit_before")
     sys.modules[module.__name__] = module  # dataclasses look their module up
     exec(compile(source, f"{BEFORE}:gis_service/domain/audit.py", "exec"), module.__dict__)

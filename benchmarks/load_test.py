@@ -1,6 +1,7 @@
 """Load test on loopback: many phones uploading patrols at once, nothing lost, nothing doubled.
 
     .venv/bin/python -m benchmarks.load_test [--clients 50] [--seconds 60] [--workers 2]
+        [--before REV|none] [--before-first] [--recent]
 
 A scratch database gets the sample region, its zoning and one chief account per client
 chief. The real server (``gis-service serve --workers N``) runs in a subprocess. Each client
@@ -11,9 +12,20 @@ come back ``200 duplicate`` with the same id. Afterwards the database must hold 
 acknowledged patrols. Baseline, same process and server: one client uploading sequentially.
 Prints throughput and p50/p95/p99 latency for both, and the ratio. The same runs follow
 against a server of git revision ``--before`` (default ``ed445fb``, ``none`` to skip; its
-``gis_service`` extracted with ``git archive`` and put first on the server's PYTHONPATH), on
-the same database: today's path and the earlier one side by side, under the same machine
-load (printed at the start and the end).
+``gis_service`` and ``data`` extracted with ``git archive`` and put first on the server's
+PYTHONPATH): today's path and the earlier one side by side, under the same machine load
+(printed at the start and the end). Each server has its own scratch database at its own
+schema: the earlier revision's is prepared by its own code in a subprocess (its migrations,
+sample, zoning, users and tokens: ``benchmarks/path_worker.py``), since its code cannot
+write into a database at today's schema. Both get the same uploads; the check (nothing lost,
+nothing duplicated) runs on each database; both databases are dropped at the end, also
+when a run fails.
+
+Each client's patrols go back in 3-hour steps, the clients 115 days apart: a run spreads over
+years, and today's tables, partitioned by month (0012), get new month partitions during it
+(each made under a lock on the parent tables; the check prints how many). ``--recent``
+gives each chief consecutive 3-hour slots instead, shared by its clients: a run covers a
+month or two, as phones uploading recent patrols do.
 """
 
 from __future__ import annotations
@@ -30,6 +42,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +52,7 @@ import orjson
 import pandas as pd
 from sqlalchemy import create_engine, text
 
+from benchmarks.revision import PathWorker, RevisionError, extract_tree, schema_head
 from gis_service.config import get_settings
 from gis_service.db import admin, migrate
 from gis_service.db.engine import database_url, with_database
@@ -48,7 +62,8 @@ from gis_service.services.users import create_user, issue_token
 from gis_service.services.zoning import rebuild_zoning
 
 RETRY_SHARE = 0.05
-BEFORE = "ed445fb"  # the upload path before issue 17's second session (same schema as today)
+BEFORE = "ed445fb"  # the upload path before issue 17's second session (schema head 0009)
+MIGRATIONS = Path(migrate.__file__).resolve().parents[1] / "migrations" / "versions"
 
 
 def _load() -> str:
@@ -120,6 +135,7 @@ async def client(
     shift0: int,
     tally: Tally,
     rng: random.Random,
+    slots: Counter[str] | None = None,
 ) -> None:
     sent: list[tuple[bytes, str]] = []
     k = 0
@@ -130,8 +146,12 @@ async def client(
             if retry:
                 payload, pid = rng.choice(sent)
             else:
-                # a new patrol: three hours earlier than the previous one of this client
-                item = body(chief, tracks[k % len(tracks)], shift0 + 3 * 3600 * k)
+                # a new patrol: three hours earlier than the previous one of this client, or
+                # (``slots``) than the previous one of its chief, whichever client sent it
+                slot = k if slots is None else slots[chief]
+                if slots is not None:
+                    slots[chief] += 1
+                item = body(chief, tracks[k % len(tracks)], shift0 + 3 * 3600 * slot)
                 k += 1
                 payload, pid = orjson.dumps(item), item["patrol_uuid"]
             t0 = time.perf_counter()
@@ -154,8 +174,19 @@ async def client(
 
 
 async def run(
-    base: str, tokens: dict, tracks: dict, clients: int, seconds: float, shift0: int, seed: int
+    base: str,
+    tokens: dict,
+    tracks: dict,
+    clients: int,
+    seconds: float,
+    shift0: int,
+    seed: int,
+    slots: Counter[str] | None = None,
 ) -> tuple[Tally, float]:
+    """``clients`` clients for ``seconds``. Without ``slots`` each client's patrols start
+    115 days after the previous client's (the run spreads over years: many months);
+    with ``slots`` (``--recent``) each chief's patrols take consecutive 3-hour slots back
+    from ``shift0``, shared by the chief's clients (a run covers a month or two)."""
     tally = Tally()
     chiefs = sorted(tokens)
     stop_at = time.monotonic() + seconds
@@ -168,9 +199,10 @@ async def run(
                 tokens[chiefs[c % len(chiefs)]],
                 tracks[chiefs[c % len(chiefs)]],
                 stop_at,
-                shift0 + c * 10_000_000,
+                shift0 + (c * 10_000_000 if slots is None else 0),
                 tally,
                 random.Random(seed + c),
+                slots,
             )
             for c in range(clients)
         )
@@ -191,22 +223,56 @@ def report(name: str, tally: Tally, elapsed: float) -> float:
     return rate
 
 
-def check_database(url: str, tallies: list[Tally]) -> bool:
-    """Every acknowledged patrol stored exactly once, nothing else stored."""
+def check_database(url: str, tallies: list[Tally], label: str) -> bool:
+    """Every patrol acknowledged by ``label``'s server stored exactly once in its database,
+    nothing else stored."""
     acknowledged = {v for t in tallies for v in t.created.values()}
     engine = create_engine(url)
     with engine.connect() as conn:
         rows, distinct = conn.execute(text("SELECT count(*), count(DISTINCT id) FROM patrol")).one()
         stored = {str(i) for i in conn.execute(text("SELECT id FROM patrol")).scalars()}
         raws = conn.execute(text("SELECT count(*) FROM patrol_raw")).scalar_one()
+        # partitioned by month since 0012: each new month an upload brings makes partitions
+        # under a lock on the parent tables (clients spread their patrols over years)
+        months = conn.execute(
+            text("SELECT count(*) FROM pg_inherits WHERE inhparent = to_regclass('patrol')")
+        ).scalar_one()
     engine.dispose()
     lost = acknowledged - stored
     extra = stored - acknowledged
     print(
-        f"database: {rows} patrols ({distinct} distinct), {raws} raw uploads kept; "
+        f"[{label}] database: {rows} patrols ({distinct} distinct), {raws} raw uploads kept; "
         f"acknowledged {len(acknowledged)}; lost {len(lost)}, unacknowledged extra {len(extra)}"
+        + (f"; {months} month partitions of patrol" if months else "")
     )
     return not lost and not extra and rows == distinct == raws == len(acknowledged)
+
+
+@dataclass
+class Run:
+    """One server's run: its code (``env``: today's, or an earlier tree on PYTHONPATH), its
+    own scratch database at its own schema, its chiefs' tokens there, what it answered."""
+
+    label: str
+    url: str
+    tokens: dict[str, str]
+    env: dict[str, str]
+    tallies: list[Tally] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def prepare_before(revision: str, tree: Path, url: str, chiefs: list[str]) -> dict[str, str]:
+    """The earlier revision's scratch database, prepared by its own code in a subprocess
+    (its migrations, sample, zoning, users): the same chiefs' tokens there."""
+    t0 = time.perf_counter()
+    with PathWorker(revision, tree) as worker:
+        prepared = worker.call("prepare", url, chiefs)
+    print(
+        f"[{revision}] prepared its own scratch database at its schema {prepared['schema']} "
+        f"(today's: {schema_head(MIGRATIONS)}), {len(prepared['tokens'])} chief accounts in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
+    return prepared["tokens"]
 
 
 def main() -> int:
@@ -222,35 +288,48 @@ def main() -> int:
         help=f"git revision to run side by side (default {BEFORE}; 'none': today's only)",
     )
     parser.add_argument("--before-first", action="store_true", help="run REV's server first")
+    parser.add_argument(
+        "--recent",
+        action="store_true",
+        help="each chief's patrols in consecutive 3-hour slots (a run covers a month or two, "
+        "as phones uploading recent patrols); default: clients spread over years, so today's "
+        "partitioned tables get many new months during the run",
+    )
     args = parser.parse_args()
     if args.before.lower() == "none":
         args.before = None
     print(f"machine load (1, 5, 15 min) at the start: {_load()}")
 
-    url = with_database(database_url(get_settings()), f"gis_service_load_{os.getpid()}")
+    base_url = database_url(get_settings())
+    url = with_database(base_url, f"gis_service_load_{os.getpid()}")
+    before_url = with_database(base_url, f"gis_service_load_{os.getpid()}_before")
+    scratch = Path(tempfile.mkdtemp(prefix="gis-before-"))
+    try:
+        return _compare(args, url, before_url, scratch)
+    except RevisionError as exc:  # the earlier revision could not be extracted or run
+        print(f"FAIL: {exc}", file=sys.stderr)
+        return 2
+    finally:  # also on failure: no scratch database or tree left behind
+        for name in (url, before_url):
+            admin.drop_database(name)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _compare(args: argparse.Namespace, url: str, before_url: str, scratch: Path) -> int:
+    tree = extract_tree(args.before, scratch / "tree") if args.before else None  # fails first
     t0 = time.perf_counter()
     tokens, tracks = prepare(url, args.chiefs)
     print(
-        f"prepared scratch database, {len(tokens)} chief accounts in "
+        f"[today] prepared scratch database, {len(tokens)} chief accounts in "
         f"{time.perf_counter() - t0:.1f} s"
     )
-    tallies: list[Tally] = []
-    errors: list[str] = []
-    runs: list[tuple[str, dict[str, str]]] = [("today", {})]
-    tree = None
-    if args.before:
-        tree = Path(tempfile.mkdtemp(prefix="gis-before-"))
-        archive = subprocess.run(
-            ["git", "archive", args.before, "gis_service", "data"], capture_output=True, check=True
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-        runs.append((args.before, {"PYTHONPATH": str(tree)}))
+    runs = [Run("today", url, tokens, {})]
+    if tree is not None:
+        old_tokens = prepare_before(args.before, tree, before_url, sorted(tokens))
+        runs.append(Run(args.before, before_url, old_tokens, {"PYTHONPATH": str(tree)}))
         if args.before_first:  # the order, to tell the code from the machine's drift
             runs.reverse()
-    figures = {
-        label: serve_and_load(url, tokens, tracks, args, label, env, tallies, errors)
-        for label, env in runs
-    }
+    figures = {run.label: serve_and_load(run, tracks, args) for run in runs}
     if tree is not None:
         today, before = figures["today"], figures[args.before]
         print(
@@ -258,72 +337,81 @@ def main() -> int:
             f"p95 {before[1] * 1000:.0f} -> {today[1] * 1000:.0f} ms, "
             f"p99 {before[2] * 1000:.0f} -> {today[2] * 1000:.0f} ms"
         )
-        shutil.rmtree(tree)
     print(f"machine load (1, 5, 15 min) at the end: {_load()}")
-    ok = check_database(url, tallies)
-    for line in errors[:10]:
-        print("  ", line)
-    admin.drop_database(url)
-    print("PASS: nothing lost, nothing duplicated" if ok and not errors else "FAIL")
-    return 0 if ok and not errors else 1
+    ok = True
+    for run in runs:  # each run's own database holds exactly what its server acknowledged
+        ok = check_database(run.url, run.tallies, run.label) and ok
+        for line in run.errors[:10]:
+            print(f"   [{run.label}]", line)
+        ok = ok and not run.errors
+    print("PASS: nothing lost, nothing duplicated" if ok else "FAIL")
+    return 0 if ok else 1
 
 
 def serve_and_load(
-    url: str,
-    tokens: dict[str, str],
-    tracks: dict[str, list[dict]],
-    args: argparse.Namespace,
-    label: str,
-    extra_env: dict[str, str],
-    tallies: list[Tally],
-    errors: list[str],
+    run_: Run, tracks: dict[str, list[dict]], args: argparse.Namespace
 ) -> tuple[float, float, float]:
     """Start a server, run the sequential baseline and the concurrent clients against it;
     (throughput, p95, p99) of the concurrent run."""
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, **extra_env}
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gis-service"),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        else:
-            raise SystemExit("the server did not start")
-        shift = 0 if not tallies else 100_000_000  # the second server's patrols are new too
-        baseline, b_elapsed = asyncio.run(
-            run(base, tokens, tracks, 1, args.baseline_seconds, shift, seed=1)
+    label, tokens = run_.label, run_.tokens
+    env = {**os.environ, "DATABASE_URL": run_.url, **run_.env}
+    # the server's log, read when it fails to start (a pipe nobody reads fills and blocks it)
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gis-service"),
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
         )
-        b_rate = report(f"[{label}] baseline, 1 sequential client", baseline, b_elapsed)
-        tally, elapsed = asyncio.run(
-            run(base, tokens, tracks, args.clients, args.seconds, shift + 5_000_000, seed=2)
-        )
-        rate = report(f"[{label}] {args.clients} concurrent clients", tally, elapsed)
-        print(
-            f"throughput ratio concurrent / sequential: {rate / b_rate:.2f}x "
-            f"({args.workers} server workers on {os.cpu_count()} cores, client in-process)"
-        )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    tallies += [baseline, tally]
-    errors += tally.errors + tally.retries_bad
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and server.poll() is None:
+                try:
+                    if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.3)
+            else:
+                log.seek(0)
+                tail = log.read().decode(errors="replace").splitlines()[-20:]
+                raise SystemExit(f"[{label}] the server did not start:\n" + "\n".join(tail))
+            shift = 0  # each server has its own database: both get the same uploads
+            slots: Counter[str] | None = Counter() if args.recent else None
+            baseline, b_elapsed = asyncio.run(
+                run(base, tokens, tracks, 1, args.baseline_seconds, shift, 1, slots)
+            )
+            b_rate = report(f"[{label}] baseline, 1 sequential client", baseline, b_elapsed)
+            tally, elapsed = asyncio.run(
+                run(
+                    base,
+                    tokens,
+                    tracks,
+                    args.clients,
+                    args.seconds,
+                    shift + (5_000_000 if slots is None else 0),  # slots go on from the baseline
+                    2,
+                    slots,
+                )
+            )
+            rate = report(f"[{label}] {args.clients} concurrent clients", tally, elapsed)
+            print(
+                f"throughput ratio concurrent / sequential: {rate / b_rate:.2f}x "
+                f"({args.workers} server workers on {os.cpu_count()} cores, client in-process)"
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    run_.tallies += [baseline, tally]
+    run_.errors += baseline.errors + baseline.retries_bad + tally.errors + tally.retries_bad
     lat = sorted(tally.latencies)
     q = statistics.quantiles(lat, n=100) if len(lat) > 1 else [lat[0]] * 99
     return rate, q[94], q[98]

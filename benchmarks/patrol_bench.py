@@ -10,9 +10,13 @@ B. ingest of app JSON batches of 2,000 points each, with every database read and
    one PostGIS query per point (ST_DWithin + ST_LineLocatePoint), measured on one patrol.
 C. one 5,000-point upload end to end (parse to commit), median over ``--uploads``, and one
    100,000-point upload, with the first upload of a chief (its assignment built) apart:
-   today's path side by side with the path of ``--before`` (default ``ed445fb``: its upload
-   modules, ``BEFORE_MODULES``, loaded from git into this process), interleaved upload by
-   upload so both see the same machine load.
+   today's path side by side with the path of ``--before`` (default ``ed445fb``), interleaved
+   upload by upload so both see the same machine load. Each path runs whole in its own
+   process (``benchmarks/path_worker.py``; the earlier one from its tree extracted with ``git
+   archive``) against its own scratch database at its own schema, prepared by its own
+   migrations, sample and zoning: the earlier code cannot write into today's schema (0012
+   partitioned the patrol tables). Part A runs ``--before``'s coverage core in this process
+   (pure code, no database).
 """
 
 from __future__ import annotations
@@ -76,7 +80,7 @@ def naive(x, y, line: shapely.LineString, tol: float = 70.0) -> float:
 def bench_core(before: str) -> None:
     """The coverage core alone, today's against ``before``'s, interleaved: one target (a
     village chief) and 300 targets on the line (a general chief's region)."""
-    _, old_core = load_before(before)
+    old_core = load_before_core(before)
     line = river()
     lines = LineSet.from_lines([line])
     x, y, t, acc = walk_along(line, 5000)
@@ -283,152 +287,115 @@ def bench_db(n_patrols: int, workers: int, batch: int) -> None:
 # -- C: one upload end to end, today's path against an earlier revision's -----------------------
 
 
-BEFORE = "ed445fb"  # the upload path before issue 17's second session (same schema as today)
-# the modules the speed work changed, in import order: loaded from git under their own names
-# while loading, so each old module imports the old versions of the others
-BEFORE_MODULES = (
-    "gis_service/domain/coverage.py",
-    "gis_service/domain/assignments.py",
-    "gis_service/fileio/tracks.py",
-    "gis_service/db/assignment_store.py",
-    "gis_service/db/patrol_store.py",
-    "gis_service/services/patrol_assignment.py",
-    "gis_service/services/patrols.py",
-)
+BEFORE = "ed445fb"  # the upload path before issue 17's second session (schema head 0009)
 
 
-def load_before(revision: str):
-    """The patrol service of ``revision`` as a module (its coverage core, assignment build,
-    parser and store with it), next to today's; the rest of the package is today's. Returns
-    (patrols, coverage) of ``revision``."""
-    import importlib
+def load_before_core(revision: str):
+    """The coverage core (``domain/coverage.py``) of ``revision`` as a module, next to
+    today's (its imports, ``domain/linear.py`` and ``domain/tracks.py``, are today's): pure
+    code, no database, so it runs in this process whatever the schema."""
     import importlib.util
     import subprocess
     import sys
     import tempfile
 
-    loaded = {}
-    saved = {}
-    try:
-        for path in BEFORE_MODULES:
-            name = path.removesuffix(".py").replace("/", ".")
-            found = subprocess.run(
-                ["git", "show", f"{revision}:{path}"], capture_output=True, text=True
-            )
-            if found.returncode:  # not in that revision: today's is the same
-                continue
-            with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
-                f.write(found.stdout)
-            alias = f"_before_{revision}_{name.rsplit('.', 1)[1]}"
-            spec = importlib.util.spec_from_file_location(alias, f.name)
-            assert spec is not None and spec.loader is not None
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[alias] = module
-            saved.setdefault(name, sys.modules.get(name))
-            # what the next old modules import: ``import a.b`` reads sys.modules,
-            # ``from a import b`` the package's attribute
-            sys.modules[name] = module
-            package, child = name.rsplit(".", 1)
-            setattr(importlib.import_module(package), child, module)
-            spec.loader.exec_module(module)
-            loaded[name] = module
-    finally:
-        for name, module in saved.items():
-            package, child = name.rsplit(".", 1)
-            if module is None:
-                sys.modules.pop(name, None)
-                delattr(importlib.import_module(package), child)
-            else:
-                sys.modules[name] = module
-                setattr(importlib.import_module(package), child, module)
-    return loaded["gis_service.services.patrols"], loaded["gis_service.domain.coverage"]
-
-
-def _timed(conn, ingest, body: bytes) -> float:
-    started = time.perf_counter()
-    ingest(conn, body, fmt="json", now=NOW)
-    conn.commit()
-    return time.perf_counter() - started
-
-
-class PeakRss:
-    """The largest resident set of this process while the block runs, above its start
-    (sampled from /proc every millisecond by a thread): the extra memory of one upload."""
-
-    def __enter__(self) -> PeakRss:
-        import threading
-
-        self.start = self.peak = _rss()
-        self._stop = threading.Event()
-
-        def sample() -> None:
-            while not self._stop.wait(0.001):
-                self.peak = max(self.peak, _rss())
-
-        self._thread = threading.Thread(target=sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, _rss())
-
-    @property
-    def extra_mib(self) -> float:
-        return (self.peak - self.start) / 2**20
-
-
-def _rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    path = "gis_service/domain/coverage.py"
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the checkout
+    found = subprocess.run(
+        ["git", "show", f"{revision}:{path}"], cwd=root, capture_output=True, text=True
+    )
+    if found.returncode:
+        raise SystemExit(f"cannot read {path} of revision {revision!r}: {found.stderr.strip()}")
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(found.stdout)
+    alias = f"_before_{revision}_coverage"
+    spec = importlib.util.spec_from_file_location(alias, f.name)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[alias] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    os.unlink(f.name)
+    return module
 
 
 def bench_upload(n_uploads: int, before: str) -> None:
-    from gis_service.services import patrol_assignment, patrols
+    """Each path in its own process (``benchmarks/path_worker.py``) with its own scratch
+    database at its own schema: today's code at today's head, ``before``'s code (its tree
+    extracted with ``git archive`` and first on the worker's PYTHONPATH) at its head, each
+    prepared by its own migrations, sample and zoning. The same uploads go to both, one
+    path after the other, the order alternating; each worker times parse to commit."""
+    import shutil
+    import tempfile
+    from pathlib import Path
 
-    old, _ = load_before(before)
-    url = _scratch_database()
-    segments = _segments(url)
-    bodies = [_batch(*segments[s % len(segments)], 5000 + s, n=5000) for s in range(2 * n_uploads)]
-    engine = create_engine(url)
-    new_s: list[float] = []
-    old_s: list[float] = []
+    from benchmarks.revision import PathWorker, extract_tree
+
+    base = database_url(get_settings())
+    urls = {
+        "today": with_database(base, f"gis_service_bench_{os.getpid()}_today"),
+        before: with_database(base, f"gis_service_bench_{os.getpid()}_before"),
+    }
+    scratch = Path(tempfile.mkdtemp(prefix="gis-before-"))
+    workers: dict[str, PathWorker] = {}
+    try:
+        trees = {"today": None, before: extract_tree(before, scratch / "tree")}
+        for label, tree in trees.items():
+            started = time.perf_counter()
+            workers[label] = PathWorker(label, tree)
+            schema = workers[label].call("prepare", urls[label], [])["schema"]
+            workers[label].call("connect", urls[label])
+            print(
+                f"   [{label}] own scratch database at schema {schema}, prepared by its code in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+        _compare_uploads(n_uploads, before, urls, trees, workers)
+    finally:  # also on failure: no worker, scratch database or tree left behind
+        for worker in workers.values():
+            worker.close()
+        for url in urls.values():
+            admin.drop_database(url)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _compare_uploads(n_uploads, before, urls, trees, workers) -> None:
+    from benchmarks.revision import PathWorker
+
+    segments = _segments(urls["today"])
+    bodies = [_batch(*segments[s % len(segments)], 5000 + s, n=5000) for s in range(n_uploads)]
+    paths = list(workers.items())
     cold: dict[str, list[float]] = {"today": [], before: []}
-    paths = [("today", patrols), (before, old)]
-    with engine.connect() as conn:
-        # a chief's first upload in a process: its assignment is built (the caches emptied
-        # before each path's round, the PROJ transformers already warm)
-        _timed(conn, patrols.ingest_patrol, _batch(*segments[0], 899, n=5000))
-        _timed(conn, old.ingest_patrol, _batch(*segments[0], 949, n=5000))
-        for round_ in range(2):
-            for label, path in paths if round_ % 2 else paths[::-1]:
-                sys_modules_cache(path, patrol_assignment).clear()
-                for k in range(len(segments)):
-                    body = _batch(
-                        *segments[k], 900 + 100 * round_ + (label == before) * 50 + k, n=5000
-                    )
-                    cold[label].append(_timed(conn, path.ingest_patrol, body))
-        for k in range(n_uploads):
-            pair = [(patrols.ingest_patrol, new_s), (old.ingest_patrol, old_s)]
-            for ingest, out in pair if k % 2 else pair[::-1]:
-                out.append(_timed(conn, ingest, bodies[2 * k + (out is old_s)]))
-    engine.dispose()
+    runs: dict[str, list[float]] = {"today": [], before: []}
+    # a chief's first upload in a process: its assignment is built (the caches emptied
+    # before each path's round, the PROJ transformers already warm)
+    warm = _batch(*segments[0], 899, n=5000)
+    for _, worker in paths:
+        worker.call("ingest", warm, NOW)
+    for round_ in range(2):
+        for label, worker in paths if round_ % 2 else paths[::-1]:
+            worker.call("clear_assignments")
+            for k in range(len(segments)):
+                body = _batch(*segments[k], 900 + 100 * round_ + k, n=5000)
+                cold[label].append(worker.call("ingest", body, NOW))
+    for k in range(n_uploads):
+        for label, worker in paths if k % 2 else paths[::-1]:
+            runs[label].append(worker.call("ingest", bodies[k], NOW))
+    for worker in workers.values():
+        worker.call("close")
     # the 100,000-point upload in fresh processes, one path each (memory a process already
-    # grew for the other path's upload would hide this one's), twice, alternating
-    big = [_batch(*segments[0], 7000 + k, n=100_000) for k in range(4)]
-    warm = _batch(*segments[0], 6999, n=5000)
-    runs: dict[str, list[tuple[float, float]]] = {"today": [], before: []}
-    with mp.get_context("spawn").Pool(1, maxtasksperchild=1) as pool:
-        for k in range(4):
-            label = ("today", before)[k % 2 if k < 2 else 1 - k % 2]
-            rev = None if label == "today" else before
-            runs[label].append(pool.apply(_big_upload, (url, rev, warm, big[k])))
-    admin.drop_database(url)
-    big_new, rss_new = min(runs["today"])
-    big_old, rss_old = min(runs[before])
-    new_ms = statistics.median(new_s) * 1000
-    old_ms = statistics.median(old_s) * 1000
+    # grew for the other path's upload would hide this one's), twice, alternating; each
+    # body goes to both paths, each warm-up body is new to its database
+    big = [_batch(*segments[0], 7000 + k, n=100_000) for k in range(2)]
+    large: dict[str, list[tuple[float, float]]] = {"today": [], before: []}
+    for k in range(4):
+        label = ("today", before)[k % 2 if k < 2 else 1 - k % 2]
+        with PathWorker(label, trees[label]) as fresh:
+            fresh.call("connect", urls[label])
+            warm = _batch(*segments[0], 6990 + k, n=5000)
+            large[label].append(fresh.call("big_upload", warm, big[k // 2], NOW))
+    big_new, rss_new = min(large["today"])
+    big_old, rss_old = min(large[before])
+    new_ms = statistics.median(runs["today"]) * 1000
+    old_ms = statistics.median(runs[before]) * 1000
     print(
         f"C. one 5,000-point upload, parse to commit, median of {n_uploads}: today {new_ms:.1f} ms"
         f" (goal <= 25 ms), {before} {old_ms:.1f} ms -> {old_ms / new_ms:.2f}x"
@@ -443,28 +410,6 @@ def bench_upload(n_uploads: int, before: str) -> None:
         f"{big_new * 1000:.0f} ms, +{rss_new:.0f} MiB RSS (goals <= 300 ms, <= 60 MiB), "
         f"{before} {big_old * 1000:.0f} ms, +{rss_old:.0f} MiB -> {big_old / big_new:.2f}x"
     )
-
-
-def _big_upload(url: str, revision: str | None, warm: bytes, body: bytes) -> tuple[float, float]:
-    """In a fresh process: one warm-up upload, then ``body``; (seconds, extra MiB of RSS)."""
-    import gc
-
-    from gis_service.services import patrols
-
-    path = load_before(revision)[0] if revision else patrols
-    engine = create_engine(url)
-    with engine.connect() as conn:
-        _timed(conn, path.ingest_patrol, warm)
-        gc.collect()
-        with PeakRss() as rss:
-            seconds = _timed(conn, path.ingest_patrol, body)
-    engine.dispose()
-    return seconds, rss.extra_mib
-
-
-def sys_modules_cache(path, patrol_assignment):
-    """The assignment cache a patrol path uses (today's, or the one its revision built)."""
-    return getattr(path, "ASSIGNMENTS", patrol_assignment.ASSIGNMENTS)
 
 
 def main() -> None:
@@ -486,7 +431,12 @@ def main() -> None:
     if args.only in (None, "B"):
         bench_db(args.patrols, args.workers, args.batch)
     if args.only in (None, "C"):
-        bench_upload(args.uploads, args.before)
+        from benchmarks.revision import RevisionError
+
+        try:
+            bench_upload(args.uploads, args.before)
+        except RevisionError as exc:  # the earlier revision could not be extracted or run
+            raise SystemExit(f"C. FAIL: {exc}") from None
     print(f"machine load (1, 5, 15 min) at the end: {_load()}")
 
 
