@@ -96,6 +96,13 @@ class AssignmentCache:
 ASSIGNMENTS = AssignmentCache()
 
 
+def database_key(conn: Connection) -> str:
+    """Which database a connection is of (server, port, name; no password): part of the
+    assignment cache's key."""
+    url = conn.engine.url
+    return f"{url.host}:{url.port}/{url.database}"
+
+
 def build_assignment(
     conn: Connection, chief_id: str, day: dt.date, epsg: int, reach: float, run_id: int | None
 ) -> Assignment:

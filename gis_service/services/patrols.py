@@ -79,6 +79,7 @@ from gis_service.services.patrol_assignment import (
     ASSIGNMENTS,
     Assignment,
     build_assignment,
+    database_key,
 )
 from gis_service.services.service_area import ServiceArea, service_area, tested_points
 
@@ -301,7 +302,9 @@ def compute_patrol(
     lines_epsg = int(state.metric_epsg) if outside and state.metric_epsg else epsg
     reach = settings.matching.joint_reach_m
     assignment = ASSIGNMENTS.get(
-        (state.run_id, lines_epsg, reach, prep.chief_id, state.post_ids),
+        # run and post ids are a database's own: two databases in one process (notebooks
+        # comparing them, tests) must not share lines
+        (database_key(conn), state.run_id, lines_epsg, reach, prep.chief_id, state.post_ids),
         lambda: build_assignment(conn, prep.chief_id, day, lines_epsg, reach, state.run_id),
     )
 

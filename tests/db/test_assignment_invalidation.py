@@ -55,6 +55,8 @@ def test_a_new_post_or_zoning_run_rebuilds_the_chiefs_assignment(
         first = _upload(conn, sample_tracks, row)
         again = _upload(conn, sample_tracks, row)
         assert len(built) == 1  # the same roster and zoning: built once
+        # run and post ids are the database's own: the key names the database too
+        assert built[0][0].endswith(f"/{conn.engine.url.database}")
         assert again["summary"]["targets"] == first["summary"]["targets"]
 
         # a new post on another water: the chief's assignment now includes it
@@ -83,7 +85,7 @@ def test_a_new_post_or_zoning_run_rebuilds_the_chiefs_assignment(
         run = rebuild_zoning(conn)["run_id"]
         rezoned = _upload(conn, sample_tracks, row)
         assert len(built) == 3
-        assert built[-1][0] == run != built[-2][0]
+        assert built[-1][1] == run != built[-2][1]  # (database, run, ...)
         assert other.water_body_code in _water_targets(rezoned)
     finally:
         del ASSIGNMENTS.get

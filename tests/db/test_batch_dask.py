@@ -28,7 +28,6 @@ from gis_service.services.audit_national import (
     subtree,
 )
 from gis_service.services.dask_cluster import dask_client
-from gis_service.services.patrol_assignment import ASSIGNMENTS
 from gis_service.services.patrols import PatrolSettings, Upload, ingest_patrols
 from gis_service.services.point_sources import configured_point_rules
 from gis_service.services.sample import load_sample
@@ -39,16 +38,6 @@ from tests.unit.test_zones import PLACES, _frames
 TZ = "Asia/Shanghai"
 NOW = dt.datetime(2026, 10, 20, tzinfo=dt.UTC)
 CITY = "450500"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _own_assignment_cache():
-    """The assignment cache is per process and keyed by run and post ids, not by database:
-    this module's in-process re-matches must not leave lines of its database for the next
-    module's (another database with the same run ids)."""
-    ASSIGNMENTS.clear()
-    yield
-    ASSIGNMENTS.clear()
 
 
 @pytest.fixture(scope="module")
