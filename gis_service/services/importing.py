@@ -40,7 +40,7 @@ from gis_service.domain.vocab import (
 from gis_service.errors import InputError
 from gis_service.fileio.archive import ImportLimits
 from gis_service.fileio.attributes import REGION_ALIASES, WATER_ALIASES, select_fields
-from gis_service.fileio.cells import read_validity
+from gis_service.fileio.cells import blank, cell_text, read_validity
 from gis_service.fileio.vector import read_vector
 from gis_service.services import import_log
 from gis_service.services.reports import ImportReport, ProblemList
@@ -53,21 +53,9 @@ def _raw(path: Path, limits: ImportLimits) -> tuple[bytes, str]:
     return import_log.read_evidence(path, limits)
 
 
-def _blank(value: object) -> bool:
-    return (
-        value is None
-        or (isinstance(value, float) and math.isnan(value))
-        or (isinstance(value, str) and not value.strip())
-    )
-
-
-def _text(value: object) -> str | None:
-    return None if _blank(value) else str(value).strip()
-
-
 def _vocab(value: object, labels: Mapping[str, str]) -> str | None:
     """Accept the English term or its Chinese label (水库 -> reservoir)."""
-    text_value = _text(value)
+    text_value = cell_text(value)
     if text_value is None:
         return None
     lowered = text_value.lower()
@@ -154,8 +142,7 @@ def import_regions(
     levels = [normalise_level(v) for v in attrs["level"]]
     parents = [normalise_code(v) for v in attrs["parent_code"]]
     kinds = [
-        _vocab(v, REGION_KIND_LABELS) or ("government" if _blank(v) else None)
-        for v in attrs["kind"]
+        _vocab(v, REGION_KIND_LABELS) or ("government" if blank(v) else None) for v in attrs["kind"]
     ]
     duplicated = pd.Series(codes).duplicated(keep=False).to_numpy()
 
@@ -188,7 +175,7 @@ def import_regions(
             problems.add(where, problem)
         if duplicated[i]:
             problems.add(where, "code appears more than once in the file")
-        if _blank(attrs["name"].iloc[i]):
+        if blank(attrs["name"].iloc[i]):
             problems.add(where, "missing name")
         if kinds[i] is None:
             problems.add(
@@ -210,7 +197,7 @@ def import_regions(
         rows.append(
             {
                 "code": codes[i],
-                "name": _text(attrs["name"].iloc[i]),
+                "name": cell_text(attrs["name"].iloc[i]),
                 "level": level,
                 "parent_code": parent,
                 "kind": kinds[i],
@@ -293,7 +280,7 @@ def _parse_bool(value: object) -> bool | None:
 
 def _parse_positive(value: Any) -> tuple[float | None, bool]:
     """(number or None, ok) of an attribute cell (whatever type the file reader gave)."""
-    if _blank(value):
+    if blank(value):
         return None, True
     try:
         number = float(value)
@@ -338,9 +325,9 @@ def import_water_bodies(
     )
     attrs = selected.frame
     problems = ProblemList(path.name)
-    codes = [_text(v) for v in attrs["code"]]
+    codes = [cell_text(v) for v in attrs["code"]]
     kinds = [_vocab(v, WATER_KIND_LABELS) for v in attrs["kind"]]
-    parents = [_text(v) for v in attrs["parent_code"]]
+    parents = [cell_text(v) for v in attrs["parent_code"]]
     regions = [normalise_code(v) for v in attrs["managing_region_code"]]
     duplicated = pd.Series(codes).duplicated(keep=False).to_numpy()
 
@@ -369,7 +356,7 @@ def import_water_bodies(
             problems.add(where, "missing code")
         if duplicated[i] and codes[i]:
             problems.add(where, "code appears more than once in the file")
-        if _blank(attrs["name"].iloc[i]):
+        if blank(attrs["name"].iloc[i]):
             problems.add(where, "missing name")
         if kinds[i] is None:
             problems.add(
@@ -394,7 +381,7 @@ def import_water_bodies(
                 )
             elif level is None:
                 level = region_levels[region]
-        if level is None and not _blank(attrs["managing_level"].iloc[i]):
+        if level is None and not blank(attrs["managing_level"].iloc[i]):
             problems.add(
                 where,
                 f"managing_level {attrs['managing_level'].iloc[i]!r} is not one "
@@ -417,14 +404,14 @@ def import_water_bodies(
         rows.append(
             {
                 "code": codes[i],
-                "name": _text(attrs["name"].iloc[i]),
+                "name": cell_text(attrs["name"].iloc[i]),
                 "kind": kinds[i],
                 "parent_code": parent,
                 "managing_level": level,
                 "managing_region_code": region,
                 "flow_reversed": bool(reversed_flag),
                 "buffer_width_m": width,
-                "source": _text(attrs["source"].iloc[i]),
+                "source": cell_text(attrs["source"].iloc[i]),
                 "geom": None if geoms[i] is None else from_shape(geoms[i], srid=STORAGE_SRID),
             }
         )
@@ -490,7 +477,9 @@ def import_chiefs(
         {c for v in attrs["region_code"] if (c := normalise_code(v)) is not None},
     )
     waters = _existing(
-        conn, WaterBody.code, {t for v in attrs["water_body_code"] if (t := _text(v)) is not None}
+        conn,
+        WaterBody.code,
+        {t for v in attrs["water_body_code"] if (t := cell_text(v)) is not None},
     )
 
     people: dict[str, dict] = {}
@@ -498,8 +487,8 @@ def import_chiefs(
     for i in range(len(attrs)):
         where = f"line {i + 2}"
         row = attrs.iloc[i]
-        person = _text(row["person_id"])
-        name = _text(row["name"])
+        person = cell_text(row["person_id"])
+        name = cell_text(row["name"])
         if not person or not name:
             problems.add(where, "missing person_id or name")
         elif person in people and people[person]["name"] != name:
@@ -512,8 +501,8 @@ def import_chiefs(
             people[person] = {
                 "id": person,
                 "name": name,
-                "phone": _text(row["phone"]),
-                "title": _text(row["title"]),
+                "phone": cell_text(row["phone"]),
+                "title": cell_text(row["title"]),
             }
         role = _vocab(row["role"], POST_ROLE_LABELS)
         if role is None:
@@ -526,7 +515,7 @@ def import_chiefs(
             problems.add(where, f"region {region} is not in the database")
         elif level is not None and regions[region] != level:
             problems.add(where, f"region {region} is a {regions[region]}, the post is {level}")
-        water = _text(row["water_body_code"])
+        water = cell_text(row["water_body_code"])
         if water is not None and water not in waters:
             problems.add(where, f"water body {water} is not in the database")
         if role in REGION_ROLES and water is not None:

@@ -24,6 +24,7 @@ from gis_service.db.session import atomic
 from gis_service.domain import plans as dp
 from gis_service.errors import ConflictError, InputError, NotFoundError
 from gis_service.fileio.attributes import select_fields
+from gis_service.fileio.cells import cell_text
 from gis_service.fileio.tables import read_table
 from gis_service.services import import_log
 from gis_service.services.plan_views import TaskDetail, get_task
@@ -130,13 +131,6 @@ def resolve_places(
 # -- the import ---------------------------------------------------------------------------------
 
 
-def _text(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
 def _number(value: str | None) -> float | None:
     if value is None:
         return None
@@ -168,7 +162,7 @@ class _Row:
 
 def _convert(where: str, row, today: dt.date) -> _Row | str:
     """One line's cells converted (problems collected on the row), or why it is unusable."""
-    values = {k: _text(row[k]) for k in (*REQUIRED, *OPTIONAL)}
+    values = {k: cell_text(row[k]) for k in (*REQUIRED, *OPTIONAL)}
     missing = [k for k in REQUIRED if values[k] is None]
     if missing:
         return f"missing {', '.join(missing)}"
@@ -317,7 +311,7 @@ def import_plan_tasks(
         len(rows),
         columns=dict(selected.used),
     )
-    defaulted = sum(_text(s) is None for s in attrs["status"])
+    defaulted = sum(cell_text(s) is None for s in attrs["status"])
     if defaulted:
         report.derived.append(f"{defaulted} task(s) without 状态 (status): 未开始 (not_started)")
     with atomic(conn):

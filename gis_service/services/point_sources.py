@@ -9,7 +9,6 @@ and write only when there is none, in one savepoint.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +36,7 @@ from gis_service.domain.vocab import (
 )
 from gis_service.errors import InputError, NotFoundError
 from gis_service.fileio.attributes import select_fields
-from gis_service.fileio.cells import read_validity
+from gis_service.fileio.cells import cell_text, read_validity
 from gis_service.fileio.tables import TABLE_SUFFIXES, read_table
 from gis_service.fileio.vector import read_vector
 from gis_service.records.audit import PointPostAuditRecord
@@ -73,15 +72,8 @@ _KIND_WORDS = {
 _ROLE_WORDS = {v: k for k, v in POINT_ROLE_LABELS.items()}
 
 
-def _text(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
 def _word(value: object, words: dict[str, str], known: tuple[str, ...]) -> str | None:
-    text = _text(value)
+    text = cell_text(value)
     if text is None:
         return None
     return text.lower() if text.lower() in known else words.get(text)
@@ -120,14 +112,14 @@ def import_points(conn: Connection, path: Path | str, *, crs: str | None = None)
         conn, "admin_region", "code", {c for c in map(normalise_code, attrs["region_code"]) if c}
     )
     waters = store.existing(
-        conn, "water_body", "code", {w for w in map(_text, attrs["water_body_code"]) if w}
+        conn, "water_body", "code", {w for w in map(cell_text, attrs["water_body_code"]) if w}
     )
     rows: list[dict] = []
     seen: dict[str, int] = {}
     for i in range(len(attrs)):
         where = f"{label} {i + offset}"
         row = attrs.iloc[i]
-        code, name = _text(row["code"]), _text(row["name"])
+        code, name = cell_text(row["code"]), cell_text(row["name"])
         if not code or not name:
             problems.add(where, "missing code or name")
             continue
@@ -146,7 +138,7 @@ def import_points(conn: Connection, path: Path | str, *, crs: str | None = None)
         region = normalise_code(row["region_code"])
         if region not in regions:
             problems.add(where, f"region {row['region_code']} is not in the database")
-        water = _text(row["water_body_code"])
+        water = cell_text(row["water_body_code"])
         if water is not None and water not in waters:
             problems.add(where, f"water body {water} is not in the database")
         if table:
@@ -213,15 +205,17 @@ def import_point_posts(conn: Connection, path: Path | str) -> ImportReport:
     attrs = selected.frame
     problems = ProblemList(path.name)
     points = store.existing(
-        conn, "responsibility_point", "code", {c for c in map(_text, attrs["point_code"]) if c}
+        conn, "responsibility_point", "code", {c for c in map(cell_text, attrs["point_code"]) if c}
     )
-    known = store.existing(conn, "chief", "id", {c for c in map(_text, attrs["person_id"]) if c})
+    known = store.existing(
+        conn, "chief", "id", {c for c in map(cell_text, attrs["person_id"]) if c}
+    )
     people: dict[str, dict] = {}
     rows: list[dict] = []
     for i in range(len(attrs)):
         where = f"line {i + 2}"
         row = attrs.iloc[i]
-        person, name = _text(row["person_id"]), _text(row["name"])
+        person, name = cell_text(row["person_id"]), cell_text(row["name"])
         if not person or not name:
             problems.add(where, "missing person_id or name")
             continue
@@ -232,8 +226,8 @@ def import_point_posts(conn: Connection, path: Path | str) -> ImportReport:
             people[person] = {
                 "id": person,
                 "name": name,
-                "phone": _text(row["phone"]),
-                "title": _text(row["title"]),
+                "phone": cell_text(row["phone"]),
+                "title": cell_text(row["title"]),
             }
         role = _word(row["role"], _ROLE_WORDS, POINT_ROLES)
         if role is None:
@@ -242,7 +236,7 @@ def import_point_posts(conn: Connection, path: Path | str) -> ImportReport:
                 f"role {row['role']!r} is not one of {', '.join(POINT_ROLES)} "
                 f"({'/'.join(POINT_ROLE_LABELS.values())})",
             )
-        point = _text(row["point_code"])
+        point = cell_text(row["point_code"])
         if point not in points:
             problems.add(where, f"point {point} is not in the database (import points first)")
         elif role is not None and points[point]["kind"] not in POINT_ROLE_KINDS[role]:

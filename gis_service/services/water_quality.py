@@ -28,7 +28,7 @@ from gis_service.domain import water_quality as wq
 from gis_service.domain.crs import local_metric_epsg, to_metric
 from gis_service.errors import InputError
 from gis_service.fileio.attributes import select_fields
-from gis_service.fileio.cells import blank, cell_date
+from gis_service.fileio.cells import blank, cell_date, cell_text
 from gis_service.fileio.tables import read_table
 from gis_service.services import import_log
 from gis_service.services.reports import ImportReport, ProblemList
@@ -61,13 +61,8 @@ SAMPLE_ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 
-def _text(value: object) -> str | None:
-    text = "" if value is None else str(value).strip()
-    return text or None
-
-
 def _float(value: object) -> tuple[float | None, bool]:
-    text = _text(value)
+    text = cell_text(value)
     if text is None:
         return None, True
     try:
@@ -114,14 +109,14 @@ def import_sections(
     )
     attrs = selected.frame
     problems = ProblemList(path.name)
-    joint_ids = {j for j in (_text(v) for v in attrs["joint_section_id"]) if j}
+    joint_ids = {j for j in (cell_text(v) for v in attrs["joint_section_id"]) if j}
     joints = {c.joint_section_id: c for c in store.crossings(conn, joint_ids)} if joint_ids else {}
     rows: list[dict] = []
     seen: dict[str, int] = {}
     for i in range(len(attrs)):
         where = f"line {i + 2}"
         row = attrs.iloc[i]
-        code, name = _text(row["code"]), _text(row["name"])
+        code, name = cell_text(row["code"]), cell_text(row["name"])
         if not code or not name:
             problems.add(where, "missing code or name (断面编码/断面名称)")
             continue
@@ -137,10 +132,10 @@ def import_sections(
             "code": code,
             "name": name,
             "target_class": target,
-            "water_body_code": _text(row["water_body_code"]),
-            "upstream_region_code": _text(row["upstream_region_code"]),
-            "downstream_region_code": _text(row["downstream_region_code"]),
-            "joint_section_id": _text(row["joint_section_id"]),
+            "water_body_code": cell_text(row["water_body_code"]),
+            "upstream_region_code": cell_text(row["upstream_region_code"]),
+            "downstream_region_code": cell_text(row["downstream_region_code"]),
+            "joint_section_id": cell_text(row["joint_section_id"]),
             "lon": None,
             "lat": None,
             "line": where,
@@ -253,7 +248,7 @@ def import_samples(conn: Connection, path: Path | str) -> ImportReport:
     )
     attrs = selected.frame
     problems = ProblemList(path.name)
-    kinds = store.section_water_kinds(conn, {c for c in map(_text, attrs["section_code"]) if c})
+    kinds = store.section_water_kinds(conn, {c for c in map(cell_text, attrs["section_code"]) if c})
     n = len(attrs)
     values = pd.DataFrame(np.nan, index=range(n), columns=list(wq.PARAMETER_NAMES))
     stated: list[int | None] = [None] * n
@@ -262,7 +257,7 @@ def import_samples(conn: Connection, path: Path | str) -> ImportReport:
     for i in range(n):
         where = f"line {i + 2}"
         row = attrs.iloc[i]
-        section = _text(row["section_code"])
+        section = cell_text(row["section_code"])
         if section not in kinds:
             problems.add(
                 where, f"section {section!r} is not in the database (import sections first)"
@@ -284,12 +279,12 @@ def import_samples(conn: Connection, path: Path | str) -> ImportReport:
                 problems.add(where, f"{p.name} ({p.label}) {row[p.name]!r} is not a number >= 0")
             elif number is not None:
                 values.loc[i, p.name] = number
-        if _text(row["class"]) is not None:
+        if cell_text(row["class"]) is not None:
             stated[i] = wq.parse_class(row["class"])
             if stated[i] is None:
                 problems.add(where, f"class {row['class']!r} is not a class Ⅰ..Ⅴ or 劣Ⅴ")
     still = np.array(
-        [kinds.get(_text(c) or "") in STILL_WATER_KINDS for c in attrs["section_code"]], bool
+        [kinds.get(cell_text(c) or "") in STILL_WATER_KINDS for c in attrs["section_code"]], bool
     )
     computed = wq.computed_classes(values, still)
     limiting = wq.limiting_parameters(values, still)
@@ -299,7 +294,7 @@ def import_samples(conn: Connection, path: Path | str) -> ImportReport:
         comp = None if pd.isna(computed[i]) else int(computed[i])
         quality, basis = wq.reconcile_class(stated[i], comp)
         if quality is None and comp is None and stated[i] is None:
-            if _text(attrs.iloc[i]["class"]) is None:
+            if cell_text(attrs.iloc[i]["class"]) is None:
                 problems.add(where, "neither a class nor any parameter is given")
             continue
         if quality is None:
@@ -312,7 +307,7 @@ def import_samples(conn: Connection, path: Path | str) -> ImportReport:
             continue
         rows.append(
             {
-                "section_code": _text(attrs.iloc[i]["section_code"]),
+                "section_code": cell_text(attrs.iloc[i]["section_code"]),
                 "sampled_on": days[i],
                 **{
                     p: (None if pd.isna(values.loc[i, p]) else float(values.loc[i, p]))
