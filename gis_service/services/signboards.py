@@ -27,6 +27,7 @@ from gis_service.domain.crs import local_metric_epsg, to_metric
 from gis_service.domain.vocab import LEVEL_LABELS, LEVEL_RANK, POST_ROLE_LABELS
 from gis_service.errors import InputError, NotFoundError
 from gis_service.fileio.attributes import select_fields
+from gis_service.fileio.cells import cell_date, cell_text
 from gis_service.fileio.crs_input import parse_crs_option, resolve_source_crs, to_storage
 from gis_service.fileio.tables import TABLE_SUFFIXES, read_table
 from gis_service.fileio.vector import read_vector
@@ -51,13 +52,6 @@ def configured_signboard_rules(path: Path | str | None = None) -> sb.SignboardRu
         return sb.load_signboard_rules(path)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-
-
-def _text(value: object) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    text = str(value).strip()
-    return text or None
 
 
 def _read(path: Path, crs: str | None) -> tuple[pd.DataFrame, np.ndarray, list[str], str]:
@@ -185,12 +179,12 @@ def import_signboards(
     if run is None:
         raise InputError("no zoning yet: run `gis-service zoning rebuild` before importing boards")
 
-    codes = [_text(v) for v in attrs["code"]]
-    waters = [_text(v) for v in attrs["water_body_code"]]
-    given = [_text(v) for v in attrs["segment_id"]]
-    printed_raw = [_text(v) for v in attrs["printed_on"]]
-    listed_raw = [_text(v) for v in attrs["chiefs"]]
-    names_raw = [_text(v) for v in attrs["name"]]
+    codes = [cell_text(v) for v in attrs["code"]]
+    waters = [cell_text(v) for v in attrs["water_body_code"]]
+    given = [cell_text(v) for v in attrs["segment_id"]]
+    printed_raw = [cell_text(v) for v in attrs["printed_on"]]
+    listed_raw = [cell_text(v) for v in attrs["chiefs"]]
+    names_raw = [cell_text(v) for v in attrs["name"]]
     seen: dict[str, int] = {}
     printed: list[dt.date] = []
     usable = np.zeros(len(attrs), dtype=bool)
@@ -212,7 +206,7 @@ def import_signboards(
         day = today
         if day_text is not None:
             try:
-                day = dt.date.fromisoformat(day_text[:10])
+                day = cell_date(day_text) or today  # not cut at 10 characters: refused
             except ValueError:
                 problems.add(where, f"printed_on {day_text!r} is not a date (YYYY-MM-DD)")
             else:

@@ -111,6 +111,7 @@ def test_refusals_name_the_line_and_nothing_is_imported(conn, stream, tmp_path):
         f"TB-8,重复,{x0},{y0},{WATER},,2026-03-01,\n"
         f"TB-9,坏数,{x0},north,{WATER},,2026-03-01,\n"
         f"TB/10,斜杠,{x0},{y0},{WATER},,2026-03-01,\n"
+        f"TB-11,坏日,{x0},{y0 + 10 * deg:.8f},{WATER},,2026-03-01garbage,\n"
     )
     with pytest.raises(InputError) as caught:
         svc.import_signboards(conn, _csv(tmp_path, body), today=TODAY, tolerance_m=300)
@@ -123,6 +124,8 @@ def test_refusals_name_the_line_and_nothing_is_imported(conn, stream, tmp_path):
     assert "line 7: code TB-8 repeats line 6" in message
     assert "line 8: lon/lat (经度/纬度) must be numbers" in message
     assert "line 9: code 'TB/10': no slash, backslash or control character" in message
+    # trailing text is refused, not cut to the first 10 characters
+    assert "line 10: printed_on '2026-03-01garbage' is not a date (YYYY-MM-DD)" in message
     assert _count(conn) == before
 
 
