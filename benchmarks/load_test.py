@@ -73,6 +73,7 @@ def _load() -> str:
 @dataclass
 class Tally:
     latencies: list[float] = field(default_factory=list)
+    sent_at: list[float] = field(default_factory=list)  # perf_counter when each was sent
     created: dict[str, str] = field(default_factory=dict)  # patrol uuid -> id answered
     retries_ok: int = 0
     retries_bad: list[str] = field(default_factory=list)
@@ -161,6 +162,7 @@ async def client(
                 tally.errors.append(f"{pid}: {exc!r}")
                 continue
             tally.latencies.append(time.perf_counter() - t0)
+            tally.sent_at.append(t0)
             if retry:
                 ok = res.status_code == 200 and res.json().get("id") == tally.created.get(pid)
                 tally.retries_ok += ok
@@ -220,6 +222,16 @@ def report(name: str, tally: Tally, elapsed: float) -> float:
         f"{len(tally.retries_bad)} wrong, errors {len(tally.errors)}; latency p50 "
         f"{q[49] * 1000:.0f} ms, p95 {q[94] * 1000:.0f} ms, p99 {q[98] * 1000:.0f} ms"
     )
+    slow = [(t, x) for t, x in zip(tally.sent_at, tally.latencies, strict=True) if x > q[94]]
+    if slow:
+        # where the slowest 5 % fall in the run: spread evenly means queueing, bunched
+        # means a stall (a lock, a checkpoint, a cold cache)
+        t0 = min(tally.sent_at)
+        buckets = Counter(int((t - t0) // 5) * 5 for t, _ in slow)
+        print(
+            "  slowest 5 % by second of the run sent: "
+            + ", ".join(f"{k}s: {v}" for k, v in sorted(buckets.items()))
+        )
     return rate
 
 

@@ -183,6 +183,14 @@ def store_patrols(engine: Engine, n: int, copies: int = 1) -> int:
                 "p.started_at + c.days * interval '1 day'))) "
                 "FROM copy_of c JOIN patrol p ON p.id = c.base"
             )
+            # every patrol has its key (migration 0014), written first
+            cur.execute(
+                "INSERT INTO patrol_key (id, chief_id, content_sha256, geometry_fingerprint, "
+                "started_at, ended_at) SELECT c.id, CASE WHEN c.variant = 0 THEN p.chief_id "
+                "ELSE p.chief_id || '~' || c.variant END, c.sha, p.geometry_fingerprint, "
+                "p.started_at + c.days * interval '1 day', p.ended_at + c.days * interval '1 day' "
+                "FROM copy_of c JOIN patrol p ON p.id = c.base"
+            )
             cur.execute(
                 f"INSERT INTO patrol (id, chief_id, content_sha256, file_name, started_at, "
                 f"ended_at, uploaded_at, {_SAME}) SELECT c.id, CASE WHEN c.variant = 0 "

@@ -442,6 +442,31 @@ class RiverConvener(Base):
 # -- patrols (migration 0003) ----------------------------------------------------------------
 
 
+class PatrolKey(Base):
+    """One row per patrol ever stored, outside the month partitions (migration 0014).
+
+    A key of the partitioned ``patrol`` must hold its start, so only this table can say that
+    an id is taken in every month and that a chief's same points count once; and an upload's
+    look-ups (same UUID, same points, same geometry filed before, the chief's patrols at the
+    same time) read it alone instead of every month partition. Rows of archived months stay.
+    Kept exact by the database: ``patrol.id`` references it, and triggers delete and update
+    it with the patrol (see the migration).
+    """
+
+    __tablename__ = "patrol_key"
+    id = mapped_column(UUID(as_uuid=True), primary_key=True)
+    chief_id: Mapped[str] = mapped_column(String)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    geometry_fingerprint: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (
+        UniqueConstraint("chief_id", "content_sha256", name="uq_patrol_key_chief_content"),
+        Index("ix_patrol_key_fingerprint", "geometry_fingerprint", "started_at"),
+        Index("ix_patrol_key_chief_ended", "chief_id", "ended_at"),
+    )
+
+
 class Patrol(Base):
     """One uploaded patrol (巡河记录): its verdict, what it covered, where it went.
 
@@ -451,15 +476,20 @@ class Patrol(Base):
     Partitioned by month of ``started_at`` (migration 0012, with ``patrol_raw`` and
     ``patrol_coverage``: a month is one partition of each, months in China Standard Time;
     ``db.partitions``). A key of a partitioned table holds the partition key: the primary key
-    is (id, started_at), duplicates are caught by (chief, content hash, started_at), which is
-    the same rule because the same points start at the same time.
+    is (id, started_at); that an id is taken in every month, and that a chief's same points
+    count once, is :class:`PatrolKey`'s (0014), which every patrol references.
     """
 
     __tablename__ = "patrol"
-    id = mapped_column(UUID(as_uuid=True), primary_key=True)
+    # migration 0014: every patrol has its key (an id unique across months)
+    id = mapped_column(
+        UUID(as_uuid=True),
+        ForeignKey("patrol_key.id", name="patrol_id_key_fkey"),
+        primary_key=True,
+    )
     chief_id: Mapped[str] = mapped_column(ForeignKey("chief.id", ondelete="RESTRICT"))
     content_sha256: Mapped[str] = mapped_column(String(64))
-    geometry_fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    geometry_fingerprint: Mapped[str] = mapped_column(String(64))
     source_format: Mapped[str] = mapped_column(String(16))
     file_name: Mapped[str | None] = mapped_column(Text)
     coord_system: Mapped[str] = mapped_column(String(16))
@@ -485,7 +515,6 @@ class Patrol(Base):
             "status IN ('valid', 'partial', 'invalid', 'suspicious')", name="patrol_status"
         ),
         CheckConstraint("ended_at >= started_at", name="patrol_times"),
-        Index("uq_patrol_chief_content", "chief_id", "content_sha256", "started_at", unique=True),
         Index("ix_patrol_chief_started", "chief_id", "started_at"),
         Index("ix_patrol_period", text("tstzrange(started_at, ended_at)"), postgresql_using="gist"),
         {"postgresql_partition_by": "RANGE (started_at)"},

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from gis_service.errors import ConflictError
+
 TABLES = ("patrol", "patrol_raw", "patrol_coverage")
 PARTITION_TIMEZONE = "Asia/Shanghai"  # the bounds of every partition (China Standard Time)
 FIRST_YEAR, LAST_YEAR = 1900, 2199  # what patrol_month_partitions() accepts
@@ -135,9 +137,44 @@ def drop(conn: Connection, month: dt.date) -> None:
         conn.execute(text(f'DROP TABLE IF EXISTS "{partition_name(table, month)}"'))
 
 
+_KEYED = "id, chief_id, content_sha256, geometry_fingerprint, started_at, ended_at"
+
+
+def _keep_keys(conn: Connection, month: dt.date) -> None:
+    """Every patrol of a stand-alone month table has its ``patrol_key`` row before it is
+    attached (0014: ``patrol.id`` references it). Archiving keeps the keys, so this only adds
+    those of months archived before 0014; a key taken meanwhile by another patrol (the same
+    UUID, or the chief's same points) is refused by name, nothing attached."""
+    name = partition_name("patrol", month)
+    clash = (
+        conn.execute(
+            text(
+                f'SELECT p.id::text FROM "{name}" p JOIN patrol_key k ON k.id = p.id '
+                "OR (k.chief_id = p.chief_id AND k.content_sha256 = p.content_sha256) "
+                "WHERE (k.id, k.chief_id, k.content_sha256, k.started_at) IS DISTINCT FROM "
+                "(p.id, p.chief_id, p.content_sha256, p.started_at) ORDER BY 1 LIMIT 10"
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if clash:
+        raise ConflictError(
+            f"patrols {', '.join(clash)} of {month_label(month)} have a UUID or points stored "
+            "since under another patrol: not restored"
+        )
+    conn.execute(
+        text(
+            f'INSERT INTO patrol_key ({_KEYED}) SELECT {_KEYED} FROM "{name}" '
+            "ON CONFLICT DO NOTHING"
+        )
+    )
+
+
 def attach(conn: Connection, month: dt.date) -> None:
     """Attach the month's stand-alone tables again (restore): the patrol's first, then the
     tables referring to it (their foreign keys come back from the parent)."""
+    _keep_keys(conn, month)
     lo, hi = month_bounds(month)
     for table in TABLES:
         conn.execute(

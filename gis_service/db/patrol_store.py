@@ -82,12 +82,13 @@ class Lookup:
         )
 
 
-# each branch is an index lookup (pkey, uq_patrol_chief_content): no scan of all patrols
+# each branch is an index lookup of patrol_key (pkey, uq_patrol_key_chief_content), which
+# holds every patrol of every month once (0014): no month partition is planned or probed
 _LOOKUP_SQL = (
     "SELECT 'chief', id, NULL, NULL FROM chief WHERE id = ANY(:lc) "
-    "UNION ALL SELECT 'patrol', chief_id, content_sha256, id::text FROM patrol "
+    "UNION ALL SELECT 'patrol', chief_id, content_sha256, id::text FROM patrol_key "
     "WHERE id = ANY(CAST(:li AS uuid[])) "
-    "UNION ALL SELECT 'patrol', p.chief_id, p.content_sha256, p.id::text FROM patrol p "
+    "UNION ALL SELECT 'patrol', p.chief_id, p.content_sha256, p.id::text FROM patrol_key p "
     "JOIN unnest(CAST(:lpc AS text[]), CAST(:lph AS text[])) AS q(c, h) "
     "ON p.chief_id = q.c AND p.content_sha256 = q.h"
 )
@@ -125,7 +126,7 @@ def existing(
     owns it), else the same chief's patrol with the same points."""
     row = conn.execute(
         text(
-            "SELECT id, chief_id FROM patrol WHERE id = :i "
+            "SELECT id, chief_id FROM patrol_key WHERE id = :i "
             "OR (chief_id = :c AND content_sha256 = :h) ORDER BY (id = :i) DESC NULLS LAST LIMIT 1"
         ),
         {"i": patrol_id, "c": chief_id, "h": content},
@@ -154,17 +155,21 @@ class StoredContext:
     overlapping: list[str]
 
 
+# both patrol look-ups read patrol_key (0014: every stored patrol of every month, archived
+# months included) by its indexes: (fingerprint, start) and (chief, end)
 _CONTEXTS_SQL = (
     "SELECT q.k, (SELECT coalesce(json_agg(json_build_array(valid_from, valid_to)), '[]') "
     "        FROM chief_post WHERE chief_id = q.c), "
     # the same points before: the chief's own on another day, or another chief's
     # on any day (someone else's GPX filed as one's own)
-    "(SELECT id::text FROM patrol WHERE geometry_fingerprint = q.f "
+    "(SELECT id::text FROM patrol_key WHERE geometry_fingerprint = q.f "
     "        AND (q.i IS NULL OR id <> q.i) AND (chief_id <> q.c OR "
     "        (started_at AT TIME ZONE :tz)::date <> (q.s AT TIME ZONE :tz)::date) "
     "        ORDER BY started_at LIMIT 1), "
-    "(SELECT coalesce(array_agg(id::text ORDER BY started_at), '{}') FROM patrol "
-    "        WHERE chief_id = q.c AND (q.i IS NULL OR id <> q.i) "
+    # overlapping in time: a non-empty [start, end) meets [q.s, q.e) only if it ends after
+    # q.s (the index condition); the range test itself decides, as before
+    "(SELECT coalesce(array_agg(id::text ORDER BY started_at), '{}') FROM patrol_key "
+    "        WHERE chief_id = q.c AND ended_at > q.s AND (q.i IS NULL OR id <> q.i) "
     "        AND tstzrange(started_at, ended_at) && tstzrange(q.s, q.e)) "
     "FROM unnest(CAST(:ck AS int[]), CAST(:cc AS text[]), CAST(:cf AS text[]), "
     "CAST(:cs AS timestamptz[]), CAST(:ce AS timestamptz[]), CAST(:ci AS uuid[])) "
@@ -375,6 +380,10 @@ def _arrays(
     return query, params
 
 
+# the columns of patrol_key (0014), written with the patrol in one statement
+_KEYED = "chief_id, content_sha256, geometry_fingerprint, started_at, ended_at"
+
+
 @dataclass(frozen=True)
 class Evidence:
     """An upload as stored in ``patrol_raw``: its bytes zlib-compressed, and their SHA-256."""
@@ -411,11 +420,16 @@ def insert_patrols(
     )
     names = ", ".join(PATROL_COLUMNS)
     cover_names = ", ".join(COVERAGE_COLUMNS)
-    # raw upload and coverage rows take their patrol's start: the partition key (0012)
+    # the keys first (0014): a conflict on patrol_key (the UUID, or the chief's same points,
+    # in any month) skips the patrol; raw upload and coverage rows take their patrol's start,
+    # the partition key (0012)
     result = conn.execute(
         text(
-            _fast_toast(conn) + f"WITH p AS (INSERT INTO patrol ({names}) {patrols} "
-            "ON CONFLICT DO NOTHING RETURNING id, started_at), "
+            _fast_toast(conn) + f"WITH x ({names}) AS MATERIALIZED ({patrols}), "
+            f"k AS (INSERT INTO patrol_key (id, {_KEYED}) SELECT id, {_KEYED} FROM x "
+            "ON CONFLICT DO NOTHING RETURNING id), "
+            f"p AS (INSERT INTO patrol ({names}) SELECT x.* FROM x JOIN k ON k.id = x.id "
+            "RETURNING id, started_at), "
             "r AS (INSERT INTO patrol_raw (patrol_id, started_at, data, encoding, sha256) "
             "SELECT q.i, p.started_at, q.d, 'zlib', q.h FROM unnest(CAST(:r_id AS uuid[]), "
             "CAST(:r_data AS bytea[]), CAST(:r_sha AS text[])) AS q(i, d, h) "
@@ -454,7 +468,7 @@ def _fast_toast(conn: Connection) -> str:
 
 def insert_coverage(conn: Connection, coverage: Sequence[CoverageRow]) -> None:
     """Insert coverage rows of stored patrols in one statement (each row takes its patrol's
-    start, the partition key)."""
+    start, the partition key, from ``patrol_key``: no month partition is planned)."""
     if not coverage:
         return
     covers, params = _arrays("c", COVERAGE_COLUMNS, coverage)
@@ -462,7 +476,7 @@ def insert_coverage(conn: Connection, coverage: Sequence[CoverageRow]) -> None:
     conn.execute(
         text(
             f"INSERT INTO patrol_coverage (started_at, {names}) SELECT p.started_at, x.* "
-            f"FROM ({covers}) AS x({names}) JOIN patrol p ON p.id = x.patrol_id"
+            f"FROM ({covers}) AS x({names}) JOIN patrol_key p ON p.id = x.patrol_id"
         ),
         params,
     )
@@ -512,15 +526,29 @@ class StoredPatrol:
         return asdict(self)
 
 
+def start_of(conn: Connection, patrol_id: uuid.UUID | str) -> dt.datetime | None:
+    """A stored patrol's start, from ``patrol_key`` (None: no such patrol ever stored).
+
+    Reading a patrol by id alone would plan and probe every month partition; with its start
+    (the partition key, sent as a value) the planner keeps one month. An archived patrol
+    has a start but no row in the month tables: its readers still answer not found."""
+    return conn.execute(
+        text("SELECT started_at FROM patrol_key WHERE id = :i"), {"i": patrol_id}
+    ).scalar()
+
+
 def read_patrol(conn: Connection, patrol_id: uuid.UUID | str) -> StoredPatrol:
+    start = start_of(conn, patrol_id)
     row = (
-        conn.execute(
+        None
+        if start is None
+        else conn.execute(
             text(
                 "SELECT id, chief_id, status, reasons, summary, dropped, started_at, ended_at, "
                 "uploaded_at, source_format, file_name, coord_system, mode, "
-                "ST_AsGeoJSON(track, 6) AS track FROM patrol WHERE id = :i"
+                "ST_AsGeoJSON(track, 6) AS track FROM patrol WHERE id = :i AND started_at = :s"
             ),
-            {"i": patrol_id},
+            {"i": patrol_id, "s": start},
         )
         .mappings()
         .first()
@@ -533,9 +561,9 @@ def read_patrol(conn: Connection, patrol_id: uuid.UUID | str) -> StoredPatrol:
                 "SELECT target_type, target_id, water_body_code, length_m, covered_m, ratio, "
                 "extension_m, covered, uncovered, ST_AsGeoJSON(covered_geom, 6) AS covered_geom, "
                 "ST_AsGeoJSON(uncovered_geom, 6) AS uncovered_geom FROM patrol_coverage "
-                "WHERE patrol_id = :i ORDER BY target_id"
+                "WHERE patrol_id = :i AND started_at = :s ORDER BY target_id"
             ),
-            {"i": patrol_id},
+            {"i": patrol_id, "s": start},
         )
         .mappings()
         .all()
@@ -625,9 +653,18 @@ def list_patrols(
 
 def raw_upload(conn: Connection, patrol_id: uuid.UUID | str) -> bytes:
     """The patrol's upload exactly as received (the evidence), checked against its hash."""
-    row = conn.execute(
-        text("SELECT data, encoding, sha256 FROM patrol_raw WHERE patrol_id = :i"), {"i": patrol_id}
-    ).first()
+    start = start_of(conn, patrol_id)
+    row = (
+        None
+        if start is None
+        else conn.execute(
+            text(
+                "SELECT data, encoding, sha256 FROM patrol_raw "
+                "WHERE patrol_id = :i AND started_at = :s"
+            ),
+            {"i": patrol_id, "s": start},
+        ).first()
+    )
     if row is None:
         raise NotFoundError(f"no upload stored for patrol {patrol_id}")
     data = zlib.decompress(bytes(row[0])) if row[1] == "zlib" else bytes(row[0])
@@ -638,9 +675,15 @@ def raw_upload(conn: Connection, patrol_id: uuid.UUID | str) -> bytes:
 
 def patrol_owner(conn: Connection, patrol_id: uuid.UUID | str) -> str:
     """The chief a patrol belongs to."""
-    chief = conn.execute(
-        text("SELECT chief_id FROM patrol WHERE id = :i"), {"i": patrol_id}
-    ).scalar()
+    start = start_of(conn, patrol_id)
+    chief = (
+        None
+        if start is None
+        else conn.execute(
+            text("SELECT chief_id FROM patrol WHERE id = :i AND started_at = :s"),
+            {"i": patrol_id, "s": start},
+        ).scalar()
+    )
     if chief is None:
         raise NotFoundError(f"patrol {patrol_id} not found")
     return str(chief)
