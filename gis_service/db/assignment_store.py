@@ -69,7 +69,11 @@ def load_post_targets(
             "run": run_id,
         },
     )
-    ancestors = region_ancestors(conn) if len(general) else {}
+    # what the general posts' matching asks: the chains above the segments' own regions
+    need = pd.concat(
+        [segs["region_code"], segs["left_region_code"], segs["right_region_code"]]
+    ).dropna()
+    ancestors = region_ancestors(conn, need.astype(str).tolist()) if len(general) else {}
     codes = sorted(set(segs["water_body_code"]) | set(zones["water_body_code"]) | set(waters))
     kinds: dict[str, str] = dict(
         conn.execute(

@@ -84,19 +84,42 @@ def wkb_by_id(
     )
 
 
-def region_ancestors(conn: Connection) -> dict[str, tuple[str, ...]]:
-    """Each region's ancestors, nearest first (one query, walked in memory)."""
-    parent: dict[str, str | None] = dict(
-        conn.execute(text("SELECT code, parent_code FROM admin_region")).all()
-    )
-    out: dict[str, tuple[str, ...]] = {}
-    for code in parent:
-        chain, p = [], parent.get(code)
-        while p:
-            chain.append(p)
-            p = parent.get(p)
-        out[code] = tuple(chain)
-    return out
+def region_ancestors(
+    conn: Connection, codes: Sequence[str] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """Each region's ancestors, nearest first (one query, walked in memory); with ``codes``,
+    only those regions' (their chains up, read by the parent index): a chief's upload needs
+    the ancestors of a few dozen regions, not of every village of the country."""
+    if codes is None:
+        rows = conn.execute(text("SELECT code, parent_code FROM admin_region")).all()
+    else:
+        rows = conn.execute(
+            text(
+                "WITH RECURSIVE up(code, parent_code, depth) AS (SELECT code, parent_code, 0 "
+                "FROM admin_region WHERE code = ANY(:c) UNION SELECT a.code, a.parent_code, "
+                "up.depth + 1 FROM admin_region a JOIN up ON a.code = up.parent_code "
+                f"WHERE up.depth < {_MAX_DEPTH}) SELECT DISTINCT code, parent_code FROM up"
+            ),
+            {"c": sorted(set(codes))},
+        ).all()
+    parent: dict[str, str | None] = dict(rows)
+    if codes is not None:
+        return {
+            code: _chain(code, parent) for code in dict.fromkeys(codes) if code in parent
+        }
+    return {code: _chain(code, parent) for code in parent}
+
+
+_MAX_DEPTH = 16  # far more levels than China has (5): a cycle in the data cannot loop
+
+
+def _chain(code: str, parent: dict[str, str | None]) -> tuple[str, ...]:
+    chain: list[str] = []
+    p = parent.get(code)
+    while p and len(chain) < _MAX_DEPTH:
+        chain.append(p)
+        p = parent.get(p)
+    return tuple(chain)
 
 
 # a post as ``posts_on`` returns it (the notebook's chiefs table has these columns)
