@@ -104,9 +104,7 @@ def region_ancestors(
         ).all()
     parent: dict[str, str | None] = dict(rows)
     if codes is not None:
-        return {
-            code: _chain(code, parent) for code in dict.fromkeys(codes) if code in parent
-        }
+        return {code: _chain(code, parent) for code in dict.fromkeys(codes) if code in parent}
     return {code: _chain(code, parent) for code in parent}
 
 
