@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from gis_service import __version__
 from gis_service.api.auth import get_principal
+from gis_service.api.deps import app_engine
 from gis_service.api.errors import install_error_handlers
 from gis_service.api.guard import Limits, WriteGuard
 from gis_service.api.head import HeadAsGet
@@ -39,8 +40,9 @@ from gis_service.services.signboards import configured_signboard_rules
 
 
 @asynccontextmanager
-async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     redact_access_log()
+    await patrols.warm_ingest_threads(app_engine(app))
     yield
 
 

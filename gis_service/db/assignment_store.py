@@ -124,3 +124,10 @@ def zoning_metric_zones(conn: Connection, run_id: int | None) -> list[int]:
         text("SELECT counts -> 'metric_zones' FROM zoning_run WHERE id = :run"), {"run": run_id}
     ).scalar()
     return sorted(int(z) for z in (counts or {}))
+
+
+def newest_metric_zones(conn: Connection) -> list[int]:
+    """The metric zones of the newest zoning run: the zones an upload of the service area is
+    measured in (the track's own GK zone) and its chief's lines are transformed to."""
+    run = conn.execute(text("SELECT max(id) FROM zoning_run")).scalar()
+    return zoning_metric_zones(conn, run) if run is not None else []

@@ -246,3 +246,11 @@ def _shore_line(zone_wkb: bytes, water_wkb: bytes, epsg: int) -> shapely.Geometr
     edge = shapely.intersection(shapely.boundary(water), shapely.buffer(zone, 1.0))
     parts = [p for p in shapely.get_parts(shapely.line_merge(edge)) if p.geom_type == "LineString"]
     return shapely.multilinestrings(parts) if parts else shapely.LineString()
+
+
+def warm_transformers(zones: list[int]) -> None:
+    """Build this thread's PROJ transformers (WGS84 to each zone and back, 0.1-0.2 s each;
+    pyproj keeps them per thread) before the thread's first upload waits for them."""
+    for zone in zones:
+        crs.transformer(crs.STORAGE_CRS, f"EPSG:{zone}")
+        crs.transformer(f"EPSG:{zone}", crs.STORAGE_CRS)
