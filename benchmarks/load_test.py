@@ -127,6 +127,41 @@ def body(chief: str, track: dict, shift_s: int) -> dict:
     }
 
 
+def new_payload(chief: str, tracks: list[dict], slot: int, shift: int) -> tuple[bytes, str]:
+    """A new patrol of the chief as the app's JSON, and its UUID."""
+    item = body(chief, tracks[slot % len(tracks)], shift)
+    return orjson.dumps(item), item["patrol_uuid"]
+
+
+def made_before(
+    tracks: dict,
+    chiefs: list[str],
+    clients: int,
+    shift0: int,
+    slots: Counter[str] | None,
+    count: int,
+) -> dict[tuple[str, int], tuple[bytes, str]]:
+    """The uploads the clients will send, made before the clock starts (each client's
+    next ``count``, or with ``slots`` each chief's): building a phone's JSON is the phone's
+    work, and done in the load generator during the run it took the server's cores (about
+    1.6 ms a patrol, 8 % of the machine at 100 uploads/s). Beyond ``count`` the clients make
+    them as they go."""
+    out: dict[tuple[str, int], tuple[bytes, str]] = {}
+    if slots is None:
+        keys = [
+            (chiefs[c % len(chiefs)], shift0 + c * 10_000_000, j)
+            for c in range(clients)
+            for j in range(count)
+        ]
+    else:
+        used = dict.fromkeys(chiefs[c % len(chiefs)] for c in range(clients))
+        keys = [(ch, shift0, slots[ch] + j) for ch in used for j in range(count)]
+    for chief, base, slot in keys:
+        shift = base + 3 * 3600 * slot
+        out[(chief, shift)] = new_payload(chief, tracks[chief], slot, shift)
+    return out
+
+
 async def client(
     base: str,
     chief: str,
@@ -137,8 +172,10 @@ async def client(
     tally: Tally,
     rng: random.Random,
     slots: Counter[str] | None = None,
+    ready: dict[tuple[str, int], tuple[bytes, str]] | None = None,
 ) -> None:
     sent: list[tuple[bytes, str]] = []
+    ready = {} if ready is None else ready
     k = 0
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     async with httpx.AsyncClient(base_url=base, timeout=120) as http:
@@ -152,9 +189,10 @@ async def client(
                 slot = k if slots is None else slots[chief]
                 if slots is not None:
                     slots[chief] += 1
-                item = body(chief, tracks[k % len(tracks)], shift0 + 3 * 3600 * slot)
+                shift = shift0 + 3 * 3600 * slot
                 k += 1
-                payload, pid = orjson.dumps(item), item["patrol_uuid"]
+                made = ready.pop((chief, shift), None)
+                payload, pid = made or new_payload(chief, tracks, slot, shift)
             t0 = time.perf_counter()
             try:
                 res = await http.post("/patrols", content=payload, headers=headers)
@@ -184,6 +222,7 @@ async def run(
     shift0: int,
     seed: int,
     slots: Counter[str] | None = None,
+    rate_bound: float = 200.0,
 ) -> tuple[Tally, float]:
     """``clients`` clients for ``seconds``. Without ``slots`` each client's patrols start
     115 days after the previous client's (the run spreads over years: many months);
@@ -191,6 +230,10 @@ async def run(
     from ``shift0``, shared by the chief's clients (a run covers a month or two)."""
     tally = Tally()
     chiefs = sorted(tokens)
+    keys = clients if slots is None else min(clients, len(chiefs))
+    ready = made_before(
+        tracks, chiefs, clients, shift0, slots, int(rate_bound * seconds / keys) + 2
+    )
     stop_at = time.monotonic() + seconds
     started = time.perf_counter()
     await asyncio.gather(
@@ -205,6 +248,7 @@ async def run(
                 tally,
                 random.Random(seed + c),
                 slots,
+                ready,
             )
             for c in range(clients)
         )
@@ -410,7 +454,7 @@ def serve_and_load(
             shift = 0  # each server has its own database: both get the same uploads
             slots: Counter[str] | None = Counter() if args.recent else None
             baseline, b_elapsed = asyncio.run(
-                run(base, tokens, tracks, 1, args.baseline_seconds, shift, 1, slots)
+                run(base, tokens, tracks, 1, args.baseline_seconds, shift, 1, slots, 40.0)
             )
             b_rate = report(f"[{label}] baseline, 1 sequential client", baseline, b_elapsed)
             tally, elapsed = asyncio.run(
