@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, RowMapping, text
 
 from gis_service.db.queries import local_day_bounds
 from gis_service.errors import NotFoundError
@@ -537,21 +537,25 @@ def start_of(conn: Connection, patrol_id: uuid.UUID | str) -> dt.datetime | None
     ).scalar()
 
 
-def read_patrol(conn: Connection, patrol_id: uuid.UUID | str) -> StoredPatrol:
+def _in_its_month(
+    conn: Connection, patrol_id: uuid.UUID | str, sql: str
+) -> tuple[dt.datetime | None, RowMapping | None]:
+    """The patrol's start and the first row of ``sql`` (``:i`` the id, ``:s`` the start),
+    read in the patrol's own month partition (None, None: never stored)."""
     start = start_of(conn, patrol_id)
-    row = (
-        None
-        if start is None
-        else conn.execute(
-            text(
-                "SELECT id, chief_id, status, reasons, summary, dropped, started_at, ended_at, "
-                "uploaded_at, source_format, file_name, coord_system, mode, "
-                "ST_AsGeoJSON(track, 6) AS track FROM patrol WHERE id = :i AND started_at = :s"
-            ),
-            {"i": patrol_id, "s": start},
-        )
-        .mappings()
-        .first()
+    if start is None:
+        return None, None
+    row = conn.execute(text(sql), {"i": patrol_id, "s": start}).mappings().first()
+    return start, row
+
+
+def read_patrol(conn: Connection, patrol_id: uuid.UUID | str) -> StoredPatrol:
+    start, row = _in_its_month(
+        conn,
+        patrol_id,
+        "SELECT id, chief_id, status, reasons, summary, dropped, started_at, ended_at, "
+        "uploaded_at, source_format, file_name, coord_system, mode, "
+        "ST_AsGeoJSON(track, 6) AS track FROM patrol WHERE id = :i AND started_at = :s",
     )
     if row is None:
         raise NotFoundError(f"patrol {patrol_id} not found")
@@ -653,37 +657,25 @@ def list_patrols(
 
 def raw_upload(conn: Connection, patrol_id: uuid.UUID | str) -> bytes:
     """The patrol's upload exactly as received (the evidence), checked against its hash."""
-    start = start_of(conn, patrol_id)
-    row = (
-        None
-        if start is None
-        else conn.execute(
-            text(
-                "SELECT data, encoding, sha256 FROM patrol_raw "
-                "WHERE patrol_id = :i AND started_at = :s"
-            ),
-            {"i": patrol_id, "s": start},
-        ).first()
+    _, row = _in_its_month(
+        conn,
+        patrol_id,
+        "SELECT data, encoding, sha256 FROM patrol_raw WHERE patrol_id = :i AND started_at = :s",
     )
     if row is None:
         raise NotFoundError(f"no upload stored for patrol {patrol_id}")
-    data = zlib.decompress(bytes(row[0])) if row[1] == "zlib" else bytes(row[0])
-    if hashlib.sha256(data).hexdigest() != row[2]:
+    raw = bytes(row["data"])
+    data = zlib.decompress(raw) if row["encoding"] == "zlib" else raw
+    if hashlib.sha256(data).hexdigest() != row["sha256"]:
         raise RuntimeError(f"stored upload of patrol {patrol_id} fails its checksum")
     return data
 
 
 def patrol_owner(conn: Connection, patrol_id: uuid.UUID | str) -> str:
     """The chief a patrol belongs to."""
-    start = start_of(conn, patrol_id)
-    chief = (
-        None
-        if start is None
-        else conn.execute(
-            text("SELECT chief_id FROM patrol WHERE id = :i AND started_at = :s"),
-            {"i": patrol_id, "s": start},
-        ).scalar()
+    _, row = _in_its_month(
+        conn, patrol_id, "SELECT chief_id FROM patrol WHERE id = :i AND started_at = :s"
     )
-    if chief is None:
+    if row is None:
         raise NotFoundError(f"patrol {patrol_id} not found")
-    return str(chief)
+    return str(row["chief_id"])
