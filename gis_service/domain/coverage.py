@@ -10,7 +10,9 @@ clipped to a segment's chainage range, is what the patrol covered there. Area zo
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -107,7 +109,7 @@ def complement(
     return gaps
 
 
-MATCH_CHUNK = 16_384  # points matched at once (memory of the candidate pairs)
+MATCH_PAIRS = 8192  # candidate (point, segment) pairs computed at once
 
 
 class LineMatcher:
@@ -117,13 +119,21 @@ class LineMatcher:
     cells about the size of the tolerance leaves a handful of candidates per point, and the
     projection of every candidate pair is one numpy expression (faster than an STRtree's
     per-point nearest query, and free of shapely point objects).
+
+    Each grid keeps, in the grid's order, one flat column per value of its entries' segments
+    (start x and y, direction x and y, squared length, chainage at the start, length): a
+    point's candidates are one run of each column, gathered with ``take`` on 1-D arrays (row
+    indexing of an (n, 2) array is ten to twenty times slower in numpy). The pairs go through
+    in runs of at most ``MATCH_PAIRS`` (whole points) in a handful of work arrays written in
+    place: a few hundred kB, reused run after run, where fresh arrays of every pair of a
+    track cost more in page faults (freshly mapped memory) than the arithmetic.
     """
 
     def __init__(self, lines: LineSet):
         self.lines = lines
-        self._grids: dict[tuple[int, float], tuple] = {}
+        self._grids: dict[tuple[int, float], _Grid] = {}
 
-    def _grid(self, line: int, tolerance: float):
+    def _grid(self, line: int, tolerance: float) -> _Grid:
         key = (line, tolerance)
         if key not in self._grids:
             lo, hi = self.lines.line_seg_start[line], self.lines.line_seg_start[line + 1]
@@ -144,66 +154,140 @@ class LineMatcher:
             cy = i0[seg, 1] + k // nx[seg]
             keys = cx * 1_000_003 + cy
             order = np.argsort(keys, kind="stable")
-            self._grids[key] = (origin, cell, keys[order], seg[order] + lo)
+            seg = seg[order] + lo
+            ab = self.lines.seg_xy1 - self.lines.seg_xy0  # the same differences as per pair
+            self._grids[key] = _Grid(
+                float(origin[0]),
+                float(origin[1]),
+                cell,
+                keys[order],
+                self.lines.seg_xy0[:, 0].take(seg),
+                self.lines.seg_xy0[:, 1].take(seg),
+                ab[:, 0].take(seg),
+                ab[:, 1].take(seg),
+                (self.lines.seg_len**2).take(seg),
+                self.lines.seg_c0.take(seg),
+                self.lines.seg_len.take(seg),
+            )
         return self._grids[key]
 
     def match(
         self, x: Floats, y: Floats, line: int, tolerance: float
     ) -> tuple[NDArray[np.bool_], Floats]:
-        """(matched mask, chainage) of points on ``line`` within ``tolerance``.
+        """(matched mask, chainage) of points on ``line`` within ``tolerance``: each point's
+        nearest segment (on a tie the first of the line), projected to a chainage.
 
-        Each point is matched on its own: a long track goes through in chunks of
-        ``MATCH_CHUNK`` points, so the candidate pairs (about ten per point, a dozen arrays
-        of them) of a 100,000-point upload never take tens of MB at once."""
-        if len(x) <= MATCH_CHUNK:
-            return self._match(x, y, line, tolerance)
-        parts = [
-            self._match(x[k : k + MATCH_CHUNK], y[k : k + MATCH_CHUNK], line, tolerance)
-            for k in range(0, len(x), MATCH_CHUNK)
-        ]
-        return np.concatenate([m for m, _ in parts]), np.concatenate([c for _, c in parts])
-
-    def _match(
-        self, x: Floats, y: Floats, line: int, tolerance: float
-    ) -> tuple[NDArray[np.bool_], Floats]:
-        matched = np.zeros(len(x), dtype=bool)
-        chainage = np.full(len(x), np.nan)
+        Each point is matched on its own, so the runs of pairs change nothing, and a
+        100,000-point upload never holds its million pairs at once."""
+        n = len(x)
+        matched = np.zeros(n, dtype=bool)
+        chainage = np.full(n, np.nan)
         lo, hi = self.lines.line_seg_start[line], self.lines.line_seg_start[line + 1]
-        if hi <= lo or len(x) == 0:
+        if hi <= lo or n == 0:
             return matched, chainage
-        origin, cell, keys, segs = self._grid(line, tolerance)
-        px = np.floor((x - origin[0]) / cell).astype(np.int64)
-        py = np.floor((y - origin[1]) / cell).astype(np.int64)
+        g = self._grid(line, tolerance)
+        px = np.floor((x - g.ox) / g.cell).astype(np.int64)
+        py = np.floor((y - g.oy) / g.cell).astype(np.int64)
         pkey = px * 1_000_003 + py
-        start = np.searchsorted(keys, pkey, side="left")
-        stop = np.searchsorted(keys, pkey, side="right")
-        counts = stop - start
-        point = np.repeat(np.arange(len(x)), counts)
-        if len(point) == 0:
+        start = np.searchsorted(g.keys, pkey, side="left")
+        counts = np.searchsorted(g.keys, pkey, side="right") - start
+        some = np.flatnonzero(counts)  # the points with candidates
+        if len(some) == 0:
             return matched, chainage
-        seg = segs[np.repeat(start, counts) + ragged_arange(counts)]
-        a, b = self.lines.seg_xy0[seg], self.lines.seg_xy1[seg]
-        ab = b - a
-        apx, apy = x[point] - a[:, 0], y[point] - a[:, 1]
-        t = np.clip((apx * ab[:, 0] + apy * ab[:, 1]) / (self.lines.seg_len[seg] ** 2), 0, 1)
-        dx, dy = apx - t * ab[:, 0], apy - t * ab[:, 1]
-        d2 = dx * dx + dy * dy
-        ok = d2 <= tolerance * tolerance
-        point, seg, t, d2 = point[ok], seg[ok], t[ok], d2[ok]
-        if len(point) == 0:
-            return matched, chainage
-        # candidates are grouped by point already: the nearest per group without sorting
-        starts = np.flatnonzero(np.concatenate([[True], point[1:] != point[:-1]]))
-        group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(point))))
-        nearest = np.minimum.reduceat(d2, starts)
-        is_min = d2 <= nearest[group]
-        best = np.flatnonzero(is_min)
-        best = best[np.concatenate([[True], group[best][1:] != group[best][:-1]])]
-        matched[point[best]] = True
-        chainage[point[best]] = (
-            self.lines.seg_c0[seg[best]] + t[best] * self.lines.seg_len[seg[best]]
-        )
+        start, counts = start[some], counts[some]
+        ends = np.cumsum(counts)
+        # runs of whole points of at most MATCH_PAIRS pairs (one point alone may have more)
+        bounds = [0]
+        while bounds[-1] < len(some):
+            k = bounds[-1]
+            reach = int(ends[k - 1]) if k else 0
+            bounds.append(max(int(np.searchsorted(ends, reach + MATCH_PAIRS, "right")), k + 1))
+        edges = np.concatenate([[0], ends])[bounds]
+        work = _Work(int(np.diff(edges).max()))
+        limit = tolerance * tolerance
+        for k0, k1 in itertools.pairwise(bounds):
+            run = slice(k0, k1)
+            near, best_seg, best_t = work.nearest(
+                g, x[some[run]], y[some[run]], start[run], counts[run], limit
+            )
+            point = some[run][near]
+            matched[point] = True
+            chainage[point] = g.c0.take(best_seg) + best_t * g.seg_len.take(best_seg)
         return matched, chainage
+
+
+class _Work:
+    """The work arrays of one ``match`` call: room for ``size`` candidate pairs."""
+
+    def __init__(self, size: int):
+        self.arange = np.arange(size)
+        self.group = np.empty(size, dtype=np.int64)
+        self.entry = np.empty(size, dtype=np.int64)
+        self.f = [np.empty(size) for _ in range(6)]
+        self.low = np.empty(size, dtype=bool)
+
+    def nearest(
+        self,
+        g: _Grid,
+        x: Floats,
+        y: Floats,
+        start: NDArray[np.int64],
+        counts: NDArray[np.int64],
+        limit: float,
+    ) -> tuple[NDArray[np.bool_], NDArray[np.int64], Floats]:
+        """For points with ``counts`` candidates (>= 1) from grid entry ``start`` on: whether
+        the nearest lies within sqrt(``limit``), and its grid entry and segment parameter t
+        (for those points only). The same arithmetic, operation by operation, as one numpy
+        expression over all pairs: the same bits."""
+        size = int(counts.sum())
+        first = np.cumsum(counts) - counts  # where each point's pairs begin
+        group, entry = self.group[:size], self.entry[:size]
+        group.fill(0)  # the point of each pair: 0, 0, 0, 1, 1, 2, ...
+        group[first[1:]] = 1
+        np.cumsum(group, out=group)
+        np.take(start - first, group, out=entry, mode="clip")
+        np.add(entry, self.arange[:size], out=entry)  # the candidate grid entries
+        abx, aby, apx, apy, tmp, t = (f[:size] for f in self.f)
+        np.take(g.abx, entry, out=abx, mode="clip")
+        np.take(g.aby, entry, out=aby, mode="clip")
+        np.take(x, group, out=apx, mode="clip")
+        np.subtract(apx, np.take(g.ax, entry, out=tmp, mode="clip"), out=apx)
+        np.take(y, group, out=apy, mode="clip")
+        np.subtract(apy, np.take(g.ay, entry, out=tmp, mode="clip"), out=apy)
+        # t = clip((apx * abx + apy * aby) / len2, 0, 1)
+        np.multiply(apx, abx, out=t)
+        np.add(t, np.multiply(apy, aby, out=tmp), out=t)
+        np.divide(t, np.take(g.len2, entry, out=tmp, mode="clip"), out=t)
+        np.clip(t, 0, 1, out=t)
+        # d2 = dx * dx + dy * dy with dx = apx - t * abx, dy = apy - t * aby
+        np.subtract(apx, np.multiply(t, abx, out=abx), out=apx)
+        np.subtract(apy, np.multiply(t, aby, out=aby), out=apy)
+        d2 = np.multiply(apx, apx, out=apx)
+        np.add(d2, np.multiply(apy, apy, out=apy), out=d2)
+        # the nearest of each point; on a tie the first candidate (the lowest segment)
+        nearest = np.fmin.reduceat(d2, first)  # a NaN pair (none expected) is no candidate
+        np.less_equal(d2, np.take(nearest, group, out=tmp, mode="clip"), out=self.low[:size])
+        lowest = np.flatnonzero(self.low[:size])
+        near = nearest <= limit  # NaN: no
+        best = lowest[np.searchsorted(lowest, first[near])]
+        return near, entry[best], t[best]
+
+
+class _Grid(NamedTuple):
+    """A line's segments hashed into square cells: the sorted cell keys of every (cell,
+    segment) entry, and per entry its segment's values."""
+
+    ox: float
+    oy: float
+    cell: float
+    keys: NDArray[np.int64]
+    ax: Floats
+    ay: Floats
+    abx: Floats
+    aby: Floats
+    len2: Floats
+    c0: Floats
+    seg_len: Floats
 
 
 def _walked_silences(

@@ -128,8 +128,54 @@ def test_matching_in_chunks_is_matching_at_once(monkeypatch):
     lines = LineSet.from_lines([shapely.LineString(np.column_stack([s, 300 * np.sin(s / 900)]))])
     x, y, _, _ = _walk(lines.lines[0], 5000, 11)
     whole = core.LineMatcher(lines).match(x, y, 0, 70.0)
-    monkeypatch.setattr(core, "MATCH_CHUNK", 333)  # uneven: the last chunk is short
+    monkeypatch.setattr(core, "MATCH_PAIRS", 333)  # uneven: the last run is short
     chunked = core.LineMatcher(lines).match(x, y, 0, 70.0)
     assert np.array_equal(whole[0], chunked[0])
     assert np.array_equal(whole[1], chunked[1], equal_nan=True)
     assert whole[0].sum() > 4000
+
+
+@pytest.mark.parametrize("pairs", [1, 2, 5, 8192])
+def test_a_tie_goes_to_the_first_segment_by_hand(monkeypatch, pairs):
+    """A hairpin 20 m wide: (0,0) -> (100,0) -> (100,20) -> (0,20), chainage 0..220. A point
+    on the middle line (50, 10) lies 10 m from the first and the last leg: the first leg wins
+    (chainage 50, not 170). (50, 30) sees the last leg only (chainage 100 + 20 + 50), (50, 100)
+    nothing, (100, 10) lies on the middle leg (chainage 110). Whatever the runs of pairs: one
+    pair at a time, a point with more candidates than a run alone, or all at once."""
+    import gis_service.domain.coverage as core
+
+    monkeypatch.setattr(core, "MATCH_PAIRS", pairs)
+    hairpin = shapely.LineString([(0, 0), (100, 0), (100, 20), (0, 20)])
+    lines = LineSet.from_lines([hairpin])
+    x = np.array([50.0, 50.0, 50.0, 100.0, 50.0])
+    y = np.array([10.0, 30.0, 100.0, 10.0, 10.0])
+    matched, chainage = core.LineMatcher(lines).match(x, y, 0, 15.0)
+    assert matched.tolist() == [True, True, False, True, True]
+    assert chainage[[0, 1, 3, 4]].tolist() == [50.0, 170.0, 110.0, 50.0]
+    assert np.isnan(chainage[2])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_the_matcher_gives_the_bits_of_the_one_it_replaced(monkeypatch, seed):
+    """Points on a lattice next to a lattice-shaped line (many exact ties between segments and
+    at vertices), noisy points, far points: each point's match and chainage are bit for bit
+    those of the matcher before the flat columns and runs (tests/coverage_reference)."""
+    import gis_service.domain.coverage as core
+    from tests.coverage_reference import ReferenceMatcher
+
+    rng = np.random.default_rng(seed)
+    monkeypatch.setattr(core, "MATCH_PAIRS", int(rng.choice([1, 7, 64, 8192])))
+    steps = rng.choice([[10.0, 0.0], [0.0, 10.0], [-10.0, 0.0], [0.0, -10.0]], 300)
+    zigzag = shapely.LineString(np.cumsum(np.vstack([[0.0, 0.0], steps]), axis=0))
+    s = np.linspace(0, 5000, 200)
+    lines = LineSet.from_lines([zigzag, shapely.LineString(np.column_stack([s, np.sin(s)]))])
+    lattice = rng.integers(-40, 40, (3000, 2)) * 5.0
+    noisy = rng.uniform(-300, 300, (3000, 2))
+    x, y = np.vstack([lattice, noisy]).T.copy()
+    for line in (0, 1):
+        for tolerance in (5.0, 12.5, 70.0):
+            new = core.LineMatcher(lines).match(x, y, line, tolerance)
+            old = ReferenceMatcher(lines).match(x, y, line, tolerance)
+            assert np.array_equal(new[0], old[0])
+            assert np.array_equal(new[1], old[1], equal_nan=True)
+    assert new[0].sum() > 0
