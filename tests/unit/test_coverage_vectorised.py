@@ -179,3 +179,15 @@ def test_the_matcher_gives_the_bits_of_the_one_it_replaced(monkeypatch, seed):
             assert np.array_equal(new[0], old[0])
             assert np.array_equal(new[1], old[1], equal_nan=True)
     assert new[0].sum() > 0
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 399, 400])
+def test_the_grid_median_is_numpys(n):
+    """The grid's cell size comes from the median segment length: the same bits as
+    ``np.median`` (odd and even counts, ties, NaN)."""
+    from gis_service.domain.coverage import _median
+
+    rng = np.random.default_rng(n)
+    for values in (rng.uniform(0, 100, n), np.round(rng.uniform(0, 3, n)), rng.exponential(9, n)):
+        assert np.float64(_median(values)).tobytes() == np.float64(np.median(values)).tobytes()
+    assert np.isnan(_median(np.append(rng.uniform(0, 1, n), np.nan)))
