@@ -191,3 +191,22 @@ def test_the_grid_median_is_numpys(n):
     for values in (rng.uniform(0, 100, n), np.round(rng.uniform(0, 3, n)), rng.exponential(9, n)):
         assert np.float64(_median(values)).tobytes() == np.float64(np.median(values)).tobytes()
     assert np.isnan(_median(np.append(rng.uniform(0, 1, n), np.nan)))
+
+
+def test_threads_matching_at_once_get_what_each_gets_alone():
+    """The work arrays are each thread's own: one matcher shared by threads (an assignment
+    cached for a chief, uploads in the API's thread pool) gives every track its own result."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import gis_service.domain.coverage as core
+
+    s = np.linspace(0, 12_000, 500)
+    lines = LineSet.from_lines([shapely.LineString(np.column_stack([s, 300 * np.sin(s / 900)]))])
+    matcher = core.LineMatcher(lines)
+    walks = [_walk(lines.lines[0], 20_000, seed)[:2] for seed in range(8)]
+    alone = [matcher.match(x, y, 0, 70.0) for x, y in walks]
+    for _ in range(3):
+        with ThreadPoolExecutor(4) as pool:
+            together = list(pool.map(lambda w: matcher.match(w[0], w[1], 0, 70.0), walks))
+        for (m1, c1), (m2, c2) in zip(alone, together, strict=True):
+            assert np.array_equal(m1, m2) and np.array_equal(c1, c2, equal_nan=True)
