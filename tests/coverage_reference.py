@@ -1,6 +1,7 @@
 """The coverage core as it was before its per-target loops were vectorised (54d0c99),
 kept verbatim as the oracle of the regression tests: the vectorised core must give exactly
-the same covered and uncovered ranges."""
+the same covered and uncovered ranges. Its matcher is the one before the candidates were
+gathered from flat columns (cb56ed1), verbatim too: the oracle always uses it."""
 
 # ruff: noqa
 from __future__ import annotations
@@ -19,8 +20,108 @@ from gis_service.domain.coverage import (
     complement,
     union_intervals,
 )
-from gis_service.domain.linear import LineSet
+from gis_service.domain.linear import LineSet, ragged_arange
 from gis_service.domain.tracks import CleanTrack
+
+
+MATCH_CHUNK = 16_384  # points matched at once (memory of the candidate pairs)
+
+
+class ReferenceMatcher:
+    """The matcher before its candidates were gathered from flat columns (cb56ed1), verbatim:
+    nearest line segment of each point, within a tolerance, by a uniform grid hash.
+
+    Patrol points fall near a river whose segments are short: hashing the segments into grid
+    cells about the size of the tolerance leaves a handful of candidates per point, and the
+    projection of every candidate pair is one numpy expression (faster than an STRtree's
+    per-point nearest query, and free of shapely point objects).
+    """
+
+    def __init__(self, lines: LineSet):
+        self.lines = lines
+        self._grids: dict[tuple[int, float], tuple] = {}
+
+    def _grid(self, line: int, tolerance: float):
+        key = (line, tolerance)
+        if key not in self._grids:
+            lo, hi = self.lines.line_seg_start[line], self.lines.line_seg_start[line + 1]
+            a, b = self.lines.seg_xy0[lo:hi], self.lines.seg_xy1[lo:hi]
+            cell = max(
+                2.0 * tolerance, float(np.median(self.lines.seg_len[lo:hi])) if hi > lo else 1.0
+            )
+            mins = np.minimum(a, b) - tolerance
+            maxs = np.maximum(a, b) + tolerance
+            origin = mins.min(axis=0) if hi > lo else np.zeros(2)
+            i0 = np.floor((mins - origin) / cell).astype(np.int64)
+            i1 = np.floor((maxs - origin) / cell).astype(np.int64)
+            nx, ny = i1[:, 0] - i0[:, 0] + 1, i1[:, 1] - i0[:, 1] + 1
+            counts = nx * ny
+            seg = np.repeat(np.arange(hi - lo), counts)
+            k = ragged_arange(counts)
+            cx = i0[seg, 0] + k % nx[seg]
+            cy = i0[seg, 1] + k // nx[seg]
+            keys = cx * 1_000_003 + cy
+            order = np.argsort(keys, kind="stable")
+            self._grids[key] = (origin, cell, keys[order], seg[order] + lo)
+        return self._grids[key]
+
+    def match(
+        self, x: Floats, y: Floats, line: int, tolerance: float
+    ) -> tuple[NDArray[np.bool_], Floats]:
+        """(matched mask, chainage) of points on ``line`` within ``tolerance``.
+
+        Each point is matched on its own: a long track goes through in chunks of
+        ``MATCH_CHUNK`` points, so the candidate pairs (about ten per point, a dozen arrays
+        of them) of a 100,000-point upload never take tens of MB at once."""
+        if len(x) <= MATCH_CHUNK:
+            return self._match(x, y, line, tolerance)
+        parts = [
+            self._match(x[k : k + MATCH_CHUNK], y[k : k + MATCH_CHUNK], line, tolerance)
+            for k in range(0, len(x), MATCH_CHUNK)
+        ]
+        return np.concatenate([m for m, _ in parts]), np.concatenate([c for _, c in parts])
+
+    def _match(
+        self, x: Floats, y: Floats, line: int, tolerance: float
+    ) -> tuple[NDArray[np.bool_], Floats]:
+        matched = np.zeros(len(x), dtype=bool)
+        chainage = np.full(len(x), np.nan)
+        lo, hi = self.lines.line_seg_start[line], self.lines.line_seg_start[line + 1]
+        if hi <= lo or len(x) == 0:
+            return matched, chainage
+        origin, cell, keys, segs = self._grid(line, tolerance)
+        px = np.floor((x - origin[0]) / cell).astype(np.int64)
+        py = np.floor((y - origin[1]) / cell).astype(np.int64)
+        pkey = px * 1_000_003 + py
+        start = np.searchsorted(keys, pkey, side="left")
+        stop = np.searchsorted(keys, pkey, side="right")
+        counts = stop - start
+        point = np.repeat(np.arange(len(x)), counts)
+        if len(point) == 0:
+            return matched, chainage
+        seg = segs[np.repeat(start, counts) + ragged_arange(counts)]
+        a, b = self.lines.seg_xy0[seg], self.lines.seg_xy1[seg]
+        ab = b - a
+        apx, apy = x[point] - a[:, 0], y[point] - a[:, 1]
+        t = np.clip((apx * ab[:, 0] + apy * ab[:, 1]) / (self.lines.seg_len[seg] ** 2), 0, 1)
+        dx, dy = apx - t * ab[:, 0], apy - t * ab[:, 1]
+        d2 = dx * dx + dy * dy
+        ok = d2 <= tolerance * tolerance
+        point, seg, t, d2 = point[ok], seg[ok], t[ok], d2[ok]
+        if len(point) == 0:
+            return matched, chainage
+        # candidates are grouped by point already: the nearest per group without sorting
+        starts = np.flatnonzero(np.concatenate([[True], point[1:] != point[:-1]]))
+        group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(point))))
+        nearest = np.minimum.reduceat(d2, starts)
+        is_min = d2 <= nearest[group]
+        best = np.flatnonzero(is_min)
+        best = best[np.concatenate([[True], group[best][1:] != group[best][:-1]])]
+        matched[point[best]] = True
+        chainage[point[best]] = (
+            self.lines.seg_c0[seg[best]] + t[best] * self.lines.seg_len[seg[best]]
+        )
+        return matched, chainage
 
 
 def _walked_silences(
@@ -87,7 +188,7 @@ def measure_reference(
 ) -> Coverage:
     """Coverage of each target by the kept points of ``track`` (all in the same metric CRS)."""
     params = params or MatchParams()
-    matcher = matcher or LineMatcher(lines)
+    matcher = ReferenceMatcher(lines)  # the oracle's own matcher, whatever the caller passes
     x, y, t, part = track.kx, track.ky, track.kt, track.kpart
     n = len(x)
     on_point = np.zeros(n, dtype=bool)

@@ -10,7 +10,10 @@ clipped to a segment's chainage range, is what the patrol covered there. Area zo
 
 from __future__ import annotations
 
+import itertools
+import threading
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -107,7 +110,7 @@ def complement(
     return gaps
 
 
-MATCH_CHUNK = 16_384  # points matched at once (memory of the candidate pairs)
+MATCH_PAIRS = 8192  # candidate (point, segment) pairs computed at once
 
 
 class LineMatcher:
@@ -117,20 +120,27 @@ class LineMatcher:
     cells about the size of the tolerance leaves a handful of candidates per point, and the
     projection of every candidate pair is one numpy expression (faster than an STRtree's
     per-point nearest query, and free of shapely point objects).
+
+    Each grid keeps, in the grid's order, one flat column per value of its entries' segments
+    (start x and y, direction x and y, squared length, chainage at the start, length): a
+    point's candidates are one run of each column, gathered with ``take`` on 1-D arrays (row
+    indexing of an (n, 2) array is ten to twenty times slower in numpy). The pairs go through
+    in runs of at most ``MATCH_PAIRS`` (whole points) through a handful of work arrays written
+    in place and kept by each thread (about 600 kB): fresh arrays for every pair of a track
+    cost more in page faults (memory the allocator handed back and maps again) than the
+    arithmetic, about 1,200 faults and 3 ms per 5,000-point track.
     """
 
     def __init__(self, lines: LineSet):
         self.lines = lines
-        self._grids: dict[tuple[int, float], tuple] = {}
+        self._grids: dict[tuple[int, float], _Grid] = {}
 
-    def _grid(self, line: int, tolerance: float):
+    def _grid(self, line: int, tolerance: float) -> _Grid:
         key = (line, tolerance)
         if key not in self._grids:
             lo, hi = self.lines.line_seg_start[line], self.lines.line_seg_start[line + 1]
             a, b = self.lines.seg_xy0[lo:hi], self.lines.seg_xy1[lo:hi]
-            cell = max(
-                2.0 * tolerance, float(np.median(self.lines.seg_len[lo:hi])) if hi > lo else 1.0
-            )
+            cell = max(2.0 * tolerance, _median(self.lines.seg_len[lo:hi]) if hi > lo else 1.0)
             mins = np.minimum(a, b) - tolerance
             maxs = np.maximum(a, b) + tolerance
             origin = mins.min(axis=0) if hi > lo else np.zeros(2)
@@ -140,70 +150,176 @@ class LineMatcher:
             counts = nx * ny
             seg = np.repeat(np.arange(hi - lo), counts)
             k = ragged_arange(counts)
-            cx = i0[seg, 0] + k % nx[seg]
-            cy = i0[seg, 1] + k // nx[seg]
+            nxs = nx.take(seg)  # 1-D takes: row indexing of (n, 2) arrays is slow
+            cx = i0[:, 0].take(seg) + k % nxs
+            cy = i0[:, 1].take(seg) + k // nxs
             keys = cx * 1_000_003 + cy
             order = np.argsort(keys, kind="stable")
-            self._grids[key] = (origin, cell, keys[order], seg[order] + lo)
+            seg = seg[order]  # this line's segments, numbered from its first
+            ab = b - a  # the same differences as per pair
+            length = self.lines.seg_len[lo:hi]
+            self._grids[key] = _Grid(
+                float(origin[0]),
+                float(origin[1]),
+                cell,
+                keys[order],
+                a[:, 0].take(seg),
+                a[:, 1].take(seg),
+                ab[:, 0].take(seg),
+                ab[:, 1].take(seg),
+                (length**2).take(seg),
+                self.lines.seg_c0[lo:hi].take(seg),
+                length.take(seg),
+            )
         return self._grids[key]
 
     def match(
         self, x: Floats, y: Floats, line: int, tolerance: float
     ) -> tuple[NDArray[np.bool_], Floats]:
-        """(matched mask, chainage) of points on ``line`` within ``tolerance``.
+        """(matched mask, chainage) of points on ``line`` within ``tolerance``: each point's
+        nearest segment (on a tie the first of the line), projected to a chainage.
 
-        Each point is matched on its own: a long track goes through in chunks of
-        ``MATCH_CHUNK`` points, so the candidate pairs (about ten per point, a dozen arrays
-        of them) of a 100,000-point upload never take tens of MB at once."""
-        if len(x) <= MATCH_CHUNK:
-            return self._match(x, y, line, tolerance)
-        parts = [
-            self._match(x[k : k + MATCH_CHUNK], y[k : k + MATCH_CHUNK], line, tolerance)
-            for k in range(0, len(x), MATCH_CHUNK)
-        ]
-        return np.concatenate([m for m, _ in parts]), np.concatenate([c for _, c in parts])
-
-    def _match(
-        self, x: Floats, y: Floats, line: int, tolerance: float
-    ) -> tuple[NDArray[np.bool_], Floats]:
-        matched = np.zeros(len(x), dtype=bool)
-        chainage = np.full(len(x), np.nan)
+        Each point is matched on its own, so the runs of pairs change nothing, and a
+        100,000-point upload never holds its million pairs at once."""
+        n = len(x)
+        matched = np.zeros(n, dtype=bool)
+        chainage = np.full(n, np.nan)
         lo, hi = self.lines.line_seg_start[line], self.lines.line_seg_start[line + 1]
-        if hi <= lo or len(x) == 0:
+        if hi <= lo or n == 0:
             return matched, chainage
-        origin, cell, keys, segs = self._grid(line, tolerance)
-        px = np.floor((x - origin[0]) / cell).astype(np.int64)
-        py = np.floor((y - origin[1]) / cell).astype(np.int64)
+        g = self._grid(line, tolerance)
+        px = np.floor((x - g.ox) / g.cell).astype(np.int64)
+        py = np.floor((y - g.oy) / g.cell).astype(np.int64)
         pkey = px * 1_000_003 + py
-        start = np.searchsorted(keys, pkey, side="left")
-        stop = np.searchsorted(keys, pkey, side="right")
-        counts = stop - start
-        point = np.repeat(np.arange(len(x)), counts)
-        if len(point) == 0:
+        start = np.searchsorted(g.keys, pkey, side="left")
+        counts = np.searchsorted(g.keys, pkey, side="right") - start
+        some = np.flatnonzero(counts)  # the points with candidates
+        if len(some) == 0:
             return matched, chainage
-        seg = segs[np.repeat(start, counts) + ragged_arange(counts)]
-        a, b = self.lines.seg_xy0[seg], self.lines.seg_xy1[seg]
-        ab = b - a
-        apx, apy = x[point] - a[:, 0], y[point] - a[:, 1]
-        t = np.clip((apx * ab[:, 0] + apy * ab[:, 1]) / (self.lines.seg_len[seg] ** 2), 0, 1)
-        dx, dy = apx - t * ab[:, 0], apy - t * ab[:, 1]
-        d2 = dx * dx + dy * dy
-        ok = d2 <= tolerance * tolerance
-        point, seg, t, d2 = point[ok], seg[ok], t[ok], d2[ok]
-        if len(point) == 0:
-            return matched, chainage
-        # candidates are grouped by point already: the nearest per group without sorting
-        starts = np.flatnonzero(np.concatenate([[True], point[1:] != point[:-1]]))
-        group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(point))))
-        nearest = np.minimum.reduceat(d2, starts)
-        is_min = d2 <= nearest[group]
-        best = np.flatnonzero(is_min)
-        best = best[np.concatenate([[True], group[best][1:] != group[best][:-1]])]
-        matched[point[best]] = True
-        chainage[point[best]] = (
-            self.lines.seg_c0[seg[best]] + t[best] * self.lines.seg_len[seg[best]]
-        )
+        start, counts = start[some], counts[some]
+        ends = np.cumsum(counts)
+        # runs of whole points of at most MATCH_PAIRS pairs (one point alone may have more)
+        bounds = [0]
+        while bounds[-1] < len(some):
+            k = bounds[-1]
+            reach = int(ends[k - 1]) if k else 0
+            bounds.append(max(int(np.searchsorted(ends, reach + MATCH_PAIRS, "right")), k + 1))
+        edges = np.concatenate([[0], ends])[bounds]
+        work = _work(int(np.diff(edges).max()))
+        limit = tolerance * tolerance
+        for k0, k1 in itertools.pairwise(bounds):
+            run = slice(k0, k1)
+            near, best_entry, best_t = work.nearest(
+                g, x[some[run]], y[some[run]], start[run], counts[run], limit
+            )
+            point = some[run][near]
+            matched[point] = True
+            chainage[point] = g.c0.take(best_entry) + best_t * g.seg_len.take(best_entry)
         return matched, chainage
+
+
+def _median(values: Floats) -> float:
+    """``float(np.median(values))`` of a non-empty 1-D array, bit for bit (the middle value,
+    or the two middle ones' sum halved; NaN if any is NaN), without its generic machinery (a
+    third of a grid's time)."""
+    n = len(values)
+    half = n // 2
+    part = np.partition(values, [half - 1, half] if n % 2 == 0 else [half])
+    if np.isnan(part[-1]):  # partition puts NaN last
+        return float("nan")
+    return float(part[half] if n % 2 else (part[half - 1] + part[half]) / 2)
+
+
+_local = threading.local()
+
+
+def _work(size: int) -> _Work:
+    """This thread's work arrays (room for ``MATCH_PAIRS`` pairs, kept: no fresh memory per
+    track), or arrays of one call for a point with more candidates than that alone."""
+    work: _Work | None = getattr(_local, "work", None)
+    if work is not None and work.size >= size:
+        return work
+    if size > MATCH_PAIRS:
+        return _Work(size)
+    _local.work = _Work(MATCH_PAIRS)
+    return _local.work
+
+
+class _Work:
+    """Work arrays for ``size`` candidate pairs."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.arange = np.arange(size)
+        self.group = np.empty(size, dtype=np.int64)
+        self.entry = np.empty(size, dtype=np.int64)
+        self.f = [np.empty(size) for _ in range(6)]
+        self.low = np.empty(size, dtype=bool)
+
+    def nearest(
+        self,
+        g: _Grid,
+        x: Floats,
+        y: Floats,
+        start: NDArray[np.int64],
+        counts: NDArray[np.int64],
+        limit: float,
+    ) -> tuple[NDArray[np.bool_], NDArray[np.int64], Floats]:
+        """For points with ``counts`` candidates (>= 1) from grid entry ``start`` on: whether
+        the nearest lies within sqrt(``limit``), and its grid entry and segment parameter t
+        (for those points only). The same arithmetic, operation by operation, as one numpy
+        expression over all pairs: the same bits (``clip(t, 0, 1)`` is ``min(max(t, 0), 1)``)."""
+        size = int(counts.sum())
+        first = counts.cumsum()
+        first -= counts  # where each point's pairs begin
+        group, entry = self.group[:size], self.entry[:size]
+        group.fill(0)  # the point of each pair: 0, 0, 0, 1, 1, 2, ...
+        group[first[1:]] = 1
+        group.cumsum(out=group)
+        (start - first).take(group, out=entry, mode="clip")
+        entry += self.arange[:size]  # the candidate grid entries
+        abx, aby, apx, apy, tmp, t = (f[:size] for f in self.f)
+        g.abx.take(entry, out=abx, mode="clip")
+        g.aby.take(entry, out=aby, mode="clip")
+        x.take(group, out=apx, mode="clip")
+        apx -= g.ax.take(entry, out=tmp, mode="clip")
+        y.take(group, out=apy, mode="clip")
+        apy -= g.ay.take(entry, out=tmp, mode="clip")
+        # t = clip((apx * abx + apy * aby) / len2, 0, 1)
+        np.multiply(apx, abx, out=t)
+        t += np.multiply(apy, aby, out=tmp)
+        t /= g.len2.take(entry, out=tmp, mode="clip")
+        np.maximum(t, 0.0, out=t)
+        np.minimum(t, 1.0, out=t)
+        # d2 = dx * dx + dy * dy with dx = apx - t * abx, dy = apy - t * aby
+        apx -= np.multiply(t, abx, out=abx)
+        apy -= np.multiply(t, aby, out=aby)
+        d2 = np.multiply(apx, apx, out=apx)
+        d2 += np.multiply(apy, apy, out=apy)
+        # the nearest of each point; on a tie the first candidate (the lowest segment)
+        nearest = np.fmin.reduceat(d2, first)  # a NaN pair (none expected) is no candidate
+        low = np.less_equal(d2, nearest.take(group, out=tmp, mode="clip"), out=self.low[:size])
+        lowest = np.flatnonzero(low)
+        near = nearest <= limit  # NaN: no
+        best = lowest[lowest.searchsorted(first[near])]
+        return near, entry[best], t[best]
+
+
+class _Grid(NamedTuple):
+    """A line's segments hashed into square cells: the sorted cell keys of every (cell,
+    segment) entry, and per entry its segment's values."""
+
+    ox: float
+    oy: float
+    cell: float
+    keys: NDArray[np.int64]
+    ax: Floats
+    ay: Floats
+    abx: Floats
+    aby: Floats
+    len2: Floats
+    c0: Floats
+    seg_len: Floats
 
 
 def _walked_silences(
@@ -211,7 +327,7 @@ def _walked_silences(
     chainage: Floats,
     t: Floats,
     same_part: NDArray[np.bool_],
-    group: list[Target],
+    targets: _Spans,
     params: MatchParams,
 ) -> NDArray[np.bool_]:
     """Steps across a silence (a gap that split the patrol) that were walked all the same:
@@ -223,7 +339,7 @@ def _walked_silences(
     a, b = chainage[:-1], chainage[1:]
     pace = np.abs(b - a) / np.maximum(np.diff(t), 1e-3)
     across &= pace <= params.silence_max_speed_mps
-    return across & _on_one_target(a, b, group)
+    return across & targets.hold(a, b)
 
 
 FEW_INTERVALS = 4
@@ -236,26 +352,44 @@ def within_one(lo: Floats, hi: Floats, a: Floats, b: Floats) -> NDArray[np.bool_
     among the intervals starting at or before min(a, b), the farthest end reaches max(a, b).
     A general chief has hundreds of targets on a line: no pass over the points per target.
     """
-    if len(lo) <= FEW_INTERVALS:  # a chief's own few targets: a comparison each is cheaper
-        out = np.zeros(len(a), dtype=bool)
-        for s, e in zip(lo.tolist(), hi.tolist(), strict=True):
-            out |= (a >= s) & (a <= e) & (b >= s) & (b <= e)
+    return _Spans(lo, hi).hold(a, b)
+
+
+class _Spans:
+    """Intervals [lo_k, hi_k] sorted once for ``within_one``'s questions (a line's targets
+    are asked three times per track)."""
+
+    def __init__(self, lo: Floats, hi: Floats):
+        self.few = len(lo) <= FEW_INTERVALS  # a chief's own few: a comparison each is cheaper
+        if self.few:
+            self.pairs = list(zip(lo.tolist(), hi.tolist(), strict=True))
+        else:
+            order = np.argsort(lo, kind="stable")
+            self.starts = lo[order]
+            self.reach = np.maximum.accumulate(hi[order])
+
+    def hold(self, a: Floats, b: Floats) -> NDArray[np.bool_]:
+        """Whether some interval holds both ``a_i`` and ``b_i`` (NaN: never)."""
+        if self.few:
+            out = np.zeros(len(a), dtype=bool)
+            for s, e in self.pairs:
+                out |= (a >= s) & (a <= e) & (b >= s) & (b <= e)
+            return out
+        return self.hold_point(np.minimum(a, b), np.maximum(a, b))
+
+    def hold_point(self, low: Floats, high: Floats | None = None) -> NDArray[np.bool_]:
+        """``hold(low, high)`` for ``low <= high`` (NaN: never); ``hold(c, c)`` without
+        ``high``."""
+        high = low if high is None else high
+        if self.few:
+            out = np.zeros(len(low), dtype=bool)
+            for s, e in self.pairs:
+                out |= (low >= s) & (high <= e)
+            return out
+        k = np.searchsorted(self.starts, low, side="right") - 1  # NaN sorts last: len - 1
+        out = k >= 0
+        out[out] = self.reach[k[out]] >= high[out]  # a NaN compares False
         return out
-    order = np.argsort(lo, kind="stable")
-    starts = lo[order]
-    reach = np.maximum.accumulate(hi[order])
-    low, high = np.minimum(a, b), np.maximum(a, b)
-    k = np.searchsorted(starts, low, side="right") - 1  # NaN sorts last: k = len - 1
-    out = k >= 0
-    out[out] = reach[k[out]] >= high[out]  # a NaN compares False
-    return out
-
-
-def _on_one_target(a: Floats, b: Floats, group: list[Target]) -> NDArray[np.bool_]:
-    """Chainage pairs that lie both inside one and the same target of the line."""
-    starts = np.array([tg.start for tg in group], dtype=float)
-    ends = np.array([tg.end for tg in group], dtype=float)
-    return within_one(starts, ends, a, b)
 
 
 def _over_strays(
@@ -263,7 +397,7 @@ def _over_strays(
     chainage: Floats,
     t: Floats,
     part: NDArray[np.int64],
-    group: list[Target],
+    targets: _Spans,
     params: MatchParams,
 ) -> tuple[Floats, Floats]:
     """Chainage pairs of matched points with stray (unmatched) points between them, in the
@@ -281,7 +415,7 @@ def _over_strays(
     # noise would otherwise look like a sprint)
     along = np.maximum(np.abs(cb - ca) - params.gps_margin_m, 0.0)
     ok &= along / np.maximum(t[b] - t[a], 1e-3) <= params.silence_max_speed_mps
-    ok &= _on_one_target(ca, cb, group)
+    ok &= targets.hold(ca, cb)
     return ca[ok], cb[ok]
 
 
@@ -320,14 +454,14 @@ def _sums(owner: NDArray[np.int64], values: Floats, n: int) -> list[float]:
     return out.tolist()
 
 
-def _line_coverages(union: NDArray[np.float64], group: list[Target]) -> list[TargetCoverage]:
+def _line_coverages(
+    union: NDArray[np.float64], group: list[Target], lo: Floats, hi: Floats, ext: Floats
+) -> list[TargetCoverage]:
     """Coverage of every target of one line at once (a general chief has hundreds per line):
     covered ranges, gaps between them, and the covered reach beyond the ends; the same
-    numbers the per-target ``clip_intervals`` / ``complement`` gave (tests/coverage_reference)."""
+    numbers the per-target ``clip_intervals`` / ``complement`` gave (tests/coverage_reference).
+    ``lo``, ``hi``, ``ext``: the targets' starts, ends and joint reaches."""
     n = len(group)
-    lo = np.array([tg.start for tg in group], dtype=float)
-    hi = np.array([tg.end for tg in group], dtype=float)
-    ext = np.array([tg.extend_m for tg in group], dtype=float)
     owner, a, b = _clipped(union, lo, hi) if len(union) else _none()
     covered_m = _sums(owner, b - a, n)
     o1, a1, b1 = _clipped(union, lo - ext, lo) if len(union) else _none()
@@ -356,22 +490,30 @@ def _line_coverages(union: NDArray[np.float64], group: list[Target]) -> list[Tar
     gaps = list(zip((gap_lo[real] - start).tolist(), (gap_hi[real] - start).tolist(), strict=True))
     pieces = list(zip((a - lo[owner]).tolist(), (b - lo[owner]).tolist(), strict=True))
     offs, gap_offs = offsets.tolist(), gap_offsets.tolist()
-    out = []
-    for k, tg in enumerate(group):
-        length = tg.end - tg.start
-        out.append(
-            TargetCoverage(
-                id=tg.id,
-                length_m=length,
-                covered_m=covered_m[k],
-                ratio=covered_m[k] / length if length > 0 else 0.0,
-                covered=pieces[offs[k] : offs[k + 1]],
-                uncovered=gaps[gap_offs[k] : gap_offs[k + 1]],
-                extension_m=before[k] + after[k],
-                credit_only=tg.credit_only,
-            )
+    # positional, in the fields' order: hundreds of records per track
+    return [
+        TargetCoverage(
+            tg.id,
+            tg.end - tg.start,
+            cov,
+            cov / (tg.end - tg.start) if tg.end - tg.start > 0 else 0.0,
+            pieces[o0:o1],
+            gaps[g0:g1],
+            b0 + a0,
+            tg.credit_only,
         )
-    return out
+        for tg, cov, o0, o1, g0, g1, b0, a0 in zip(
+            group,
+            covered_m,
+            offs[:-1],
+            offs[1:],
+            gap_offs[:-1],
+            gap_offs[1:],
+            before,
+            after,
+            strict=True,
+        )
+    ]
 
 
 def _none() -> tuple[NDArray[np.int64], Floats, Floats]:
@@ -395,33 +537,39 @@ def measure(
     by_line: dict[int, list[Target]] = {}
     for target in targets:
         by_line.setdefault(target.line, []).append(target)
+    ranges: dict[int, tuple[Floats, Floats, Floats]] = {}
+    same_part = part[:-1] == part[1:]
     for line, group in by_line.items():
         tolerance = max(tg.half_width_m for tg in group) + params.gps_margin_m
         matched, chainage = matcher.match(x, y, line, tolerance)
+        lo = np.array([tg.start for tg in group], dtype=float)
+        hi = np.array([tg.end for tg in group], dtype=float)
+        ext = np.array([tg.extend_m for tg in group], dtype=float)
+        ranges[line] = lo, hi, ext
+        on_target = _Spans(lo, hi)
         # points near the line within some target's (extended) range count as on-assignment
-        in_range = matched & within_one(
-            np.array([tg.start - tg.extend_m for tg in group], dtype=float),
-            np.array([tg.end + tg.extend_m for tg in group], dtype=float),
-            chainage,
-            chainage,
-        )
+        # (each bound as the per-target loop computed it: start - extend, end + extend)
+        in_range = matched & _Spans(lo - ext, hi + ext).hold_point(chainage)
         on_point |= in_range
-        same_part = part[:-1] == part[1:]
         dc = np.abs(np.diff(chainage))
         link = matched[:-1] & matched[1:] & same_part & (dc <= params.max_link_m)
-        link |= _walked_silences(matched, chainage, t, same_part, group, params)
+        link |= _walked_silences(matched, chainage, t, same_part, on_target, params)
         i = np.flatnonzero(link)
-        ja, jb = _over_strays(matched, chainage, t, part, group, params)
+        ja, jb = _over_strays(matched, chainage, t, part, on_target, params)
         unions[line] = union_intervals(
             np.concatenate([np.minimum(chainage[i], chainage[i + 1]), np.minimum(ja, jb)]),
             np.concatenate([np.maximum(chainage[i], chainage[i + 1]), np.maximum(ja, jb)]),
         )
     results: list[TargetCoverage | None] = [None] * len(targets)
     for line, group in by_line.items():
-        where = [k for k, tg in enumerate(targets) if tg.line == line]
-        for k, tc in zip(where, _line_coverages(unions[line], group), strict=True):
+        where = (
+            range(len(targets))
+            if len(by_line) == 1
+            else [k for k, tg in enumerate(targets) if tg.line == line]
+        )
+        for k, tc in zip(where, _line_coverages(unions[line], group, *ranges[line]), strict=True):
             results[k] = tc
-    step_ok = part[:-1] == part[1:] if n > 1 else np.zeros(0, dtype=bool)
+    step_ok = same_part
     d = np.hypot(np.diff(x), np.diff(y))
     dt = np.diff(t)
     on_step = on_point[:-1] & on_point[1:] & step_ok

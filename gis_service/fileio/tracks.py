@@ -43,7 +43,7 @@ import orjson
 import pandas as pd
 
 from gis_service.domain.periods import DEFAULT_TIMEZONE
-from gis_service.domain.tracks import RawTrack
+from gis_service.domain.tracks import NumberedRefs, RawTrack
 from gis_service.errors import InputError
 from gis_service.fileio.kml import kml_kind, read_kml
 
@@ -789,7 +789,7 @@ def _parse_batch(box: list[Any], ctx: _Context) -> RawTrack:
         raise ctx.error("no points")
     ctx.check_count(len(points))
 
-    refs = list(map("point {}".format, range(1, len(points) + 1)))
+    refs = NumberedRefs("point", len(points))  # names made only when a point is named
     values = _batch_columns(points, refs, ctx)
     del doc, points
     return RawTrack(
@@ -803,7 +803,7 @@ def _parse_batch(box: list[Any], ctx: _Context) -> RawTrack:
     )
 
 
-def _batch_columns(points: list, refs: list[str], ctx: _Context) -> dict[str, list[object]]:
+def _batch_columns(points: list, refs: Sequence[str], ctx: _Context) -> dict[str, list[object]]:
     """Columns of the batch's point objects. Apps send uniform points: when every point has
     the first one's keys, each column is one list comprehension; otherwise point by point."""
     first = points[0]
@@ -833,7 +833,7 @@ def _batch_columns(points: list, refs: list[str], ctx: _Context) -> dict[str, li
 
 
 def _numbers(
-    values: Sequence[object], name: str, refs: list[str], ctx: _Context, *, required: bool
+    values: Sequence[object], name: str, refs: Sequence[str], ctx: _Context, *, required: bool
 ) -> np.ndarray:
     """Float array of a column; text, booleans or (if required) blanks name the point.
 
@@ -867,7 +867,7 @@ def _numbers(
     return out
 
 
-def _times_to_utc(values: Sequence[object], refs: list[str], ctx: _Context) -> np.ndarray:
+def _times_to_utc(values: Sequence[object], refs: Sequence[str], ctx: _Context) -> np.ndarray:
     """UTC ``datetime64[ns]`` of ISO 8601 strings, datetimes or epoch seconds/milliseconds.
 
     Uniform columns (all ISO strings, all datetimes, all integers) take one vectorised call.
@@ -981,7 +981,7 @@ def _float_epoch_to_ns(values: np.ndarray) -> np.ndarray | None:
     return ns.view("datetime64[ns]")
 
 
-def _epoch_to_ns(values: list[float], refs: list[str], ctx: _Context) -> np.ndarray:
+def _epoch_to_ns(values: list[float], refs: Sequence[str], ctx: _Context) -> np.ndarray:
     """Epoch seconds or milliseconds -> ns, exact for integers (float ms would lose ~100 ns)."""
     ints = _small_ints(values)
     if ints is not None:  # the phone app's ms: vectorised
@@ -1017,7 +1017,7 @@ def _small_ints(values: Sequence[object]) -> np.ndarray | None:
 
 
 def _iso_to_utc(
-    strings: list[str], refs: list[str], ctx: _Context, zone: ZoneInfo | None
+    strings: list[str], refs: Sequence[str], ctx: _Context, zone: ZoneInfo | None
 ) -> np.ndarray:
     """ISO 8601 strings -> UTC; ``zone`` None means they carry offsets, else they are local."""
 

@@ -405,7 +405,7 @@ def patrol_data(conn: Connection, patrol_id, *, timezone: str) -> PatrolData:
     points = gpd.GeoDataFrame(
         {
             "time": pd.to_datetime(raw.time, utc=True),
-            "ref": raw.ref,
+            "ref": list(raw.ref),
             "reason": reason,
         },
         geometry=shapely.points(np.column_stack([lon, lat])),

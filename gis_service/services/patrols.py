@@ -30,7 +30,7 @@ from sqlalchemy import Connection
 
 from gis_service.db import partitions
 from gis_service.db import patrol_store as store_db
-from gis_service.db.bulk import as_multi, ewkb_hex
+from gis_service.db.bulk import as_multi, ewkb_hex, multilinestring_ewkb_hex
 from gis_service.db.patrol_store import (
     ContextQuery,
     CoverageRow,
@@ -395,17 +395,19 @@ def _local_day(time: np.ndarray, timezone: str) -> dt.date:
 
 
 def _track_ewkb(track: CleanTrack, epsg: int) -> str | None:
+    """The kept points as a WGS84 MultiLineString, one line per part of 2+ points (EWKB
+    hex), written from the coordinate arrays (``bulk.multilinestring_ewkb_hex``)."""
     if track.kept.sum() < 2:
         return None
-    xy = np.column_stack([track.kx, track.ky])
     part = track.kpart
     counts = np.bincount(part)
     ok = counts[part] >= 2
     if ok.sum() < 2:
         return None
-    lines = shapely.linestrings(xy[ok], indices=np.unique(part[ok], return_inverse=True)[1])
-    geom = crs.transform(shapely.multilinestrings(lines), epsg, crs.STORAGE_CRS)
-    return ewkb_hex(np.array([geom], dtype=object))[0]
+    x, y = (track.kx, track.ky) if ok.all() else (track.kx[ok], track.ky[ok])
+    # the transformer crs.transform uses, on the same coordinates: the same values
+    lon, lat = crs.transformer(str(epsg), str(crs.STORAGE_CRS)).transform(x, y)
+    return multilinestring_ewkb_hex(np.asarray(lon), np.asarray(lat), part[ok])
 
 
 def _stretch_geoms(
