@@ -13,6 +13,7 @@ from gis_service.db import coordination_store as store
 from gis_service.db.columns import SEGMENT_FIELDS
 from gis_service.db.geojson import feature_collection, geojson_sql
 from gis_service.db.queries import DESCENDANTS, names, where_clause
+from gis_service.db.zoning_runs import RunInForce, of_run, run_in_force
 from gis_service.domain.assignments import assignments, posts_valid_on, unassigned
 from gis_service.domain.joint import joint_meeting_needed
 from gis_service.domain.network import Confluences, Network
@@ -150,27 +151,37 @@ def joint_sections_geojson(
 # -- tables for the pure functions ----------------------------------------------------------
 
 
-def _segments_frame(conn: Connection, water_body: str | None = None) -> pd.DataFrame:
-    where = "WHERE water_body_code = :w" if water_body else ""
+def _segments_frame(
+    conn: Connection, water_body: str | None = None, *, run_id: int | None = None
+) -> pd.DataFrame:
+    """The segments of ``run_id`` (None: the newest run's working table)."""
+    table, where = of_run("river_segment", run_id)
+    if water_body:
+        where += " AND water_body_code = :w"
     return pd.read_sql(
         text(
-            f"SELECT id, {', '.join(SEGMENT_FIELDS)}, parent_id "
-            f"FROM river_segment {where} ORDER BY water_body_code, level, chainage_from_m"
+            f"SELECT id, {', '.join(SEGMENT_FIELDS)}, parent_id FROM {table} WHERE {where} "
+            "ORDER BY water_body_code, level, chainage_from_m, id"
         ),
         conn,
-        params={"w": water_body},
+        params={"w": water_body, "run": run_id},
     )
 
 
-def _zones_frame(conn: Connection, water_body: str | None = None) -> pd.DataFrame:
-    where = "WHERE water_body_code = :w" if water_body else ""
+def _zones_frame(
+    conn: Connection, water_body: str | None = None, *, run_id: int | None = None
+) -> pd.DataFrame:
+    """The still-water zones of ``run_id`` (None: the newest run's working table)."""
+    table, where = of_run("still_water_zone", run_id)
+    if water_body:
+        where += " AND water_body_code = :w"
     return pd.read_sql(
         text(
             "SELECT id, water_body_code, kind, level, region_code, region_codes, area_m2, share, "
-            f"initiates_coordination FROM still_water_zone {where}"
+            f"initiates_coordination FROM {table} WHERE {where} ORDER BY water_body_code, id"
         ),
         conn,
-        params={"w": water_body},
+        params={"w": water_body, "run": run_id},
     )
 
 
@@ -329,11 +340,15 @@ class CoordinationReport:
     zones: list[dict]
     unassigned: list[dict]
     tasks: dict | None = None  # 一河一策: open and overdue tasks (services.plan_views)
+    # the zoning run in force on ``date`` whose stretches, joint sections, convener and
+    # tributaries these are (None: the day is before every run's date)
+    zoning_run: RunInForce | None = None
 
     def to_dict(self) -> dict:
         return {
             "river": self.river,
             "date": self.date.isoformat(),
+            "zoning_run": None if self.zoning_run is None else self.zoning_run.to_dict(),
             "river_chiefs": self.river_chiefs,
             "convener": self.convener,
             "levels": self.levels,
@@ -352,15 +367,35 @@ CONVENER_RULE = (
 )
 
 
+# no run has this id: a day before every run's date reads no zoning
+_NO_RUN = 0
+
+
 def coordination_report(conn: Connection, water_body: str, day: dt.date) -> CoordinationReport:
-    """The river's report on ``day``: its rows from the stores, the convener rule from
-    ``domain.joint``, put together for a meeting."""
+    """The river's report on ``day``: the chiefs valid that day on the zoning in force that
+    day (the newest run whose effective date is not after it, as the audit counts days:
+    its stretches, zones, joint sections, convener and tributaries, kept per run), the
+    convener rule from ``domain.joint``, put together for a meeting."""
+    run = run_in_force(conn, day)
+    return report_of_run(conn, water_body, day, run, run_id=_NO_RUN if run is None else run.id)
+
+
+def report_of_run(
+    conn: Connection,
+    water_body: str,
+    day: dt.date,
+    run: RunInForce | None,
+    *,
+    run_id: int | None,
+) -> CoordinationReport:
+    """The report on ``day`` with the zoning rows of ``run_id`` (None: the working tables,
+    which hold the newest run), naming ``run``."""
     river = store.river(conn, water_body)
     if river is None:
         raise NotFoundError(f"water body {water_body!r} not found")
     region_names = names(conn, "admin_region")
-    seg = _segments_frame(conn, water_body)
-    zones = _zones_frame(conn, water_body)
+    seg = _segments_frame(conn, water_body, run_id=run_id)
+    zones = _zones_frame(conn, water_body, run_id=run_id)
     posts = _posts_frame(conn)
     chiefs = _chiefs_by_target(posts, seg, day, zones)
     gaps = unassigned(seg, zones, posts, day)
@@ -388,7 +423,7 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> Coor
                 "chiefs": chiefs.get(r.id, []),
             }
         )
-    convener = store.convener(conn, water_body)
+    convener = store.convener(conn, water_body, run_id=run_id)
     valid = posts_valid_on(posts, day)
     river_posts = valid[
         (valid["water_body_code"] == water_body) & valid["role"].isin(RIVER_CHIEF_ROLES)
@@ -439,7 +474,7 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> Coor
                 "along_boundary": j.along_boundary,
                 "crossing_point": [round(j.lon, 6), round(j.lat, 6)],
             }
-            for j in store.joint_sections(conn, water_body)
+            for j in store.joint_sections(conn, water_body, run_id=run_id)
         ],
         tributaries=[
             {
@@ -460,9 +495,10 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> Coor
                     if p.role == "river_chief" or p.level == t.managing_level
                 ],
             }
-            for t in store.tributaries(conn, water_body)
+            for t in store.tributaries(conn, water_body, run_id=run_id)
         ],
         zones=_records(zones.assign(area_m2=zones["area_m2"].round(1))),
         unassigned=_records(gaps),
         tasks=report_section(conn, water_body, day),
+        zoning_run=run,
     )
