@@ -80,6 +80,10 @@ VERSIONED_TABLES = (
 )
 
 
+# no run has this id (ids start at 1): reading it reads nothing (a day before every run)
+NO_RUN = 0
+
+
 def of_run(table: str, run_id: int | None) -> tuple[str, str]:
     """The table holding ``run_id``'s rows of a zoning table and the condition selecting
     them (bind ``:run``): its ``_version`` table, or with None the working table (the

@@ -10,14 +10,25 @@ from __future__ import annotations
 
 import datetime as dt
 
+import geopandas as gpd
+import pandas as pd
 import pytest
+import shapely
 from sqlalchemy import Connection, text
 
 from gis_service.db import zoning_runs
+from gis_service.services.maps import coverage_data, river_data
 from gis_service.services.zoning import rebuild_zoning
-from gis_service.services.zoning_queries import coordination_report, report_of_run
+from gis_service.services.zoning_queries import (
+    coordination_report,
+    neighbours,
+    report_of_run,
+    unassigned_on,
+)
 from tests.db.test_rematch_db import _move_boundary, _neighbour
 
+TZ = "Asia/Shanghai"
+COUNTY = "450521"
 EFFECTIVE = dt.date(2026, 10, 1)
 BEFORE = dt.date(2026, 8, 15)
 AFTER = dt.date(2026, 10, 15)
@@ -71,6 +82,45 @@ def _version_rows(conn: Connection, run_id: int | None) -> dict[str, list[tuple]
     return out
 
 
+def _rows(frame: pd.DataFrame) -> list[dict]:
+    """A (geo)frame's rows, geometries as WKB, NaN as None: comparable with ==."""
+    frame = pd.DataFrame(frame).copy()
+    if isinstance(frame.get("geometry"), pd.Series) and len(frame):
+        frame["geometry"] = shapely.to_wkb(gpd.GeoSeries(frame["geometry"]).values)
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def _first_village_stretch(conn: Connection) -> str:
+    return conn.execute(
+        text(
+            "SELECT id FROM river_segment WHERE water_body_code = :w AND level = 'village' "
+            "AND kind = 'inside' ORDER BY chainage_from_m LIMIT 1"
+        ),
+        {"w": WATER},
+    ).scalar_one()
+
+
+def _day_bound(conn: Connection, stretch: str) -> dict:
+    """What else answers for the day BEFORE (or Q3): the unassigned list, a walk down the
+    river, the river map's frames, the Q3 coverage map's stretches and crossings."""
+    river = river_data(conn, WATER, BEFORE)
+    coverage = coverage_data(conn, COUNTY, "2026-Q3", as_of=AFTER, timezone=TZ)
+    return {
+        "unassigned": _rows(unassigned_on(conn, BEFORE)),
+        "downstream": [
+            n.wire() for n in neighbours(conn, stretch, direction="downstream", day=BEFORE)
+        ],
+        **{
+            f"river_map.{name}": _rows(getattr(river, name))
+            for name in ("segments", "joint_sections", "crossings", "upstream", "downstream")
+        },
+        **{
+            f"coverage_map.{name}": _rows(getattr(coverage, name))
+            for name in ("segments", "zones", "joint_sections", "crossings")
+        },
+    }
+
+
 @pytest.fixture(scope="module")
 def rebuilt(engine, sample_loaded):
     """Reports of every river before and after a dated rebuild (rolled back at the end)."""
@@ -78,6 +128,8 @@ def rebuilt(engine, sample_loaded):
         transaction = conn.begin()
         old_run = conn.execute(text("SELECT max(id) FROM zoning_run")).scalar_one()
         before = {BEFORE: _reports(conn, BEFORE), AFTER: _reports(conn, AFTER)}
+        stretch = _first_village_stretch(conn)
+        day_bound = _day_bound(conn, stretch)
         _move_boundary(conn, VILLAGE, _neighbour(conn))
         conn.execute(
             text("UPDATE water_body SET parent_code = NULL WHERE code = :t"), {"t": TRIBUTARY}
@@ -90,6 +142,8 @@ def rebuilt(engine, sample_loaded):
             "new_run": built["run_id"],
             "before": before,
             "after": after,
+            "stretch": stretch,
+            "day_bound": day_bound,
         }
         transaction.rollback()
 
@@ -184,3 +238,23 @@ def test_a_day_before_every_run_has_no_zoning(rebuilt):
         assert report["river"]["name"]  # the water body itself is not versioned
     finally:
         savepoint.rollback()
+
+
+def test_every_day_bound_answer_before_the_date_is_unchanged(rebuilt):
+    """The unassigned list, walks along the network, the river map and the coverage map of
+    a period read the run in force too: for the day before the date they are as before."""
+    conn = rebuilt["conn"]
+    now = _day_bound(conn, rebuilt["stretch"])
+    before = rebuilt["day_bound"]
+    assert before["river_map.joint_sections"] and before["coverage_map.segments"]
+    assert before["downstream"] and before["unassigned"]
+    for name, rows in before.items():
+        assert now[name] == rows, name
+    # and they did change in the newest run (so the comparison could fail)
+    walked = [
+        n.wire() for n in neighbours(conn, rebuilt["stretch"], direction="downstream", day=AFTER)
+    ]
+    assert walked != before["downstream"]
+    assert (
+        _rows(river_data(conn, WATER, AFTER).joint_sections) != before["river_map.joint_sections"]
+    )
