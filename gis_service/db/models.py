@@ -298,6 +298,8 @@ class StillWaterZoneVersion(Base):
     geom = mapped_column(
         Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False), nullable=False
     )
+    # migration 0015: a coordination report reads one water's zones of a run
+    __table_args__ = (Index("ix_still_water_zone_version_water", "run_id", "water_body_code"),)
 
 
 class JointSectionVersion(Base):

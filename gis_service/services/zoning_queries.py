@@ -298,11 +298,14 @@ def neighbours(
 ) -> list[Neighbour]:
     """Segments upstream or downstream of a segment, with their chiefs on ``day``: both of
     the zoning in force that day (the segment must be one of its stretches)."""
-    _, run_id = zoning_of_day(conn, day)
+    run, run_id = zoning_of_day(conn, day)
     net, seg, rivers = _network(conn, run_id)
     hits = np.flatnonzero(seg["id"].to_numpy() == segment_id)
     if len(hits) == 0:
-        raise NotFoundError(f"segment {segment_id!r} not found")
+        raise NotFoundError(
+            f"segment {segment_id!r} not found in the zoning in force on {day.isoformat()}"
+            + ("" if run is None else f" (run {run.id}, from {run.effective_from.isoformat()})")
+        )
     walk = net.upstream if direction == "upstream" else net.downstream
     found = walk(int(hits[0]), max_distance_m)
     chiefs = _chiefs_by_target(_posts_frame(conn), seg, day)

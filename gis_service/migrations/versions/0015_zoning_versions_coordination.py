@@ -61,6 +61,12 @@ def upgrade() -> None:
     op.create_index(
         "ix_joint_section_version_water", "joint_section_version", ["run_id", "water_body_code"]
     )
+    # a report reads one water's zones of a run (0008 indexed only the segments so)
+    op.create_index(
+        "ix_still_water_zone_version_water",
+        "still_water_zone_version",
+        ["run_id", "water_body_code"],
+    )
     op.create_table(
         "confluence_version",
         _run_id(),
@@ -106,3 +112,4 @@ def downgrade() -> None:
     op.drop_table("confluence_version")
     op.drop_index("ix_joint_section_version_water", table_name="joint_section_version")
     op.drop_table("joint_section_version")
+    op.drop_index("ix_still_water_zone_version_water", table_name="still_water_zone_version")
