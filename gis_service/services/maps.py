@@ -434,8 +434,16 @@ def patrol_data(conn: Connection, patrol_id, *, timezone: str) -> PatrolData:
         {t.get("water_body_code") for t in summary_targets.values()}
         | {c["water_body_code"] for c in patrol["coverage"]},
     )
+    # the targets as the run the patrol was measured against keeps them (a patrol of a day
+    # governed by an older run, or awaiting its re-match, is not on the newest stretches)
+    run_id = conn.execute(
+        text("SELECT zoning_run_id FROM patrol WHERE id = :i"), {"i": str(patrol["id"])}
+    ).scalar()
     targets = _frame(
-        [*wkb_by_id(conn, "river_segment", ids), *wkb_by_id(conn, "still_water_zone", ids)],
+        [
+            *wkb_by_id(conn, "river_segment", ids, run_id=run_id),
+            *wkb_by_id(conn, "still_water_zone", ids, run_id=run_id),
+        ],
         ["id"],
     )
     targets["river"] = [
