@@ -489,7 +489,8 @@ def zoning_report(
     date: DateOpt = None,
     html: Annotated[Path | None, typer.Option(help="also write a printable HTML page")] = None,
 ) -> None:
-    """Coordination report of one river: stretches, chiefs, joint sections, convener."""
+    """Coordination report of one river: stretches, chiefs, joint sections, convener, of the
+    zoning run in force on the date (named in the report: ``zoning_run``)."""
     from gis_service.reports.html import river_report_html
     from gis_service.services.zoning_queries import coordination_report
 
@@ -497,7 +498,12 @@ def zoning_report(
         report = coordination_report(conn, river, _day(date)).to_dict()
     if html:
         html.write_text(river_report_html(report), encoding="utf-8")
-        typer.echo(f"wrote {html}")
+        run = report["zoning_run"]
+        typer.echo(
+            f"wrote {html} (zoning run {run['id']}, in force from {run['effective_from']})"
+            if run
+            else f"wrote {html} (no zoning run in force on {report['date']})"
+        )
     else:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2, default=str))
 

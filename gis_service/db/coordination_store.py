@@ -1,11 +1,16 @@
 """What a river's coordination report (联席会议) reads, beyond the zoning frames: the river,
-its joint sections, its convener and its tributaries, as typed rows."""
+its joint sections, its convener and its tributaries, as typed rows.
+
+The zoning rows are a run's: ``run_id`` names the run whose kept rows are read
+(``*_version``, migration 0015); None reads the working tables (the newest run's)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
+
+from gis_service.db.zoning_runs import of_run
 
 
 @dataclass(frozen=True)
@@ -22,7 +27,7 @@ class RiverRow:
 
 @dataclass(frozen=True)
 class JointRow:
-    id: int
+    id: str
     level: str
     crossing_chainage_m: float
     chainage_from_m: float
@@ -64,29 +69,31 @@ def river(conn: Connection, code: str) -> RiverRow | None:
     return None if row is None else RiverRow(**row)
 
 
-def joint_sections(conn: Connection, code: str) -> list[JointRow]:
-    """The river's joint sections, upstream first."""
+def joint_sections(conn: Connection, code: str, *, run_id: int | None) -> list[JointRow]:
+    """The river's joint sections in the run, upstream first."""
+    table, run = of_run("joint_section", run_id)
     rows = conn.execute(
         text(
             "SELECT id, level, crossing_chainage_m, chainage_from_m, chainage_to_m, "
             "upstream_region_code, downstream_region_code, along_boundary, "
-            "ST_X(crossing_point) AS lon, ST_Y(crossing_point) AS lat FROM joint_section "
-            "WHERE water_body_code = :c ORDER BY crossing_chainage_m"
+            f"ST_X(crossing_point) AS lon, ST_Y(crossing_point) AS lat FROM {table} "
+            f"WHERE {run} AND water_body_code = :c ORDER BY crossing_chainage_m, id"
         ),
-        {"c": code},
+        {"c": code, "run": run_id},
     ).mappings()
     return [JointRow(**r) for r in rows]
 
 
-def convener(conn: Connection, code: str) -> ConvenerRow | None:
-    """The stored convener of a river crossing two or more counties (None: one county)."""
+def convener(conn: Connection, code: str, *, run_id: int | None) -> ConvenerRow | None:
+    """The run's convener of a river crossing two or more counties (None: one county)."""
+    table, run = of_run("river_convener", run_id)
     row = (
         conn.execute(
             text(
-                "SELECT convener_region_code, lengths_m FROM river_convener "
-                "WHERE water_body_code = :c"
+                f"SELECT convener_region_code, lengths_m FROM {table} "
+                f"WHERE {run} AND water_body_code = :c"
             ),
-            {"c": code},
+            {"c": code, "run": run_id},
         )
         .mappings()
         .first()
@@ -94,15 +101,16 @@ def convener(conn: Connection, code: str) -> ConvenerRow | None:
     return None if row is None else ConvenerRow(**row)
 
 
-def tributaries(conn: Connection, code: str) -> list[TributaryRow]:
-    """Rivers flowing into this one, from the source down."""
+def tributaries(conn: Connection, code: str, *, run_id: int | None) -> list[TributaryRow]:
+    """Rivers flowing into this one in the run, from the source down."""
+    table, run = of_run("confluence", run_id)
     rows = conn.execute(
         text(
             "SELECT c.tributary_code, w.name, w.managing_level, c.chainage_on_main_m "
-            "FROM confluence c "
+            f"FROM (SELECT * FROM {table} WHERE {run}) c "
             "JOIN water_body w ON w.code = c.tributary_code WHERE c.main_code = :c "
-            "ORDER BY c.chainage_on_main_m"
+            "ORDER BY c.chainage_on_main_m, c.tributary_code"
         ),
-        {"c": code},
+        {"c": code, "run": run_id},
     ).mappings()
     return [TributaryRow(**r) for r in rows]

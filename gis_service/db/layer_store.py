@@ -22,6 +22,7 @@ from gis_service.db.columns import (
     ZONE_FIELDS,
 )
 from gis_service.db.queries import DESCENDANTS, where_clause
+from gis_service.db.zoning_runs import of_run
 from gis_service.domain import crs
 
 REGION_COLUMNS = REGION_FIELDS
@@ -143,20 +144,30 @@ def patrols_frame(
     return pd.read_sql(text(sql), conn, params=params)
 
 
-def segment_geometries(conn: Connection, ids: list[str]) -> gpd.GeoDataFrame:
-    """``id`` and centre line of the segments with these ids."""
+def segment_geometries(
+    conn: Connection, ids: list[str], *, run_id: int | None = None
+) -> gpd.GeoDataFrame:
+    """``id`` and centre line of the segments with these ids, of zoning run ``run_id``
+    (None: the working table, the newest run's)."""
+    table, of = of_run("river_segment", run_id)
     return read_geo(
-        conn, "SELECT id, geom AS geometry FROM river_segment WHERE id = ANY(:i)", {"i": ids}
+        conn,
+        f"SELECT id, geom AS geometry FROM {table} WHERE {of} AND id = ANY(:i)",
+        {"i": ids, "run": run_id},
     )
 
 
-def target_geometries(conn: Connection, ids: list[str]) -> gpd.GeoDataFrame:
-    """``target_id`` and geometry of audit targets: segments and still-water zones."""
+def target_geometries(conn: Connection, ids: list[str], run_ids: list[int]) -> gpd.GeoDataFrame:
+    """``target_id`` and geometry of audit targets (segments and still-water zones), each
+    as its zoning run keeps it (``run_ids[k]`` is the run of ``ids[k]``)."""
+    pairs = "unnest(CAST(:i AS text[]), CAST(:r AS int[])) AS t(id, run_id)"
     return read_geo(
         conn,
-        "SELECT id AS target_id, geom AS geometry FROM river_segment WHERE id = ANY(:i) "
-        "UNION ALL SELECT id, geom FROM still_water_zone WHERE id = ANY(:i)",
-        {"i": ids},
+        "SELECT s.id AS target_id, s.geom AS geometry FROM river_segment_version s "
+        f"JOIN {pairs} USING (run_id, id) "
+        "UNION ALL SELECT z.id, z.geom FROM still_water_zone_version z "
+        f"JOIN {pairs} USING (run_id, id)",
+        {"i": ids, "r": run_ids},
     )
 
 

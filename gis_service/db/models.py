@@ -298,6 +298,61 @@ class StillWaterZoneVersion(Base):
     geom = mapped_column(
         Geometry("MULTIPOLYGON", srid=STORAGE_SRID, spatial_index=False), nullable=False
     )
+    # migration 0015: a coordination report reads one water's zones of a run
+    __table_args__ = (Index("ix_still_water_zone_version_water", "run_id", "water_body_code"),)
+
+
+class JointSectionVersion(Base):
+    """A run's joint sections (migration 0015): a coordination report of a day reads the run
+    in force that day, like the audit's targets; ``joint_section`` holds the newest run."""
+
+    __tablename__ = "joint_section_version"
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("zoning_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    id: Mapped[str] = mapped_column(String(96), primary_key=True)
+    water_body_code: Mapped[str] = mapped_column(String(32))
+    level: Mapped[str] = mapped_column(String(16))
+    crossing_chainage_m: Mapped[float] = mapped_column(Float)
+    chainage_from_m: Mapped[float] = mapped_column(Float)
+    chainage_to_m: Mapped[float] = mapped_column(Float)
+    upstream_region_code: Mapped[str | None] = mapped_column(String(12))
+    downstream_region_code: Mapped[str | None] = mapped_column(String(12))
+    along_boundary: Mapped[bool] = mapped_column(Boolean)
+    crossing_point = mapped_column(
+        Geometry("POINT", srid=STORAGE_SRID, spatial_index=False), nullable=False
+    )
+    geom = mapped_column(
+        Geometry("MULTILINESTRING", srid=STORAGE_SRID, spatial_index=False), nullable=False
+    )
+    __table_args__ = (Index("ix_joint_section_version_water", "run_id", "water_body_code"),)
+
+
+class ConfluenceVersion(Base):
+    """A run's confluences (migration 0015), like ``JointSectionVersion``."""
+
+    __tablename__ = "confluence_version"
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("zoning_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    tributary_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    main_code: Mapped[str] = mapped_column(String(32))
+    chainage_on_main_m: Mapped[float] = mapped_column(Float)
+    gap_m: Mapped[float] = mapped_column(Float)
+    geom = mapped_column(Geometry("POINT", srid=STORAGE_SRID, spatial_index=False), nullable=False)
+    __table_args__ = (Index("ix_confluence_version_main", "run_id", "main_code"),)
+
+
+class RiverConvenerVersion(Base):
+    """A run's conveners (migration 0015), like ``JointSectionVersion``."""
+
+    __tablename__ = "river_convener_version"
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("zoning_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    water_body_code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    convener_region_code: Mapped[str] = mapped_column(String(12))
+    lengths_m = mapped_column(JSONB)
 
 
 class RematchJob(Base):

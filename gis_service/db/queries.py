@@ -9,6 +9,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import Connection, Date, Row, and_, literal, select, text
 
 from gis_service.db.models import Chief, ChiefPost
+from gis_service.db.zoning_runs import of_run
 
 # "this region and everything below it": prefix a query with it, bind :region, filter with
 # ``column IN (SELECT code FROM sub)``. Codes are not always prefixes (Corps units), so walk.
@@ -70,16 +71,25 @@ def names(conn: Connection, table: str, keys: Iterable[str] | None = None) -> di
 
 
 def wkb_by_id(
-    conn: Connection, table: str, ids: Iterable[str], columns: str = "id"
+    conn: Connection,
+    table: str,
+    ids: Iterable[str],
+    columns: str = "id",
+    *,
+    run_id: int | None = None,
 ) -> Sequence[Row]:
     """Rows (``columns``..., WKB of ``geom``) of the segments or zones with these ids (table
-    and column names come from the caller's code, the ids are bound)."""
+    and column names come from the caller's code, the ids are bound), of zoning run
+    ``run_id`` (None: the working table, the newest run's)."""
     if table not in ("river_segment", "still_water_zone"):
         raise ValueError(table)
+    source, where = of_run(table, run_id)
     return list(
         conn.execute(
-            text(f"SELECT {columns}, ST_AsBinary(geom) FROM {table} WHERE id = ANY(:i)"),
-            {"i": list(ids)},
+            text(
+                f"SELECT {columns}, ST_AsBinary(geom) FROM {source} WHERE {where} AND id = ANY(:i)"
+            ),
+            {"i": list(ids), "run": run_id},
         )
     )
 

@@ -46,6 +46,55 @@ class RunSpan:
         }
 
 
+@dataclass(frozen=True)
+class RunInForce:
+    """The run governing a day: what a report of that day names (``zoning_run``)."""
+
+    id: int
+    effective_from: dt.date
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "effective_from": self.effective_from.isoformat()}
+
+
+def run_in_force(conn: Connection, day: dt.date) -> RunInForce | None:
+    """The newest run whose effective date is not after ``day`` (the rule of the audit and
+    of re-matching); None before every run's date."""
+    row = conn.execute(
+        text(
+            "SELECT id, effective_from FROM zoning_run WHERE effective_from <= :d "
+            "ORDER BY id DESC LIMIT 1"
+        ),
+        {"d": day},
+    ).first()
+    return None if row is None else RunInForce(row[0], row[1])
+
+
+# the working tables holding the newest run, each kept per run as ``<table>_version``
+VERSIONED_TABLES = (
+    "river_segment",
+    "still_water_zone",
+    "joint_section",
+    "confluence",
+    "river_convener",
+)
+
+
+# no run has this id (ids start at 1): reading it reads nothing (a day before every run)
+NO_RUN = 0
+
+
+def of_run(table: str, run_id: int | None) -> tuple[str, str]:
+    """The table holding ``run_id``'s rows of a zoning table and the condition selecting
+    them (bind ``:run``): its ``_version`` table, or with None the working table (the
+    newest run's). Table names come from the caller's code, never from a request."""
+    if table not in VERSIONED_TABLES:
+        raise ValueError(table)
+    if run_id is None:
+        return table, "TRUE"
+    return f"{table}_version", "run_id = :run"
+
+
 def list_runs(conn: Connection) -> list[ZoningRunRecord]:
     rows = conn.execute(
         text(
@@ -107,7 +156,8 @@ def prunable(conn: Connection) -> list[int]:
 
 
 def prune(conn: Connection) -> list[int]:
-    """Delete the prunable runs (their segment and zone versions and jobs go with them)."""
+    """Delete the prunable runs (their versions of segments, zones, joint sections,
+    confluences and conveners, and their jobs, go with them: ON DELETE CASCADE)."""
     ids = prunable(conn)
     if ids:
         conn.execute(text("DELETE FROM zoning_run WHERE id = ANY(:i)"), {"i": ids})

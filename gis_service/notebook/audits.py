@@ -103,7 +103,9 @@ def audit(
         )
         gaps_frame = gap_stretches(conn, report)
         gaps = gaps_geojson(conn, report)
-        geoms = target_geometries(conn, [t.target_id for t in report.targets])
+        geoms = target_geometries(
+            conn, [t.target_id for t in report.targets], [t.run_id for t in report.targets]
+        )
         water_names = names(conn, "water_body")
     wire = report.wire()  # the frames show what the JSON export holds (dates as ISO text)
     targets = pd.DataFrame(

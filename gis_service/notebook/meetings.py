@@ -12,11 +12,12 @@ import shapely
 
 from gis_service.db.layer_store import region_table, segment_geometries
 from gis_service.db.queries import region_ancestors
+from gis_service.db.zoning_runs import NO_RUN
 from gis_service.domain import crs
 from gis_service.domain.periods import local_today, parse_day
 from gis_service.domain.vocab import LEVEL_LABELS, LEVELS, POST_ROLE_LABELS
 from gis_service.notebook._connection import Bind, reading, settings
-from gis_service.services.zoning_queries import coordination_report
+from gis_service.services.zoning_queries import coordination_report, zoning_of_day
 from gis_service.services.zoning_queries import neighbours as _walk
 
 # what a meeting reads about a stretch: the by-region tables show these with the level label
@@ -66,7 +67,9 @@ def neighbours(
                 day=day,
             ):
                 rows.append({"direction": way, **n.wire(), "chief_names": _chief_text(n["chiefs"])})
-        geoms = segment_geometries(conn, sorted({r["segment_id"] for r in rows}))
+        # the stretches of the zoning in force on the day, as the walk's
+        _, run_id = zoning_of_day(conn, day)
+        geoms = segment_geometries(conn, sorted({r["segment_id"] for r in rows}), run_id=run_id)
     frame = pd.DataFrame(
         rows,
         columns=[
@@ -156,7 +159,8 @@ def coordination(
     with reading(engine) as conn:
         raw = coordination_report(conn, water_body_code, on).to_dict()
         ids = [s["id"] for stretches in raw["levels"].values() for s in stretches]
-        geoms = segment_geometries(conn, ids)
+        run = raw["zoning_run"]
+        geoms = segment_geometries(conn, ids, run_id=NO_RUN if run is None else run["id"])
         ancestors = region_ancestors(conn)
         regions = region_table(conn)
     regions["chain"] = [(c, *ancestors.get(c, ())) for c in regions["code"]]

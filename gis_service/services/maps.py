@@ -22,6 +22,7 @@ import shapely.geometry
 from sqlalchemy import Connection, text
 
 from gis_service.db.queries import local_day_bounds, names, wkb_by_id
+from gis_service.db.zoning_runs import of_run
 from gis_service.domain.chinacoords import to_wgs84
 from gis_service.domain.rules import RuleSet
 from gis_service.domain.vocab import LEVELS, REGION_ROLES
@@ -44,6 +45,7 @@ from gis_service.services.zoning_queries import (
     joint_sections_geojson,
     neighbours,
     segments_geojson,
+    zoning_of_day,
 )
 
 TILES_URL = "/tiles/{layer}/{z}/{x}/{y}.pbf"
@@ -182,8 +184,10 @@ def coverage_data(
         gaps = gpd.GeoDataFrame(
             {"target_id": [], "level": [], "river": [], "length_m": []}, geometry=[], crs=4326
         )
-    joint = _joint_frame(conn, region, rivers, region_names, points=False)
-    crossings = _joint_frame(conn, region, rivers, region_names, points=True)
+    # the crossings of the zoning in force on the period's last day (the as-of day if earlier)
+    _, last_run = zoning_of_day(conn, min(report.period.end, report.as_of))
+    joint = _joint_frame(conn, region, rivers, region_names, points=False, run_id=last_run)
+    crossings = _joint_frame(conn, region, rivers, region_names, points=True, run_id=last_run)
     start, end = report.period.start, report.period.end
     tracks = _tracks(conn, region, start, end, chief_names, timezone) if include_tracks else None
     own = regions[regions["code"] == region]
@@ -242,8 +246,16 @@ def _targets_frame(
         ).all()
     )
     table = "river_segment" if kind == "segment" else "still_water_zone"
-    ids = [t.target_id for t in part]
-    geoms = {r[0]: (r[1], r[2]) for r in wkb_by_id(conn, table, ids, "id, kind")}
+    # each target's geometry as its run keeps it (a stretch of an older run of the period
+    # may be gone from, or be another line in, the working tables)
+    by_run: dict[int, list[str]] = {}
+    for t in part:
+        by_run.setdefault(t.run_id, []).append(t.target_id)
+    geoms = {
+        r[0]: (r[1], r[2])
+        for run_id, ids in by_run.items()
+        for r in wkb_by_id(conn, table, ids, "id, kind", run_id=run_id)
+    }
     counted = _counted_per_target(part, posts, chief_names)
     rows = []
     for t in part:
@@ -308,6 +320,7 @@ def _joint_frame(
     *,
     points: bool,
     water_body: str | None = None,
+    run_id: int | None = None,
 ) -> gpd.GeoDataFrame:
     frame = _from_geojson(
         joint_sections_geojson(
@@ -315,6 +328,7 @@ def _joint_frame(
             region=region if water_body is None else None,
             water_body=water_body,
             points=points,
+            run_id=run_id,
         )
     )
     if len(frame) == 0:
@@ -420,8 +434,16 @@ def patrol_data(conn: Connection, patrol_id, *, timezone: str) -> PatrolData:
         {t.get("water_body_code") for t in summary_targets.values()}
         | {c["water_body_code"] for c in patrol["coverage"]},
     )
+    # the targets as the run the patrol was measured against keeps them (a patrol of a day
+    # governed by an older run, or awaiting its re-match, is not on the newest stretches)
+    run_id = conn.execute(
+        text("SELECT zoning_run_id FROM patrol WHERE id = :i"), {"i": str(patrol["id"])}
+    ).scalar()
     targets = _frame(
-        [*wkb_by_id(conn, "river_segment", ids), *wkb_by_id(conn, "still_water_zone", ids)],
+        [
+            *wkb_by_id(conn, "river_segment", ids, run_id=run_id),
+            *wkb_by_id(conn, "still_water_zone", ids, run_id=run_id),
+        ],
         ["id"],
     )
     targets["river"] = [
@@ -486,9 +508,11 @@ def river_data(
     sections, the neighbouring stretches up- and downstream, and its boundary sections
     classed by ``section_rule`` (the office's, passed in by the front end)."""
     report = coordination_report(conn, code, day).to_dict()
+    # the zoning in force on the day, as the report's (its stretches, crossings, neighbours)
+    _, run_id = zoning_of_day(conn, day)
     region_names = names(conn, "admin_region")
     rivers = names(conn, "water_body")
-    segments = _from_geojson(segments_geojson(conn, water_body=code))
+    segments = _from_geojson(segments_geojson(conn, water_body=code, run_id=run_id))
     if len(segments):
         segments = segments[segments["kind"] != "outside"].reset_index(drop=True)
     chiefs = {
@@ -503,9 +527,15 @@ def river_data(
         segments["chiefs"] = segments["id"].map(chiefs).fillna("")
     levels = levels_in(segments)
     level = "county" if "county" in levels else (levels[0] if levels else None)
-    up, down = _river_neighbours(conn, report, segments, level, day, region_names, rivers)
-    joint = _joint_frame(conn, "", rivers, region_names, points=False, water_body=code)
-    crossings = _joint_frame(conn, "", rivers, region_names, points=True, water_body=code)
+    up, down = _river_neighbours(
+        conn, report, segments, level, day, region_names, rivers, run_id=run_id
+    )
+    joint = _joint_frame(
+        conn, "", rivers, region_names, points=False, water_body=code, run_id=run_id
+    )
+    crossings = _joint_frame(
+        conn, "", rivers, region_names, points=True, water_body=code, run_id=run_id
+    )
     convener = report.get("convener") or {}
     base_regions, base_waters = _offline_base(conn, segments, code)
     return RiverData(
@@ -564,22 +594,31 @@ def _river_neighbours(
     day: dt.date,
     region_names: dict[str, str],
     rivers: dict[str, str],
+    *,
+    run_id: int | None,
 ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Upstream: each tributary's stretch at its confluence (at the shown level, else its
-    coarsest); downstream: the main stem below the mouth, to ``NEIGHBOUR_REACH_M``."""
+    coarsest); downstream: the main stem below the mouth, to ``NEIGHBOUR_REACH_M``; of
+    zoning run ``run_id`` (None: the working tables)."""
     code = report["river"]["code"]
     found_up: list[_Near] = []
     tributaries = {t["code"]: t for t in report["tributaries"]}
     if tributaries:
+        table, of = of_run("river_segment", run_id)
         rows = conn.execute(
             text(
                 "SELECT DISTINCT ON (water_body_code) id, water_body_code, level, region_code, "
-                "left_region_code, right_region_code FROM river_segment "
-                "WHERE water_body_code = ANY(:codes) AND kind <> 'outside' "
+                f"left_region_code, right_region_code FROM {table} "
+                f"WHERE {of} AND water_body_code = ANY(:codes) AND kind <> 'outside' "
                 "ORDER BY water_body_code, level <> :level, "
                 "array_position(CAST(:levels AS text[]), level::text), chainage_to_m DESC"
             ),
-            {"codes": list(tributaries), "level": level or "county", "levels": list(LEVELS)},
+            {
+                "codes": list(tributaries),
+                "level": level or "county",
+                "levels": list(LEVELS),
+                "run": run_id,
+            },
         ).mappings()
         for r in rows:
             t = tributaries[r["water_body_code"]]
@@ -612,8 +651,8 @@ def _river_neighbours(
             if n.water_body_code != code
         ]
     return (
-        _neighbour_frame(conn, found_up, region_names, rivers),
-        _neighbour_frame(conn, found_down, region_names, rivers),
+        _neighbour_frame(conn, found_up, region_names, rivers, run_id=run_id),
+        _neighbour_frame(conn, found_down, region_names, rivers, run_id=run_id),
     )
 
 
@@ -631,9 +670,15 @@ class _Near:
 
 
 def _neighbour_frame(
-    conn: Connection, found: list[_Near], region_names: dict[str, str], rivers: dict[str, str]
+    conn: Connection,
+    found: list[_Near],
+    region_names: dict[str, str],
+    rivers: dict[str, str],
+    *,
+    run_id: int | None,
 ) -> gpd.GeoDataFrame:
-    geoms = dict(wkb_by_id(conn, "river_segment", [n.segment_id for n in found]))
+    ids = [n.segment_id for n in found]
+    geoms = dict(wkb_by_id(conn, "river_segment", ids, run_id=run_id))
     rows = [
         {
             "id": n.segment_id,

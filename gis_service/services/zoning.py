@@ -8,9 +8,10 @@ new one, never a mix.
 
 Each rebuild is a zoning run with the date from which it applies. The working tables hold
 the newest run (maps, lists, collections); the run-keyed copies of its coverage targets
-(``river_segment_version``, ``still_water_zone_version``) stay as long as stored coverage
-refers to the run, so that a patrol is measured, and an audit day counted, against the run
-in force that day (``gis_service.services.zoning_runs``).
+(``river_segment_version``, ``still_water_zone_version``) and of what a joint meeting reads
+(``joint_section_version``, ``confluence_version``, ``river_convener_version``) stay until
+the run is pruned, so that a patrol is measured, an audit day counted and a coordination
+report of a day written against the run in force that day (``gis_service.db.zoning_runs``).
 """
 
 from __future__ import annotations
@@ -202,9 +203,10 @@ def write(conn: Connection, zoning: Zoning) -> None:
 
 
 def _keep_version(conn: Connection, run_id: int) -> None:
-    """Copy the run's coverage targets (segments, still-water zones) into the run-keyed
-    tables: audits of days the run is in force read them after newer runs replaced the
-    working tables."""
+    """Copy the run's working tables into the run-keyed ones: its coverage targets
+    (segments, still-water zones), which audits of days the run is in force read, and its
+    joint sections, confluences and conveners, which coordination reports of those days
+    read (migration 0015), after newer runs replaced the working tables."""
     conn.execute(
         text(
             "INSERT INTO river_segment_version (run_id, id, water_body_code, level, kind, "
@@ -221,6 +223,33 @@ def _keep_version(conn: Connection, run_id: int) -> None:
             "region_code, region_codes, area_m2, shore_length_m, share, initiates_coordination, "
             "geom) SELECT :run, id, water_body_code, kind, level, region_code, region_codes, "
             "area_m2, shore_length_m, share, initiates_coordination, geom FROM still_water_zone"
+        ),
+        {"run": run_id},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO joint_section_version (run_id, id, water_body_code, level, "
+            "crossing_chainage_m, chainage_from_m, chainage_to_m, upstream_region_code, "
+            "downstream_region_code, along_boundary, crossing_point, geom) SELECT :run, id, "
+            "water_body_code, level, crossing_chainage_m, chainage_from_m, chainage_to_m, "
+            "upstream_region_code, downstream_region_code, along_boundary, crossing_point, geom "
+            "FROM joint_section"
+        ),
+        {"run": run_id},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO confluence_version (run_id, tributary_code, main_code, "
+            "chainage_on_main_m, gap_m, geom) SELECT :run, tributary_code, main_code, "
+            "chainage_on_main_m, gap_m, geom FROM confluence"
+        ),
+        {"run": run_id},
+    )
+    conn.execute(
+        text(
+            "INSERT INTO river_convener_version (run_id, water_body_code, convener_region_code, "
+            "lengths_m) SELECT :run, water_body_code, convener_region_code, lengths_m "
+            "FROM river_convener"
         ),
         {"run": run_id},
     )

@@ -13,6 +13,7 @@ from gis_service.db import coordination_store as store
 from gis_service.db.columns import SEGMENT_FIELDS
 from gis_service.db.geojson import feature_collection, geojson_sql
 from gis_service.db.queries import DESCENDANTS, names, where_clause
+from gis_service.db.zoning_runs import NO_RUN, RunInForce, of_run, run_in_force
 from gis_service.domain.assignments import assignments, posts_valid_on, unassigned
 from gis_service.domain.joint import joint_meeting_needed
 from gis_service.domain.network import Confluences, Network
@@ -88,16 +89,24 @@ def segments_geojson(
     water_body: str | None = None,
     kind: str | None = None,
     zones: bool = False,
+    run_id: int | None = None,
 ) -> dict:
-    """Segments (or their chief segment polygons) as a FeatureCollection."""
+    """Segments (or their chief segment polygons) as a FeatureCollection, of zoning run
+    ``run_id`` (None: the working table, the newest run's; runs keep no polygons)."""
     where, params = segment_filter(region=region, level=level, water_body=water_body, kind=kind)
     geom = "zone_geom" if zones else "geom"
+    table, of = of_run("river_segment", run_id)
+    if run_id is not None:
+        if zones:
+            raise ValueError("a zoning run keeps no segment polygons")
+        where = f"{where} AND {of}" if where else f"WHERE {of}"
+        params["run"] = run_id
     sql = (
         f"{DESCENDANTS} SELECT id, water_body_code, level, kind, region_code, "
         "left_region_code, right_region_code, ordinal, round(chainage_from_m::numeric, 1) "
         "AS chainage_from_m, round(chainage_to_m::numeric, 1) AS chainage_to_m, "
         f"round(length_m::numeric, 1) AS length_m, parent_id, {geojson_sql(geom)} AS geometry "
-        f"FROM river_segment {where} ORDER BY water_body_code, level, chainage_from_m"
+        f"FROM {table} {where} ORDER BY water_body_code, level, chainage_from_m"
     )
     rows = [dict(r._mapping) for r in conn.execute(text(sql), params)]
     for r in rows:
@@ -132,17 +141,23 @@ def joint_sections_geojson(
     level: str | None = None,
     water_body: str | None = None,
     points: bool = False,
+    run_id: int | None = None,
 ) -> dict:
-    """Joint sections (lines) or their crossing points (boundary cross-sections)."""
+    """Joint sections (lines) or their crossing points (boundary cross-sections), of zoning
+    run ``run_id`` (None: the working table, the newest run's)."""
     where, params = joint_filter(region=region, level=level, water_body=water_body)
     geom = "crossing_point" if points else "geom"
+    table, of = of_run("joint_section", run_id)
+    if run_id is not None:
+        where = f"{where} AND {of}" if where else f"WHERE {of}"
+        params["run"] = run_id
     sql = (
         f"{DESCENDANTS} SELECT id, water_body_code, level, "
         "round(crossing_chainage_m::numeric, 1)::float AS crossing_chainage_m, "
         "round(chainage_from_m::numeric, 1)::float AS chainage_from_m, "
         "round(chainage_to_m::numeric, 1)::float AS chainage_to_m, upstream_region_code, "
         f"downstream_region_code, along_boundary, {geojson_sql(geom)} AS geometry "
-        f"FROM joint_section {where} ORDER BY water_body_code, crossing_chainage_m"
+        f"FROM {table} {where} ORDER BY water_body_code, crossing_chainage_m"
     )
     return feature_collection(dict(r._mapping) for r in conn.execute(text(sql), params))
 
@@ -150,27 +165,37 @@ def joint_sections_geojson(
 # -- tables for the pure functions ----------------------------------------------------------
 
 
-def _segments_frame(conn: Connection, water_body: str | None = None) -> pd.DataFrame:
-    where = "WHERE water_body_code = :w" if water_body else ""
+def _segments_frame(
+    conn: Connection, water_body: str | None = None, *, run_id: int | None = None
+) -> pd.DataFrame:
+    """The segments of ``run_id`` (None: the newest run's working table)."""
+    table, where = of_run("river_segment", run_id)
+    if water_body:
+        where += " AND water_body_code = :w"
     return pd.read_sql(
         text(
-            f"SELECT id, {', '.join(SEGMENT_FIELDS)}, parent_id "
-            f"FROM river_segment {where} ORDER BY water_body_code, level, chainage_from_m"
+            f"SELECT id, {', '.join(SEGMENT_FIELDS)}, parent_id FROM {table} WHERE {where} "
+            "ORDER BY water_body_code, level, chainage_from_m, id"
         ),
         conn,
-        params={"w": water_body},
+        params={"w": water_body, "run": run_id},
     )
 
 
-def _zones_frame(conn: Connection, water_body: str | None = None) -> pd.DataFrame:
-    where = "WHERE water_body_code = :w" if water_body else ""
+def _zones_frame(
+    conn: Connection, water_body: str | None = None, *, run_id: int | None = None
+) -> pd.DataFrame:
+    """The still-water zones of ``run_id`` (None: the newest run's working table)."""
+    table, where = of_run("still_water_zone", run_id)
+    if water_body:
+        where += " AND water_body_code = :w"
     return pd.read_sql(
         text(
             "SELECT id, water_body_code, kind, level, region_code, region_codes, area_m2, share, "
-            f"initiates_coordination FROM still_water_zone {where}"
+            f"initiates_coordination FROM {table} WHERE {where} ORDER BY water_body_code, id"
         ),
         conn,
-        params={"w": water_body},
+        params={"w": water_body, "run": run_id},
     )
 
 
@@ -185,19 +210,33 @@ def _posts_frame(conn: Connection) -> pd.DataFrame:
     )
 
 
+def zoning_of_day(conn: Connection, day: dt.date) -> tuple[RunInForce | None, int]:
+    """The run in force on ``day`` and the run id to read its kept rows with (one no run
+    has, reading nothing, when the day is before every run's date)."""
+    run = run_in_force(conn, day)
+    return run, NO_RUN if run is None else run.id
+
+
 def unassigned_on(conn: Connection, day: dt.date) -> pd.DataFrame:
-    """Segments (per bank) and zones with no chief on ``day``."""
+    """Segments (per bank) and zones of the zoning in force on ``day`` with no chief that
+    day."""
+    _, run_id = zoning_of_day(conn, day)
     ponds = {r[0] for r in conn.execute(text("SELECT code FROM water_body WHERE kind='pond'"))}
     return unassigned(
-        _segments_frame(conn), _zones_frame(conn), _posts_frame(conn), day, ponds=ponds
+        _segments_frame(conn, run_id=run_id),
+        _zones_frame(conn, run_id=run_id),
+        _posts_frame(conn),
+        day,
+        ponds=ponds,
     )
 
 
 # -- network ----------------------------------------------------------------------------------
 
 
-def _network(conn: Connection) -> tuple[Network, pd.DataFrame, list[str]]:
-    seg = _segments_frame(conn)
+def _network(conn: Connection, run_id: int | None) -> tuple[Network, pd.DataFrame, list[str]]:
+    """The river network of zoning run ``run_id`` (None: the working tables)."""
+    seg = _segments_frame(conn, run_id=run_id)
     seg = seg[seg["kind"] != "outside"].reset_index(drop=True)
     rivers = sorted(
         set(seg["water_body_code"])
@@ -209,9 +248,11 @@ def _network(conn: Connection) -> tuple[Network, pd.DataFrame, list[str]]:
         }
     )
     index = {c: i for i, c in enumerate(rivers)}
+    table, of = of_run("river_segment", run_id)
     lengths: dict[str, float | None] = dict(
         conn.execute(
-            text("SELECT water_body_code, max(chainage_to_m) FROM river_segment GROUP BY 1")
+            text(f"SELECT water_body_code, max(chainage_to_m) FROM {table} WHERE {of} GROUP BY 1"),
+            {"run": run_id},
         ).all()
     )
     kinds = {v: k for k, v in KIND_NAMES.items()}
@@ -227,7 +268,15 @@ def _network(conn: Connection) -> tuple[Network, pd.DataFrame, list[str]]:
         parent=np.full(len(seg), -1, np.int64),
         ordinal=seg["ordinal"].to_numpy(np.int64),
     )
-    conf = pd.read_sql(text("SELECT * FROM confluence"), conn)
+    table, of = of_run("confluence", run_id)
+    conf = pd.read_sql(
+        text(
+            "SELECT tributary_code, main_code, chainage_on_main_m, gap_m "
+            f"FROM {table} WHERE {of} ORDER BY tributary_code"
+        ),
+        conn,
+        params={"run": run_id},
+    )
     conf = conf[conf["tributary_code"].isin(index) & conf["main_code"].isin(index)]
     confl = Confluences(
         conf["tributary_code"].map(index).to_numpy(np.int64),
@@ -247,11 +296,16 @@ def neighbours(
     max_distance_m: float = float("inf"),
     day: dt.date,
 ) -> list[Neighbour]:
-    """Segments upstream or downstream of a segment, with their chiefs on ``day``."""
-    net, seg, rivers = _network(conn)
+    """Segments upstream or downstream of a segment, with their chiefs on ``day``: both of
+    the zoning in force that day (the segment must be one of its stretches)."""
+    run, run_id = zoning_of_day(conn, day)
+    net, seg, rivers = _network(conn, run_id)
     hits = np.flatnonzero(seg["id"].to_numpy() == segment_id)
     if len(hits) == 0:
-        raise NotFoundError(f"segment {segment_id!r} not found")
+        raise NotFoundError(
+            f"segment {segment_id!r} not found in the zoning in force on {day.isoformat()}"
+            + ("" if run is None else f" (run {run.id}, from {run.effective_from.isoformat()})")
+        )
     walk = net.upstream if direction == "upstream" else net.downstream
     found = walk(int(hits[0]), max_distance_m)
     chiefs = _chiefs_by_target(_posts_frame(conn), seg, day)
@@ -329,11 +383,15 @@ class CoordinationReport:
     zones: list[dict]
     unassigned: list[dict]
     tasks: dict | None = None  # 一河一策: open and overdue tasks (services.plan_views)
+    # the zoning run in force on ``date`` whose stretches, joint sections, convener and
+    # tributaries these are (None: the day is before every run's date)
+    zoning_run: RunInForce | None = None
 
     def to_dict(self) -> dict:
         return {
             "river": self.river,
             "date": self.date.isoformat(),
+            "zoning_run": None if self.zoning_run is None else self.zoning_run.to_dict(),
             "river_chiefs": self.river_chiefs,
             "convener": self.convener,
             "levels": self.levels,
@@ -353,14 +411,30 @@ CONVENER_RULE = (
 
 
 def coordination_report(conn: Connection, water_body: str, day: dt.date) -> CoordinationReport:
-    """The river's report on ``day``: its rows from the stores, the convener rule from
-    ``domain.joint``, put together for a meeting."""
+    """The river's report on ``day``: the chiefs valid that day on the zoning in force that
+    day (the newest run whose effective date is not after it, as the audit counts days:
+    its stretches, zones, joint sections, convener and tributaries, kept per run), the
+    convener rule from ``domain.joint``, put together for a meeting."""
+    run, run_id = zoning_of_day(conn, day)
+    return report_of_run(conn, water_body, day, run, run_id=run_id)
+
+
+def report_of_run(
+    conn: Connection,
+    water_body: str,
+    day: dt.date,
+    run: RunInForce | None,
+    *,
+    run_id: int | None,
+) -> CoordinationReport:
+    """The report on ``day`` with the zoning rows of ``run_id`` (None: the working tables,
+    which hold the newest run), naming ``run``."""
     river = store.river(conn, water_body)
     if river is None:
         raise NotFoundError(f"water body {water_body!r} not found")
     region_names = names(conn, "admin_region")
-    seg = _segments_frame(conn, water_body)
-    zones = _zones_frame(conn, water_body)
+    seg = _segments_frame(conn, water_body, run_id=run_id)
+    zones = _zones_frame(conn, water_body, run_id=run_id)
     posts = _posts_frame(conn)
     chiefs = _chiefs_by_target(posts, seg, day, zones)
     gaps = unassigned(seg, zones, posts, day)
@@ -388,7 +462,7 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> Coor
                 "chiefs": chiefs.get(r.id, []),
             }
         )
-    convener = store.convener(conn, water_body)
+    convener = store.convener(conn, water_body, run_id=run_id)
     valid = posts_valid_on(posts, day)
     river_posts = valid[
         (valid["water_body_code"] == water_body) & valid["role"].isin(RIVER_CHIEF_ROLES)
@@ -439,7 +513,7 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> Coor
                 "along_boundary": j.along_boundary,
                 "crossing_point": [round(j.lon, 6), round(j.lat, 6)],
             }
-            for j in store.joint_sections(conn, water_body)
+            for j in store.joint_sections(conn, water_body, run_id=run_id)
         ],
         tributaries=[
             {
@@ -460,9 +534,10 @@ def coordination_report(conn: Connection, water_body: str, day: dt.date) -> Coor
                     if p.role == "river_chief" or p.level == t.managing_level
                 ],
             }
-            for t in store.tributaries(conn, water_body)
+            for t in store.tributaries(conn, water_body, run_id=run_id)
         ],
         zones=_records(zones.assign(area_m2=zones["area_m2"].round(1))),
         unassigned=_records(gaps),
         tasks=report_section(conn, water_body, day),
+        zoning_run=run,
     )

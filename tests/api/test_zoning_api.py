@@ -48,8 +48,11 @@ def test_neighbours_and_report(client):
     report = client.get("/rivers/R4505-04/report", params={"date": "2026-07-15"}).json()
     assert report["convener"]["county"]["code"] == "450521"
     assert set(report["levels"]) == {"city", "county", "township", "village"}
+    run = report["zoning_run"]  # the run in force on the date, whose stretches these are
+    assert run["id"] >= 1 and run["effective_from"] <= "2026-07-15"
     page = client.get("/rivers/R4505-04/report.html", params={"date": "2026-07-15"})
     assert page.status_code == 200 and "马江" in page.text and "联席会议" in page.text
+    assert f"zoning run {run['id']}" in page.text
 
 
 def test_unknown_things_are_404_and_bad_input_422(client):

@@ -33,6 +33,7 @@ from gis_service.services.point_sources import configured_point_rules
 from gis_service.services.sample import load_sample
 from gis_service.services.zoning import compute, load_inputs, rebuild_zoning
 from gis_service.services.zoning_dask import on_dask
+from tests.db.test_zoning_versions_db import _version_rows
 from tests.unit.test_zones import PLACES, _frames
 
 TZ = "Asia/Shanghai"
@@ -155,6 +156,13 @@ def test_the_rebuild_command_on_dask_writes_the_same_run(patrolled_db, client, m
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM zoning_run")).scalar_one() == runs + 1
         assert _stored(conn) == before
+        # the run's kept rows (segments, zones, joint sections, confluences, conveners) are
+        # those the single-process rebuild of the fixture kept for its run
+        first, dask_run = conn.execute(text("SELECT min(id), max(id) FROM zoning_run")).one()
+        assert first != dask_run
+        here, there = _version_rows(conn, first), _version_rows(conn, dask_run)
+        for table, rows in here.items():
+            assert rows and rows == there[table], table
         stale = conn.execute(
             text(
                 "SELECT count(*) FROM patrol WHERE zoning_run_id <> "

@@ -13,6 +13,7 @@ import re
 
 import pandas as pd
 import pytest
+import shapely
 from sqlalchemy import Connection, text
 
 from gis_service.db import zoning_runs
@@ -277,3 +278,31 @@ def test_rematched_rows_equal_a_fresh_upload(moved):
     # the Q4 patrols are now measured against the new run, the Q3 ones still against the old
     runs = {row[-1] for row in rematched[0]}
     assert runs == {moved["old_run"], moved["new_run"]}
+
+
+def test_a_patrol_map_draws_the_stretches_of_the_patrols_run(moved):
+    """A Q3 patrol was measured against the old run: its map draws the moved village's
+    stretches as that run keeps them, not as the newest run (the working tables) has them."""
+    from gis_service.services.maps import patrol_data
+
+    conn = moved["conn"]
+    row = conn.execute(
+        text(
+            "SELECT p.id::text, c.target_id FROM patrol p JOIN patrol_coverage c "
+            "ON c.patrol_id = p.id WHERE p.zoning_run_id = :r AND c.target_id LIKE :t "
+            "ORDER BY p.started_at, p.id LIMIT 1"
+        ),
+        {"r": moved["old_run"], "t": f"{WATER}/village/{VILLAGE}/%"},
+    ).one()
+    patrol_id, target = row
+    kept, newest = (
+        conn.execute(text(sql), {"i": target, "r": moved["old_run"]}).scalar_one()
+        for sql in (
+            "SELECT ST_AsBinary(geom) FROM river_segment_version WHERE run_id = :r AND id = :i",
+            "SELECT ST_AsBinary(geom) FROM river_segment WHERE id = :i AND :r > 0",
+        )
+    )
+    assert bytes(kept) != bytes(newest)
+    drawn = patrol_data(conn, patrol_id, timezone=TZ).targets
+    geometry = drawn.set_index("id").geometry[target]
+    assert geometry.equals_exact(shapely.from_wkb(bytes(kept)), 1e-9)

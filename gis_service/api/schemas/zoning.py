@@ -213,11 +213,23 @@ class ReportTasks(Schema):
     tasks: list[ReportTask] = Field(description="the open ones, overdue first")
 
 
+class ReportZoningRun(Schema):
+    """The zoning run in force on the report's date (the newest run whose effective date is
+    not after it): the stretches, zones, joint sections, convener and tributaries are its."""
+
+    id: int
+    effective_from: dt.date = Field(description="the first local day the run applies to")
+
+
 class CoordinationReport(Schema):
     """Everything a joint meeting (联席会议) on one river needs."""
 
     river: RiverInfo
     date: dt.date
+    zoning_run: ReportZoningRun | None = Field(
+        description="the zoning run in force on the date (null: none, the date is before "
+        "every run's effective date)"
+    )
     river_chiefs: list[RiverChief]
     convener: Convener | None
     levels: dict[str, list[ReportSegment]] = Field(description="stretches per level")
