@@ -8,7 +8,7 @@ named that day's chiefs beside the newest run's crossings and convener. Now they
 by run, like the segments; the stored ones become the newest run's (as 0008 did).
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-11-30
 """
 
@@ -20,7 +20,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
