@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import zoneinfo
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import geopandas as gpd
@@ -145,13 +145,21 @@ def run_audit(
     as_of: dt.date | None = None,
     rules: RuleSet | None = None,
     point_rules: dict[str, PointRule] | None = None,
+    own_patrols_only: bool = False,
 ) -> AuditReport:
     """The audit of ``region`` (and everything below it) for ``period_label`` (e.g. 2026-Q3).
 
     ``timezone`` (the office's, GIS_TIMEZONE, passed in by the front end) makes every
     patrol's date a local date, like the posts' dates and the periods. ``rules`` and
     ``point_rules``: the office's (GIS_RULES_FILE, GIS_POINT_RULES_FILE), else the bundled
-    ones."""
+    ones.
+
+    ``own_patrols_only`` (a national audit's partition task): read only the patrols with
+    coverage rows on the region's targets, not every patrol of the period. Every figure of
+    the region's targets, posts and regions is the same (a target's coverage and a post's
+    counted patrols come only from coverage rows on the region's own targets); the report's
+    ``counted_patrols``, ``patrols_in_period`` and ``patrols_not_rematched`` then count the
+    patrols read, not the period's (:func:`period_patrol_counts` gives those once)."""
     try:
         period = parse_period(period_label)
     except ValueError as exc:
@@ -214,15 +222,16 @@ def run_audit(
     holders = {k: sorted(set(v)) for k, v in holders.items()}
 
     lo, hi = local_day_bounds(first, last, timezone)
+    target_ids = list(targets["target_id"])
     patrols = pd.read_sql(
         text(
             "SELECT id AS patrol_id, chief_id, started_at, status, zoning_run_id, "
             "(summary->>'duration_s')::float AS duration_s, "
             "(summary->>'distance_m')::float AS distance_m FROM patrol "
-            "WHERE started_at >= :s AND started_at < :e"
+            "WHERE started_at >= :s AND started_at < :e" + (_ON_TARGETS if own_patrols_only else "")
         ),
         conn,
-        params={"s": lo, "e": hi},
+        params={"s": lo, "e": hi, "t": target_ids},
     )
     patrols["patrol_id"] = patrols["patrol_id"].astype(str)
     patrols["day"] = [t.astimezone(tz).date() for t in patrols["started_at"]]
@@ -236,9 +245,11 @@ def run_audit(
             "FROM patrol_coverage WHERE patrol_id = ANY(CAST(:p AS uuid[])) "
             # the patrols' start bounds: only the period's monthly partitions are read
             "AND started_at >= :s AND started_at < :e"
+            # a partition's task: only the rows it adds up (those on other targets drop out)
+            + (" AND target_id = ANY(CAST(:t AS text[]))" if own_patrols_only else "")
         ),
         conn,
-        params={"p": list(counting["patrol_id"]), "s": lo, "e": hi},
+        params={"p": list(counting["patrol_id"]), "s": lo, "e": hi, "t": target_ids},
     )
     coverage["patrol_id"] = coverage["patrol_id"].astype(str)
     in_force = dict(zip(counting["patrol_id"], counting["run_id"], strict=True))
@@ -330,6 +341,62 @@ def run_audit(
             statuses=rules.counting.statuses,
         ).rows,
     )
+
+
+# the patrols of a partition's task: those with a coverage row on one of its targets (the
+# coverage rows' own start bounds prune the month partitions as the patrol's do)
+_ON_TARGETS = (
+    " AND (id, started_at) IN (SELECT patrol_id, started_at FROM patrol_coverage "
+    "WHERE target_id = ANY(CAST(:t AS text[])) AND started_at >= :s AND started_at < :e)"
+)
+
+
+@dataclass(frozen=True)
+class PeriodPatrolCounts:
+    """The patrol counts of an audit report that do not depend on its region."""
+
+    counted_patrols: int  # in the period, in a counting status, lasting the minimum
+    patrols_in_period: int
+    patrols_not_rematched: int  # of the rule window: measured against another run
+
+
+def period_patrol_counts(
+    conn: Connection, period_label: str, *, timezone: str, rules: RuleSet
+) -> PeriodPatrolCounts:
+    """``counted_patrols``, ``patrols_in_period`` and ``patrols_not_rematched`` of every
+    audit of ``period_label`` (equal to :func:`run_audit`'s, whatever its region), counted
+    in the database: one aggregate over the rule window's patrols, grouped by local day,
+    stored run and whether the patrol counts (a few rows per day)."""
+    try:
+        period = parse_period(period_label)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    first, last = _rule_window(period, rules)
+    spans = run_spans(conn, first, last)
+    lo, hi = local_day_bounds(first, last, timezone)
+    groups = conn.execute(
+        text(
+            "SELECT (started_at AT TIME ZONE :tz)::date, zoning_run_id, "
+            "coalesce(status = ANY(CAST(:st AS text[])) "
+            "AND (summary->>'duration_s')::float >= :min_s, false), count(*) FROM patrol "
+            "WHERE started_at >= :s AND started_at < :e GROUP BY 1, 2, 3"
+        ),
+        {
+            "tz": timezone,
+            "st": list(rules.counting.statuses),
+            "min_s": rules.counting.min_duration_min * 60,
+            "s": lo,
+            "e": hi,
+        },
+    ).all()
+    counted = in_period = stale = 0
+    for day, stored_run, counts, n in groups:
+        if (stored_run if stored_run is not None else -1) != (run_on(spans, day) or -1):
+            stale += n
+        if period.start <= day <= period.end:
+            in_period += n
+            counted += n if counts else 0
+    return PeriodPatrolCounts(counted, in_period, stale)
 
 
 def _fields(item, skip: str = "") -> dict:

@@ -5,8 +5,16 @@ Each partition is ``run_audit`` of its region on a connection of its own (a task
 worker, or this process), reduced to what the combination needs: the rate rows of the
 regions inside the partition (exactly those of the partition's own audit), the status of
 its posts and the length and covered length of its targets (so that totals count a
-boundary stretch audited from both sides once), and the patrol counts. Posts and targets of
-levels above the partitions (a national chief's) belong to no partition and are not counted.
+boundary stretch audited from both sides once). Posts and targets of levels above the
+partitions (a national chief's) belong to no partition and are not counted.
+
+A task reads only its own patrols: those with coverage rows on its region's targets
+(``run_audit(own_patrols_only=True)``), so a province's task costs the province's patrols,
+not the country's. The report's patrol counts (counted, in the period, not re-matched) are
+the period's, whatever the region: they cannot be summed from the partitions (a patrol on a
+boundary stretch is read by both sides, one that walked no partition's target by none), so
+the coordinator counts them once, in the database (``period_patrol_counts``), before and
+after the tasks (a difference means the patrols changed during the run).
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from gis_service.domain.rules import RuleSet
 from gis_service.errors import InputError, NotFoundError
 from gis_service.records.audit import AuditReport, RegionRateRecord, RegionRef
 from gis_service.records.national_audit import AuditTotals, NationalAuditReport
-from gis_service.services.audit import run_audit
+from gis_service.services.audit import PeriodPatrolCounts, period_patrol_counts, run_audit
 from gis_service.services.rematch import worker_database
 
 
@@ -45,7 +53,9 @@ class PartitionAudit:
     """One partition's audit, reduced to what the combination adds up."""
 
     region: RegionRef
-    report: AuditReport  # without its targets, posts and due lists (they are reduced below)
+    # without its targets, posts and due lists (they are reduced below); its patrol counts
+    # are those of the patrols the task read (on the partition's targets), not the period's
+    report: AuditReport
     rows: list[RegionRateRecord]  # the regions inside the partition
     post_status: dict[int, str]  # posts of regions inside the partition that owed patrols
     targets: dict[str, tuple[float, float]]  # target id: length, covered (inside the partition)
@@ -97,6 +107,7 @@ def audit_partition(
                 as_of=options.as_of,
                 rules=options.rules,
                 point_rules=options.point_rules,
+                own_patrols_only=True,
             )
             return reduce_report(report, region_ancestors(conn))
     finally:
@@ -107,29 +118,28 @@ def _rate(part: float, whole: float) -> float | None:
     return part / whole if whole > 0 else None
 
 
-def combine(parts: Sequence[PartitionAudit]) -> NationalAuditReport:
-    """The national report of the partitions' audits (pure; the order of ``parts`` does
-    not matter)."""
+_CHANGED = "(data changed during the run): run it again"
+
+
+def combine(parts: Sequence[PartitionAudit], counts: PeriodPatrolCounts) -> NationalAuditReport:
+    """The national report of the partitions' audits and the period's patrol counts
+    (``period_patrol_counts``; pure; the order of ``parts`` does not matter)."""
     if not parts:
         raise InputError("a national audit needs at least one region")
     parts = sorted(parts, key=lambda p: p.region.code)
     first = parts[0].report
     for p in parts[1:]:
         r = p.report
-        # every partition reads the same patrols and runs: a difference means the data
-        # changed while the partitions ran
-        if (r.period, r.rules_version, r.counted_patrols, r.patrols_in_period) != (
+        # every partition reads the same runs: a difference means the data changed while
+        # the partitions ran
+        if (r.period, r.rules_version, r.zoning_runs) != (
             first.period,
             first.rules_version,
-            first.counted_patrols,
-            first.patrols_in_period,
-        ) or (r.patrols_not_rematched, r.zoning_runs) != (
-            first.patrols_not_rematched,
             first.zoning_runs,
         ):
             raise InputError(
                 f"the audits of {first.region.code} and {p.region.code} saw different "
-                "patrols or zoning runs (data changed during the run): run it again"
+                f"zoning runs {_CHANGED}"
             )
     posts: dict[int, str] = {}
     targets: dict[str, tuple[float, float]] = {}
@@ -166,9 +176,9 @@ def combine(parts: Sequence[PartitionAudit]) -> NationalAuditReport:
             targets=len(targets),
             due=sum(s == BEHIND for s in posts.values()),
         ),
-        counted_patrols=first.counted_patrols,
-        patrols_in_period=first.patrols_in_period,
-        patrols_not_rematched=first.patrols_not_rematched,
+        counted_patrols=counts.counted_patrols,
+        patrols_in_period=counts.patrols_in_period,
+        patrols_not_rematched=counts.patrols_not_rematched,
         zoning_runs=first.zoning_runs,
     )
 
@@ -229,17 +239,34 @@ def national_audit(
     try:
         with engine.connect() as conn:
             codes = check_partitions(conn, regions)
+            before = _counts(conn, period, options)
+        if client is None:
+            parts = [audit_partition(db_url, c, period, options) for c in codes]
+        else:
+            tag = uuid4().hex[:8]
+            url = db_url if send_url else None
+            futures = [
+                client.submit(
+                    audit_partition,
+                    url,
+                    code,
+                    period,
+                    options,
+                    key=f"audit-{code}-{tag}",
+                    retries=2,
+                )
+                for code in codes
+            ]
+            parts = client.gather(futures)
+        with engine.connect() as conn:
+            if _counts(conn, period, options) != before:
+                raise InputError(
+                    f"the period's patrols changed while the partitions ran {_CHANGED}"
+                )
     finally:
         engine.dispose()
-    if client is None:
-        parts = [audit_partition(db_url, c, period, options) for c in codes]
-        return combine(parts)
-    tag = uuid4().hex[:8]
-    url = db_url if send_url else None
-    futures = [
-        client.submit(
-            audit_partition, url, code, period, options, key=f"audit-{code}-{tag}", retries=2
-        )
-        for code in codes
-    ]
-    return combine(client.gather(futures))
+    return combine(parts, before)
+
+
+def _counts(conn: Connection, period: str, options: AuditOptions) -> PeriodPatrolCounts:
+    return period_patrol_counts(conn, period, timezone=options.timezone, rules=options.rules)

@@ -17,12 +17,14 @@ from sqlalchemy import create_engine, text
 
 from gis_service.db import admin, migrate
 from gis_service.db.engine import with_database
+from gis_service.db.queries import local_day_bounds, region_ancestors
 from gis_service.domain.zoning import Zoning
 from gis_service.errors import InputError, NotFoundError
 from gis_service.services import rematch
-from gis_service.services.audit import configured_rules, run_audit
+from gis_service.services.audit import configured_rules, period_patrol_counts, run_audit
 from gis_service.services.audit_national import (
     AuditOptions,
+    audit_partition,
     children,
     national_audit,
     subtree,
@@ -222,6 +224,86 @@ def test_national_audit_on_dask_equals_the_single_process_audits(patrolled_db, c
     assert there.totals.length_m == pytest.approx(sum(t.length_m for t in targets.values()))
     assert there.totals.covered_m == pytest.approx(sum(t.covered_m for t in targets.values()))
     assert there.counted_patrols == whole.counted_patrols
+
+
+def _region_audit(conn, region):
+    return run_audit(
+        conn,
+        region,
+        "2026-Q3",
+        timezone=TZ,
+        as_of=dt.date(2026, 10, 20),
+        rules=configured_rules(),
+        point_rules=configured_point_rules(),
+    )
+
+
+def test_national_audit_tasks_read_only_their_own_patrols(patrolled_db):
+    """A partition's task reads the patrols with coverage on its own targets, not the
+    period's (it used to read every patrol of the period in every task); its figures are
+    those of the region's own audit, and the period-wide counts come from one query."""
+    url, engine = patrolled_db
+    with engine.connect() as conn:
+        counties = children(conn, CITY)
+        period = period_patrol_counts(conn, "2026-Q3", timezone=TZ, rules=configured_rules())
+        whole = _region_audit(conn, CITY)
+        own = {code: _region_audit(conn, code) for code in counties}
+        ancestors = region_ancestors(conn)
+    assert (period.counted_patrols, period.patrols_in_period, period.patrols_not_rematched) == (
+        whole.counted_patrols,
+        whole.patrols_in_period,
+        whole.patrols_not_rematched,
+    )
+    lo, hi = local_day_bounds(dt.date(2026, 7, 1), dt.date(2026, 9, 30), TZ)
+    read = {}
+    for code in counties:
+        part = audit_partition(url, code, "2026-Q3", _options())
+        # the task's figures are those of the region's single-process audit
+        inside = subtree(code, ancestors)
+        assert part.rows == [r for r in own[code].regions if r.region_code in inside], code
+        targets = [t.target_id for t in own[code].targets]
+        with engine.connect() as conn:
+            on_targets = conn.execute(
+                text(
+                    "SELECT count(DISTINCT p.id) FROM patrol p JOIN patrol_coverage c "
+                    "ON c.patrol_id = p.id AND c.started_at = p.started_at "
+                    "WHERE c.target_id = ANY(:t) AND p.started_at >= :s AND p.started_at < :e"
+                ),
+                {"t": targets, "s": lo, "e": hi},
+            ).scalar_one()
+        # the patrols the task read: exactly those on its targets
+        assert part.report.patrols_in_period == on_targets, code
+        read[code] = on_targets
+    assert all(n < period.patrols_in_period for n in read.values()), read
+    assert sum(n > 0 for n in read.values()) >= 2, read
+
+
+def test_period_patrol_counts_equal_the_audits_with_stale_patrols(patrolled_db):
+    """The coordinator's one-query counts equal ``run_audit``'s, also with patrols awaiting
+    a re-match and ones that do not count (changes rolled back)."""
+    _, engine = patrolled_db
+    with engine.connect() as conn, conn.begin():
+        conn.execute(
+            text(
+                "UPDATE patrol SET zoning_run_id = NULL WHERE id IN "
+                "(SELECT id FROM patrol ORDER BY started_at, id LIMIT 25)"
+            )
+        )
+        conn.execute(
+            text(
+                "UPDATE patrol SET summary = jsonb_set(summary, '{duration_s}', '60') WHERE id IN "
+                "(SELECT id FROM patrol ORDER BY started_at DESC, id LIMIT 7)"
+            )
+        )
+        counts = period_patrol_counts(conn, "2026-Q3", timezone=TZ, rules=configured_rules())
+        whole = _region_audit(conn, CITY)
+        conn.rollback()
+    assert counts.patrols_not_rematched >= 25
+    assert (counts.counted_patrols, counts.patrols_in_period, counts.patrols_not_rematched) == (
+        whole.counted_patrols,
+        whole.patrols_in_period,
+        whole.patrols_not_rematched,
+    )
 
 
 def test_national_audit_refuses_overlapping_or_unknown_partitions(patrolled_db):
