@@ -29,12 +29,13 @@ from dataclasses import dataclass, replace
 from sqlalchemy import Connection, create_engine
 
 from gis_service.db import rematch_store as store
-from gis_service.db.patrol_store import CoverageRow, PatrolRow
+from gis_service.db.patrol_store import CoverageRow, PatrolRow, StoredContext
 from gis_service.db.rematch_store import Job, StoredPatrol
 from gis_service.domain.verdict import judge
 from gis_service.fileio.tracks import FORMATS
 from gis_service.services import patrols as pipeline
 from gis_service.services.patrols import PatrolSettings, Upload
+from gis_service.services.service_area import tested_points
 
 Progress = Callable[[Job, int], None]
 
@@ -95,8 +96,17 @@ def rematch_chunk(
     against the run in force on each one's day, by the upload's own steps."""
     own = [_settings(p, settings) for p in stored]
     preps = [pipeline.prepare_patrol(_upload(p), s) for p, s in zip(stored, own, strict=True)]
-    # zoning states and stored contexts of the whole chunk: one round trip
-    pre, context_of = pipeline.prefetch(conn, preps, settings.timezone)
+    # zoning states, post periods and service-area counts of the whole chunk: one round trip
+    # (the upload's prefetch without its look-ups of other patrols, see store.chunk_facts)
+    facts = store.chunk_facts(
+        conn,
+        sorted({(p.chief_id, p.day) for p in preps}),
+        [tested_points(p.lon, p.lat) for p in preps],
+    )
+    context_of = {}
+    for prep, counted in zip(preps, facts.inside, strict=True):
+        prep.inside = counted
+        context_of[id(prep)] = StoredContext(facts.post_periods.get(prep.chief_id, []), None, [])
     rows: list[PatrolRow] = []
     coverage: list[CoverageRow] = []
     by_upload = itertools.groupby(
@@ -104,7 +114,9 @@ def rematch_chunk(
     )
     for now, group in by_upload:
         triples = list(group)
-        items = [pipeline.compute_patrol(conn, prep, s, pre.states, now) for _, prep, s in triples]
+        items = [
+            pipeline.compute_patrol(conn, prep, s, facts.states, now) for _, prep, s in triples
+        ]
         pipeline.read_contexts(conn, items, context_of, now, settings.timezone)
         for (p, _, _), item in zip(triples, items, strict=True):
             reused, overlapping = _relations(p.reasons)
