@@ -185,6 +185,11 @@ def stale_patrols(
             "FROM patrol p JOIN patrol_raw w ON w.patrol_id = p.id "
             f"AND w.started_at = p.started_at {_IN_FORCE} "
             "WHERE p.started_at >= :lo AND p.started_at < :hi "
+            # the same bounds and the job's run on the raw evidence and the patrol itself: the
+            # planner keeps the raw table's month partitions holding them only, and drops the
+            # patrols measured against the job's run before it looks up their evidence
+            "AND w.started_at >= :lo AND w.started_at < :hi "
+            "AND p.zoning_run_id IS DISTINCT FROM :run "
             "AND p.zoning_run_id IS DISTINCT FROM r.id AND r.id = :run "
             f"AND {_ZONE} = :zone AND {_MONTH} = :month "
             "ORDER BY p.chief_id, p.uploaded_at, p.started_at, p.id"
