@@ -22,8 +22,10 @@ partition, GK zone x month, about 40 of them, as a national re-match spreads ove
 x months), are left stale and the rest marked as measured; ``--rematch 0`` re-matches all.
 The same subset is re-matched with 1 worker, made stale again, and re-matched with 2
 workers (``--in-process`` adds the single-process runner first). Prints patrols/s, the
-speed-up of 2 workers over 1, each worker's peak RSS, the load average with every figure,
-and the cores a national year (10 M patrols) needs to be re-matched overnight.
+speed-up of 2 workers over 1, the CPU per patrol of the worker processes and of the local
+PostgreSQL cluster (all its processes: other sessions' too on a shared machine), each
+worker's peak RSS, the load average with every figure, and the cores a national year
+(10 M patrols) needs to be re-matched overnight.
 """
 
 from __future__ import annotations
@@ -256,6 +258,39 @@ def make_stale(engine: Engine, subset: int) -> int:
         ).scalar_one()
 
 
+def _stat(pid: int | str) -> list[str]:
+    """/proc/PID/stat's fields after the command name (field 3 of proc(5) first)."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def database_cpu(engine: Engine) -> float | None:
+    """CPU seconds of the local PostgreSQL cluster's processes so far: the postmaster's
+    reaped children (a job's backends end with its engine) plus the live ones. Every
+    database's backends count (on a shared machine other sessions' too); None when the
+    server is not on this machine."""
+    try:
+        with engine.connect() as conn:
+            backend = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        postmaster = int(_stat(backend)[1])
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        own = _stat(postmaster)
+        total += int(own[13]) + int(own[14])  # reaped children: cutime, cstime
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                fields = _stat(pid)
+            except OSError:
+                continue
+            if int(fields[1]) == postmaster:
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / tick
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _peak_rss_mb() -> float:
     import resource
 
@@ -301,6 +336,7 @@ def main() -> None:
 
         figures: dict[str, float] = {}
         cpu: dict[str, float] = {}
+        db_cpu: dict[str, float] = {}
         loads: dict[str, str] = {}
         stale = 0
         if args.in_process:
@@ -329,6 +365,7 @@ def main() -> None:
             ):
                 client.run(lambda: __import__("gis_service.services.rematch"))  # warm imports
                 before = client.run(time.process_time)
+                db_before = database_cpu(engine)
                 started = time.perf_counter()
                 results = run_on_dask(url, SETTINGS, scheduler=cluster.scheduler_address)
                 run = f"dask {workers} worker(s)"
@@ -336,6 +373,9 @@ def main() -> None:
                 loads[run] = load()
                 after = client.run(time.process_time)
                 cpu[run] = sum(after[w] - before[w] for w in after)
+                db_after = database_cpu(engine)
+                if db_before is not None and db_after is not None:
+                    db_cpu[run] = db_after - db_before
                 peaks[workers] = client.run(_peak_rss_mb)
             done = sum(r.get("patrols", 0) for r in results)
             assert done == stale, (done, stale)
@@ -349,8 +389,9 @@ def main() -> None:
         for run, seconds in figures.items():
             print(
                 f"{run:>20}: {seconds:7.1f} s  {stale / seconds:7.1f} patrols/s  "
-                f"(CPU of the worker processes: {1000 * cpu[run] / stale:.1f} ms per patrol; "
-                f"{loads[run]})"
+                f"(CPU of the worker processes: {1000 * cpu[run] / stale:.1f} ms per patrol"
+                + (f", of PostgreSQL: {1000 * db_cpu[run] / stale:.1f} ms" if run in db_cpu else "")
+                + f"; {loads[run]})"
             )
         speedup = figures["dask 1 worker(s)"] / figures["dask 2 worker(s)"]
         print(f"speed-up of 2 workers over 1: {speedup:.2f}")
