@@ -9,10 +9,14 @@ and maps the patrol's chainage back to the zoning's.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
+import pickle
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import shapely
@@ -65,10 +69,62 @@ class AssignmentCache:
     itself runs outside it (two threads may build the same key once each; the second result
     replaces the first, both are equal), so a slow build never blocks other chiefs."""
 
+    # files one process writes into a shared folder at most (56 KiB each on average in the
+    # re-match benchmark): a run over a province's chiefs keeps its folder bounded
+    SHARED_MAX = 4096
+
     def __init__(self, size: int = 512) -> None:
         self.size = size
         self._items: OrderedDict[Hashable, Assignment] = OrderedDict()
         self._lock = threading.Lock()
+        self._shared: Path | None = None
+        self._written = 0
+
+    def share(self, folder: Path | None) -> None:
+        """Also keep built assignments as files in ``folder`` and read those found there, or
+        stop (None). A re-match run gives its tasks one new folder (``rematch_dask``): its
+        worker processes on one machine then build a chief's lines once between them, where
+        each used to build every chief it met again (two workers built 1,025 assignments for
+        the benchmark's 536 chiefs, one worker 641). The folder lives as long as the run, so
+        what is read is what this process's own cache would hold; a folder not owned by this
+        user is not used (the files are pickles)."""
+        if folder is not None:
+            try:
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                if folder.stat().st_uid != os.getuid():
+                    folder = None
+            except OSError:
+                folder = None
+        with self._lock:
+            self._shared, self._written = folder, 0
+
+    def _file(self, key: Hashable) -> Path | None:
+        folder = self._shared
+        if folder is None:
+            return None
+        return folder / (hashlib.sha256(repr(key).encode()).hexdigest() + ".pickle")
+
+    def _load(self, key: Hashable) -> Assignment | None:
+        path = self._file(key)
+        if path is None:
+            return None
+        try:
+            value = pickle.loads(path.read_bytes())
+        except (OSError, pickle.UnpicklingError, EOFError):
+            return None
+        return value if isinstance(value, Assignment) else None
+
+    def _keep(self, key: Hashable, value: Assignment) -> None:
+        path = self._file(key)
+        if path is None or self._written >= self.SHARED_MAX:
+            return
+        part = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.part")
+        try:
+            part.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(part, path)  # readers see a whole file or none
+            self._written += 1
+        except OSError:
+            part.unlink(missing_ok=True)
 
     def get(self, key: Hashable, build: Callable[[], Assignment]) -> Assignment:
         with self._lock:
@@ -76,7 +132,10 @@ class AssignmentCache:
             if found is not None:
                 self._items.move_to_end(key)
                 return found
-        value = build()
+        value = self._load(key)
+        if value is None:
+            value = build()
+            self._keep(key, value)
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)

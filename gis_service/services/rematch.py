@@ -25,6 +25,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from sqlalchemy import Connection, create_engine
 
@@ -34,6 +35,7 @@ from gis_service.db.rematch_store import Job, StoredPatrol
 from gis_service.domain.verdict import judge
 from gis_service.fileio.tracks import FORMATS
 from gis_service.services import patrols as pipeline
+from gis_service.services.patrol_assignment import ASSIGNMENTS
 from gis_service.services.patrols import PatrolSettings, Upload
 from gis_service.services.service_area import tested_points
 
@@ -201,12 +203,17 @@ def run_job(
     settings: PatrolSettings,
     chunk: int = 200,
     on_progress: Progress | None = None,
+    shared: str | None = None,
 ) -> dict:
     """Run one job on its own connections (a Dask task, a process): the rows and the job's
     ``done`` commit together, progress is committed aside; a job another worker holds, or
     one already done, is skipped. ``db_url`` None: the database of this process's settings
-    (a cluster's worker uses its own DATABASE_URL: no password travels with the task)."""
+    (a cluster's worker uses its own DATABASE_URL: no password travels with the task).
+    ``shared``: the run's folder of built assignments on this machine
+    (``AssignmentCache.share``)."""
     engine = create_engine(db_url or worker_database(), pool_size=2, max_overflow=0)
+    if shared:
+        ASSIGNMENTS.share(Path(shared))
     try:
         with engine.connect() as status, engine.connect() as work:
             work.begin()
@@ -239,6 +246,8 @@ def run_job(
                 raise
             return {"job": job_id, "patrols": done, "seconds": seconds}
     finally:
+        if shared:
+            ASSIGNMENTS.share(None)
         engine.dispose()
 
 

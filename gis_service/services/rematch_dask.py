@@ -10,8 +10,12 @@ that dies takes an uncommitted transaction with it, and the job is run again.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from uuid import uuid4
 
 from sqlalchemy import create_engine
@@ -60,6 +64,9 @@ def run_on_dask(
             dashboard_address=None,
         )
         client = Client(cluster)
+    # the run's own folder of built assignments on each worker machine (run_job), removed
+    # at the end: a chief's lines are built once per machine, not once per worker process
+    shared = str(Path(tempfile.gettempdir()) / f"gis-service-rematch-{uuid4().hex}")
     try:
         futures = [
             # retries: a task whose worker died is run again elsewhere (the job rolled back)
@@ -68,6 +75,8 @@ def run_on_dask(
                 task_url,
                 job.id,
                 settings,
+                chunk,
+                shared=shared,
                 key=f"rematch-{job.id}-{uuid4().hex[:8]}",
                 retries=2,
             )
@@ -81,6 +90,14 @@ def run_on_dask(
                 on_done(result)
         return results
     finally:
+        # a worker gone leaves its machine's folder in its temporary directory
+        with contextlib.suppress(Exception):
+            client.run(_remove, shared)
+        _remove(shared)
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _remove(folder: str) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
