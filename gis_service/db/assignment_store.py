@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from gis_service.db.queries import region_ancestors
+from gis_service.db.zoning_runs import current_run
 from gis_service.domain.vocab import LEVELS, REGION_ROLES
 
 _LEVELS_SQL = "ARRAY[" + ", ".join(f"'{level}'" for level in LEVELS) + "]"
@@ -70,10 +71,10 @@ def load_post_targets(
         },
     )
     # what the general posts' matching asks: the chains above the segments' own regions
-    need = pd.concat(
-        [segs["region_code"], segs["left_region_code"], segs["right_region_code"]]
-    ).dropna()
-    ancestors = region_ancestors(conn, need.astype(str).tolist()) if len(general) else {}
+    ancestors = {}
+    if len(general):
+        need = pd.concat([segs["region_code"], segs["left_region_code"], segs["right_region_code"]])
+        ancestors = region_ancestors(conn, need.dropna().astype(str).tolist())
     codes = sorted(set(segs["water_body_code"]) | set(zones["water_body_code"]) | set(waters))
     kinds: dict[str, str] = dict(
         conn.execute(
@@ -129,5 +130,5 @@ def zoning_metric_zones(conn: Connection, run_id: int | None) -> list[int]:
 def newest_metric_zones(conn: Connection) -> list[int]:
     """The metric zones of the newest zoning run: the zones an upload of the service area is
     measured in (the track's own GK zone) and its chief's lines are transformed to."""
-    run = conn.execute(text("SELECT max(id) FROM zoning_run")).scalar()
+    run = current_run(conn)
     return zoning_metric_zones(conn, run) if run is not None else []

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
 
+from gis_service.db.patrol_store import KEYED
 from gis_service.errors import ConflictError
 
 TABLES = ("patrol", "patrol_raw", "patrol_coverage")
@@ -137,15 +138,16 @@ def drop(conn: Connection, month: dt.date) -> None:
         conn.execute(text(f'DROP TABLE IF EXISTS "{partition_name(table, month)}"'))
 
 
-_KEYED = "id, chief_id, content_sha256, geometry_fingerprint, started_at, ended_at"
-
-
 def _keep_keys(conn: Connection, month: dt.date) -> None:
     """Every patrol of a stand-alone month table has its ``patrol_key`` row before it is
     attached (0014: ``patrol.id`` references it). Archiving keeps the keys, so this only adds
     those of months archived before 0014; a key taken meanwhile by another patrol (the same
     UUID, or the chief's same points) is refused by name, nothing attached."""
     name = partition_name("patrol", month)
+    keyed = "id, " + KEYED
+    # no upload may take a key between the check and the insert (the month maker's order:
+    # patrol_key before the patrol tables)
+    conn.execute(text("LOCK TABLE patrol_key IN SHARE ROW EXCLUSIVE MODE"))
     clash = (
         conn.execute(
             text(
@@ -165,8 +167,7 @@ def _keep_keys(conn: Connection, month: dt.date) -> None:
         )
     conn.execute(
         text(
-            f'INSERT INTO patrol_key ({_KEYED}) SELECT {_KEYED} FROM "{name}" '
-            "ON CONFLICT DO NOTHING"
+            f'INSERT INTO patrol_key ({keyed}) SELECT {keyed} FROM "{name}" ON CONFLICT DO NOTHING'
         )
     )
 

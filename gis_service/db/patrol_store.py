@@ -383,7 +383,7 @@ def _arrays(
 
 
 # the columns of patrol_key (0014), written with the patrol in one statement
-_KEYED = "chief_id, content_sha256, geometry_fingerprint, started_at, ended_at"
+KEYED = "chief_id, content_sha256, geometry_fingerprint, started_at, ended_at"
 
 
 @dataclass(frozen=True)
@@ -427,7 +427,7 @@ def insert_patrols(
     inserted = conn.execute(
         text(
             _fast_toast(conn) + f"WITH x ({names}) AS MATERIALIZED ({patrols}), "
-            f"k AS (INSERT INTO patrol_key (id, {_KEYED}) SELECT id, {_KEYED} FROM x "
+            f"k AS (INSERT INTO patrol_key (id, {KEYED}) SELECT id, {KEYED} FROM x "
             "ON CONFLICT DO NOTHING RETURNING id), "
             f"p AS (INSERT INTO patrol ({names}) SELECT x.* FROM x JOIN k ON k.id = x.id "
             "RETURNING id, started_at), "
@@ -704,6 +704,15 @@ def raw_upload(conn: Connection, patrol_id: uuid.UUID | str) -> bytes:
     if hashlib.sha256(data).hexdigest() != row["sha256"]:
         raise RuntimeError(f"stored upload of patrol {patrol_id} fails its checksum")
     return data
+
+
+def zoning_run_of(conn: Connection, patrol_id: uuid.UUID | str) -> int | None:
+    """The zoning run a stored patrol was last measured against (None: none, or no such
+    patrol in the month tables)."""
+    _, row = _in_its_month(
+        conn, patrol_id, "SELECT zoning_run_id FROM patrol WHERE id = :i AND started_at = :s"
+    )
+    return None if row is None else row["zoning_run_id"]
 
 
 def patrol_owner(conn: Connection, patrol_id: uuid.UUID | str) -> str:

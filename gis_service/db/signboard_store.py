@@ -42,11 +42,6 @@ class BoardRecord:
     printed_chiefs: list[dict]
 
 
-def current_run(conn: Connection) -> int | None:
-    """The zoning run ``river_segment`` holds (the newest)."""
-    return conn.execute(text("SELECT max(id) FROM zoning_run")).scalar()
-
-
 def segments_near(
     conn: Connection, lon: list[float], lat: list[float], tolerance_m: float
 ) -> pd.DataFrame:

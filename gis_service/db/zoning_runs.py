@@ -57,17 +57,16 @@ class RunInForce:
         return {"id": self.id, "effective_from": self.effective_from.isoformat()}
 
 
+def current_run(conn: Connection) -> int | None:
+    """The newest zoning run: the one the working tables (``river_segment`` …) hold."""
+    return conn.execute(text("SELECT max(id) FROM zoning_run")).scalar()
+
+
 def run_in_force(conn: Connection, day: dt.date) -> RunInForce | None:
     """The newest run whose effective date is not after ``day`` (the rule of the audit and
     of re-matching); None before every run's date."""
-    row = conn.execute(
-        text(
-            "SELECT id, effective_from FROM zoning_run WHERE effective_from <= :d "
-            "ORDER BY id DESC LIMIT 1"
-        ),
-        {"d": day},
-    ).first()
-    return None if row is None else RunInForce(row[0], row[1])
+    spans = run_spans(conn, day, day)
+    return RunInForce(spans[0].run_id, spans[0].effective_from) if spans else None
 
 
 # the working tables holding the newest run, each kept per run as ``<table>_version``

@@ -21,6 +21,7 @@ import shapely
 import shapely.geometry
 from sqlalchemy import Connection, text
 
+from gis_service.db.patrol_store import zoning_run_of
 from gis_service.db.queries import local_day_bounds, names, wkb_by_id
 from gis_service.db.zoning_runs import of_run
 from gis_service.domain.chinacoords import to_wgs84
@@ -436,9 +437,7 @@ def patrol_data(conn: Connection, patrol_id, *, timezone: str) -> PatrolData:
     )
     # the targets as the run the patrol was measured against keeps them (a patrol of a day
     # governed by an older run, or awaiting its re-match, is not on the newest stretches)
-    run_id = conn.execute(
-        text("SELECT zoning_run_id FROM patrol WHERE id = :i"), {"i": str(patrol["id"])}
-    ).scalar()
+    run_id = zoning_run_of(conn, str(patrol["id"]))
     targets = _frame(
         [
             *wkb_by_id(conn, "river_segment", ids, run_id=run_id),

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import os
 import pickle
+import stat
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -87,16 +88,20 @@ class AssignmentCache:
         each used to build every chief it met again (two workers built 1,025 assignments for
         the benchmark's 536 chiefs, one worker 641). The folder lives as long as the run, so
         what is read is what this process's own cache would hold; a folder not owned by this
-        user is not used (the files are pickles)."""
+        user, or that others may write or read, or a symbolic link, is not used (the files
+        are pickles). ``SHARED_MAX`` counts this process's files per folder."""
         if folder is not None:
             try:
                 folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-                if folder.stat().st_uid != os.getuid():
+                st = folder.lstat()
+                if stat.S_ISLNK(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
                     folder = None
             except OSError:
                 folder = None
         with self._lock:
-            self._shared, self._written = folder, 0
+            if folder != self._shared:
+                self._written = 0
+            self._shared = folder
 
     def _file(self, key: Hashable) -> Path | None:
         folder = self._shared
@@ -110,7 +115,7 @@ class AssignmentCache:
             return None
         try:
             value = pickle.loads(path.read_bytes())
-        except (OSError, pickle.UnpicklingError, EOFError):
+        except Exception:
             return None
         return value if isinstance(value, Assignment) else None
 

@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 
 from gis_service.db import signboard_store as store
 from gis_service.db.session import atomic
+from gis_service.db.zoning_runs import current_run
 from gis_service.domain import signboards as sb
 from gis_service.domain.crs import local_metric_epsg, to_metric
 from gis_service.domain.vocab import LEVEL_LABELS, LEVEL_RANK, POST_ROLE_LABELS
@@ -175,7 +176,7 @@ def import_signboards(
     problems = ProblemList(path.name)
     label, offset = ("line", 2) if table else ("feature", 1)
     points = _table_points(attrs, crs, problems, path.name) if table else geoms
-    run = store.current_run(conn)
+    run = current_run(conn)
     if run is None:
         raise InputError("no zoning yet: run `gis-service zoning rebuild` before importing boards")
 
