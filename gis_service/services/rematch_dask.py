@@ -11,7 +11,6 @@ that dies takes an uncommitted transaction with it, and the job is run again.
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from uuid import uuid4
 from sqlalchemy import create_engine
 
 from gis_service.db import rematch_store as store
+from gis_service.services.dask_cluster import dask_client
 from gis_service.services.patrols import PatrolSettings
 from gis_service.services.rematch import run_job
 
@@ -47,56 +47,43 @@ def run_on_dask(
     the order they finished. ``workers`` sizes the local cluster (default: the cores). A
     real cluster's workers connect with their own database settings; a local cluster's are
     given ``db_url``."""
-    from distributed import Client, LocalCluster, as_completed
+    from distributed import as_completed
 
     pending = plan(db_url, settings.timezone)
     if not pending:
         return []
-    cluster = None
     task_url = None if scheduler else db_url
-    if scheduler:
-        client = Client(scheduler)
-    else:
-        cluster = LocalCluster(
-            n_workers=workers or os.cpu_count() or 1,
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        )
-        client = Client(cluster)
     # the run's own folder of built assignments on each worker machine (run_job), removed
     # at the end: a chief's lines are built once per machine, not once per worker process
     shared = str(Path(tempfile.gettempdir()) / f"gis-service-rematch-{uuid4().hex}")
-    try:
-        futures = [
-            # retries: a task whose worker died is run again elsewhere (the job rolled back)
-            client.submit(
-                run_job,
-                task_url,
-                job.id,
-                settings,
-                chunk,
-                shared=shared,
-                key=f"rematch-{job.id}-{uuid4().hex[:8]}",
-                retries=2,
-            )
-            for job in pending
-        ]
-        results = []
-        for future in as_completed(futures):
-            result = future.result()
-            results.append(result)
-            if on_done:
-                on_done(result)
-        return results
-    finally:
-        # a worker gone leaves its machine's folder in its temporary directory
-        with contextlib.suppress(Exception):
-            client.run(_remove, shared)
-        _remove(shared)
-        client.close()
-        if cluster is not None:
-            cluster.close()
+    with dask_client(scheduler, workers=workers) as client:
+        try:
+            futures = [
+                # retries: a task whose worker died is run again elsewhere (job rolled back)
+                client.submit(
+                    run_job,
+                    task_url,
+                    job.id,
+                    settings,
+                    chunk,
+                    shared=shared,
+                    key=f"rematch-{job.id}-{uuid4().hex[:8]}",
+                    retries=2,
+                )
+                for job in pending
+            ]
+            results = []
+            for future in as_completed(futures):
+                result = future.result()
+                results.append(result)
+                if on_done:
+                    on_done(result)
+            return results
+        finally:
+            # a worker gone leaves its machine's folder in its temporary directory
+            with contextlib.suppress(Exception):
+                client.run(_remove, shared)
+            _remove(shared)
 
 
 def _remove(folder: str) -> None:
