@@ -52,6 +52,7 @@ import orjson
 import pandas as pd
 from sqlalchemy import create_engine, text
 
+from benchmarks.cpu_meter import CpuMeter, CpuSplit
 from benchmarks.revision import PathWorker, RevisionError, extract_tree, schema_head
 from gis_service.config import get_settings
 from gis_service.db import admin, migrate
@@ -78,6 +79,7 @@ class Tally:
     retries_ok: int = 0
     retries_bad: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    cpu: CpuSplit | None = None  # CPU of the server, PostgreSQL and the clients during the run
 
 
 def _free_port() -> int:
@@ -223,17 +225,21 @@ async def run(
     seed: int,
     slots: Counter[str] | None = None,
     rate_bound: float = 200.0,
+    server_pid: int | None = None,
 ) -> tuple[Tally, float]:
     """``clients`` clients for ``seconds``. Without ``slots`` each client's patrols start
     115 days after the previous client's (the run spreads over years: many months);
     with ``slots`` (``--recent``) each chief's patrols take consecutive 3-hour slots back
-    from ``shift0``, shared by the chief's clients (a run covers a month or two)."""
+    from ``shift0``, shared by the chief's clients (a run covers a month or two). With
+    ``server_pid``, the CPU each group of processes used while the clients ran (the uploads
+    made beforehand not counted) is kept in the tally."""
     tally = Tally()
     chiefs = sorted(tokens)
     keys = clients if slots is None else min(clients, len(chiefs))
     ready = made_before(
         tracks, chiefs, clients, shift0, slots, int(rate_bound * seconds / keys) + 2
     )
+    meter = CpuMeter(server_pid) if server_pid is not None else None
     stop_at = time.monotonic() + seconds
     started = time.perf_counter()
     await asyncio.gather(
@@ -253,7 +259,9 @@ async def run(
             for c in range(clients)
         )
     )
-    return tally, time.perf_counter() - started
+    elapsed = time.perf_counter() - started
+    tally.cpu = meter.split() if meter is not None else None
+    return tally, elapsed
 
 
 def report(name: str, tally: Tally, elapsed: float) -> float:
@@ -467,9 +475,12 @@ def serve_and_load(
                     shift + (5_000_000 if slots is None else 0),  # slots go on from the baseline
                     2,
                     slots,
+                    server_pid=server.pid,
                 )
             )
             rate = report(f"[{label}] {args.clients} concurrent clients", tally, elapsed)
+            if tally.cpu is not None:
+                print(f"  {tally.cpu.line(len(tally.latencies))}")
             print(
                 f"throughput ratio concurrent / sequential: {rate / b_rate:.2f}x "
                 f"({args.workers} server workers on {os.cpu_count()} cores, client in-process)"

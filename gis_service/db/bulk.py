@@ -20,6 +20,19 @@ from gis_service.domain.crs import STORAGE_SRID
 _NULL = r"\N"
 
 
+def float_array(values: Iterable[float]) -> str:
+    """A float8[] literal, parsed once by ``array_in``. psycopg2 sends a Python list as
+    ``ARRAY[v, v, …]``, one constant per element for the planner: a re-match chunk's 30,000
+    tested points cost 50-90 ms of planning that way, 0.1 ms as one literal, and one
+    upload's 200 points 4-5 ms (about half of its service-area test). ``repr`` is exact."""
+    return "{" + ",".join(repr(float(v)) for v in values) + "}"
+
+
+def int_array(values: Iterable[int]) -> str:
+    """An int[] literal (as :func:`float_array`)."""
+    return "{" + ",".join(str(int(v)) for v in values) + "}"
+
+
 def as_multi(geoms: np.ndarray, kind: str) -> np.ndarray:
     """Every geometry as a Multi* of ``kind`` ('line' or 'polygon'); other parts dropped."""
     geoms = np.asarray(geoms, dtype=object)

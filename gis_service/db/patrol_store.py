@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, text
 
 from gis_service.db.queries import local_day_bounds
+from gis_service.db.service_area_store import INSIDE_SQL, inside_of, inside_params
 from gis_service.errors import NotFoundError
 
 # -- what an upload is checked against ----------------------------------------------------------
@@ -226,15 +227,6 @@ class Prefetch:
     inside: list[tuple[int, int]] = field(default_factory=list)
 
 
-# points of each upload inside some region (services.service_area tests them)
-_INSIDE_SQL = (
-    "SELECT q.k, count(*) FILTER (WHERE EXISTS (SELECT 1 FROM admin_region r "
-    "WHERE ST_Intersects(r.geom, ST_SetSRID(ST_MakePoint(q.x, q.y), 4326)))), count(*) "
-    "FROM unnest(CAST(:sk AS int[]), CAST(:sx AS float8[]), CAST(:sy AS float8[])) "
-    "AS q(k, x, y) GROUP BY q.k"
-)
-
-
 def prefetch(
     conn: Connection,
     items: Sequence[tuple[str, uuid.UUID | None, str]],
@@ -258,21 +250,17 @@ def prefetch(
             "(SELECT coalesce(json_agg(json_build_array(c.a, c.b, c.c, c.d)), '[]') "
             "FROM (" + _CONTEXTS_SQL + ") c(a, b, c, d)), "
             "(SELECT coalesce(json_agg(json_build_array(s.a, s.b, s.c)), '[]') "
-            "FROM (" + _INSIDE_SQL + ") s(a, b, c))"
+            "FROM (" + INSIDE_SQL + ") s(a, b, c))"
         ),
         {
             **_lookup_params(items),
             **_zoning_params(keys),
             **_contexts_params(queries, timezone),
-            "sk": [k for k, (x, _) in enumerate(points) for _ in x],
-            "sx": [v for x, _ in points for v in x],
-            "sy": [v for _, y in points for v in y],
+            **inside_params(points),
         },
     ).one()
     found, zoned, context_rows, inside_rows = row
-    inside = [(0, 0)] * len(points)
-    for k, n_in, n in inside_rows:
-        inside[k] = (int(n_in), int(n))
+    inside = inside_of(inside_rows, len(points))
     states = {
         (c, dt.date.fromisoformat(d)): ZoningState(run, epsg, tuple(posts))
         for c, d, run, epsg, posts in zoned

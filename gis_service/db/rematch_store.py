@@ -14,13 +14,13 @@ from sqlalchemy import Connection, text
 
 from gis_service.db.bulk import copy_rows
 from gis_service.db.patrol_store import (
-    _INSIDE_SQL,
     _ZONING_STATES_SQL,
     COVERAGE_COLUMNS,
     CoverageRow,
     PatrolRow,
     ZoningState,
 )
+from gis_service.db.service_area_store import INSIDE_SQL, inside_of, inside_params
 
 # a patrol's partition: the GK zone it was measured in (summary.metric_epsg, chosen from its
 # own points at upload), its local month, and the run in force on its local day
@@ -236,13 +236,6 @@ class ChunkFacts:
     inside: list[tuple[int, int]]
 
 
-def _float_array(values: Sequence[float]) -> str:
-    """A float8[] literal: parsed once by ``array_in``. psycopg2 sends a list as
-    ``ARRAY[v, v, …]``, one constant per element for the planner (a chunk's 30,000 tested
-    points cost 50-90 ms of planning that way, 0.1 ms as one literal). ``repr`` is exact."""
-    return "{" + ",".join(repr(float(v)) for v in values) + "}"
-
-
 def chunk_facts(
     conn: Connection,
     keys: Sequence[tuple[str, dt.date]],
@@ -265,21 +258,17 @@ def chunk_facts(
             "json_build_array(valid_from, valid_to)), '[]') FROM chief_post "
             "WHERE chief_id = q.c))), '[]') FROM unnest(CAST(:pc AS text[])) AS q(c)), "
             "(SELECT coalesce(json_agg(json_build_array(s.a, s.b, s.c)), '[]') "
-            "FROM (" + _INSIDE_SQL + ") s(a, b, c))"
+            "FROM (" + INSIDE_SQL + ") s(a, b, c))"
         ),
         {
             "zc": [k[0] for k in keys],
             "zd": [k[1] for k in keys],
             "pc": chiefs,
-            "sk": "{" + ",".join(str(k) for k, (x, _) in enumerate(points) for _ in x) + "}",
-            "sx": _float_array([v for x, _ in points for v in x]),
-            "sy": _float_array([v for _, y in points for v in y]),
+            **inside_params(points),
         },
     ).one()
     zoned, periods, inside_rows = row
-    inside = [(0, 0)] * len(points)
-    for k, n_in, n in inside_rows:
-        inside[k] = (int(n_in), int(n))
+    inside = inside_of(inside_rows, len(points))
     return ChunkFacts(
         {
             (c, dt.date.fromisoformat(d)): ZoningState(run, epsg, tuple(posts))

@@ -513,6 +513,22 @@ def prefetch(
     return pre, {id(p): c for p, c in zip(preps, pre.contexts, strict=True)}
 
 
+def _months_made(conn: Connection, starts: list[dt.datetime]) -> set[dt.date]:
+    """The months' partitions (``partitions.ensure_months``); the archived months returned.
+
+    Making a month locks the parent tables against writers until the transaction ends. On a
+    connection with no transaction open (the API's uploads own theirs) the months are made
+    and committed in a transaction of their own, so the lock lasts a few milliseconds;
+    inside the upload's transaction it lasted the whole upload, and every other upload
+    waited (measured: half an ingest thread's time in the load test). An upload refused
+    afterwards leaves its month's partitions empty, as any quiet month's are: structure, no
+    data. Inside a caller's transaction (imports, scripts) they stay in it, as before."""
+    if conn.in_transaction():
+        return partitions.ensure_months(conn, starts)
+    with conn.begin():
+        return partitions.ensure_months(conn, starts)
+
+
 def ingest_patrols(
     conn: Connection,
     uploads: list[Upload],
@@ -541,7 +557,7 @@ def ingest_patrols(
         except (InputError, PermissionDeniedError) as exc:
             outcomes[i] = exc
     if store:  # the months' partitions, before this transaction touches the patrol tables
-        archived = partitions.ensure_months(conn, [p.started for p in prepared.values()])
+        archived = _months_made(conn, [p.started for p in prepared.values()])
         for i, prep in list(prepared.items()):
             if partitions.month_of(prep.started) in archived:
                 month = partitions.month_label(partitions.month_of(prep.started))

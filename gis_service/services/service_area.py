@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
+
+from gis_service.db import service_area_store
 
 # points tested per track: evenly spaced, enough to tell "mostly outside" to a few percent
 MAX_TESTED_POINTS = 200
@@ -47,35 +49,17 @@ def service_area(
     lat: np.ndarray,
     counted: tuple[int, int] | None = None,
 ) -> ServiceArea:
-    """Where points lie relative to the database's regions (two indexed queries).
+    """Where points lie relative to the database's regions (two indexed queries, the second
+    only for points outside every region).
     ``counted``: (inside, tested) of :func:`tested_points` when already read (the patrol
     upload reads it with its other prefetched facts); the distance query runs only for
     points outside every region."""
     x, y = tested_points(lon, lat)
     if not x:
         return ServiceArea(0.0, None)
-    inside = (
-        counted
-        or conn.execute(
-            text(
-                "SELECT count(*) FILTER (WHERE EXISTS (SELECT 1 FROM admin_region r "
-                "WHERE ST_Intersects(r.geom, ST_SetSRID(ST_MakePoint(q.x, q.y), 4326)))), count(*) "
-                "FROM unnest(CAST(:x AS float8[]), CAST(:y AS float8[])) AS q(x, y)"
-            ),
-            {"x": x, "y": y},
-        ).one()
-    )
+    inside = counted or service_area_store.inside_counts(conn, [(x, y)])[0]
     share = float(inside[0]) / max(int(inside[1]), 1)
     if inside[0]:
         return ServiceArea(share, 0.0)
     points = shapely.to_wkt(shapely.multipoints(np.column_stack([x, y])))
-    # nearest by bounding box first (index), then the true geodesic distance of a few
-    distance = conn.execute(
-        text(
-            "SELECT min(ST_Distance(r.geom::geography, p.g::geography)) FROM "
-            "(SELECT ST_GeomFromText(:p, 4326) AS g) p, LATERAL (SELECT geom FROM admin_region "
-            "ORDER BY geom <-> p.g LIMIT 5) r"
-        ),
-        {"p": points},
-    ).scalar()
-    return ServiceArea(share, None if distance is None else float(distance))
+    return ServiceArea(share, service_area_store.nearest_region_m(conn, points))

@@ -271,3 +271,40 @@ def test_making_a_month_does_not_stop_readers(sample_loaded, engine):
         maker.rollback()
     with engine.connect() as conn:
         assert not partitions.exists(conn, "patrol", month)
+
+
+def test_an_upload_owning_its_transaction_holds_no_lock_from_making_its_month(
+    sample_loaded, engine
+):
+    """The API's uploads own their transaction: the month they bring is made and committed
+    first, so while the upload is still open (measuring, writing) other uploads are not
+    locked out of the patrol tables. Inside it, the lock lasted the whole upload."""
+    from gis_service.services.patrols import Upload, ingest_one
+
+    month = dt.date(2033, 5, 1)
+    start = dt.datetime(2033, 5, 7, 2, tzinfo=dt.UTC)
+    try:
+        with engine.connect() as maker, engine.connect() as other:
+            upload = Upload(gpx_at(start), "m.gpx", CHIEF)
+            ingest_one(maker, upload, now=start + dt.timedelta(hours=1), savepoint=False)
+            held = maker.execute(
+                text(
+                    "SELECT c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = "
+                    "l.relation WHERE l.pid = pg_backend_pid() AND c.relname = ANY(:t) "
+                    "AND l.mode NOT IN ('AccessShareLock', 'RowShareLock', 'RowExclusiveLock')"
+                ),
+                {"t": ["patrol_key", *partitions.TABLES, "problem", "patrol_archive"]},
+            ).all()
+            assert held == []
+            # another session writes a patrol of the new month meanwhile, without waiting
+            other.execute(text("SET lock_timeout = '2s'"))
+            later = Upload(gpx_at(start + dt.timedelta(days=1), lon=109.25), "o.gpx", CHIEF)
+            stored = ingest_one(other, later, now=start + dt.timedelta(days=2), savepoint=False)
+            assert not isinstance(stored, Exception)
+            other.rollback()
+            maker.rollback()
+    finally:
+        with engine.begin() as conn:
+            if partitions.is_attached(conn, "patrol", month):
+                partitions.detach(conn, month)
+                partitions.drop(conn, month)
