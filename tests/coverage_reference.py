@@ -253,3 +253,25 @@ def measure_reference(
         kept_points=n,
         unions=unions,
     )
+
+
+def stretch_geoms_reference(ranges, targets, lines, epsg):
+    """``services.patrols._stretch_geoms`` as it was before issue 17's third session, word
+    for word: a union per target (``shapely.union_all`` in a loop over the targets)."""
+    import shapely
+
+    from gis_service.db.bulk import as_multi, ewkb_hex
+    from gis_service.domain import crs
+
+    owner = [k for k, rs in enumerate(ranges) for _ in rs]
+    if not owner:
+        return [None] * len(ranges)
+    owner_arr = np.array(owner)
+    line = np.array([targets[k].line for k in owner])
+    start = np.array([targets[k].start + lo for k, rs in enumerate(ranges) for lo, _ in rs])
+    end = np.array([targets[k].start + hi for k, rs in enumerate(ranges) for _, hi in rs])
+    pieces = lines.substrings(line, start, end)
+    metric = np.full(len(ranges), None, dtype=object)
+    for k in np.unique(owner_arr):
+        metric[k] = shapely.union_all(pieces[owner_arr == k])
+    return ewkb_hex(as_multi(crs.transform(metric, epsg, crs.STORAGE_CRS), "line"))

@@ -30,7 +30,7 @@ from sqlalchemy import Connection
 
 from gis_service.db import partitions
 from gis_service.db import patrol_store as store_db
-from gis_service.db.bulk import as_multi, ewkb_hex, multilinestring_ewkb_hex
+from gis_service.db.bulk import ewkb_hex, multilinestring_ewkb_hex
 from gis_service.db.patrol_store import (
     ContextQuery,
     CoverageRow,
@@ -413,19 +413,26 @@ def _track_ewkb(track: CleanTrack, epsg: int) -> str | None:
 def _stretch_geoms(
     ranges: list[list[tuple[float, float]]], targets: list[Target], lines: LineSet, epsg: int
 ) -> list[str | None]:
-    """One WGS84 MultiLineString (EWKB hex) per target from its chainage ranges."""
-    owner = [k for k, rs in enumerate(ranges) for _ in rs]
-    if not owner:
+    """One WGS84 MultiLineString (EWKB hex) per target from its chainage ranges.
+
+    A target's ranges are disjoint (coverage merges them), so the parts of their stretches
+    together are already their union: collected into one MultiLineString per target in a
+    single vectorised call. A union per target (``shapely.union_all`` in a loop over the
+    targets) cost about a tenth of a small upload's CPU and gave the same geometry
+    (``shapely.equals``, checked on the sample tracks by the tests)."""
+    owner = np.array([k for k, rs in enumerate(ranges) for _ in rs], dtype=np.int64)
+    if not len(owner):
         return [None] * len(ranges)
-    owner_arr = np.array(owner)
     line = np.array([targets[k].line for k in owner])
     start = np.array([targets[k].start + lo for k, rs in enumerate(ranges) for lo, _ in rs])
     end = np.array([targets[k].start + hi for k, rs in enumerate(ranges) for _, hi in rs])
-    pieces = lines.substrings(line, start, end)
+    parts, piece = shapely.get_parts(lines.substrings(line, start, end), return_index=True)
+    kept = ~shapely.is_empty(parts)
     metric = np.full(len(ranges), None, dtype=object)
-    for k in np.unique(owner_arr):
-        metric[k] = shapely.union_all(pieces[owner_arr == k])
-    return ewkb_hex(as_multi(crs.transform(metric, epsg, crs.STORAGE_CRS), "line"))
+    if kept.any():
+        targets_with, which = np.unique(owner[piece[kept]], return_inverse=True)
+        metric[targets_with] = shapely.multilinestrings(parts[kept], indices=which)
+    return ewkb_hex(crs.transform(metric, epsg, crs.STORAGE_CRS))
 
 
 def _in_stored(tc: TargetCoverage, target: Target, assignment: Assignment) -> TargetCoverage:
