@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, text
 
 from gis_service.db.patrol_store import KEYED
+from gis_service.db.session import statement
 from gis_service.errors import ConflictError
 
 TABLES = ("patrol", "patrol_raw", "patrol_coverage")
@@ -63,7 +64,8 @@ def ensure_months(conn: Connection, starts: Sequence[dt.datetime]) -> set[dt.dat
     if not starts:
         return set()
     refused = conn.execute(
-        text("SELECT patrol_month_partitions(CAST(:s AS timestamptz[]))"), {"s": list(starts)}
+        statement("SELECT patrol_month_partitions(CAST(:s AS timestamptz[]))"),
+        {"s": list(starts)},
     ).scalar()
     return set(refused or ())
 

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, RowMapping, text
 
 from gis_service.db.queries import local_day_bounds
 from gis_service.db.service_area_store import INSIDE_SQL, inside_of, inside_params
+from gis_service.db.session import statement
 from gis_service.errors import NotFoundError
 
 # -- what an upload is checked against ----------------------------------------------------------
@@ -242,7 +243,7 @@ def prefetch(
     if not items:
         return Prefetch(Lookup(frozenset()), {}, [])
     row = conn.execute(
-        text(
+        statement(
             "SELECT (SELECT coalesce(json_agg(json_build_array(l.a, l.b, l.c, l.d)), '[]') "
             "FROM (" + _LOOKUP_SQL + ") l(a, b, c, d)), "
             "(SELECT coalesce(json_agg(json_build_array(z.a, z.b, z.c, z.d, z.e)), '[]') "
@@ -413,7 +414,7 @@ def insert_patrols(
     # in any month) skips the patrol; coverage rows take their patrol's start, the partition
     # key (0012)
     inserted = conn.execute(
-        text(
+        statement(
             _fast_toast(conn) + f"WITH x ({names}) AS MATERIALIZED ({patrols}), "
             f"k AS (INSERT INTO patrol_key (id, {KEYED}) SELECT id, {KEYED} FROM x "
             "ON CONFLICT DO NOTHING RETURNING id), "
