@@ -5,8 +5,10 @@ together (the server, the database and the phones' stand-in share the cores): at
 per second each may cost 20 ms of CPU in all. Latency percentiles do not show which process
 to make cheaper; these counters do. Read from ``/proc`` (Linux): user plus system time of
 every thread, sampled at the start and the end of a run, so a process's start-up before the
-run is not counted. A PostgreSQL the meter cannot see (another machine, a container) is
-reported as not measured, never as zero.
+run is not counted. PostgreSQL is every process of that name on the machine (run on a quiet
+machine: another session's queries count too); one the meter cannot see (another machine, a
+container) is reported as not measured, never as zero. A process that exits during the run
+(a pooled connection closed) takes its CPU with it: the figures are a floor.
 """
 
 from __future__ import annotations
