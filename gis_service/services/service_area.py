@@ -49,8 +49,7 @@ def service_area(
     lat: np.ndarray,
     counted: tuple[int, int] | None = None,
 ) -> ServiceArea:
-    """Where points lie relative to the database's regions (two indexed queries, the second
-    only for points outside every region).
+    """Where points lie relative to the database's regions (two indexed queries).
     ``counted``: (inside, tested) of :func:`tested_points` when already read (the patrol
     upload reads it with its other prefetched facts); the distance query runs only for
     points outside every region."""
