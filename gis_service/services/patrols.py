@@ -527,7 +527,7 @@ def _months_made(conn: Connection, starts: list[dt.datetime]) -> set[dt.date]:
     connection with no transaction open (the API's uploads own theirs) the months are made
     and committed in a transaction of their own, so the lock lasts a few milliseconds;
     inside the upload's transaction it lasted the whole upload, and every other upload
-    waited (measured: half an ingest thread's time in the load test). An upload refused
+    waited (measured: a quarter of the ingest threads' time in the load test). An upload refused
     afterwards leaves its month's partitions empty, as any quiet month's are: structure, no
     data. Inside a caller's transaction (imports, scripts) they stay in it, as before."""
     if conn.in_transaction():
