@@ -52,13 +52,18 @@ def service_area(
     """Where points lie relative to the database's regions (two indexed queries).
     ``counted``: (inside, tested) of :func:`tested_points` when already read (the patrol
     upload reads it with its other prefetched facts); the distance query runs only for
-    points outside every region."""
-    x, y = tested_points(lon, lat)
-    if not x:
+    points outside every region. The tested points are picked again only for that query:
+    an upload that brings its count picked them for its prefetch already."""
+    if counted is None:
+        x, y = tested_points(lon, lat)
+        if not x:
+            return ServiceArea(0.0, None)
+        counted = service_area_store.inside_counts(conn, [(x, y)])[0]
+    inside, tested = counted
+    if not tested:
         return ServiceArea(0.0, None)
-    inside = counted or service_area_store.inside_counts(conn, [(x, y)])[0]
-    share = float(inside[0]) / max(int(inside[1]), 1)
-    if inside[0]:
-        return ServiceArea(share, 0.0)
+    if inside:
+        return ServiceArea(inside / tested, 0.0)
+    x, y = tested_points(lon, lat)
     points = shapely.to_wkt(shapely.multipoints(np.column_stack([x, y])))
-    return ServiceArea(share, service_area_store.nearest_region_m(conn, points))
+    return ServiceArea(0.0, service_area_store.nearest_region_m(conn, points))
