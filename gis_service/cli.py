@@ -84,6 +84,16 @@ def server_workers(given: int | None, configured: int, cores: int | None) -> int
     return configured if configured > 0 else max(1, cores or 1)
 
 
+def ingest_processes(given: int | None, configured: int | None, cores: int | None) -> int:
+    """Ingest processes of each server process (``api.ingest``): the option, else
+    GIS_INGEST_PROCESSES, else one per core (0, its threads, on one core: nothing to spread)."""
+    if given is not None:
+        return given
+    if configured is not None:
+        return configured
+    return cores if cores and cores > 1 else 0
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="address to bind")] = None,
@@ -92,19 +102,49 @@ def serve(
         int | None,
         typer.Option(help="worker processes; default GIS_WORKERS, else one per core"),
     ] = None,
+    ingest: Annotated[
+        int | None,
+        typer.Option(
+            "--ingest-processes",
+            min=0,
+            help="processes of each worker that compute uploads; default GIS_INGEST_PROCESSES, "
+            "else one per core (0: the worker's threads)",
+        ),
+    ] = None,
 ) -> None:
     """Serve the HTTP API and maps."""
+    import shutil
+    import tempfile
+
     import uvicorn
 
     from gis_service.api.app import create_app
 
     # the links the app writes (OGC self/next, the portal) name the address it serves on:
-    # an option given here overrides GIS_HOST/GIS_PORT for them too, in every worker process
+    # an option given here overrides GIS_HOST/GIS_PORT for them too, in every worker process;
+    # the worker processes read their settings from the environment (uvicorn imports the
+    # factory in each), so what is decided here goes there too
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
-    settings = settings.model_copy(update={"host": host, "port": port})
+    ingest = ingest_processes(ingest, settings.ingest_processes, os.cpu_count())
+    # the server's processes build a chief's lines once between them, in a folder that lives
+    # as long as the server (ids are the database's: a later server may see other lines)
+    shared = settings.assignment_share_dir
+    made = None
+    if shared is None:
+        shared = made = Path(tempfile.mkdtemp(prefix="gis-service-assignments-"))
+    settings = settings.model_copy(
+        update={
+            "host": host,
+            "port": port,
+            "ingest_processes": ingest,
+            "assignment_share_dir": shared,
+        }
+    )
     os.environ["GIS_HOST"], os.environ["GIS_PORT"] = host, str(port)
+    os.environ["GIS_INGEST_PROCESSES"] = str(ingest)
+    os.environ["GIS_ASSIGNMENT_SHARE_DIR"] = str(shared)
     workers = server_workers(workers, settings.workers, os.cpu_count())
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     typer.secho(
@@ -112,12 +152,20 @@ def serve(
         f"sample summary: /summary)",
         fg=typer.colors.GREEN,
     )
-    if workers > 1:  # uvicorn imports the factory in each worker process
-        uvicorn.run(
-            "gis_service.api.app:create_app", factory=True, host=host, port=port, workers=workers
-        )
-    else:
-        uvicorn.run(create_app(settings=settings), host=host, port=port)
+    try:
+        if workers > 1:  # uvicorn imports the factory in each worker process
+            uvicorn.run(
+                "gis_service.api.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+            )
+        else:
+            uvicorn.run(create_app(settings=settings), host=host, port=port)
+    finally:
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 @app.command()

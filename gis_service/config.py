@@ -44,6 +44,18 @@ class Settings(BaseSettings):
         description="server worker processes (`serve`); 0: one per core (uploads are CPU-bound "
         "Python: one process per core is what serves the most of them)",
     )
+    ingest_processes: int | None = Field(
+        default=None,
+        ge=0,
+        description="processes of each server process that compute uploads (api.ingest); "
+        "0 or unset: its own threads (`serve` sets one per core unless given: a server "
+        "process's Python uses one core, and the clients' connections may all land on one)",
+    )
+    assignment_share_dir: Path | None = Field(
+        default=None,
+        description="a folder the server's processes keep built assignments in, to build a "
+        "chief's lines once between them (`serve` makes one for its lifetime)",
+    )
     timezone: str = DEFAULT_TIMEZONE
     patrol_retention_years: int = Field(
         default=5,

@@ -38,6 +38,10 @@ class DatabaseUnavailableError(GisServiceError):
     """PostGIS cannot be reached or lacks something the service needs."""
 
 
+class WorkerLostError(GisServiceError):
+    """The process computing a request stopped before answering (503: send it again)."""
+
+
 class SetupError(GisServiceError):
     """The environment cannot be prepared; the message says what to install or change."""
 

@@ -11,10 +11,11 @@ from sqlalchemy import Engine
 
 from gis_service import __version__
 from gis_service.api.auth import get_principal
-from gis_service.api.deps import app_engine
+from gis_service.api.deps import app_engine, app_settings_of
 from gis_service.api.errors import install_error_handlers
 from gis_service.api.guard import Limits, WriteGuard
 from gis_service.api.head import HeadAsGet
+from gis_service.api.ingest import ingest_for
 from gis_service.api.links import redact_access_log
 from gis_service.api.middleware import WriteLog
 from gis_service.api.routes import (
@@ -42,8 +43,16 @@ from gis_service.services.signboards import configured_signboard_rules
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     redact_access_log()
-    await patrols.warm_ingest_threads(app_engine(app))
-    yield
+    settings = app_settings_of(app)
+    ingest = app.state.ingest = ingest_for(
+        app_engine(app), settings.ingest_processes, settings.assignment_share_dir
+    )
+    await ingest.start()
+    try:
+        yield
+    finally:
+        app.state.ingest = None
+        await ingest.close()
 
 
 def _limits(settings: Settings) -> Limits:
@@ -79,6 +88,7 @@ def create_app(engine: Engine | None = None, settings: Settings | None = None) -
     )
     app.state.engine = engine
     app.state.settings = settings
+    app.state.ingest = None  # made at start-up (api.ingest)
     # tokens never reach the access log (installed again at start-up: a server configuring
     # its logging after the app was built keeps the filters of existing loggers)
     redact_access_log()

@@ -19,6 +19,7 @@ from gis_service.errors import (
     NotFoundError,
     PermissionDeniedError,
     ToolUnavailableError,
+    WorkerLostError,
 )
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ STATUS: dict[type[GisServiceError], int] = {
     ConflictError: 409,
     DatabaseUnavailableError: 503,
     ToolUnavailableError: 503,
+    WorkerLostError: 503,
 }
 
 
@@ -39,6 +41,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _domain(_: Request, exc: GisServiceError) -> JSONResponse:
         status = next((s for t, s in STATUS.items() if isinstance(exc, t)), 500)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        if isinstance(exc, WorkerLostError):
+            headers = {"Retry-After": "1"}
         return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
 
     async def _db_down(_: Request, exc: Exception) -> JSONResponse:

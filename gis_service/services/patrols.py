@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine
 
 from gis_service.db import partitions
 from gis_service.db import patrol_store as store_db
@@ -655,6 +655,30 @@ def ingest_one(
     if isinstance(outcome, GisServiceError):
         raise outcome
     return outcome
+
+
+# the API's uploads take their database connection only here, in their turn for an ingest
+# slot (``api.ingest``): a waiting or slowly sending upload holds none. The transaction is the
+# upload's own, committed whole or (any error) rolled back when the connection closes: the
+# write needs no savepoint inside it
+def ingest_committed(
+    engine: Engine, upload: Upload, settings: PatrolSettings
+) -> PatrolResult | Duplicate:
+    """:func:`ingest_one` in a transaction of its own, committed."""
+    with engine.connect() as conn:
+        result = ingest_one(conn, upload, settings=settings, savepoint=False)
+        conn.commit()
+    return result
+
+
+def ingest_batch_committed(
+    engine: Engine, uploads: list[Upload], settings: PatrolSettings
+) -> list[PatrolOutcome]:
+    """:func:`ingest_patrols` in a transaction of its own, committed."""
+    with engine.connect() as conn:
+        results = ingest_patrols(conn, uploads, settings=settings, savepoint=False)
+        conn.commit()
+    return results
 
 
 def ingest_patrol(

@@ -8,21 +8,21 @@ import threading
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine
 
+from gis_service.api import ingest
 from gis_service.api.app import create_app
-from gis_service.api.routes import patrols as routes
 from gis_service.db.assignment_store import newest_metric_zones
 from gis_service.domain import crs
 
 
 def _each_ingest_thread(func):
     """Run ``func`` once on every ingest thread (a barrier keeps one task per thread)."""
-    meet = threading.Barrier(routes.INGESTS_PER_PROCESS, timeout=30)
+    meet = threading.Barrier(ingest.THREADS_PER_PROCESS, timeout=30)
 
     def task():
         meet.wait()
         return threading.get_ident(), func()
 
-    futures = [routes._INGEST_THREADS.submit(task) for _ in range(routes.INGESTS_PER_PROCESS)]
+    futures = [ingest.INGEST_THREADS.submit(task) for _ in range(ingest.THREADS_PER_PROCESS)]
     return dict(f.result(timeout=60) for f in futures)
 
 
@@ -42,10 +42,10 @@ def test_start_up_builds_every_ingest_threads_transformers(engine, sample_loaded
         (f"EPSG:{z}", crs.STORAGE_CRS) for z in zones
     }
     before = _each_ingest_thread(lambda: (_forget(), _held())[1])
-    assert len(before) == routes.INGESTS_PER_PROCESS and not any(before.values())
+    assert len(before) == ingest.THREADS_PER_PROCESS and not any(before.values())
     with TestClient(create_app(engine)):
         after = _each_ingest_thread(_held)
-    assert len(after) == routes.INGESTS_PER_PROCESS
+    assert len(after) == ingest.THREADS_PER_PROCESS
     for held in after.values():
         assert wanted <= held, held
 

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
-import functools
 import logging
-import threading
 import uuid
-import weakref
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 
 from gis_service.api.auth import ChiefOrOfficeDep
-from gis_service.api.deps import ConnDep, app_engine, app_settings_of
+from gis_service.api.deps import ConnDep, app_settings_of
 from gis_service.api.errors import STATUS
+from gis_service.api.ingest import app_ingest
 from gis_service.api.params import COORD_SYSTEMS
 from gis_service.api.schemas.patrols import (
     BatchOut,
@@ -31,24 +23,21 @@ from gis_service.api.schemas.patrols import (
     StoredPatrolOut,
     UploadOut,
 )
-from gis_service.db.assignment_store import newest_metric_zones
 from gis_service.domain.access import check_patrol_reader, upload_owner
 from gis_service.errors import GisServiceError, InputError, PermissionDeniedError
-from gis_service.services.patrol_assignment import warm_transformers
 from gis_service.services.patrols import (
     Duplicate,
     PatrolOutcome,
     PatrolSettings,
     Upload,
-    ingest_one,
-    ingest_patrols,
+    ingest_batch_committed,
+    ingest_committed,
     list_patrols,
     stored_patrol,
 )
 
 router = APIRouter(tags=["patrols"])
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 MAX_UPLOAD_BYTES = 20_000_000
 Status = Literal["valid", "partial", "invalid", "suspicious"]
@@ -113,97 +102,18 @@ async def upload_patrol(request: Request, who: ChiefOrOfficeDep) -> JSONResponse
         return JSONResponse({"detail": f"upload larger than {MAX_UPLOAD_BYTES} bytes"}, 413)
     owner = upload_owner(who, fields["chief_id"])
     sent = Upload(data, filename, fmt=fmt, owner=owner, **fields)
-    async with ingest_slot():
-        result = await in_ingest_thread(_ingest_one, _engine(request), sent, _settings(request))
+    ingest = app_ingest(request.app)
+    async with ingest.slot():
+        result = await ingest.run(ingest_committed, sent, _settings(request))
     return JSONResponse(result.to_json(), status_code=200 if isinstance(result, Duplicate) else 201)
 
 
 MAX_BATCH = 200
-INGESTS_PER_PROCESS = 2  # one computing while the other waits for PostGIS
-_slots: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def ingest_slot() -> asyncio.Semaphore:
-    """Uploads are CPU and database bound: they run off the event loop (which keeps serving
-    reads), a few at a time and first come, first served (asyncio's semaphore is FIFO), so
-    under load the latency stays even instead of every upload slowing down together."""
-    loop = asyncio.get_running_loop()
-    if loop not in _slots:
-        _slots[loop] = asyncio.Semaphore(INGESTS_PER_PROCESS)
-    return _slots[loop]
-
-
-# the ingest threads: as many as ingest slots, so each keeps its PROJ transformers (built
-# per thread, ~0.1 s each per zone and direction) and assignment matchers warm; on the
-# 40 threads of the shared threadpool every upload could land on a cold thread
-_INGEST_THREADS = ThreadPoolExecutor(INGESTS_PER_PROCESS, thread_name_prefix="ingest")
-
-
-async def in_ingest_thread(func: Callable[..., T], *args: Any) -> T:
-    return await asyncio.get_running_loop().run_in_executor(
-        _INGEST_THREADS, functools.partial(func, *args)
-    )
-
-
-async def warm_ingest_threads(engine: Engine) -> None:
-    """Before the first upload (the app's start-up): every ingest thread builds its PROJ
-    transformers for the zoning's zones. Measured cold, each thread's first upload waited
-    0.2-0.3 s for them, and with 50 phones at once the first seconds' queue held the slowest
-    uploads of a whole run. A database that is not there yet only skips the warm-up."""
-    try:
-        zones = await run_in_threadpool(_zones, engine)
-    except Exception as exc:
-        log.warning("ingest threads not warmed (%s): transformers are built on first use", exc)
-        return
-    if not zones:
-        return
-    # a barrier: each task waits for the others, so every thread of the pool takes one
-    meet = threading.Barrier(INGESTS_PER_PROCESS, timeout=60)
-
-    def warm() -> None:
-        # a thread busy elsewhere breaks the barrier: warm this one anyway
-        with contextlib.suppress(threading.BrokenBarrierError):
-            meet.wait()
-        warm_transformers(zones)
-
-    try:
-        await asyncio.gather(*(in_ingest_thread(warm) for _ in range(INGESTS_PER_PROCESS)))
-    except Exception as exc:
-        log.warning("ingest threads not warmed (%s): transformers are built on first use", exc)
-
-
-def _zones(engine: Engine) -> list[int]:
-    with engine.connect() as conn:
-        return newest_metric_zones(conn)
-
-
-def _engine(request: Request) -> Engine:
-    return app_engine(request.app)
 
 
 def _settings(request: Request) -> PatrolSettings:
     """The office's settings, as the app was built with (GIS_TIMEZONE reads naive times)."""
     return PatrolSettings(timezone=app_settings_of(request.app).timezone)
-
-
-# uploads take their database connection only here, in their turn for an ingest slot: a
-# waiting or slowly sending upload holds none (the pool stays free for everyone else). The
-# transaction is the upload's own, committed whole or (any error) rolled back when the
-# connection closes: the write needs no savepoint inside it
-def _ingest_one(engine: Engine, upload: Upload, settings: PatrolSettings):
-    with engine.connect() as conn:
-        result = ingest_one(conn, upload, settings=settings, savepoint=False)
-        conn.commit()
-    return result
-
-
-def _ingest_many(
-    engine: Engine, uploads: list[Upload], settings: PatrolSettings
-) -> list[PatrolOutcome]:
-    with engine.connect() as conn:
-        results = ingest_patrols(conn, uploads, settings=settings, savepoint=False)
-        conn.commit()
-    return results
 
 
 def outcome_json(outcome: PatrolOutcome) -> dict:
@@ -242,10 +152,9 @@ async def upload_batch(request: Request, who: ChiefOrOfficeDep) -> JSONResponse:
         Upload(orjson.dumps(item), filename=f"batch item {k + 1}", fmt="json", owner=owner)
         for k, item in enumerate(items)
     ]
-    async with ingest_slot():
-        results = await in_ingest_thread(
-            _ingest_many, _engine(request), uploads, _settings(request)
-        )
+    ingest = app_ingest(request.app)
+    async with ingest.slot():
+        results = await ingest.run(ingest_batch_committed, uploads, _settings(request))
     return JSONResponse({"results": [outcome_json(r) for r in results]})
 
 

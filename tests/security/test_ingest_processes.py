@@ -1,0 +1,126 @@
+"""Uploads computed in ingest processes (``GIS_INGEST_PROCESSES``, ``serve``'s default): a
+real server process with two of them. The answer is the one the in-process path computes, a
+refusal keeps its status and message across the process boundary, the processes build a
+chief's lines once between them (the shared folder), and a killed ingest process costs the
+uploads it held a 503, not the server: the next upload is served by a new pool."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import text
+
+from gis_service.services.patrols import ingest_patrol
+from tests.api.bodies import app_body
+from tests.conftest import bearer
+from tests.security.conftest import LiveServer, start_server, stop_server
+
+
+@pytest.fixture(scope="module")
+def pooled(db_url, sample_loaded, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ingest")
+    shared = folder / "assignments"
+    proc, server = start_server(
+        db_url,
+        folder,
+        GIS_INGEST_PROCESSES="2",
+        GIS_ASSIGNMENT_SHARE_DIR=str(shared),
+    )
+    try:
+        yield proc, server, shared
+    finally:
+        stop_server(proc)
+
+
+def _children(pid: int) -> list[int]:
+    """The server process's ingest processes (spawned children running Python)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmd = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+        if parent == pid and b"multiprocessing" in cmd and b"resource_tracker" not in cmd:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+def _post(server: LiveServer, body: dict, token: str) -> httpx.Response:
+    return httpx.post(
+        server.url + "/patrols", content=orjson.dumps(body), headers=bearer(token), timeout=60
+    )
+
+
+def test_an_upload_computed_in_an_ingest_process_is_the_in_process_answer(pooled, engine, tokens):
+    proc, server, shared = pooled
+    assert len(_children(proc.pid)) == 2  # started with the server, before any upload
+    pid = str(uuid.uuid4())
+    body = app_body(pid, "P0203")
+    try:
+        first = _post(server, body, tokens["P0203"])
+        assert first.status_code == 201, first.text
+        again = _post(server, body, tokens["P0203"])
+        assert again.status_code == 200 and again.json()["duplicate"] is True
+        with engine.connect() as conn:
+            here = ingest_patrol(
+                conn,
+                orjson.dumps(body),
+                fmt="json",
+                owner="P0203",
+                store=False,
+                now=dt.datetime.now(dt.UTC),
+            )
+            stored = conn.execute(
+                text("SELECT count(*) FROM patrol WHERE id = :i"), {"i": pid}
+            ).scalar()
+        there = first.json()
+        assert stored == 1
+        assert there["status"] == here["status"] and there["reasons"] == here["reasons"]
+        assert there["summary"] == here["summary"] and there["dropped"] == here["dropped"]
+        # the chief's lines were built once and kept for the other processes
+        assert list(shared.glob("*.pickle"))
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM patrol WHERE id = :i"), {"i": pid})
+
+
+def test_a_refusal_crosses_the_process_boundary_with_its_status(pooled, tokens):
+    _, server, _ = pooled
+    res = _post(server, {"chief_id": "P0203", "points": [{"lon": 1}]}, tokens["P0203"])
+    assert res.status_code == 400, res.text
+    assert "lat" in res.json()["detail"] or "time" in res.json()["detail"]
+
+
+def test_a_killed_ingest_process_costs_its_uploads_a_503_not_the_server(pooled, engine, tokens):
+    proc, server, _ = pooled
+    before = _children(proc.pid)
+    os.kill(before[0], signal.SIGKILL)
+    time.sleep(1.0)  # the pool notices the death
+    pids = [str(uuid.uuid4()) for _ in range(3)]
+    try:
+        answers = [
+            _post(server, app_body(p, "P0203", shift_s=3600 * k), tokens["P0203"])
+            for k, p in enumerate(pids)
+        ]
+        codes = [a.status_code for a in answers]
+        assert codes[0] == 503 and answers[0].headers.get("retry-after"), answers[0].text
+        assert "send it again" in answers[0].json()["detail"]
+        assert codes[1:] == [201, 201], [a.text for a in answers]
+        after = _children(proc.pid)
+        assert len(after) == 2 and before[0] not in after
+        assert proc.poll() is None
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM patrol WHERE id::text = ANY(:i)"), {"i": pids})
