@@ -18,9 +18,15 @@ from gis_service.db.bulk import float_array, int_array
 # convex hull of a track's tested points covers each of them, so the count is all of them:
 # one index probe and one covers test instead of one probe per point (200). Only a track
 # that no single region covers (it crosses a province border, or leaves the regions) is
-# tested point by point. The same count either way (tests compare it with shapely's)
+# tested point by point. The same count either way (tests compare it with shapely's).
+# The regions whose box holds the hull's (a village, its township, county, city, province)
+# are tried smallest first: the first that covers ends the test, and a covers test costs by
+# the region's vertices (the sample province's 2,172: 0.53 ms of the prefetch's 0.78; real
+# provinces have far more)
 INSIDE_SQL = (
-    "SELECT q.k, CASE WHEN EXISTS (SELECT 1 FROM admin_region r WHERE ST_Covers(r.geom, q.hull)) "
+    "SELECT q.k, CASE WHEN EXISTS (SELECT 1 FROM (SELECT r.geom FROM admin_region r "
+    "WHERE r.geom ~ q.hull ORDER BY ST_NPoints(r.geom) OFFSET 0) c "
+    "WHERE ST_Covers(c.geom, q.hull)) "
     "THEN q.n ELSE (SELECT count(*) FROM unnest(q.xs, q.ys) AS p(x, y) WHERE EXISTS ("
     "SELECT 1 FROM admin_region r "
     "WHERE ST_Intersects(r.geom, ST_SetSRID(ST_MakePoint(p.x, p.y), 4326)))) END, q.n "
