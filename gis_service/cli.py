@@ -113,12 +113,16 @@ def serve(
     ] = None,
 ) -> None:
     """Serve the HTTP API and maps."""
+    import multiprocessing
     import shutil
     import tempfile
 
     import uvicorn
 
     from gis_service.api.app import create_app
+    from gis_service.api.ingest import warm_shared_assignments
+    from gis_service.db.engine import database_url
+    from gis_service.services.patrols import PatrolSettings
 
     # the links the app writes (OGC self/next, the portal) name the address it serves on:
     # an option given here overrides GIS_HOST/GIS_PORT for them too, in every worker process;
@@ -134,6 +138,9 @@ def serve(
     made = None
     if shared is None:
         shared = made = Path(tempfile.mkdtemp(prefix="gis-service-assignments-"))
+    else:  # a configured folder may hold another server's (or database's) lines
+        for old in shared.glob("*.pickle"):
+            old.unlink(missing_ok=True)
     settings = settings.model_copy(
         update={
             "host": host,
@@ -152,6 +159,19 @@ def serve(
         f"sample summary: /summary)",
         fg=typer.colors.GREEN,
     )
+    # the lines of the chiefs who may upload, built while the server starts (api.ingest)
+    warm = multiprocessing.get_context("spawn").Process(
+        target=warm_shared_assignments,
+        args=(
+            database_url(settings),
+            str(shared),
+            settings.timezone,
+            # the routes' settings (api.routes.patrols): the same lines the uploads look up
+            PatrolSettings(timezone=settings.timezone).matching.joint_reach_m,
+        ),
+        daemon=True,
+    )
+    warm.start()
     try:
         if workers > 1:  # uvicorn imports the factory in each worker process
             uvicorn.run(
@@ -164,6 +184,8 @@ def serve(
         else:
             uvicorn.run(create_app(settings=settings), host=host, port=port)
     finally:
+        if warm.is_alive():
+            warm.terminate()
         if made is not None:
             shutil.rmtree(made, ignore_errors=True)
 

@@ -132,3 +132,32 @@ def newest_metric_zones(conn: Connection) -> list[int]:
     measured in (the track's own GK zone) and its chief's lines are transformed to."""
     run = current_run(conn)
     return zoning_metric_zones(conn, run) if run is not None else []
+
+
+@dataclass(frozen=True)
+class ChiefPlace:
+    """A chief whose phone may upload (a live token) and where their posts lie: the centre
+    of their posts' regions (WGS84), to choose the metric zone their tracks will be in."""
+
+    chief_id: str
+    lon: float
+    lat: float
+
+
+def chiefs_with_tokens(conn: Connection, day: dt.date, limit: int) -> list[ChiefPlace]:
+    """Chiefs of active users holding a live token, with a post on ``day``, at most
+    ``limit`` (by id: the order is only to be repeatable)."""
+    rows = conn.execute(
+        text(
+            "SELECT p.chief_id, ST_X(c), ST_Y(c) FROM ("
+            "  SELECT p.chief_id, ST_Centroid(ST_Collect(ST_Envelope(r.geom))) AS c "
+            "  FROM chief_post p JOIN admin_region r ON r.code = p.region_code "
+            "  WHERE p.validity @> CAST(:d AS date) AND p.chief_id IN ("
+            "    SELECT u.chief_id FROM app_user u JOIN api_token t ON t.user_id = u.id "
+            "    WHERE u.active AND u.chief_id IS NOT NULL AND t.revoked_at IS NULL "
+            "    AND (t.expires_at IS NULL OR t.expires_at > now())) "
+            "  GROUP BY p.chief_id ORDER BY p.chief_id LIMIT :n) p"
+        ),
+        {"d": day, "n": limit},
+    ).all()
+    return [ChiefPlace(c, float(x), float(y)) for c, x, y in rows if x is not None]

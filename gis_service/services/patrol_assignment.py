@@ -24,11 +24,13 @@ import shapely
 from sqlalchemy import Connection
 
 from gis_service.db.assignment_store import (
+    chiefs_with_tokens,
     load_post_targets,
     stored_river_lengths,
     water_lines,
     zoning_metric_zones,
 )
+from gis_service.db.patrol_store import ZoningState, zoning_states
 from gis_service.domain import crs
 from gis_service.domain.assignments import assignments
 from gis_service.domain.coverage import LineMatcher, Target
@@ -165,6 +167,56 @@ def database_key(conn: Connection) -> str:
     assignment cache's key."""
     url = conn.engine.url
     return f"{url.host}:{url.port}/{url.database}"
+
+
+def assignment_for(
+    conn: Connection, chief_id: str, day: dt.date, epsg: int, reach: float, state: ZoningState
+) -> Assignment:
+    """The chief's assignment under ``state`` (the zoning run in force on ``day`` and the
+    posts held then), as lines in zone ``epsg``: from the cache, else built and kept."""
+    return ASSIGNMENTS.get(
+        # run and post ids are a database's own: two databases in one process (notebooks
+        # comparing them, tests) must not share lines
+        (database_key(conn), state.run_id, epsg, reach, chief_id, state.post_ids),
+        lambda: build_assignment(conn, chief_id, day, epsg, reach, state.run_id),
+    )
+
+
+def warm_assignments(
+    conn: Connection,
+    day: dt.date,
+    reach: float,
+    limit: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Build the assignments of chiefs whose phones may upload (a live token), for ``day``,
+    in every zone their water lies in (a track is measured in its own zone, and its lines
+    are looked up in it): their first upload then finds its lines built. How many chiefs
+    were looked at.
+
+    The first zone is their posts' regions' (a county may straddle two zones); the lines
+    built there tell the zones the water itself lies in, each built too."""
+    places = chiefs_with_tokens(conn, day, limit)
+    states = zoning_states(conn, [(p.chief_id, day) for p in places])
+    for k, place in enumerate(places):
+        state = states[(place.chief_id, day)]
+        first = crs.local_metric_epsg(place.lon, place.lat)
+        lines = assignment_for(conn, place.chief_id, day, first, reach, state).lines
+        for epsg in sorted(_zones_of_lines(lines, first) - {first}):
+            assignment_for(conn, place.chief_id, day, epsg, reach, state)
+        if progress is not None:
+            progress(k + 1, len(places))
+    return len(places)
+
+
+def _zones_of_lines(lines: LineSet, epsg: int) -> set[int]:
+    """The metric zones the vertices of ``lines`` (in zone ``epsg``) lie in."""
+    if len(lines.seg_xy0) == 0:
+        return set()
+    lon, lat = crs.transformer(f"EPSG:{epsg}", crs.STORAGE_CRS).transform(
+        lines.seg_xy0[:, 0], lines.seg_xy0[:, 1]
+    )
+    return {int(z) for z in np.unique(crs.zones_of(shapely.points(lon, lat)))}
 
 
 def build_assignment(

@@ -75,12 +75,7 @@ from gis_service.errors import (
     PermissionDeniedError,
 )
 from gis_service.fileio.tracks import parse_track
-from gis_service.services.patrol_assignment import (
-    ASSIGNMENTS,
-    Assignment,
-    build_assignment,
-    database_key,
-)
+from gis_service.services.patrol_assignment import Assignment, assignment_for
 from gis_service.services.service_area import ServiceArea, service_area, tested_points
 
 
@@ -301,12 +296,7 @@ def compute_patrol(
     outside = area.mostly_outside()
     lines_epsg = int(state.metric_epsg) if outside and state.metric_epsg else epsg
     reach = settings.matching.joint_reach_m
-    assignment = ASSIGNMENTS.get(
-        # run and post ids are a database's own: two databases in one process (notebooks
-        # comparing them, tests) must not share lines
-        (database_key(conn), state.run_id, lines_epsg, reach, prep.chief_id, state.post_ids),
-        lambda: build_assignment(conn, prep.chief_id, day, lines_epsg, reach, state.run_id),
-    )
+    assignment = assignment_for(conn, prep.chief_id, day, lines_epsg, reach, state)
 
     def clean_and_measure(lon: np.ndarray, lat: np.ndarray) -> tuple[CleanTrack, Coverage]:
         x, y = to_metric(lon, lat)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -21,7 +23,7 @@ from sqlalchemy import text
 from gis_service.services.patrols import ingest_patrol
 from tests.api.bodies import app_body
 from tests.conftest import bearer
-from tests.security.conftest import LiveServer, start_server, stop_server
+from tests.security.conftest import LiveServer, _free_port, start_server, stop_server
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +126,61 @@ def test_a_killed_ingest_process_costs_its_uploads_a_503_not_the_server(pooled, 
     finally:
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM patrol WHERE id::text = ANY(:i)"), {"i": pids})
+
+
+def test_serve_builds_the_lines_of_chiefs_with_a_token_before_their_first_upload(
+    db_url, engine, tokens, tmp_path
+):
+    """``serve`` builds, at start-up, the lines of every chief holding a live token into the
+    server's shared folder: the chief's first upload finds them (no new file appears)."""
+    token = tokens["P0203"]  # a chief with a live token before the server starts
+    shared = tmp_path / "assignments"
+    shared.mkdir(mode=0o700)
+    (shared / ("0" * 64 + ".pickle")).write_bytes(b"another server's")  # emptied at start
+    port = _free_port()
+    cli = str(Path(sys.executable).parent / "gis-service")
+    env = {**os.environ, "DATABASE_URL": db_url, "GIS_ASSIGNMENT_SHARE_DIR": str(shared)}
+    env.pop("GIS_BASE_URL", None)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [cli, "serve", "--port", str(port), "--workers", "1", "--ingest-processes", "1"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    pid = str(uuid.uuid4())
+    try:
+        deadline = time.monotonic() + 90
+        while "chiefs with a token built" not in log.read_text() and time.monotonic() < deadline:
+            assert proc.poll() is None, log.read_text()
+            time.sleep(0.3)
+        assert "chiefs with a token built" in log.read_text(), log.read_text()
+        with engine.connect() as conn:
+            holders = conn.execute(
+                text(
+                    "SELECT count(DISTINCT u.chief_id) FROM app_user u JOIN api_token t "
+                    "ON t.user_id = u.id WHERE u.chief_id IS NOT NULL AND t.revoked_at IS NULL"
+                )
+            ).scalar()
+        warmed = sorted(shared.glob("*.pickle"))
+        # a file per chief and zone of their water (P0203's county straddles two zones)
+        assert 1 <= len(warmed) <= 2 * holders and ("0" * 64 + ".pickle") not in {
+            p.name for p in warmed
+        }
+        server = LiveServer(f"http://127.0.0.1:{port}", port, log)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                res = _post(server, app_body(pid, "P0203", shift_s=86400 * 30), token)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.3)
+        assert res.status_code == 201, res.text
+        assert sorted(shared.glob("*.pickle")) == warmed  # the upload's lines were there
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM patrol WHERE id = :i"), {"i": pid})
