@@ -555,7 +555,9 @@ def serve_and_load(
                 print(f"  {tally.cpu.line(len(tally.latencies))}")
             print(
                 f"throughput ratio concurrent / sequential: {rate / b_rate:.2f}x "
-                f"({args.workers} server workers on {os.cpu_count()} cores, client in-process)"
+                f"({args.workers} server workers on {os.cpu_count()} cores, client in-process; "
+                f"ingest processes per worker: {os.environ.get('GIS_INGEST_PROCESSES', 'serve')}"
+                "'s default where the revision has them)"
             )
         finally:
             server.terminate()
