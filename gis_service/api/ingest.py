@@ -196,10 +196,6 @@ class ProcessIngest(Ingest):
             for _ in range(self.processes):  # each task finding no idle process starts one
                 self._pool.submit(_child_ready)
 
-    def pids(self) -> list[int]:
-        """The running ingest processes (tests and benchmarks look at them)."""
-        return sorted(p.pid for p in list(self._pool._processes.values()) if p.pid)
-
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(
             None, functools.partial(self._pool.shutdown, wait=True, cancel_futures=True)

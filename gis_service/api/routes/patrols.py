@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import uuid
 from dataclasses import asdict
 from typing import Annotated, Literal
@@ -37,7 +36,6 @@ from gis_service.services.patrols import (
 )
 
 router = APIRouter(tags=["patrols"])
-log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 20_000_000
 Status = Literal["valid", "partial", "invalid", "suspicious"]
