@@ -68,3 +68,40 @@ def test_the_count_is_shapelys_on_every_path(regions, conn):
     assert {c[0] == c[1] for c in counted} == {True, False}
     assert any(0 < c[0] < c[1] for c in counted)
     assert counted[3][0] == 0
+
+
+def test_the_count_is_shapelys_on_real_county_boundaries(sample_loaded, conn, tmp_path):
+    """Outside truth: the real counties of Qinzhou and Yulin (data/realdata, AMap via DataV,
+    GCJ-02, imported as the importer converts them), hundreds of vertices each, some
+    repaired. Tracks inside a county, across two counties' border, from a county out to
+    sea, and across a prefecture's edge: the shortcut (a covering region, tried smallest
+    first) and the point-by-point path give shapely's count on these outlines too."""
+    import shutil
+    from pathlib import Path
+
+    from gis_service.services.importing import import_regions
+
+    real = Path(__file__).parents[2] / "data" / "realdata"
+    for name in ("450700_full.json", "450900_full.json"):
+        path = shutil.copy(real / name, tmp_path / name)
+        import_regions(conn, path, crs="gcj02", derive_parents=True)
+    rows = conn.execute(text("SELECT code, ST_AsBinary(geom) FROM admin_region")).all()
+    regions = {code: shapely.from_wkb(bytes(wkb)) for code, wkb in rows}
+    counties = {c: g for c, g in regions.items() if c[:4] in ("4507", "4509") and c[4:] != "00"}
+    assert len(counties) >= 6 and max(shapely.get_num_coordinates(list(counties.values()))) > 500
+    inner = shapely.point_on_surface(counties["450702"])  # 钦南区, on the coast
+    a, b, (ax, ay, mx, my, bx, by) = _across_a_border(counties)
+    yulin = shapely.point_on_surface(counties["450902"])  # 玉州区
+    tracks = [
+        _track(inner.x, inner.y, inner.x + 2e-3, inner.y + 1e-3),  # inside one county
+        (
+            list(np.linspace(ax, mx, 100)) + list(np.linspace(mx, bx, 100)),
+            list(np.linspace(ay, my, 100)) + list(np.linspace(my, by, 100)),
+        ),  # across two real counties' border
+        _track(inner.x, inner.y, inner.x, inner.y - 0.6),  # from the county out to sea
+        _track(inner.x, inner.y, yulin.x, yulin.y),  # Qinzhou to Yulin, through others
+    ]
+    counted = inside_counts(conn, tracks)
+    expected = [(_shapely_count(regions, x, y), len(x)) for x, y in tracks]
+    assert counted == expected, (a, b)
+    assert counted[0][0] == counted[0][1] and 0 < counted[2][0] < counted[2][1]
