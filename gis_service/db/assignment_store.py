@@ -28,7 +28,7 @@ def load_post_targets(
             "SELECT p.id AS post_id, p.chief_id, c.name AS chief_name, p.role, p.level, "
             "p.region_code, p.water_body_code, p.valid_from, p.valid_to FROM chief_post p "
             "JOIN chief c ON c.id = p.chief_id "
-            "WHERE p.chief_id = :c AND p.validity @> CAST(:d AS date)"
+            "WHERE p.chief_id = :c AND p.validity @> CAST(:d AS date) ORDER BY p.id"
         ),
         conn,
         params={"c": chief_id, "d": day},
@@ -48,7 +48,9 @@ def load_post_targets(
             "WHERE s.run_id = :run AND s.kind <> 'outside' AND (s.water_body_code = ANY(:w) OR "
             f"(array_position({_LEVELS_SQL}, s.level::text) > :coarsest AND "
             "(s.region_code IN (SELECT code FROM sub) OR s.left_region_code IN (SELECT code FROM "
-            "sub) OR s.right_region_code IN (SELECT code FROM sub))))"
+            "sub) OR s.right_region_code IN (SELECT code FROM sub)))) "
+            # the targets' order (reported in it): by water and chainage, never the plan's
+            "ORDER BY s.water_body_code, s.chainage_from_m, s.level, s.id"
         ),
         conn,
         params={"r": roots, "w": waters, "coarsest": coarsest, "run": run_id},
@@ -60,7 +62,8 @@ def load_post_targets(
             "FROM still_water_zone_version z JOIN water_body w ON w.code = z.water_body_code "
             "WHERE z.run_id = :run AND (z.water_body_code = ANY(:w) OR (z.kind = 'shoreline' "
             "AND EXISTS (SELECT 1 FROM unnest(CAST(:gl AS text[]), CAST(:gr AS text[])) "
-            "AS g(level, code) WHERE z.region_codes ->> g.level = g.code)))"
+            "AS g(level, code) WHERE z.region_codes ->> g.level = g.code))) "
+            "ORDER BY z.water_body_code, z.id"
         ),
         conn,
         params={
