@@ -29,6 +29,7 @@ import os
 import pickle
 import signal
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -49,6 +50,7 @@ T = TypeVar("T")
 
 THREADS_PER_PROCESS = 2  # one computing while the other waits for PostGIS
 START_TIMEOUT_S = 120.0  # an ingest process imports the whole stack: seconds, not minutes
+PARENT_CHECK_S = 1.0  # how often an ingest process looks whether its server process lives
 
 
 class Ingest:
@@ -235,7 +237,6 @@ def warm_shared_assignments(url: str, shared: str, timezone: str, reach: float) 
     its lines (40-60 ms of CPU each), and 50 phones at once queued behind 50 builds (the
     50-client load test's slowest seconds). Not warmed, nothing is wrong: an upload builds
     what it does not find."""
-    import time
 
     from gis_service.domain.periods import local_today
     from gis_service.services.patrol_assignment import warm_assignments
@@ -270,6 +271,9 @@ def _child_start(url: str, shared: str | None, meet: Any) -> None:
     ingest processes itself, after the uploads they hold."""
     global _ENGINE, _MEET
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(
+        target=_watch_parent, args=(os.getppid(),), daemon=True, name="parent-watch"
+    ).start()
     _ENGINE = make_engine(url)
     _MEET = meet
     if shared:
@@ -278,6 +282,16 @@ def _child_start(url: str, shared: str | None, meet: Any) -> None:
         warm_transformers(_zones(_ENGINE))
     except Exception as exc:
         log.warning("ingest process not warmed (%s): transformers are built on first use", exc)
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit when the server process is gone. Killed (no shutdown), it leaves its ingest
+    processes waiting on their task queue for ever, each holding its database connections:
+    the queue never ends, as each end of it is held on both sides. An upload in flight dies
+    with the process; its transaction is rolled back, and the phone sends it again."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(0)
 
 
 def _child_ready() -> int:

@@ -184,3 +184,27 @@ def test_serve_builds_the_lines_of_chiefs_with_a_token_before_their_first_upload
         proc.wait(30)
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM patrol WHERE id = :i"), {"i": pid})
+
+
+def test_a_killed_server_process_leaves_no_ingest_process_behind(db_url, sample_loaded, tmp_path):
+    """SIGKILL gives the server no shutdown: its ingest processes notice and exit (they
+    would otherwise wait on their task queue for ever, holding database connections)."""
+    proc, _ = start_server(db_url, tmp_path, GIS_INGEST_PROCESSES="2")
+    children = _children(proc.pid)
+    assert len(children) == 2
+    proc.kill()
+    proc.wait(10)
+    deadline = time.monotonic() + 15
+    alive = children
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = [pid for pid in children if Path(f"/proc/{pid}").exists() and not _zombie(pid)]
+    assert alive == [], f"ingest processes still running: {alive}"
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rindex(")") + 2] == "Z"
