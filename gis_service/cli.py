@@ -122,6 +122,7 @@ def serve(
     from gis_service.api.app import create_app
     from gis_service.api.ingest import warm_shared_assignments
     from gis_service.db.engine import database_url
+    from gis_service.services.patrol_assignment import share_refusal
     from gis_service.services.patrols import PatrolSettings
 
     # the links the app writes (OGC self/next, the portal) name the address it serves on:
@@ -139,6 +140,10 @@ def serve(
     if shared is None:
         shared = made = Path(tempfile.mkdtemp(prefix="gis-service-assignments-"))
     else:  # a configured folder may hold another server's (or database's) lines
+        if (why := share_refusal(shared)) is not None:
+            raise typer.BadParameter(
+                f"GIS_ASSIGNMENT_SHARE_DIR {shared} {why}", param_hint="GIS_ASSIGNMENT_SHARE_DIR"
+            )
         for old in shared.glob("*.pickle"):
             old.unlink(missing_ok=True)
     settings = settings.model_copy(

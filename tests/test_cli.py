@@ -284,3 +284,22 @@ def test_serve_port_option_is_the_port_its_links_name(db_url):
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_serve_refuses_a_share_folder_others_may_write(tmp_path, monkeypatch):
+    """The shared assignments are pickles: a configured folder others may write is refused
+    by name before the server starts (it used to be silently not used)."""
+    from gis_service.config import get_settings
+
+    open_folder = tmp_path / "shared"
+    open_folder.mkdir()
+    open_folder.chmod(0o777)
+    monkeypatch.setenv("GIS_ASSIGNMENT_SHARE_DIR", str(open_folder))
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg2://nobody@127.0.0.1:9/none")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["serve", "--port", "9"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 2, result.output
+    assert "GIS_ASSIGNMENT_SHARE_DIR" in result.output and "mode 777" in result.output

@@ -92,14 +92,8 @@ class AssignmentCache:
         what is read is what this process's own cache would hold; a folder not owned by this
         user, or that others may write or read, or a symbolic link, is not used (the files
         are pickles). ``SHARED_MAX`` counts this process's files per folder."""
-        if folder is not None:
-            try:
-                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-                st = folder.lstat()
-                if stat.S_ISLNK(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
-                    folder = None
-            except OSError:
-                folder = None
+        if folder is not None and share_refusal(folder) is not None:
+            folder = None
         with self._lock:
             if folder != self._shared:
                 self._written = 0
@@ -162,6 +156,24 @@ class AssignmentCache:
 ASSIGNMENTS = AssignmentCache()
 
 
+def share_refusal(folder: Path) -> str | None:
+    """Why ``folder`` cannot hold shared assignments (made if missing), or None: the files
+    are pickles, so only a folder of this user's that nobody else may read or write, and not
+    a symbolic link."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = folder.lstat()
+    except OSError as exc:
+        return f"cannot be made or read ({exc.strerror})"
+    if stat.S_ISLNK(st.st_mode):
+        return "is a symbolic link"
+    if st.st_uid != os.getuid():
+        return "is owned by another user"
+    if st.st_mode & 0o077:
+        return f"may be read or written by others (mode {stat.S_IMODE(st.st_mode):o}; use 700)"
+    return None
+
+
 def database_key(conn: Connection) -> str:
     """Which database a connection is of (server, port, name; no password): part of the
     assignment cache's key."""
@@ -187,7 +199,6 @@ def warm_assignments(
     day: dt.date,
     reach: float,
     limit: int,
-    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Build the assignments of chiefs whose phones may upload (a live token), for ``day``,
     in every zone their water lies in (a track is measured in its own zone, and its lines
@@ -198,14 +209,12 @@ def warm_assignments(
     built there tell the zones the water itself lies in, each built too."""
     places = chiefs_with_tokens(conn, day, limit)
     states = zoning_states(conn, [(p.chief_id, day) for p in places])
-    for k, place in enumerate(places):
+    for place in places:
         state = states[(place.chief_id, day)]
         first = crs.local_metric_epsg(place.lon, place.lat)
         lines = assignment_for(conn, place.chief_id, day, first, reach, state).lines
         for epsg in sorted(_zones_of_lines(lines, first) - {first}):
             assignment_for(conn, place.chief_id, day, epsg, reach, state)
-        if progress is not None:
-            progress(k + 1, len(places))
     return len(places)
 
 
